@@ -1,0 +1,59 @@
+/* signaling.h — the front of kontor: configuration and the server.
+ *
+ * signaling/ owns connections, sessions and rooms and is the only module
+ * that speaks JSON to browsers (docs/api.md, docs/protocol.md).  It asks
+ * booking/ who may enter and tells media/ who is in a meeting.
+ */
+#pragma once
+
+#include <glib.h>
+#include "booking/booking.h"
+
+G_BEGIN_DECLS
+
+#define KS_ERROR (ks_error_quark ())
+GQuark ks_error_quark (void);
+
+typedef enum {
+  KS_ERROR_CONFIG,          /* a setting is malformed or out of range */
+  KS_ERROR_LISTEN,          /* the server could not start */
+} KsErrorCode;
+
+/* Every setting kontor has.  Loaded from a GKeyFile, then overridden by
+ * KONTOR_* environment variables (ks_config_help() lists them). */
+typedef struct {
+  gchar  *listen_address;     /* [server] listen_address  KONTOR_LISTEN_ADDRESS */
+  guint   port;               /* [server] port            KONTOR_PORT */
+  gchar  *web_root;           /* [server] web_root        KONTOR_WEB_ROOT */
+  gchar  *public_url;         /* [server] public_url      KONTOR_PUBLIC_URL */
+  gchar  *tls_cert;           /* [server] tls_cert        KONTOR_TLS_CERT */
+  gchar  *tls_key;            /* [server] tls_key         KONTOR_TLS_KEY */
+  gint64  clock_offset_s;     /* [server] clock_offset    KONTOR_CLOCK_OFFSET */
+  gchar  *database;           /* [database] conninfo      KONTOR_DATABASE */
+  guint   pool_size;          /* [database] pool_size     KONTOR_DB_POOL_SIZE */
+  guint   ice_port_min;       /* [media] ice_port_min     KONTOR_ICE_PORT_MIN */
+  guint   ice_port_max;       /* [media] ice_port_max     KONTOR_ICE_PORT_MAX */
+  gchar  *stun_server;        /* [media] stun_server      KONTOR_STUN_SERVER */
+  gchar  *turn_server;        /* [media] turn_server      KONTOR_TURN_SERVER */
+  gchar  *public_address;     /* [media] public_address   KONTOR_PUBLIC_ADDRESS */
+} KsConfig;
+
+/* Defaults, then the file (if path is not NULL), then the environment.
+ * envp is the environment to read (NULL: the process's own); tests pass
+ * their own.  Transfer full; NULL with error naming the setting. */
+KsConfig    *ks_config_load (const gchar *path, gchar **envp, GError **error);
+void         ks_config_free (KsConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KsConfig, ks_config_free)
+/* The text `kontor --help` prints about settings. */
+const gchar *ks_config_help (void);
+
+typedef struct _KsServer KsServer;
+
+/* Starts listening on the default GMainContext; the caller runs the loop.
+ * store is borrowed and must outlive the server. */
+KsServer *ks_server_new (const KsConfig *config, KbStore *store,
+                         GError **error);
+void      ks_server_free (KsServer *server);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KsServer, ks_server_free)
+
+G_END_DECLS
