@@ -1,0 +1,232 @@
+/* config.c — kontor.conf (GKeyFile) plus KONTOR_* environment overrides.
+ *
+ * Every setting is described once, in the table below: its group and key,
+ * its environment variable, its kind and its default.  Loading, the help
+ * text and validation all read that table, so they cannot disagree.
+ */
+#define G_LOG_DOMAIN "kontor-signaling"
+
+#include "signaling/signaling.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+G_DEFINE_QUARK (ks-error-quark, ks_error)
+
+typedef enum { KIND_STRING, KIND_PORT, KIND_UINT, KIND_INT64 } Kind;
+
+typedef struct {
+  const gchar *group;
+  const gchar *key;
+  const gchar *env;
+  Kind         kind;
+  gsize        offset;
+  const gchar *fallback;
+  const gchar *help;
+} Setting;
+
+#define F(field) G_STRUCT_OFFSET (KsConfig, field)
+
+static const Setting settings[] = {
+  { "server", "listen_address", "KONTOR_LISTEN_ADDRESS", KIND_STRING, F (listen_address), "0.0.0.0",
+    "address to listen on for HTTP and WebSocket" },
+  { "server", "port", "KONTOR_PORT", KIND_PORT, F (port), "8080",
+    "TCP port to listen on" },
+  { "server", "web_root", "KONTOR_WEB_ROOT", KIND_STRING, F (web_root), KONTOR_DEFAULT_WEB_ROOT,
+    "folder with the pages (web/)" },
+  { "server", "public_url", "KONTOR_PUBLIC_URL", KIND_STRING, F (public_url), "",
+    "URL people use to reach kontor, for links (default: http://localhost:PORT)" },
+  { "server", "tls_cert", "KONTOR_TLS_CERT", KIND_STRING, F (tls_cert), "",
+    "PEM certificate; with tls_key, serve HTTPS/WSS and mark cookies Secure" },
+  { "server", "tls_key", "KONTOR_TLS_KEY", KIND_STRING, F (tls_key), "",
+    "PEM private key for tls_cert" },
+  { "server", "clock_offset", "KONTOR_CLOCK_OFFSET", KIND_INT64, F (clock_offset_s), "0",
+    "seconds added to the real time (demos and tests only)" },
+  { "database", "conninfo", "KONTOR_DATABASE", KIND_STRING, F (database), "",
+    "libpq connection string, e.g. \"host=/run/postgresql dbname=kontor\"" },
+  { "database", "pool_size", "KONTOR_DB_POOL_SIZE", KIND_UINT, F (pool_size), "4",
+    "database connections kept open (1-64)" },
+  { "media", "ice_port_min", "KONTOR_ICE_PORT_MIN", KIND_PORT, F (ice_port_min), "40000",
+    "lowest UDP port for WebRTC media" },
+  { "media", "ice_port_max", "KONTOR_ICE_PORT_MAX", KIND_PORT, F (ice_port_max), "40999",
+    "highest UDP port for WebRTC media" },
+  { "media", "stun_server", "KONTOR_STUN_SERVER", KIND_STRING, F (stun_server), "",
+    "STUN URL given to browsers and the relay, e.g. stun:stun.example.org:3478" },
+  { "media", "turn_server", "KONTOR_TURN_SERVER", KIND_STRING, F (turn_server), "",
+    "TURN URL, e.g. turn://user:secret@turn.example.org:3478" },
+  { "media", "public_address", "KONTOR_PUBLIC_ADDRESS", KIND_STRING, F (public_address), "",
+    "IPv4 address the relay advertises when behind 1:1 NAT" },
+};
+
+static gboolean
+parse_number (const Setting *s, const gchar *text, const gchar *origin,
+              KsConfig *config, GError **error)
+{
+  gchar *end = NULL;
+  errno = 0;
+  gint64 value = g_ascii_strtoll (text, &end, 10);
+  gboolean bad = errno != 0 || end == text || *end != '\0';
+
+  if (!bad && s->kind == KIND_PORT && (value < 1 || value > 65535))
+    bad = TRUE;
+  if (!bad && s->kind == KIND_UINT && (value < 1 || value > 64))
+    bad = TRUE;
+  if (bad) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "%s: %s = \"%s\" is not a valid %s", origin, s->key, text,
+                 s->kind == KIND_PORT ? "port (1-65535)"
+                 : s->kind == KIND_UINT ? "number (1-64)" : "integer");
+    return FALSE;
+  }
+  guint8 *field = (guint8 *) config + s->offset;
+  if (s->kind == KIND_INT64)
+    *(gint64 *) field = value;
+  else
+    *(guint *) field = (guint) value;
+  return TRUE;
+}
+
+static gboolean
+apply (const Setting *s, const gchar *text, const gchar *origin,
+       KsConfig *config, GError **error)
+{
+  if (s->kind == KIND_STRING) {
+    gchar **field = (gchar **) ((guint8 *) config + s->offset);
+    g_free (*field);
+    *field = g_strstrip (g_strdup (text));
+    return TRUE;
+  }
+  g_autofree gchar *trimmed = g_strstrip (g_strdup (text));
+  return parse_number (s, trimmed, origin, config, error);
+}
+
+static gboolean
+load_file (KsConfig *config, const gchar *path, GError **error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)) {
+    g_prefix_error (error, "%s: ", path);
+    return FALSE;
+  }
+
+  /* Unknown groups and keys are mistakes (a typo would silently keep the
+   * default), so refuse them. */
+  g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
+  for (gchar **g = groups; *g; g++) {
+    g_auto (GStrv) keys = g_key_file_get_keys (kf, *g, NULL, NULL);
+    for (gchar **k = keys; k && *k; k++) {
+      const Setting *found = NULL;
+      for (gsize i = 0; i < G_N_ELEMENTS (settings); i++)
+        if (g_str_equal (settings[i].group, *g) && g_str_equal (settings[i].key, *k))
+          found = &settings[i];
+      if (!found) {
+        g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                     "%s: unknown setting [%s] %s", path, *g, *k);
+        return FALSE;
+      }
+      g_autofree gchar *value = g_key_file_get_string (kf, *g, *k, error);
+      if (!value)
+        return FALSE;
+      g_autofree gchar *origin = g_strdup_printf ("%s [%s]", path, *g);
+      if (!apply (found, value, origin, config, error))
+        return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+validate (KsConfig *config, GError **error)
+{
+  if (config->ice_port_min > config->ice_port_max) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "ice_port_min (%u) is above ice_port_max (%u)",
+                 config->ice_port_min, config->ice_port_max);
+    return FALSE;
+  }
+  if ((*config->tls_cert == '\0') != (*config->tls_key == '\0')) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "tls_cert and tls_key must be set together");
+    return FALSE;
+  }
+  if (*config->stun_server && !g_str_has_prefix (config->stun_server, "stun:")) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "stun_server \"%s\" must start with stun:", config->stun_server);
+    return FALSE;
+  }
+  if (*config->turn_server && !g_str_has_prefix (config->turn_server, "turn:")
+      && !g_str_has_prefix (config->turn_server, "turns:")) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "turn_server \"%s\" must start with turn: or turns:",
+                 config->turn_server);
+    return FALSE;
+  }
+  if (*config->public_url == '\0') {
+    g_free (config->public_url);
+    config->public_url = g_strdup_printf ("%s://localhost:%u",
+                                          *config->tls_cert ? "https" : "http",
+                                          config->port);
+  }
+  return TRUE;
+}
+
+KsConfig *
+ks_config_load (const gchar *path, gchar **envp, GError **error)
+{
+  g_autoptr (KsConfig) config = g_new0 (KsConfig, 1);
+  g_auto (GStrv) own_env = envp ? NULL : g_get_environ ();
+  gchar **env = envp ? envp : own_env;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (settings); i++)
+    if (!apply (&settings[i], settings[i].fallback, "default", config, error))
+      return NULL;
+
+  if (path && !load_file (config, path, error))
+    return NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (settings); i++) {
+    const gchar *value = g_environ_getenv (env, settings[i].env);
+    if (value && !apply (&settings[i], value, settings[i].env, config, error))
+      return NULL;
+  }
+
+  if (!validate (config, error))
+    return NULL;
+  return g_steal_pointer (&config);
+}
+
+void
+ks_config_free (KsConfig *config)
+{
+  if (!config)
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (settings); i++)
+    if (settings[i].kind == KIND_STRING)
+      g_free (*(gchar **) ((guint8 *) config + settings[i].offset));
+  g_free (config);
+}
+
+const gchar *
+ks_config_help (void)
+{
+  static gchar *text;
+  if (text)
+    return text;
+
+  GString *s = g_string_new ("Settings (kontor.conf group/key, or environment variable):\n");
+  const gchar *group = "";
+  for (gsize i = 0; i < G_N_ELEMENTS (settings); i++) {
+    const Setting *st = &settings[i];
+    if (!g_str_equal (group, st->group)) {
+      g_string_append_printf (s, "\n  [%s]\n", st->group);
+      group = st->group;
+    }
+    g_string_append_printf (s, "  %-15s %-22s %s", st->key, st->env, st->help);
+    if (*st->fallback)
+      g_string_append_printf (s, " (default %s)", st->fallback);
+    g_string_append_c (s, '\n');
+  }
+  text = g_string_free (s, FALSE);
+  return text;
+}

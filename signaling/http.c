@@ -1,0 +1,501 @@
+/* http.c — the JSON API under /api/v1 (docs/api.md).
+ *
+ * Each request is a KsRequest: its body is gathered (16 KiB at most), a
+ * route handler runs, and the answer is written when lws says the socket
+ * is writable.  Handlers that ask the database hold a reference; if the
+ * socket closes first, the answer is dropped. */
+#define G_LOG_DOMAIN "kontor-signaling"
+
+#include "signaling/ks-private.h"
+
+#include <string.h>
+
+typedef struct {
+  KsServer     *server;
+  struct lws   *wsi;            /* NULL once the connection closed */
+  gboolean      post;
+  gchar         path[128];
+  GString      *body;
+  GCancellable *cancellable;
+  gboolean      ready;
+  guint         status;
+  gchar        *response;       /* JSON text */
+  gchar        *set_cookie;
+} KsRequest;
+
+static void
+request_clear (KsRequest *r)
+{
+  g_string_free (r->body, TRUE);
+  g_object_unref (r->cancellable);
+  g_free (r->response);
+  g_free (r->set_cookie);
+}
+
+static KsRequest *
+request_ref (KsRequest *r)
+{
+  return g_rc_box_acquire (r);
+}
+
+static void
+request_unref (KsRequest *r)
+{
+  g_rc_box_release_full (r, (GDestroyNotify) request_clear);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KsRequest, request_unref)
+
+/* Takes ownership of body. */
+static void
+respond (KsRequest *r, guint status, json_t *body)
+{
+  r->status = status;
+  r->response = json_dumps (body, JSON_COMPACT);
+  json_decref (body);
+  r->ready = TRUE;
+  if (r->wsi)
+    lws_callback_on_writable (r->wsi);
+}
+
+static void
+respond_error (KsRequest *r, guint status, const gchar *code, const gchar *message)
+{
+  respond (r, status, json_pack ("{s:{s:s, s:s}}", "error", "code", code,
+                                 "message", message));
+}
+
+static gboolean
+answer_dropped (KsRequest *r, const GError *error)
+{
+  return r->wsi == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
+respond_internal (KsRequest *r, const GError *error)
+{
+  g_warning ("%s: %s", r->path, error->message);
+  respond_error (r, 500, "internal", "The service is not available right now. Please try again in a minute.");
+}
+
+gchar *
+ks_http_session_cookie (struct lws *wsi)
+{
+  char buf[128];
+  size_t max = sizeof buf;
+  if (lws_http_cookie_get (wsi, KS_SESSION_COOKIE, buf, &max) != 0 || max == 0)
+    return NULL;
+  return g_strndup (buf, max);
+}
+
+/* Parses the body strictly.  On failure it has answered 400. */
+static json_t *
+body_json_or_reply (KsRequest *r)
+{
+  json_error_t err;
+  json_t *root = json_loadb (r->body->str, r->body->len, JSON_REJECT_DUPLICATES, &err);
+  if (!root || !json_is_object (root)) {
+    g_autofree gchar *msg = g_strdup_printf ("The request body is not a JSON object: %s",
+                                             root ? "wrong type" : err.text);
+    json_decref (root);
+    respond_error (r, 400, "bad_request", msg);
+    return NULL;
+  }
+  return root;
+}
+
+static void
+respond_unpack_error (KsRequest *r, const json_error_t *err)
+{
+  g_autofree gchar *msg = g_strdup_printf ("Invalid request: %s", err->text);
+  respond_error (r, 400, "bad_request", msg);
+}
+
+/* ---- GET /api/v1/config --------------------------------------------- */
+
+static void
+get_config (KsRequest *r)
+{
+  json_error_t err;
+  json_t *ice = json_loads (r->server->ice_servers_json, 0, &err);
+  respond (r, 200, json_pack ("{s:o}", "ice_servers", ice));
+}
+
+/* ---- POST /api/v1/login, /logout ------------------------------------ */
+
+static void
+login_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsRequest) r = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *token = NULL;
+  g_autoptr (KbCaseworker) cw = kb_login_finish (r->server->store, result, &token, &error);
+
+  if (answer_dropped (r, error))
+    return;
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_BAD_LOGIN)) {
+    respond_error (r, 401, "bad_login", "Wrong e-mail or password.");
+    return;
+  }
+  if (error) {
+    respond_internal (r, error);
+    return;
+  }
+  r->set_cookie = g_strdup_printf ("%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200%s",
+                                   KS_SESSION_COOKIE, token,
+                                   r->server->tls ? "; Secure" : "");
+  respond (r, 200, json_pack ("{s:o}", "caseworker", ks_json_caseworker (cw)));
+}
+
+static void
+post_login (KsRequest *r)
+{
+  g_autoptr (json_t) root = body_json_or_reply (r);
+  const gchar *email = NULL, *password = NULL;
+  json_error_t err;
+  if (!root)
+    return;
+  if (json_unpack_ex (root, &err, JSON_STRICT, "{s:s, s:s}", "email", &email,
+                      "password", &password) != 0) {
+    respond_unpack_error (r, &err);
+    return;
+  }
+  if (strlen (email) == 0 || strlen (email) > 254 || strlen (password) == 0
+      || strlen (password) > 1024) {
+    respond_error (r, 400, "bad_request", "E-mail and password must be 1-254 and 1-1024 characters.");
+    return;
+  }
+  kb_login_async (r->server->store, email, password, kb_clock_now (), r->cancellable,
+                  login_done, request_ref (r));
+}
+
+static void
+logout_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsRequest) r = user_data;
+  g_autoptr (GError) error = NULL;
+  kb_logout_finish (r->server->store, result, &error);
+  if (answer_dropped (r, error))
+    return;
+  if (error && !g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND)) {
+    respond_internal (r, error);
+    return;
+  }
+  r->set_cookie = g_strdup_printf ("%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
+                                   KS_SESSION_COOKIE, r->server->tls ? "; Secure" : "");
+  respond (r, 200, json_object ());
+}
+
+static void
+post_logout (KsRequest *r)
+{
+  g_autofree gchar *token = ks_http_session_cookie (r->wsi);
+  if (!token) {
+    respond (r, 200, json_object ());
+    return;
+  }
+  kb_logout_async (r->server->store, token, r->cancellable, logout_done, request_ref (r));
+}
+
+/* ---- GET /api/v1/me, /queue: need a session ------------------------- */
+
+typedef void (*SessionNext) (KsRequest *r, KbCaseworker *cw);
+
+typedef struct {
+  KsRequest  *request;
+  SessionNext next;
+} SessionStep;
+
+static void
+session_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SessionStep *step = user_data;
+  g_autoptr (KsRequest) r = step->request;
+  SessionNext next = step->next;
+  g_autoptr (GError) error = NULL;
+  g_free (step);
+
+  g_autoptr (KbCaseworker) cw = kb_session_finish (r->server->store, result, &error);
+  if (answer_dropped (r, error))
+    return;
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND)) {
+    respond_error (r, 401, "not_logged_in", "Please log in.");
+    return;
+  }
+  if (error) {
+    respond_internal (r, error);
+    return;
+  }
+  next (r, cw);
+}
+
+/* Looks the session up, then calls next with the caseworker; answers 401
+ * itself when there is none. */
+static void
+with_session (KsRequest *r, SessionNext next)
+{
+  g_autofree gchar *token = ks_http_session_cookie (r->wsi);
+  if (!token) {
+    respond_error (r, 401, "not_logged_in", "Please log in.");
+    return;
+  }
+  SessionStep *step = g_new0 (SessionStep, 1);
+  step->request = request_ref (r);
+  step->next = next;
+  kb_session_async (r->server->store, token, kb_clock_now (), r->cancellable,
+                    session_done, step);
+}
+
+static void
+me_next (KsRequest *r, KbCaseworker *cw)
+{
+  respond (r, 200, json_pack ("{s:o}", "caseworker", ks_json_caseworker (cw)));
+}
+
+typedef struct {
+  KsRequest    *request;
+  KbCaseworker *caseworker;
+} QueueStep;
+
+static void
+queue_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  QueueStep *step = user_data;
+  g_autoptr (KsRequest) r = step->request;
+  g_autoptr (KbCaseworker) cw = step->caseworker;
+  g_autoptr (GError) error = NULL;
+  g_free (step);
+
+  g_autoptr (GPtrArray) bookings = kb_queue_finish (r->server->store, result, &error);
+  if (answer_dropped (r, error))
+    return;
+  if (error) {
+    respond_internal (r, error);
+    return;
+  }
+  respond (r, 200, ks_queue_json (r->server, cw, bookings, kb_clock_now ()));
+}
+
+static void
+queue_next (KsRequest *r, KbCaseworker *cw)
+{
+  QueueStep *step = g_new0 (QueueStep, 1);
+  step->request = request_ref (r);
+  step->caseworker = g_memdup2 (cw, sizeof *cw);
+  step->caseworker->name = g_strdup (cw->name);
+  step->caseworker->email = g_strdup (cw->email);
+  step->caseworker->office_name = g_strdup (cw->office_name);
+  step->caseworker->office_tz = g_strdup (cw->office_tz);
+  kb_queue_async (r->server->store, cw->id, kb_clock_now (), r->cancellable,
+                  queue_done, step);
+}
+
+static void get_me (KsRequest *r) { with_session (r, me_next); }
+static void get_queue (KsRequest *r) { with_session (r, queue_next); }
+
+/* ---- POST /api/v1/booking: the job seeker's own booking -------------- */
+
+static void
+booking_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsRequest) r = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KbBooking) b = kb_booking_by_token_finish (r->server->store, result, &error);
+  if (answer_dropped (r, error))
+    return;
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND) || (!error && !b)) {
+    respond_error (r, 404, "no_booking", "There is no booking for this link.");
+    return;
+  }
+  if (error) {
+    respond_internal (r, error);
+    return;
+  }
+  respond (r, 200, json_pack ("{s:o}", "booking", ks_json_booking (b)));
+}
+
+static void
+post_booking (KsRequest *r)
+{
+  g_autoptr (json_t) root = body_json_or_reply (r);
+  const gchar *token = NULL;
+  json_error_t err;
+  if (!root)
+    return;
+  if (json_unpack_ex (root, &err, JSON_STRICT, "{s:s}", "token", &token) != 0) {
+    respond_unpack_error (r, &err);
+    return;
+  }
+  if (strlen (token) != 43) {
+    respond_error (r, 404, "no_booking", "There is no booking for this link.");
+    return;
+  }
+  kb_booking_by_token_async (r->server->store, token, r->cancellable, booking_done,
+                             request_ref (r));
+}
+
+/* ---- routing --------------------------------------------------------- */
+
+static const struct {
+  const gchar *path;
+  gboolean     post;
+  void       (*handler) (KsRequest *r);
+} routes[] = {
+  { "/api/v1/config",  FALSE, get_config },
+  { "/api/v1/login",   TRUE,  post_login },
+  { "/api/v1/logout",  TRUE,  post_logout },
+  { "/api/v1/me",      FALSE, get_me },
+  { "/api/v1/queue",   FALSE, get_queue },
+  { "/api/v1/booking", TRUE,  post_booking },
+};
+
+static void
+route (KsRequest *r)
+{
+  gboolean path_known = FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (routes); i++) {
+    if (!g_str_equal (r->path, routes[i].path))
+      continue;
+    path_known = TRUE;
+    if (routes[i].post == r->post) {
+      routes[i].handler (r);
+      return;
+    }
+  }
+  if (path_known)
+    respond_error (r, 405, "method_not_allowed",
+                   r->post ? "Use GET for this endpoint." : "Use POST for this endpoint.");
+  else
+    respond_error (r, 404, "not_found", "There is no such API endpoint.");
+}
+
+static gboolean
+json_content_type (struct lws *wsi)
+{
+  char ct[64];
+  if (lws_hdr_copy (wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE) <= 0)
+    return FALSE;
+  return g_ascii_strncasecmp (ct, "application/json", 16) == 0;
+}
+
+static int
+write_response (struct lws *wsi, KsRequest *r)
+{
+  gsize n = strlen (r->response);
+  g_autofree guchar *buf = g_malloc (LWS_PRE + 1024 + n);
+  guchar *start = buf + LWS_PRE, *p = start, *end = buf + LWS_PRE + 1024;
+
+  if (lws_add_http_common_headers (wsi, r->status, "application/json", n, &p, end)
+      || lws_add_http_header_by_name (wsi, (const guchar *) "cache-control:",
+                                      (const guchar *) "no-store", 8, &p, end)
+      || (r->set_cookie
+          && lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_SET_COOKIE,
+                                           (const guchar *) r->set_cookie,
+                                           (int) strlen (r->set_cookie), &p, end))
+      || lws_finalize_write_http_header (wsi, start, &p, end))
+    return -1;
+
+  memcpy (buf + LWS_PRE, r->response, n);
+  if (lws_write (wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) != (int) n)
+    return -1;
+  return lws_http_transaction_completed (wsi) ? -1 : 0;
+}
+
+static KsRequest *
+request_new (KsServer *server, struct lws *wsi)
+{
+  KsRequest *r = g_rc_box_new0 (KsRequest);
+  r->server = server;
+  r->wsi = wsi;
+  r->body = g_string_new (NULL);
+  r->cancellable = g_cancellable_new ();
+  return r;
+}
+
+static void
+request_detach (KsRequest **pss)
+{
+  KsRequest *r = g_steal_pointer (pss);
+  if (!r)
+    return;
+  r->wsi = NULL;
+  g_cancellable_cancel (r->cancellable);
+  request_unref (r);
+}
+
+int
+ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason,
+                  void *user, void *in, size_t len)
+{
+  KsRequest **pss = user;
+  KsServer *server = lws_context_user (lws_get_context (wsi));
+
+  switch (reason) {
+  case LWS_CALLBACK_HTTP: {
+    request_detach (pss);
+    KsRequest *r = *pss = request_new (server, wsi);
+    int uri = WSI_TOKEN_GET_URI;
+    if (lws_hdr_total_length (wsi, WSI_TOKEN_POST_URI) > 0) {
+      r->post = TRUE;
+      uri = WSI_TOKEN_POST_URI;
+    } else if (lws_hdr_total_length (wsi, WSI_TOKEN_GET_URI) <= 0) {
+      respond_error (r, 405, "method_not_allowed", "Only GET and POST are used.");
+      return 0;
+    }
+    if (lws_hdr_copy (wsi, r->path, sizeof r->path, uri) <= 0) {
+      respond_error (r, 404, "not_found", "There is no such API endpoint.");
+      return 0;
+    }
+    if (!r->post) {
+      route (r);
+      return 0;
+    }
+    if (!json_content_type (wsi)) {
+      respond_error (r, 415, "bad_request", "Send the body as application/json.");
+      return 0;
+    }
+    char cl[24];
+    if (lws_hdr_copy (wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0
+        && g_ascii_strtoull (cl, NULL, 10) > KS_MAX_BODY) {
+      respond_error (r, 413, "too_large", "The request body is larger than 16 KiB.");
+      return 0;
+    }
+    return 0; /* wait for the body */
+  }
+
+  case LWS_CALLBACK_HTTP_BODY: {
+    KsRequest *r = *pss;
+    if (!r || r->ready)
+      return 0;
+    if (r->body->len + len > KS_MAX_BODY) {
+      respond_error (r, 413, "too_large", "The request body is larger than 16 KiB.");
+      return 0;
+    }
+    g_string_append_len (r->body, in, (gssize) len);
+    return 0;
+  }
+
+  case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+    KsRequest *r = *pss;
+    if (r && !r->ready)
+      route (r);
+    return 0;
+  }
+
+  case LWS_CALLBACK_HTTP_WRITEABLE: {
+    KsRequest *r = *pss;
+    if (!r || !r->ready)
+      return 0;
+    int rc = write_response (wsi, r);
+    request_detach (pss);
+    return rc;
+  }
+
+  case LWS_CALLBACK_CLOSED_HTTP:
+  case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    request_detach (pss);
+    return 0;
+
+  default:
+    return lws_callback_http_dummy (wsi, reason, user, in, len);
+  }
+}

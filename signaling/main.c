@@ -1,0 +1,187 @@
+/* main.c — the kontor command: reads the configuration and wires the
+ * modules together.  `kontor` (or `kontor run`) serves, `kontor migrate`
+ * brings the database schema up to date, `kontor demo` loads demo data. */
+#define G_LOG_DOMAIN "kontor"
+
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include "booking/booking.h"
+#include "media/media.h"
+#include "signaling/signaling.h"
+
+static gchar   *opt_config;
+static gboolean opt_json;
+static gint     opt_starts_in = 120;
+
+static const GOptionEntry entries[] = {
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
+    "Configuration file (kontor.conf)", "FILE" },
+  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
+    "demo: print the demo data as one JSON object", NULL },
+  { "starts-in", 0, 0, G_OPTION_ARG_INT, &opt_starts_in,
+    "demo: seconds from now until the demo booking starts (default 120)", "SECONDS" },
+  { NULL }
+};
+
+static gboolean
+need_database (const KsConfig *config)
+{
+  if (*config->database)
+    return TRUE;
+  g_printerr ("kontor: no database configured: set [database] conninfo in kontor.conf "
+              "or KONTOR_DATABASE (deploy/run-local starts a private one)\n");
+  return FALSE;
+}
+
+static int
+cmd_migrate (const KsConfig *config)
+{
+  g_autoptr (GError) error = NULL;
+  if (!need_database (config))
+    return 1;
+  if (!kb_migrate (config->database, &error)) {
+    g_printerr ("kontor migrate: %s\n", error->message);
+    return 1;
+  }
+  g_print ("kontor: database schema is up to date\n");
+  return 0;
+}
+
+static int
+cmd_demo (const KsConfig *config)
+{
+  g_autoptr (GError) error = NULL;
+  if (!need_database (config))
+    return 1;
+  if (!kb_migrate (config->database, &error)) {
+    g_printerr ("kontor demo: %s\n", error->message);
+    return 1;
+  }
+  g_autoptr (KbDemo) demo = kb_demo_seed (config->database, kb_clock_now (),
+                                          opt_starts_in, &error);
+  if (!demo) {
+    g_printerr ("kontor demo: %s\n", error->message);
+    return 1;
+  }
+  g_autoptr (GDateTime) start = g_date_time_new_from_unix_local (demo->booking_starts_at / G_USEC_PER_SEC);
+  g_autofree gchar *start_text = g_date_time_format (start, "%Y-%m-%d %H:%M:%S %Z");
+  if (opt_json) {
+    g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (demo->booking_starts_at / G_USEC_PER_SEC);
+    g_autofree gchar *iso = g_date_time_format (utc, "%Y-%m-%dT%H:%M:%SZ");
+    g_print ("{\"caseworker_email\":\"%s\",\"caseworker_password\":\"%s\","
+             "\"booking_reference\":\"%s\",\"booking_token\":\"%s\","
+             "\"booking_starts_at\":\"%s\",\"join_url\":\"%s/join.html#t=%s\","
+             "\"caseworker_url\":\"%s/caseworker.html\"}\n",
+             demo->caseworker_email, demo->caseworker_password,
+             demo->booking_reference, demo->booking_token, iso,
+             config->public_url, demo->booking_token, config->public_url);
+    return 0;
+  }
+  g_print ("\n  Demo data is ready.\n\n"
+           "  Job seeker   %s/join.html#t=%s\n"
+           "               (booking %s, starts %s; the room opens 10 minutes before)\n"
+           "  Booking page %s/booking.html#t=%s\n"
+           "  Caseworker   %s/caseworker.html\n"
+           "               e-mail %s   password %s\n\n",
+           config->public_url, demo->booking_token, demo->booking_reference, start_text,
+           config->public_url, demo->booking_token,
+           config->public_url, demo->caseworker_email, demo->caseworker_password);
+  return 0;
+}
+
+static gboolean
+on_signal (gpointer loop)
+{
+  g_message ("stopping");
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static int
+cmd_run (const KsConfig *config)
+{
+  g_autoptr (GError) error = NULL;
+  if (!need_database (config))
+    return 1;
+
+  KmConfig media = {
+    .ice_min_port = config->ice_port_min,
+    .ice_max_port = config->ice_port_max,
+    .stun_server = *config->stun_server ? config->stun_server : NULL,
+    .turn_server = *config->turn_server ? config->turn_server : NULL,
+    .public_address = *config->public_address ? config->public_address : NULL,
+  };
+  if (!km_init (&media, &error)) {
+    g_printerr ("kontor: %s\n", error->message);
+    return 1;
+  }
+  if (!kb_migrate (config->database, &error)) {
+    g_printerr ("kontor: %s\n", error->message);
+    return 1;
+  }
+  g_autoptr (KbStore) store = kb_store_new (config->database, config->pool_size, &error);
+  if (!store) {
+    g_printerr ("kontor: %s\n", error->message);
+    return 1;
+  }
+  g_autoptr (KsServer) server = ks_server_new (config, store, &error);
+  if (!server) {
+    g_printerr ("kontor: %s\n", error->message);
+    return 1;
+  }
+
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, on_signal, loop);
+  g_unix_signal_add (SIGTERM, on_signal, loop);
+  g_print ("kontor: serving %s\n", config->public_url);
+  g_main_loop_run (loop);
+
+  g_clear_pointer (&server, ks_server_free);
+  km_shutdown ();
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  setlocale (LC_ALL, "");
+
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("[run|migrate|demo]");
+  g_option_context_set_summary (ctx,
+    "kontor — booked video meetings between job seekers and caseworkers.\n\n"
+    "  run      serve the web pages, the API and the media relay (default)\n"
+    "  migrate  apply database migrations and exit\n"
+    "  demo     load demo data (an office, a caseworker, a booking) and print how to use it");
+  g_option_context_set_description (ctx, ks_config_help ());
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("kontor: %s (try --help)\n", error->message);
+    return 2;
+  }
+  const gchar *command = argc > 1 ? argv[1] : "run";
+  if (argc > 2) {
+    g_printerr ("kontor: unexpected argument \"%s\" (try --help)\n", argv[2]);
+    return 2;
+  }
+
+  g_autoptr (KsConfig) config = ks_config_load (opt_config, NULL, &error);
+  if (!config) {
+    g_printerr ("kontor: %s\n", error->message);
+    return 2;
+  }
+  kb_clock_set_offset (config->clock_offset_s * G_USEC_PER_SEC);
+
+  if (g_str_equal (command, "run"))
+    return cmd_run (config);
+  if (g_str_equal (command, "migrate"))
+    return cmd_migrate (config);
+  if (g_str_equal (command, "demo"))
+    return cmd_demo (config);
+  g_printerr ("kontor: unknown command \"%s\" (try --help)\n", command);
+  return 2;
+}

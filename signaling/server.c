@@ -1,0 +1,188 @@
+/* server.c — the libwebsockets context on the GLib main loop: one vhost
+ * serving web/ as files, the JSON API under /api and the WebSocket /ws. */
+#define G_LOG_DOMAIN "kontor-signaling"
+
+#include "signaling/ks-private.h"
+
+#include <string.h>
+
+/* The first protocol answers plain HTTP that no mount claims. */
+static const struct lws_protocols protocols[] = {
+  { "http", lws_callback_http_dummy, 0, 0, 0, NULL, 0 },
+  { "kontor-api", ks_http_callback, sizeof (void *), 0, 0, NULL, 0 },
+  { "kontor.v1", ks_ws_callback, sizeof (void *), 4096, 0, NULL, 0 },
+  { NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static const struct lws_protocol_vhost_options mime_svg = {
+  NULL, NULL, ".svg", "image/svg+xml" };
+static const struct lws_protocol_vhost_options mime_json = {
+  &mime_svg, NULL, ".json", "application/json" };
+static const struct lws_protocol_vhost_options mime_mjs = {
+  &mime_json, NULL, ".mjs", "text/javascript" };
+static const struct lws_protocol_vhost_options mime_ics = {
+  &mime_mjs, NULL, ".ics", "text/calendar" };
+
+/* Sent with every response.  The CSP allows only our own scripts and
+ * styles; Referrer-Policy keeps tokens out of other sites' logs. */
+static const struct lws_protocol_vhost_options hdr_csp = {
+  NULL, NULL, "content-security-policy:",
+  "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+  "connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; "
+  "frame-ancestors 'none'; base-uri 'none'" };
+static const struct lws_protocol_vhost_options hdr_nosniff = {
+  &hdr_csp, NULL, "x-content-type-options:", "nosniff" };
+static const struct lws_protocol_vhost_options hdr_referrer = {
+  &hdr_nosniff, NULL, "referrer-policy:", "no-referrer" };
+static const struct lws_protocol_vhost_options hdr_permissions = {
+  &hdr_referrer, NULL, "permissions-policy:",
+  "camera=(self), microphone=(self), display-capture=(self)" };
+
+static const struct lws_http_mount api_mount = {
+  .mountpoint = "/api",
+  .origin = "kontor-api",
+  .origin_protocol = LWSMPRO_CALLBACK,
+  .mountpoint_len = 4,
+};
+
+static void
+log_emit (int level, const char *line)
+{
+  gsize n = strlen (line);
+  while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+    n--;
+  if (level & LLL_ERR)
+    g_warning ("lws: %.*s", (int) n, line);
+  else
+    g_message ("lws: %.*s", (int) n, line);
+}
+
+static gchar *
+ice_servers_json (const KsConfig *config)
+{
+  json_t *list = json_array ();
+  if (*config->stun_server)
+    json_array_append_new (list, json_pack ("{s:s}", "urls", config->stun_server));
+  if (*config->turn_server) {
+    /* turn:user:secret@host:port → {urls: "turn:host:port", username, credential} */
+    g_autofree gchar *copy = g_strdup (config->turn_server);
+    gchar *at = strrchr (copy, '@');
+    gchar *scheme_end = strchr (copy, ':');
+    if (at && scheme_end && scheme_end < at) {
+      *at = '\0';
+      gchar *creds = scheme_end + 1;
+      while (*creds == '/')
+        creds++;
+      gchar *colon = strchr (creds, ':');
+      if (colon)
+        *colon = '\0';
+      *scheme_end = '\0';
+      g_autofree gchar *url = g_strdup_printf ("%s:%s", copy, at + 1);
+      json_array_append_new (list, json_pack ("{s:s, s:s, s:s}", "urls", url,
+                                              "username", creds,
+                                              "credential", colon ? colon + 1 : ""));
+    } else {
+      json_array_append_new (list, json_pack ("{s:s}", "urls", config->turn_server));
+    }
+  }
+  gchar *text = json_dumps (list, JSON_COMPACT);
+  json_decref (list);
+  return text;
+}
+
+static KsConfig *
+config_copy (const KsConfig *c)
+{
+  KsConfig *copy = g_memdup2 (c, sizeof *c);
+  copy->listen_address = g_strdup (c->listen_address);
+  copy->web_root = g_strdup (c->web_root);
+  copy->public_url = g_strdup (c->public_url);
+  copy->tls_cert = g_strdup (c->tls_cert);
+  copy->tls_key = g_strdup (c->tls_key);
+  copy->database = g_strdup (c->database);
+  copy->stun_server = g_strdup (c->stun_server);
+  copy->turn_server = g_strdup (c->turn_server);
+  copy->public_address = g_strdup (c->public_address);
+  return copy;
+}
+
+KsServer *
+ks_server_new (const KsConfig *config, KbStore *store, GError **error)
+{
+  g_autoptr (KsServer) server = g_new0 (KsServer, 1);
+  server->config = config_copy (config);
+  server->store = store;
+  server->tls = *config->tls_cert != '\0';
+  server->rooms = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+                                         (GDestroyNotify) ks_room_free);
+  server->ice_servers_json = ice_servers_json (config);
+
+  if (!g_file_test (config->web_root, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "web_root \"%s\" is not a folder", config->web_root);
+    return NULL;
+  }
+
+  lws_set_log_level (LLL_ERR | LLL_WARN, log_emit);
+
+  /* lws joins the default main context through a GMainLoop of its own
+   * (it only needs the loop to find the context). */
+  static GMainLoop *lws_loop;
+  if (!lws_loop)
+    lws_loop = g_main_loop_new (NULL, FALSE);
+  void *foreign_loops[1] = { lws_loop };
+
+  struct lws_http_mount files_mount = {
+    .mount_next = &api_mount,
+    .mountpoint = "/",
+    .origin = server->config->web_root,
+    .def = "index.html",
+    .origin_protocol = LWSMPRO_FILE,
+    .mountpoint_len = 1,
+    .extra_mimetypes = &mime_ics,
+    .cache_max_age = 0,
+  };
+
+  struct lws_context_creation_info info;
+  memset (&info, 0, sizeof info);
+  info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_VALIDATE_UTF8;
+  info.foreign_loops = foreign_loops;
+  info.port = (int) config->port;
+  info.iface = *config->listen_address ? config->listen_address : NULL;
+  info.protocols = protocols;
+  info.mounts = &files_mount;
+  info.headers = &hdr_permissions;
+  info.user = server;
+  info.vhost_name = "kontor";
+  info.timeout_secs = 30;
+  if (server->tls) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = config->tls_cert;
+    info.ssl_private_key_filepath = config->tls_key;
+  }
+
+  server->context = lws_create_context (&info);
+  if (!server->context) {
+    g_set_error (error, KS_ERROR, KS_ERROR_LISTEN,
+                 "cannot listen on %s port %u (in use, or no permission?)",
+                 config->listen_address, config->port);
+    return NULL;
+  }
+  g_message ("listening on %s port %u, serving %s", config->listen_address,
+             config->port, config->web_root);
+  return g_steal_pointer (&server);
+}
+
+void
+ks_server_free (KsServer *server)
+{
+  if (!server)
+    return;
+  /* Rooms first: they hold media and point at clients. */
+  g_clear_pointer (&server->rooms, g_hash_table_destroy);
+  g_clear_pointer (&server->context, lws_context_destroy);
+  g_list_free (server->clients);
+  g_free (server->ice_servers_json);
+  ks_config_free (server->config);
+  g_free (server);
+}

@@ -1,0 +1,550 @@
+/* ws.c — one WebSocket connection: reassembling and validating messages,
+ * dispatching them by type, and writing queued replies.
+ *
+ * A message is validated completely (strict JSON shape, sizes) before any
+ * handler sees it; a malformed one closes the socket with bad_message.
+ * Replies that wait for the database hold a reference on the client, and
+ * check client->wsi: a socket may close while its query is in flight. */
+#define G_LOG_DOMAIN "kontor-signaling"
+
+#include "signaling/ks-private.h"
+
+#include <string.h>
+
+/* ---- lifetime and sending ------------------------------------------- */
+
+static KsClient *
+client_new (KsServer *server, struct lws *wsi)
+{
+  KsClient *c = g_rc_box_new0 (KsClient);
+  c->server = server;
+  c->wsi = wsi;
+  g_queue_init (&c->outq);
+  c->rx = g_string_new (NULL);
+  c->cancellable = g_cancellable_new ();
+  return c;
+}
+
+static void
+client_clear (KsClient *c)
+{
+  g_queue_clear_full (&c->outq, g_free);
+  g_string_free (c->rx, TRUE);
+  g_object_unref (c->cancellable);
+  g_free (c->session_token);
+  g_clear_pointer (&c->caseworker, kb_caseworker_free);
+}
+
+KsClient *
+ks_client_ref (KsClient *client)
+{
+  return g_rc_box_acquire (client);
+}
+
+void
+ks_client_unref (KsClient *client)
+{
+  g_rc_box_release_full (client, (GDestroyNotify) client_clear);
+}
+
+void
+ks_client_send (KsClient *client, json_t *msg)
+{
+  if (client->wsi && !client->closing) {
+    g_queue_push_tail (&client->outq, json_dumps (msg, JSON_COMPACT));
+    lws_callback_on_writable (client->wsi);
+  }
+  json_decref (msg);
+}
+
+void
+ks_client_send_error (KsClient *client, const gchar *code,
+                      const gchar *message, gboolean close)
+{
+  ks_client_send (client, ks_json_error (code, message));
+  if (close && client->wsi)
+    client->closing = TRUE;
+}
+
+/* The end of every asynchronous reply: FALSE when the socket is gone and
+ * the reply should be dropped. */
+static gboolean
+still_open (KsClient *client, const GError *error)
+{
+  return client->wsi != NULL
+         && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
+send_internal (KsClient *client, const GError *error)
+{
+  g_warning ("request failed: %s", error->message);
+  ks_client_send_error (client, "internal",
+                        "The service is not available right now. Please try again in a minute.",
+                        FALSE);
+}
+
+/* ---- join: a job seeker with a link token --------------------------- */
+
+static const gchar *
+refusal_message (KbJoinVerdict verdict)
+{
+  switch (verdict) {
+  case KB_JOIN_NO_BOOKING:
+    return "There is no booking for this link. Check that you opened the whole link from your confirmation.";
+  case KB_JOIN_CANCELLED:
+    return "This booking has been cancelled.";
+  case KB_JOIN_TOO_EARLY:
+    return "The meeting room is not open yet.";
+  case KB_JOIN_TOO_LATE:
+    return "The time to enter this meeting has passed. Please book a new time.";
+  case KB_JOIN_COMPLETED:
+    return "This meeting has ended.";
+  default:
+    return "";
+  }
+}
+
+static gboolean
+token_well_formed (const gchar *token)
+{
+  if (strlen (token) != 43)
+    return FALSE;
+  for (const gchar *p = token; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+      return FALSE;
+  return TRUE;
+}
+
+static void
+send_refusal (KsClient *client, KbJoinVerdict verdict, gint64 opens_at)
+{
+  json_t *msg = ks_json_error (kb_join_verdict_code (verdict),
+                               refusal_message (verdict));
+  if (verdict == KB_JOIN_TOO_EARLY)
+    json_object_set_new (msg, "opens_at", ks_json_time_or_null (opens_at));
+  ks_client_send (client, msg);
+}
+
+static void
+join_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsClient) client = user_data;
+  g_autoptr (GError) error = NULL;
+  KbJoinVerdict verdict = KB_JOIN_NO_BOOKING;
+  gint64 opens_at = 0;
+  g_autoptr (KbBooking) booking =
+    kb_join_finish (client->server->store, result, &verdict, &opens_at, &error);
+
+  client->busy = FALSE;
+  if (!still_open (client, error))
+    return;
+  if (error) {
+    send_internal (client, error);
+    return;
+  }
+  if (verdict != KB_JOIN_OK && verdict != KB_JOIN_REJOIN) {
+    send_refusal (client, verdict, opens_at);
+    return;
+  }
+  client->role = KS_ROLE_SEEKER;
+  client->booking_id = booking->id;
+  ks_room_seeker_enter (client->server, client, booking,
+                        verdict == KB_JOIN_REJOIN);
+}
+
+static void
+on_join (KsClient *client, json_t *msg)
+{
+  const gchar *token = NULL;
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:s}", "type", &(const char *){ NULL },
+                      "token", &token) != 0) {
+    ks_client_send_error (client, "bad_message", err.text, TRUE);
+    return;
+  }
+  if (client->role != KS_ROLE_NONE || client->busy) {
+    ks_client_send_error (client, "bad_message", "This socket has already joined.", TRUE);
+    return;
+  }
+  if (!token_well_formed (token)) {
+    send_refusal (client, KB_JOIN_NO_BOOKING, 0);
+    return;
+  }
+  client->busy = TRUE;
+  kb_join_async (client->server->store, token, kb_clock_now (),
+                 client->cancellable, join_done, ks_client_ref (client));
+}
+
+/* ---- hello: a caseworker with a session cookie ---------------------- */
+
+static void
+hello_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsClient) client = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KbCaseworker) cw = kb_session_finish (client->server->store, result, &error);
+
+  client->busy = FALSE;
+  if (!still_open (client, error))
+    return;
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND)) {
+    ks_client_send_error (client, "not_logged_in", "Please log in again.", TRUE);
+    return;
+  }
+  if (error) {
+    send_internal (client, error);
+    return;
+  }
+  client->role = KS_ROLE_CASEWORKER;
+  client->caseworker = g_steal_pointer (&cw);
+  ks_queue_send (client->server, client);
+}
+
+static void
+on_hello (KsClient *client, json_t *msg)
+{
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s}", "type", &(const char *){ NULL }) != 0) {
+    ks_client_send_error (client, "bad_message", err.text, TRUE);
+    return;
+  }
+  if (client->role != KS_ROLE_NONE || client->busy) {
+    ks_client_send_error (client, "bad_message", "This socket has already joined.", TRUE);
+    return;
+  }
+  if (!client->session_token) {
+    ks_client_send_error (client, "not_logged_in", "Please log in first.", TRUE);
+    return;
+  }
+  client->busy = TRUE;
+  kb_session_async (client->server->store, client->session_token, kb_clock_now (),
+                    client->cancellable, hello_done, ks_client_ref (client));
+}
+
+/* ---- admit and end: the caseworker acts on a booking ---------------- */
+
+static gboolean
+caseworker_or_reply (KsClient *client)
+{
+  if (client->role == KS_ROLE_CASEWORKER)
+    return TRUE;
+  if (client->role == KS_ROLE_NONE)
+    ks_client_send_error (client, "not_logged_in", "Please log in first.", TRUE);
+  else
+    ks_client_send_error (client, "forbidden", "Only caseworkers can do this.", FALSE);
+  return FALSE;
+}
+
+static gboolean
+booking_action_error_or_reply (KsClient *client, const GError *error,
+                               const gchar *verb)
+{
+  if (!error)
+    return FALSE;
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND))
+    ks_client_send_error (client, "no_booking", "There is no such booking.", FALSE);
+  else if (g_error_matches (error, KB_ERROR, KB_ERROR_FORBIDDEN))
+    ks_client_send_error (client, "forbidden", "This booking belongs to another caseworker.", FALSE);
+  else if (g_error_matches (error, KB_ERROR, KB_ERROR_STATE)) {
+    g_autofree gchar *text = g_strdup_printf ("This booking cannot be %s now: %s",
+                                              verb, error->message);
+    ks_client_send_error (client, g_str_equal (verb, "admitted") ? "not_waiting" : "not_in_meeting",
+                          text, FALSE);
+  } else
+    send_internal (client, error);
+  return TRUE;
+}
+
+static void
+admit_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsClient) client = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KbBooking) booking = kb_admit_finish (client->server->store, result, &error);
+
+  if (!still_open (client, error))
+    return;
+  if (booking_action_error_or_reply (client, error, "admitted"))
+    return;
+  ks_room_caseworker_enter (client->server, client, booking);
+  ks_queue_changed (client->server, booking->caseworker_id);
+}
+
+static void
+complete_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsClient) client = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KbBooking) booking = kb_complete_finish (client->server->store, result, &error);
+
+  if (!still_open (client, error))
+    return;
+  if (booking_action_error_or_reply (client, error, "ended"))
+    return;
+  ks_room_end (client->server, booking);
+  ks_queue_changed (client->server, booking->caseworker_id);
+}
+
+static gboolean
+unpack_booking_id_or_reply (KsClient *client, json_t *msg, gint64 *id)
+{
+  json_int_t value = 0;
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:I}", "type", &(const char *){ NULL },
+                      "booking_id", &value) != 0) {
+    ks_client_send_error (client, "bad_message", err.text, TRUE);
+    return FALSE;
+  }
+  if (value <= 0) {
+    ks_client_send_error (client, "bad_message", "booking_id must be positive", TRUE);
+    return FALSE;
+  }
+  *id = value;
+  return TRUE;
+}
+
+static void
+on_admit (KsClient *client, json_t *msg)
+{
+  gint64 id;
+  if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
+    return;
+  kb_admit_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
+                  client->cancellable, admit_done, ks_client_ref (client));
+}
+
+static void
+on_end (KsClient *client, json_t *msg)
+{
+  gint64 id;
+  if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
+    return;
+  kb_complete_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
+                     client->cancellable, complete_done, ks_client_ref (client));
+}
+
+/* ---- offer, ice, leave: inside a meeting ---------------------------- */
+
+static gboolean
+in_meeting_or_reply (KsClient *client)
+{
+  if (client->room && client->participant)
+    return TRUE;
+  ks_client_send_error (client, "not_in_meeting", "You are not in a meeting.", FALSE);
+  return FALSE;
+}
+
+static void
+on_offer (KsClient *client, json_t *msg)
+{
+  const gchar *sdp = NULL;
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:s}", "type", &(const char *){ NULL },
+                      "sdp", &sdp) != 0) {
+    ks_client_send_error (client, "bad_message", err.text, TRUE);
+    return;
+  }
+  if (strlen (sdp) > KS_MAX_SDP) {
+    ks_client_send_error (client, "bad_message", "sdp is too large", TRUE);
+    return;
+  }
+  if (in_meeting_or_reply (client))
+    ks_room_offer (client->server, client, sdp);
+}
+
+static void
+on_ice (KsClient *client, json_t *msg)
+{
+  json_t *candidate = NULL;
+  json_int_t mline = -1;
+  const gchar *mid = NULL;
+  json_t *ufrag = NULL;
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:o, s:I, s?s, s?o}",
+                      "type", &(const char *){ NULL }, "candidate", &candidate,
+                      "sdpMLineIndex", &mline, "sdpMid", &mid,
+                      "usernameFragment", &ufrag) != 0) {
+    ks_client_send_error (client, "bad_message", err.text, TRUE);
+    return;
+  }
+  if (!json_is_string (candidate) && !json_is_null (candidate)) {
+    ks_client_send_error (client, "bad_message", "candidate must be a string or null", TRUE);
+    return;
+  }
+  if (mline < 0 || mline > 63) {
+    ks_client_send_error (client, "bad_message", "sdpMLineIndex must be 0-63", TRUE);
+    return;
+  }
+  const gchar *text = json_is_string (candidate) ? json_string_value (candidate) : NULL;
+  if (text && strlen (text) > KS_MAX_CANDIDATE) {
+    ks_client_send_error (client, "bad_message", "candidate is too large", TRUE);
+    return;
+  }
+  if (in_meeting_or_reply (client))
+    ks_room_candidate (client->server, client, (guint) mline, text);
+}
+
+static void
+on_leave (KsClient *client, json_t *msg)
+{
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s}", "type", &(const char *){ NULL }) != 0) {
+    ks_client_send_error (client, "bad_message", err.text, TRUE);
+    return;
+  }
+  ks_room_leave (client->server, client);
+}
+
+/* ---- dispatch ------------------------------------------------------- */
+
+typedef void (*Handler) (KsClient *client, json_t *msg);
+
+static const struct {
+  const gchar *type;
+  Handler      handler;
+} handlers[] = {
+  { "join",  on_join },
+  { "hello", on_hello },
+  { "admit", on_admit },
+  { "end",   on_end },
+  { "offer", on_offer },
+  { "ice",   on_ice },
+  { "leave", on_leave },
+};
+
+static void
+dispatch (KsClient *client, const gchar *text, gsize len)
+{
+  json_error_t err;
+  g_autoptr (json_t) msg = json_loadb (text, len, JSON_REJECT_DUPLICATES, &err);
+  if (!msg || !json_is_object (msg)) {
+    ks_client_send_error (client, "bad_message", msg ? "expected a JSON object" : err.text, TRUE);
+    return;
+  }
+  const gchar *type = json_string_value (json_object_get (msg, "type"));
+  if (!type) {
+    ks_client_send_error (client, "bad_message", "missing \"type\"", TRUE);
+    return;
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (handlers); i++)
+    if (g_str_equal (type, handlers[i].type)) {
+      gboolean opening = g_str_equal (type, "join") || g_str_equal (type, "hello");
+      if (!opening && client->role == KS_ROLE_NONE) {
+        ks_client_send_error (client, "not_joined", "Send join or hello first.", FALSE);
+        return;
+      }
+      handlers[i].handler (client, msg);
+      return;
+    }
+  g_autofree gchar *text_err = g_strdup_printf ("unknown type \"%.40s\"", type);
+  ks_client_send_error (client, "bad_message", text_err, TRUE);
+}
+
+/* ---- the lws callback ----------------------------------------------- */
+
+/* Browsers send Origin with every WebSocket handshake; a page from another
+ * site must not ride on a caseworker's cookie. */
+static gboolean
+origin_allowed (struct lws *wsi)
+{
+  char origin[256], host[256];
+  if (lws_hdr_copy (wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+    return TRUE; /* not a browser */
+  if (lws_hdr_copy (wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+    return FALSE;
+  const gchar *o = strstr (origin, "://");
+  return o && g_ascii_strcasecmp (o + 3, host) == 0;
+}
+
+static int
+write_one (KsClient *c)
+{
+  gchar *text = g_queue_pop_head (&c->outq);
+  if (text) {
+    gsize n = strlen (text);
+    g_autofree guchar *buf = g_malloc (LWS_PRE + n);
+    memcpy (buf + LWS_PRE, text, n);
+    g_free (text);
+    if (lws_write (c->wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int) n)
+      return -1;
+  }
+  if (!g_queue_is_empty (&c->outq)) {
+    lws_callback_on_writable (c->wsi);
+    return 0;
+  }
+  if (c->closing) {
+    lws_close_reason (c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
+    return -1;
+  }
+  return 0;
+}
+
+static void
+closed (KsClient *c)
+{
+  KsServer *server = c->server;
+  gboolean was_seeker = c->role == KS_ROLE_SEEKER;
+  gint64 booking_id = c->booking_id;
+  gint64 caseworker_of_booking = c->room ? ks_room_caseworker_id (c->room) : 0;
+
+  c->wsi = NULL;
+  g_cancellable_cancel (c->cancellable);
+  ks_room_leave (server, c);
+  server->clients = g_list_remove (server->clients, c);
+  if (was_seeker && caseworker_of_booking)
+    ks_queue_changed (server, caseworker_of_booking);
+  g_debug ("socket closed (booking %" G_GINT64_FORMAT ")", booking_id);
+  ks_client_unref (c);
+}
+
+int
+ks_ws_callback (struct lws *wsi, enum lws_callback_reasons reason,
+                void *user, void *in, size_t len)
+{
+  KsClient **pss = user;
+  KsServer *server = lws_context_user (lws_get_context (wsi));
+
+  switch (reason) {
+  case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+    return origin_allowed (wsi) ? 0 : 1;
+
+  case LWS_CALLBACK_ESTABLISHED:
+    *pss = client_new (server, wsi);
+    (*pss)->session_token = ks_http_session_cookie (wsi);
+    server->clients = g_list_prepend (server->clients, *pss);
+    return 0;
+
+  case LWS_CALLBACK_RECEIVE: {
+    KsClient *c = *pss;
+    if (!c || c->closing)
+      return 0;
+    if (c->rx->len + len > KS_MAX_MESSAGE) {
+      g_string_truncate (c->rx, 0);
+      ks_client_send_error (c, "bad_message", "message too large", TRUE);
+      return 0;
+    }
+    if (lws_frame_is_binary (wsi)) {
+      ks_client_send_error (c, "bad_message", "binary frames are not used", TRUE);
+      return 0;
+    }
+    g_string_append_len (c->rx, in, (gssize) len);
+    if (lws_is_final_fragment (wsi) && lws_remaining_packet_payload (wsi) == 0) {
+      dispatch (c, c->rx->str, c->rx->len);
+      g_string_truncate (c->rx, 0);
+    }
+    return 0;
+  }
+
+  case LWS_CALLBACK_SERVER_WRITEABLE:
+    return *pss ? write_one (*pss) : 0;
+
+  case LWS_CALLBACK_CLOSED:
+    if (*pss)
+      closed (g_steal_pointer (pss));
+    return 0;
+
+  default:
+    return 0;
+  }
+}

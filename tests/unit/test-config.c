@@ -1,0 +1,113 @@
+/* test-config.c — kontor.conf and KONTOR_* overrides: what a setting
+ * becomes, which source wins, and how mistakes are reported. */
+#include "signaling/signaling.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static gchar *
+write_conf (const gchar *text)
+{
+  g_autoptr (GError) error = NULL;
+  gchar *path = NULL;
+  gint fd = g_file_open_tmp ("kontor-XXXXXX.conf", &path, &error);
+  g_assert_no_error (error);
+  close (fd);
+  g_assert_true (g_file_set_contents (path, text, -1, &error));
+  return path;
+}
+
+static void
+test_defaults (void)
+{
+  g_autoptr (GError) error = NULL;
+  gchar *env[] = { NULL };
+  g_autoptr (KsConfig) c = ks_config_load (NULL, env, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (c->port, ==, 8080);
+  g_assert_cmpstr (c->listen_address, ==, "0.0.0.0");
+  g_assert_cmpuint (c->ice_port_min, ==, 40000);
+  g_assert_cmpuint (c->ice_port_max, ==, 40999);
+  g_assert_cmpuint (c->pool_size, ==, 4);
+  g_assert_cmpstr (c->database, ==, "");
+  g_assert_cmpstr (c->public_url, ==, "http://localhost:8080");
+}
+
+static void
+test_file_then_environment (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = write_conf ("[server]\nport = 9000\n"
+                                       "[database]\nconninfo = dbname=a\n"
+                                       "[media]\nice_port_min = 41000\nice_port_max = 41100\n"
+                                       "stun_server = stun:stun.example.org:3478\n");
+  gchar *env[] = { "KONTOR_DATABASE=dbname=b", "KONTOR_ICE_PORT_MAX=41200", NULL };
+  g_autoptr (KsConfig) c = ks_config_load (path, env, &error);
+  g_unlink (path);
+  g_assert_no_error (error);
+  g_assert_cmpuint (c->port, ==, 9000);                /* from the file */
+  g_assert_cmpstr (c->database, ==, "dbname=b");        /* env wins */
+  g_assert_cmpuint (c->ice_port_min, ==, 41000);
+  g_assert_cmpuint (c->ice_port_max, ==, 41200);
+  g_assert_cmpstr (c->stun_server, ==, "stun:stun.example.org:3478");
+  g_assert_cmpstr (c->public_url, ==, "http://localhost:9000");
+}
+
+static void
+assert_refused (const gchar *file_text, gchar **env, const gchar *expected_words)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = file_text ? write_conf (file_text) : NULL;
+  g_autoptr (KsConfig) c = ks_config_load (path, env, &error);
+  if (path)
+    g_unlink (path);
+  g_assert_null (c);
+  g_assert_nonnull (error);
+  if (!strstr (error->message, expected_words))
+    g_error ("message \"%s\" does not mention \"%s\"", error->message, expected_words);
+}
+
+static void
+test_mistakes_are_named (void)
+{
+  gchar *none[] = { NULL };
+  gchar *bad_port[] = { "KONTOR_PORT=80x", NULL };
+  gchar *zero_port[] = { "KONTOR_PORT=0", NULL };
+  gchar *big_port[] = { "KONTOR_ICE_PORT_MAX=70000", NULL };
+  gchar *pool[] = { "KONTOR_DB_POOL_SIZE=0", NULL };
+  gchar *tls[] = { "KONTOR_TLS_CERT=/x.pem", NULL };
+  gchar *stun[] = { "KONTOR_STUN_SERVER=http://x", NULL };
+
+  assert_refused (NULL, bad_port, "KONTOR_PORT");
+  assert_refused (NULL, zero_port, "port");
+  assert_refused (NULL, big_port, "70000");
+  assert_refused (NULL, pool, "pool_size");
+  assert_refused (NULL, tls, "tls_key");
+  assert_refused (NULL, stun, "stun:");
+  assert_refused ("[server]\nprot = 1\n", none, "unknown setting [server] prot");
+  assert_refused ("[media]\nice_port_min = 5000\nice_port_max = 4000\n", none, "above");
+  assert_refused ("[server\n", none, "");
+}
+
+static void
+test_help_lists_every_variable (void)
+{
+  const gchar *help = ks_config_help ();
+  const gchar *vars[] = { "KONTOR_LISTEN_ADDRESS", "KONTOR_PORT", "KONTOR_WEB_ROOT",
+                          "KONTOR_DATABASE", "KONTOR_ICE_PORT_MIN", "KONTOR_ICE_PORT_MAX",
+                          "KONTOR_STUN_SERVER", "KONTOR_TURN_SERVER", "KONTOR_PUBLIC_ADDRESS" };
+  for (gsize i = 0; i < G_N_ELEMENTS (vars); i++)
+    g_assert_nonnull (strstr (help, vars[i]));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/config/defaults", test_defaults);
+  g_test_add_func ("/config/file-then-environment", test_file_then_environment);
+  g_test_add_func ("/config/mistakes-are-named", test_mistakes_are_named);
+  g_test_add_func ("/config/help-lists-every-variable", test_help_lists_every_variable);
+  return g_test_run ();
+}
