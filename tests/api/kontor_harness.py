@@ -1,0 +1,214 @@
+"""kontor_harness.py — start a real kontor against a fresh database, and
+talk to it over HTTP and WebSocket with nothing but the standard library.
+
+Used by the api suite.  Needs KONTOR_BIN and KONTOR_TEST_CONNINFO.
+"""
+import base64
+import http.client
+import json
+import os
+import secrets
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+SKIP = 77
+
+
+def need_env():
+    for name in ("KONTOR_BIN", "KONTOR_TEST_CONNINFO"):
+        if not os.environ.get(name):
+            print(f"skip: {name} is not set", file=sys.stderr)
+            sys.exit(SKIP)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def psql(conninfo, sql):
+    return subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                           "-d", conninfo, "-c", sql],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+class Kontor:
+    """A kontor server on its own fresh database; use as a context manager."""
+
+    def __init__(self, extra_env=None):
+        self.base_conninfo = os.environ["KONTOR_TEST_CONNINFO"]
+        self.dbname = "api_" + secrets.token_hex(6)
+        psql(self.base_conninfo, f"CREATE DATABASE {self.dbname}")
+        self.conninfo = f"{self.base_conninfo} dbname={self.dbname}"
+        self.port = free_port()
+        self.env = dict(os.environ, KONTOR_DATABASE=self.conninfo,
+                        KONTOR_PORT=str(self.port), KONTOR_LISTEN_ADDRESS="127.0.0.1",
+                        **(extra_env or {}))
+        self.proc = None
+
+    def run(self, *args):
+        return subprocess.run([os.environ["KONTOR_BIN"], *args], env=self.env,
+                              check=True, capture_output=True, text=True).stdout
+
+    def demo(self, starts_in):
+        return json.loads(self.run("demo", "--json", f"--starts-in={starts_in}"))
+
+    def sql(self, statement):
+        return psql(self.conninfo, statement)
+
+    def __enter__(self):
+        self.run("migrate")
+        self.proc = subprocess.Popen([os.environ["KONTOR_BIN"]], env=self.env,
+                                     stdout=subprocess.DEVNULL, stderr=sys.stderr)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"kontor exited with {self.proc.returncode}")
+                time.sleep(0.1)
+        raise RuntimeError("kontor did not start listening")
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        try:
+            psql(self.base_conninfo, f"DROP DATABASE IF EXISTS {self.dbname} WITH (FORCE)")
+        except subprocess.CalledProcessError:
+            pass
+        return False
+
+    # ---- HTTP ----
+    def request(self, method, path, body=None, headers=None, raw=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        h = dict(headers or {})
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=data, headers=h)
+        resp = conn.getresponse()
+        text = resp.read().decode()
+        conn.close()
+        try:
+            parsed = json.loads(text) if text else None
+        except json.JSONDecodeError:
+            parsed = None
+        return resp.status, parsed, resp.headers, text
+
+    def login(self, email, password):
+        status, body, headers, _ = self.request("POST", "/api/v1/login",
+                                                {"email": email, "password": password})
+        cookie = headers.get("Set-Cookie", "")
+        return status, body, cookie.split(";")[0] if cookie else None
+
+    def ws(self, cookie=None, origin=None):
+        return WebSocket("127.0.0.1", self.port, cookie=cookie, origin=origin)
+
+
+class WebSocket:
+    """A minimal RFC 6455 client: text frames, masking, close."""
+
+    def __init__(self, host, port, cookie=None, origin=None):
+        self.sock = socket.create_connection((host, port), timeout=10)
+        key = base64.b64encode(secrets.token_bytes(16)).decode()
+        lines = [f"GET /ws HTTP/1.1", f"Host: {host}:{port}", "Upgrade: websocket",
+                 "Connection: Upgrade", f"Sec-WebSocket-Key: {key}",
+                 "Sec-WebSocket-Version: 13", "Sec-WebSocket-Protocol: kontor.v1"]
+        if cookie:
+            lines.append(f"Cookie: {cookie}")
+        if origin:
+            lines.append(f"Origin: {origin}")
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(1)
+            if not chunk:
+                raise ConnectionError("closed during handshake")
+            head += chunk
+        self.status = int(head.split(b" ")[1])
+        self.closed = self.status != 101
+
+    def send_raw(self, payload: bytes, opcode=1):
+        mask = secrets.token_bytes(4)
+        n = len(payload)
+        if n < 126:
+            header = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+        elif n < 65536:
+            header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
+        else:
+            header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(header + mask + masked)
+
+    def send(self, obj):
+        self.send_raw(json.dumps(obj).encode())
+
+    def _read(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+        return data
+
+    def recv(self, timeout=10):
+        """The next JSON message, or ('close', code) when the server closed."""
+        self.sock.settimeout(timeout)
+        b1, b2 = self._read(2)
+        n = b2 & 0x7F
+        if n == 126:
+            n = struct.unpack("!H", self._read(2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", self._read(8))[0]
+        payload = self._read(n)
+        opcode = b1 & 0x0F
+        if opcode == 8:
+            self.closed = True
+            code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+            return ("close", code)
+        if opcode == 9:  # ping
+            return self.recv(timeout)
+        return json.loads(payload)
+
+    def recv_type(self, wanted, timeout=10):
+        """Skip messages until one of type `wanted` (queue pushes interleave)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = self.recv(max(0.1, deadline - time.monotonic()))
+            if isinstance(msg, tuple) or msg.get("type") == wanted:
+                return msg
+        raise TimeoutError(f"no {wanted} message")
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Spec:
+    """Tiny runner: each check prints ok/FAIL; exit status says it all."""
+
+    def __init__(self):
+        self.failures = 0
+
+    def check(self, name, cond, detail=""):
+        print(("ok   " if cond else "FAIL ") + name + ("" if cond else f"  ({detail})"))
+        if not cond:
+            self.failures += 1
+
+    def done(self):
+        print(f"{self.failures} failure(s)")
+        sys.exit(1 if self.failures else 0)

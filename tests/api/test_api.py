@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""test_api.py — docs/api.md and docs/protocol.md, checked against a real
+kontor on a real PostgreSQL: every refusal code of the join window, login
+and sessions, the live queue, and what hostile input gets.
+
+No media is negotiated here (no offers), so no ICE candidates are gathered
+and the test may run outside a network namespace."""
+import json
+import secrets
+
+from kontor_harness import Kontor, Spec, need_env
+
+
+def api_errors(k, spec):
+    status, body, _, _ = k.request("GET", "/api/v1/nowhere")
+    spec.check("unknown endpoint is 404 not_found", status == 404 and body["error"]["code"] == "not_found", body)
+    status, body, _, _ = k.request("GET", "/api/v1/login")
+    spec.check("GET on a POST endpoint is 405", status == 405 and body["error"]["code"] == "method_not_allowed", body)
+    status, body, _, _ = k.request("POST", "/api/v1/login", raw=b"{not json", headers={"Content-Type": "application/json"})
+    spec.check("malformed JSON is 400 bad_request", status == 400 and body["error"]["code"] == "bad_request", body)
+    status, body, _, _ = k.request("POST", "/api/v1/login", {"email": "a@b", "password": "x", "admin": True})
+    spec.check("an unknown field is 400 bad_request", status == 400 and body["error"]["code"] == "bad_request", body)
+    status, body, _, _ = k.request("POST", "/api/v1/login", {"email": 5, "password": "x"})
+    spec.check("a wrongly typed field is 400", status == 400, body)
+    status, body, _, _ = k.request("POST", "/api/v1/login", raw=b"email=a&password=b",
+                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+    spec.check("a form post (CSRF shape) is refused with 415", status == 415, body)
+    big = json.dumps({"email": "a" * 20000, "password": "x"}).encode()
+    status, body, _, _ = k.request("POST", "/api/v1/login", raw=big, headers={"Content-Type": "application/json"})
+    spec.check("a body over 16 KiB is 413 too_large", status == 413 and body["error"]["code"] == "too_large", body)
+    status, body, _, _ = k.request("GET", "/api/v1/queue")
+    spec.check("the queue without a session is 401 not_logged_in", status == 401 and body["error"]["code"] == "not_logged_in", body)
+    status, body, _, _ = k.request("GET", "/api/v1/me", headers={"Cookie": "kontor_session=" + "A" * 43})
+    spec.check("a forged session cookie is 401", status == 401, body)
+    status, body, _, _ = k.request("POST", "/api/v1/booking", {"token": secrets.token_urlsafe(32)})
+    spec.check("an unknown booking token is 404 no_booking", status == 404 and body["error"]["code"] == "no_booking", body)
+    status, body, _, _ = k.request("GET", "/api/v1/config")
+    spec.check("config lists ice_servers", status == 200 and isinstance(body.get("ice_servers"), list), body)
+
+
+def login_and_session(k, spec, demo):
+    status, body, cookie = k.login(demo["caseworker_email"], "wrong password")
+    spec.check("a wrong password is 401 bad_login", status == 401 and body["error"]["code"] == "bad_login", body)
+    status, body, cookie = k.login("nobody@example.org", "whatever")
+    spec.check("an unknown e-mail gets the same 401 bad_login", status == 401 and body["error"]["code"] == "bad_login", body)
+    status, body, _, headers_text = None, None, None, None
+    conn_status, body, headers, _ = k.request("POST", "/api/v1/login",
+                                              {"email": demo["caseworker_email"],
+                                               "password": demo["caseworker_password"]})
+    set_cookie = headers.get("Set-Cookie", "")
+    spec.check("the right password logs in", conn_status == 200 and body["caseworker"]["time_zone"] == "Europe/Oslo", body)
+    spec.check("the session cookie is HttpOnly and SameSite=Strict",
+               "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie, set_cookie)
+    cookie = set_cookie.split(";")[0]
+    status, body, _, _ = k.request("GET", "/api/v1/me", headers={"Cookie": cookie})
+    spec.check("me answers with the session", status == 200 and body["caseworker"]["id"] > 0, body)
+    return cookie
+
+
+def join_refusals(k, spec):
+    ws = k.ws()
+    ws.send({"type": "join", "token": secrets.token_urlsafe(32)})
+    msg = ws.recv()
+    spec.check("a random token is refused with no_booking", msg.get("code") == "no_booking", msg)
+    ws.send({"type": "join", "token": "short"})
+    msg = ws.recv()
+    spec.check("a malformed token is refused with no_booking", msg.get("code") == "no_booking", msg)
+
+    early = k.demo(3600)
+    ws.send({"type": "join", "token": early["booking_token"]})
+    msg = ws.recv()
+    spec.check("an hour early is too_early with opens_at",
+               msg.get("code") == "too_early" and msg.get("opens_at"), msg)
+
+    late = k.demo(-1800)
+    ws.send({"type": "join", "token": late["booking_token"]})
+    msg = ws.recv()
+    spec.check("30 minutes after the start is too_late", msg.get("code") == "too_late", msg)
+
+    cancelled = k.demo(60)
+    k.sql(f"UPDATE bookings SET status = 'cancelled' WHERE reference = '{cancelled['booking_reference']}'")
+    ws.send({"type": "join", "token": cancelled["booking_token"]})
+    msg = ws.recv()
+    spec.check("a cancelled booking is refused with cancelled", msg.get("code") == "cancelled", msg)
+
+    done = k.demo(-300)
+    k.sql(f"UPDATE bookings SET status = 'completed' WHERE reference = '{done['booking_reference']}'")
+    ws.send({"type": "join", "token": done["booking_token"]})
+    msg = ws.recv()
+    spec.check("a completed meeting is refused with completed", msg.get("code") == "completed", msg)
+    ws.close()
+
+
+def hostile_messages(k, spec):
+    cases = [
+        ("not JSON", b"{"),
+        ("an array", b"[1]"),
+        ("an unknown type", json.dumps({"type": "drop_tables"}).encode()),
+        ("an unknown field", json.dumps({"type": "join", "token": "x" * 43, "as": "admin"}).encode()),
+        ("a number for token", json.dumps({"type": "join", "token": 5}).encode()),
+        ("a 70 KiB message", json.dumps({"type": "join", "token": "x" * 70000}).encode()),
+    ]
+    for name, payload in cases:
+        ws = k.ws()
+        ws.send_raw(payload)
+        msg = ws.recv()
+        closed = ws.recv() if isinstance(msg, dict) else msg
+        spec.check(f"{name} gets bad_message and the socket closes",
+                   isinstance(msg, dict) and msg.get("code") == "bad_message"
+                   and isinstance(closed, tuple) and closed[1] == 1008, (msg, closed))
+        ws.close()
+
+    ws = k.ws()
+    ws.send({"type": "offer", "sdp": "v=0"})
+    msg = ws.recv()
+    spec.check("offer before join is not_joined", msg.get("code") == "not_joined", msg)
+    ws.send({"type": "hello"})
+    msg = ws.recv()
+    spec.check("hello without a session is not_logged_in", msg.get("code") == "not_logged_in", msg)
+    ws.close()
+
+    ws = k.ws(origin="http://evil.example")
+    spec.check("a WebSocket from another origin is refused", ws.status != 101, ws.status)
+    ws.close()
+
+
+def waiting_and_queue(k, spec, demo, cookie):
+    cw = k.ws(cookie=cookie)
+    cw.send({"type": "hello"})
+    queue = cw.recv_type("queue")
+    refs = [b["reference"] for b in queue.get("bookings", [])]
+    spec.check("hello answers with today's queue", demo["booking_reference"] in refs, queue)
+
+    seeker = k.ws()
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    msg = seeker.recv()
+    spec.check("inside the window the job seeker waits", msg.get("type") == "waiting"
+               and msg["booking"]["status"] == "waiting", msg)
+
+    queue = cw.recv_type("queue")
+    mine = [b for b in queue["bookings"] if b["reference"] == demo["booking_reference"]]
+    spec.check("the caseworker sees them waiting, present, live",
+               mine and mine[0]["status"] == "waiting" and mine[0]["present"] is True
+               and mine[0]["checked_in_at"], mine)
+
+    seeker.close()
+    queue = cw.recv_type("queue")
+    mine = [b for b in queue["bookings"] if b["reference"] == demo["booking_reference"]]
+    spec.check("a closed tab changes presence, not the stored status",
+               mine and mine[0]["status"] == "waiting" and mine[0]["present"] is False, mine)
+
+    seeker = k.ws()
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    msg = seeker.recv()
+    spec.check("a waiting job seeker may come back to the waiting room", msg.get("type") == "waiting", msg)
+
+    cw.send({"type": "admit", "booking_id": 999999})
+    msg = cw.recv_type("error")
+    spec.check("admitting an unknown booking is no_booking", msg.get("code") == "no_booking", msg)
+    seeker.close()
+    cw.close()
+
+
+def main():
+    need_env()
+    spec = Spec()
+    with Kontor() as k:
+        demo = k.demo(60)
+        api_errors(k, spec)
+        cookie = login_and_session(k, spec, demo)
+        join_refusals(k, spec)
+        hostile_messages(k, spec)
+        waiting_and_queue(k, spec, demo, cookie)
+        status, _, headers, _ = k.request("POST", "/api/v1/logout", {}, headers={"Cookie": cookie})
+        status2, _, _, _ = k.request("GET", "/api/v1/me", headers={"Cookie": cookie})
+        spec.check("after logout the session is gone", status == 200 and status2 == 401, (status, status2))
+    spec.done()
+
+
+if __name__ == "__main__":
+    main()
