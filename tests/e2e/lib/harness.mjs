@@ -1,0 +1,117 @@
+// harness.mjs — what every e2e test file shares: the settings run-e2e.sh
+// passes, a Chromium launched the way WebRTC needs it, screenshots, and
+// reading a page's WebRTC statistics.
+import { chromium } from 'playwright-core';
+import { mkdirSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+function need(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the e2e tests through run-e2e.sh`);
+  return value;
+}
+
+export const env = {
+  get base() { return need('KONTOR_E2E_BASE_URL'); },
+  get demo() { return JSON.parse(need('KONTOR_E2E_DEMO')); },
+  get iceMin() { return Number(need('KONTOR_E2E_ICE_MIN')); },
+  get iceMax() { return Number(need('KONTOR_E2E_ICE_MAX')); },
+  get shots() { return process.env.KONTOR_E2E_SCREENSHOTS || 'e2e-screenshots'; },
+};
+
+// Flags measured to work for WebRTC in a namespace (shared/WEBRTCBIN.md,
+// "Browsers in tests").  Never downloads a browser: Debian's Chromium only.
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export async function launch(extraArgs = []) {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+    timeout: 30000,
+  });
+}
+
+// A page in its own context (own cookies), its console kept in a log file
+// beside the screenshots, for the post-mortem of a failed run.
+export async function openPage(browser, name, { width = 1280, height = 800, locale = 'en-GB' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, locale });
+  const page = await context.newPage();
+  mkdirSync(env.shots, { recursive: true });
+  const logFile = join(env.shots, `${name}-console.log`);
+  const log = (line) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
+  page.on('console', (m) => log(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => log(`pageerror: ${e.message}`));
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (f) => log(`ws> ${String(f.payload).slice(0, 300)}`));
+    ws.on('framereceived', (f) => log(`ws< ${String(f.payload).slice(0, 300)}`));
+    ws.on('close', () => log('ws closed'));
+  });
+  return page;
+}
+
+let shotNumber = 0;
+export async function screenshot(page, name) {
+  mkdirSync(env.shots, { recursive: true });
+  shotNumber++;
+  const file = join(env.shots, `${String(shotNumber).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+// A token no booking has: 32 random bytes as unpadded base64url, like real ones.
+export function randomToken() {
+  return randomBytes(32).toString('base64url');
+}
+
+// What a page's RTCPeerConnection reports: decoded video frames, received
+// audio packets (summed over inbound streams) and the selected candidate pair.
+export async function mediaStats(page) {
+  return page.evaluate(async () => {
+    const pc = window.kontor?.pc;
+    if (!pc || pc.connectionState === 'closed') return null;
+    const report = await pc.getStats();
+    const byId = new Map();
+    report.forEach((s) => byId.set(s.id, s));
+    let framesDecoded = 0;
+    let audioPackets = 0;
+    let pair = null;
+    for (const s of byId.values()) {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') framesDecoded += s.framesDecoded || 0;
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') audioPackets += s.packetsReceived || 0;
+      if (s.type === 'transport' && s.selectedCandidatePairId) pair = byId.get(s.selectedCandidatePairId);
+    }
+    const cand = (id) => {
+      const c = id && byId.get(id);
+      return c ? { address: c.address, port: c.port, protocol: c.protocol, type: c.candidateType } : null;
+    };
+    return {
+      connectionState: pc.connectionState,
+      framesDecoded,
+      audioPackets,
+      pair: pair ? { state: pair.state, local: cand(pair.localCandidateId), remote: cand(pair.remoteCandidateId) } : null,
+    };
+  });
+}
+
+// Polls until fn() returns something truthy; throws with what it last saw.
+export async function until(what, fn, { timeout = 15000, interval = 100 } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try { last = await fn(); } catch (e) { last = e; }
+    if (last && !(last instanceof Error)) return last;
+    await new Promise((r) => setTimeout(r, interval));
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+}
+
+export function pageState(page) {
+  return page.evaluate(() => window.kontor?.state);
+}

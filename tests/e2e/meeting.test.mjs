@@ -1,0 +1,155 @@
+// meeting.test.mjs — the walking skeleton's journey (issue 3): a job seeker
+// joins by link and waits, the caseworker logs in, sees them and admits
+// them, both see and hear each other through the relay, a stranger's link
+// is refused, and a reload mid-meeting needs no second admit.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  env, launch, openPage, screenshot, randomToken, mediaStats, until, pageState,
+} from './lib/harness.mjs';
+
+const SAMPLE_SECONDS = 5;
+
+let browser;
+let seeker;
+let caseworker;
+let bookingId;
+let broken = false;   // a failed step makes the ones after it meaningless
+
+// Steps run in order; after a failure the rest are skipped, not piled on.
+function step(name, fn) {
+  test(name, async (t) => {
+    if (broken) { t.skip('an earlier step failed'); return; }
+    try {
+      await fn(t);
+    } catch (e) {
+      broken = true;
+      throw e;
+    }
+  });
+}
+
+// Media flows when, second by second, decoded video frames and received
+// audio packets both keep going up.
+async function assertMediaFlows(page, who) {
+  const samples = [await mediaStats(page)];
+  for (let i = 0; i < SAMPLE_SECONDS; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    samples.push(await mediaStats(page));
+  }
+  const line = samples.map((s) => `${s?.framesDecoded}/${s?.audioPackets}`).join(' ');
+  console.log(`${who}: frames/audio packets each second: ${line}`);
+  for (let i = 1; i < samples.length; i++) {
+    assert.ok(samples[i] && samples[i - 1], `${who}: no peer connection at second ${i}`);
+    assert.ok(samples[i].framesDecoded > samples[i - 1].framesDecoded,
+      `${who}: video framesDecoded did not rise in second ${i}: ${line}`);
+    assert.ok(samples[i].audioPackets > samples[i - 1].audioPackets,
+      `${who}: audio packetsReceived did not rise in second ${i}: ${line}`);
+  }
+}
+
+async function assertThroughRelay(page, who) {
+  const s = await until(`${who}'s selected candidate pair`, async () => {
+    const st = await mediaStats(page);
+    return st?.pair?.remote ? st : null;
+  });
+  const { remote, local } = s.pair;
+  console.log(`${who}: selected pair ${local?.address}:${local?.port} -> ${remote.address}:${remote.port} (${remote.protocol}, ${remote.type})`);
+  assert.ok(remote.port >= env.iceMin && remote.port <= env.iceMax,
+    `${who}: remote candidate port ${remote.port} is outside the relay's range ${env.iceMin}-${env.iceMax}`);
+}
+
+async function firstFrame(page) {
+  return until('a decoded video frame', async () => (await mediaStats(page))?.framesDecoded > 0,
+    { timeout: 20000, interval: 50 });
+}
+
+before(async () => {
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+step('the job seeker joins by link and waits', async () => {
+  const { booking_token: token } = env.demo;
+  seeker = await openPage(browser, 'seeker', { width: 390, height: 844 });
+  await seeker.goto(`${env.base}/join.html#t=${token}`);
+  await until('the waiting room', async () => (await pageState(seeker)) === 'waiting');
+  await seeker.getByRole('heading', { name: 'You are in the waiting room' }).waitFor();
+  await screenshot(seeker, 'seeker-waiting');
+});
+
+step('the caseworker logs in and sees them waiting', async () => {
+  const { caseworker_email: email, caseworker_password: password, booking_reference: reference } = env.demo;
+  caseworker = await openPage(browser, 'caseworker');
+  await caseworker.goto(`${env.base}/caseworker.html`);
+  await screenshot(caseworker, 'caseworker-login');
+  await caseworker.getByLabel('E-mail').fill(email);
+  await caseworker.getByLabel('Password').fill(password);
+  await caseworker.getByRole('button', { name: 'Log in' }).click();
+  bookingId = await until('the booking in the queue', () => caseworker.evaluate(
+    (ref) => window.kontor?.queue?.bookings.find((b) => b.reference === ref)?.id, reference));
+  const row = caseworker.locator(`tr[data-booking-id="${bookingId}"]`);
+  await row.and(caseworker.locator('[data-status="waiting"]')).waitFor({ timeout: 10000 });
+  await row.getByText(/Waiting since/).waitFor();
+  await screenshot(caseworker, 'caseworker-queue-waiting');
+});
+
+step('the caseworker admits; both pages decode video and receive audio', async () => {
+  const row = caseworker.locator(`tr[data-booking-id="${bookingId}"]`);
+  const admittedAt = Date.now();
+  await row.getByRole('button', { name: /^Admit/ }).click();
+  const [seekerFirst, caseworkerFirst] = await Promise.all([
+    firstFrame(seeker).then(() => Date.now() - admittedAt),
+    firstFrame(caseworker).then(() => Date.now() - admittedAt),
+  ]);
+  console.log(`admit → first decoded frame: job seeker ${seekerFirst} ms, caseworker ${caseworkerFirst} ms`);
+  await Promise.all([
+    assertMediaFlows(seeker, 'job seeker'),
+    assertMediaFlows(caseworker, 'caseworker'),
+  ]);
+  await screenshot(seeker, 'seeker-in-meeting');
+  await screenshot(caseworker, 'caseworker-in-meeting');
+});
+
+step('media goes through the relay\'s ICE ports', async () => {
+  await assertThroughRelay(seeker, 'job seeker');
+  await assertThroughRelay(caseworker, 'caseworker');
+});
+
+step('a link with no booking is refused with no_booking', async () => {
+  const stranger = await openPage(browser, 'stranger', { width: 360, height: 740 });
+  await stranger.goto(`${env.base}/join.html#t=${randomToken()}`);
+  await until('the refusal', async () => (await pageState(stranger)) === 'refused');
+  const error = await stranger.evaluate(() => window.kontor.error);
+  assert.equal(error?.code, 'no_booking');
+  await stranger.getByText(/could not find a booking/).waitFor();
+  await screenshot(stranger, 'stranger-no-booking');
+  await stranger.context().close();
+});
+
+step('the job seeker reloads mid-meeting and is back in without a second admit', async () => {
+  assert.ok(await caseworker.evaluate(() => window.kontor.pc !== null), 'caseworker not in the meeting');
+  const reloadedAt = Date.now();
+  await seeker.reload();
+  await until('the meeting after the reload', async () => (await pageState(seeker)) === 'meeting');
+  await firstFrame(seeker);
+  console.log(`reload → first decoded frame (job seeker): ${Date.now() - reloadedAt} ms`);
+  await Promise.all([
+    assertMediaFlows(seeker, 'job seeker after reload'),
+    assertMediaFlows(caseworker, 'caseworker after the job seeker\'s reload'),
+  ]);
+  await screenshot(seeker, 'seeker-after-reload');
+  await screenshot(caseworker, 'caseworker-after-seeker-reload');
+});
+
+step('the caseworker ends the meeting', async () => {
+  await caseworker.getByRole('button', { name: 'End meeting' }).click();
+  await until('the job seeker\'s end page', async () => (await pageState(seeker)) === 'ended');
+  await until('completed in the queue', () => caseworker.evaluate(
+    (id) => window.kontor.queue.bookings.find((b) => b.id === id)?.status === 'completed', bookingId));
+  await screenshot(seeker, 'seeker-ended');
+  await screenshot(caseworker, 'caseworker-after-end');
+});

@@ -1,0 +1,118 @@
+#!/bin/bash
+# run-e2e.sh — runs the browser tests against a real kontor inside a network
+# namespace of its own, with a fresh database.
+#
+#   run-e2e.sh KONTOR_BINARY WEB_ROOT [SCREENSHOT_DIR]
+#
+# Needs: root (network namespaces), KONTOR_TEST_CONNINFO (a PostgreSQL that
+# may CREATE DATABASE, reachable over a unix socket: TCP to localhost is not
+# reachable from inside the namespace), /usr/bin/chromium and
+# tests/e2e/node_modules (npm ci in tests/e2e).  Without one of them it
+# skips (exit 77).
+#
+# Why a namespace: Chromium leaves loopback out of its ICE candidates, and
+# the tests must not gather candidates on this machine's real interfaces.
+# Inside, a veth pair gives both ends 10.x addresses; server and browsers
+# talk to each other there and nowhere else.
+#
+# Screenshots go to SCREENSHOT_DIR (default: $KONTOR_E2E_SCREENSHOTS, else
+# ./e2e-screenshots); the server's log goes beside them as kontor.log.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+skip () { echo "SKIP: $*"; exit 77; }
+
+[ $# -ge 2 ] || { echo "usage: $0 KONTOR_BINARY WEB_ROOT [SCREENSHOT_DIR]" >&2; exit 2; }
+kontor=$1
+web_root=$2
+shots=${3:-${KONTOR_E2E_SCREENSHOTS:-$PWD/e2e-screenshots}}
+
+[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+[ -n "${KONTOR_TEST_CONNINFO:-}" ] || skip "KONTOR_TEST_CONNINFO is not set"
+[ -x /usr/bin/chromium ] || skip "no /usr/bin/chromium (apt-get install chromium)"
+[ -d "$here/node_modules/playwright-core" ] || skip "no playwright-core (cd tests/e2e && npm ci)"
+[ -x "$kontor" ] || { echo "FAIL: no kontor binary at $kontor" >&2; exit 1; }
+command -v psql >/dev/null || skip "no psql"
+
+ns=kontor-e2e-$$
+db=kontor_e2e_$$
+port=8080            # the namespace is new and empty: any port is free in it
+ice_min=41000
+ice_max=41100
+server_pid=
+mkdir -p "$shots"
+rm -f "$shots"/*.png
+
+# A conninfo that names another database.  Keyword form: a later keyword
+# wins, so appending is enough; URI form: replace the path.
+with_db () {
+  case "$1" in
+    postgres://*|postgresql://*)
+      printf '%s\n' "$1" | sed -E "s|^(postgres(ql)?://[^/?]*)(/[^?]*)?|\1/$2|" ;;
+    *) printf '%s dbname=%s\n' "$1" "$2" ;;
+  esac
+}
+admin_conn=$KONTOR_TEST_CONNINFO
+conn=$(with_db "$admin_conn" "$db")
+
+cleanup () {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid"
+    for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$server_pid" 2>/dev/null && kill -KILL "$server_pid"
+    wait "$server_pid" 2>/dev/null
+  fi
+  ip netns del "$ns" 2>/dev/null
+  psql "$admin_conn" -qAtX -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail () { echo "FAIL: $*" >&2; exit 1; }
+
+# ---- database -------------------------------------------------------------
+psql "$admin_conn" -qAtX -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db" >/dev/null \
+  || fail "cannot create database $db with KONTOR_TEST_CONNINFO"
+KONTOR_DATABASE=$conn "$kontor" migrate || fail "kontor migrate failed"
+demo=$(KONTOR_DATABASE=$conn "$kontor" demo --json) || fail "kontor demo --json failed"
+echo "demo: $demo"
+
+# ---- network namespace ----------------------------------------------------
+ip netns add "$ns" || fail "ip netns add $ns"
+in_ns () { ip netns exec "$ns" "$@"; }
+in_ns ip link set lo up
+in_ns ip link add e2e0 type veth peer name e2e1
+in_ns ip addr add 10.231.0.1/24 dev e2e0
+in_ns ip addr add 10.231.0.2/24 dev e2e1
+in_ns ip link set e2e0 up
+in_ns ip link set e2e1 up
+# Keep the browsers' own ephemeral ports out of the relay's range, so a
+# remote port inside it can only be the relay's.
+in_ns sysctl -qw net.ipv4.ip_local_port_range="50000 60999"
+in_ns psql "$conn" -qAtX -c 'SELECT 1' >/dev/null \
+  || fail "the database is not reachable from inside the namespace (use a unix-socket conninfo)"
+
+# ---- server ---------------------------------------------------------------
+log=$shots/kontor.log
+in_ns env KONTOR_DATABASE="$conn" KONTOR_PORT=$port KONTOR_WEB_ROOT="$web_root" \
+  KONTOR_ICE_PORT_MIN=$ice_min KONTOR_ICE_PORT_MAX=$ice_max \
+  "$kontor" >"$log" 2>&1 &
+server_pid=$!
+base=http://localhost:$port
+up=
+for _ in $(seq 100); do
+  kill -0 "$server_pid" 2>/dev/null || { tail -n 30 "$log" >&2; fail "kontor exited at start-up"; }
+  if in_ns curl -sf -o /dev/null "$base/api/v1/config"; then up=1; break; fi
+  sleep 0.1
+done
+[ -n "$up" ] || { tail -n 30 "$log" >&2; fail "kontor did not answer on $base within 10 s"; }
+
+# ---- browsers ---------------------------------------------------------------
+cd "$here" || fail "cd $here"
+in_ns env KONTOR_E2E_BASE_URL="$base" KONTOR_E2E_DEMO="$demo" \
+  KONTOR_E2E_ICE_MIN=$ice_min KONTOR_E2E_ICE_MAX=$ice_max \
+  KONTOR_E2E_SCREENSHOTS="$shots" KONTOR_E2E_SERVER_LOG="$log" \
+  node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
+status=$?
+[ $status -eq 0 ] || { echo "--- last lines of $log:"; tail -n 40 "$log"; }
+exit $status

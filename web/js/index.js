@@ -1,0 +1,4 @@
+// index.js — the front page only needs its texts.
+import { startPage } from './page.js';
+
+startPage();

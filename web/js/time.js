@@ -1,0 +1,36 @@
+// time.js — shows RFC 3339 UTC times from the server in the office's zone,
+// in the reader's language.
+import { language } from './i18n.js';
+
+const locales = { nb: 'nb-NO', sv: 'sv-SE', da: 'da-DK', en: 'en-GB' };
+
+function locale() { return locales[language()] || 'en-GB'; }
+
+export function clock(iso, timeZone) {
+  if (!iso) return '';
+  return new Intl.DateTimeFormat(locale(), {
+    hour: '2-digit', minute: '2-digit', timeZone: timeZone || undefined,
+  }).format(new Date(iso));
+}
+
+export function dateTime(iso, timeZone) {
+  if (!iso) return '';
+  return new Intl.DateTimeFormat(locale(), {
+    weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit',
+    timeZone: timeZone || undefined,
+  }).format(new Date(iso));
+}
+
+export function date(ymd) {
+  // A local calendar date (YYYY-MM-DD) with no zone: format it as noon UTC
+  // so no zone can move it to the day before or after.
+  if (!ymd) return '';
+  return new Intl.DateTimeFormat(locale(), {
+    weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC',
+  }).format(new Date(`${ymd}T12:00:00Z`));
+}
+
+// "13:00–13:30" in the office zone.
+export function span(startIso, endIso, timeZone) {
+  return `${clock(startIso, timeZone)}–${clock(endIso, timeZone)}`;
+}
