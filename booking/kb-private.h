@@ -1,0 +1,76 @@
+/* kb-private.h — what the files of booking/ share; other modules use
+ * booking/booking.h only. */
+#pragma once
+
+#include "booking/booking.h"
+
+#include <libpq-fe.h>
+
+G_BEGIN_DECLS
+
+/* How long a caseworker session lives (docs/api.md says 12 hours). */
+#define KB_SESSION_LIFETIME_S (12 * 3600)
+
+/* ---- embedded SQL (resources.c) --------------------------------------- */
+
+/* Migration file names ("001_initial.sql" …) in apply order.  Transfer full. */
+GStrv    kb_sql_migrations (void);
+/* The text of one embedded file: "sql/001_initial.sql", "queries/x.sql".
+ * Transfer full; NULL if absent. */
+gchar   *kb_sql_text (const gchar *path);
+/* Named statements: every file under queries/, name = basename without .sql.
+ * Transfer full (NULL-terminated, pairs name, sql, name, sql, …). */
+GStrv    kb_sql_statements (void);
+
+/* ---- migrations (migrate.c) ------------------------------------------- */
+
+/* Fails with KB_ERROR_DATABASE naming the first migration not applied. */
+gboolean kb_migrate_check (PGconn *pg, GError **error);
+
+/* ---- the pool (pool.c) ------------------------------------------------ */
+
+/* Runs a named prepared statement with text parameters (a NULL entry is SQL
+ * NULL) on the first free connection.  The finish function returns the
+ * PGresult (transfer full, PQclear) with status TUPLES_OK or COMMAND_OK, or
+ * NULL with an error: KB_ERROR_SLOT_TAKEN for an exclusion violation,
+ * KB_ERROR_INVALID for a check, trigger or data error, KB_ERROR_DATABASE
+ * otherwise (connection lost, timeout). */
+void      kb_store_query_async (KbStore *store, const gchar *statement,
+                                guint n_params, const gchar *const *params,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+PGresult *kb_store_query_finish (KbStore *store, GAsyncResult *result,
+                                 GError **error);
+
+/* Maps a failed result to a GError as described above. */
+void      kb_result_to_error (const PGresult *res, GError **error);
+
+/* A blocking connection for start-up, migrations and the demo. */
+PGconn   *kb_connect_blocking (const gchar *conninfo, GError **error);
+
+/* ---- parameters and rows (row.c) -------------------------------------- */
+
+/* "\\x…" hex text of the SHA-256 of token, as a bytea parameter. */
+gchar        *kb_param_token_hash (const gchar *token);
+gchar        *kb_param_int64 (gint64 value);
+
+gint64        kb_row_int64 (const PGresult *res, int row, const gchar *column);
+const gchar  *kb_row_text (const PGresult *res, int row, const gchar *column);
+gboolean      kb_row_bool (const PGresult *res, int row, const gchar *column);
+/* Reads the columns of booking_view. */
+KbBooking    *kb_booking_from_row (const PGresult *res, int row);
+/* Reads id, name, email, office_id, office_name, office_tz, is_admin. */
+KbCaseworker *kb_caseworker_from_row (const PGresult *res, int row);
+
+/* ---- secrets (secret.c) ----------------------------------------------- */
+
+/* A short human booking reference "XXX-XXX" from an alphabet without
+ * look-alike characters.  Transfer full. */
+gchar *kb_reference_new (void);
+/* A printable random password of length n.  Transfer full. */
+gchar *kb_password_new (guint length);
+/* sodium_init() once; safe from any thread. */
+void   kb_sodium_init (void);
+
+G_END_DECLS

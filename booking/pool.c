@@ -1,0 +1,572 @@
+/* pool.c — a small pool of asynchronous libpq connections on the GLib main
+ * loop.  Each connection runs one named prepared statement at a time;
+ * queries wait in one FIFO queue for the next free connection.  Sockets are
+ * watched with g_unix_fd_add: nothing here blocks the loop except
+ * kb_store_new() at start-up.  A connection that breaks (database restart,
+ * network) fails its query in flight and reconnects with back-off, preparing
+ * every statement again before it takes new work. */
+#include "kb-private.h"
+
+#include <glib-unix.h>
+#include <string.h>
+
+#define QUERY_TIMEOUT_MS   10000
+#define BACKOFF_MIN_MS     50
+#define BACKOFF_MAX_MS     2000
+
+typedef enum {
+  CONN_DOWN,          /* waiting for the reconnect timer */
+  CONN_CONNECTING,    /* PQconnectPoll in progress */
+  CONN_PREPARING,     /* PQsendPrepare of statement prepare_next in flight */
+  CONN_IDLE,
+  CONN_BUSY,          /* query in flight */
+} ConnState;
+
+typedef struct _Query Query;
+
+typedef struct {
+  KbStore   *store;
+  guint      index;
+  PGconn    *pg;
+  ConnState  state;
+  GSource   *watch;
+  GIOCondition watch_cond;
+  GSource   *reconnect;
+  PGresult  *pending;       /* first result of the statement in flight */
+  guint      backoff_ms;
+  guint      prepare_next;  /* index into store->statements pairs */
+  Query     *query;
+} Conn;
+
+struct _Query {
+  KbStore  *store;
+  gchar    *statement;
+  GStrv     params;       /* may hold NULLs: n_params says how many */
+  guint     n_params;
+  GTask    *task;
+  GSource  *timeout;
+  Conn     *conn;         /* while in flight */
+  PGresult *result;
+};
+
+struct _KbStore {
+  gchar        *conninfo;
+  GMainContext *context;
+  GPtrArray    *conns;       /* Conn* */
+  GQueue        waiting;     /* Query* not yet sent */
+  GStrv         statements;  /* name, sql, name, sql, … */
+};
+
+static void conn_broken (Conn *conn, const gchar *why);
+
+/* Sources live in the store's context, so they are kept as pointers and
+ * destroyed there (g_source_remove() would look in the global default). */
+static GSource *
+attach (GSource *source, GSourceFunc func, gpointer data, GMainContext *context)
+{
+  g_source_set_callback (source, func, data, NULL);
+  g_source_attach (source, context);
+  return source;
+}
+
+static void
+clear_source (GSource **source)
+{
+  if (*source)
+    {
+      g_source_destroy (*source);
+      g_source_unref (*source);
+      *source = NULL;
+    }
+}
+static void conn_watch (Conn *conn, GIOCondition cond);
+static void pool_dispatch (KbStore *store);
+
+/* ---- errors ------------------------------------------------------------ */
+
+void
+kb_result_to_error (const PGresult *res, GError **error)
+{
+  const gchar *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
+  const gchar *primary = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+  KbErrorCode code = KB_ERROR_DATABASE;
+
+  if (state && strcmp (state, "23P01") == 0)
+    code = KB_ERROR_SLOT_TAKEN;              /* exclusion_violation */
+  else if (state && (g_str_has_prefix (state, "23")   /* integrity */
+                     || g_str_has_prefix (state, "22") /* data exception */
+                     || strcmp (state, "P0001") == 0)) /* RAISE in a rule */
+    code = KB_ERROR_INVALID;
+  g_set_error (error, KB_ERROR, code, "%s",
+               primary ? primary : (res ? PQresultErrorMessage (res) : "no result"));
+}
+
+/* ---- queries ------------------------------------------------------------ */
+
+static void
+query_free (Query *q)
+{
+  clear_source (&q->timeout);
+  if (q->result)
+    PQclear (q->result);
+  g_free (q->statement);
+  for (guint i = 0; i < q->n_params; i++)
+    g_free (q->params[i]);
+  g_free (q->params);
+  g_clear_object (&q->task);
+  g_free (q);
+}
+
+/* Hands the outcome to the caller and frees the query. */
+static void
+query_finish (Query *q, GError *error)
+{
+  GTask *task = g_object_ref (q->task);
+
+  if (error)
+    g_task_return_error (task, error);
+  else if (PQresultStatus (q->result) == PGRES_TUPLES_OK
+           || PQresultStatus (q->result) == PGRES_COMMAND_OK)
+    g_task_return_pointer (task, g_steal_pointer (&q->result), (GDestroyNotify) PQclear);
+  else
+    {
+      GError *err = NULL;
+
+      kb_result_to_error (q->result, &err);
+      g_debug ("%s failed: %s", q->statement, err->message);
+      g_task_return_error (task, err);
+    }
+  query_free (q);
+  g_object_unref (task);
+}
+
+static gboolean
+query_timed_out (gpointer data)
+{
+  Query *q = data;
+
+  if (q->conn)
+    {
+      /* Dropping the connection is the one way to stop a query without a
+       * blocking PQcancel; the server notices the closed socket. */
+      Conn *conn = q->conn;
+
+      g_warning ("query %s timed out; resetting connection %u", q->statement, conn->index);
+      conn->query = NULL;
+      q->conn = NULL;
+      conn_broken (conn, "query timed out");
+    }
+  else
+    g_queue_remove (&q->store->waiting, q);
+  query_finish (q, g_error_new (KB_ERROR, KB_ERROR_DATABASE,
+                                "the database did not answer %s in time", q->statement));
+  return G_SOURCE_REMOVE;
+}
+
+void
+kb_store_query_async (KbStore *store, const gchar *statement, guint n_params,
+                      const gchar *const *params, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data)
+{
+  Query *q = g_new0 (Query, 1);
+
+  q->store = store;
+  q->statement = g_strdup (statement);
+  q->n_params = n_params;
+  q->params = g_new0 (gchar *, n_params + 1);
+  for (guint i = 0; i < n_params; i++)
+    q->params[i] = g_strdup (params[i]);
+  q->task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (q->task, kb_store_query_async);
+  g_task_set_name (q->task, statement);
+
+  q->timeout = attach (g_timeout_source_new (QUERY_TIMEOUT_MS), query_timed_out,
+                      q, store->context);
+
+  g_queue_push_tail (&store->waiting, q);
+  pool_dispatch (store);
+}
+
+PGresult *
+kb_store_query_finish (KbStore *store, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static gboolean conn_io (gint fd, GIOCondition cond, gpointer data);
+
+static void
+conn_unwatch (Conn *conn)
+{
+  clear_source (&conn->watch);
+  conn->watch_cond = 0;
+}
+
+static void
+conn_watch (Conn *conn, GIOCondition cond)
+{
+  int fd = PQsocket (conn->pg);
+
+  if (conn->watch && conn->watch_cond == cond)
+    return;
+  conn_unwatch (conn);
+  if (fd < 0)
+    return;
+  conn->watch = attach (g_unix_fd_source_new (fd, cond | G_IO_ERR | G_IO_HUP),
+                        G_SOURCE_FUNC (conn_io), conn, conn->store->context);
+  conn->watch_cond = cond;
+}
+
+/* Sends the next statement to prepare, or becomes idle when all are. */
+static void
+conn_prepare_next (Conn *conn)
+{
+  GStrv st = conn->store->statements;
+
+  if (st[conn->prepare_next] == NULL)
+    {
+      conn->state = CONN_IDLE;
+      conn->backoff_ms = BACKOFF_MIN_MS;
+      conn_watch (conn, G_IO_IN);
+      g_info ("connection %u ready", conn->index);
+      pool_dispatch (conn->store);
+      return;
+    }
+  conn->state = CONN_PREPARING;
+  if (!PQsendPrepare (conn->pg, st[conn->prepare_next], st[conn->prepare_next + 1], 0, NULL))
+    {
+      conn_broken (conn, PQerrorMessage (conn->pg));
+      return;
+    }
+  conn_watch (conn, PQflush (conn->pg) == 1 ? G_IO_IN | G_IO_OUT : G_IO_IN);
+}
+
+static gboolean
+reconnect (gpointer data)
+{
+  Conn *conn = data;
+
+  g_clear_pointer (&conn->reconnect, g_source_unref);
+  conn->pg = PQconnectStart (conn->store->conninfo);
+  if (conn->pg == NULL || PQstatus (conn->pg) == CONNECTION_BAD)
+    {
+      conn_broken (conn, conn->pg ? PQerrorMessage (conn->pg) : "out of memory");
+      return G_SOURCE_REMOVE;
+    }
+  conn->state = CONN_CONNECTING;
+  /* libpq: behave as if PQconnectPoll had asked for writing. */
+  conn_watch (conn, G_IO_OUT);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+conn_broken (Conn *conn, const gchar *why)
+{
+  if (conn->state != CONN_DOWN)
+    g_warning ("database connection %u lost: %s", conn->index, why);
+  conn_unwatch (conn);
+  if (conn->pg)
+    PQfinish (conn->pg);
+  conn->pg = NULL;
+  conn->state = CONN_DOWN;
+  g_clear_pointer (&conn->pending, PQclear);
+  if (conn->query)
+    {
+      Query *q = conn->query;
+
+      conn->query = NULL;
+      q->conn = NULL;
+      /* Whether the statement ran is unknown: say so, never retry it. */
+      query_finish (q, g_error_new (KB_ERROR, KB_ERROR_DATABASE,
+                                    "database connection lost: %s", why));
+    }
+  if (conn->reconnect == NULL)
+    {
+      conn->reconnect = attach (g_timeout_source_new (conn->backoff_ms), reconnect,
+                                conn, conn->store->context);
+      conn->backoff_ms = MIN (conn->backoff_ms * 2, BACKOFF_MAX_MS);
+    }
+}
+
+/* Reads what has arrived; TRUE when the statement in flight is complete
+ * (its first result kept in *result), FALSE if more must be awaited.  On a
+ * broken connection returns TRUE with *broken set. */
+static gboolean
+conn_collect (Conn *conn, PGresult **result, gboolean *broken)
+{
+  *broken = FALSE;
+  if (!PQconsumeInput (conn->pg))
+    {
+      *broken = TRUE;
+      return TRUE;
+    }
+  for (;;)
+    {
+      PGresult *res;
+
+      if (PQisBusy (conn->pg))
+        return FALSE;
+      res = PQgetResult (conn->pg);
+      if (res == NULL)
+        return TRUE;
+      if (*result == NULL)
+        *result = res;
+      else
+        PQclear (res);
+    }
+}
+
+static gboolean
+conn_io (gint fd, GIOCondition cond, gpointer data)
+{
+  Conn *conn = data;
+
+  switch (conn->state)
+    {
+    case CONN_DOWN:
+      break;
+
+    case CONN_CONNECTING:
+      switch (PQconnectPoll (conn->pg))
+        {
+        case PGRES_POLLING_READING:
+          conn_watch (conn, G_IO_IN);
+          break;
+        case PGRES_POLLING_WRITING:
+          conn_watch (conn, G_IO_OUT);
+          break;
+        case PGRES_POLLING_OK:
+          if (PQsetnonblocking (conn->pg, 1) != 0)
+            {
+              conn_broken (conn, PQerrorMessage (conn->pg));
+              break;
+            }
+          conn->prepare_next = 0;
+          conn_prepare_next (conn);
+          break;
+        default:
+          conn_broken (conn, PQerrorMessage (conn->pg));
+          break;
+        }
+      /* conn_watch() may have replaced this very source. */
+      return G_SOURCE_CONTINUE;
+
+    case CONN_PREPARING:
+    case CONN_BUSY:
+      {
+        PGresult *res;
+        gboolean broken;
+
+        if (cond & G_IO_OUT)
+          {
+            int f = PQflush (conn->pg);
+
+            if (f < 0)
+              {
+                conn_broken (conn, PQerrorMessage (conn->pg));
+                break;
+              }
+            if (f == 0)
+              conn_watch (conn, G_IO_IN);
+          }
+        if (!(cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
+          break;
+        if (!conn_collect (conn, &conn->pending, &broken))
+          break;
+        if (broken || PQstatus (conn->pg) == CONNECTION_BAD)
+          {
+            conn_broken (conn, PQerrorMessage (conn->pg));
+            break;
+          }
+        res = g_steal_pointer (&conn->pending);
+        if (conn->state == CONN_PREPARING)
+          {
+            if (PQresultStatus (res) != PGRES_COMMAND_OK)
+              {
+                /* A statement that does not prepare is a schema mismatch:
+                 * log loudly, keep retrying slowly. */
+                g_critical ("preparing %s failed: %s",
+                            conn->store->statements[conn->prepare_next],
+                            res ? PQresultErrorMessage (res) : "no result");
+                g_clear_pointer (&res, PQclear);
+                conn->backoff_ms = BACKOFF_MAX_MS;
+                conn_broken (conn, "prepare failed");
+                break;
+              }
+            PQclear (res);
+            conn->prepare_next += 2;
+            conn_prepare_next (conn);
+          }
+        else
+          {
+            Query *q = conn->query;
+
+            conn->query = NULL;
+            q->conn = NULL;
+            q->result = res;
+            conn->state = CONN_IDLE;
+            conn_watch (conn, G_IO_IN);
+            if (res == NULL)
+              query_finish (q, g_error_new (KB_ERROR, KB_ERROR_DATABASE, "no result"));
+            else
+              query_finish (q, NULL);
+            pool_dispatch (conn->store);
+          }
+        break;
+      }
+
+    case CONN_IDLE:
+      /* Nothing is expected: readable means a notice, or the server saying
+       * goodbye (restart, admin shutdown). */
+      if (!PQconsumeInput (conn->pg) || PQstatus (conn->pg) == CONNECTION_BAD)
+        conn_broken (conn, PQerrorMessage (conn->pg));
+      else
+        {
+          PGnotify *n;
+
+          while ((n = PQnotifies (conn->pg)) != NULL)
+            PQfreemem (n);
+        }
+      break;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Sends waiting queries to idle connections. */
+static void
+pool_dispatch (KbStore *store)
+{
+  for (guint i = 0; i < store->conns->len; i++)
+    {
+      Conn *conn = g_ptr_array_index (store->conns, i);
+
+      while (conn->state == CONN_IDLE && !g_queue_is_empty (&store->waiting))
+        {
+          Query *q = g_queue_pop_head (&store->waiting);
+
+          if (g_task_return_error_if_cancelled (q->task))
+            {
+              query_free (q);
+              continue;
+            }
+          if (!PQsendQueryPrepared (conn->pg, q->statement, (int) q->n_params,
+                                    (const char *const *) q->params, NULL, NULL, 0))
+            {
+              /* Not sent at all, so another connection may take it. */
+              g_queue_push_head (&store->waiting, q);
+              conn_broken (conn, PQerrorMessage (conn->pg));
+              break;
+            }
+          conn->state = CONN_BUSY;
+          conn->query = q;
+          q->conn = conn;
+          conn_watch (conn, PQflush (conn->pg) == 1 ? G_IO_IN | G_IO_OUT : G_IO_IN);
+        }
+    }
+}
+
+/* ---- the store ---------------------------------------------------------- */
+
+PGconn *
+kb_connect_blocking (const gchar *conninfo, GError **error)
+{
+  PGconn *pg = PQconnectdb (conninfo ? conninfo : "");
+
+  if (pg == NULL || PQstatus (pg) != CONNECTION_OK)
+    {
+      g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "cannot connect to the database: %s",
+                   pg ? PQerrorMessage (pg) : "out of memory");
+      PQfinish (pg);
+      return NULL;
+    }
+  return pg;
+}
+
+KbStore *
+kb_store_new (const gchar *conninfo, guint pool_size, GError **error)
+{
+  g_autoptr (KbStore) store = g_new0 (KbStore, 1);
+
+  store->conninfo = g_strdup (conninfo ? conninfo : "");
+  store->context = g_main_context_ref_thread_default ();
+  store->conns = g_ptr_array_new ();
+  g_queue_init (&store->waiting);
+  store->statements = kb_sql_statements ();
+
+  for (guint i = 0; i < MAX (pool_size, 1); i++)
+    {
+      Conn *conn = g_new0 (Conn, 1);
+
+      conn->store = store;
+      conn->index = i;
+      conn->backoff_ms = BACKOFF_MIN_MS;
+      g_ptr_array_add (store->conns, conn);
+
+      conn->pg = kb_connect_blocking (store->conninfo, error);
+      if (conn->pg == NULL)
+        return NULL;
+      if (i == 0 && !kb_migrate_check (conn->pg, error))
+        return NULL;
+      for (guint s = 0; store->statements[s]; s += 2)
+        {
+          PGresult *res = PQprepare (conn->pg, store->statements[s],
+                                     store->statements[s + 1], 0, NULL);
+
+          if (PQresultStatus (res) != PGRES_COMMAND_OK)
+            {
+              g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "preparing %s: %s",
+                           store->statements[s], PQresultErrorMessage (res));
+              PQclear (res);
+              return NULL;
+            }
+          PQclear (res);
+        }
+      if (PQsetnonblocking (conn->pg, 1) != 0)
+        {
+          g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "%s", PQerrorMessage (conn->pg));
+          return NULL;
+        }
+      conn->state = CONN_IDLE;
+      conn_watch (conn, G_IO_IN);
+    }
+  return g_steal_pointer (&store);
+}
+
+void
+kb_store_free (KbStore *store)
+{
+  Query *q;
+
+  if (store == NULL)
+    return;
+  while ((q = g_queue_pop_head (&store->waiting)) != NULL)
+    query_finish (q, g_error_new (KB_ERROR, KB_ERROR_DATABASE, "the store is closing"));
+  for (guint i = 0; i < store->conns->len; i++)
+    {
+      Conn *conn = g_ptr_array_index (store->conns, i);
+
+      if (conn->query)
+        {
+          Query *inflight = conn->query;
+
+          conn->query = NULL;
+          inflight->conn = NULL;
+          query_finish (inflight, g_error_new (KB_ERROR, KB_ERROR_DATABASE,
+                                               "the store is closing"));
+        }
+      conn_unwatch (conn);
+      clear_source (&conn->reconnect);
+      g_clear_pointer (&conn->pending, PQclear);
+      if (conn->pg)
+        PQfinish (conn->pg);
+      g_free (conn);
+    }
+  g_ptr_array_free (store->conns, TRUE);
+  g_strfreev (store->statements);
+  g_main_context_unref (store->context);
+  g_free (store->conninfo);
+  g_free (store);
+}

@@ -1,0 +1,105 @@
+/* row.c — parameters into and rows out of libpq: text in, text out, read
+ * by column name so that a query may add columns without breaking others. */
+#include "kb-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+gchar *
+kb_param_token_hash (const gchar *token)
+{
+  guint8 hash[KB_TOKEN_HASH_LEN];
+  GString *out = g_string_sized_new (2 + 2 * KB_TOKEN_HASH_LEN);
+
+  kb_token_hash (token, hash);
+  g_string_append (out, "\\x");
+  for (guint i = 0; i < KB_TOKEN_HASH_LEN; i++)
+    g_string_append_printf (out, "%02x", hash[i]);
+  return g_string_free (out, FALSE);
+}
+
+gchar *
+kb_param_int64 (gint64 value)
+{
+  return g_strdup_printf ("%" G_GINT64_FORMAT, value);
+}
+
+/* A missing column is a bug in a query file, not a peer's doing: say which
+ * and carry on with NULL/0 rather than crash the server. */
+static int
+column (const PGresult *res, const gchar *name)
+{
+  int col = PQfnumber (res, name);
+
+  if (col < 0)
+    g_critical ("query result has no column %s", name);
+  return col;
+}
+
+const gchar *
+kb_row_text (const PGresult *res, int row, const gchar *name)
+{
+  int col = column (res, name);
+
+  if (col < 0 || PQgetisnull (res, row, col))
+    return NULL;
+  return PQgetvalue (res, row, col);
+}
+
+gint64
+kb_row_int64 (const PGresult *res, int row, const gchar *name)
+{
+  const gchar *text = kb_row_text (res, row, name);
+
+  return text ? g_ascii_strtoll (text, NULL, 10) : 0;
+}
+
+gboolean
+kb_row_bool (const PGresult *res, int row, const gchar *name)
+{
+  const gchar *text = kb_row_text (res, row, name);
+
+  return text && text[0] == 't';
+}
+
+KbBooking *
+kb_booking_from_row (const PGresult *res, int row)
+{
+  KbBooking *b = g_new0 (KbBooking, 1);
+
+  b->id = kb_row_int64 (res, row, "id");
+  b->reference = g_strdup (kb_row_text (res, row, "reference"));
+  b->seeker_name = g_strdup (kb_row_text (res, row, "seeker_name"));
+  b->service_name = g_strdup (kb_row_text (res, row, "service_name"));
+  b->language = g_strdup (kb_row_text (res, row, "language"));
+  b->caseworker_id = kb_row_int64 (res, row, "caseworker_id");
+  b->caseworker_name = g_strdup (kb_row_text (res, row, "caseworker_name"));
+  b->office_id = kb_row_int64 (res, row, "office_id");
+  b->office_name = g_strdup (kb_row_text (res, row, "office_name"));
+  b->office_tz = g_strdup (kb_row_text (res, row, "office_tz"));
+  b->starts_at = kb_row_int64 (res, row, "starts_us");
+  b->ends_at = kb_row_int64 (res, row, "ends_us");
+  b->join_before_s = (gint) kb_row_int64 (res, row, "join_before_s");
+  b->join_after_s = (gint) kb_row_int64 (res, row, "join_after_s");
+  if (!kb_status_from_string (kb_row_text (res, row, "status"), &b->status))
+    b->status = KB_STATUS_CANCELLED;   /* unknown label: refuse entry */
+  b->checked_in_at = kb_row_int64 (res, row, "checked_in_us");
+  b->admitted_at = kb_row_int64 (res, row, "admitted_us");
+  b->ended_at = kb_row_int64 (res, row, "ended_us");
+  return b;
+}
+
+KbCaseworker *
+kb_caseworker_from_row (const PGresult *res, int row)
+{
+  KbCaseworker *c = g_new0 (KbCaseworker, 1);
+
+  c->id = kb_row_int64 (res, row, "id");
+  c->name = g_strdup (kb_row_text (res, row, "name"));
+  c->email = g_strdup (kb_row_text (res, row, "email"));
+  c->office_id = kb_row_int64 (res, row, "office_id");
+  c->office_name = g_strdup (kb_row_text (res, row, "office_name"));
+  c->office_tz = g_strdup (kb_row_text (res, row, "office_tz"));
+  c->is_admin = kb_row_bool (res, row, "is_admin");
+  return c;
+}

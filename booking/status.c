@@ -1,0 +1,100 @@
+/* status.c — names of booking states and join verdicts, and freeing the
+ * structs booking.h hands out.  The names are the database enum labels and
+ * the machine codes browsers see, so they never change. */
+#include "kb-private.h"
+
+#include <string.h>
+
+static const gchar *const status_names[] = {
+  [KB_STATUS_BOOKED] = "booked",
+  [KB_STATUS_WAITING] = "waiting",
+  [KB_STATUS_IN_MEETING] = "in_meeting",
+  [KB_STATUS_COMPLETED] = "completed",
+  [KB_STATUS_CANCELLED] = "cancelled",
+  [KB_STATUS_NO_SHOW] = "no_show",
+  [KB_STATUS_NOT_ADMITTED] = "not_admitted",
+};
+
+const gchar *
+kb_status_to_string (KbStatus status)
+{
+  if ((guint) status >= G_N_ELEMENTS (status_names))
+    return "unknown";
+  return status_names[status];
+}
+
+gboolean
+kb_status_from_string (const gchar *text, KbStatus *out)
+{
+  if (text == NULL)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (status_names); i++)
+    if (strcmp (text, status_names[i]) == 0)
+      {
+        if (out)
+          *out = (KbStatus) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const gchar *
+kb_join_verdict_code (KbJoinVerdict verdict)
+{
+  switch (verdict)
+    {
+    case KB_JOIN_OK:
+    case KB_JOIN_REJOIN:
+      return NULL;
+    case KB_JOIN_NO_BOOKING:
+      return "no_booking";
+    case KB_JOIN_CANCELLED:
+      return "cancelled";
+    case KB_JOIN_TOO_EARLY:
+      return "too_early";
+    case KB_JOIN_TOO_LATE:
+      return "too_late";
+    case KB_JOIN_COMPLETED:
+      return "completed";
+    }
+  return "no_booking";
+}
+
+void
+kb_booking_free (KbBooking *booking)
+{
+  if (booking == NULL)
+    return;
+  g_free (booking->reference);
+  g_free (booking->seeker_name);
+  g_free (booking->service_name);
+  g_free (booking->language);
+  g_free (booking->caseworker_name);
+  g_free (booking->office_name);
+  g_free (booking->office_tz);
+  g_free (booking);
+}
+
+void
+kb_caseworker_free (KbCaseworker *caseworker)
+{
+  if (caseworker == NULL)
+    return;
+  g_free (caseworker->name);
+  g_free (caseworker->email);
+  g_free (caseworker->office_name);
+  g_free (caseworker->office_tz);
+  g_free (caseworker);
+}
+
+void
+kb_demo_free (KbDemo *demo)
+{
+  if (demo == NULL)
+    return;
+  g_free (demo->caseworker_email);
+  g_free (demo->caseworker_password);
+  g_free (demo->booking_reference);
+  g_free (demo->booking_token);
+  g_free (demo);
+}

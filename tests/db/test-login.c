@@ -1,0 +1,119 @@
+/* test-login.c — caseworker login (good and bad), sessions, logout. */
+#include "kbt.h"
+
+#define HOUR_US ((gint64) 3600 * G_USEC_PER_SEC)
+
+static KbCaseworker *
+login (KbStore *store, const gchar *email, const gchar *password, gint64 now,
+       gchar **token, GError **error)
+{
+  GAsyncResult *res = NULL;
+  KbCaseworker *c;
+
+  kb_login_async (store, email, password, now, NULL, kbt_ready, &res);
+  c = kb_login_finish (store, kbt_wait (&res), token, error);
+  g_object_unref (res);
+  return c;
+}
+
+static KbCaseworker *
+session (KbStore *store, const gchar *token, gint64 now, GError **error)
+{
+  GAsyncResult *res = NULL;
+  KbCaseworker *c;
+
+  kb_session_async (store, token, now, NULL, kbt_ready, &res);
+  c = kb_session_finish (store, kbt_wait (&res), error);
+  g_object_unref (res);
+  return c;
+}
+
+static void
+test_login (void)
+{
+  g_autofree gchar *db = kbt_db_new (TRUE);
+  PGconn *pg = kbt_connect (db);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KbStore) store = NULL;
+  g_autofree gchar *token = NULL;
+  gint64 office, service, cw, now = g_get_real_time ();
+  KbCaseworker *c;
+
+  kbt_seed (pg, "Europe/Oslo", 30, 0, "Kari@Example.org", "correct horse", &office, &service, &cw);
+  store = kb_store_new (db, 2, &error);
+  g_assert_no_error (error);
+
+  /* Wrong password and unknown e-mail fail alike. */
+  c = login (store, "kari@example.org", "wrong", now, &token, &error);
+  g_assert_null (c);
+  g_assert_null (token);
+  g_assert_error (error, KB_ERROR, KB_ERROR_BAD_LOGIN);
+  g_clear_error (&error);
+  c = login (store, "nobody@example.org", "correct horse", now, &token, &error);
+  g_assert_error (error, KB_ERROR, KB_ERROR_BAD_LOGIN);
+  g_clear_error (&error);
+
+  /* E-mail case does not matter. */
+  c = login (store, "kari@example.ORG", "correct horse", now, &token, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (c->id, ==, cw);
+  g_assert_cmpstr (c->office_tz, ==, "Europe/Oslo");
+  g_assert_false (c->is_admin);
+  g_assert_cmpuint (strlen (token), ==, 43);
+  kb_caseworker_free (c);
+
+  /* Only the hash is stored. */
+  {
+    const gchar *p[] = { token };
+    g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM sessions WHERE token_hash = convert_to($1, 'UTF8')", 1, p), ==, 0);
+    g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM sessions WHERE token_hash = sha256(convert_to($1, 'UTF8'))", 1, p), ==, 1);
+  }
+
+  c = session (store, token, now + HOUR_US, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (c->id, ==, cw);
+  kb_caseworker_free (c);
+
+  /* Expired after 12 hours. */
+  c = session (store, token, now + 12 * HOUR_US, &error);
+  g_assert_null (c);
+  g_assert_error (error, KB_ERROR, KB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* A deactivated caseworker loses the session and cannot log in. */
+  kbt_exec_id (pg, "UPDATE caseworkers SET active = false", 0, NULL);
+  c = session (store, token, now, &error);
+  g_assert_error (error, KB_ERROR, KB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  c = login (store, "kari@example.org", "correct horse", now, NULL, &error);
+  g_assert_error (error, KB_ERROR, KB_ERROR_BAD_LOGIN);
+  g_clear_error (&error);
+  kbt_exec_id (pg, "UPDATE caseworkers SET active = true", 0, NULL);
+
+  /* Logout ends it. */
+  {
+    GAsyncResult *res = NULL;
+
+    kb_logout_async (store, token, NULL, kbt_ready, &res);
+    g_assert_true (kb_logout_finish (store, kbt_wait (&res), &error));
+    g_assert_no_error (error);
+    g_object_unref (res);
+  }
+  c = session (store, token, now, &error);
+  g_assert_error (error, KB_ERROR, KB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_clear_pointer (&store, kb_store_free);
+  PQfinish (pg);
+  kbt_db_drop (db);
+}
+
+int
+main (int argc, char **argv)
+{
+  if (!kbt_available ())
+    return KBT_SKIP;
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/db/login/good-and-bad", test_login);
+  return g_test_run ();
+}
