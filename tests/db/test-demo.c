@@ -1,0 +1,72 @@
+/* test-demo.c — kb_demo_seed() gives a caseworker who can log in and a
+ * booking one can join at once; seeding again reuses office, service and
+ * caseworker and still works. */
+#include "kbt.h"
+
+static void
+test_demo (void)
+{
+  g_autofree gchar *db = kbt_db_new (TRUE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KbDemo) first = NULL;
+  g_autoptr (KbDemo) demo = NULL;
+  g_autoptr (KbStore) store = NULL;
+  gint64 now = g_get_real_time ();
+  PGconn *pg;
+
+  first = kb_demo_seed (db, now, 120, &error);
+  g_assert_no_error (error);
+  /* Again, overlapping the first booking: still fine. */
+  demo = kb_demo_seed (db, now, 60, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (demo->caseworker_email, ==, "demo@kontor.example");
+  g_assert_cmpuint (strlen (demo->caseworker_password), >=, 12);
+  g_assert_cmpstr (demo->caseworker_password, !=, first->caseworker_password);
+  g_assert_cmpint (demo->booking_starts_at, ==, now + 60 * G_USEC_PER_SEC);
+  g_assert_cmpuint (strlen (demo->booking_reference), ==, 7);
+
+  pg = kbt_connect (db);
+  g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM offices", 0, NULL), ==, 1);
+  g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM caseworkers", 0, NULL), ==, 1);
+  g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM bookings", 0, NULL), ==, 2);
+  PQfinish (pg);
+
+  store = kb_store_new (db, 1, &error);
+  g_assert_no_error (error);
+  {
+    GAsyncResult *res = NULL;
+    g_autofree gchar *token = NULL;
+    g_autoptr (KbCaseworker) c = NULL;
+
+    kb_login_async (store, demo->caseworker_email, demo->caseworker_password, now,
+                    NULL, kbt_ready, &res);
+    c = kb_login_finish (store, kbt_wait (&res), &token, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (c->office_tz, ==, "Europe/Oslo");
+    g_object_unref (res);
+  }
+  {
+    GAsyncResult *res = NULL;
+    g_autoptr (KbBooking) b = NULL;
+    KbJoinVerdict verdict;
+
+    kb_join_async (store, demo->booking_token, now, NULL, kbt_ready, &res);
+    b = kb_join_finish (store, kbt_wait (&res), &verdict, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (verdict, ==, KB_JOIN_OK);
+    g_assert_cmpstr (b->reference, ==, demo->booking_reference);
+    g_object_unref (res);
+  }
+  g_clear_pointer (&store, kb_store_free);
+  kbt_db_drop (db);
+}
+
+int
+main (int argc, char **argv)
+{
+  if (!kbt_available ())
+    return KBT_SKIP;
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/db/demo/seed", test_demo);
+  return g_test_run ();
+}
