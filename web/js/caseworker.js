@@ -185,7 +185,10 @@ async function enterMeeting(msg) {
     iceServers: msg.ice_servers,
     localStream,
     send: (m) => channel.send(m),
-    onState: (s) => { mediaState.textContent = s === 'reconnecting' ? t('cw.reconnecting') : ''; },
+    onState: (s) => {
+      mediaState.textContent = s === 'reconnecting' ? t('cw.reconnecting')
+        : s === 'failed' ? errorText('bad_sdp') : '';
+    },
     onRemoteStream: (s) => play(remote, s),
   });
 }

@@ -63,7 +63,8 @@ async function enterMeeting(msg) {
     localStream,
     send: (m) => channel.send(m),
     onState: (s) => {
-      mediaState.textContent = s === 'reconnecting' ? t('join.reconnecting') : '';
+      mediaState.textContent = s === 'reconnecting' ? t('join.reconnecting')
+        : s === 'failed' ? errorText('bad_sdp') : '';
     },
     onRemoteStream: async (stream) => {
       const playing = await play(remote, stream);

@@ -11,6 +11,9 @@
 
 const ANSWER_TIMEOUT_MS = 15000;
 const DISCONNECTED_GRACE_MS = 2500;
+const MAX_OFFER_FAILURES = 5;
+const RETRY_BASE_MS = 1000;
+const RETRY_MAX_MS = 16000;
 
 export class Meeting {
   pc = null;
@@ -23,6 +26,8 @@ export class Meeting {
   #offering = false;
   #again = false;
   #answerWaiter = null;  // { resolve, reject, timer }
+  #failures = 0;         // offers refused or unanswered in a row
+  #retryTimer = 0;
   #pendingCandidates = [];
   #disconnectTimer = 0;
   #onState;
@@ -81,6 +86,7 @@ export class Meeting {
 
   close() {
     clearTimeout(this.#disconnectTimer);
+    clearTimeout(this.#retryTimer);
     this.#answerWaiter?.reject(new Error('closed'));
     if (this.pc) {
       // Our own tracks belong to the page (kept across rejoins); only the
@@ -98,7 +104,7 @@ export class Meeting {
   }
 
   async #negotiate() {
-    if (this.#offering) { this.#again = true; return; }
+    if (this.#offering || this.#retryTimer) { this.#again = true; return; }
     this.#offering = true;
     try {
       do {
@@ -113,11 +119,22 @@ export class Meeting {
         this.#send({ type: 'offer', sdp: this.pc.localDescription.sdp });
         try {
           await answered;
+          this.#failures = 0;
         } catch (e) {
           if (this.pc.signalingState === 'have-local-offer')
             await this.pc.setLocalDescription({ type: 'rollback' });
           if (e.message === 'closed') return;
-          console.warn('kontor: offer not answered:', e.message);
+          // A refused offer would be refused again at once: retry later,
+          // and give up after a few tries rather than flood the relay.
+          this.#failures++;
+          console.warn(`kontor: offer not answered (${this.#failures}):`, e.message);
+          if (this.#failures >= MAX_OFFER_FAILURES) {
+            this.#setState('failed');
+            return;
+          }
+          const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.#failures - 1));
+          this.#retryTimer = setTimeout(() => { this.#retryTimer = 0; this.#negotiate(); }, delay);
+          return;
         }
       } while (this.#again);
     } catch (e) {
