@@ -1,0 +1,309 @@
+/* km-forward.c — forwarding by depayloading once per source and payloading
+ * again per outgoing slot (see km-forward.h for the contract).
+ *
+ *   webrtcbin src ─► depay ─► tee ─┬─► funnel ─► pay ─► other webrtcbin sink
+ *                                  └─► …
+ *
+ * The funnel lets a slot switch source (a participant rejoins) without two
+ * threads ever pushing into the payloader at once; the payloader owns the
+ * slot's SSRC, payload type and sequence numbers, so the receiving browser
+ * sees one continuous stream across the switch.
+ */
+#include "media/km-private.h"
+#include "media/km-forward.h"
+
+struct _KmFwdSource {
+  GstBin     *bin;
+  KmKind      kind;
+  gchar      *codec;        /* "VP8", "OPUS", … as in the SDP */
+  GstElement *depay;        /* or a fakesink for an unrelayable stream */
+  GstElement *tee;          /* NULL for an unrelayable stream */
+  GList      *sinks;        /* KmFwdSink* fed by this source */
+};
+
+struct _KmFwdSink {
+  GstBin      *bin;
+  KmKind       kind;
+  guint        pt;
+  GstElement  *funnel;
+  GstElement  *pay;
+  KmFwdSource *source;
+  GstPad      *tee_pad;
+  GstPad      *funnel_pad;
+};
+
+typedef struct {
+  const gchar *encoding;    /* SDP encoding name, upper case */
+  KmKind       kind;
+  const gchar *depay;
+  const gchar *pay;
+} KmCodec;
+
+static const KmCodec codecs[] = {
+  { "VP8",  KM_KIND_VIDEO, "rtpvp8depay",  "rtpvp8pay" },
+  { "OPUS", KM_KIND_AUDIO, "rtpopusdepay", "rtpopuspay" },
+};
+
+static const KmCodec *
+codec_by_name (const gchar *encoding)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (codecs); i++)
+    if (encoding && g_ascii_strcasecmp (codecs[i].encoding, encoding) == 0)
+      return &codecs[i];
+  return NULL;
+}
+
+/* The payloader used for a slot of this kind (the codec relayed for it). */
+static const KmCodec *
+codec_for_kind (KmKind kind)
+{
+  return kind == KM_KIND_VIDEO ? &codecs[0] : &codecs[1];
+}
+
+static GstElement *
+make (const gchar *factory, const gchar *prefix, const gchar *what,
+      GError **error)
+{
+  g_autofree gchar *name = g_strdup_printf ("%s-%s", prefix, what);
+  GstElement *e = gst_element_factory_make (factory, name);
+  if (!e)
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
+                 "could not create %s", factory);
+  return e;
+}
+
+KmFwdSource *
+km_fwd_source_new (GstBin *bin, GstPad *src, const gchar *name,
+                   GError **error)
+{
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (src);
+  if (!caps)
+    caps = gst_pad_query_caps (src, NULL);
+  const GstStructure *s = gst_caps_get_size (caps) > 0
+      ? gst_caps_get_structure (caps, 0) : NULL;
+  const gchar *encoding = s ? gst_structure_get_string (s, "encoding-name")
+                            : NULL;
+  const KmCodec *codec = codec_by_name (encoding);
+
+  KmFwdSource *source = g_new0 (KmFwdSource, 1);
+  source->bin = bin;
+  source->codec = g_strdup (encoding ? encoding : "?");
+
+  if (!codec) {
+    /* Keep the bundle alive: an unlinked src pad would fail it. */
+    source->depay = make ("fakesink", name, "drop", NULL);
+    g_object_set (source->depay, "sync", FALSE, "async", FALSE, NULL);
+    gst_bin_add (bin, source->depay);
+    gst_element_sync_state_with_parent (source->depay);
+    g_autoptr (GstPad) sink = gst_element_get_static_pad (source->depay,
+                                                          "sink");
+    gst_pad_link (src, sink);
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
+                 "codec %s is not relayed", source->codec);
+    km_fwd_source_free (source);
+    return NULL;
+  }
+
+  source->kind = codec->kind;
+  source->depay = make (codec->depay, name, "depay", error);
+  source->tee = source->depay ? make ("tee", name, "tee", error) : NULL;
+  if (!source->depay || !source->tee) {
+    g_clear_object (&source->depay);
+    g_clear_object (&source->tee);
+    km_fwd_source_free (source);
+    return NULL;
+  }
+  if (codec->kind == KM_KIND_VIDEO)
+    /* Lost packets are hidden from the receiver by repayloading, so the
+     * relay itself drops broken frames and asks the sender for a keyframe. */
+    g_object_set (source->depay, "wait-for-keyframe", TRUE,
+                  "request-keyframe", TRUE, NULL);
+  g_object_set (source->tee, "allow-not-linked", TRUE, NULL);
+
+  gst_bin_add_many (bin, source->depay, source->tee, NULL);
+  gst_element_link (source->depay, source->tee);
+  gst_element_sync_state_with_parent (source->tee);
+  gst_element_sync_state_with_parent (source->depay);
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (source->depay,
+                                                        "sink");
+  GstPadLinkReturn ret = gst_pad_link (src, sink);
+  if (ret != GST_PAD_LINK_OK) {
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
+                 "could not link %s to its depayloader: %s",
+                 GST_PAD_NAME (src), gst_pad_link_get_name (ret));
+    km_fwd_source_free (source);
+    return NULL;
+  }
+  return source;
+}
+
+KmKind
+km_fwd_source_kind (KmFwdSource *source)
+{
+  return source->kind;
+}
+
+const gchar *
+km_fwd_source_codec (KmFwdSource *source)
+{
+  return source->codec;
+}
+
+void
+km_fwd_source_request_keyframe (KmFwdSource *source)
+{
+  if (!source->tee || source->kind != KM_KIND_VIDEO)
+    return;
+  /* rtpsession turns this upstream event into a PLI (or FIR). */
+  GstStructure *s = gst_structure_new ("GstForceKeyUnit",
+                                       "all-headers", G_TYPE_BOOLEAN, TRUE,
+                                       NULL);
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (source->depay, "src");
+  gst_pad_send_event (pad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+                                                 s));
+}
+
+static void
+remove_element (GstBin *bin, GstElement *e)
+{
+  if (!e)
+    return;
+  gst_element_set_locked_state (e, TRUE);
+  gst_element_set_state (e, GST_STATE_NULL);
+  if (GST_OBJECT_PARENT (e) == GST_OBJECT (bin))
+    gst_bin_remove (bin, e);
+  else
+    gst_object_unref (e);
+}
+
+void
+km_fwd_source_free (KmFwdSource *source)
+{
+  if (!source)
+    return;
+  while (source->sinks)
+    km_fwd_disconnect (source->sinks->data);
+  remove_element (source->bin, source->depay);
+  remove_element (source->bin, source->tee);
+  g_free (source->codec);
+  g_free (source);
+}
+
+KmFwdSink *
+km_fwd_sink_new (GstBin *bin, GstPad *sink, KmKind kind, const gchar *name,
+                 GError **error)
+{
+  const KmCodec *codec = codec_for_kind (kind);
+  KmFwdSink *out = g_new0 (KmFwdSink, 1);
+  out->bin = bin;
+  out->kind = kind;
+  out->funnel = make ("funnel", name, "funnel", error);
+  out->pay = out->funnel ? make (codec->pay, name, "pay", error) : NULL;
+  if (!out->funnel || !out->pay) {
+    g_clear_object (&out->funnel);
+    g_clear_object (&out->pay);
+    g_free (out);
+    return NULL;
+  }
+  /* A fixed SSRC per slot: the receiver keeps decoding when the source
+   * behind the slot changes.  1200 bytes leaves room for SRTP and header
+   * extensions under a 1280-byte path MTU. */
+  g_object_set (out->pay, "ssrc", g_random_int (), "mtu", 1200, NULL);
+  if (kind == KM_KIND_VIDEO)
+    gst_util_set_object_arg (G_OBJECT (out->pay), "picture-id-mode",
+                             "15-bit");
+  gst_bin_add_many (bin, out->funnel, out->pay, NULL);
+  gst_element_link (out->funnel, out->pay);
+  g_autoptr (GstPad) paysrc = gst_element_get_static_pad (out->pay, "src");
+  GstPadLinkReturn ret = gst_pad_link (paysrc, sink);
+  if (ret != GST_PAD_LINK_OK) {
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
+                 "could not link payloader to %s: %s", GST_PAD_NAME (sink),
+                 gst_pad_link_get_name (ret));
+    km_fwd_sink_free (out);
+    return NULL;
+  }
+  gst_element_sync_state_with_parent (out->pay);
+  gst_element_sync_state_with_parent (out->funnel);
+  return out;
+}
+
+KmKind
+km_fwd_sink_kind (KmFwdSink *sink)
+{
+  return sink->kind;
+}
+
+void
+km_fwd_sink_set_pt (KmFwdSink *sink, guint pt)
+{
+  if (pt == sink->pt)
+    return;
+  sink->pt = pt;
+  g_object_set (sink->pay, "pt", pt, NULL);
+}
+
+guint
+km_fwd_sink_pt (KmFwdSink *sink)
+{
+  return sink->pt;
+}
+
+KmFwdSource *
+km_fwd_sink_source (KmFwdSink *sink)
+{
+  return sink->source;
+}
+
+gboolean
+km_fwd_connect (KmFwdSource *source, KmFwdSink *sink, GError **error)
+{
+  if (sink->source == source)
+    return TRUE;
+  if (!source->tee || source->kind != sink->kind
+      || codec_by_name (source->codec) != codec_for_kind (sink->kind)) {
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
+                 "cannot relay %s into a %s slot", source->codec,
+                 codec_for_kind (sink->kind)->encoding);
+    return FALSE;
+  }
+  km_fwd_disconnect (sink);
+  sink->funnel_pad = gst_element_request_pad_simple (sink->funnel, "sink_%u");
+  sink->tee_pad = gst_element_request_pad_simple (source->tee, "src_%u");
+  GstPadLinkReturn ret = gst_pad_link (sink->tee_pad, sink->funnel_pad);
+  sink->source = source;
+  source->sinks = g_list_prepend (source->sinks, sink);
+  if (ret != GST_PAD_LINK_OK) {
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE, "link failed: %s",
+                 gst_pad_link_get_name (ret));
+    km_fwd_disconnect (sink);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+km_fwd_disconnect (KmFwdSink *sink)
+{
+  KmFwdSource *source = sink->source;
+  if (!source)
+    return;
+  gst_pad_unlink (sink->tee_pad, sink->funnel_pad);
+  gst_element_release_request_pad (source->tee, sink->tee_pad);
+  gst_element_release_request_pad (sink->funnel, sink->funnel_pad);
+  g_clear_object (&sink->tee_pad);
+  g_clear_object (&sink->funnel_pad);
+  source->sinks = g_list_remove (source->sinks, sink);
+  sink->source = NULL;
+}
+
+void
+km_fwd_sink_free (KmFwdSink *sink)
+{
+  if (!sink)
+    return;
+  km_fwd_disconnect (sink);
+  remove_element (sink->bin, sink->pay);
+  remove_element (sink->bin, sink->funnel);
+  g_free (sink);
+}

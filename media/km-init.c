@@ -1,0 +1,115 @@
+/* km-init.c — start-up checks, process-wide configuration, and the
+ * webrtcbin settings every participant shares. */
+#include "media/km-private.h"
+
+GST_DEBUG_CATEGORY (km_debug);
+KmGlobal km_global;
+
+G_DEFINE_QUARK (km-error-quark, km_error)
+
+/* Plugin, an element from it we use, and the Debian package shipping it. */
+static const struct {
+  const gchar *plugin, *element, *package;
+} needed[] = {
+  { "coreelements", "tee",         "libgstreamer1.0-0" },
+  { "coreelements", "funnel",      "libgstreamer1.0-0" },
+  { "webrtc",       "webrtcbin",   "gstreamer1.0-plugins-bad" },
+  { "dtls",         "dtlssrtpdec", "gstreamer1.0-plugins-bad" },
+  { "srtp",         "srtpdec",     "gstreamer1.0-plugins-bad" },
+  { "nice",         "nicesrc",     "gstreamer1.0-nice" },
+  { "rtpmanager",   "rtpbin",      "gstreamer1.0-plugins-good" },
+  { "rtp",          "rtpvp8depay", "gstreamer1.0-plugins-good" },
+  { "rtp",          "rtpvp8pay",   "gstreamer1.0-plugins-good" },
+  { "rtp",          "rtpopusdepay","gstreamer1.0-plugins-good" },
+  { "rtp",          "rtpopuspay",  "gstreamer1.0-plugins-good" },
+};
+
+static gboolean
+check_plugins (GError **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (needed); i++) {
+    g_autoptr (GstElementFactory) f =
+        gst_element_factory_find (needed[i].element);
+    if (!f) {
+      g_set_error (error, KM_ERROR, KM_ERROR_MISSING_PLUGIN,
+                   "GStreamer plugin '%s' (element %s) is missing: install "
+                   "the Debian package %s", needed[i].plugin,
+                   needed[i].element, needed[i].package);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* webrtcbin makes its DTLS certificate when the first DTLS element is
+ * created (0.3 s); do it now rather than on the first participant. */
+static void
+prewarm (void)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  GstElement *dec = gst_element_factory_make ("dtlssrtpdec", NULL);
+  if (dec) {
+    g_autofree gchar *pem = NULL;
+    g_object_get (dec, "pem", &pem, NULL);
+    gst_object_unref (gst_object_ref_sink (dec));
+  }
+  GST_INFO ("DTLS certificate ready in %.1f ms",
+            (g_get_monotonic_time () - t0) / 1000.0);
+}
+
+gboolean
+km_init (const KmConfig *config, GError **error)
+{
+  if (!km_debug)
+    GST_DEBUG_CATEGORY_INIT (km_debug, "kontor-media", 0, "kontor media relay");
+  if (!check_plugins (error))
+    return FALSE;
+  if (config->ice_min_port > config->ice_max_port
+      || config->ice_max_port > 65535) {
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
+                 "bad ICE port range %u-%u", config->ice_min_port,
+                 config->ice_max_port);
+    return FALSE;
+  }
+  km_shutdown ();
+  km_global.ice_min_port = config->ice_min_port;
+  km_global.ice_max_port = config->ice_max_port;
+  km_global.stun_server = g_strdup (config->stun_server);
+  km_global.turn_server = g_strdup (config->turn_server);
+  km_global.public_address = g_strdup (config->public_address);
+  km_global.initialised = TRUE;
+  prewarm ();
+  return TRUE;
+}
+
+void
+km_shutdown (void)
+{
+  g_clear_pointer (&km_global.stun_server, g_free);
+  g_clear_pointer (&km_global.turn_server, g_free);
+  g_clear_pointer (&km_global.public_address, g_free);
+  km_global.initialised = FALSE;
+}
+
+void
+km_configure_webrtcbin (GstElement *webrtc)
+{
+  g_object_set (webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
+                /* NACK needs some room; 0 breaks video (WEBRTCBIN.md). */
+                "latency", 20, NULL);
+  if (km_global.stun_server)
+    g_object_set (webrtc, "stun-server", km_global.stun_server, NULL);
+  if (km_global.turn_server)
+    g_object_set (webrtc, "turn-server", km_global.turn_server, NULL);
+  if (km_global.ice_min_port || km_global.ice_max_port) {
+    GstWebRTCICE *ice = NULL;
+    /* g_object_get hands us a reference of our own: drop it, never
+     * webrtcbin's. */
+    g_object_get (webrtc, "ice-agent", &ice, NULL);
+    if (ice) {
+      g_object_set (ice, "min-rtp-port", km_global.ice_min_port,
+                    "max-rtp-port", km_global.ice_max_port, NULL);
+      gst_object_unref (ice);
+    }
+  }
+}

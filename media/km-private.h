@@ -1,0 +1,105 @@
+/* km-private.h — state shared by the files of media/ (never installed). */
+#pragma once
+
+#include <gst/gst.h>
+#ifndef GST_USE_UNSTABLE_API
+#define GST_USE_UNSTABLE_API
+#endif
+#include <gst/webrtc/webrtc.h>
+
+#include "media/media.h"
+#include "media/km-forward.h"
+
+GST_DEBUG_CATEGORY_EXTERN (km_debug);
+#define GST_CAT_DEFAULT km_debug
+
+/* km-init.c: the configuration given to km_init(). */
+typedef struct {
+  guint  ice_min_port, ice_max_port;
+  gchar *stun_server, *turn_server, *public_address;
+  gboolean initialised;
+} KmGlobal;
+extern KmGlobal km_global;
+
+/* One outgoing slot: a transceiver of the participant that can carry one
+ * stream from someone else. */
+typedef struct {
+  KmKind                  kind;
+  GstWebRTCRTPTransceiver *transceiver;
+  GstPad                  *pad;        /* webrtcbin sink pad */
+  KmFwdSink               *fwd;
+  gboolean                 usable;     /* answered with a send direction */
+} KmSlot;
+
+/* One stream the participant sends. */
+typedef struct {
+  guint        owner;
+  GstPad      *pad;                     /* webrtcbin src pad */
+  KmFwdSource *fwd;
+} KmSource;
+
+typedef struct _KmParticipant KmParticipant;
+struct _KmParticipant {
+  KmMeeting  *meeting;
+  guint       id;
+  gchar      *label;
+  gchar      *name;                     /* label-id, element names */
+  GstElement *webrtc;
+  GPtrArray  *slots;                    /* KmSlot* */
+  GPtrArray  *sources;                  /* KmSource* */
+  gboolean    answered;                 /* an answer was applied */
+  gboolean    negotiating;              /* an offer is being answered */
+  gboolean    connected;
+  guint       asked_audio, asked_video; /* last renegotiate request */
+  gulong      handlers[8];
+  guint       n_handlers;
+  /* stats, main thread */
+  guint64     last_bytes_in, last_bytes_out;
+  gint64      last_stats_time;
+};
+
+struct _KmMeeting {
+  gchar       *name;
+  KmCallbacks  callbacks;
+  gpointer     user_data;
+  GstPipeline *pipeline;
+  guint        bus_watch;
+  guint        stats_timer;
+  GHashTable  *participants;            /* id → KmParticipant* */
+  guint        next_id;
+  gboolean     closed;
+  /* events from GStreamer threads, delivered in order on the main context */
+  GMutex       lock;
+  GQueue       events;
+  GSource     *dispatch;
+};
+
+/* km-dispatch.c */
+typedef void (*KmEventFunc) (KmMeeting *meeting, gpointer data);
+/* Queues func(meeting, data) for the main context; destroy frees data
+ * whether or not func ran.  Safe from any thread. */
+void km_post (KmMeeting *meeting, KmEventFunc func, gpointer data,
+              GDestroyNotify destroy);
+KmMeeting *km_meeting_ref (KmMeeting *meeting);
+void km_meeting_unref (KmMeeting *meeting);
+/* Drops queued events without running them (meeting being freed). */
+void km_dispatch_clear (KmMeeting *meeting);
+
+/* km-peer.c: one participant's webrtcbin */
+gboolean km_peer_setup (KmParticipant *p, GError **error);
+void     km_peer_teardown (KmParticipant *p);
+gboolean km_peer_set_offer (KmParticipant *p, const gchar *sdp,
+                            GError **error);
+gboolean km_peer_add_candidate (KmParticipant *p, guint mline,
+                                const gchar *candidate, GError **error);
+void     km_peer_request_stats (KmParticipant *p);
+
+/* km-meeting.c */
+KmParticipant *km_meeting_lookup (KmMeeting *meeting, guint id);
+/* Connects every stream to a slot of every other participant, asking for
+ * renegotiation where slots are missing. */
+void km_route (KmMeeting *meeting);
+void km_meeting_dump (KmMeeting *meeting, const gchar *why);
+
+/* km-init.c */
+void km_configure_webrtcbin (GstElement *webrtc);

@@ -1,0 +1,105 @@
+/* km-route.c — who receives what: every stream of every participant goes
+ * to one slot of each other participant; missing slots become a
+ * renegotiate request.  Runs on the main thread after every change. */
+#include "media/km-private.h"
+
+typedef struct {
+  guint id, audio, video;
+} KmAsk;
+
+static void
+on_renegotiate_event (KmMeeting *m, gpointer data)
+{
+  KmAsk *ask = data;
+  if (km_meeting_lookup (m, ask->id) && m->callbacks.renegotiate)
+    m->callbacks.renegotiate (ask->id, ask->audio, ask->video, m->user_data);
+}
+
+static KmSlot *
+slot_fed_by (KmParticipant *p, KmFwdSource *fwd)
+{
+  for (guint i = 0; i < p->slots->len; i++) {
+    KmSlot *slot = g_ptr_array_index (p->slots, i);
+    if (km_fwd_sink_source (slot->fwd) == fwd)
+      return slot;
+  }
+  return NULL;
+}
+
+static KmSlot *
+free_slot (KmParticipant *p, KmKind kind)
+{
+  for (guint i = 0; i < p->slots->len; i++) {
+    KmSlot *slot = g_ptr_array_index (p->slots, i);
+    if (slot->kind == kind && slot->usable && !km_fwd_sink_source (slot->fwd))
+      return slot;
+  }
+  return NULL;
+}
+
+/* Feeds every stream of the others into p; returns how many slots of each
+ * kind p needs in all. */
+static void
+route_to (KmMeeting *m, KmParticipant *p, guint need[2], guint missing[2])
+{
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, m->participants);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    KmParticipant *from = value;
+    if (from == p)
+      continue;
+    for (guint i = 0; i < from->sources->len; i++) {
+      KmSource *src = g_ptr_array_index (from->sources, i);
+      KmKind kind = km_fwd_source_kind (src->fwd);
+      need[kind]++;
+      if (slot_fed_by (p, src->fwd))
+        continue;
+      KmSlot *slot = free_slot (p, kind);
+      if (!slot) {
+        missing[kind]++;
+        continue;
+      }
+      g_autoptr (GError) error = NULL;
+      if (!km_fwd_connect (src->fwd, slot->fwd, &error)) {
+        GST_WARNING ("%s → %s: %s", from->name, p->name, error->message);
+        continue;
+      }
+      GST_INFO ("%s → %s: %s on %s", from->name, p->name,
+                km_fwd_source_codec (src->fwd), GST_PAD_NAME (slot->pad));
+      /* The receiver can only start decoding at a keyframe. */
+      km_fwd_source_request_keyframe (src->fwd);
+    }
+  }
+}
+
+void
+km_route (KmMeeting *m)
+{
+  if (m->closed)
+    return;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, m->participants);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    KmParticipant *p = value;
+    if (!p->answered)
+      continue;
+    guint need[2] = { 0, 0 }, missing[2] = { 0, 0 };
+    route_to (m, p, need, missing);
+    if (!missing[KM_KIND_AUDIO] && !missing[KM_KIND_VIDEO])
+      continue;
+    if (p->negotiating || (p->asked_audio == need[KM_KIND_AUDIO]
+                           && p->asked_video == need[KM_KIND_VIDEO]))
+      continue;
+    p->asked_audio = need[KM_KIND_AUDIO];
+    p->asked_video = need[KM_KIND_VIDEO];
+    KmAsk *ask = g_new (KmAsk, 1);
+    ask->id = p->id;
+    ask->audio = need[KM_KIND_AUDIO];
+    ask->video = need[KM_KIND_VIDEO];
+    GST_INFO ("%s: asking for %u audio, %u video slots", p->name, ask->audio,
+              ask->video);
+    km_post (m, on_renegotiate_event, ask, g_free);
+  }
+}

@@ -1,0 +1,406 @@
+/* client.c — see client.h.  Runs its own pipeline; talks to the relay only
+ * through the public km_* calls, like signaling would. */
+#include "tests/media/client.h"
+
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+#include <string.h>
+
+#define MAX_STREAMS 8
+
+struct _TestClient {
+  gchar      *name;
+  KmMeeting  *meeting;
+  guint       id;
+  GstElement *pipeline, *webrtc;
+  gint64      started;
+  gint64      first_frame;                /* atomic, monotonic µs or 0 */
+  guint64     video[MAX_STREAMS];         /* atomics, one per stream */
+  guint       n_video;                    /* atomic */
+  guint64     audio;                      /* atomic */
+  GstPad     *screen_pad;                 /* webrtcbin sink of the share */
+  gint        alive;                      /* atomic: 0 once freed */
+  gint        offered;                    /* atomic: first offer made */
+};
+
+/* ---- receiving ---- */
+
+typedef struct {
+  TestClient *tc;
+  guint       slot;
+} Counter;
+
+static GstPadProbeReturn
+on_video_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Counter *c = data;
+  if (g_atomic_int_get (&c->tc->alive)) {
+    gint64 none = 0;
+    __atomic_compare_exchange_n (&c->tc->first_frame, &none,
+                                 g_get_monotonic_time (), FALSE,
+                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    __atomic_add_fetch (&c->tc->video[c->slot], 1, __ATOMIC_RELAXED);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+on_audio_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  TestClient *tc = data;
+  __atomic_add_fetch (&tc->audio, 1, __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
+/* pad-added on the client: decode and count. */
+static void
+on_pad_added (GstElement *webrtc, GstPad *pad, TestClient *tc)
+{
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  const gchar *enc = gst_structure_get_string (
+      gst_caps_get_structure (caps, 0), "encoding-name");
+  const gchar *desc = g_strcmp0 (enc, "VP8") == 0
+      ? "rtpvp8depay ! vp8dec ! fakesink name=out sync=false async=false"
+      : "rtpopusdepay ! opusdec ! fakesink name=out sync=false async=false";
+  GstElement *bin = gst_parse_bin_from_description (desc, TRUE, NULL);
+  gst_bin_add (GST_BIN (tc->pipeline), bin);
+  g_autoptr (GstElement) out = gst_bin_get_by_name (GST_BIN (bin), "out");
+  g_autoptr (GstPad) outpad = gst_element_get_static_pad (out, "sink");
+  if (g_strcmp0 (enc, "VP8") == 0) {
+    Counter *c = g_new0 (Counter, 1);
+    c->tc = tc;
+    c->slot = MIN (g_atomic_int_add (&tc->n_video, 1), MAX_STREAMS - 1);
+    gst_pad_add_probe (outpad, GST_PAD_PROBE_TYPE_BUFFER, on_video_frame, c,
+                       g_free);
+  } else {
+    gst_pad_add_probe (outpad, GST_PAD_PROBE_TYPE_BUFFER, on_audio_buffer,
+                       tc, NULL);
+  }
+  gst_element_sync_state_with_parent (bin);
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (bin, "sink");
+  gst_pad_link (pad, sink);
+}
+
+/* ---- signaling, hopped onto the main context ---- */
+
+typedef struct {
+  TestClient *tc;
+  guint       mline;
+  gchar      *text;
+} Msg;
+
+static void
+tc_clear (gpointer data)
+{
+  g_free (((TestClient *) data)->name);
+}
+
+static void
+tc_unref (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, tc_clear);
+}
+
+static Msg *
+msg_new (TestClient *tc)
+{
+  Msg *m = g_new0 (Msg, 1);
+  m->tc = g_atomic_rc_box_acquire (tc);
+  return m;
+}
+
+static void
+msg_free (gpointer data)
+{
+  Msg *m = data;
+  g_atomic_rc_box_release_full (m->tc, tc_clear);
+  g_free (m->text);
+  g_free (m);
+}
+
+static gboolean
+send_candidate (gpointer data)
+{
+  Msg *m = data;
+  if (g_atomic_int_get (&m->tc->alive)) {
+    g_autoptr (GError) error = NULL;
+    if (!km_meeting_add_remote_candidate (m->tc->meeting, m->tc->id, m->mline,
+                                          m->text, &error))
+      g_printerr ("%s: candidate refused: %s\n", m->tc->name, error->message);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_ice_candidate (GstElement *webrtc, guint mline, gchar *cand, TestClient *tc)
+{
+  Msg *m = msg_new (tc);
+  m->mline = mline;
+  m->text = g_strdup (cand);
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, send_candidate, m,
+                              msg_free);
+}
+
+static gboolean
+send_offer (gpointer data)
+{
+  Msg *m = data;
+  if (g_atomic_int_get (&m->tc->alive)) {
+    g_autoptr (GError) error = NULL;
+    if (!km_meeting_set_remote_description (m->tc->meeting, m->tc->id,
+                                            "offer", m->text, &error))
+      g_printerr ("%s: offer refused: %s\n", m->tc->name, error->message);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_offer_created (GstPromise *promise, gpointer data)
+{
+  TestClient *tc = data;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  GstWebRTCSessionDescription *offer = NULL;
+  if (reply)
+    gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+                       &offer, NULL);
+  gst_promise_unref (promise);
+  if (!offer) {
+    g_printerr ("%s: no offer\n", tc->name);
+    return;
+  }
+  g_signal_emit_by_name (tc->webrtc, "set-local-description", offer, NULL);
+  Msg *m = msg_new (tc);
+  m->text = gst_sdp_message_as_text (offer->sdp);
+  if (g_getenv ("KONTOR_TEST_PRINT_SDP"))
+    g_print ("---- %s offer\n%s", tc->name, m->text);
+  gst_webrtc_session_description_free (offer);
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, send_offer, m,
+                              msg_free);
+}
+
+static guint
+count_transceivers (TestClient *tc, GstWebRTCKind kind)
+{
+  g_autoptr (GArray) all = NULL;
+  g_signal_emit_by_name (tc->webrtc, "get-transceivers", &all);
+  guint n = 0;
+  for (guint i = 0; all && i < all->len; i++) {
+    GstWebRTCRTPTransceiver *t = g_array_index (all, GstWebRTCRTPTransceiver *,
+                                                i);
+    GstWebRTCKind k;
+    g_object_get (t, "kind", &k, NULL);
+    n += k == kind;
+  }
+  return n;
+}
+
+void
+tc_offer (TestClient *tc, guint audio_mlines, guint video_mlines,
+          gboolean ice_restart)
+{
+  static const struct { GstWebRTCKind kind; const gchar *caps; } kinds[] = {
+    { GST_WEBRTC_KIND_AUDIO, "application/x-rtp,media=audio,"
+      "encoding-name=OPUS,clock-rate=48000,payload=111" },
+    { GST_WEBRTC_KIND_VIDEO, "application/x-rtp,media=video,"
+      "encoding-name=VP8,clock-rate=90000,payload=96" },
+  };
+  guint want[2] = { audio_mlines, video_mlines };
+  for (guint k = 0; k < 2; k++) {
+    guint have = count_transceivers (tc, kinds[k].kind);
+    for (; have < want[k]; have++) {
+      g_autoptr (GstCaps) caps = gst_caps_from_string (kinds[k].caps);
+      GstWebRTCRTPTransceiver *t = NULL;
+      g_signal_emit_by_name (tc->webrtc, "add-transceiver",
+                             GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                             caps, &t);
+      g_clear_object (&t);
+    }
+  }
+  GstStructure *opts = ice_restart
+      ? gst_structure_new ("options", "ice-restart", G_TYPE_BOOLEAN, TRUE,
+                           NULL)
+      : NULL;
+  GstPromise *p = gst_promise_new_with_change_func (
+      on_offer_created, g_atomic_rc_box_acquire (tc), tc_unref);
+  g_signal_emit_by_name (tc->webrtc, "create-offer", opts, p);
+  if (opts)
+    gst_structure_free (opts);
+}
+
+void
+tc_set_answer (TestClient *tc, const gchar *sdp)
+{
+  GstSDPMessage *msg = NULL;
+  if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK) {
+    g_printerr ("%s: bad answer\n", tc->name);
+    return;
+  }
+  if (g_getenv ("KONTOR_TEST_PRINT_SDP"))
+    g_print ("---- %s answer\n%s", tc->name, sdp);
+  GstWebRTCSessionDescription *d =
+      gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, msg);
+  g_signal_emit_by_name (tc->webrtc, "set-remote-description", d, NULL);
+  gst_webrtc_session_description_free (d);
+}
+
+void
+tc_add_candidate (TestClient *tc, guint mline, const gchar *candidate)
+{
+  if (candidate)
+    g_signal_emit_by_name (tc->webrtc, "add-ice-candidate", mline, candidate);
+}
+
+static gboolean
+first_offer (gpointer data)
+{
+  Msg *m = data;
+  if (g_atomic_int_get (&m->tc->alive))
+    tc_offer (m->tc, 0, 0, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+/* on-negotiation-needed: like a page, offer once the tracks are known;
+ * later offers are made explicitly by the test. */
+static void
+on_negotiation_needed (GstElement *webrtc, TestClient *tc)
+{
+  if (!g_atomic_int_compare_and_exchange (&tc->offered, 0, 1))
+    return;
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, first_offer,
+                              msg_new (tc), msg_free);
+}
+
+/* ---- sending ---- */
+
+static GstPad *
+add_sender (TestClient *tc, const gchar *desc)
+{
+  GstElement *bin = gst_parse_bin_from_description (desc, TRUE, NULL);
+  gst_bin_add (GST_BIN (tc->pipeline), bin);
+  g_autoptr (GstPad) src = gst_element_get_static_pad (bin, "src");
+  GstPad *sink = gst_element_request_pad_simple (tc->webrtc, "sink_%u");
+  gst_pad_link (src, sink);
+  gst_element_sync_state_with_parent (bin);
+  return sink;
+}
+
+#define VIDEO_SENDER(pattern) \
+  "videotestsrc is-live=true pattern=" pattern " ! " \
+  "video/x-raw,width=160,height=120,framerate=15/1 ! " \
+  "vp8enc deadline=1 keyframe-max-dist=3000 target-bitrate=200000 ! " \
+  "rtpvp8pay pt=96 picture-id-mode=15-bit ! " \
+  "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=96"
+
+TestClient *
+tc_new (const gchar *name, KmMeeting *meeting, guint id)
+{
+  TestClient *tc = g_atomic_rc_box_new0 (TestClient);
+  tc->name = g_strdup (name);
+  tc->meeting = meeting;
+  tc->id = id;
+  tc->alive = 1;
+  tc->started = g_get_monotonic_time ();
+  tc->pipeline = gst_pipeline_new (name);
+  tc->webrtc = gst_element_factory_make ("webrtcbin", "webrtc");
+  g_object_set (tc->webrtc, "bundle-policy",
+                GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 50, NULL);
+  gst_bin_add (GST_BIN (tc->pipeline), tc->webrtc);
+  g_signal_connect (tc->webrtc, "on-ice-candidate",
+                    G_CALLBACK (on_ice_candidate), tc);
+  g_signal_connect (tc->webrtc, "pad-added", G_CALLBACK (on_pad_added), tc);
+  g_signal_connect (tc->webrtc, "on-negotiation-needed",
+                    G_CALLBACK (on_negotiation_needed), tc);
+  /* keyframe-max-dist is large on purpose: the relay must ask for them. */
+  GstPad *v = add_sender (tc, VIDEO_SENDER ("ball"));
+  GstPad *a = add_sender (tc,
+      "audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=48000,channels=1 ! "
+      "opusenc ! rtpopuspay pt=111 ! "
+      "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,"
+      "payload=111");
+  gst_object_unref (v);
+  gst_object_unref (a);
+  /* NACK on the client's video too, as browsers do. */
+  g_autoptr (GArray) all = NULL;
+  g_signal_emit_by_name (tc->webrtc, "get-transceivers", &all);
+  for (guint i = 0; all && i < all->len; i++)
+    g_object_set (g_array_index (all, GObject *, i), "do-nack", TRUE, NULL);
+  gst_element_set_state (tc->pipeline, GST_STATE_PLAYING);
+  return tc;
+}
+
+void
+tc_set_screen (TestClient *tc, gboolean on)
+{
+  if (on && !tc->screen_pad) {
+    tc->screen_pad = add_sender (tc, VIDEO_SENDER ("smpte"));
+  } else if (!on && tc->screen_pad) {
+    /* Stop sending: the transceiver goes quiet (a browser's removeTrack). */
+    GstWebRTCRTPTransceiver *t = NULL;
+    g_object_get (tc->screen_pad, "transceiver", &t, NULL);
+    if (t) {
+      g_object_set (t, "direction",
+                    GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
+      gst_object_unref (t);
+    }
+    g_autoptr (GstPad) peer = gst_pad_get_peer (tc->screen_pad);
+    GstElement *bin = gst_pad_get_parent_element (peer);
+    gst_element_set_locked_state (bin, TRUE);
+    gst_element_set_state (bin, GST_STATE_NULL);
+    gst_pad_unlink (peer, tc->screen_pad);
+    gst_bin_remove (GST_BIN (tc->pipeline), bin);
+    gst_object_unref (bin);
+    g_clear_object (&tc->screen_pad);
+  }
+}
+
+void
+tc_free (TestClient *tc)
+{
+  if (!tc)
+    return;
+  g_atomic_int_set (&tc->alive, 0);
+  gst_element_set_state (tc->pipeline, GST_STATE_NULL);
+  g_clear_object (&tc->screen_pad);
+  gst_object_unref (tc->pipeline);
+  /* Hops still queued hold their own reference and check alive. */
+  g_atomic_rc_box_release_full (tc, tc_clear);
+}
+
+guint
+tc_id (TestClient *tc)
+{
+  return tc->id;
+}
+
+guint64
+tc_video_frames (TestClient *tc)
+{
+  guint64 n = 0;
+  for (guint i = 0; i < MAX_STREAMS; i++)
+    n += __atomic_load_n (&tc->video[i], __ATOMIC_RELAXED);
+  return n;
+}
+
+guint
+tc_video_streams (TestClient *tc)
+{
+  guint n = 0;
+  for (guint i = 0; i < MAX_STREAMS; i++)
+    n += __atomic_load_n (&tc->video[i], __ATOMIC_RELAXED) > 0;
+  return n;
+}
+
+guint64
+tc_audio_buffers (TestClient *tc)
+{
+  return __atomic_load_n (&tc->audio, __ATOMIC_RELAXED);
+}
+
+gint64
+tc_first_frame_us (TestClient *tc)
+{
+  gint64 t = __atomic_load_n (&tc->first_frame, __ATOMIC_RELAXED);
+  return t ? t - tc->started : -1;
+}

@@ -1,0 +1,31 @@
+/* client.h — an in-process browser stand-in for the media tests: a
+ * webrtcbin that sends test video (VP8) and audio (Opus), makes the offer,
+ * and decodes what it receives, counting frames. */
+#pragma once
+
+#include <gst/gst.h>
+#include "media/media.h"
+
+typedef struct _TestClient TestClient;
+
+/* Joins meeting as participant id (already added); starts at once. */
+TestClient *tc_new (const gchar *name, KmMeeting *meeting, guint id);
+void        tc_free (TestClient *tc);
+guint       tc_id (TestClient *tc);
+/* Makes a (new) offer; extra recvonly transceivers up to the given total
+ * numbers of m-lines per kind. */
+void        tc_offer (TestClient *tc, guint audio_mlines, guint video_mlines,
+                      gboolean ice_restart);
+void        tc_set_answer (TestClient *tc, const gchar *sdp);
+void        tc_add_candidate (TestClient *tc, guint mline,
+                              const gchar *candidate);
+/* Decoded video frames, per receiving stream summed, and audio buffers. */
+guint64     tc_video_frames (TestClient *tc);
+guint64     tc_audio_buffers (TestClient *tc);
+/* Number of distinct incoming video streams that decoded at least one
+ * frame. */
+guint       tc_video_streams (TestClient *tc);
+/* Microseconds from tc_new to the first decoded video frame, or -1. */
+gint64      tc_first_frame_us (TestClient *tc);
+/* Adds (or removes) a second outgoing video track, like a screen share. */
+void        tc_set_screen (TestClient *tc, gboolean on);

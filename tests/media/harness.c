@@ -1,0 +1,189 @@
+/* harness.c — see harness.h. */
+#include "tests/media/harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+void
+harness_init (int *argc, char ***argv)
+{
+  /* Gathering ICE candidates outside a private namespace would touch the
+   * host's interfaces: refuse. */
+  if (!g_getenv ("KONTOR_MEDIA_NETNS")) {
+    g_printerr ("run me through tests/media/run-in-netns.sh\n");
+    exit (77);
+  }
+  gst_init (argc, argv);
+  KmConfig config = { .ice_min_port = 40000, .ice_max_port = 40999 };
+  g_autoptr (GError) error = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+  if (!km_init (&config, &error)) {
+    g_printerr ("km_init: %s\n", error->message);
+    exit (1);
+  }
+  g_print ("km_init: %.1f ms\n", (g_get_monotonic_time () - t0) / 1000.0);
+}
+
+static TestClient *
+client_of (Harness *h, guint id)
+{
+  return g_hash_table_lookup (h->clients, GUINT_TO_POINTER (id));
+}
+
+static void
+cb_description (guint id, const gchar *type, const gchar *sdp, gpointer data)
+{
+  TestClient *tc = client_of (data, id);
+  if (tc)
+    tc_set_answer (tc, sdp);
+}
+
+static void
+cb_candidate (guint id, guint mline, const gchar *cand, gpointer data)
+{
+  TestClient *tc = client_of (data, id);
+  if (g_getenv ("KONTOR_TEST_PRINT_SDP"))
+    g_print ("relay candidate for %u, mline %u: %s\n", id, mline,
+             cand ? cand : "(end)");
+  if (tc)
+    tc_add_candidate (tc, mline, cand);
+}
+
+static void
+cb_renegotiate (guint id, guint audio, guint video, gpointer data)
+{
+  Harness *h = data;
+  h->renegotiations++;
+  g_print ("renegotiate participant %u: %u audio, %u video slots\n", id,
+           audio, video);
+  TestClient *tc = client_of (h, id);
+  if (tc && h->auto_renegotiate)
+    tc_offer (tc, audio, video, FALSE);
+}
+
+static void
+cb_state (guint id, gboolean connected, gpointer data)
+{
+  Harness *h = data;
+  h->connected += connected ? 1 : -1;
+}
+
+static void
+cb_stats (guint id, const KmStats *s, gpointer data)
+{
+  if (g_getenv ("KONTOR_TEST_PRINT_STATS"))
+    g_print ("stats %u: in %.0f kbit/s out %.0f kbit/s loss %.3f rtt %.1f ms "
+             "jitter %.1f ms frames %" G_GUINT64_FORMAT "\n", id,
+             s->bitrate_in_kbps, s->bitrate_out_kbps, s->loss_in, s->rtt_ms,
+             s->jitter_ms, s->frames_in);
+}
+
+static void
+cb_failed (guint id, const GError *error, gpointer data)
+{
+  g_printerr ("participant %u failed: %s\n", id, error->message);
+}
+
+Harness *
+harness_new (const gchar *name)
+{
+  Harness *h = g_new0 (Harness, 1);
+  h->auto_renegotiate = TRUE;
+  h->clients = g_hash_table_new (NULL, NULL);
+  KmCallbacks cb = {
+    .local_description = cb_description,
+    .local_candidate = cb_candidate,
+    .renegotiate = cb_renegotiate,
+    .connection_state = cb_state,
+    .stats = cb_stats,
+    .failed = cb_failed,
+  };
+  g_autoptr (GError) error = NULL;
+  h->meeting = km_meeting_new (name, &cb, h, &error);
+  if (!h->meeting) {
+    g_printerr ("km_meeting_new: %s\n", error->message);
+    exit (1);
+  }
+  return h;
+}
+
+TestClient *
+harness_join (Harness *h, const gchar *label)
+{
+  g_autoptr (GError) error = NULL;
+  guint id = km_meeting_add_participant (h->meeting, label, &error);
+  if (!id) {
+    g_printerr ("add_participant: %s\n", error->message);
+    exit (1);
+  }
+  TestClient *tc = tc_new (label, h->meeting, id);
+  g_hash_table_insert (h->clients, GUINT_TO_POINTER (id), tc);
+  return tc;
+}
+
+void
+harness_leave (Harness *h, TestClient *tc)
+{
+  guint id = tc_id (tc);
+  g_hash_table_remove (h->clients, GUINT_TO_POINTER (id));
+  km_meeting_remove_participant (h->meeting, id);
+  tc_free (tc);
+}
+
+void
+harness_free (Harness *h)
+{
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, h->clients);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    km_meeting_remove_participant (h->meeting, tc_id (value));
+    tc_free (value);
+  }
+  g_hash_table_unref (h->clients);
+  km_meeting_free (h->meeting);
+  g_free (h);
+}
+
+static gboolean
+gtrue (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+harness_wait (guint timeout_ms, gboolean (*cond) (gpointer), gpointer data)
+{
+  gboolean expired = FALSE;
+  guint t = g_timeout_add (timeout_ms, on_timeout, &expired);
+  /* Frames are counted on streaming threads: wake up to look at them. */
+  guint tick = g_timeout_add (10, gtrue, NULL);
+  gboolean ok = FALSE;
+  while (!(ok = cond && cond (data)) && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  if (!expired)
+    g_source_remove (t);
+  g_source_remove (tick);
+  return ok;
+}
+
+void
+harness_run (guint ms)
+{
+  harness_wait (ms, NULL, NULL);
+}
+
+guint64
+harness_frames_during (TestClient *tc, guint ms)
+{
+  guint64 before = tc_video_frames (tc);
+  harness_run (ms);
+  return tc_video_frames (tc) - before;
+}

@@ -1,0 +1,26 @@
+/* harness.h — what every media test shares: the relay's callbacks wired to
+ * in-process clients, and bounded waiting on the main loop. */
+#pragma once
+
+#include "tests/media/client.h"
+
+typedef struct {
+  KmMeeting  *meeting;
+  GHashTable *clients;        /* participant id → TestClient* */
+  guint       renegotiations;
+  guint       connected;      /* participants currently connected */
+  gboolean    auto_renegotiate;
+} Harness;
+
+/* Exits 77 unless run by run-in-netns.sh; then km_init with a port range. */
+void        harness_init (int *argc, char ***argv);
+Harness    *harness_new (const gchar *name);
+void        harness_free (Harness *h);
+TestClient *harness_join (Harness *h, const gchar *label);
+void        harness_leave (Harness *h, TestClient *tc);
+/* Runs the main loop until cond(data) or timeout_ms; returns cond's value. */
+gboolean    harness_wait (guint timeout_ms, gboolean (*cond) (gpointer),
+                          gpointer data);
+void        harness_run (guint ms);
+/* Frames decoded by tc over ms of running the loop. */
+guint64     harness_frames_during (TestClient *tc, guint ms);
