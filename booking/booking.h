@@ -91,6 +91,14 @@ typedef struct {
   gint64   checked_in_at;
   gint64   admitted_at;
   gint64   ended_at;
+  /* Appended for issue 4 (booking in PostgreSQL). */
+  gint     sequence;           /* iCalendar SEQUENCE: +1 per move/cancel */
+  gboolean interpreter;        /* the job seeker asked for an interpreter */
+  gint64   service_id;
+  gchar   *office_address;
+  gint64   created_at;
+  gint64   cancelled_at;
+  gchar   *cancel_reason;      /* NULL unless a caseworker gave one */
 } KbBooking;
 
 void kb_booking_free (KbBooking *booking);
@@ -241,5 +249,155 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbDemo, kb_demo_free)
  * office, service and caseworker are reused. */
 KbDemo *kb_demo_seed (const gchar *conninfo, gint64 now, gint starts_in_s,
                       GError **error);
+
+/* ==== issue 4: slots, booking, cancel, move, calendar, statistics ======= */
+
+/* Rule violations (KB_ERROR_INVALID) and overlaps (KB_ERROR_SLOT_TAKEN)
+ * carry a stable machine reason as the start of the message, before ": ":
+ * outside_hours, notice, horizon, absent, caseworker_inactive, duration,
+ * contact_cap, seeker_overlap, language, no_interpreter, no_service,
+ * no_office, slot_taken, no_caseworker.  This returns it (transfer full),
+ * or NULL if the error carries none. */
+gchar *kb_error_reason (const GError *error);
+
+/* ---- free slots ---- */
+
+typedef struct {
+  gint64  office_id;
+  gint64  starts_at;        /* µs since the epoch */
+  gint64  ends_at;
+  GArray *caseworker_ids;   /* gint64: the caseworkers free then, ascending */
+} KbSlot;
+
+void kb_slot_free (KbSlot *slot);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbSlot, kb_slot_free)
+
+typedef struct {
+  gint64       service_id;
+  gint64       office_id;      /* 0: every office (a video meeting need not be local) */
+  gint64       caseworker_id;  /* 0: any caseworker */
+  const gchar *language;       /* NULL: any */
+  const gchar *from_date;      /* office-local date "YYYY-MM-DD", inclusive */
+  const gchar *to_date;        /* inclusive */
+} KbSlotQuery;
+
+/* Free slots, in start order: the grid begins at each opening interval and
+ * steps by duration + buffer in absolute time, so DST changes neither drop
+ * nor double a slot; notice and horizon are applied against now.  Returns a
+ * GPtrArray of KbSlot* (transfer full).  An impossible date fails with
+ * KB_ERROR_INVALID. */
+void       kb_slots_async (KbStore *store, const KbSlotQuery *query, gint64 now,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
+GPtrArray *kb_slots_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* ---- booking ---- */
+
+typedef struct {
+  gint64       service_id;
+  gint64       office_id;
+  gint64       caseworker_id;  /* 0: the least-loaded free one that day */
+  gint64       starts_at;
+  const gchar *seeker_name;
+  const gchar *seeker_contact; /* e-mail or phone; normalised by the database */
+  const gchar *language;
+  gboolean     interpreter;
+} KbBookRequest;
+
+typedef struct {
+  KbBooking *booking;
+  gchar     *token;        /* raw link secret: put it in the link, never log */
+  gchar     *kiosk_code;   /* raw 6-digit kiosk code (stored argon2id-hashed) */
+} KbBookResult;
+
+void kb_book_result_free (KbBookResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbBookResult, kb_book_result_free)
+
+/* Books a slot.  With "any caseworker" the database tries the least-loaded
+ * free caseworker of the office that local day, then the next if a race
+ * takes that one; KB_ERROR_SLOT_TAKEN only when none is left.  Rule
+ * violations: KB_ERROR_INVALID with a reason (see kb_error_reason). */
+void          kb_book_async (KbStore *store, const KbBookRequest *request,
+                             gint64 now, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+KbBookResult *kb_book_finish (KbStore *store, GAsyncResult *result,
+                              GError **error);
+
+/* The job seeker cancels by link: only while booked and not yet started
+ * (else KB_ERROR_STATE; unknown link KB_ERROR_NOT_FOUND).  Returns the
+ * cancelled booking (sequence raised: give out a new calendar file). */
+void       kb_cancel_async (KbStore *store, const gchar *token, gint64 now,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data);
+KbBooking *kb_cancel_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* A caseworker (or administrator) of the booking's office cancels with a
+ * reason, while booked or waiting; audited.  KB_ERROR_FORBIDDEN for
+ * another office. */
+void       kb_cancel_by_caseworker_async (KbStore *store, gint64 booking_id,
+                                          gint64 caseworker_id, const gchar *reason,
+                                          gint64 now, GCancellable *cancellable,
+                                          GAsyncReadyCallback callback,
+                                          gpointer user_data);
+KbBooking *kb_cancel_by_caseworker_finish (KbStore *store, GAsyncResult *result,
+                                           GError **error);
+
+/* The job seeker moves a booked, not yet started booking by link to
+ * new_start, same caseworker and service.  KB_ERROR_SLOT_TAKEN if that
+ * time is taken, KB_ERROR_INVALID if it breaks a rule. */
+void       kb_move_async (KbStore *store, const gchar *token, gint64 new_start,
+                          gint64 now, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data);
+KbBooking *kb_move_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* Closes overdue bookings: booked and never checked in when the late-entry
+ * window closed → no_show; checked in but not admitted by the booked end →
+ * not_admitted.  Call every minute or so.  Returns how many (≥ 0), -1 on
+ * error. */
+void   kb_sweep_async (KbStore *store, gint64 now, GCancellable *cancellable,
+                       GAsyncReadyCallback callback, gpointer user_data);
+gint   kb_sweep_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* Future booked meetings of an office that the current hours, closures,
+ * absences or caseworker status would refuse: the administrator's list.
+ * GPtrArray of KbBooking* (each booking's cancel_reason field holds the
+ * problem, e.g. "outside_hours"). */
+void       kb_conflicts_async (KbStore *store, gint64 office_id, gint64 now,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
+GPtrArray *kb_conflicts_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* ---- calendar ---- */
+
+/* An RFC 5545 VCALENDAR for the booking: VTIMEZONE of the office zone,
+ * DTSTART/DTEND in that zone, UID stable for the booking's life, DTSTAMP =
+ * now, SEQUENCE = booking->sequence, STATUS:CANCELLED when cancelled;
+ * join_url and manage_url (may be NULL) in DESCRIPTION and URL.  uid_domain
+ * e.g. "kontor.example".  Pure; transfer full, CRLF line ends. */
+gchar *kb_ics_build (const KbBooking *booking, const gchar *join_url,
+                     const gchar *manage_url, const gchar *uid_domain, gint64 now);
+
+/* ---- statistics ---- */
+
+typedef struct {
+  gchar  *date;             /* office-local "YYYY-MM-DD" */
+  guint   booked;           /* not cancelled */
+  guint   completed;
+  guint   cancelled;
+  guint   no_show;
+  guint   not_admitted;
+  gdouble wait_median_s;    /* check-in → admit; NAN when nobody was admitted */
+  gdouble wait_p90_s;
+  gdouble booked_share;     /* booked time / (opening time × active caseworkers); NAN if closed */
+} KbDayStats;
+
+void kb_day_stats_free (KbDayStats *stats);
+
+/* One KbDayStats per local date in [from_date, to_date] (inclusive), for
+ * the office.  GPtrArray (transfer full). */
+void       kb_stats_async (KbStore *store, gint64 office_id, const gchar *from_date,
+                           const gchar *to_date, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
+GPtrArray *kb_stats_finish (KbStore *store, GAsyncResult *result, GError **error);
 
 G_END_DECLS

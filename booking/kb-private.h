@@ -63,6 +63,18 @@ KbBooking    *kb_booking_from_row (const PGresult *res, int row);
 /* Reads id, name, email, office_id, office_name, office_tz, is_admin. */
 KbCaseworker *kb_caseworker_from_row (const PGresult *res, int row);
 
+typedef gpointer (*KbRowParser) (const PGresult *res, int row);
+
+/* Runs a statement and parses every row with parse into a GPtrArray
+ * (element free func free_func); finish with kb_store_rows_finish. */
+void       kb_store_rows_async (KbStore *store, const gchar *statement,
+                                guint n_params, const gchar *const *params,
+                                KbRowParser parse, GDestroyNotify free_func,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data);
+GPtrArray *kb_store_rows_finish (KbStore *store, GAsyncResult *result,
+                                 GError **error);
+
 /* ---- secrets (secret.c) ----------------------------------------------- */
 
 /* A short human booking reference "XXX-XXX" from an alphabet without
@@ -70,6 +82,11 @@ KbCaseworker *kb_caseworker_from_row (const PGresult *res, int row);
 gchar *kb_reference_new (void);
 /* A printable random password of length n.  Transfer full. */
 gchar *kb_password_new (guint length);
+/* A 6-digit kiosk code.  Transfer full. */
+gchar *kb_kiosk_code_new (void);
+/* argon2id with light limits (the code is short; the hash only has to make
+ * a stolen table expensive).  Blocking (~10 ms): call from a thread. */
+gchar *kb_kiosk_code_hash (const gchar *code);
 /* sodium_init() once; safe from any thread. */
 void   kb_sodium_init (void);
 

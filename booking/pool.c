@@ -89,6 +89,7 @@ kb_result_to_error (const PGresult *res, GError **error)
 {
   const gchar *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
   const gchar *primary = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+  const gchar *detail = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_DETAIL) : NULL;
   KbErrorCode code = KB_ERROR_DATABASE;
 
   if (state && strcmp (state, "23P01") == 0)
@@ -97,8 +98,32 @@ kb_result_to_error (const PGresult *res, GError **error)
                      || g_str_has_prefix (state, "22") /* data exception */
                      || strcmp (state, "P0001") == 0)) /* RAISE in a rule */
     code = KB_ERROR_INVALID;
-  g_set_error (error, KB_ERROR, code, "%s",
-               primary ? primary : (res ? PQresultErrorMessage (res) : "no result"));
+  if (!primary)
+    primary = res ? PQresultErrorMessage (res) : "no result";
+  /* Our rules put a machine reason in DETAIL (sql/002_rules.sql); it leads
+   * the message so kb_error_reason() can find it. */
+  if (code != KB_ERROR_DATABASE && detail && g_regex_match_simple ("^[a-z_]+$", detail, 0, 0))
+    g_set_error (error, KB_ERROR, code, "%s: %s", detail, primary);
+  else if (code == KB_ERROR_SLOT_TAKEN)
+    g_set_error (error, KB_ERROR, code, "slot_taken: %s", primary);
+  else
+    g_set_error (error, KB_ERROR, code, "%s", primary);
+}
+
+gchar *
+kb_error_reason (const GError *error)
+{
+  const gchar *colon;
+
+  if (error == NULL || error->domain != KB_ERROR)
+    return NULL;
+  colon = strstr (error->message, ": ");
+  if (colon == NULL)
+    return NULL;
+  for (const gchar *p = error->message; p < colon; p++)
+    if (!(g_ascii_islower (*p) || *p == '_'))
+      return NULL;
+  return g_strndup (error->message, colon - error->message);
 }
 
 /* ---- queries ------------------------------------------------------------ */

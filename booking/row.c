@@ -86,6 +86,13 @@ kb_booking_from_row (const PGresult *res, int row)
   b->checked_in_at = kb_row_int64 (res, row, "checked_in_us");
   b->admitted_at = kb_row_int64 (res, row, "admitted_us");
   b->ended_at = kb_row_int64 (res, row, "ended_us");
+  b->sequence = (gint) kb_row_int64 (res, row, "sequence");
+  b->interpreter = kb_row_bool (res, row, "interpreter");
+  b->service_id = kb_row_int64 (res, row, "service_id");
+  b->office_address = g_strdup (kb_row_text (res, row, "office_address"));
+  b->created_at = kb_row_int64 (res, row, "created_us");
+  b->cancelled_at = kb_row_int64 (res, row, "cancelled_us");
+  b->cancel_reason = g_strdup (kb_row_text (res, row, "cancel_reason"));
   return b;
 }
 
@@ -102,4 +109,56 @@ kb_caseworker_from_row (const PGresult *res, int row)
   c->office_tz = g_strdup (kb_row_text (res, row, "office_tz"));
   c->is_admin = kb_row_bool (res, row, "is_admin");
   return c;
+}
+
+/* ---- many rows ----------------------------------------------------------- */
+
+typedef struct {
+  KbRowParser    parse;
+  GDestroyNotify free_func;
+} Rows;
+
+static void
+rows_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  Rows *r = g_task_get_task_data (task);
+  GError *error = NULL;
+  PGresult *res = kb_store_query_finish (NULL, result, &error);
+  GPtrArray *list;
+
+  if (res == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  list = g_ptr_array_new_full (PQntuples (res), r->free_func);
+  for (int i = 0; i < PQntuples (res); i++)
+    g_ptr_array_add (list, r->parse (res, i));
+  PQclear (res);
+  g_task_return_pointer (task, list, (GDestroyNotify) g_ptr_array_unref);
+}
+
+void
+kb_store_rows_async (KbStore *store, const gchar *statement, guint n_params,
+                     const gchar *const *params, KbRowParser parse,
+                     GDestroyNotify free_func, GCancellable *cancellable,
+                     GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  Rows *r = g_new0 (Rows, 1);
+
+  g_task_set_source_tag (task, kb_store_rows_async);
+  r->parse = parse;
+  r->free_func = free_func;
+  g_task_set_task_data (task, r, g_free);
+  kb_store_query_async (store, statement, n_params, params, cancellable,
+                        rows_done, task);
+}
+
+GPtrArray *
+kb_store_rows_finish (KbStore *store, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

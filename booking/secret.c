@@ -106,3 +106,22 @@ kb_password_new (guint length)
   out[length] = '\0';
   return out;
 }
+
+gchar *
+kb_kiosk_code_new (void)
+{
+  kb_sodium_init ();
+  return g_strdup_printf ("%06u", (guint) randombytes_uniform (1000000));
+}
+
+gchar *
+kb_kiosk_code_hash (const gchar *code)
+{
+  gchar out[crypto_pwhash_STRBYTES];
+
+  kb_sodium_init ();
+  if (crypto_pwhash_str (out, code, strlen (code), crypto_pwhash_OPSLIMIT_MIN + 1,
+                         8 * 1024 * 1024) != 0)
+    return NULL;
+  return g_strdup (out);
+}

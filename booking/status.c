@@ -72,6 +72,8 @@ kb_booking_free (KbBooking *booking)
   g_free (booking->caseworker_name);
   g_free (booking->office_name);
   g_free (booking->office_tz);
+  g_free (booking->office_address);
+  g_free (booking->cancel_reason);
   g_free (booking);
 }
 
@@ -97,4 +99,34 @@ kb_demo_free (KbDemo *demo)
   g_free (demo->booking_reference);
   g_free (demo->booking_token);
   g_free (demo);
+}
+
+void
+kb_slot_free (KbSlot *slot)
+{
+  if (slot == NULL)
+    return;
+  if (slot->caseworker_ids)
+    g_array_unref (slot->caseworker_ids);
+  g_free (slot);
+}
+
+void
+kb_book_result_free (KbBookResult *result)
+{
+  if (result == NULL)
+    return;
+  kb_booking_free (result->booking);
+  g_free (result->token);
+  g_free (result->kiosk_code);
+  g_free (result);
+}
+
+void
+kb_day_stats_free (KbDayStats *stats)
+{
+  if (stats == NULL)
+    return;
+  g_free (stats->date);
+  g_free (stats);
 }

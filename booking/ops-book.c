@@ -1,0 +1,323 @@
+/* ops-book.c — making and changing bookings: book (named or any
+ * caseworker), cancel by link or by a caseworker, move by link, and the
+ * sweep that closes overdue bookings.  The rules and the retry over
+ * caseworkers are in SQL (kb_book, kb_cancel, kb_move in
+ * sql/002_rules.sql); here: secrets, parameters, results. */
+#include "kb-private.h"
+
+#include <string.h>
+
+/* Reads the booking after a change and returns it on task. */
+static void
+fetched (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  GError *error = NULL;
+  PGresult *res = kb_store_query_finish (NULL, result, &error);
+
+  if (res == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (PQntuples (res) != 1)
+    g_task_return_new_error (task, KB_ERROR, KB_ERROR_NOT_FOUND, "the booking is gone");
+  else
+    g_task_return_pointer (task, kb_booking_from_row (res, 0),
+                           (GDestroyNotify) kb_booking_free);
+  PQclear (res);
+}
+
+static void
+fetch (KbStore *store, gint64 id, GTask *task)
+{
+  g_autofree gchar *bid = kb_param_int64 (id);
+  const gchar *params[] = { bid };
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  kb_store_query_async (store, "booking_by_id", 1, params, cancellable, fetched, task);
+}
+
+/* ---- book ------------------------------------------------------------------ */
+
+typedef struct {
+  KbStore      *store;
+  gint64        now;
+  gint64        service_id, office_id, caseworker_id, starts_at;
+  gchar        *name, *contact, *language;
+  gboolean      interpreter;
+  KbBookResult *result;
+  gchar        *kiosk_hash;
+} Book;
+
+static void
+book_free (Book *b)
+{
+  g_free (b->name);
+  g_free (b->contact);
+  g_free (b->language);
+  kb_book_result_free (b->result);
+  g_free (b->kiosk_hash);
+  g_free (b);
+}
+
+static void
+book_fetched (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  Book *b = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  b->result->booking = g_task_propagate_pointer (G_TASK (result), &error);
+  if (b->result->booking == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_steal_pointer (&b->result),
+                           (GDestroyNotify) kb_book_result_free);
+}
+
+static void
+book_inserted (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  Book *b = g_task_get_task_data (task);
+  GError *error = NULL;
+  PGresult *res = kb_store_query_finish (b->store, result, &error);
+  GTask *read;
+  gint64 id;
+
+  if (res == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  id = kb_row_int64 (res, 0, "id");
+  PQclear (res);
+  read = g_task_new (NULL, g_task_get_cancellable (task), book_fetched, g_steal_pointer (&task));
+  fetch (b->store, id, read);
+}
+
+static void
+book_hash_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Book *b = data;
+
+  g_task_return_pointer (task, kb_kiosk_code_hash (b->result->kiosk_code), g_free);
+}
+
+static void
+book_hashed (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  Book *b = g_task_get_task_data (task);
+  g_autofree gchar *now = kb_param_int64 (b->now);
+  g_autofree gchar *service = kb_param_int64 (b->service_id);
+  g_autofree gchar *office = kb_param_int64 (b->office_id);
+  g_autofree gchar *cw = b->caseworker_id > 0 ? kb_param_int64 (b->caseworker_id) : NULL;
+  g_autofree gchar *start = kb_param_int64 (b->starts_at);
+  g_autofree gchar *token_hash = kb_param_token_hash (b->result->token);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  b->kiosk_hash = g_task_propagate_pointer (G_TASK (result), NULL);
+  if (b->kiosk_hash == NULL)
+    {
+      g_task_return_new_error (task, KB_ERROR, KB_ERROR_DATABASE, "out of memory hashing");
+      return;
+    }
+  {
+    g_autofree gchar *reference = kb_reference_new ();
+    const gchar *params[] = { now, service, office, cw, start, reference,
+                              token_hash, b->kiosk_hash, b->name, b->contact, b->language,
+                              b->interpreter ? "true" : "false" };
+
+    kb_store_query_async (b->store, "book", G_N_ELEMENTS (params), params, cancellable,
+                          book_inserted, g_steal_pointer (&task));
+  }
+}
+
+void
+kb_book_async (KbStore *store, const KbBookRequest *request, gint64 now,
+               GCancellable *cancellable, GAsyncReadyCallback callback,
+               gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  GTask *hash;
+  Book *b = g_new0 (Book, 1);
+
+  g_task_set_source_tag (task, kb_book_async);
+  b->store = store;
+  b->now = now;
+  b->service_id = request->service_id;
+  b->office_id = request->office_id;
+  b->caseworker_id = request->caseworker_id;
+  b->starts_at = request->starts_at;
+  b->name = g_strdup (request->seeker_name ? request->seeker_name : "");
+  b->contact = g_strdup (request->seeker_contact ? request->seeker_contact : "");
+  b->language = g_strdup (request->language ? request->language : "nb");
+  b->interpreter = request->interpreter;
+  b->result = g_new0 (KbBookResult, 1);
+  b->result->token = kb_token_new ();
+  b->result->kiosk_code = kb_kiosk_code_new ();
+  g_task_set_task_data (task, b, (GDestroyNotify) book_free);
+
+  /* argon2 off the loop; the thread reads b only. */
+  hash = g_task_new (NULL, NULL, book_hashed, task);
+  g_task_set_task_data (hash, b, NULL);
+  g_task_run_in_thread (hash, book_hash_thread);
+  g_object_unref (hash);
+}
+
+KbBookResult *
+kb_book_finish (KbStore *store, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- cancel and move: one function in SQL, then read the booking ---------- */
+
+static void
+outcome_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  KbStore *store = g_task_get_task_data (task);
+  GError *error = NULL;
+  PGresult *res = kb_store_query_finish (store, result, &error);
+  g_autofree gchar *outcome = NULL;
+  gint64 id;
+
+  if (res == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  outcome = g_strdup (kb_row_text (res, 0, "outcome"));
+  id = kb_row_int64 (res, 0, "booking_id");
+  PQclear (res);
+
+  if (g_strcmp0 (outcome, "ok") == 0)
+    fetch (store, id, g_steal_pointer (&task));
+  else if (g_strcmp0 (outcome, "forbidden") == 0)
+    g_task_return_new_error (task, KB_ERROR, KB_ERROR_FORBIDDEN,
+                             "forbidden: the booking belongs to another office");
+  else if (g_strcmp0 (outcome, "state") == 0)
+    g_task_return_new_error (task, KB_ERROR, KB_ERROR_STATE,
+                             "state: the booking can no longer be changed");
+  else
+    g_task_return_new_error (task, KB_ERROR, KB_ERROR_NOT_FOUND,
+                             "no_booking: no such booking");
+}
+
+static void
+outcome_async (KbStore *store, const gchar *statement, guint n, const gchar *const *params,
+               gpointer tag, GCancellable *cancellable, GAsyncReadyCallback callback,
+               gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, tag);
+  g_task_set_task_data (task, store, NULL);
+  kb_store_query_async (store, statement, n, params, cancellable, outcome_done, task);
+}
+
+static KbBooking *
+outcome_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+kb_cancel_async (KbStore *store, const gchar *token, gint64 now,
+                 GCancellable *cancellable, GAsyncReadyCallback callback,
+                 gpointer user_data)
+{
+  g_autofree gchar *when = kb_param_int64 (now);
+  g_autofree gchar *hash = kb_param_token_hash (token ? token : "");
+  const gchar *params[] = { when, hash, NULL, NULL, NULL };
+
+  outcome_async (store, "cancel", 5, params, kb_cancel_async, cancellable, callback, user_data);
+}
+
+KbBooking *
+kb_cancel_finish (KbStore *store, GAsyncResult *result, GError **error)
+{
+  return outcome_finish (result, error);
+}
+
+void
+kb_cancel_by_caseworker_async (KbStore *store, gint64 booking_id, gint64 caseworker_id,
+                               const gchar *reason, gint64 now,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  g_autofree gchar *when = kb_param_int64 (now);
+  g_autofree gchar *bid = kb_param_int64 (booking_id);
+  g_autofree gchar *cid = kb_param_int64 (caseworker_id);
+  const gchar *params[] = { when, NULL, bid, cid, reason ? reason : "" };
+
+  outcome_async (store, "cancel", 5, params, kb_cancel_by_caseworker_async, cancellable,
+                 callback, user_data);
+}
+
+KbBooking *
+kb_cancel_by_caseworker_finish (KbStore *store, GAsyncResult *result, GError **error)
+{
+  return outcome_finish (result, error);
+}
+
+void
+kb_move_async (KbStore *store, const gchar *token, gint64 new_start, gint64 now,
+               GCancellable *cancellable, GAsyncReadyCallback callback,
+               gpointer user_data)
+{
+  g_autofree gchar *when = kb_param_int64 (now);
+  g_autofree gchar *hash = kb_param_token_hash (token ? token : "");
+  g_autofree gchar *start = kb_param_int64 (new_start);
+  const gchar *params[] = { when, hash, start };
+
+  outcome_async (store, "move", 3, params, kb_move_async, cancellable, callback, user_data);
+}
+
+KbBooking *
+kb_move_finish (KbStore *store, GAsyncResult *result, GError **error)
+{
+  return outcome_finish (result, error);
+}
+
+/* ---- sweep ----------------------------------------------------------------- */
+
+static void
+sweep_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  GError *error = NULL;
+  PGresult *res = kb_store_query_finish (NULL, result, &error);
+
+  if (res == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_int (task, kb_row_int64 (res, 0, "n"));
+  PQclear (res);
+}
+
+void
+kb_sweep_async (KbStore *store, gint64 now, GCancellable *cancellable,
+                GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autofree gchar *when = kb_param_int64 (now);
+  const gchar *params[] = { when };
+
+  g_task_set_source_tag (task, kb_sweep_async);
+  kb_store_query_async (store, "close_overdue", 1, params, cancellable, sweep_done, task);
+}
+
+gint
+kb_sweep_finish (KbStore *store, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), -1);
+  return (gint) g_task_propagate_int (G_TASK (result), error);
+}
