@@ -83,6 +83,7 @@ book_inserted (GObject *source, GAsyncResult *result, gpointer data)
   Book *b = g_task_get_task_data (task);
   GError *error = NULL;
   PGresult *res = kb_store_query_finish (b->store, result, &error);
+  GCancellable *cancellable;
   GTask *read;
   gint64 id;
 
@@ -93,7 +94,8 @@ book_inserted (GObject *source, GAsyncResult *result, gpointer data)
     }
   id = kb_row_int64 (res, 0, "id");
   PQclear (res);
-  read = g_task_new (NULL, g_task_get_cancellable (task), book_fetched, g_steal_pointer (&task));
+  cancellable = g_task_get_cancellable (task);
+  read = g_task_new (NULL, cancellable, book_fetched, g_steal_pointer (&task));
   fetch (b->store, id, read);
 }
 
