@@ -29,6 +29,14 @@ function step(name, fn) {
   });
 }
 
+// A check whose failure does not make the later steps meaningless.
+function check(name, fn) {
+  test(name, async (t) => {
+    if (broken) { t.skip('an earlier step failed'); return; }
+    await fn(t);
+  });
+}
+
 // Media flows when, second by second, decoded video frames and received
 // audio packets both keep going up.
 async function assertMediaFlows(page, who) {
@@ -59,6 +67,23 @@ async function assertThroughRelay(page, who) {
     `${who}: remote candidate port ${remote.port} is outside the relay's range ${env.iceMin}-${env.iceMax}`);
 }
 
+// What a person sees: the remote <video> has a picture and its time moves.
+async function assertRemoteVideoPlays(page, who) {
+  const read = () => page.evaluate(() => {
+    const v = document.getElementById('remote-video');
+    return { width: v.videoWidth, height: v.videoHeight, time: v.currentTime, paused: v.paused,
+      readyState: v.readyState, tracks: v.srcObject?.getTracks().map((tr) => `${tr.kind}:${tr.readyState}:${tr.muted ? 'muted' : 'live'}`) };
+  });
+  let last = null;
+  const a = await until(`${who}'s remote video to show a picture`, async () => {
+    last = await read();
+    return last.width > 0 && !last.paused ? last : null;
+  }).catch((e) => { throw new Error(`${e.message}; video element: ${JSON.stringify(last)}`); });
+  await new Promise((r) => setTimeout(r, 500));
+  const b = await read();
+  assert.ok(b.time > a.time, `${who}: remote video does not advance (${a.time} -> ${b.time})`);
+}
+
 async function firstFrame(page) {
   return until('a decoded video frame', async () => (await mediaStats(page))?.framesDecoded > 0,
     { timeout: 20000, interval: 50 });
@@ -76,6 +101,12 @@ step('the job seeker joins by link and waits', async () => {
   const { booking_token: token } = env.demo;
   seeker = await openPage(browser, 'seeker', { width: 390, height: 844 });
   await seeker.goto(`${env.base}/join.html#t=${token}`);
+  await until('the device check', async () => (await pageState(seeker)) === 'check');
+  // The fake camera and microphone: a picture and a moving level meter.
+  await until('the camera preview', () => seeker.evaluate(() => document.getElementById('preview').videoWidth > 0));
+  await until('sound on the level meter', () => seeker.evaluate(() => document.getElementById('mic-level').value > 0));
+  await screenshot(seeker, 'seeker-device-check');
+  await seeker.getByRole('button', { name: 'Go to the waiting room' }).click();
   await until('the waiting room', async () => (await pageState(seeker)) === 'waiting');
   await seeker.getByRole('heading', { name: 'You are in the waiting room' }).waitFor();
   await screenshot(seeker, 'seeker-waiting');
@@ -110,8 +141,18 @@ step('the caseworker admits; both pages decode video and receive audio', async (
     assertMediaFlows(seeker, 'job seeker'),
     assertMediaFlows(caseworker, 'caseworker'),
   ]);
-  await screenshot(seeker, 'seeker-in-meeting');
-  await screenshot(caseworker, 'caseworker-in-meeting');
+});
+
+check('both pages show the other\'s picture', async () => {
+  try {
+    await Promise.all([
+      assertRemoteVideoPlays(seeker, 'job seeker'),
+      assertRemoteVideoPlays(caseworker, 'caseworker'),
+    ]);
+  } finally {
+    await screenshot(seeker, 'seeker-in-meeting');
+    await screenshot(caseworker, 'caseworker-in-meeting');
+  }
 });
 
 step('media goes through the relay\'s ICE ports', async () => {
@@ -141,8 +182,18 @@ step('the job seeker reloads mid-meeting and is back in without a second admit',
     assertMediaFlows(seeker, 'job seeker after reload'),
     assertMediaFlows(caseworker, 'caseworker after the job seeker\'s reload'),
   ]);
-  await screenshot(seeker, 'seeker-after-reload');
-  await screenshot(caseworker, 'caseworker-after-seeker-reload');
+});
+
+check('after the reload both pages show the other\'s picture', async () => {
+  try {
+    await Promise.all([
+      assertRemoteVideoPlays(seeker, 'job seeker after reload'),
+      assertRemoteVideoPlays(caseworker, 'caseworker after the job seeker\'s reload'),
+    ]);
+  } finally {
+    await screenshot(seeker, 'seeker-after-reload');
+    await screenshot(caseworker, 'caseworker-after-seeker-reload');
+  }
 });
 
 step('the caseworker ends the meeting', async () => {

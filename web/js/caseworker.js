@@ -1,5 +1,6 @@
-// caseworker.js — the caseworker's day: log in, watch the live queue, admit,
-// meet, end.
+// caseworker.js — the caseworker's day: log in, watch the live queue (with
+// a cue when someone arrives), admit, meet, end; the next booking always
+// in sight.
 import { t, errorText } from './i18n.js';
 import { api } from './api.js';
 import { Channel } from './channel.js';
@@ -9,14 +10,20 @@ import { clock, span, date } from './time.js';
 
 // Survives a reload of this tab (not a new tab): which meeting to go back to.
 const RESUME_KEY = 'kontor.meeting';
+const SOUND_KEY = 'kontor.sound';
+const TITLE = document.title;
 
 const kontor = { state: 'loading', me: null, queue: null, booking: null, meeting: null, error: null,
-  get pc() { return this.meeting?.pc ?? null; } };
+  cues: 0, get pc() { return this.meeting?.pc ?? null; } };
 window.kontor = kontor;
 
+const $ = (id) => document.getElementById(id);
 let channel = null;
 let localStream = null;
 let mediaPromise = null;
+let peerGone = false;         // the job seeker's socket went away mid-meeting
+let arrivedSeen = null;       // booking ids seen waiting and present (null: no queue yet)
+const toggles = { mute: false, cameraOff: false };
 
 function setState(state, opts) {
   kontor.state = state;
@@ -27,10 +34,18 @@ function setState(state, opts) {
 
 async function start() {
   startPage();
-  document.getElementById('login-form').addEventListener('submit', login);
-  document.getElementById('logout').addEventListener('click', logout);
-  document.getElementById('end').addEventListener('click', endMeeting);
-  document.addEventListener('kontor:language', () => { renderQueue(); renderWho(); });
+  $('login-form').addEventListener('submit', login);
+  $('logout').addEventListener('click', logout);
+  $('end').addEventListener('click', endMeeting);
+  $('admit-next').addEventListener('click', admitNext);
+  $('mute').addEventListener('click', () => { toggles.mute = !toggles.mute; applyToggles(); });
+  $('camera-off').addEventListener('click', () => { toggles.cameraOff = !toggles.cameraOff; applyToggles(); });
+  const sound = $('sound');
+  sound.checked = localStorage.getItem(SOUND_KEY) !== 'off';
+  sound.addEventListener('change', () => localStorage.setItem(SOUND_KEY, sound.checked ? 'on' : 'off'));
+  document.addEventListener('kontor:language', () => { renderQueue(); renderWho(); renderMeetingHeading(); applyToggles(); });
+  // Relative times ("in 5 min") move on without any message.
+  setInterval(renderNext, 15000);
   try {
     const { caseworker } = await api('me');
     loggedIn(caseworker);
@@ -43,7 +58,7 @@ async function start() {
 async function login(ev) {
   ev.preventDefault();
   const form = ev.currentTarget;
-  const error = document.getElementById('login-error');
+  const error = $('login-error');
   error.textContent = '';
   try {
     const { caseworker } = await api('login', {
@@ -60,17 +75,20 @@ async function login(ev) {
 
 async function logout() {
   leaveMeeting();
+  stopCamera();
   channel?.close();
   sessionStorage.removeItem(RESUME_KEY);
   try { await api('logout', {}); } catch { /* logged out anyway */ }
   kontor.me = null;
+  kontor.queue = null;
+  arrivedSeen = null;
   renderWho();
   setState('login');
 }
 
 function renderWho() {
   const me = kontor.me;
-  document.getElementById('who').textContent = me ? `${me.name} · ${me.office}` : '';
+  $('who').textContent = me ? `${me.name} · ${me.office}` : '';
 }
 
 function loggedIn(caseworker) {
@@ -94,30 +112,62 @@ function loggedIn(caseworker) {
 
 // ---- queue ----------------------------------------------------------------
 
+const name = (b) => b?.seeker_name || b?.reference || '';
+
 function statusText(b) {
-  if (b.status === 'waiting' && b.checked_in_at)
-    return t('cw.queue.waiting_since', { time: clock(b.checked_in_at, b.time_zone) });
+  if (b.status === 'waiting' && b.checked_in_at) {
+    const since = t('cw.queue.waiting_since', { time: clock(b.checked_in_at, b.time_zone) });
+    const min = Math.round((Date.parse(b.checked_in_at) - Date.parse(b.starts_at)) / 60000);
+    if (min <= -1) return `${since} (${t('cw.queue.early', { min: -min })})`;
+    if (min >= 1) return `${since} (${t('cw.queue.late', { min })})`;
+    return since;
+  }
   return t(`status.${b.status}`);
+}
+
+// Who may be admitted now: waiting and actually here, earliest booking first.
+function nextToAdmit() {
+  return kontor.queue?.bookings
+    .filter((b) => b.status === 'waiting' && b.present)
+    .sort((a, b) => Date.parse(a.starts_at) - Date.parse(b.starts_at))[0] ?? null;
+}
+
+// The next booking that has not happened yet, after the current meeting.
+function nextBooking() {
+  const now = Date.now();
+  return kontor.queue?.bookings
+    .filter((b) => (b.status === 'booked' || b.status === 'waiting') && b.id !== kontor.booking?.id
+      && Date.parse(b.ends_at) > now)
+    .sort((a, b) => Date.parse(a.starts_at) - Date.parse(b.starts_at))[0] ?? null;
+}
+
+function renderNext() {
+  const el = $('next');
+  const b = nextBooking();
+  if (!b) { el.textContent = ''; return; }
+  const min = Math.round((Date.parse(b.starts_at) - Date.now()) / 60000);
+  const when = min > 0 ? t('cw.next.in', { min }) : min < 0 ? t('cw.next.ago', { min: -min }) : t('cw.next.now');
+  el.textContent = t('cw.next', { time: clock(b.starts_at, b.time_zone), name: name(b), when });
 }
 
 function renderQueue() {
   const q = kontor.queue;
   if (!q) return;
-  const body = document.getElementById('queue-body');
-  document.getElementById('queue-caption').textContent = t('cw.queue.caption', { date: date(q.date) });
-  document.getElementById('queue-empty').hidden = q.bookings.length > 0;
-  document.getElementById('queue-table').hidden = q.bookings.length === 0;
+  const body = $('queue-body');
+  $('queue-caption').textContent = t('cw.queue.caption', { date: date(q.date) });
+  $('queue-empty').hidden = q.bookings.length > 0;
+  $('queue-table').hidden = q.bookings.length === 0;
+  const next = nextToAdmit();
+  const adm = $('admit-next');
+  adm.disabled = !next || !!kontor.booking;
+  adm.textContent = next ? t('cw.admit_next_name', { name: name(next) }) : t('cw.admit_next');
   body.replaceChildren(...q.bookings.map((b) => {
     const tr = document.createElement('tr');
     tr.dataset.bookingId = b.id;
     tr.dataset.status = b.status;
     tr.dataset.present = b.present ? 'true' : 'false';
-    const cells = [
-      span(b.starts_at, b.ends_at, b.time_zone),
-      b.seeker_name || b.reference,
-      b.service,
-    ];
-    for (const text of cells) {
+    if (recentlyArrived.has(b.id)) tr.classList.add('arrived');
+    for (const text of [span(b.starts_at, b.ends_at, b.time_zone), name(b), [b.service, b.language].filter(Boolean).join(' · ')]) {
       const td = document.createElement('td');
       td.textContent = text ?? '';
       tr.append(td);
@@ -142,9 +192,7 @@ function renderQueue() {
       button.type = 'button';
       button.className = 'admit';
       button.textContent = t(b.status === 'waiting' ? 'cw.admit' : 'cw.return');
-      button.setAttribute('aria-label', b.status === 'waiting'
-        ? t('cw.admit_label', { name: b.seeker_name || b.reference })
-        : `${t('cw.return')}: ${b.seeker_name || b.reference}`);
+      button.setAttribute('aria-label', t(b.status === 'waiting' ? 'cw.admit_label' : 'cw.return_label', { name: name(b) }));
       button.disabled = !!kontor.booking;
       button.addEventListener('click', () => admit(b.id));
       action.append(button);
@@ -152,6 +200,52 @@ function renderQueue() {
     tr.append(action);
     return tr;
   }));
+  renderNext();
+  const waiting = q.bookings.filter((b) => b.status === 'waiting' && b.present).length;
+  document.title = waiting ? `(${waiting}) ${t('cw.title_waiting')} — ${TITLE}` : TITLE;
+}
+
+// ---- the arrival cue --------------------------------------------------------
+
+const recentlyArrived = new Set();
+let audio = null;
+
+function chime() {
+  if (!$('sound').checked) return;
+  try {
+    audio ??= new AudioContext();
+    audio.resume().catch(() => {});
+    const gain = audio.createGain();
+    gain.gain.setValueAtTime(0.0001, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.2, audio.currentTime + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.9);
+    gain.connect(audio.destination);
+    for (const [freq, at] of [[784, 0], [1047, 0.18]]) {
+      const osc = audio.createOscillator();
+      osc.frequency.value = freq;
+      osc.connect(gain);
+      osc.start(audio.currentTime + at);
+      osc.stop(audio.currentTime + 0.9);
+    }
+  } catch { /* no sound, the row still flashes */ }
+}
+
+// Compares the new queue with what we saw: anyone newly waiting and here
+// gets a chime, a flashing row and a spoken notice.
+function cueArrivals(bookings) {
+  const here = bookings.filter((b) => b.status === 'waiting' && b.present);
+  const first = arrivedSeen === null;
+  const seen = arrivedSeen ?? new Set();
+  const arrived = here.filter((b) => !seen.has(b.id));
+  arrivedSeen = new Set(here.map((b) => b.id));
+  if (first || arrived.length === 0) return;
+  kontor.cues += arrived.length;
+  for (const b of arrived) {
+    recentlyArrived.add(b.id);
+    setTimeout(() => { recentlyArrived.delete(b.id); document.querySelector(`tr[data-booking-id="${b.id}"]`)?.classList.remove('arrived'); }, 4000);
+  }
+  notice(t('cw.arrived', { name: arrived.map(name).join(', ') }));
+  chime();
 }
 
 // ---- meeting --------------------------------------------------------------
@@ -161,16 +255,24 @@ function admit(bookingId) {
   // by it (and the click counts as the gesture that allows sound).
   mediaPromise ??= getLocalMedia();
   kontor.error = null;
-  kontor.admitClickedAt = performance.now();
   channel.send({ type: 'admit', booking_id: bookingId });
+}
+
+function admitNext() {
+  const b = nextToAdmit();
+  if (b) admit(b.id);
+}
+
+function renderMeetingHeading() {
+  if (kontor.booking)
+    $('meeting-heading').textContent = t('cw.meeting.heading', { name: name(kontor.booking) });
 }
 
 async function enterMeeting(msg) {
   leaveMeeting({ keepResume: true });
   kontor.booking = msg.booking;
   sessionStorage.setItem(RESUME_KEY, String(msg.booking.id));
-  document.getElementById('meeting-heading').textContent =
-    t('cw.meeting.heading', { name: msg.booking.seeker_name || msg.booking.reference });
+  renderMeetingHeading();
   setState('meeting');
   renderQueue();
   mediaPromise ??= getLocalMedia();
@@ -178,9 +280,10 @@ async function enterMeeting(msg) {
   localStream = stream;
   if (error) notice(t('error.media'));
   if (kontor.booking?.id !== msg.booking.id) return; // ended meanwhile
-  if (localStream) play(document.getElementById('local-video'), localStream);
-  const remote = document.getElementById('remote-video');
-  const mediaState = document.getElementById('media-state');
+  applyToggles();
+  if (localStream?.getVideoTracks().length) play($('local-video'), localStream);
+  const remote = $('remote-video');
+  const mediaState = $('media-state');
   kontor.meeting = new Meeting({
     iceServers: msg.ice_servers,
     localStream,
@@ -191,6 +294,19 @@ async function enterMeeting(msg) {
     },
     onRemoteStream: (s) => play(remote, s),
   });
+}
+
+function applyToggles() {
+  for (const tr of localStream?.getAudioTracks() ?? []) tr.enabled = !toggles.mute;
+  for (const tr of localStream?.getVideoTracks() ?? []) tr.enabled = !toggles.cameraOff;
+  const mute = $('mute');
+  mute.hidden = !localStream?.getAudioTracks().length;
+  mute.setAttribute('aria-pressed', String(toggles.mute));
+  mute.textContent = t(toggles.mute ? 'meeting.unmute' : 'meeting.mute');
+  const cam = $('camera-off');
+  cam.hidden = !localStream?.getVideoTracks().length;
+  cam.setAttribute('aria-pressed', String(toggles.cameraOff));
+  cam.textContent = t(toggles.cameraOff ? 'meeting.camera_on' : 'meeting.camera_off');
 }
 
 // Leaves the meeting view (the meeting itself may go on).
@@ -224,6 +340,7 @@ function onMessage(msg) {
   switch (msg.type) {
     case 'queue': {
       kontor.queue = msg;
+      cueArrivals(msg.bookings);
       renderQueue();
       // Back from a reload (or a dropped socket) in the middle of a meeting.
       const resume = Number(sessionStorage.getItem(RESUME_KEY));
@@ -238,30 +355,27 @@ function onMessage(msg) {
       enterMeeting(msg);
       break;
     case 'peer':
-      if (msg.role === 'seeker') notice(t(msg.present ? 'cw.peer.back' : 'cw.peer.left'));
+      if (msg.role === 'seeker' && kontor.booking && (!msg.present || peerGone))
+        notice(t(msg.present ? 'cw.peer.back' : 'cw.peer.left'));
+      peerGone = !msg.present;
       break;
     case 'ended': {
-      const name = msg.booking?.seeker_name || msg.booking?.reference || '';
       leaveMeeting();
       stopCamera();
-      notice(t('cw.ended', { name }));
+      notice(t('cw.ended', { name: name(msg.booking) }));
       renderQueue();
       break;
     }
     case 'error':
       kontor.error = { code: msg.code, status: msg.status };
-      if (msg.code === 'bad_sdp') kontor.meeting?.offerRefused();
+      if (msg.code === 'bad_sdp') { kontor.meeting?.offerRefused(); break; }
       if (msg.code === 'not_logged_in') { kontor.me = null; renderWho(); setState('login'); }
-      if (msg.code === 'not_waiting' || msg.code === 'forbidden') stopCameraIfIdle();
+      if (!kontor.booking) stopCamera();
       notice(errorText(msg.code));
       break;
     default:
       break;
   }
-}
-
-function stopCameraIfIdle() {
-  if (!kontor.booking) stopCamera();
 }
 
 start();

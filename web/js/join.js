@@ -1,100 +1,192 @@
-// join.js — the job seeker's meeting page: join by the secret link, wait,
-// meet.  The token comes from the URL fragment (#t=…) so it never reaches
-// a server log; it is sent only inside the WebSocket `join`.
+// join.js — the job seeker's page: open the secret link, check camera and
+// microphone, wait (or count down when early), meet, leave or be ended.
+//
+// The token comes from the URL fragment (#t=…) so that it never reaches a
+// server log; it travels only in request bodies and the WebSocket `join`.
 import { t, errorText } from './i18n.js';
+import { api } from './api.js';
 import { Channel } from './channel.js';
 import { Meeting, getLocalMedia, play } from './meeting.js';
+import { DeviceCheck } from './devices.js';
 import { startPage, showState, notice, describeBooking } from './page.js';
-import { dateTime } from './time.js';
+import { clock, dateTime, span, day, countdown } from './time.js';
 
 const REFUSALS = new Set(['no_booking', 'cancelled', 'too_early', 'too_late', 'completed']);
+// Statuses after which entering is pointless, and what the page says then.
+const FINAL_STATUS = { cancelled: 'cancelled', completed: 'completed', no_show: 'too_late', not_admitted: 'too_late' };
+const EARLY_RETRY_MS = 3000;
 
 // What tests (and curious developers) may look at; nothing reads it back.
-const kontor = { state: 'connecting', error: null, booking: null, meeting: null,
+const kontor = { state: 'loading', error: null, booking: null, meeting: null, check: null,
   get pc() { return this.meeting?.pc ?? null; } };
 window.kontor = kontor;
 
+const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.hash.slice(1)).get('t');
+let booking = null;
 let localStream = null;
-let lastBooking = null;
 let channel = null;
+let serverOffsetMs = 0;      // server clock minus ours, when the server tells
+let earlyTimer = 0;
+let tickTimer = 0;
+let peerGone = false;
 
 function setState(state) {
   kontor.state = state;
   showState(state);
 }
 
-function refuse(code, extra = {}) {
-  kontor.error = { code, ...extra };
-  const params = {};
-  if (code === 'too_early' && extra.opens_at)
-    params.time = dateTime(extra.opens_at, lastBooking?.time_zone);
-  document.getElementById('refused-heading').textContent =
-    t(code === 'too_early' ? 'join.early.heading' : 'join.refused.heading');
-  document.getElementById('refused-text').textContent = errorText(code, params);
+// Remembered for this tab only: a reload mid-meeting skips the check.
+const session = {
+  key: () => `kontor.join.${token}`,
+  get() { try { return JSON.parse(sessionStorage.getItem(this.key())) || {}; } catch { return {}; } },
+  set(v) { try { sessionStorage.setItem(this.key(), JSON.stringify({ ...this.get(), ...v })); } catch { /* private mode */ } },
+};
+
+// ---- refusals ---------------------------------------------------------------
+
+const HELP = {
+  no_booking: 'join.help.no_booking',
+  no_token: 'join.help.no_booking',
+  cancelled: 'join.help.cancelled',
+  too_late: 'join.help.too_late',
+  completed: 'join.help.completed',
+  replaced: 'join.help.replaced',
+};
+
+function refuse(code) {
+  kontor.error = { code };
+  stopMedia();
+  $('refused-heading').textContent = t(code === 'completed' ? 'join.ended.heading' : 'join.refused.heading');
+  $('refused-text').textContent = errorText(code);
+  $('refused-help').textContent = HELP[code] ? t(HELP[code]) : '';
   setState('refused');
 }
 
-function endMeeting() {
-  kontor.meeting?.close();
-  kontor.meeting = null;
+// ---- too early: count down, then join by ourselves ----------------------------
+
+function early(opensAt) {
+  kontor.error = { code: 'too_early', opens_at: opensAt };
+  const opens = Date.parse(opensAt);
+  $('early-text').textContent = errorText('too_early', {
+    time: booking ? clock(opensAt, booking.time_zone) : dateTime(opensAt),
+  });
+  const first = kontor.state !== 'early';
+  setState('early');
+  clearInterval(tickTimer);
+  let lastMinute = null;
+  const tick = () => {
+    const left = Math.max(0, opens - (Date.now() + serverOffsetMs));
+    $('countdown').textContent = countdown(left);
+    // Screen readers hear the minutes, not every second.
+    const minutes = Math.ceil(left / 60000);
+    if (minutes !== lastMinute) {
+      lastMinute = minutes;
+      $('early-live').textContent = t('join.early.left', { minutes });
+    }
+  };
+  tick();
+  tickTimer = setInterval(tick, 1000);
+  clearTimeout(earlyTimer);
+  const wait = opens - (Date.now() + serverOffsetMs);
+  // Our clock may be behind the server's: after the countdown, ask again
+  // every few seconds until the server agrees.
+  earlyTimer = setTimeout(() => channel.send({ type: 'join', token }),
+    first ? Math.max(wait, 0) + 500 : Math.max(wait, EARLY_RETRY_MS));
 }
 
-async function enterMeeting(msg) {
-  endMeeting();
-  lastBooking = msg.booking || lastBooking;
-  kontor.booking = lastBooking;
-  setState('meeting');
-  const mediaState = document.getElementById('media-state');
-  if (!localStream) {
-    mediaState.textContent = t('join.starting_media');
-    const { stream, error } = await getLocalMedia();
-    localStream = stream;
-    if (error) notice(t('error.media'));
-    // The caseworker may have ended the meeting while we waited for the camera.
-    if (kontor.state !== 'meeting') return;
-  }
-  mediaState.textContent = '';
-  const local = document.getElementById('local-video');
-  if (localStream) play(local, localStream);
-  const remote = document.getElementById('remote-video');
-  kontor.meeting = new Meeting({
-    iceServers: msg.ice_servers,
-    localStream,
-    send: (m) => channel.send(m),
+function stopEarly() {
+  clearTimeout(earlyTimer);
+  clearInterval(tickTimer);
+}
+
+// ---- device check -------------------------------------------------------------
+
+async function deviceCheck() {
+  setState('check');
+  if (booking)
+    $('check-booking').textContent = t('check.booking', {
+      time: `${day(booking.starts_at, booking.time_zone)} ${span(booking.starts_at, booking.ends_at, booking.time_zone)}`,
+    });
+  const check = new DeviceCheck({
+    preview: $('preview'), level: $('mic-level'),
+    camera: $('camera'), microphone: $('microphone'), speaker: $('speaker'), speakerRow: $('speaker-row'),
+  }, { onChange: () => showCheck(check) });
+  kontor.check = check;
+  $('test-sound').addEventListener('click', () => check.testSound());
+  $('check-retry').addEventListener('click', () => check.start());
+  $('enter').addEventListener('click', () => {
+    check.stop({ stopTracks: false });
+    localStream = check.stream;
+    session.set({ checked: true, camera: check.cameraId, microphone: check.microphoneId, speaker: check.speakerId });
+    kontor.check = null;
+    connect();
+  });
+  await check.start();
+}
+
+function showCheck(check) {
+  const problem = check.problem;
+  $('check-problem').textContent = problem ? t(`check.problem.${problem}`) : '';
+  $('check-retry').hidden = !problem;
+  $('preview-off').hidden = !!check.stream?.getVideoTracks().length;
+  $('enter').textContent = t(!check.stream ? 'check.enter_without'
+    : !check.stream.getVideoTracks().length ? 'check.enter_audio' : 'check.enter');
+}
+
+// ---- the socket ---------------------------------------------------------------
+
+function connect() {
+  setState('connecting');
+  channel = new Channel({
+    onOpen: () => channel.send({ type: 'join', token }),
+    onMessage,
     onState: (s) => {
-      mediaState.textContent = s === 'reconnecting' ? t('join.reconnecting')
-        : s === 'failed' ? errorText('bad_sdp') : '';
-    },
-    onRemoteStream: async (stream) => {
-      const playing = await play(remote, stream);
-      document.getElementById('play').hidden = playing;
+      if (s === 'reconnecting') {
+        // The relay drops us with the socket; rejoining brings a new connection.
+        endMeeting();
+        reconnecting(true);
+      } else if (s === 'open') {
+        reconnecting(false);
+      }
     },
   });
+  channel.open();
+}
+
+function reconnecting(on) {
+  document.body.classList.toggle('reconnecting', on);
+  if (kontor.state === 'meeting') $('media-state').textContent = on ? t('join.reconnecting') : '';
+  else notice(on ? t('join.reconnecting') : '');
 }
 
 function onMessage(msg) {
   if (kontor.meeting?.handle(msg)) return;
   switch (msg.type) {
     case 'waiting':
+      stopEarly();
       endMeeting();
-      lastBooking = msg.booking;
-      kontor.booking = msg.booking;
-      describeBooking(document.getElementById('waiting-booking'), msg.booking);
+      booking = msg.booking;
+      kontor.booking = booking;
+      describeBooking($('waiting-booking'), booking);
       setState('waiting');
       break;
     case 'admitted':
+      stopEarly();
       enterMeeting(msg);
       break;
     case 'peer':
-      if (msg.role === 'caseworker')
+      // "Back" only after "gone": arriving together is no news.
+      if (msg.role === 'caseworker' && (!msg.present || peerGone))
         notice(t(msg.present ? 'join.peer.back' : 'join.peer.left'));
+      peerGone = !msg.present;
       break;
     case 'ended':
       endMeeting();
-      for (const track of localStream?.getTracks() ?? []) track.stop();
-      localStream = null;
+      stopMedia();
       channel.close();
+      session.set({ checked: false });
+      notice('');
       setState('ended');
       break;
     case 'error':
@@ -106,45 +198,134 @@ function onMessage(msg) {
 }
 
 function onError(msg) {
-  if (REFUSALS.has(msg.code)) {
-    refuse(msg.code, msg.opens_at ? { opens_at: msg.opens_at } : {});
-    return;
-  }
-  if (msg.code === 'bad_sdp') {
-    kontor.meeting?.offerRefused();
-    notice(errorText('bad_sdp'));
-    return;
-  }
-  if (msg.code === 'replaced') {
-    endMeeting();
-    refuse('replaced');
-    return;
-  }
+  if (msg.code === 'too_early' && msg.opens_at) { early(msg.opens_at); return; }
+  if (REFUSALS.has(msg.code)) { stopEarly(); channel.close(); refuse(msg.code); return; }
+  if (msg.code === 'bad_sdp') { kontor.meeting?.offerRefused(); return; }
+  if (msg.code === 'replaced') { endMeeting(); refuse('replaced'); return; }
   kontor.error = { code: msg.code };
   notice(errorText(msg.code));
 }
 
-function main() {
-  startPage();
-  document.getElementById('play').addEventListener('click', async (ev) => {
-    ev.currentTarget.hidden = await play(document.getElementById('remote-video'),
-      kontor.meeting?.remoteStream);
-  });
-  if (!token) { refuse('no_token'); return; }
-  channel = new Channel({
-    onOpen: () => channel.send({ type: 'join', token }),
-    onMessage,
+// ---- the meeting --------------------------------------------------------------
+
+async function enterMeeting(msg) {
+  endMeeting();
+  booking = msg.booking || booking;
+  kontor.booking = booking;
+  notice('');
+  setState('meeting');
+  if (!localStream || localStream.getTracks().every((tr) => tr.readyState === 'ended')) {
+    $('media-state').textContent = t('join.starting_media');
+    const saved = session.get();
+    const { stream, error } = await getLocalMedia({
+      video: saved.camera ? { deviceId: { exact: saved.camera } } : undefined,
+      audio: saved.microphone ? { deviceId: { exact: saved.microphone } } : undefined,
+    });
+    localStream = stream;
+    if (error) notice(t('error.media'));
+    // The caseworker may have ended the meeting while the camera started.
+    if (kontor.state !== 'meeting') return;
+  }
+  $('media-state').textContent = '';
+  applyToggles();
+  if (localStream?.getVideoTracks().length) play($('local-video'), localStream);
+  const remote = $('remote-video');
+  const speaker = session.get().speaker;
+  if (speaker && remote.setSinkId) remote.setSinkId(speaker).catch(() => {});
+  kontor.meeting = new Meeting({
+    iceServers: msg.ice_servers,
+    localStream,
+    send: (m) => channel.send(m),
     onState: (s) => {
-      if (s === 'reconnecting') {
-        // The relay drops us with the socket; the rejoin brings a new connection.
-        endMeeting();
-        notice(t('join.reconnecting'));
-      } else if (s === 'open') {
-        notice('');
-      }
+      document.body.classList.toggle('reconnecting', s === 'reconnecting');
+      $('media-state').textContent = s === 'reconnecting' ? t('join.reconnecting')
+        : s === 'failed' ? errorText('bad_sdp') : '';
+    },
+    onRemoteStream: async (stream) => {
+      $('play').hidden = await play(remote, stream);
     },
   });
-  channel.open();
+}
+
+function endMeeting() {
+  kontor.meeting?.close();
+  kontor.meeting = null;
+}
+
+function stopMedia() {
+  for (const track of localStream?.getTracks() ?? []) track.stop();
+  localStream = null;
+  kontor.check?.stop();
+}
+
+// Mute and camera off keep the tracks (and the negotiated connection) and
+// only stop sending: turning them back on is instant.
+const toggles = { mute: false, cameraOff: false };
+
+function applyToggles() {
+  for (const tr of localStream?.getAudioTracks() ?? []) tr.enabled = !toggles.mute;
+  for (const tr of localStream?.getVideoTracks() ?? []) tr.enabled = !toggles.cameraOff;
+  const hasAudio = !!localStream?.getAudioTracks().length;
+  const hasVideo = !!localStream?.getVideoTracks().length;
+  const mute = $('mute');
+  mute.hidden = !hasAudio;
+  mute.setAttribute('aria-pressed', String(toggles.mute));
+  mute.textContent = t(toggles.mute ? 'meeting.unmute' : 'meeting.mute');
+  const cam = $('camera-off');
+  cam.hidden = !hasVideo;
+  cam.setAttribute('aria-pressed', String(toggles.cameraOff));
+  cam.textContent = t(toggles.cameraOff ? 'meeting.camera_on' : 'meeting.camera_off');
+}
+
+function leave() {
+  channel.send({ type: 'leave' });
+  endMeeting();
+  stopMedia();
+  // A socket joins once: going back in takes a new one.
+  channel.close();
+  setState('left');
+}
+
+// ---- start --------------------------------------------------------------------
+
+async function lookUp() {
+  try {
+    const config = await api('config');
+    if (config?.now) serverOffsetMs = Date.parse(config.now) - Date.now();
+  } catch { /* the countdown uses our clock */ }
+  try {
+    return (await api('booking', { token })).booking;
+  } catch (e) {
+    if (e.code === 'no_booking') throw e;
+    return null; // the socket will say what is wrong
+  }
+}
+
+async function main() {
+  startPage();
+  document.addEventListener('kontor:language', () => {
+    applyToggles();
+    if (kontor.check) showCheck(kontor.check);
+    if (booking && kontor.state === 'waiting') describeBooking($('waiting-booking'), booking);
+  });
+  $('play').addEventListener('click', async (ev) => {
+    ev.currentTarget.hidden = await play($('remote-video'), kontor.meeting?.remoteStream);
+  });
+  $('mute').addEventListener('click', () => { toggles.mute = !toggles.mute; applyToggles(); });
+  $('camera-off').addEventListener('click', () => { toggles.cameraOff = !toggles.cameraOff; applyToggles(); });
+  $('leave').addEventListener('click', leave);
+  $('rejoin').addEventListener('click', connect);
+  if (!token) { refuse('no_token'); return; }
+  try {
+    booking = await lookUp();
+  } catch (e) {
+    refuse(e.code);
+    return;
+  }
+  kontor.booking = booking;
+  if (booking && FINAL_STATUS[booking.status]) { refuse(FINAL_STATUS[booking.status]); return; }
+  if (session.get().checked) connect();
+  else deviceCheck();
 }
 
 main();

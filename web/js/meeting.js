@@ -61,8 +61,13 @@ export class Meeting {
       });
     });
     pc.addEventListener('track', (ev) => {
-      this.remoteStream.addTrack(ev.track);
-      ev.track.addEventListener('ended', () => this.remoteStream.removeTrack(ev.track));
+      // A fresh stream per change: a <video> already playing a stream does
+      // not reliably pick up a track added to it later.
+      this.remoteStream = new MediaStream([...this.remoteStream.getTracks(), ev.track]);
+      ev.track.addEventListener('ended', () => {
+        this.remoteStream = new MediaStream(this.remoteStream.getTracks().filter((tr) => tr !== ev.track));
+        this.#onRemoteStream(this.remoteStream);
+      });
       this.#onRemoteStream(this.remoteStream);
     });
     pc.addEventListener('connectionstatechange', () => this.#connectionChanged());

@@ -1,7 +1,7 @@
 // page.js — small helpers every page uses: show one section per state,
 // announce notices, and describe a booking.
 import { t, translate, languagePicker } from './i18n.js';
-import { clock, dateTime, span } from './time.js';
+import { clock, day, span } from './time.js';
 
 export function startPage() {
   translate(document);
@@ -37,11 +37,15 @@ export function notice(text) {
 // Fills a <dl> with the facts of a booking object (docs/protocol.md).
 export function describeBooking(dl, booking) {
   const rows = [
-    ['common.time', `${dateTime(booking.starts_at, booking.time_zone)} (${span(booking.starts_at, booking.ends_at, booking.time_zone)})`],
+    ['common.time', `${day(booking.starts_at, booking.time_zone)}, ${span(booking.starts_at, booking.ends_at, booking.time_zone)}`],
     ['common.service', booking.service],
     ['common.office', booking.office],
     ['common.reference', booking.reference],
   ];
+  // Someone abroad (or a browser with a wrong zone) also sees their own time.
+  const here = span(booking.starts_at, booking.ends_at);
+  if (here !== span(booking.starts_at, booking.ends_at, booking.time_zone))
+    rows.splice(1, 0, ['common.your_time', here]);
   dl.replaceChildren();
   for (const [key, value] of rows) {
     if (!value) continue;

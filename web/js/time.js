@@ -34,3 +34,20 @@ export function date(ymd) {
 export function span(startIso, endIso, timeZone) {
   return `${clock(startIso, timeZone)}–${clock(endIso, timeZone)}`;
 }
+
+// "Wednesday 25 November" of an instant, in the office zone.
+export function day(iso, timeZone) {
+  if (!iso) return '';
+  return new Intl.DateTimeFormat(locale(), {
+    weekday: 'long', day: 'numeric', month: 'long', timeZone: timeZone || undefined,
+  }).format(new Date(iso));
+}
+
+// Milliseconds left as "m:ss", or "h:mm:ss" from an hour on.
+export function countdown(ms) {
+  const total = Math.ceil(Math.max(0, ms) / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
