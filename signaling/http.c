@@ -411,12 +411,16 @@ request_new (KsServer *server, struct lws *wsi)
   return r;
 }
 
+/* The request hangs on the wsi's opaque pointer rather than in lws's
+ * per-session memory, which lws reallocates when a mount binds another
+ * protocol. */
 static void
-request_detach (KsRequest **pss)
+request_detach (struct lws *wsi)
 {
-  KsRequest *r = g_steal_pointer (pss);
+  KsRequest *r = lws_get_opaque_user_data (wsi);
   if (!r)
     return;
+  lws_set_opaque_user_data (wsi, NULL);
   r->wsi = NULL;
   g_cancellable_cancel (r->cancellable);
   request_unref (r);
@@ -426,13 +430,14 @@ int
 ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason,
                   void *user, void *in, size_t len)
 {
-  KsRequest **pss = user;
+  KsRequest *cur = lws_get_opaque_user_data (wsi);
   KsServer *server = lws_context_user (lws_get_context (wsi));
 
   switch (reason) {
   case LWS_CALLBACK_HTTP: {
-    request_detach (pss);
-    KsRequest *r = *pss = request_new (server, wsi);
+    request_detach (wsi);
+    KsRequest *r = request_new (server, wsi);
+    lws_set_opaque_user_data (wsi, r);
     int uri = WSI_TOKEN_GET_URI;
     if (lws_hdr_total_length (wsi, WSI_TOKEN_POST_URI) > 0) {
       r->post = TRUE;
@@ -463,7 +468,7 @@ ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason,
   }
 
   case LWS_CALLBACK_HTTP_BODY: {
-    KsRequest *r = *pss;
+    KsRequest *r = cur;
     if (!r || r->ready)
       return 0;
     if (r->body->len + len > KS_MAX_BODY) {
@@ -475,24 +480,27 @@ ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason,
   }
 
   case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
-    KsRequest *r = *pss;
+    KsRequest *r = cur;
     if (r && !r->ready)
       route (r);
     return 0;
   }
 
   case LWS_CALLBACK_HTTP_WRITEABLE: {
-    KsRequest *r = *pss;
+    KsRequest *r = cur;
     if (!r || !r->ready)
       return 0;
+    /* Detach first: completing the transaction may close the wsi. */
+    request_ref (r);
+    request_detach (wsi);
     int rc = write_response (wsi, r);
-    request_detach (pss);
+    request_unref (r);
     return rc;
   }
 
   case LWS_CALLBACK_CLOSED_HTTP:
   case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-    request_detach (pss);
+    request_detach (wsi);
     return 0;
 
   default:

@@ -28,6 +28,7 @@ struct _KsServer {
   GHashTable          *rooms;       /* booking id (gint64*) → KsRoom* (owned) */
   GList               *clients;     /* KsClient*, every open WebSocket (weak) */
   gchar               *ice_servers_json; /* RTCIceServer array for pages */
+  struct lws_http_mount files_mount;
 };
 
 /* ---- ws.c: one WebSocket connection --------------------------------- */

@@ -9,7 +9,7 @@
 /* The first protocol answers plain HTTP that no mount claims. */
 static const struct lws_protocols protocols[] = {
   { "http", lws_callback_http_dummy, 0, 0, 0, NULL, 0 },
-  { "kontor-api", ks_http_callback, sizeof (void *), 0, 0, NULL, 0 },
+  { "kontor-api", ks_http_callback, 0, 0, 0, NULL, 0 },
   { "kontor.v1", ks_ws_callback, sizeof (void *), 4096, 0, NULL, 0 },
   { NULL, NULL, 0, 0, 0, NULL, 0 }
 };
@@ -123,7 +123,7 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
     return NULL;
   }
 
-  lws_set_log_level (LLL_ERR | LLL_WARN, log_emit);
+  lws_set_log_level (g_getenv ("KONTOR_LWS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_DEBUG : LLL_ERR | LLL_WARN, log_emit);
 
   /* lws joins the default main context through a GMainLoop of its own
    * (it only needs the loop to find the context). */
@@ -132,7 +132,9 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
     lws_loop = g_main_loop_new (NULL, FALSE);
   void *foreign_loops[1] = { lws_loop };
 
-  struct lws_http_mount files_mount = {
+  /* lws keeps pointing at the mount for the life of the vhost. */
+  struct lws_http_mount *files_mount = &server->files_mount;
+  *files_mount = (struct lws_http_mount) {
     .mount_next = &api_mount,
     .mountpoint = "/",
     .origin = server->config->web_root,
@@ -150,7 +152,7 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   info.port = (int) config->port;
   info.iface = *config->listen_address ? config->listen_address : NULL;
   info.protocols = protocols;
-  info.mounts = &files_mount;
+  info.mounts = files_mount;
   info.headers = &hdr_permissions;
   info.user = server;
   info.vhost_name = "kontor";

@@ -50,12 +50,21 @@ class Kontor:
                         **(extra_env or {}))
         self.proc = None
 
-    def run(self, *args):
-        return subprocess.run([os.environ["KONTOR_BIN"], *args], env=self.env,
-                              check=True, capture_output=True, text=True).stdout
+    def run(self, *args, env=None):
+        p = subprocess.run([os.environ["KONTOR_BIN"], *args], env=dict(self.env, **(env or {})),
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"kontor {' '.join(args)}: {p.stderr.strip()}")
+        return p.stdout
 
     def demo(self, starts_in):
-        return json.loads(self.run("demo", "--json", f"--starts-in={starts_in}"))
+        """A fresh demo booking starting starts_in seconds from now (may be
+        negative: then it is booked as if an hour ago, so the service's
+        minimum notice holds as it did when a real job seeker booked)."""
+        if starts_in >= 60:
+            return json.loads(self.run("demo", "--json", f"--starts-in={starts_in}"))
+        return json.loads(self.run("demo", "--json", f"--starts-in={starts_in + 3600}",
+                                   env={"KONTOR_CLOCK_OFFSET": "-3600"}))
 
     def sql(self, statement):
         return psql(self.conninfo, statement)
@@ -133,8 +142,9 @@ class WebSocket:
         head = b""
         while b"\r\n\r\n" not in head:
             chunk = self.sock.recv(1)
-            if not chunk:
-                raise ConnectionError("closed during handshake")
+            if not chunk:  # refused without an HTTP answer
+                self.status, self.closed = 0, True
+                return
             head += chunk
         self.status = int(head.split(b" ")[1])
         self.closed = self.status != 101

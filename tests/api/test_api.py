@@ -77,13 +77,15 @@ def join_refusals(k, spec):
     msg = ws.recv()
     spec.check("30 minutes after the start is too_late", msg.get("code") == "too_late", msg)
 
-    cancelled = k.demo(60)
+    # Demo bookings share one caseworker, and a new one cancels an older one
+    # in its way: keep these clear of the main booking (starts in 60 s).
+    cancelled = k.demo(7200)
     k.sql(f"UPDATE bookings SET status = 'cancelled' WHERE reference = '{cancelled['booking_reference']}'")
     ws.send({"type": "join", "token": cancelled["booking_token"]})
     msg = ws.recv()
     spec.check("a cancelled booking is refused with cancelled", msg.get("code") == "cancelled", msg)
 
-    done = k.demo(-300)
+    done = k.demo(-2400)
     k.sql(f"UPDATE bookings SET status = 'completed' WHERE reference = '{done['booking_reference']}'")
     ws.send({"type": "join", "token": done["booking_token"]})
     msg = ws.recv()
