@@ -14,7 +14,7 @@
 
 G_DEFINE_QUARK (ks-error-quark, ks_error)
 
-typedef enum { KIND_STRING, KIND_PORT, KIND_UINT, KIND_INT64 } Kind;
+typedef enum { KIND_STRING, KIND_PORT, KIND_UINT, KIND_INT64, KIND_RATE } Kind;
 
 typedef struct {
   const gchar *group;
@@ -57,6 +57,12 @@ static const Setting settings[] = {
     "TURN URL, e.g. turn://user:secret@turn.example.org:3478" },
   { "media", "public_address", "KONTOR_PUBLIC_ADDRESS", KIND_STRING, F (public_address), "",
     "IPv4 address the relay advertises when behind 1:1 NAT" },
+  { "limits", "login_per_minute", "KONTOR_LOGIN_PER_MINUTE", KIND_RATE, F (login_per_minute), "10",
+    "login attempts per client address and minute" },
+  { "limits", "book_per_minute", "KONTOR_BOOK_PER_MINUTE", KIND_RATE, F (book_per_minute), "10",
+    "new bookings per client address and minute" },
+  { "limits", "link_per_minute", "KONTOR_LINK_PER_MINUTE", KIND_RATE, F (link_per_minute), "60",
+    "lookups by booking link or kiosk code per client address and minute" },
 };
 
 static gboolean
@@ -72,11 +78,14 @@ parse_number (const Setting *s, const gchar *text, const gchar *origin,
     bad = TRUE;
   if (!bad && s->kind == KIND_UINT && (value < 1 || value > 64))
     bad = TRUE;
+  if (!bad && s->kind == KIND_RATE && (value < 1 || value > 1000000))
+    bad = TRUE;
   if (bad) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
                  "%s: %s = \"%s\" is not a valid %s", origin, s->key, text,
                  s->kind == KIND_PORT ? "port (1-65535)"
-                 : s->kind == KIND_UINT ? "number (1-64)" : "integer");
+                 : s->kind == KIND_UINT ? "number (1-64)"
+                 : s->kind == KIND_RATE ? "rate (1-1000000)" : "integer");
     return FALSE;
   }
   guint8 *field = (guint8 *) config + s->offset;

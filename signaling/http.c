@@ -10,18 +10,7 @@
 
 #include <string.h>
 
-typedef struct {
-  KsServer     *server;
-  struct lws   *wsi;            /* NULL once the connection closed */
-  gboolean      post;
-  gchar         path[128];
-  GString      *body;
-  GCancellable *cancellable;
-  gboolean      ready;
-  guint         status;
-  gchar        *response;       /* JSON text */
-  gchar        *set_cookie;
-} KsRequest;
+
 
 static void
 request_clear (KsRequest *r)
@@ -30,24 +19,27 @@ request_clear (KsRequest *r)
   g_object_unref (r->cancellable);
   g_free (r->response);
   g_free (r->set_cookie);
+  g_free (r->peer);
+  if (r->step_free)
+    r->step_free (r->step);
+  g_free (r->content_type);
 }
 
-static KsRequest *
-request_ref (KsRequest *r)
+KsRequest *
+ks_request_ref (KsRequest *r)
 {
   return g_rc_box_acquire (r);
 }
 
-static void
-request_unref (KsRequest *r)
+void
+ks_request_unref (KsRequest *r)
 {
   g_rc_box_release_full (r, (GDestroyNotify) request_clear);
 }
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (KsRequest, request_unref)
 
 /* Takes ownership of body. */
-static void
-respond (KsRequest *r, guint status, json_t *body)
+void
+ks_respond (KsRequest *r, guint status, json_t *body)
 {
   r->status = status;
   r->response = json_dumps (body, JSON_COMPACT);
@@ -57,24 +49,35 @@ respond (KsRequest *r, guint status, json_t *body)
     lws_callback_on_writable (r->wsi);
 }
 
-static void
-respond_error (KsRequest *r, guint status, const gchar *code, const gchar *message)
+void
+ks_respond_text (KsRequest *r, guint status, const gchar *content_type, gchar *text)
 {
-  respond (r, status, json_pack ("{s:{s:s, s:s}}", "error", "code", code,
+  r->status = status;
+  r->response = text;
+  r->content_type = g_strdup (content_type);
+  r->ready = TRUE;
+  if (r->wsi)
+    lws_callback_on_writable (r->wsi);
+}
+
+void
+ks_respond_error (KsRequest *r, guint status, const gchar *code, const gchar *message)
+{
+  ks_respond (r, status, json_pack ("{s:{s:s, s:s}}", "error", "code", code,
                                  "message", message));
 }
 
-static gboolean
-answer_dropped (KsRequest *r, const GError *error)
+gboolean
+ks_answer_dropped (KsRequest *r, const GError *error)
 {
   return r->wsi == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
-static void
-respond_internal (KsRequest *r, const GError *error)
+void
+ks_respond_internal (KsRequest *r, const GError *error)
 {
   g_warning ("%s: %s", r->path, error->message);
-  respond_error (r, 500, "internal", "The service is not available right now. Please try again in a minute.");
+  ks_respond_error (r, 500, "internal", "The service is not available right now. Please try again in a minute.");
 }
 
 gchar *
@@ -88,8 +91,8 @@ ks_http_session_cookie (struct lws *wsi)
 }
 
 /* Parses the body strictly.  On failure it has answered 400. */
-static json_t *
-body_json_or_reply (KsRequest *r)
+json_t *
+ks_body_json_or_reply (KsRequest *r)
 {
   json_error_t err;
   json_t *root = json_loadb (r->body->str, r->body->len, JSON_REJECT_DUPLICATES, &err);
@@ -97,112 +100,51 @@ body_json_or_reply (KsRequest *r)
     g_autofree gchar *msg = g_strdup_printf ("The request body is not a JSON object: %s",
                                              root ? "wrong type" : err.text);
     json_decref (root);
-    respond_error (r, 400, "bad_request", msg);
+    ks_respond_error (r, 400, "bad_request", msg);
     return NULL;
   }
   return root;
 }
 
-static void
-respond_unpack_error (KsRequest *r, const json_error_t *err)
+void
+ks_respond_unpack_error (KsRequest *r, const json_error_t *err)
 {
   g_autofree gchar *msg = g_strdup_printf ("Invalid request: %s", err->text);
-  respond_error (r, 400, "bad_request", msg);
+  ks_respond_error (r, 400, "bad_request", msg);
 }
 
-/* ---- GET /api/v1/config --------------------------------------------- */
-
-static void
-get_config (KsRequest *r)
+void
+ks_request_set_step (KsRequest *r, gpointer step, GDestroyNotify free_func)
 {
-  json_error_t err;
-  json_t *ice = json_loads (r->server->ice_servers_json, 0, &err);
-  respond (r, 200, json_pack ("{s:o}", "ice_servers", ice));
+  if (r->step_free)
+    r->step_free (r->step);
+  r->step = step;
+  r->step_free = free_func;
 }
 
-/* ---- POST /api/v1/login, /logout ------------------------------------ */
-
-static void
-login_done (GObject *source, GAsyncResult *result, gpointer user_data)
+gchar *
+ks_peer_address (struct lws *wsi)
 {
-  g_autoptr (KsRequest) r = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *token = NULL;
-  g_autoptr (KbCaseworker) cw = kb_login_finish (r->server->store, result, &token, &error);
-
-  if (answer_dropped (r, error))
-    return;
-  if (g_error_matches (error, KB_ERROR, KB_ERROR_BAD_LOGIN)) {
-    respond_error (r, 401, "bad_login", "Wrong e-mail or password.");
-    return;
-  }
-  if (error) {
-    respond_internal (r, error);
-    return;
-  }
-  r->set_cookie = g_strdup_printf ("%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200%s",
-                                   KS_SESSION_COOKIE, token,
-                                   r->server->tls ? "; Secure" : "");
-  respond (r, 200, json_pack ("{s:o}", "caseworker", ks_json_caseworker (cw)));
+  char buf[64] = "";
+  lws_get_peer_simple (wsi, buf, sizeof buf);
+  return g_strdup (buf);
 }
 
-static void
-post_login (KsRequest *r)
+gchar *
+ks_request_arg (KsRequest *r, const gchar *name)
 {
-  g_autoptr (json_t) root = body_json_or_reply (r);
-  const gchar *email = NULL, *password = NULL;
-  json_error_t err;
-  if (!root)
-    return;
-  if (json_unpack_ex (root, &err, JSON_STRICT, "{s:s, s:s}", "email", &email,
-                      "password", &password) != 0) {
-    respond_unpack_error (r, &err);
-    return;
-  }
-  if (strlen (email) == 0 || strlen (email) > 254 || strlen (password) == 0
-      || strlen (password) > 1024) {
-    respond_error (r, 400, "bad_request", "E-mail and password must be 1-254 and 1-1024 characters.");
-    return;
-  }
-  kb_login_async (r->server->store, email, password, kb_clock_now (), r->cancellable,
-                  login_done, request_ref (r));
+  char buf[256];
+  g_autofree gchar *key = g_strdup_printf ("%s=", name);
+  const char *value = r->wsi ? lws_get_urlarg_by_name (r->wsi, key, buf, sizeof buf) : NULL;
+  return value ? g_strdup (value) : NULL;
 }
 
-static void
-logout_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (KsRequest) r = user_data;
-  g_autoptr (GError) error = NULL;
-  kb_logout_finish (r->server->store, result, &error);
-  if (answer_dropped (r, error))
-    return;
-  if (error && !g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND)) {
-    respond_internal (r, error);
-    return;
-  }
-  r->set_cookie = g_strdup_printf ("%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
-                                   KS_SESSION_COOKIE, r->server->tls ? "; Secure" : "");
-  respond (r, 200, json_object ());
-}
+/* ---- sessions ------------------------------------------------------- */
 
-static void
-post_logout (KsRequest *r)
-{
-  g_autofree gchar *token = ks_http_session_cookie (r->wsi);
-  if (!token) {
-    respond (r, 200, json_object ());
-    return;
-  }
-  kb_logout_async (r->server->store, token, r->cancellable, logout_done, request_ref (r));
-}
-
-/* ---- GET /api/v1/me, /queue: need a session ------------------------- */
-
-typedef void (*SessionNext) (KsRequest *r, KbCaseworker *cw);
 
 typedef struct {
   KsRequest  *request;
-  SessionNext next;
+  KsSessionNext next;
 } SessionStep;
 
 static void
@@ -210,19 +152,19 @@ session_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   SessionStep *step = user_data;
   g_autoptr (KsRequest) r = step->request;
-  SessionNext next = step->next;
+  KsSessionNext next = step->next;
   g_autoptr (GError) error = NULL;
   g_free (step);
 
   g_autoptr (KbCaseworker) cw = kb_session_finish (r->server->store, result, &error);
-  if (answer_dropped (r, error))
+  if (ks_answer_dropped (r, error))
     return;
   if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND)) {
-    respond_error (r, 401, "not_logged_in", "Please log in.");
+    ks_respond_error (r, 401, "not_logged_in", "Please log in.");
     return;
   }
   if (error) {
-    respond_internal (r, error);
+    ks_respond_internal (r, error);
     return;
   }
   next (r, cw);
@@ -230,107 +172,19 @@ session_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* Looks the session up, then calls next with the caseworker; answers 401
  * itself when there is none. */
-static void
-with_session (KsRequest *r, SessionNext next)
+void
+ks_with_session (KsRequest *r, KsSessionNext next)
 {
   g_autofree gchar *token = ks_http_session_cookie (r->wsi);
   if (!token) {
-    respond_error (r, 401, "not_logged_in", "Please log in.");
+    ks_respond_error (r, 401, "not_logged_in", "Please log in.");
     return;
   }
   SessionStep *step = g_new0 (SessionStep, 1);
-  step->request = request_ref (r);
+  step->request = ks_request_ref (r);
   step->next = next;
   kb_session_async (r->server->store, token, kb_clock_now (), r->cancellable,
                     session_done, step);
-}
-
-static void
-me_next (KsRequest *r, KbCaseworker *cw)
-{
-  respond (r, 200, json_pack ("{s:o}", "caseworker", ks_json_caseworker (cw)));
-}
-
-typedef struct {
-  KsRequest    *request;
-  KbCaseworker *caseworker;
-} QueueStep;
-
-static void
-queue_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  QueueStep *step = user_data;
-  g_autoptr (KsRequest) r = step->request;
-  g_autoptr (KbCaseworker) cw = step->caseworker;
-  g_autoptr (GError) error = NULL;
-  g_free (step);
-
-  g_autoptr (GPtrArray) bookings = kb_queue_finish (r->server->store, result, &error);
-  if (answer_dropped (r, error))
-    return;
-  if (error) {
-    respond_internal (r, error);
-    return;
-  }
-  respond (r, 200, ks_queue_json (r->server, cw, bookings, kb_clock_now ()));
-}
-
-static void
-queue_next (KsRequest *r, KbCaseworker *cw)
-{
-  QueueStep *step = g_new0 (QueueStep, 1);
-  step->request = request_ref (r);
-  step->caseworker = g_memdup2 (cw, sizeof *cw);
-  step->caseworker->name = g_strdup (cw->name);
-  step->caseworker->email = g_strdup (cw->email);
-  step->caseworker->office_name = g_strdup (cw->office_name);
-  step->caseworker->office_tz = g_strdup (cw->office_tz);
-  kb_queue_async (r->server->store, cw->id, kb_clock_now (), r->cancellable,
-                  queue_done, step);
-}
-
-static void get_me (KsRequest *r) { with_session (r, me_next); }
-static void get_queue (KsRequest *r) { with_session (r, queue_next); }
-
-/* ---- POST /api/v1/booking: the job seeker's own booking -------------- */
-
-static void
-booking_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (KsRequest) r = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (KbBooking) b = kb_booking_by_token_finish (r->server->store, result, &error);
-  if (answer_dropped (r, error))
-    return;
-  if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND) || (!error && !b)) {
-    respond_error (r, 404, "no_booking", "There is no booking for this link.");
-    return;
-  }
-  if (error) {
-    respond_internal (r, error);
-    return;
-  }
-  respond (r, 200, json_pack ("{s:o}", "booking", ks_json_booking (b)));
-}
-
-static void
-post_booking (KsRequest *r)
-{
-  g_autoptr (json_t) root = body_json_or_reply (r);
-  const gchar *token = NULL;
-  json_error_t err;
-  if (!root)
-    return;
-  if (json_unpack_ex (root, &err, JSON_STRICT, "{s:s}", "token", &token) != 0) {
-    respond_unpack_error (r, &err);
-    return;
-  }
-  if (strlen (token) != 43) {
-    respond_error (r, 404, "no_booking", "There is no booking for this link.");
-    return;
-  }
-  kb_booking_by_token_async (r->server->store, token, r->cancellable, booking_done,
-                             request_ref (r));
 }
 
 /* ---- routing --------------------------------------------------------- */
@@ -340,12 +194,18 @@ static const struct {
   gboolean     post;
   void       (*handler) (KsRequest *r);
 } routes[] = {
-  { "/api/v1/config",  FALSE, get_config },
-  { "/api/v1/login",   TRUE,  post_login },
-  { "/api/v1/logout",  TRUE,  post_logout },
-  { "/api/v1/me",      FALSE, get_me },
-  { "/api/v1/queue",   FALSE, get_queue },
-  { "/api/v1/booking", TRUE,  post_booking },
+  { "/api/v1/config",  FALSE, ks_api_config },
+  { "/api/v1/login",   TRUE,  ks_api_login },
+  { "/api/v1/logout",  TRUE,  ks_api_logout },
+  { "/api/v1/me",      FALSE, ks_api_me },
+  { "/api/v1/queue",   FALSE, ks_api_queue },
+  { "/api/v1/booking", TRUE,  ks_api_booking },
+  { "/api/v1/booking/calendar", TRUE, ks_api_calendar },
+  { "/api/v1/booking/cancel", TRUE, ks_api_cancel },
+  { "/api/v1/booking/move", TRUE, ks_api_move },
+  { "/api/v1/slots",   FALSE, ks_api_slots },
+  { "/api/v1/bookings", TRUE, ks_api_book },
+  { "/api/v1/queue/cancel", TRUE, ks_api_queue_cancel },
 };
 
 static void
@@ -362,10 +222,10 @@ route (KsRequest *r)
     }
   }
   if (path_known)
-    respond_error (r, 405, "method_not_allowed",
+    ks_respond_error (r, 405, "method_not_allowed",
                    r->post ? "Use GET for this endpoint." : "Use POST for this endpoint.");
   else
-    respond_error (r, 404, "not_found", "There is no such API endpoint.");
+    ks_respond_error (r, 404, "not_found", "There is no such API endpoint.");
 }
 
 static gboolean
@@ -384,7 +244,9 @@ write_response (struct lws *wsi, KsRequest *r)
   g_autofree guchar *buf = g_malloc (LWS_PRE + 1024 + n);
   guchar *start = buf + LWS_PRE, *p = start, *end = buf + LWS_PRE + 1024;
 
-  if (lws_add_http_common_headers (wsi, r->status, "application/json", n, &p, end)
+  if (lws_add_http_common_headers (wsi, r->status,
+                                   r->content_type ? r->content_type : "application/json",
+                                   n, &p, end)
       || lws_add_http_header_by_name (wsi, (const guchar *) "cache-control:",
                                       (const guchar *) "no-store", 8, &p, end)
       || (r->set_cookie
@@ -408,6 +270,7 @@ request_new (KsServer *server, struct lws *wsi)
   r->wsi = wsi;
   r->body = g_string_new (NULL);
   r->cancellable = g_cancellable_new ();
+  r->peer = ks_peer_address (wsi);
   return r;
 }
 
@@ -423,7 +286,7 @@ request_detach (struct lws *wsi)
   lws_set_opaque_user_data (wsi, NULL);
   r->wsi = NULL;
   g_cancellable_cancel (r->cancellable);
-  request_unref (r);
+  ks_request_unref (r);
 }
 
 int
@@ -443,11 +306,11 @@ ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason,
       r->post = TRUE;
       uri = WSI_TOKEN_POST_URI;
     } else if (lws_hdr_total_length (wsi, WSI_TOKEN_GET_URI) <= 0) {
-      respond_error (r, 405, "method_not_allowed", "Only GET and POST are used.");
+      ks_respond_error (r, 405, "method_not_allowed", "Only GET and POST are used.");
       return 0;
     }
     if (lws_hdr_copy (wsi, r->path, sizeof r->path, uri) <= 0) {
-      respond_error (r, 404, "not_found", "There is no such API endpoint.");
+      ks_respond_error (r, 404, "not_found", "There is no such API endpoint.");
       return 0;
     }
     if (!r->post) {
@@ -455,13 +318,13 @@ ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason,
       return 0;
     }
     if (!json_content_type (wsi)) {
-      respond_error (r, 415, "bad_request", "Send the body as application/json.");
+      ks_respond_error (r, 415, "bad_request", "Send the body as application/json.");
       return 0;
     }
     char cl[24];
     if (lws_hdr_copy (wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0
         && g_ascii_strtoull (cl, NULL, 10) > KS_MAX_BODY) {
-      respond_error (r, 413, "too_large", "The request body is larger than 16 KiB.");
+      ks_respond_error (r, 413, "too_large", "The request body is larger than 16 KiB.");
       return 0;
     }
     return 0; /* wait for the body */
@@ -472,7 +335,7 @@ ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason,
     if (!r || r->ready)
       return 0;
     if (r->body->len + len > KS_MAX_BODY) {
-      respond_error (r, 413, "too_large", "The request body is larger than 16 KiB.");
+      ks_respond_error (r, 413, "too_large", "The request body is larger than 16 KiB.");
       return 0;
     }
     g_string_append_len (r->body, in, (gssize) len);
@@ -491,10 +354,10 @@ ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason,
     if (!r || !r->ready)
       return 0;
     /* Detach first: completing the transaction may close the wsi. */
-    request_ref (r);
+    ks_request_ref (r);
     request_detach (wsi);
     int rc = write_response (wsi, r);
-    request_unref (r);
+    ks_request_unref (r);
     return rc;
   }
 

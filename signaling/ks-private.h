@@ -19,6 +19,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (json_t, json_decref)
 
 typedef struct _KsClient KsClient;
 typedef struct _KsRoom KsRoom;
+typedef struct _KsRequest KsRequest;
 
 struct _KsServer {
   KsConfig            *config;      /* owned copy */
@@ -29,6 +30,9 @@ struct _KsServer {
   GList               *clients;     /* KsClient*, every open WebSocket (weak) */
   gchar               *ice_servers_json; /* RTCIceServer array for pages */
   struct lws_http_mount files_mount;
+  guint                sweep_source;
+  gboolean             sweeping;
+  GCancellable        *cancellable;  /* server-wide queries */
 };
 
 /* ---- ws.c: one WebSocket connection --------------------------------- */
@@ -45,6 +49,7 @@ struct _KsClient {
   gboolean      busy;             /* a join/hello is being answered */
   gboolean      closing;          /* close once outq is written */
   gchar        *session_token;    /* caseworker cookie from the handshake */
+  gchar        *peer;             /* client address, for rate limits */
   KbCaseworker *caseworker;       /* after hello */
   gint64        booking_id;       /* job seeker: the booking joined */
   KsRoom       *room;             /* the meeting this socket is in, if any */
@@ -65,7 +70,82 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (KsClient, ks_client_unref)
 int ks_ws_callback (struct lws *wsi, enum lws_callback_reasons reason,
                     void *user, void *in, size_t len);
 
-/* ---- http.c: the JSON API ------------------------------------------- */
+/* ---- http.c: one API request and its answer -------------------------- */
+
+struct _KsRequest {
+  KsServer     *server;
+  struct lws   *wsi;            /* NULL once the connection closed */
+  gboolean      post;
+  gchar         path[128];
+  GString      *body;
+  GCancellable *cancellable;
+  gboolean      ready;
+  guint         status;
+  gchar        *response;       /* JSON text */
+  gchar        *set_cookie;
+  gchar        *content_type;   /* NULL: application/json */
+  gchar        *peer;           /* client address, for rate limits */
+  gpointer      step;           /* a handler's own state between steps */
+  GDestroyNotify step_free;
+};
+
+KsRequest *ks_request_ref (KsRequest *r);
+void       ks_request_unref (KsRequest *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KsRequest, ks_request_unref)
+/* Answer with status and a JSON body (transfer full). */
+void     ks_respond (KsRequest *r, guint status, json_t *body);
+/* Answer with a text body of another type (transfer full of text). */
+void     ks_respond_text (KsRequest *r, guint status, const gchar *content_type,
+                          gchar *text);
+void     ks_respond_error (KsRequest *r, guint status, const gchar *code,
+                           const gchar *message);
+void     ks_respond_internal (KsRequest *r, const GError *error);
+void     ks_respond_unpack_error (KsRequest *r, const json_error_t *err);
+/* TRUE when the connection is gone and the answer should be dropped. */
+gboolean ks_answer_dropped (KsRequest *r, const GError *error);
+/* The body as a JSON object; on failure it has answered 400 and returns NULL. */
+json_t  *ks_body_json_or_reply (KsRequest *r);
+/* Looks the session cookie up, then calls next with the caseworker
+ * (borrowed for the call); answers 401 itself when there is none. */
+typedef void (*KsSessionNext) (KsRequest *r, KbCaseworker *cw);
+void     ks_with_session (KsRequest *r, KsSessionNext next);
+void     ks_request_set_step (KsRequest *r, gpointer step, GDestroyNotify free_func);
+/* A query-string argument of a GET request (only during routing). */
+gchar   *ks_request_arg (KsRequest *r, const gchar *name);
+
+/* ---- ratelimit.c ------------------------------------------------------ */
+
+typedef enum { KS_RATE_LOGIN, KS_RATE_BOOK, KS_RATE_LINK } KsRateAction;
+/* FALSE when address has used up its allowance for action. */
+gboolean ks_rate_allow (KsServer *server, KsRateAction action, const gchar *address);
+void     ks_rate_reset (void);
+/* The peer address of a connection, for rate limits and logs. */
+gchar   *ks_peer_address (struct lws *wsi);
+
+/* ---- api-*.c: route handlers (http.c holds the table) ----------------- */
+
+void ks_api_config (KsRequest *r);
+void ks_api_login (KsRequest *r);
+void ks_api_logout (KsRequest *r);
+void ks_api_me (KsRequest *r);
+void ks_api_queue (KsRequest *r);
+void ks_api_booking (KsRequest *r);
+void ks_api_slots (KsRequest *r);
+void ks_api_book (KsRequest *r);
+void ks_api_cancel (KsRequest *r);
+void ks_api_move (KsRequest *r);
+void ks_api_calendar (KsRequest *r);
+void ks_api_queue_cancel (KsRequest *r);
+
+/* ---- api-booking.c helpers shared with the WebSocket ------------------ */
+
+/* The answer for a KbBookResult / KbBooking: booking, links, calendar. */
+json_t *ks_json_booking_with_links (KsServer *server, const KbBooking *booking,
+                                    const gchar *token);
+/* Maps booking errors to HTTP answers; FALSE if error is NULL. */
+gboolean ks_respond_booking_error (KsRequest *r, const GError *error);
+/* RFC 3339 with a zone → µs since the epoch. */
+gboolean ks_parse_time (const gchar *text, gint64 *out);
 
 int ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason,
                       void *user, void *in, size_t len);

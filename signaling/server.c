@@ -106,6 +106,40 @@ config_copy (const KsConfig *c)
   return copy;
 }
 
+/* Bookings whose time has passed change status by themselves (no_show,
+ * not_admitted); the caseworkers' open queues must show it. */
+static void
+sweep_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  KsServer *server = user_data;
+  g_autoptr (GError) error = NULL;
+  gint changed = kb_sweep_finish (server->store, result, &error);
+  server->sweeping = FALSE;
+  if (error) {
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      g_warning ("closing overdue bookings: %s", error->message);
+    return;
+  }
+  if (changed <= 0)
+    return;
+  for (GList *l = server->clients; l; l = l->next) {
+    KsClient *c = l->data;
+    if (c->role == KS_ROLE_CASEWORKER)
+      ks_queue_send (server, c);
+  }
+}
+
+static gboolean
+sweep_tick (gpointer user_data)
+{
+  KsServer *server = user_data;
+  if (!server->sweeping) {
+    server->sweeping = TRUE;
+    kb_sweep_async (server->store, kb_clock_now (), server->cancellable, sweep_done, server);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
 KsServer *
 ks_server_new (const KsConfig *config, KbStore *store, GError **error)
 {
@@ -172,6 +206,9 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   }
   g_message ("listening on %s port %u, serving %s", config->listen_address,
              config->port, config->web_root);
+  server->cancellable = g_cancellable_new ();
+  server->sweep_source = g_timeout_add_seconds (30, sweep_tick, server);
+  sweep_tick (server);
   return g_steal_pointer (&server);
 }
 
@@ -180,6 +217,12 @@ ks_server_free (KsServer *server)
 {
   if (!server)
     return;
+  if (server->sweep_source)
+    g_source_remove (server->sweep_source);
+  if (server->cancellable) {
+    g_cancellable_cancel (server->cancellable);
+    g_object_unref (server->cancellable);
+  }
   /* Rooms first: they hold media and point at clients. */
   g_clear_pointer (&server->rooms, g_hash_table_destroy);
   g_clear_pointer (&server->context, lws_context_destroy);

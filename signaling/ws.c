@@ -32,6 +32,7 @@ client_clear (KsClient *c)
   g_string_free (c->rx, TRUE);
   g_object_unref (c->cancellable);
   g_free (c->session_token);
+  g_free (c->peer);
   g_clear_pointer (&c->caseworker, kb_caseworker_free);
 }
 
@@ -165,6 +166,10 @@ on_join (KsClient *client, json_t *msg)
   }
   if (client->role != KS_ROLE_NONE || client->busy) {
     ks_client_send_error (client, "bad_message", "This socket has already joined.", TRUE);
+    return;
+  }
+  if (!ks_rate_allow (client->server, KS_RATE_LINK, client->peer)) {
+    ks_client_send_error (client, "rate_limited", "Too many attempts. Please wait a minute.", FALSE);
     return;
   }
   if (!token_well_formed (token)) {
@@ -512,6 +517,7 @@ ks_ws_callback (struct lws *wsi, enum lws_callback_reasons reason,
   case LWS_CALLBACK_ESTABLISHED:
     *pss = client_new (server, wsi);
     (*pss)->session_token = ks_http_session_cookie (wsi);
+    (*pss)->peer = ks_peer_address (wsi);
     server->clients = g_list_prepend (server->clients, *pss);
     return 0;
 

@@ -1,0 +1,135 @@
+/* api-session.c — caseworker sessions: login, logout, who am I, and the
+ * day's queue over plain HTTP (docs/api.md "Caseworker session"). */
+#define G_LOG_DOMAIN "kontor-signaling"
+
+#include "signaling/ks-private.h"
+
+#include <string.h>
+
+/* ---- POST /api/v1/login, /logout ------------------------------------ */
+
+static void
+login_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsRequest) r = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *token = NULL;
+  g_autoptr (KbCaseworker) cw = kb_login_finish (r->server->store, result, &token, &error);
+
+  if (ks_answer_dropped (r, error))
+    return;
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_BAD_LOGIN)) {
+    ks_respond_error (r, 401, "bad_login", "Wrong e-mail or password.");
+    return;
+  }
+  if (error) {
+    ks_respond_internal (r, error);
+    return;
+  }
+  r->set_cookie = g_strdup_printf ("%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200%s",
+                                   KS_SESSION_COOKIE, token,
+                                   r->server->tls ? "; Secure" : "");
+  ks_respond (r, 200, json_pack ("{s:o}", "caseworker", ks_json_caseworker (cw)));
+}
+
+void
+ks_api_login (KsRequest *r)
+{
+  g_autoptr (json_t) root = ks_body_json_or_reply (r);
+  const gchar *email = NULL, *password = NULL;
+  json_error_t err;
+  if (!root)
+    return;
+  if (json_unpack_ex (root, &err, JSON_STRICT, "{s:s, s:s}", "email", &email,
+                      "password", &password) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  if (strlen (email) == 0 || strlen (email) > 254 || strlen (password) == 0
+      || strlen (password) > 1024) {
+    ks_respond_error (r, 400, "bad_request", "E-mail and password must be 1-254 and 1-1024 characters.");
+    return;
+  }
+  if (!ks_rate_allow (r->server, KS_RATE_LOGIN, r->peer)) {
+    ks_respond_error (r, 429, "rate_limited", "Too many login attempts. Please wait a minute.");
+    return;
+  }
+  kb_login_async (r->server->store, email, password, kb_clock_now (), r->cancellable,
+                  login_done, ks_request_ref (r));
+}
+
+static void
+logout_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsRequest) r = user_data;
+  g_autoptr (GError) error = NULL;
+  kb_logout_finish (r->server->store, result, &error);
+  if (ks_answer_dropped (r, error))
+    return;
+  if (error && !g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND)) {
+    ks_respond_internal (r, error);
+    return;
+  }
+  r->set_cookie = g_strdup_printf ("%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
+                                   KS_SESSION_COOKIE, r->server->tls ? "; Secure" : "");
+  ks_respond (r, 200, json_object ());
+}
+
+void
+ks_api_logout (KsRequest *r)
+{
+  g_autofree gchar *token = ks_http_session_cookie (r->wsi);
+  if (!token) {
+    ks_respond (r, 200, json_object ());
+    return;
+  }
+  kb_logout_async (r->server->store, token, r->cancellable, logout_done, ks_request_ref (r));
+}
+
+static void
+me_next (KsRequest *r, KbCaseworker *cw)
+{
+  ks_respond (r, 200, json_pack ("{s:o}", "caseworker", ks_json_caseworker (cw)));
+}
+
+typedef struct {
+  KsRequest    *request;
+  KbCaseworker *caseworker;
+} QueueStep;
+
+static void
+queue_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  QueueStep *step = user_data;
+  g_autoptr (KsRequest) r = step->request;
+  g_autoptr (KbCaseworker) cw = step->caseworker;
+  g_autoptr (GError) error = NULL;
+  g_free (step);
+
+  g_autoptr (GPtrArray) bookings = kb_queue_finish (r->server->store, result, &error);
+  if (ks_answer_dropped (r, error))
+    return;
+  if (error) {
+    ks_respond_internal (r, error);
+    return;
+  }
+  ks_respond (r, 200, ks_queue_json (r->server, cw, bookings, kb_clock_now ()));
+}
+
+static void
+queue_next (KsRequest *r, KbCaseworker *cw)
+{
+  QueueStep *step = g_new0 (QueueStep, 1);
+  step->request = ks_request_ref (r);
+  step->caseworker = g_memdup2 (cw, sizeof *cw);
+  step->caseworker->name = g_strdup (cw->name);
+  step->caseworker->email = g_strdup (cw->email);
+  step->caseworker->office_name = g_strdup (cw->office_name);
+  step->caseworker->office_tz = g_strdup (cw->office_tz);
+  kb_queue_async (r->server->store, cw->id, kb_clock_now (), r->cancellable,
+                  queue_done, step);
+}
+
+void ks_api_me (KsRequest *r) { ks_with_session (r, me_next); }
+void ks_api_queue (KsRequest *r) { ks_with_session (r, queue_next); }
+
