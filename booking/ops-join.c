@@ -1,11 +1,18 @@
-/* ops-join.c — a job seeker arrives with a link token: look the booking up,
- * decide with kb_join_decide() and check in on first entry.  Also the
- * read-only lookup for the "my booking" page. */
+/* ops-join.c — a job seeker arrives with a link token (or, at a kiosk,
+ * a reference and kiosk code): look the booking up, decide with
+ * kb_join_decide() and check in on first entry.  Also the read-only lookup
+ * for the "my booking" page. */
 #include "kb-private.h"
+
+#include <string.h>
 
 typedef struct {
   KbStore      *store;
-  gchar        *hash;        /* bytea parameter text */
+  gchar        *hash;        /* bytea parameter text; NULL at a kiosk */
+  gchar        *reference;   /* kiosk: the reference … */
+  gchar        *code;        /* … and the code typed */
+  gchar        *kiosk_hash;
+  gboolean      verified;
   gint64        now;
   guint         lookups;
   KbBooking    *booking;
@@ -17,6 +24,11 @@ static void
 join_free (Join *j)
 {
   g_free (j->hash);
+  g_free (j->reference);
+  if (j->code)
+    memset (j->code, 0, strlen (j->code));
+  g_free (j->code);
+  g_free (j->kiosk_hash);
   kb_booking_free (j->booking);
   g_free (j);
 }
@@ -27,11 +39,11 @@ static void
 join_lookup (GTask *task)
 {
   Join *j = g_task_get_task_data (task);
-  const gchar *params[] = { j->hash };
+  const gchar *params[] = { j->hash ? j->hash : j->reference };
 
   j->lookups++;
-  kb_store_query_async (j->store, "booking_by_token_hash", 1, params,
-                        g_task_get_cancellable (task), join_looked_up, task);
+  kb_store_query_async (j->store, j->hash ? "booking_by_token_hash" : "booking_by_reference",
+                        1, params, g_task_get_cancellable (task), join_looked_up, task);
 }
 
 static void
@@ -68,6 +80,61 @@ join_checked_in (GObject *source, GAsyncResult *result, gpointer data)
                            "the booking changed while checking in");
 }
 
+/* Decides on j->booking and checks in on first entry. */
+static void
+join_decide (GTask *task)
+{
+  Join *j = g_task_get_task_data (task);
+
+  j->verdict = kb_join_decide (j->booking, j->now, &j->opens_at);
+  if (j->verdict == KB_JOIN_OK && j->booking->status == KB_STATUS_BOOKED)
+    {
+      g_autofree gchar *id = kb_param_int64 (j->booking->id);
+      g_autofree gchar *now = kb_param_int64 (j->now);
+      const gchar *params[] = { id, now };
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
+      kb_store_query_async (j->store, "booking_check_in", 2, params,
+                            cancellable, join_checked_in, task);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+/* An unknown reference costs the same argon2 work as a wrong code. */
+static const gchar *
+kiosk_dummy_hash (void)
+{
+  static gchar *hash;
+
+  if (g_once_init_enter (&hash))
+    g_once_init_leave (&hash, kb_kiosk_code_hash ("000000"));
+  return hash;
+}
+
+static void
+kiosk_verify_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Join *j = data;
+  gboolean ok = kb_password_verify (j->kiosk_hash ? j->kiosk_hash : kiosk_dummy_hash (),
+                                    j->code);
+
+  g_task_return_boolean (task, ok && j->kiosk_hash != NULL);
+}
+
+static void
+kiosk_verified (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GTask *task = data;
+  Join *j = g_task_get_task_data (task);
+
+  j->verified = g_task_propagate_boolean (G_TASK (result), NULL);
+  if (!j->verified)
+    g_clear_pointer (&j->booking, kb_booking_free);   /* a wrong code is no booking */
+  join_decide (task);
+}
+
 static void
 join_looked_up (GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -82,21 +149,20 @@ join_looked_up (GObject *source, GAsyncResult *result, gpointer data)
       return;
     }
   j->booking = PQntuples (res) == 1 ? kb_booking_from_row (res, 0) : NULL;
-  PQclear (res);
-  j->verdict = kb_join_decide (j->booking, j->now, &j->opens_at);
-
-  if (j->verdict == KB_JOIN_OK && j->booking->status == KB_STATUS_BOOKED)
+  if (j->code && !j->verified)
     {
-      g_autofree gchar *id = kb_param_int64 (j->booking->id);
-      g_autofree gchar *now = kb_param_int64 (j->now);
-      const gchar *params[] = { id, now };
-      GCancellable *cancellable = g_task_get_cancellable (task);
+      GTask *verify;
 
-      kb_store_query_async (j->store, "booking_check_in", 2, params,
-                            cancellable, join_checked_in, g_steal_pointer (&task));
+      j->kiosk_hash = j->booking ? g_strdup (kb_row_text (res, 0, "kiosk_code_hash")) : NULL;
+      PQclear (res);
+      verify = g_task_new (NULL, NULL, kiosk_verified, g_steal_pointer (&task));
+      g_task_set_task_data (verify, j, NULL);
+      g_task_run_in_thread (verify, kiosk_verify_thread);
+      g_object_unref (verify);
       return;
     }
-  g_task_return_boolean (task, TRUE);
+  PQclear (res);
+  join_decide (g_steal_pointer (&task));
 }
 
 void
@@ -113,6 +179,30 @@ kb_join_async (KbStore *store, const gchar *token, gint64 now,
   j->now = now;
   g_task_set_task_data (task, j, (GDestroyNotify) join_free);
   join_lookup (task);
+}
+
+void
+kb_kiosk_join_async (KbStore *store, const gchar *reference, const gchar *code,
+                     gint64 now, GCancellable *cancellable,
+                     GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  Join *j = g_new0 (Join, 1);
+
+  g_task_set_source_tag (task, kb_join_async);
+  j->store = store;
+  j->reference = g_strdup (reference ? reference : "");
+  j->code = g_strdup (code ? code : "");
+  j->now = now;
+  g_task_set_task_data (task, j, (GDestroyNotify) join_free);
+  join_lookup (task);
+}
+
+KbBooking *
+kb_kiosk_join_finish (KbStore *store, GAsyncResult *result, KbJoinVerdict *verdict,
+                      gint64 *opens_at, GError **error)
+{
+  return kb_join_finish (store, result, verdict, opens_at, error);
 }
 
 KbBooking *

@@ -92,8 +92,15 @@ kb_result_to_error (const PGresult *res, GError **error)
   const gchar *detail = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_DETAIL) : NULL;
   KbErrorCode code = KB_ERROR_DATABASE;
 
-  if (state && strcmp (state, "23P01") == 0)
-    code = KB_ERROR_SLOT_TAKEN;              /* exclusion_violation */
+  if (state && (strcmp (state, "23P01") == 0 || strcmp (state, "40P01") == 0))
+    code = KB_ERROR_SLOT_TAKEN;              /* exclusion_violation; or two
+                                              * inserts racing on one (deadlock) */
+  else if (state && strcmp (state, "42501") == 0)
+    code = KB_ERROR_FORBIDDEN;               /* insufficient_privilege */
+  else if (state && strcmp (state, "23514") == 0 && g_strcmp0 (detail, "not_found") == 0)
+    code = KB_ERROR_NOT_FOUND;
+  else if (state && strcmp (state, "23514") == 0 && g_strcmp0 (detail, "state") == 0)
+    code = KB_ERROR_STATE;
   else if (state && (g_str_has_prefix (state, "23")   /* integrity */
                      || g_str_has_prefix (state, "22") /* data exception */
                      || strcmp (state, "P0001") == 0)) /* RAISE in a rule */

@@ -1,0 +1,376 @@
+/* admin.c — the administrator's changes: thin wrappers that turn C
+ * arguments into parameters of the kb_admin_* SQL functions (003_admin.sql),
+ * where authorisation, rules and the audit log live. */
+#include "kb-private.h"
+
+#include <string.h>
+
+/* A PostgreSQL array literal of the given elements, each quoted. */
+static gchar *
+array_literal (const gchar *const *items, guint n)
+{
+  GString *out = g_string_new ("{");
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      g_string_append_c (out, '"');
+      for (const gchar *p = items[i] ? items[i] : ""; *p; p++)
+        {
+          if (*p == '"' || *p == '\\')
+            g_string_append_c (out, '\\');
+          g_string_append_c (out, *p);
+        }
+      g_string_append_c (out, '"');
+    }
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
+}
+
+static gchar *
+strv_literal (const gchar *const *strv)
+{
+  return strv ? array_literal (strv, g_strv_length ((gchar **) strv)) : NULL;
+}
+
+/* weekday, opens and closes columns of intervals as three array literals. */
+static void
+interval_literals (const KbInterval *hours, guint n, gchar **weekdays, gchar **opens,
+                   gchar **closes)
+{
+  g_autoptr (GPtrArray) w = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) o = g_ptr_array_new ();
+  g_autoptr (GPtrArray) c = g_ptr_array_new ();
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_ptr_array_add (w, g_strdup_printf ("%d", hours[i].weekday));
+      g_ptr_array_add (o, (gpointer) hours[i].opens);
+      g_ptr_array_add (c, (gpointer) hours[i].closes);
+    }
+  *weekdays = array_literal ((const gchar *const *) w->pdata, n);
+  *opens = array_literal ((const gchar *const *) o->pdata, n);
+  *closes = array_literal ((const gchar *const *) c->pdata, n);
+}
+
+static void
+admin_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  GError *error = NULL;
+  PGresult *res = kb_store_query_finish (NULL, result, &error);
+
+  if (res == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_int (task, kb_row_int64 (res, 0, "id"));
+  PQclear (res);
+}
+
+static void
+admin_call (KbStore *store, const gchar *statement, guint n, const gchar *const *params,
+            GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, admin_call);
+  kb_store_query_async (store, statement, n, params, cancellable, admin_done, task);
+}
+
+gint64
+kb_admin_finish (KbStore *store, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), -1);
+  return g_task_propagate_int (G_TASK (result), error);
+}
+
+#define ID(x) g_autofree gchar *x##_p = kb_param_int64 (x)
+
+void
+kb_admin_save_office_async (KbStore *store, gint64 actor_id, const KbOfficeEdit *office,
+                            gint64 now, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  ID (actor_id);
+  ID (now);
+  g_autofree gchar *id = office->id > 0 ? kb_param_int64 (office->id) : NULL;
+  g_autofree gchar *languages = strv_literal (office->languages);
+  const gchar *params[] = { actor_id_p, now_p, id, office->name, office->time_zone,
+                            office->address, languages };
+
+  admin_call (store, "admin_save_office", G_N_ELEMENTS (params), params, cancellable,
+              callback, user_data);
+}
+
+void
+kb_admin_set_hours_async (KbStore *store, gint64 actor_id, gint64 office_id,
+                          const KbInterval *hours, guint n_hours, gint64 now,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  ID (actor_id);
+  ID (now);
+  ID (office_id);
+  g_autofree gchar *w = NULL, *o = NULL, *c = NULL;
+  const gchar *params[6];
+
+  interval_literals (hours, n_hours, &w, &o, &c);
+  params[0] = actor_id_p;
+  params[1] = now_p;
+  params[2] = office_id_p;
+  params[3] = w;
+  params[4] = o;
+  params[5] = c;
+  admin_call (store, "admin_set_hours", 6, params, cancellable, callback, user_data);
+}
+
+void
+kb_admin_add_special_day_async (KbStore *store, gint64 actor_id, gint64 office_id,
+                                const gchar *first_date, const gchar *last_date,
+                                const gchar *reason, const KbInterval *hours, guint n_hours,
+                                gint64 now, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+  ID (actor_id);
+  ID (now);
+  ID (office_id);
+  g_autofree gchar *w = NULL, *o = NULL, *c = NULL;
+
+  interval_literals (hours, n_hours, &w, &o, &c);
+  {
+    const gchar *params[] = { actor_id_p, now_p, office_id_p, first_date, last_date,
+                              reason ? reason : "", o, c };
+
+    admin_call (store, "admin_add_special_day", G_N_ELEMENTS (params), params, cancellable,
+                callback, user_data);
+  }
+}
+
+void
+kb_admin_delete_special_day_async (KbStore *store, gint64 actor_id, gint64 special_day_id,
+                                   gint64 now, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data)
+{
+  ID (actor_id);
+  ID (now);
+  ID (special_day_id);
+  const gchar *params[] = { actor_id_p, now_p, special_day_id_p };
+
+  admin_call (store, "admin_delete_special_day", 3, params, cancellable, callback, user_data);
+}
+
+void
+kb_admin_save_service_async (KbStore *store, gint64 actor_id, const KbServiceEdit *s,
+                             gint64 now, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data)
+{
+  ID (actor_id);
+  ID (now);
+  g_autofree gchar *id = s->id > 0 ? kb_param_int64 (s->id) : NULL;
+  g_autofree gchar *duration = g_strdup_printf ("%d", s->duration_min);
+  g_autofree gchar *buffer = g_strdup_printf ("%d", s->buffer_min);
+  g_autofree gchar *notice = g_strdup_printf ("%d", s->notice_min);
+  g_autofree gchar *horizon = g_strdup_printf ("%d", s->horizon_days);
+  g_autofree gchar *before = g_strdup_printf ("%d", s->join_before_min);
+  g_autofree gchar *after = g_strdup_printf ("%d", s->join_after_min);
+  g_autofree gchar *languages = strv_literal (s->languages);
+  const gchar *params[] = { actor_id_p, now_p, id, s->name, duration, buffer, notice, horizon,
+                            before, after, languages,
+                            s->interpreter_allowed ? "true" : "false" };
+
+  admin_call (store, "admin_save_service", G_N_ELEMENTS (params), params, cancellable,
+              callback, user_data);
+}
+
+/* ---- creating a caseworker: hash first, in a thread ---------------------- */
+
+typedef struct {
+  KbStore *store;
+  gchar   *password;
+  gchar   *params[8];
+} NewCaseworker;
+
+static void
+new_caseworker_free (NewCaseworker *n)
+{
+  if (n->password)
+    memset (n->password, 0, strlen (n->password));
+  g_free (n->password);
+  for (guint i = 0; i < G_N_ELEMENTS (n->params); i++)
+    g_free (n->params[i]);
+  g_free (n);
+}
+
+static void
+hash_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  NewCaseworker *n = data;
+  GError *error = NULL;
+  gchar *hash = kb_password_hash (n->password, &error);
+
+  if (hash)
+    g_task_return_pointer (task, hash, g_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+hashed (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  NewCaseworker *n = g_task_get_task_data (task);
+  GError *error = NULL;
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  n->params[5] = g_task_propagate_pointer (G_TASK (result), &error);
+  if (n->params[5] == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  kb_store_query_async (n->store, "admin_create_caseworker", 8,
+                        (const gchar *const *) n->params, cancellable, admin_done,
+                        g_steal_pointer (&task));
+}
+
+void
+kb_admin_create_caseworker_async (KbStore *store, gint64 actor_id, gint64 office_id,
+                                  const gchar *name, const gchar *email,
+                                  const gchar *password, gboolean is_admin,
+                                  const gchar *const *languages, gint64 now,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  GTask *hash;
+  NewCaseworker *n = g_new0 (NewCaseworker, 1);
+
+  g_task_set_source_tag (task, admin_call);
+  n->store = store;
+  n->password = g_strdup (password ? password : "");
+  n->params[0] = kb_param_int64 (actor_id);
+  n->params[1] = kb_param_int64 (now);
+  n->params[2] = kb_param_int64 (office_id);
+  n->params[3] = g_strdup (name ? name : "");
+  n->params[4] = g_strdup (email ? email : "");
+  n->params[6] = g_strdup (is_admin ? "true" : "false");
+  n->params[7] = strv_literal (languages);
+  g_task_set_task_data (task, n, (GDestroyNotify) new_caseworker_free);
+
+  if (strlen (n->password) < 10)
+    {
+      g_task_return_new_error (task, KB_ERROR, KB_ERROR_INVALID,
+                               "password: at least 10 characters");
+      g_object_unref (task);
+      return;
+    }
+  hash = g_task_new (NULL, NULL, hashed, task);
+  g_task_set_task_data (hash, n, NULL);
+  g_task_run_in_thread (hash, hash_thread);
+  g_object_unref (hash);
+}
+
+void
+kb_admin_set_active_async (KbStore *store, gint64 actor_id, gint64 caseworker_id,
+                           gboolean active, gint64 now, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data)
+{
+  ID (actor_id);
+  ID (now);
+  ID (caseworker_id);
+  const gchar *params[] = { actor_id_p, now_p, caseworker_id_p, active ? "true" : "false" };
+
+  admin_call (store, "admin_set_active", 4, params, cancellable, callback, user_data);
+}
+
+void
+kb_admin_add_absence_async (KbStore *store, gint64 actor_id, gint64 caseworker_id,
+                            gint64 from, gint64 to, const gchar *reason, gint64 now,
+                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  ID (actor_id);
+  ID (now);
+  ID (caseworker_id);
+  ID (from);
+  ID (to);
+  const gchar *params[] = { actor_id_p, now_p, caseworker_id_p, from_p, to_p,
+                            reason ? reason : "" };
+
+  admin_call (store, "admin_add_absence", 6, params, cancellable, callback, user_data);
+}
+
+/* ---- reassign --------------------------------------------------------------- */
+
+typedef struct {
+  KbStore *store;
+} Reassign;
+
+static void
+reassign_fetched (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  GError *error = NULL;
+  PGresult *res = kb_store_query_finish (NULL, result, &error);
+
+  if (res == NULL)
+    g_task_return_error (task, error);
+  else if (PQntuples (res) != 1)
+    g_task_return_new_error (task, KB_ERROR, KB_ERROR_NOT_FOUND, "the booking is gone");
+  else
+    g_task_return_pointer (task, kb_booking_from_row (res, 0), (GDestroyNotify) kb_booking_free);
+  if (res)
+    PQclear (res);
+}
+
+static void
+reassigned (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  KbStore *store = g_task_get_task_data (task);
+  GError *error = NULL;
+  PGresult *res = kb_store_query_finish (store, result, &error);
+  g_autofree gchar *id = NULL;
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  if (res == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  id = g_strdup (kb_row_text (res, 0, "id"));
+  PQclear (res);
+  {
+    const gchar *params[] = { id };
+
+    kb_store_query_async (store, "booking_by_id", 1, params, cancellable, reassign_fetched,
+                          g_steal_pointer (&task));
+  }
+}
+
+void
+kb_reassign_async (KbStore *store, gint64 booking_id, gint64 to_caseworker_id,
+                   gint64 actor_id, gint64 now, GCancellable *cancellable,
+                   GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  ID (now);
+  ID (booking_id);
+  ID (actor_id);
+  g_autofree gchar *to = to_caseworker_id > 0 ? kb_param_int64 (to_caseworker_id) : NULL;
+  const gchar *params[] = { now_p, booking_id_p, to, actor_id_p };
+
+  g_task_set_source_tag (task, kb_reassign_async);
+  g_task_set_task_data (task, store, NULL);
+  kb_store_query_async (store, "reassign", 4, params, cancellable, reassigned, task);
+}
+
+KbBooking *
+kb_reassign_finish (KbStore *store, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
