@@ -176,6 +176,9 @@ def main():
         status, _, headers, _ = k.request("POST", "/api/v1/logout", {}, headers={"Cookie": cookie})
         status2, _, _, _ = k.request("GET", "/api/v1/me", headers={"Cookie": cookie})
         spec.check("after logout the session is gone", status == 200 and status2 == 401, (status, status2))
+        codes = [k.login("guess@example.org", f"guess {i}")[0] for i in range(12)]
+        spec.check("password guessing is cut off with 429 (10 a minute per address)",
+                   codes[-1] == 429 and 401 in codes, codes)
     spec.done()
 
 
