@@ -25,6 +25,7 @@ struct _KmFwdSink {
   GstBin      *bin;
   KmKind       kind;
   guint        pt;
+  guint32      ssrc, rtx_ssrc;
   GstElement  *funnel;
   GstElement  *pay;
   KmFwdSource *source;
@@ -208,7 +209,9 @@ km_fwd_sink_new (GstBin *bin, GstPad *sink, KmKind kind, const gchar *name,
   /* A fixed SSRC per slot: the receiver keeps decoding when the source
    * behind the slot changes.  1200 bytes leaves room for SRTP and header
    * extensions under a 1280-byte path MTU. */
-  g_object_set (out->pay, "ssrc", g_random_int (), "mtu", 1200, NULL);
+  out->ssrc = g_random_int_range (1, G_MAXINT32);
+  out->rtx_ssrc = g_random_int_range (1, G_MAXINT32);
+  g_object_set (out->pay, "ssrc", out->ssrc, "mtu", 1200, NULL);
   if (kind == KM_KIND_VIDEO)
     gst_util_set_object_arg (G_OBJECT (out->pay), "picture-id-mode",
                              "15-bit");
@@ -247,6 +250,18 @@ guint
 km_fwd_sink_pt (KmFwdSink *sink)
 {
   return sink->pt;
+}
+
+guint32
+km_fwd_sink_ssrc (KmFwdSink *sink)
+{
+  return sink->ssrc;
+}
+
+guint32
+km_fwd_sink_rtx_ssrc (KmFwdSink *sink)
+{
+  return sink->rtx_ssrc;
 }
 
 KmFwdSource *

@@ -48,6 +48,10 @@ KmKind       km_fwd_sink_kind (KmFwdSink *sink);
 /* The payload type the receiving browser negotiated for this slot. */
 void         km_fwd_sink_set_pt (KmFwdSink *sink, guint pt);
 guint        km_fwd_sink_pt (KmFwdSink *sink);
+/* The fixed SSRC of the slot's outgoing stream (never 0). */
+guint32      km_fwd_sink_ssrc (KmFwdSink *sink);
+/* The SSRC to use for its retransmissions (RTX), fixed too. */
+guint32      km_fwd_sink_rtx_ssrc (KmFwdSink *sink);
 /* Feeds sink from source, replacing any previous source. */
 gboolean     km_fwd_connect (KmFwdSource *source, KmFwdSink *sink,
                              GError **error);

@@ -6,6 +6,7 @@ static void
 participant_free (gpointer data)
 {
   KmParticipant *p = data;
+  g_clear_handle_id (&p->ask_timer, g_source_remove);
   km_peer_teardown (p);
   g_free (p->label);
   g_free (p->name);

@@ -103,13 +103,47 @@ rewrite_for_nat (const gchar *candidate)
 }
 
 static void
+deliver_candidate (KmMeeting *m, guint id, guint mline, const gchar *text)
+{
+  if (!m->callbacks.local_candidate)
+    return;
+  g_autofree gchar *cand = text ? rewrite_for_nat (text) : NULL;
+  m->callbacks.local_candidate (id, mline, cand, m->user_data);
+}
+
+/* Candidates gathered while an answer is on its way wait for it: the
+ * browser cannot use them before it has the answer. */
+static void
 on_candidate_event (KmMeeting *m, gpointer data)
 {
   KmPeerEvent *ev = data;
-  if (!km_meeting_lookup (m, ev->id) || !m->callbacks.local_candidate)
+  KmParticipant *p = km_meeting_lookup (m, ev->id);
+  if (!p)
     return;
-  g_autofree gchar *cand = ev->text ? rewrite_for_nat (ev->text) : NULL;
-  m->callbacks.local_candidate (ev->id, ev->mline, cand, m->user_data);
+  if (p->answer_pending) {
+    KmPeerEvent *held = event_new (ev->id);
+    held->mline = ev->mline;
+    held->text = g_strdup (ev->text);
+    g_queue_push_tail (&p->held_candidates, held);
+    return;
+  }
+  deliver_candidate (m, ev->id, ev->mline, ev->text);
+}
+
+static void
+release_candidates (KmMeeting *m, KmParticipant *p)
+{
+  guint id = p->id;
+  p->answer_pending = FALSE;
+  GQueue held = p->held_candidates;
+  g_queue_init (&p->held_candidates);
+  KmPeerEvent *ev;
+  while ((ev = g_queue_pop_head (&held))) {
+    /* A callback may remove the participant: stop delivering then. */
+    if (km_meeting_lookup (m, id))
+      deliver_candidate (m, id, ev->mline, ev->text);
+    event_free (ev);
+  }
 }
 
 static void
@@ -141,6 +175,9 @@ on_failed_event (KmMeeting *m, gpointer data)
     return;
   p->negotiating = FALSE;
   g_warning ("media %s: %s", p->name, ev->text);
+  release_candidates (m, p);
+  if (km_meeting_lookup (m, ev->id) != p)
+    return;
   if (m->callbacks.failed) {
     g_autoptr (GError) error = g_error_new_literal (KM_ERROR, ev->value,
                                                     ev->text);
@@ -157,15 +194,6 @@ post_failed (KmPeerCtx *ctx, KmErrorCode code, const gchar *what,
   ev->text = g_strdup_printf ("%s: %s", what,
                               error ? error->message : "no reply");
   km_post (ctx->meeting, on_failed_event, ev, event_free);
-}
-
-static void
-on_description_event (KmMeeting *m, gpointer data)
-{
-  KmPeerEvent *ev = data;
-  if (!km_meeting_lookup (m, ev->id) || !m->callbacks.local_description)
-    return;
-  m->callbacks.local_description (ev->id, "answer", ev->text, m->user_data);
 }
 
 /* Payload type of the relayed codec in one answered m-line, or 0. */
@@ -194,6 +222,43 @@ slot_caps (KmKind kind)
                                "encoding-name=OPUS,clock-rate=48000");
 }
 
+static guint
+count_slots (KmParticipant *p, KmKind kind)
+{
+  guint n = 0;
+  for (guint i = 0; i < p->slots->len; i++)
+    n += ((KmSlot *) g_ptr_array_index (p->slots, i))->kind == kind;
+  return n;
+}
+
+/* Makes webrtcbin's retransmitter use the RTX SSRCs the answer named. */
+static void
+set_rtx_ssrcs (KmParticipant *p)
+{
+  GstStructure *map = gst_structure_new_empty ("application/x-rtp-ssrc-map");
+  for (guint i = 0; i < p->slots->len; i++) {
+    KmSlot *slot = g_ptr_array_index (p->slots, i);
+    if (slot->kind != KM_KIND_VIDEO)
+      continue;
+    g_autofree gchar *key = g_strdup_printf ("%u",
+                                             km_fwd_sink_ssrc (slot->fwd));
+    gst_structure_set (map, key, G_TYPE_UINT,
+                       km_fwd_sink_rtx_ssrc (slot->fwd), NULL);
+  }
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (p->webrtc));
+  GValue v = G_VALUE_INIT;
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object (&v);
+    GstElementFactory *f = gst_element_get_factory (e);
+    if (f && g_strcmp0 (GST_OBJECT_NAME (f), "rtprtxsend") == 0)
+      g_object_set (e, "ssrc-map", map, NULL);
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  gst_structure_free (map);
+}
+
 /* The answer is in force: learn each slot's payload type and direction,
  * then start forwarding. */
 static void
@@ -202,6 +267,15 @@ on_applied_event (KmMeeting *m, gpointer data)
   KmPeerEvent *ev = data;
   KmParticipant *p = km_meeting_lookup (m, ev->id);
   if (!p)
+    return;
+  /* The answer first, then the candidates held back for it.  Either
+   * callback may remove the participant. */
+  if (m->callbacks.local_description)
+    m->callbacks.local_description (p->id, "answer", ev->text, m->user_data);
+  if (km_meeting_lookup (m, ev->id) != p)
+    return;
+  release_candidates (m, p);
+  if (km_meeting_lookup (m, ev->id) != p)
     return;
   const GstSDPMessage *sdp = ev->answer->sdp;
   for (guint i = 0; i < p->slots->len; i++) {
@@ -227,9 +301,14 @@ on_applied_event (KmMeeting *m, gpointer data)
     if (!slot->usable && km_fwd_sink_source (slot->fwd))
       km_fwd_disconnect (slot->fwd);
   }
+  set_rtx_ssrcs (p);
   p->answered = TRUE;
   p->negotiating = FALSE;
-  p->asked_audio = p->asked_video = 0;
+  /* An offer of the browser's own (crossing our request) may not carry
+   * the slots asked for: allow asking again. */
+  if (count_slots (p, KM_KIND_AUDIO) < p->asked_audio
+      || count_slots (p, KM_KIND_VIDEO) < p->asked_video)
+    p->asked_audio = p->asked_video = 0;
   km_route (m);
 }
 
@@ -370,6 +449,75 @@ promise_ok (GstPromise *promise, const gchar *field, GError **error)
   return TRUE;
 }
 
+/* The answer as the browser gets it.  webrtcbin 1.22 signals SSRCs of its
+ * own (even "a=ssrc-group:FID 0 …") that are not the ones on the wire; the
+ * relay's payloaders use one fixed SSRC (and RTX SSRC) per slot.  With
+ * several video m-lines in one bundle and no MID header extension, the
+ * browser can only tell the streams apart by these, so every m-line the
+ * relay sends on names its real SSRCs.  webrtcbin keeps its own copy. */
+static gchar *
+answer_text_for_browser (GstElement *webrtc, const GstSDPMessage *sdp)
+{
+  GstSDPMessage *copy = NULL;
+  gst_sdp_message_copy (sdp, &copy);
+  for (guint m = 0; m < gst_sdp_message_medias_len (copy); m++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (copy, m);
+    for (gint i = (gint) gst_sdp_media_attributes_len (media) - 1; i >= 0;
+         i--) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+      if (g_strcmp0 (a->key, "ssrc") == 0
+          || g_strcmp0 (a->key, "ssrc-group") == 0
+          || g_strcmp0 (a->key, "msid") == 0)
+        gst_sdp_media_remove_attribute (media, i);
+    }
+  }
+  g_autoptr (GArray) all = NULL;
+  g_signal_emit_by_name (webrtc, "get-transceivers", &all);
+  for (guint i = 0; all && i < all->len; i++) {
+    GstWebRTCRTPTransceiver *t =
+        g_array_index (all, GstWebRTCRTPTransceiver *, i);
+    guint mline = G_MAXUINT;
+    g_object_get (t, "mlineindex", &mline, NULL);
+    guint32 ssrc = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (t),
+                                                        "km-ssrc"));
+    guint32 rtx = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (t),
+                                                       "km-rtx-ssrc"));
+    if (!ssrc || mline >= gst_sdp_message_medias_len (copy))
+      continue;
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (copy,
+                                                                    mline);
+    if (gst_sdp_media_get_port (media) == 0
+        || gst_sdp_media_get_attribute_val (media, "recvonly")
+        || gst_sdp_media_get_attribute_val (media, "inactive"))
+      continue;
+    gboolean has_rtx = FALSE;
+    for (guint k = 0; k < gst_sdp_media_attributes_len (media); k++) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, k);
+      if (g_strcmp0 (a->key, "rtpmap") == 0 && a->value
+          && strstr (a->value, " rtx/"))
+        has_rtx = TRUE;
+    }
+    const gchar *mid = gst_sdp_media_get_attribute_val (media, "mid");
+    g_autofree gchar *msid = g_strdup_printf ("kontor-%s kontor-%s-track",
+                                              mid ? mid : "x",
+                                              mid ? mid : "x");
+    gst_sdp_media_add_attribute (media, "msid", msid);
+    if (has_rtx && rtx) {
+      g_autofree gchar *fid = g_strdup_printf ("FID %u %u", ssrc, rtx);
+      gst_sdp_media_add_attribute (media, "ssrc-group", fid);
+    }
+    g_autofree gchar *v = g_strdup_printf ("%u cname:kontor", ssrc);
+    gst_sdp_media_add_attribute (media, "ssrc", v);
+    if (has_rtx && rtx) {
+      g_autofree gchar *vr = g_strdup_printf ("%u cname:kontor", rtx);
+      gst_sdp_media_add_attribute (media, "ssrc", vr);
+    }
+  }
+  gchar *text = gst_sdp_message_as_text (copy);
+  gst_sdp_message_free (copy);
+  return text;
+}
+
 static void
 on_local_set (GstPromise *promise, gpointer data)
 {
@@ -378,12 +526,16 @@ on_local_set (GstPromise *promise, gpointer data)
   if (!promise_ok (promise, NULL, &error)) {
     post_failed (ctx, KM_ERROR_SDP, "set-local-description", error);
   } else {
+    /* Only now do the transceivers know their m-line, which the answer
+     * text for the browser needs. */
     KmPeerEvent *ev = event_new (ctx->id);
     g_object_get (ctx->webrtc, "local-description", &ev->answer, NULL);
-    if (ev->answer)
+    if (ev->answer) {
+      ev->text = answer_text_for_browser (ctx->webrtc, ev->answer->sdp);
       km_post (ctx->meeting, on_applied_event, ev, event_free);
-    else
+    } else {
       event_free (ev);
+    }
   }
   gst_promise_unref (promise);
 }
@@ -402,12 +554,6 @@ on_answer_created (GstPromise *promise, gpointer data)
   gst_structure_get (gst_promise_get_reply (promise), "answer",
                      GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL);
   gst_promise_unref (promise);
-
-  /* Posted before set-local-description so that signaling sends the
-   * answer ahead of the candidates gathered because of it. */
-  KmPeerEvent *ev = event_new (ctx->id);
-  ev->text = gst_sdp_message_as_text (answer->sdp);
-  km_post (ctx->meeting, on_description_event, ev, event_free);
 
   GstPromise *next = gst_promise_new_with_change_func (
       on_local_set, ctx_new_from (ctx), ctx_free);
@@ -431,15 +577,6 @@ on_remote_set (GstPromise *promise, gpointer data)
 }
 
 /* ---- main-thread operations ---- */
-
-static guint
-count_slots (KmParticipant *p, KmKind kind)
-{
-  guint n = 0;
-  for (guint i = 0; i < p->slots->len; i++)
-    n += ((KmSlot *) g_ptr_array_index (p->slots, i))->kind == kind;
-  return n;
-}
 
 /* A slot is a sink pad requested with caps: in 1.22.0 that creates a
  * sendrecv transceiver of the right kind, while add-transceiver creates one
@@ -477,6 +614,11 @@ add_slot (KmParticipant *p, KmKind kind, GError **error)
     gst_object_unref (trans);
     return FALSE;
   }
+  g_object_set_data (G_OBJECT (trans), "km-ssrc",
+                     GUINT_TO_POINTER (km_fwd_sink_ssrc (fwd)));
+  if (kind == KM_KIND_VIDEO)
+    g_object_set_data (G_OBJECT (trans), "km-rtx-ssrc",
+                       GUINT_TO_POINTER (km_fwd_sink_rtx_ssrc (fwd)));
   KmSlot *slot = g_new0 (KmSlot, 1);
   slot->kind = kind;
   slot->transceiver = trans;
@@ -554,6 +696,7 @@ km_peer_teardown (KmParticipant *p)
     return;
   for (guint i = 0; i < p->n_handlers; i++)
     g_signal_handler_disconnect (p->webrtc, p->handlers[i]);
+  g_queue_clear_full (&p->held_candidates, event_free);
   p->n_handlers = 0;
   /* Stop feeding this webrtcbin first: a FLUSHING return from its sink
    * pads would travel up the tee and stop the sender's stream. */
@@ -603,6 +746,7 @@ km_peer_set_offer (KmParticipant *p, const gchar *sdp, GError **error)
   GstPromise *promise = gst_promise_new_with_change_func (on_remote_set, ctx,
                                                           ctx_free);
   p->negotiating = TRUE;
+  p->answer_pending = TRUE;
   g_signal_emit_by_name (p->webrtc, "set-remote-description", desc, promise);
   gst_webrtc_session_description_free (desc);
   return TRUE;

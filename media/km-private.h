@@ -49,8 +49,11 @@ struct _KmParticipant {
   GPtrArray  *sources;                  /* KmSource* */
   gboolean    answered;                 /* an answer was applied */
   gboolean    negotiating;              /* an offer is being answered */
+  gboolean    answer_pending;           /* its answer not yet delivered */
+  GQueue      held_candidates;          /* gathered before the answer */
   gboolean    connected;
   guint       asked_audio, asked_video; /* last renegotiate request */
+  guint       ask_timer;                /* pending renegotiate request */
   gulong      handlers[8];
   guint       n_handlers;
   /* stats, main thread */

@@ -3,18 +3,6 @@
  * renegotiate request.  Runs on the main thread after every change. */
 #include "media/km-private.h"
 
-typedef struct {
-  guint id, audio, video;
-} KmAsk;
-
-static void
-on_renegotiate_event (KmMeeting *m, gpointer data)
-{
-  KmAsk *ask = data;
-  if (km_meeting_lookup (m, ask->id) && m->callbacks.renegotiate)
-    m->callbacks.renegotiate (ask->id, ask->audio, ask->video, m->user_data);
-}
-
 static KmSlot *
 slot_fed_by (KmParticipant *p, KmFwdSource *fwd)
 {
@@ -65,12 +53,49 @@ route_to (KmMeeting *m, KmParticipant *p, guint need[2], guint missing[2])
         GST_WARNING ("%s → %s: %s", from->name, p->name, error->message);
         continue;
       }
-      GST_INFO ("%s → %s: %s on %s", from->name, p->name,
-                km_fwd_source_codec (src->fwd), GST_PAD_NAME (slot->pad));
+      GST_INFO ("%s → %s: %s on %s, ssrc %u", from->name, p->name,
+                km_fwd_source_codec (src->fwd), GST_PAD_NAME (slot->pad),
+                km_fwd_sink_ssrc (slot->fwd));
       /* The receiver can only start decoding at a keyframe. */
       km_fwd_source_request_keyframe (src->fwd);
     }
   }
+}
+
+typedef struct {
+  KmMeeting *meeting;
+  guint      id;
+} KmAskCtx;
+
+/* Fires a little after a slot went missing, so that the audio and video of
+ * a newcomer (and anything else arriving together) make one request, and
+ * never while an offer from this participant is being answered. */
+static gboolean
+on_ask_timer (gpointer data)
+{
+  KmAskCtx *ctx = data;
+  KmMeeting *m = ctx->meeting;
+  KmParticipant *p = km_meeting_lookup (m, ctx->id);
+  if (!p)
+    return G_SOURCE_REMOVE;
+  p->ask_timer = 0;
+  if (p->negotiating || m->closed)
+    return G_SOURCE_REMOVE;   /* the answer routes again */
+  guint need[2] = { 0, 0 }, missing[2] = { 0, 0 };
+  route_to (m, p, need, missing);
+  if (!missing[KM_KIND_AUDIO] && !missing[KM_KIND_VIDEO])
+    return G_SOURCE_REMOVE;
+  if (p->asked_audio == need[KM_KIND_AUDIO]
+      && p->asked_video == need[KM_KIND_VIDEO])
+    return G_SOURCE_REMOVE;
+  p->asked_audio = need[KM_KIND_AUDIO];
+  p->asked_video = need[KM_KIND_VIDEO];
+  GST_INFO ("%s: asking for %u audio, %u video slots", p->name,
+            need[KM_KIND_AUDIO], need[KM_KIND_VIDEO]);
+  if (m->callbacks.renegotiate)
+    m->callbacks.renegotiate (p->id, need[KM_KIND_AUDIO], need[KM_KIND_VIDEO],
+                              m->user_data);
+  return G_SOURCE_REMOVE;
 }
 
 void
@@ -87,19 +112,13 @@ km_route (KmMeeting *m)
       continue;
     guint need[2] = { 0, 0 }, missing[2] = { 0, 0 };
     route_to (m, p, need, missing);
-    if (!missing[KM_KIND_AUDIO] && !missing[KM_KIND_VIDEO])
+    if ((!missing[KM_KIND_AUDIO] && !missing[KM_KIND_VIDEO])
+        || p->negotiating || p->ask_timer)
       continue;
-    if (p->negotiating || (p->asked_audio == need[KM_KIND_AUDIO]
-                           && p->asked_video == need[KM_KIND_VIDEO]))
-      continue;
-    p->asked_audio = need[KM_KIND_AUDIO];
-    p->asked_video = need[KM_KIND_VIDEO];
-    KmAsk *ask = g_new (KmAsk, 1);
-    ask->id = p->id;
-    ask->audio = need[KM_KIND_AUDIO];
-    ask->video = need[KM_KIND_VIDEO];
-    GST_INFO ("%s: asking for %u audio, %u video slots", p->name, ask->audio,
-              ask->video);
-    km_post (m, on_renegotiate_event, ask, g_free);
+    KmAskCtx *ctx = g_new (KmAskCtx, 1);
+    ctx->meeting = m;
+    ctx->id = p->id;
+    p->ask_timer = g_timeout_add_full (G_PRIORITY_DEFAULT, 150, on_ask_timer,
+                                       ctx, g_free);
   }
 }

@@ -61,6 +61,10 @@ on_pad_added (GstElement *webrtc, GstPad *pad, TestClient *tc)
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   const gchar *enc = gst_structure_get_string (
       gst_caps_get_structure (caps, 0), "encoding-name");
+  if (g_getenv ("KONTOR_TEST_PRINT_SDP")) {
+    g_autofree gchar *str = gst_caps_to_string (caps);
+    g_print ("%s receives %s\n", tc->name, str);
+  }
   const gchar *desc = g_strcmp0 (enc, "VP8") == 0
       ? "rtpvp8depay ! vp8dec ! fakesink name=out sync=false async=false"
       : "rtpopusdepay ! opusdec ! fakesink name=out sync=false async=false";
