@@ -256,8 +256,10 @@ KbDemo *kb_demo_seed (const gchar *conninfo, gint64 now, gint starts_in_s,
  * carry a stable machine reason as the start of the message, before ": ":
  * outside_hours, notice, horizon, absent, caseworker_inactive, duration,
  * contact_cap, seeker_overlap, language, no_interpreter, no_service,
- * no_office, slot_taken, no_caseworker.  This returns it (transfer full),
- * or NULL if the error carries none. */
+ * no_office, slot_taken, no_caseworker, time_zone, date, hours; and for
+ * plain constraint failures duplicate, not_found, missing, bad_value,
+ * invalid.  This returns it (transfer full), or NULL if the error carries
+ * none (database errors). */
 gchar *kb_error_reason (const GError *error);
 
 /* ---- free slots ---- */

@@ -108,11 +108,19 @@ kb_result_to_error (const PGresult *res, GError **error)
   if (!primary)
     primary = res ? PQresultErrorMessage (res) : "no result";
   /* Our rules put a machine reason in DETAIL (sql/002_rules.sql); it leads
-   * the message so kb_error_reason() can find it. */
+   * the message so kb_error_reason() can find it.  Plain constraint
+   * failures get a generic reason by SQLSTATE. */
   if (code != KB_ERROR_DATABASE && detail && g_regex_match_simple ("^[a-z_]+$", detail, 0, 0))
     g_set_error (error, KB_ERROR, code, "%s: %s", detail, primary);
   else if (code == KB_ERROR_SLOT_TAKEN)
     g_set_error (error, KB_ERROR, code, "slot_taken: %s", primary);
+  else if (code == KB_ERROR_INVALID)
+    g_set_error (error, KB_ERROR, code, "%s: %s",
+                 strcmp (state, "23505") == 0 ? "duplicate"
+                 : strcmp (state, "23503") == 0 ? "not_found"
+                 : strcmp (state, "23502") == 0 ? "missing"
+                 : g_str_has_prefix (state, "22") ? "bad_value"
+                 : "invalid", primary);
   else
     g_set_error (error, KB_ERROR, code, "%s", primary);
 }

@@ -114,7 +114,12 @@ test_admin (Fixture *f, gconstpointer data)
   kb_admin_save_office_async (f->store, f->admin, &bad, f->now, NULL, kbt_ready, &res);
   wait_admin (f, &res, &error);
   g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
+  {
+    g_autofree gchar *reason = kb_error_reason (error);
+    g_assert_cmpstr (reason, ==, "time_zone");
+  }
   g_clear_error (&error);
+  g_assert_cmpint (kbt_exec_id (f->pg, "SELECT count(*) FROM offices WHERE name = 'Nowhere'", 0, NULL), ==, 0);
   kb_admin_save_office_async (f->store, f->admin, &good, f->now, NULL, kbt_ready, &res);
   g_assert_cmpint (wait_admin (f, &res, &error), >, 0);
   g_assert_no_error (error);
@@ -159,6 +164,16 @@ test_admin (Fixture *f, gconstpointer data)
                                     "a long enough password", FALSE, NULL, f->now, NULL, kbt_ready, &res);
   id = wait_admin (f, &res, &error);
   g_assert_no_error (error);
+  /* The same e-mail again, in another case: a duplicate. */
+  kb_admin_create_caseworker_async (f->store, f->admin, f->office, "Nils 2", "NILS@example.org",
+                                    "a long enough password", FALSE, NULL, f->now, NULL, kbt_ready, &res);
+  wait_admin (f, &res, &error);
+  g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
+  {
+    g_autofree gchar *reason = kb_error_reason (error);
+    g_assert_cmpstr (reason, ==, "duplicate");
+  }
+  g_clear_error (&error);
   {
     g_autoptr (KbCaseworker) c = NULL;
     g_autofree gchar *token = NULL;
