@@ -19,6 +19,7 @@ struct _KmFwdSource {
   GstElement *depay;        /* or a fakesink for an unrelayable stream */
   GstElement *tee;          /* NULL for an unrelayable stream */
   GList      *sinks;        /* KmFwdSink* fed by this source */
+  guint64     frames;       /* atomic: buffers out of the depayloader */
 };
 
 struct _KmFwdSink {
@@ -73,6 +74,14 @@ make (const gchar *factory, const gchar *prefix, const gchar *what,
   return e;
 }
 
+static GstPadProbeReturn
+count_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  KmFwdSource *source = data;
+  __atomic_add_fetch (&source->frames, 1, __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
 KmFwdSource *
 km_fwd_source_new (GstBin *bin, GstPad *src, const gchar *name,
                    GError **error)
@@ -120,6 +129,10 @@ km_fwd_source_new (GstBin *bin, GstPad *src, const gchar *name,
     g_object_set (source->depay, "wait-for-keyframe", TRUE,
                   "request-keyframe", TRUE, NULL);
   g_object_set (source->tee, "allow-not-linked", TRUE, NULL);
+  g_autoptr (GstPad) depay_src = gst_element_get_static_pad (source->depay,
+                                                             "src");
+  gst_pad_add_probe (depay_src, GST_PAD_PROBE_TYPE_BUFFER, count_frame,
+                     source, NULL);
 
   gst_bin_add_many (bin, source->depay, source->tee, NULL);
   gst_element_link (source->depay, source->tee);
@@ -148,6 +161,12 @@ const gchar *
 km_fwd_source_codec (KmFwdSource *source)
 {
   return source->codec;
+}
+
+guint64
+km_fwd_source_frames (KmFwdSource *source)
+{
+  return __atomic_load_n (&source->frames, __ATOMIC_RELAXED);
 }
 
 void

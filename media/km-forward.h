@@ -36,6 +36,8 @@ KmFwdSource *km_fwd_source_new (GstBin *bin, GstPad *src, const gchar *name,
                                 GError **error);
 KmKind       km_fwd_source_kind (KmFwdSource *source);
 const gchar *km_fwd_source_codec (KmFwdSource *source);
+/* Frames (video) or packets (audio) depayloaded so far. */
+guint64      km_fwd_source_frames (KmFwdSource *source);
 /* Asks the sender for a keyframe (becomes a PLI/FIR on the wire). */
 void         km_fwd_source_request_keyframe (KmFwdSource *source);
 /* Unlinks from every sink, removes and frees the elements. */

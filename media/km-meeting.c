@@ -107,6 +107,7 @@ km_meeting_new (const gchar *name, const KmCallbacks *callbacks,
       gst_pipeline_new (pname)));
   g_signal_connect (meeting->pipeline, "deep-element-added",
                     G_CALLBACK (on_deep_element_added), NULL);
+  km_stats_start (meeting);
   g_autoptr (GstBus) bus = gst_pipeline_get_bus (meeting->pipeline);
   meeting->bus_watch = gst_bus_add_watch (bus, on_bus_message, meeting);
   if (gst_element_set_state (GST_ELEMENT (meeting->pipeline),

@@ -58,6 +58,7 @@ struct _KmParticipant {
   guint       n_handlers;
   /* stats, main thread */
   guint64     last_bytes_in, last_bytes_out;
+  guint64     last_packets_in, last_lost_in;
   gint64      last_stats_time;
 };
 
@@ -95,7 +96,11 @@ gboolean km_peer_set_offer (KmParticipant *p, const gchar *sdp,
                             GError **error);
 gboolean km_peer_add_candidate (KmParticipant *p, guint mline,
                                 const gchar *candidate, GError **error);
+
+/* km-stats.c */
 void     km_peer_request_stats (KmParticipant *p);
+/* Starts the meeting's timer that asks every connected participant. */
+void     km_stats_start (KmMeeting *meeting);
 
 /* km-meeting.c */
 KmParticipant *km_meeting_lookup (KmMeeting *meeting, guint id);
