@@ -240,9 +240,15 @@ main (int argc, char **argv)
   g_ptr_array_unref (r.free_slots);
   kb_store_free (store);
   PQfinish (pg);
-  g_free (sql);
-  sql = g_strdup_printf ("DROP DATABASE %s WITH (FORCE)", name);
-  exec_or_die (admin, sql);
+  g_clear_pointer (&sql, g_free);
+  /* KONTOR_BENCH_KEEP=1 keeps the database for EXPLAIN ANALYZE. */
+  if (g_getenv ("KONTOR_BENCH_KEEP"))
+    g_printerr ("kept database %s\n", name);
+  else
+    {
+      sql = g_strdup_printf ("DROP DATABASE %s WITH (FORCE)", name);
+      exec_or_die (admin, sql);
+    }
   PQfinish (admin);
   return 0;
 }
