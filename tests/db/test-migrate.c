@@ -2,6 +2,8 @@
  * error, and a store refuses a database that is behind. */
 #include "kbt.h"
 
+#include <string.h>
+
 static void
 test_twice (void)
 {
@@ -74,6 +76,44 @@ test_zone (void)
   kbt_db_drop (db);
 }
 
+/* A database made by the walking skeleton (001 only, with data) upgrades to
+ * the current schema, its rows intact. */
+static void
+test_upgrade (void)
+{
+  g_autofree gchar *db = kbt_db_new (FALSE);
+  g_autofree gchar *path = g_build_filename (KB_SQL_DIR, "001_initial.sql", NULL);
+  g_autofree gchar *sql = NULL;
+  g_autoptr (GError) error = NULL;
+  PGconn *pg = kbt_connect (db);
+  PGresult *res;
+
+  g_assert_true (g_file_get_contents (path, &sql, NULL, &error));
+  res = PQexec (pg, sql);
+  g_assert_cmpint (PQresultStatus (res), ==, PGRES_COMMAND_OK);
+  PQclear (res);
+  kbt_exec_id (pg, "INSERT INTO offices (name, time_zone) VALUES ('o', 'Europe/Oslo')", 0, NULL);
+  kbt_exec_id (pg, "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
+                   "SELECT 1, d, '00:00', '24:00' FROM generate_series(1, 7) d", 0, NULL);
+  kbt_exec_id (pg, "INSERT INTO services (name) VALUES ('s')", 0, NULL);
+  kbt_exec_id (pg, "INSERT INTO caseworkers (office_id, name, email, password_hash) "
+                   "VALUES (1, 'k', 'k@example.org', '$argon2id$x')", 0, NULL);
+  kbt_exec_id (pg, "INSERT INTO bookings (reference, token_hash, seeker_name, seeker_contact, "
+                   "  service_id, caseworker_id, during, blocked, created_at, status_changed_at) "
+                   "SELECT r, sha256(r::bytea), 'x', 'seeker@kontor.example', 1, 1, "
+                   "  tstzrange(t, t + interval '30 minutes'), tstzrange(t, t + interval '30 minutes'), t, t "
+                   "FROM (VALUES ('ACD-EFH', timestamptz '2026-11-25 10:00+00'), "
+                   "             ('ACD-EFJ', timestamptz '2026-11-25 11:00+00')) v(r, t)", 0, NULL);
+
+  g_assert_true (kb_migrate (db, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM booking_view WHERE sequence = 0", 0, NULL), ==, 2);
+  g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM bookings WHERE seeker_contact_norm = 'seeker@kontor.example'", 0, NULL), ==, 2);
+  g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM schema_version", 0, NULL), >, 1);
+  PQfinish (pg);
+  kbt_db_drop (db);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -83,5 +123,6 @@ main (int argc, char **argv)
   g_test_add_func ("/db/migrate/twice", test_twice);
   g_test_add_func ("/db/migrate/behind", test_behind);
   g_test_add_func ("/db/migrate/time-zone", test_zone);
+  g_test_add_func ("/db/migrate/upgrade-from-001", test_upgrade);
   return g_test_run ();
 }
