@@ -127,16 +127,11 @@ send_refusal (KsClient *client, KbJoinVerdict verdict, gint64 opens_at)
   ks_client_send (client, msg);
 }
 
+/* The common end of both ways in. */
 static void
-join_done (GObject *source, GAsyncResult *result, gpointer user_data)
+joined (KsClient *client, KbBooking *booking, KbJoinVerdict verdict,
+        gint64 opens_at, const GError *error)
 {
-  g_autoptr (KsClient) client = user_data;
-  g_autoptr (GError) error = NULL;
-  KbJoinVerdict verdict = KB_JOIN_NO_BOOKING;
-  gint64 opens_at = 0;
-  g_autoptr (KbBooking) booking =
-    kb_join_finish (client->server->store, result, &verdict, &opens_at, &error);
-
   client->busy = FALSE;
   if (!still_open (client, error))
     return;
@@ -155,30 +150,70 @@ join_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+join_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsClient) client = user_data;
+  g_autoptr (GError) error = NULL;
+  KbJoinVerdict verdict = KB_JOIN_NO_BOOKING;
+  gint64 opens_at = 0;
+  g_autoptr (KbBooking) booking =
+    kb_join_finish (client->server->store, result, &verdict, &opens_at, &error);
+  joined (client, booking, verdict, opens_at, error);
+}
+
+static void
+kiosk_join_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsClient) client = user_data;
+  g_autoptr (GError) error = NULL;
+  KbJoinVerdict verdict = KB_JOIN_NO_BOOKING;
+  gint64 opens_at = 0;
+  g_autoptr (KbBooking) booking =
+    kb_kiosk_join_finish (client->server->store, result, &verdict, &opens_at, &error);
+  joined (client, booking, verdict, opens_at, error);
+}
+
+/* join carries either the link token, or (at a service-office kiosk) the
+ * booking reference and the kiosk code. */
+static void
 on_join (KsClient *client, json_t *msg)
 {
-  const gchar *token = NULL;
+  const gchar *token = NULL, *reference = NULL, *code = NULL;
   json_error_t err;
-  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:s}", "type", &(const char *){ NULL },
-                      "token", &token) != 0) {
-    ks_client_send_error (client, "bad_message", err.text, TRUE);
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s?s, s?s, s?s}",
+                      "type", &(const char *){ NULL }, "token", &token,
+                      "reference", &reference, "kiosk_code", &code) != 0
+      || (token && (reference || code)) || (!token && !(reference && code))) {
+    ks_client_send_error (client, "bad_message",
+                          "join needs either token, or reference and kiosk_code", TRUE);
     return;
   }
   if (client->role != KS_ROLE_NONE || client->busy) {
     ks_client_send_error (client, "bad_message", "This socket has already joined.", TRUE);
     return;
   }
-  if (!ks_rate_allow (client->server, KS_RATE_LINK, client->peer)) {
+  /* A six-digit code is guessable without a limit per booking as well as
+   * per address. */
+  if (!ks_rate_allow (client->server, KS_RATE_LINK, client->peer)
+      || (reference && !ks_rate_allow (client->server, KS_RATE_LINK, reference))) {
     ks_client_send_error (client, "rate_limited", "Too many attempts. Please wait a minute.", FALSE);
     return;
   }
-  if (!token_well_formed (token)) {
+  if (token && !token_well_formed (token)) {
+    send_refusal (client, KB_JOIN_NO_BOOKING, 0);
+    return;
+  }
+  if (reference && (strlen (reference) > 16 || strlen (code) > 16)) {
     send_refusal (client, KB_JOIN_NO_BOOKING, 0);
     return;
   }
   client->busy = TRUE;
-  kb_join_async (client->server->store, token, kb_clock_now (),
-                 client->cancellable, join_done, ks_client_ref (client));
+  if (token)
+    kb_join_async (client->server->store, token, kb_clock_now (),
+                   client->cancellable, join_done, ks_client_ref (client));
+  else
+    kb_kiosk_join_async (client->server->store, reference, code, kb_clock_now (),
+                         client->cancellable, kiosk_join_done, ks_client_ref (client));
 }
 
 /* ---- hello: a caseworker with a session cookie ---------------------- */

@@ -100,6 +100,17 @@ def main():
                        == b["booking"]["starts_at"], (start, b["booking"]["starts_at"]))
         token = b["join_url"].split("#t=")[1]
 
+        ws = k.ws()
+        ws.send({"type": "join", "reference": b["booking"]["reference"], "kiosk_code": "000000"
+                 if b["kiosk_code"] != "000000" else "111111"})
+        msg = ws.recv()
+        spec.check("a kiosk join with a wrong code is no_booking", msg.get("code") == "no_booking", msg)
+        ws.send({"type": "join", "reference": b["booking"]["reference"], "kiosk_code": b["kiosk_code"]})
+        msg = ws.recv()
+        spec.check("a kiosk join with reference and code finds the booking (two days early: too_early)",
+                   msg.get("code") == "too_early" and msg.get("opens_at"), msg)
+        ws.close()
+
         status, body = book(k, office, service, slots[1]["starts_at"], "kari@test.example", workers[1])
         spec.check("the same job seeker cannot hold two meetings at once", status == 422
                    and body["error"]["code"] == "seeker_overlap", body)
