@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import {
   env, launch, openPage, screenshot, randomToken, mediaStats, until, pageState,
 } from './lib/harness.mjs';
+import { checkA11y } from './lib/axe.mjs';
 
 const SAMPLE_SECONDS = 5;
 
@@ -97,24 +98,9 @@ after(async () => {
   await browser?.close();
 });
 
-step('the job seeker joins by link and waits', async () => {
-  const { booking_token: token } = env.demo;
-  seeker = await openPage(browser, 'seeker', { width: 390, height: 844 });
-  await seeker.goto(`${env.base}/join.html#t=${token}`);
-  await until('the device check', async () => (await pageState(seeker)) === 'check');
-  // The fake camera and microphone: a picture and a moving level meter.
-  await until('the camera preview', () => seeker.evaluate(() => document.getElementById('preview').videoWidth > 0));
-  await until('sound on the level meter', () => seeker.evaluate(() => document.getElementById('mic-level').value > 0));
-  await screenshot(seeker, 'seeker-device-check');
-  await seeker.getByRole('button', { name: 'Go to the waiting room' }).click();
-  await until('the waiting room', async () => (await pageState(seeker)) === 'waiting');
-  await seeker.getByRole('heading', { name: 'You are in the waiting room' }).waitFor();
-  await screenshot(seeker, 'seeker-waiting');
-});
-
-step('the caseworker logs in and sees them waiting', async () => {
+step('the caseworker logs in and sees today\'s queue', async () => {
   const { caseworker_email: email, caseworker_password: password, booking_reference: reference } = env.demo;
-  caseworker = await openPage(browser, 'caseworker');
+  caseworker = await openPage(browser, 'caseworker', { bypassCSP: true });
   await caseworker.goto(`${env.base}/caseworker.html`);
   await screenshot(caseworker, 'caseworker-login');
   await caseworker.getByLabel('E-mail').fill(email);
@@ -122,16 +108,40 @@ step('the caseworker logs in and sees them waiting', async () => {
   await caseworker.getByRole('button', { name: 'Log in' }).click();
   bookingId = await until('the booking in the queue', () => caseworker.evaluate(
     (ref) => window.kontor?.queue?.bookings.find((b) => b.reference === ref)?.id, reference));
+  await screenshot(caseworker, 'caseworker-queue');
+});
+
+step('the job seeker joins by link, passes the device check and waits', async () => {
+  const { booking_token: token } = env.demo;
+  seeker = await openPage(browser, 'seeker', { width: 360, height: 740, bypassCSP: true });
+  await seeker.goto(`${env.base}/join.html#t=${token}`);
+  await until('the device check', async () => (await pageState(seeker)) === 'check');
+  // The fake camera and microphone: a picture and a moving level meter.
+  await until('the camera preview', () => seeker.evaluate(() => document.getElementById('preview').videoWidth > 0));
+  await until('sound on the level meter', () => seeker.evaluate(() => document.getElementById('mic-level').value > 0));
+  await screenshot(seeker, 'seeker-device-check');
+  await checkA11y(seeker, 'device check with a camera (360px)');
+  await seeker.getByRole('button', { name: 'Go to the waiting room' }).click();
+  await until('the waiting room', async () => (await pageState(seeker)) === 'waiting');
+  await seeker.getByRole('heading', { name: 'You are in the waiting room' }).waitFor();
+  await screenshot(seeker, 'seeker-waiting');
+  await checkA11y(seeker, 'waiting room (360px)');
+});
+
+step('the caseworker sees them arrive live, with a cue', async () => {
   const row = caseworker.locator(`tr[data-booking-id="${bookingId}"]`);
-  await row.and(caseworker.locator('[data-status="waiting"]')).waitFor({ timeout: 10000 });
+  await row.and(caseworker.locator('[data-status="waiting"][data-present="true"]')).waitFor({ timeout: 10000 });
   await row.getByText(/Waiting since/).waitFor();
-  await screenshot(caseworker, 'caseworker-queue-waiting');
+  await until('the arrival cue', () => caseworker.evaluate(() => window.kontor.cues > 0));
+  await caseworker.getByText(/is waiting\./).waitFor();
+  assert.match(await caseworker.title(), /^\(1\) waiting/);
+  await screenshot(caseworker, 'caseworker-queue-arrived');
+  await checkA11y(caseworker, 'queue with someone waiting (1280px)');
 });
 
 step('the caseworker admits; both pages decode video and receive audio', async () => {
-  const row = caseworker.locator(`tr[data-booking-id="${bookingId}"]`);
   const admittedAt = Date.now();
-  await row.getByRole('button', { name: /^Admit/ }).click();
+  await caseworker.getByRole('button', { name: /^Admit next: / }).click();
   const [seekerFirst, caseworkerFirst] = await Promise.all([
     firstFrame(seeker).then(() => Date.now() - admittedAt),
     firstFrame(caseworker).then(() => Date.now() - admittedAt),
@@ -141,6 +151,11 @@ step('the caseworker admits; both pages decode video and receive audio', async (
     assertMediaFlows(seeker, 'job seeker'),
     assertMediaFlows(caseworker, 'caseworker'),
   ]);
+});
+
+step('the meeting views pass axe', async () => {
+  await checkA11y(seeker, 'job seeker in the meeting (360px)');
+  await checkA11y(caseworker, 'caseworker in the meeting (1280px)');
 });
 
 check('both pages show the other\'s picture', async () => {
@@ -202,5 +217,6 @@ step('the caseworker ends the meeting', async () => {
   await until('completed in the queue', () => caseworker.evaluate(
     (id) => window.kontor.queue.bookings.find((b) => b.id === id)?.status === 'completed', bookingId));
   await screenshot(seeker, 'seeker-ended');
+  await checkA11y(seeker, 'meeting ended (360px)');
   await screenshot(caseworker, 'caseworker-after-end');
 });

@@ -16,15 +16,17 @@
 # talk to each other there and nowhere else.
 #
 # Screenshots go to SCREENSHOT_DIR (default: $KONTOR_E2E_SCREENSHOTS, else
-# ./e2e-screenshots); the server's log goes beside them as kontor.log.
+# ./e2e-screenshots); the server's log goes beside them as kontor.log, and
+# each page's console and WebSocket traffic as NAME-console.log.
+# KONTOR_E2E_FILES="early meeting" runs only those test files.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 skip () { echo "SKIP: $*"; exit 77; }
 
 [ $# -ge 2 ] || { echo "usage: $0 KONTOR_BINARY WEB_ROOT [SCREENSHOT_DIR]" >&2; exit 2; }
-kontor=$1
-web_root=$2
+kontor=$(realpath -e "$1") || { echo "FAIL: no kontor binary at $1" >&2; exit 1; }
+web_root=$(realpath -e "$2") || { echo "FAIL: no web root at $2" >&2; exit 1; }
 shots=${3:-${KONTOR_E2E_SCREENSHOTS:-$PWD/e2e-screenshots}}
 
 [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
@@ -109,10 +111,17 @@ done
 
 # ---- browsers ---------------------------------------------------------------
 cd "$here" || fail "cd $here"
+# KONTOR_E2E_FILES="a11y" runs only some files (while working on them).
+files=
+for f in ${KONTOR_E2E_FILES:-early a11y meeting}; do files="$files ./$f.test.mjs"; done
+# One file at a time, in this order: early.test.mjs checks the booking in
+# (through a server whose clock is set back) before meeting.test.mjs needs
+# it waiting.
 in_ns env KONTOR_E2E_BASE_URL="$base" KONTOR_E2E_DEMO="$demo" \
   KONTOR_E2E_ICE_MIN=$ice_min KONTOR_E2E_ICE_MAX=$ice_max \
   KONTOR_E2E_SCREENSHOTS="$shots" KONTOR_E2E_SERVER_LOG="$log" \
-  node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
+  KONTOR_E2E_BINARY="$kontor" KONTOR_E2E_DATABASE="$conn" KONTOR_E2E_WEB_ROOT="$web_root" \
+  node --test --test-concurrency=1 --test-reporter=spec $files
 status=$?
 [ $status -eq 0 ] || { echo "--- last lines of $log:"; tail -n 40 "$log"; }
 exit $status

@@ -25,6 +25,7 @@ function render() {
 
 async function main() {
   startPage();
+  window.addEventListener('hashchange', () => location.reload());
   document.addEventListener('kontor:language', render);
   const token = new URLSearchParams(location.hash.slice(1)).get('t');
   if (!token) {

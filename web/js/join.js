@@ -303,6 +303,8 @@ async function lookUp() {
 
 async function main() {
   startPage();
+  // Another link pasted into this tab is another booking: start afresh.
+  window.addEventListener('hashchange', () => location.reload());
   document.addEventListener('kontor:language', () => {
     applyToggles();
     if (kontor.check) showCheck(kontor.check);

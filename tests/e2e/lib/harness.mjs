@@ -18,6 +18,10 @@ export const env = {
   get iceMin() { return Number(need('KONTOR_E2E_ICE_MIN')); },
   get iceMax() { return Number(need('KONTOR_E2E_ICE_MAX')); },
   get shots() { return process.env.KONTOR_E2E_SCREENSHOTS || 'e2e-screenshots'; },
+  // For tests that start a kontor of their own (lib/server.mjs).
+  get binary() { return need('KONTOR_E2E_BINARY'); },
+  get database() { return need('KONTOR_E2E_DATABASE'); },
+  get webRoot() { return need('KONTOR_E2E_WEB_ROOT'); },
 };
 
 // Flags measured to work for WebRTC in a namespace (shared/WEBRTCBIN.md,
@@ -40,8 +44,9 @@ export async function launch(extraArgs = []) {
 
 // A page in its own context (own cookies), its console kept in a log file
 // beside the screenshots, for the post-mortem of a failed run.
-export async function openPage(browser, name, { width = 1280, height = 800, locale = 'en-GB' } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, locale });
+export async function openPage(browser, name, { width = 1280, height = 800, locale = 'en-GB', bypassCSP = false } = {}) {
+  // bypassCSP only for pages that get axe-core injected.
+  const context = await browser.newContext({ viewport: { width, height }, locale, bypassCSP });
   const page = await context.newPage();
   mkdirSync(env.shots, { recursive: true });
   const logFile = join(env.shots, `${name}-console.log`);
