@@ -172,6 +172,9 @@ typedef struct {
   gchar  *office_name;
   gchar  *office_tz;
   gboolean is_admin;
+  /* Appended for issue 4; filled by kb_caseworkers_async() only. */
+  gboolean active;
+  GStrv    languages;
 } KbCaseworker;
 
 void kb_caseworker_free (KbCaseworker *caseworker);
@@ -501,5 +504,47 @@ void       kb_reassign_async (KbStore *store, gint64 booking_id, gint64 to_casew
                               gint64 actor_id, gint64 now, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data);
 KbBooking *kb_reassign_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* ---- lists (public and administrator pages) ---- */
+
+typedef struct {
+  gint64  id;
+  gchar  *name;
+  gchar  *time_zone;
+  gchar  *address;
+  GStrv   languages;
+} KbOffice;
+
+void kb_office_free (KbOffice *office);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbOffice, kb_office_free)
+
+typedef struct {
+  gint64   id;
+  gchar   *name;
+  gint     duration_min, buffer_min, notice_min, horizon_days;
+  gint     join_before_min, join_after_min;
+  GStrv    languages;          /* empty: any */
+  gboolean interpreter_allowed;
+} KbService;
+
+void kb_service_free (KbService *service);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbService, kb_service_free)
+
+/* All offices / all services, by name: GPtrArray of KbOffice* / KbService*.
+ * The caseworkers of one office (active or not), KbCaseworker* with active
+ * and languages set.  Finish each with kb_list_finish(). */
+void       kb_offices_async (KbStore *store, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+void       kb_services_async (KbStore *store, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+void       kb_caseworkers_async (KbStore *store, gint64 office_id,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+/* A caseworker's bookings on an office-local date "YYYY-MM-DD" (any day,
+ * unlike kb_queue_async's today): GPtrArray of KbBooking*. */
+void       kb_queue_date_async (KbStore *store, gint64 caseworker_id,
+                                const gchar *date, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data);
+GPtrArray *kb_list_finish (KbStore *store, GAsyncResult *result, GError **error);
 
 G_END_DECLS

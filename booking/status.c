@@ -86,6 +86,7 @@ kb_caseworker_free (KbCaseworker *caseworker)
   g_free (caseworker->email);
   g_free (caseworker->office_name);
   g_free (caseworker->office_tz);
+  g_strfreev (caseworker->languages);
   g_free (caseworker);
 }
 
@@ -129,4 +130,26 @@ kb_day_stats_free (KbDayStats *stats)
     return;
   g_free (stats->date);
   g_free (stats);
+}
+
+void
+kb_office_free (KbOffice *office)
+{
+  if (office == NULL)
+    return;
+  g_free (office->name);
+  g_free (office->time_zone);
+  g_free (office->address);
+  g_strfreev (office->languages);
+  g_free (office);
+}
+
+void
+kb_service_free (KbService *service)
+{
+  if (service == NULL)
+    return;
+  g_free (service->name);
+  g_strfreev (service->languages);
+  g_free (service);
 }

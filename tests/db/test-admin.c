@@ -268,6 +268,72 @@ test_kiosk (Fixture *f, gconstpointer data)
   kb_booking_free (k);
 }
 
+static GPtrArray *
+list (GAsyncResult **res, Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  GPtrArray *out = kb_list_finish (f->store, kbt_wait (res), &error);
+
+  g_clear_object (res);
+  g_assert_no_error (error);
+  return out;
+}
+
+static void
+test_lists (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) offices = NULL, services = NULL, workers = NULL, day = NULL, other = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *res = NULL;
+
+  kbt_exec_id (f->pg, "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
+                      "SELECT 1, d, '08:00', '16:00' FROM generate_series(1, 7) d", 0, NULL);
+  f->service = kbt_exec_id (f->pg, "INSERT INTO services (name, languages) VALUES ('S', '{nb,en}') RETURNING id", 0, NULL);
+  kbt_exec_id (f->pg, "UPDATE caseworkers SET languages = '{nb,en}', active = false WHERE id = 2", 0, NULL);
+  kbt_exec_id (f->pg, "UPDATE caseworkers SET active = true WHERE id = 2", 0, NULL);
+  {
+    g_autoptr (KbBookResult) b = NULL;
+    KbBookRequest r = { f->service, f->office, f->worker, f->monday_nine, "Ola", "", "nb", FALSE };
+
+    kb_book_async (f->store, &r, f->now, NULL, kbt_ready, &res);
+    b = kb_book_finish (f->store, kbt_wait (&res), &error);
+    g_clear_object (&res);
+    g_assert_no_error (error);
+  }
+
+  kb_offices_async (f->store, NULL, kbt_ready, &res);
+  offices = list (&res, f);
+  g_assert_cmpuint (offices->len, ==, 2);
+  g_assert_cmpstr (((KbOffice *) offices->pdata[1])->name, ==, "Oslo");
+  g_assert_cmpstr (((KbOffice *) offices->pdata[1])->time_zone, ==, "Europe/Oslo");
+  g_assert_cmpstr (((KbOffice *) offices->pdata[1])->languages[0], ==, "nb");
+
+  kb_services_async (f->store, NULL, kbt_ready, &res);
+  services = list (&res, f);
+  g_assert_cmpuint (services->len, ==, 1);
+  g_assert_cmpint (((KbService *) services->pdata[0])->duration_min, ==, 30);
+  g_assert_cmpint (((KbService *) services->pdata[0])->join_after_min, ==, 15);
+  g_assert_cmpuint (g_strv_length (((KbService *) services->pdata[0])->languages), ==, 2);
+
+  kb_caseworkers_async (f->store, f->office, NULL, kbt_ready, &res);
+  workers = list (&res, f);
+  g_assert_cmpuint (workers->len, ==, 2);
+  g_assert_cmpstr (((KbCaseworker *) workers->pdata[1])->name, ==, "Kari");
+  g_assert_true (((KbCaseworker *) workers->pdata[1])->active);
+  g_assert_cmpstr (((KbCaseworker *) workers->pdata[1])->languages[1], ==, "en");
+
+  kb_queue_date_async (f->store, f->worker, "2026-12-07", NULL, kbt_ready, &res);
+  day = list (&res, f);
+  g_assert_cmpuint (day->len, ==, 1);
+  kb_queue_date_async (f->store, f->worker, "2026-12-08", NULL, kbt_ready, &res);
+  other = list (&res, f);
+  g_assert_cmpuint (other->len, ==, 0);
+  kb_queue_date_async (f->store, f->worker, "2026-13-01", NULL, kbt_ready, &res);
+  g_assert_null (kb_list_finish (f->store, kbt_wait (&res), &error));
+  g_clear_object (&res);
+  g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -276,5 +342,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/db/admin/crud-conflicts-reassign", Fixture, NULL, setup, test_admin, teardown);
   g_test_add ("/db/admin/kiosk", Fixture, NULL, setup, test_kiosk, teardown);
+  g_test_add ("/db/admin/lists", Fixture, NULL, setup, test_lists, teardown);
   return g_test_run ();
 }

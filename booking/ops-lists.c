@@ -1,0 +1,113 @@
+/* ops-lists.c — lists for the pages: offices, services, an office's
+ * caseworkers, and a caseworker's bookings on any local date. */
+#include "kb-private.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* "nb,en" → {"nb", "en"}; "" → {}. */
+static GStrv
+split_list (const gchar *text)
+{
+  if (text == NULL || *text == '\0')
+    return g_new0 (gchar *, 1);
+  return g_strsplit (text, ",", -1);
+}
+
+static gpointer
+office_from_row (const PGresult *res, int row)
+{
+  KbOffice *o = g_new0 (KbOffice, 1);
+
+  o->id = kb_row_int64 (res, row, "id");
+  o->name = g_strdup (kb_row_text (res, row, "name"));
+  o->time_zone = g_strdup (kb_row_text (res, row, "time_zone"));
+  o->address = g_strdup (kb_row_text (res, row, "address"));
+  o->languages = split_list (kb_row_text (res, row, "languages"));
+  return o;
+}
+
+static gpointer
+service_from_row (const PGresult *res, int row)
+{
+  KbService *s = g_new0 (KbService, 1);
+
+  s->id = kb_row_int64 (res, row, "id");
+  s->name = g_strdup (kb_row_text (res, row, "name"));
+  s->duration_min = (gint) kb_row_int64 (res, row, "duration_min");
+  s->buffer_min = (gint) kb_row_int64 (res, row, "buffer_min");
+  s->notice_min = (gint) kb_row_int64 (res, row, "notice_min");
+  s->horizon_days = (gint) kb_row_int64 (res, row, "horizon_days");
+  s->join_before_min = (gint) kb_row_int64 (res, row, "join_before_min");
+  s->join_after_min = (gint) kb_row_int64 (res, row, "join_after_min");
+  s->languages = split_list (kb_row_text (res, row, "languages"));
+  s->interpreter_allowed = kb_row_bool (res, row, "interpreter_allowed");
+  return s;
+}
+
+static gpointer
+caseworker_from_row (const PGresult *res, int row)
+{
+  KbCaseworker *c = kb_caseworker_from_row (res, row);
+
+  c->active = kb_row_bool (res, row, "active");
+  c->languages = split_list (kb_row_text (res, row, "languages"));
+  return c;
+}
+
+void
+kb_offices_async (KbStore *store, GCancellable *cancellable,
+                  GAsyncReadyCallback callback, gpointer user_data)
+{
+  kb_store_rows_async (store, "offices_list", 0, NULL, office_from_row,
+                       (GDestroyNotify) kb_office_free, cancellable, callback, user_data);
+}
+
+void
+kb_services_async (KbStore *store, GCancellable *cancellable,
+                   GAsyncReadyCallback callback, gpointer user_data)
+{
+  kb_store_rows_async (store, "services_list", 0, NULL, service_from_row,
+                       (GDestroyNotify) kb_service_free, cancellable, callback, user_data);
+}
+
+void
+kb_caseworkers_async (KbStore *store, gint64 office_id, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autofree gchar *office = kb_param_int64 (office_id);
+  const gchar *params[] = { office };
+
+  kb_store_rows_async (store, "caseworkers_list", 1, params, caseworker_from_row,
+                       (GDestroyNotify) kb_caseworker_free, cancellable, callback, user_data);
+}
+
+void
+kb_queue_date_async (KbStore *store, gint64 caseworker_id, const gchar *date,
+                     GCancellable *cancellable, GAsyncReadyCallback callback,
+                     gpointer user_data)
+{
+  g_autofree gchar *cw = kb_param_int64 (caseworker_id);
+  const gchar *params[] = { cw, date };
+  gint y, m, d;
+  gchar tail;
+
+  if (date == NULL || strlen (date) != 10
+      || sscanf (date, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3
+      || !g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
+    {
+      g_task_report_new_error (NULL, callback, user_data, kb_queue_date_async, KB_ERROR,
+                               KB_ERROR_INVALID, "date: impossible date");
+      return;
+    }
+  kb_store_rows_async (store, "queue_for_date", 2, params, (KbRowParser) kb_booking_from_row,
+                       (GDestroyNotify) kb_booking_free, cancellable, callback, user_data);
+}
+
+GPtrArray *
+kb_list_finish (KbStore *store, GAsyncResult *result, GError **error)
+{
+  if (g_async_result_is_tagged (result, kb_queue_date_async))
+    return g_task_propagate_pointer (G_TASK (result), error);
+  return kb_store_rows_finish (store, result, error);
+}

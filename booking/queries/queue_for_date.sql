@@ -1,0 +1,12 @@
+-- A caseworker's bookings on a given office-local date, in start order.
+-- $1 = caseworker id, $2 = local date.
+WITH day AS (
+  SELECT $2::date AS d, o.time_zone AS tz
+    FROM caseworkers c JOIN offices o ON o.id = c.office_id
+   WHERE c.id = $1)
+SELECT v.*
+  FROM booking_view v, day
+ WHERE v.caseworker_id = $1
+   AND v.starts_us >= kb_us(day.d::timestamp AT TIME ZONE day.tz)
+   AND v.starts_us < kb_us((day.d + 1)::timestamp AT TIME ZONE day.tz)
+ ORDER BY v.starts_us, v.id
