@@ -547,4 +547,11 @@ void       kb_queue_date_async (KbStore *store, gint64 caseworker_id,
                                 GAsyncReadyCallback callback, gpointer user_data);
 GPtrArray *kb_list_finish (KbStore *store, GAsyncResult *result, GError **error);
 
+/* ---- settings (blocking; at start-up, after kb_migrate) ---- */
+
+/* The cap on live (booked or waiting, not yet over) bookings per
+ * normalised job seeker contact that the database enforces (default 3), so
+ * a script cannot book out a week.  From kontor.conf. */
+gboolean kb_set_contact_cap (const gchar *conninfo, guint cap, GError **error);
+
 G_END_DECLS

@@ -164,9 +164,18 @@ test_seeker (Fixture *f, gconstpointer data)
   /* Phone numbers: +47 and 0047 and spaces are one person. */
   assert_insert (f, f->cw, MONDAY " 13:00", MADE, "+47 912 34 567", "");
   assert_insert (f, f->cw2, MONDAY " 13:00", MADE, "0047 91234567", "23P01/bookings_seeker_overlap");
-  /* The cap: three live bookings per contact. */
+  /* The cap: three live bookings per contact, configurable. */
   assert_insert (f, f->cw, MONDAY " 14:00", MADE, "ola.nordmann@example.org", "");
   assert_insert (f, f->cw, MONDAY " 15:00", MADE, "ola.nordmann@example.org", "23514/contact_cap");
+  {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_true (kb_set_contact_cap (f->db, 4, &error));
+    g_assert_no_error (error);
+    g_assert_false (kb_set_contact_cap (f->db, 0, &error));
+    g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
+  }
+  assert_insert (f, f->cw, MONDAY " 15:00", MADE, "ola.nordmann@example.org", "");
 }
 
 static void
