@@ -14,6 +14,13 @@ test_demo (void)
   gint64 now = g_get_real_time ();
   PGconn *pg;
 
+  /* One that started 40 minutes ago: allowed (for tests of late arrivals). */
+  {
+    g_autoptr (KbDemo) late = kb_demo_seed (db, now, -2400, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (late->booking_starts_at, ==, now - (gint64) 2400 * G_USEC_PER_SEC);
+  }
   first = kb_demo_seed (db, now, 120, &error);
   g_assert_no_error (error);
   /* Again, overlapping the first booking: still fine. */
@@ -28,7 +35,7 @@ test_demo (void)
   pg = kbt_connect (db);
   g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM offices", 0, NULL), ==, 1);
   g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM caseworkers", 0, NULL), ==, 1);
-  g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM bookings", 0, NULL), ==, 2);
+  g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM bookings", 0, NULL), ==, 3);
   PQfinish (pg);
 
   store = kb_store_new (db, 1, &error);
