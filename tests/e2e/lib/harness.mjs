@@ -3,7 +3,7 @@
 // reading a page's WebRTC statistics.
 import { chromium } from 'playwright-core';
 import { mkdirSync, appendFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 function need(name) {
@@ -61,11 +61,14 @@ export async function openPage(browser, name, { width = 1280, height = 800, loca
   return page;
 }
 
+// Named after the test file (each runs in its own process) and numbered in
+// the order taken: meeting-03-seeker-waiting.png.
+const filePrefix = basename(process.argv[1] || 'e2e').replace(/\.test\.mjs$/, '');
 let shotNumber = 0;
 export async function screenshot(page, name) {
   mkdirSync(env.shots, { recursive: true });
   shotNumber++;
-  const file = join(env.shots, `${String(shotNumber).padStart(2, '0')}-${name}.png`);
+  const file = join(env.shots, `${filePrefix}-${String(shotNumber).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
