@@ -206,6 +206,17 @@ static const struct {
   { "/api/v1/slots",   FALSE, ks_api_slots },
   { "/api/v1/bookings", TRUE, ks_api_book },
   { "/api/v1/queue/cancel", TRUE, ks_api_queue_cancel },
+  { "/api/v1/admin/offices", TRUE, ks_api_admin },
+  { "/api/v1/admin/hours", TRUE, ks_api_admin },
+  { "/api/v1/admin/special-days", TRUE, ks_api_admin },
+  { "/api/v1/admin/special-days/delete", TRUE, ks_api_admin },
+  { "/api/v1/admin/services", TRUE, ks_api_admin },
+  { "/api/v1/admin/caseworkers", TRUE, ks_api_admin },
+  { "/api/v1/admin/caseworkers/active", TRUE, ks_api_admin },
+  { "/api/v1/admin/absences", TRUE, ks_api_admin },
+  { "/api/v1/admin/reassign", TRUE, ks_api_admin },
+  { "/api/v1/admin/conflicts", FALSE, ks_api_admin_conflicts },
+  { "/api/v1/admin/stats", FALSE, ks_api_admin_stats },
 };
 
 static void

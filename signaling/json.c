@@ -48,8 +48,9 @@ ks_json_booking (const KbBooking *b)
 json_t *
 ks_json_caseworker (const KbCaseworker *c)
 {
-  return json_pack ("{s:I, s:o, s:o, s:o, s:b}",
+  return json_pack ("{s:I, s:I, s:o, s:o, s:o, s:b}",
                     "id", (json_int_t) c->id,
+                    "office_id", (json_int_t) c->office_id,
                     "name", string_or_null (c->name),
                     "office", string_or_null (c->office_name),
                     "time_zone", string_or_null (c->office_tz),

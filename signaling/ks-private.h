@@ -136,6 +136,9 @@ void ks_api_cancel (KsRequest *r);
 void ks_api_move (KsRequest *r);
 void ks_api_calendar (KsRequest *r);
 void ks_api_queue_cancel (KsRequest *r);
+void ks_api_admin (KsRequest *r);
+void ks_api_admin_conflicts (KsRequest *r);
+void ks_api_admin_stats (KsRequest *r);
 
 /* ---- api-booking.c helpers shared with the WebSocket ------------------ */
 

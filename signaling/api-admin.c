@@ -1,0 +1,493 @@
+/* api-admin.c — the administrator's API: offices, weekly hours, closures
+ * and special days, services, caseworkers, absences, reassignment, the
+ * list of bookings a change left outside the rules, and statistics
+ * (docs/api.md "Administration").
+ *
+ * Every action is a POST under /api/v1/admin/ whose body is checked
+ * strictly here; the database checks the actor is an administrator of the
+ * office concerned and writes the audit log (booking/sql/003_admin.sql). */
+#define G_LOG_DOMAIN "kontor-signaling"
+
+#include "signaling/ks-private.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- answers --------------------------------------------------------- */
+
+static void
+admin_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsRequest) r = user_data;
+  g_autoptr (GError) error = NULL;
+  gint64 id = kb_admin_finish (r->server->store, result, &error);
+  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
+    return;
+  ks_respond (r, 200, json_pack ("{s:I}", "id", (json_int_t) id));
+}
+
+static void
+bad (KsRequest *r, const gchar *message)
+{
+  ks_respond_error (r, 400, "bad_request", message);
+}
+
+/* A NULL-terminated copy of a JSON array of short strings, or NULL with an
+ * answer sent.  *ok tells the two NULLs apart (absent is fine). */
+static gchar **
+string_list (KsRequest *r, json_t *array, gboolean *ok)
+{
+  *ok = TRUE;
+  if (!array)
+    return NULL;
+  if (!json_is_array (array) || json_array_size (array) > 32) {
+    *ok = FALSE;
+    bad (r, "languages must be a list of language codes such as [\"nb\", \"en\"].");
+    return NULL;
+  }
+  gchar **out = g_new0 (gchar *, json_array_size (array) + 1);
+  for (gsize i = 0; i < json_array_size (array); i++) {
+    const gchar *s = json_string_value (json_array_get (array, i));
+    if (!s || strlen (s) < 2 || strlen (s) > 3) {
+      g_strfreev (out);
+      *ok = FALSE;
+      bad (r, "languages must be a list of language codes such as [\"nb\", \"en\"].");
+      return NULL;
+    }
+    out[i] = g_strdup (s);
+  }
+  return out;
+}
+
+/* Intervals [{weekday?, opens, closes}], weekday required when weekly. */
+static KbInterval *
+intervals (KsRequest *r, json_t *array, gboolean weekly, guint *n)
+{
+  *n = 0;
+  if (!json_is_array (array) || json_array_size (array) > 7 * 8) {
+    bad (r, "hours must be a list of {weekday, opens, closes} (at most 8 a day).");
+    return NULL;
+  }
+  KbInterval *out = g_new0 (KbInterval, json_array_size (array) + 1);
+  for (gsize i = 0; i < json_array_size (array); i++) {
+    json_error_t err;
+    int weekday = 0;
+    const gchar *opens = NULL, *closes = NULL;
+    int rc = weekly
+      ? json_unpack_ex (json_array_get (array, i), &err, JSON_STRICT, "{s:i, s:s, s:s}",
+                        "weekday", &weekday, "opens", &opens, "closes", &closes)
+      : json_unpack_ex (json_array_get (array, i), &err, JSON_STRICT, "{s:s, s:s}",
+                        "opens", &opens, "closes", &closes);
+    if (rc != 0 || (weekly && (weekday < 1 || weekday > 7))) {
+      g_free (out);
+      bad (r, weekly ? "each interval is {weekday 1-7 (Monday 1), opens \"HH:MM\", closes \"HH:MM\"}."
+                     : "each interval is {opens \"HH:MM\", closes \"HH:MM\"}.");
+      return NULL;
+    }
+    out[i] = (KbInterval) { weekday, opens, closes };
+  }
+  *n = json_array_size (array);
+  return out;
+}
+
+/* ---- actions: each gets the administrator and the parsed body ------- */
+
+typedef void (*AdminAction) (KsRequest *r, KbCaseworker *admin, json_t *body);
+
+static void
+save_office (KsRequest *r, KbCaseworker *admin, json_t *body)
+{
+  KbOfficeEdit e = { 0 };
+  json_int_t id = 0;
+  json_t *langs = NULL;
+  json_error_t err;
+  gboolean ok;
+  e.address = "";
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s?I, s:s, s:s, s?s, s?o}", "id", &id,
+                      "name", &e.name, "time_zone", &e.time_zone, "address", &e.address,
+                      "languages", &langs) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  g_auto (GStrv) languages = string_list (r, langs, &ok);
+  if (!ok)
+    return;
+  e.id = id;
+  e.languages = (const gchar *const *) languages;
+  kb_admin_save_office_async (r->server->store, admin->id, &e, kb_clock_now (),
+                              r->cancellable, admin_done, ks_request_ref (r));
+}
+
+static void
+set_hours (KsRequest *r, KbCaseworker *admin, json_t *body)
+{
+  json_int_t office = 0;
+  json_t *list = NULL;
+  json_error_t err;
+  guint n;
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:o}", "office_id", &office,
+                      "hours", &list) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  g_autofree KbInterval *hours = intervals (r, list, TRUE, &n);
+  if (!hours)
+    return;
+  kb_admin_set_hours_async (r->server->store, admin->id, office, hours, n, kb_clock_now (),
+                            r->cancellable, admin_done, ks_request_ref (r));
+}
+
+static void
+add_special_day (KsRequest *r, KbCaseworker *admin, json_t *body)
+{
+  json_int_t office = 0;
+  const gchar *first = NULL, *last = NULL, *reason = "";
+  json_t *list = NULL;
+  json_error_t err;
+  guint n = 0;
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:s, s:s, s?s, s?o}", "office_id", &office,
+                      "first_date", &first, "last_date", &last, "reason", &reason,
+                      "hours", &list) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  g_autofree KbInterval *hours = list ? intervals (r, list, FALSE, &n) : g_new0 (KbInterval, 1);
+  if (!hours)
+    return;
+  kb_admin_add_special_day_async (r->server->store, admin->id, office, first, last, reason,
+                                  hours, n, kb_clock_now (), r->cancellable, admin_done,
+                                  ks_request_ref (r));
+}
+
+static void
+delete_special_day (KsRequest *r, KbCaseworker *admin, json_t *body)
+{
+  json_int_t id = 0;
+  json_error_t err;
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I}", "id", &id) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  kb_admin_delete_special_day_async (r->server->store, admin->id, id, kb_clock_now (),
+                                     r->cancellable, admin_done, ks_request_ref (r));
+}
+
+static void
+save_service (KsRequest *r, KbCaseworker *admin, json_t *body)
+{
+  KbServiceEdit e = { .duration_min = 30, .buffer_min = 0, .notice_min = 60,
+                      .horizon_days = 60, .join_before_min = 10, .join_after_min = 15,
+                      .interpreter_allowed = TRUE };
+  json_int_t id = 0;
+  json_t *langs = NULL;
+  int interpreter = 1;
+  json_error_t err;
+  gboolean ok;
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s?I, s:s, s?i, s?i, s?i, s?i, s?i, s?i, s?o, s?b}",
+                      "id", &id, "name", &e.name, "duration_min", &e.duration_min,
+                      "buffer_min", &e.buffer_min, "notice_min", &e.notice_min,
+                      "horizon_days", &e.horizon_days, "join_before_min", &e.join_before_min,
+                      "join_after_min", &e.join_after_min, "languages", &langs,
+                      "interpreter_allowed", &interpreter) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  g_auto (GStrv) languages = string_list (r, langs, &ok);
+  if (!ok)
+    return;
+  e.id = id;
+  e.languages = (const gchar *const *) languages;
+  e.interpreter_allowed = interpreter;
+  kb_admin_save_service_async (r->server->store, admin->id, &e, kb_clock_now (),
+                               r->cancellable, admin_done, ks_request_ref (r));
+}
+
+static void
+create_caseworker (KsRequest *r, KbCaseworker *admin, json_t *body)
+{
+  json_int_t office = 0;
+  const gchar *name = NULL, *email = NULL, *password = NULL;
+  int is_admin = 0;
+  json_t *langs = NULL;
+  json_error_t err;
+  gboolean ok;
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:s, s:s, s:s, s?b, s?o}",
+                      "office_id", &office, "name", &name, "email", &email,
+                      "password", &password, "is_admin", &is_admin, "languages", &langs) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  if (g_utf8_strlen (password, -1) < 12 || strlen (password) > 1024) {
+    ks_respond_error (r, 422, "weak_password", "A password needs at least 12 characters.");
+    return;
+  }
+  if (!strchr (email, '@') || strlen (email) > 254) {
+    ks_respond_error (r, 400, "bad_request", "email must be an e-mail address.");
+    return;
+  }
+  g_auto (GStrv) languages = string_list (r, langs, &ok);
+  if (!ok)
+    return;
+  kb_admin_create_caseworker_async (r->server->store, admin->id, office, name, email, password,
+                                    is_admin, (const gchar *const *) languages, kb_clock_now (),
+                                    r->cancellable, admin_done, ks_request_ref (r));
+}
+
+static void
+set_active (KsRequest *r, KbCaseworker *admin, json_t *body)
+{
+  json_int_t id = 0;
+  int active = 0;
+  json_error_t err;
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:b}", "caseworker_id", &id,
+                      "active", &active) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  kb_admin_set_active_async (r->server->store, admin->id, id, active, kb_clock_now (),
+                             r->cancellable, admin_done, ks_request_ref (r));
+}
+
+static void
+add_absence (KsRequest *r, KbCaseworker *admin, json_t *body)
+{
+  json_int_t id = 0;
+  const gchar *from_text = NULL, *to_text = NULL, *reason = "";
+  gint64 from, to;
+  json_error_t err;
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:s, s:s, s?s}", "caseworker_id", &id,
+                      "from", &from_text, "to", &to_text, "reason", &reason) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  if (!ks_parse_time (from_text, &from) || !ks_parse_time (to_text, &to) || from >= to) {
+    ks_respond_error (r, 400, "bad_date", "from and to must be RFC 3339 times, from before to.");
+    return;
+  }
+  kb_admin_add_absence_async (r->server->store, admin->id, id, from, to, reason,
+                              kb_clock_now (), r->cancellable, admin_done, ks_request_ref (r));
+}
+
+static void
+reassign_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsRequest) r = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KbBooking) b = kb_reassign_finish (r->server->store, result, &error);
+  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
+    return;
+  ks_queue_changed (r->server, b->caseworker_id);
+  ks_respond (r, 200, json_pack ("{s:o}", "booking", ks_json_booking (b)));
+}
+
+static void
+reassign (KsRequest *r, KbCaseworker *admin, json_t *body)
+{
+  json_int_t booking = 0, to = 0;
+  json_error_t err;
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s?I}", "booking_id", &booking,
+                      "to_caseworker_id", &to) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  kb_reassign_async (r->server->store, booking, to, admin->id, kb_clock_now (),
+                     r->cancellable, reassign_done, ks_request_ref (r));
+}
+
+static const struct {
+  const gchar *path;
+  AdminAction  action;
+} actions[] = {
+  { "/api/v1/admin/offices",             save_office },
+  { "/api/v1/admin/hours",               set_hours },
+  { "/api/v1/admin/special-days",        add_special_day },
+  { "/api/v1/admin/special-days/delete", delete_special_day },
+  { "/api/v1/admin/services",            save_service },
+  { "/api/v1/admin/caseworkers",         create_caseworker },
+  { "/api/v1/admin/caseworkers/active",  set_active },
+  { "/api/v1/admin/absences",            add_absence },
+  { "/api/v1/admin/reassign",            reassign },
+};
+
+static void
+admin_next (KsRequest *r, KbCaseworker *cw)
+{
+  if (!cw->is_admin) {
+    ks_respond_error (r, 403, "forbidden", "Only administrators can do this.");
+    return;
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (actions); i++)
+    if (g_str_equal (r->path, actions[i].path)) {
+      actions[i].action (r, cw, r->step);
+      return;
+    }
+  ks_respond_error (r, 404, "not_found", "There is no such API endpoint.");
+}
+
+void
+ks_api_admin (KsRequest *r)
+{
+  json_t *body = ks_body_json_or_reply (r);
+  if (!body)
+    return;
+  ks_request_set_step (r, body, (GDestroyNotify) json_decref);
+  ks_with_session (r, admin_next);
+}
+
+/* ---- GET /api/v1/admin/conflicts?office=ID --------------------------- */
+
+static void
+conflicts_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsRequest) r = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = kb_conflicts_finish (r->server->store, result, &error);
+  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
+    return;
+  json_t *out = json_array ();
+  for (guint i = 0; i < list->len; i++) {
+    const KbBooking *b = g_ptr_array_index (list, i);
+    json_t *item = ks_json_booking (b);
+    json_object_set_new (item, "problem", json_string (b->cancel_reason ? b->cancel_reason : ""));
+    json_array_append_new (out, item);
+  }
+  ks_respond (r, 200, json_pack ("{s:o}", "conflicts", out));
+}
+
+static void
+conflicts_next (KsRequest *r, KbCaseworker *cw)
+{
+  gint64 *office = r->step;
+  if (!cw->is_admin) {
+    ks_respond_error (r, 403, "forbidden", "Only administrators can do this.");
+    return;
+  }
+  kb_conflicts_async (r->server->store, *office ? *office : cw->office_id, kb_clock_now (),
+                      r->cancellable, conflicts_done, ks_request_ref (r));
+}
+
+static gboolean
+office_arg (KsRequest *r, gint64 *out)
+{
+  g_autofree gchar *text = ks_request_arg (r, "office");
+  guint64 v = 0;
+  *out = 0;
+  if (text && !g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT64, &v, NULL)) {
+    ks_respond_error (r, 400, "bad_request", "office must be an office id.");
+    return FALSE;
+  }
+  *out = (gint64) v;
+  return TRUE;
+}
+
+void
+ks_api_admin_conflicts (KsRequest *r)
+{
+  gint64 office;
+  if (!office_arg (r, &office))
+    return;
+  ks_request_set_step (r, g_memdup2 (&office, sizeof office), g_free);
+  ks_with_session (r, conflicts_next);
+}
+
+/* ---- GET /api/v1/admin/stats?office=ID&from=&to=[&format=csv] -------- */
+
+typedef struct {
+  gint64   office;
+  gchar   *from, *to;
+  gboolean csv;
+} StatsArgs;
+
+static void
+stats_args_free (gpointer p)
+{
+  StatsArgs *a = p;
+  g_free (a->from);
+  g_free (a->to);
+  g_free (a);
+}
+
+static json_t *
+number_or_null (gdouble v)
+{
+  return isnan (v) ? json_null () : json_real (v);
+}
+
+static void
+stats_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsRequest) r = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) days = kb_stats_finish (r->server->store, result, &error);
+  StatsArgs *a = r->step;
+  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
+    return;
+
+  if (a->csv) {
+    GString *csv = g_string_new ("date,booked,completed,cancelled,no_show,not_admitted,"
+                                 "wait_median_s,wait_p90_s,booked_share\r\n");
+    for (guint i = 0; i < days->len; i++) {
+      const KbDayStats *d = g_ptr_array_index (days, i);
+      gchar med[32] = "", p90[32] = "", share[32] = "";
+      if (!isnan (d->wait_median_s))
+        g_ascii_formatd (med, sizeof med, "%.0f", d->wait_median_s);
+      if (!isnan (d->wait_p90_s))
+        g_ascii_formatd (p90, sizeof p90, "%.0f", d->wait_p90_s);
+      if (!isnan (d->booked_share))
+        g_ascii_formatd (share, sizeof share, "%.3f", d->booked_share);
+      g_string_append_printf (csv, "%s,%u,%u,%u,%u,%u,%s,%s,%s\r\n", d->date, d->booked,
+                              d->completed, d->cancelled, d->no_show, d->not_admitted,
+                              med, p90, share);
+    }
+    ks_respond_text (r, 200, "text/csv; charset=utf-8", g_string_free (csv, FALSE));
+    return;
+  }
+  json_t *out = json_array ();
+  for (guint i = 0; i < days->len; i++) {
+    const KbDayStats *d = g_ptr_array_index (days, i);
+    json_array_append_new (out, json_pack ("{s:s, s:i, s:i, s:i, s:i, s:i, s:o, s:o, s:o}",
+                                           "date", d->date, "booked", (int) d->booked,
+                                           "completed", (int) d->completed,
+                                           "cancelled", (int) d->cancelled,
+                                           "no_show", (int) d->no_show,
+                                           "not_admitted", (int) d->not_admitted,
+                                           "wait_median_s", number_or_null (d->wait_median_s),
+                                           "wait_p90_s", number_or_null (d->wait_p90_s),
+                                           "booked_share", number_or_null (d->booked_share)));
+  }
+  ks_respond (r, 200, json_pack ("{s:I, s:o}", "office_id", (json_int_t) a->office, "days", out));
+}
+
+static void
+stats_next (KsRequest *r, KbCaseworker *cw)
+{
+  StatsArgs *a = r->step;
+  if (!cw->is_admin) {
+    ks_respond_error (r, 403, "forbidden", "Only administrators can do this.");
+    return;
+  }
+  if (!a->office)
+    a->office = cw->office_id;
+  kb_stats_async (r->server->store, a->office, a->from, a->to, r->cancellable, stats_done,
+                  ks_request_ref (r));
+}
+
+void
+ks_api_admin_stats (KsRequest *r)
+{
+  gint64 office;
+  g_autofree gchar *format = ks_request_arg (r, "format");
+  if (!office_arg (r, &office))
+    return;
+  StatsArgs *a = g_new0 (StatsArgs, 1);
+  a->office = office;
+  a->from = ks_request_arg (r, "from");
+  a->to = ks_request_arg (r, "to");
+  a->csv = format && g_str_equal (format, "csv");
+  ks_request_set_step (r, a, stats_args_free);
+  if (!a->from || !a->to) {
+    ks_respond_error (r, 400, "bad_date", "from and to are required, as YYYY-MM-DD.");
+    return;
+  }
+  ks_with_session (r, stats_next);
+}
