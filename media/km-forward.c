@@ -197,16 +197,40 @@ remove_element (GstBin *bin, GstElement *e)
 }
 
 void
+km_fwd_source_disconnect_all (KmFwdSource *source)
+{
+  while (source->sinks)
+    km_fwd_disconnect (source->sinks->data);
+}
+
+void
 km_fwd_source_free (KmFwdSource *source)
 {
   if (!source)
     return;
-  while (source->sinks)
-    km_fwd_disconnect (source->sinks->data);
+  km_fwd_source_disconnect_all (source);
   remove_element (source->bin, source->depay);
   remove_element (source->bin, source->tee);
   g_free (source->codec);
   g_free (source);
+}
+
+/* A slot outlives the streams it carries: the end of one (an RTCP BYE
+ * turns into EOS) must not end the slot, nor reach webrtcbin, where the
+ * bundle's rtpfunnel would pass it on and end the whole transport. */
+static GstPadProbeReturn
+keep_slot_open (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+  switch (GST_EVENT_TYPE (ev)) {
+  case GST_EVENT_EOS:
+  case GST_EVENT_FLUSH_START:
+  case GST_EVENT_FLUSH_STOP:
+    GST_DEBUG_OBJECT (pad, "dropping %s", GST_EVENT_TYPE_NAME (ev));
+    return GST_PAD_PROBE_DROP;
+  default:
+    return GST_PAD_PROBE_OK;
+  }
 }
 
 KmFwdSink *
@@ -236,6 +260,11 @@ km_fwd_sink_new (GstBin *bin, GstPad *sink, KmKind kind, const gchar *name,
                              "15-bit");
   gst_bin_add_many (bin, out->funnel, out->pay, NULL);
   gst_element_link (out->funnel, out->pay);
+  g_autoptr (GstPad) funnel_src = gst_element_get_static_pad (out->funnel,
+                                                              "src");
+  gst_pad_add_probe (funnel_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
+                     | GST_PAD_PROBE_TYPE_EVENT_FLUSH, keep_slot_open, NULL,
+                     NULL);
   g_autoptr (GstPad) paysrc = gst_element_get_static_pad (out->pay, "src");
   GstPadLinkReturn ret = gst_pad_link (paysrc, sink);
   if (ret != GST_PAD_LINK_OK) {

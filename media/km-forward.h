@@ -40,6 +40,8 @@ const gchar *km_fwd_source_codec (KmFwdSource *source);
 guint64      km_fwd_source_frames (KmFwdSource *source);
 /* Asks the sender for a keyframe (becomes a PLI/FIR on the wire). */
 void         km_fwd_source_request_keyframe (KmFwdSource *source);
+/* Stops feeding every sink (the stream paused or ended). */
+void         km_fwd_source_disconnect_all (KmFwdSource *source);
 /* Unlinks from every sink, removes and frees the elements. */
 void         km_fwd_source_free (KmFwdSource *source);
 

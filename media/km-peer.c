@@ -301,6 +301,25 @@ on_applied_event (KmMeeting *m, gpointer data)
     if (!slot->usable && km_fwd_sink_source (slot->fwd))
       km_fwd_disconnect (slot->fwd);
   }
+  /* Streams the browser stopped sending (screen share ended) free their
+   * slots at the others; they come back if it sends on that m-line again. */
+  for (guint i = 0; i < p->sources->len; i++) {
+    KmSource *src = g_ptr_array_index (p->sources, i);
+    /* From the answer text: 1.22 leaves current-direction as it was. */
+    guint mline = G_MAXUINT;
+    if (src->transceiver)
+      g_object_get (src->transceiver, "mlineindex", &mline, NULL);
+    if (mline < gst_sdp_message_medias_len (sdp)) {
+      const GstSDPMedia *media = gst_sdp_message_get_media (sdp, mline);
+      src->active = gst_sdp_media_get_port (media) != 0
+          && !gst_sdp_media_get_attribute_val (media, "sendonly")
+          && !gst_sdp_media_get_attribute_val (media, "inactive");
+    }
+    if (!src->active) {
+      GST_INFO ("%s: %s no longer sent", p->name, GST_PAD_NAME (src->pad));
+      km_fwd_source_disconnect_all (src->fwd);
+    }
+  }
   set_rtx_ssrcs (p);
   p->answered = TRUE;
   p->negotiating = FALSE;
@@ -323,6 +342,15 @@ on_source_added_event (KmMeeting *m, gpointer data)
   src->owner = p->id;
   src->pad = g_steal_pointer (&ev->pad);
   src->fwd = g_steal_pointer (&ev->fwd);
+  src->active = TRUE;
+  g_object_get (src->pad, "transceiver", &src->transceiver, NULL);
+  /* A new stream on an m-line replaces the one before it (a browser
+   * reusing a transceiver for a new track). */
+  for (guint i = p->sources->len; src->transceiver && i > 0; i--) {
+    KmSource *old = g_ptr_array_index (p->sources, i - 1);
+    if (old->transceiver == src->transceiver)
+      g_ptr_array_remove_index (p->sources, i - 1);
+  }
   g_ptr_array_add (p->sources, src);
   GST_INFO ("%s: receiving %s on %s", p->name,
             km_fwd_source_codec (src->fwd), GST_PAD_NAME (src->pad));
@@ -335,6 +363,7 @@ source_free (gpointer data)
   KmSource *src = data;
   km_fwd_source_free (src->fwd);
   g_clear_object (&src->pad);
+  g_clear_object (&src->transceiver);
   g_free (src);
 }
 

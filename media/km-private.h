@@ -35,7 +35,9 @@ typedef struct {
 typedef struct {
   guint        owner;
   GstPad      *pad;                     /* webrtcbin src pad */
+  GstWebRTCRTPTransceiver *transceiver; /* the m-line it arrives on */
   KmFwdSource *fwd;
+  gboolean     active;                  /* the browser still sends it */
 } KmSource;
 
 typedef struct _KmParticipant KmParticipant;

@@ -39,6 +39,8 @@ route_to (KmMeeting *m, KmParticipant *p, guint need[2], guint missing[2])
       continue;
     for (guint i = 0; i < from->sources->len; i++) {
       KmSource *src = g_ptr_array_index (from->sources, i);
+      if (!src->active)
+        continue;
       KmKind kind = km_fwd_source_kind (src->fwd);
       need[kind]++;
       if (slot_fed_by (p, src->fwd))

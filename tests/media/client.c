@@ -171,7 +171,11 @@ on_offer_created (GstPromise *promise, gpointer data)
                        &offer, NULL);
   gst_promise_unref (promise);
   if (!offer) {
-    g_printerr ("%s: no offer\n", tc->name);
+    GError *e = NULL;
+    if (reply)
+      gst_structure_get (reply, "error", G_TYPE_ERROR, &e, NULL);
+    g_printerr ("%s: no offer: %s\n", tc->name, e ? e->message : "?");
+    g_clear_error (&e);
     return;
   }
   g_signal_emit_by_name (tc->webrtc, "set-local-description", offer, NULL);
@@ -278,13 +282,18 @@ on_negotiation_needed (GstElement *webrtc, TestClient *tc)
 
 /* ---- sending ---- */
 
+/* desc ends in a caps filter; the pad is requested with those caps so
+ * that the transceiver knows its kind before any data flows. */
 static GstPad *
 add_sender (TestClient *tc, const gchar *desc)
 {
   GstElement *bin = gst_parse_bin_from_description (desc, TRUE, NULL);
   gst_bin_add (GST_BIN (tc->pipeline), bin);
   g_autoptr (GstPad) src = gst_element_get_static_pad (bin, "src");
-  GstPad *sink = gst_element_request_pad_simple (tc->webrtc, "sink_%u");
+  g_autoptr (GstCaps) caps = gst_caps_from_string (strrchr (desc, '!') + 1);
+  GstPad *sink = gst_element_request_pad (
+      tc->webrtc, gst_element_get_pad_template (tc->webrtc, "sink_%u"), NULL,
+      caps);
   gst_pad_link (src, sink);
   gst_element_sync_state_with_parent (bin);
   return sink;

@@ -1,0 +1,103 @@
+/* test-multi.c — more than two: a third participant joins mid-meeting and
+ * everyone receives everyone else (through renegotiation); a screen share
+ * is added and removed; a participant leaving does not stop the others. */
+#include "tests/media/harness.h"
+
+#include <stdio.h>
+
+#define CHECK(cond, ...) \
+  do { if (!(cond)) { g_printerr ("FAIL: " __VA_ARGS__); \
+                      g_printerr ("\n"); \
+                      if (g_getenv ("KONTOR_TEST_HOLD")) g_usleep (G_USEC_PER_SEC * 30); \
+                      return 1; } } while (0)
+
+typedef struct {
+  TestClient *tc[3];
+  guint       n;
+  guint       streams;
+} Group;
+
+/* Every client decodes at least `streams` distinct video streams. */
+static gboolean
+all_see (gpointer data)
+{
+  Group *g = data;
+  for (guint i = 0; i < g->n; i++)
+    if (tc_video_streams (g->tc[i]) < g->streams)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+all_decoding (Group *g, guint ms, guint64 min)
+{
+  guint64 before[3];
+  for (guint i = 0; i < g->n; i++)
+    before[i] = tc_video_frames (g->tc[i]);
+  harness_run (ms);
+  gboolean ok = TRUE;
+  for (guint i = 0; i < g->n; i++) {
+    guint64 d = tc_video_frames (g->tc[i]) - before[i];
+    g_print ("  client %u: +%" G_GUINT64_FORMAT " frames\n", i, d);
+    ok = ok && d >= min;
+  }
+  return ok;
+}
+
+int
+main (int argc, char **argv)
+{
+  harness_init (&argc, &argv);
+  Harness *h = harness_new ("multi");
+  Group g = { .n = 2, .streams = 1 };
+  g.tc[0] = harness_join (h, "seeker");
+  g.tc[1] = harness_join (h, "caseworker");
+  CHECK (harness_wait (20000, all_see, &g), "1:1 did not start");
+
+  /* An interpreter joins: everyone must end up with two video streams. */
+  gint64 t0 = g_get_monotonic_time ();
+  g.tc[2] = harness_join (h, "interpreter");
+  g.n = 3;
+  g.streams = 2;
+  CHECK (harness_wait (20000, all_see, &g),
+         "third participant: streams seen %u, %u, %u",
+         tc_video_streams (g.tc[0]), tc_video_streams (g.tc[1]),
+         tc_video_streams (g.tc[2]));
+  g_print ("three participants see each other after %.0f ms "
+           "(%u renegotiations)\n", (g_get_monotonic_time () - t0) / 1000.0,
+           h->renegotiations);
+  CHECK (all_decoding (&g, 2000, 2 * 20), "three: video stalled");
+
+  /* The caseworker shares a screen: the others get a third stream. */
+  t0 = g_get_monotonic_time ();
+  tc_set_screen (g.tc[1], TRUE);
+  harness_run (300);
+  tc_offer (g.tc[1], 0, 0, FALSE);
+  Group others = { .tc = { g.tc[0], g.tc[2] }, .n = 2, .streams = 3 };
+  CHECK (harness_wait (20000, all_see, &others),
+         "screen share not received: %u, %u", tc_video_streams (g.tc[0]),
+         tc_video_streams (g.tc[2]));
+  g_print ("screen share decoded by both others after %.0f ms\n",
+           (g_get_monotonic_time () - t0) / 1000.0);
+  CHECK (all_decoding (&others, 2000, 3 * 20), "with screen: stalled");
+
+  /* The share stops: the cameras keep going. */
+  tc_set_screen (g.tc[1], FALSE);
+  tc_offer (g.tc[1], 0, 0, FALSE);
+  harness_run (500);
+  CHECK (all_decoding (&g, 2000, 2 * 20), "after the share: stalled");
+  g_print ("screen share removed, cameras continue\n");
+
+  /* The seeker leaves: the caseworker and interpreter carry on. */
+  harness_leave (h, g.tc[0]);
+  Group rest = { .tc = { g.tc[1], g.tc[2] }, .n = 2 };
+  harness_run (300);
+  CHECK (all_decoding (&rest, 2000, 20), "after a leave: stalled");
+  g_print ("a participant left; the others still decode\n");
+
+  harness_free (h);
+  harness_run (200);
+  km_shutdown ();
+  g_print ("ok\n");
+  return 0;
+}
