@@ -99,6 +99,7 @@ typedef struct {
   gint64   created_at;
   gint64   cancelled_at;
   gchar   *cancel_reason;      /* NULL unless a caseworker gave one */
+  gchar   *seeker_contact;     /* as the job seeker gave it */
 } KbBooking;
 
 void kb_booking_free (KbBooking *booking);
@@ -357,8 +358,8 @@ KbBooking *kb_move_finish (KbStore *store, GAsyncResult *result, GError **error)
 
 /* Closes overdue bookings: booked and never checked in when the late-entry
  * window closed → no_show; checked in but not admitted by the booked end →
- * not_admitted.  Call every minute or so.  Returns how many (≥ 0), -1 on
- * error. */
+ * not_admitted; and forgets expired sessions.  Call every minute or so.
+ * Returns how many bookings it closed (≥ 0), -1 on error. */
 void   kb_sweep_async (KbStore *store, gint64 now, GCancellable *cancellable,
                        GAsyncReadyCallback callback, gpointer user_data);
 gint   kb_sweep_finish (KbStore *store, GAsyncResult *result, GError **error);

@@ -289,10 +289,24 @@ kb_move_finish (KbStore *store, GAsyncResult *result, GError **error)
 
 /* ---- sweep ----------------------------------------------------------------- */
 
+typedef struct {
+  KbStore *store;
+  gchar   *now;
+  gint64   closed;
+} Sweep;
+
 static void
-sweep_done (GObject *source, GAsyncResult *result, gpointer data)
+sweep_free (Sweep *s)
+{
+  g_free (s->now);
+  g_free (s);
+}
+
+static void
+sweep_purged (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
+  Sweep *s = g_task_get_task_data (task);
   GError *error = NULL;
   PGresult *res = kb_store_query_finish (NULL, result, &error);
 
@@ -301,8 +315,29 @@ sweep_done (GObject *source, GAsyncResult *result, gpointer data)
       g_task_return_error (task, error);
       return;
     }
-  g_task_return_int (task, kb_row_int64 (res, 0, "n"));
   PQclear (res);
+  g_task_return_int (task, s->closed);
+}
+
+static void
+sweep_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  Sweep *s = g_task_get_task_data (task);
+  GError *error = NULL;
+  PGresult *res = kb_store_query_finish (NULL, result, &error);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  const gchar *params[] = { s->now };
+
+  if (res == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  s->closed = kb_row_int64 (res, 0, "n");
+  PQclear (res);
+  kb_store_query_async (s->store, "sessions_purge", 1, params, cancellable, sweep_purged,
+                        g_steal_pointer (&task));
 }
 
 void
@@ -310,10 +345,14 @@ kb_sweep_async (KbStore *store, gint64 now, GCancellable *cancellable,
                 GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
-  g_autofree gchar *when = kb_param_int64 (now);
-  const gchar *params[] = { when };
+  Sweep *s = g_new0 (Sweep, 1);
+  const gchar *params[1];
 
   g_task_set_source_tag (task, kb_sweep_async);
+  s->store = store;
+  s->now = kb_param_int64 (now);
+  params[0] = s->now;
+  g_task_set_task_data (task, s, (GDestroyNotify) sweep_free);
   kb_store_query_async (store, "close_overdue", 1, params, cancellable, sweep_done, task);
 }
 

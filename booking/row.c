@@ -93,6 +93,7 @@ kb_booking_from_row (const PGresult *res, int row)
   b->created_at = kb_row_int64 (res, row, "created_us");
   b->cancelled_at = kb_row_int64 (res, row, "cancelled_us");
   b->cancel_reason = g_strdup (kb_row_text (res, row, "cancel_reason"));
+  b->seeker_contact = g_strdup (kb_row_text (res, row, "seeker_contact"));
   return b;
 }
 

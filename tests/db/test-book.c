@@ -103,6 +103,7 @@ test_book (Fixture *f, gconstpointer data)
   g_assert_cmpint (a->booking->status, ==, KB_STATUS_BOOKED);
   g_assert_cmpint (a->booking->sequence, ==, 0);
   g_assert_cmpstr (a->booking->office_address, ==, "Storgata 1");
+  g_assert_cmpstr (a->booking->seeker_contact, ==, "a@example.org");
 
   /* The kiosk code is stored hashed (argon2id), not in clear. */
   g_assert_cmpint (kbt_exec_id (f->pg, "SELECT count(*) FROM bookings WHERE kiosk_code_hash LIKE '$argon2id$%'", 0, NULL), ==, 1);

@@ -79,6 +79,15 @@ test_login (void)
   g_assert_null (c);
   g_assert_error (error, KB_ERROR, KB_ERROR_NOT_FOUND);
   g_clear_error (&error);
+  /* The sweep forgets expired sessions only. */
+  {
+    GAsyncResult *res = NULL;
+
+    kb_sweep_async (store, now + 11 * HOUR_US, NULL, kbt_ready, &res);
+    g_assert_cmpint (kb_sweep_finish (store, kbt_wait (&res), &error), ==, 0);
+    g_object_unref (res);
+    g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM sessions", 0, NULL), ==, 1);
+  }
 
   /* A deactivated caseworker loses the session and cannot log in. */
   kbt_exec_id (pg, "UPDATE caseworkers SET active = false", 0, NULL);
@@ -90,7 +99,7 @@ test_login (void)
   g_clear_error (&error);
   kbt_exec_id (pg, "UPDATE caseworkers SET active = true", 0, NULL);
 
-  /* Logout ends it. */
+  /* Logout ends it (and a sweep after expiry would have). */
   {
     GAsyncResult *res = NULL;
 
