@@ -66,8 +66,12 @@ cmd_demo (const KsConfig *config)
     g_printerr ("kontor demo: %s\n", error->message);
     return 1;
   }
-  g_autoptr (GDateTime) start = g_date_time_new_from_unix_local (demo->booking_starts_at / G_USEC_PER_SEC);
-  g_autofree gchar *start_text = g_date_time_format (start, "%Y-%m-%d %H:%M:%S %Z");
+  /* The demo office is in Oslo: say the time as it reads there. */
+  g_autoptr (GTimeZone) oslo = g_time_zone_new_identifier ("Europe/Oslo");
+  g_autoptr (GDateTime) start_utc = g_date_time_new_from_unix_utc (demo->booking_starts_at / G_USEC_PER_SEC);
+  g_autoptr (GDateTime) start = oslo ? g_date_time_to_timezone (start_utc, oslo)
+                                     : g_date_time_ref (start_utc);
+  g_autofree gchar *start_text = g_date_time_format (start, "%Y-%m-%d %H:%M Europe/Oslo (UTC%:z)");
   if (opt_json) {
     g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (demo->booking_starts_at / G_USEC_PER_SEC);
     g_autofree gchar *iso = g_date_time_format (utc, "%Y-%m-%dT%H:%M:%SZ");
