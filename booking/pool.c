@@ -578,24 +578,24 @@ kb_store_new (const gchar *conninfo, guint pool_size, GError **error)
 void
 kb_store_free (KbStore *store)
 {
+  GQueue orphans = G_QUEUE_INIT;
   Query *q;
 
   if (store == NULL)
     return;
+  /* Take every query out first and fail them only once the store is gone,
+   * so a callback that runs at once cannot reach a half-freed pool.
+   * Callbacks must not use the store after this call. */
   while ((q = g_queue_pop_head (&store->waiting)) != NULL)
-    query_finish (q, g_error_new (KB_ERROR, KB_ERROR_DATABASE, "the store is closing"));
+    g_queue_push_tail (&orphans, q);
   for (guint i = 0; i < store->conns->len; i++)
     {
       Conn *conn = g_ptr_array_index (store->conns, i);
 
       if (conn->query)
         {
-          Query *inflight = conn->query;
-
-          conn->query = NULL;
-          inflight->conn = NULL;
-          query_finish (inflight, g_error_new (KB_ERROR, KB_ERROR_DATABASE,
-                                               "the store is closing"));
+          conn->query->conn = NULL;
+          g_queue_push_tail (&orphans, g_steal_pointer (&conn->query));
         }
       conn_unwatch (conn);
       clear_source (&conn->reconnect);
@@ -609,4 +609,10 @@ kb_store_free (KbStore *store)
   g_main_context_unref (store->context);
   g_free (store->conninfo);
   g_free (store);
+
+  while ((q = g_queue_pop_head (&orphans)) != NULL)
+    {
+      q->store = NULL;
+      query_finish (q, g_error_new (KB_ERROR, KB_ERROR_DATABASE, "the store is closing"));
+    }
 }

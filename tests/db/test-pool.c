@@ -87,6 +87,32 @@ test_reconnect (void)
   kbt_db_drop (db);
 }
 
+/* Freeing the store with queries queued and in flight answers each of them
+ * with an error, after the pool is gone. */
+static void
+test_free_busy (void)
+{
+  g_autofree gchar *db = kbt_db_new (TRUE);
+  g_autoptr (GError) error = NULL;
+  KbStore *store = kb_store_new (db, 2, &error);
+  GAsyncResult *res[10] = { NULL };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (res); i++)
+    kb_queue_async (store, 1, g_get_real_time (), NULL, kbt_ready, &res[i]);
+  kb_store_free (store);
+  for (guint i = 0; i < G_N_ELEMENTS (res); i++)
+    {
+      GPtrArray *list = kb_queue_finish (NULL, kbt_wait (&res[i]), &error);
+
+      g_assert_null (list);
+      g_assert_error (error, KB_ERROR, KB_ERROR_DATABASE);
+      g_clear_error (&error);
+      g_object_unref (res[i]);
+    }
+  kbt_db_drop (db);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -95,5 +121,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/db/pool/many", test_many);
   g_test_add_func ("/db/pool/reconnect", test_reconnect);
+  g_test_add_func ("/db/pool/free-busy", test_free_busy);
   return g_test_run ();
 }
