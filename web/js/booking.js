@@ -1,10 +1,16 @@
-// booking.js — "my booking": what the secret link (#t=…) is booked for.
+// booking.js — "my booking" by its secret link (#t=…): what is booked,
+// the way into the meeting, a calendar file, and cancelling.
 import { t, errorText } from './i18n.js';
 import { api } from './api.js';
-import { startPage, showState, describeBooking } from './page.js';
+import { startPage, showState, describeBooking, notice } from './page.js';
 
 const kontor = { state: 'loading', booking: null, error: null };
 window.kontor = kontor;
+
+const $ = (id) => document.getElementById(id);
+const token = new URLSearchParams(location.hash.slice(1)).get('t');
+const LIVE = new Set(['booked', 'waiting', 'in_meeting']);
+const CHANGEABLE = new Set(['booked', 'waiting']);
 
 function setState(state) {
   kontor.state = state;
@@ -14,27 +20,71 @@ function setState(state) {
 function render() {
   const b = kontor.booking;
   if (!b) return;
-  const dl = document.getElementById('booking');
+  const dl = $('booking');
   describeBooking(dl, b);
   const dt = document.createElement('dt');
   dt.textContent = t('common.status');
   const dd = document.createElement('dd');
-  dd.textContent = t(`status.${b.status}`);
+  dd.id = 'booking-status';
+  dd.textContent = t(`booking.status.${b.status}`);
   dl.append(dt, dd);
+  $('live').hidden = !LIVE.has(b.status);
+  $('manage').hidden = !CHANGEABLE.has(b.status);
+}
+
+// The .ics comes from a POST (the token stays out of URLs), so the page
+// hands it to the browser as a file itself.
+async function downloadCalendar() {
+  try {
+    const response = await fetch('/api/v1/booking/calendar', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+    if (!response.ok) throw new Error(String(response.status));
+    const url = URL.createObjectURL(new Blob([await response.text()], { type: 'text/calendar' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `kontor-${kontor.booking?.reference || 'booking'}.ics`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch {
+    notice(errorText('internal'));
+  }
+}
+
+async function cancel() {
+  try {
+    const result = await api('booking/cancel', { token });
+    kontor.booking = result.booking;
+    render();
+    $('confirm').hidden = true;
+    notice(t('booking.cancelled'));
+  } catch (e) {
+    notice(errorText(e.code));
+  }
 }
 
 async function main() {
   startPage();
   window.addEventListener('hashchange', () => location.reload());
   document.addEventListener('kontor:language', render);
-  const token = new URLSearchParams(location.hash.slice(1)).get('t');
   if (!token) {
     kontor.error = { code: 'no_token' };
-    document.getElementById('problem').textContent = errorText('no_token');
+    $('problem').textContent = errorText('no_token');
     setState('refused');
     return;
   }
-  document.getElementById('join-link').href = `join.html#t=${encodeURIComponent(token)}`;
+  $('join-link').href = `join.html#t=${encodeURIComponent(token)}`;
+  $('calendar').addEventListener('click', downloadCalendar);
+  $('cancel').addEventListener('click', () => {
+    $('confirm').hidden = false;
+    $('cancel-no').focus();
+  });
+  $('cancel-no').addEventListener('click', () => { $('confirm').hidden = true; $('cancel').focus(); });
+  $('cancel-yes').addEventListener('click', cancel);
   try {
     const { booking } = await api('booking', { token });
     kontor.booking = booking;
@@ -42,7 +92,7 @@ async function main() {
     setState('booking');
   } catch (e) {
     kontor.error = { code: e.code };
-    document.getElementById('problem').textContent = errorText(e.code);
+    $('problem').textContent = errorText(e.code);
     setState('refused');
   }
 }

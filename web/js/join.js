@@ -48,7 +48,7 @@ const session = {
 const HELP = {
   no_booking: 'join.help.no_booking',
   no_token: 'join.help.no_booking',
-  cancelled: 'join.help.cancelled',
+  cancelled: 'join.help.too_late',   // no booking page yet to point to
   too_late: 'join.help.too_late',
   completed: 'join.help.completed',
   replaced: 'join.help.replaced',

@@ -1,0 +1,75 @@
+// manage.test.mjs — a job seeker manages a booking by its link: sees it,
+// takes the calendar file, cancels it; the link then shows the cancelled
+// booking, and the meeting link says it is cancelled.
+//
+// The booking is made through the API (the booking UI waits on a
+// catalogue of offices and services from the server): the first free slot
+// of the demo service in the coming week.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { env, launch, openPage, screenshot, until, pageState } from './lib/harness.mjs';
+import { checkA11y } from './lib/axe.mjs';
+
+let browser;
+let booked;
+
+async function post(path, body) {
+  const r = await fetch(`${env.base}/api/v1/${path}`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  return { status: r.status, body: await r.json() };
+}
+
+before(async () => {
+  browser = await launch();
+  const from = new Date().toISOString().slice(0, 10);
+  const to = new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10);
+  const slots = await (await fetch(`${env.base}/api/v1/slots?service=1&from=${from}&to=${to}`)).json();
+  const slot = slots.slots?.find((s) => Date.parse(s.starts_at) > Date.now() + 3600000);
+  assert.ok(slot, `no free slot in the coming week: ${JSON.stringify(slots)}`);
+  const r = await post('bookings', {
+    service_id: 1, office_id: slot.office_id, starts_at: slot.starts_at,
+    name: 'Ola Testmann', contact: 'ola@example.org', language: 'nb', interpreter: false,
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  booked = r.body;
+});
+
+after(async () => { await browser?.close(); });
+
+test('manage by link: see, download the calendar file, cancel', async () => {
+  const token = new URL(booked.manage_url).hash.replace(/^#t=/, '');
+  const page = await openPage(browser, 'manage', { width: 360, height: 740, bypassCSP: true });
+  await page.goto(`${env.base}/booking.html#t=${token}`);
+  await until('the booking', async () => (await pageState(page)) === 'booking');
+  await page.getByText(booked.booking.reference).waitFor();
+  assert.equal(await page.locator('#booking-status').textContent(), 'Booked');
+  await screenshot(page, 'booking');
+  await checkA11y(page, 'booking with cancel (360px)');
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Add to calendar (.ics)' }).click(),
+  ]);
+  const ics = readFileSync(await download.path(), 'utf8');
+  assert.match(ics, /BEGIN:VCALENDAR/);
+  assert.match(download.suggestedFilename(), /\.ics$/);
+
+  await page.getByRole('button', { name: 'Cancel the booking' }).click();
+  await page.getByRole('alertdialog').waitFor();
+  await checkA11y(page, 'cancel confirmation (360px)');
+  await screenshot(page, 'cancel-confirm');
+  await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+  await until('the cancelled status', async () =>
+    (await page.locator('#booking-status').textContent()) === 'Cancelled');
+  assert.equal(await page.getByRole('button', { name: 'Cancel the booking' }).isVisible(), false);
+  await screenshot(page, 'cancelled');
+
+  await page.goto(`${env.base}/join.html#t=${token}`);
+  await until('the refusal', async () => (await pageState(page)) === 'refused');
+  assert.equal(await page.evaluate(() => window.kontor.error.code), 'cancelled');
+  await page.getByText('This booking has been cancelled.').waitFor();
+  await screenshot(page, 'join-cancelled');
+  await page.context().close();
+});
