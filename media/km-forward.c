@@ -75,6 +75,23 @@ make (const gchar *factory, const gchar *prefix, const gchar *what,
 }
 
 static GstPadProbeReturn
+unname_keyframe_request (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (ev) != GST_EVENT_CUSTOM_UPSTREAM
+      || !gst_event_has_name (ev, "GstForceKeyUnit")
+      || !gst_structure_has_field (gst_event_get_structure (ev), "ssrc"))
+    return GST_PAD_PROBE_OK;
+  GstStructure *s = gst_structure_copy (gst_event_get_structure (ev));
+  gst_structure_remove_field (s, "ssrc");
+  GST_DEBUG_OBJECT (pad, "keyframe request crosses the relay");
+  gst_event_unref (ev);
+  GST_PAD_PROBE_INFO_DATA (info) =
+      gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
 count_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   KmFwdSource *source = data;
@@ -133,6 +150,7 @@ km_fwd_source_new (GstBin *bin, GstPad *src, const gchar *name,
                                                              "src");
   gst_pad_add_probe (depay_src, GST_PAD_PROBE_TYPE_BUFFER, count_frame,
                      source, NULL);
+
 
   gst_bin_add_many (bin, source->depay, source->tee, NULL);
   gst_element_link (source->depay, source->tee);
@@ -262,6 +280,8 @@ km_fwd_sink_new (GstBin *bin, GstPad *sink, KmKind kind, const gchar *name,
   gst_element_link (out->funnel, out->pay);
   g_autoptr (GstPad) funnel_src = gst_element_get_static_pad (out->funnel,
                                                               "src");
+  gst_pad_add_probe (funnel_src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+                     unname_keyframe_request, NULL, NULL);
   gst_pad_add_probe (funnel_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
                      | GST_PAD_PROBE_TYPE_EVENT_FLUSH, keep_slot_open, NULL,
                      NULL);

@@ -94,9 +94,14 @@ km_shutdown (void)
 void
 km_configure_webrtcbin (GstElement *webrtc)
 {
+  /* The jitterbuffer passes packets in order at once; latency is only how
+   * long a gap may wait for its retransmission.  0 breaks NACK. */
+  guint latency = 100;
+  const gchar *env = g_getenv ("KONTOR_MEDIA_LATENCY_MS");
+  if (env)
+    latency = (guint) g_ascii_strtoull (env, NULL, 10);
   g_object_set (webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
-                /* NACK needs some room; 0 breaks video (WEBRTCBIN.md). */
-                "latency", 20, NULL);
+                "latency", latency, NULL);
   if (km_global.stun_server)
     g_object_set (webrtc, "stun-server", km_global.stun_server, NULL);
   if (km_global.turn_server)

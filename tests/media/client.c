@@ -21,6 +21,9 @@ struct _TestClient {
   GstPad     *screen_pad;                 /* webrtcbin sink of the share */
   gint        alive;                      /* atomic: 0 once freed */
   gint        offered;                    /* atomic: first offer made */
+  guint64     keyframes;                  /* atomic: decoded keyframes */
+  GMutex      lock;
+  GPtrArray  *depays;                     /* receiving video depayloaders */
 };
 
 /* ---- receiving ---- */
@@ -41,6 +44,16 @@ on_video_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED);
     __atomic_add_fetch (&c->tc->video[c->slot], 1, __ATOMIC_RELAXED);
   }
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+on_decoder_input (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  TestClient *tc = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT))
+    __atomic_add_fetch (&tc->keyframes, 1, __ATOMIC_RELAXED);
   return GST_PAD_PROBE_OK;
 }
 
@@ -66,7 +79,8 @@ on_pad_added (GstElement *webrtc, GstPad *pad, TestClient *tc)
     g_print ("%s receives %s\n", tc->name, str);
   }
   const gchar *desc = g_strcmp0 (enc, "VP8") == 0
-      ? "rtpvp8depay ! vp8dec ! fakesink name=out sync=false async=false"
+      ? "rtpvp8depay name=depay ! vp8dec name=dec ! "
+        "fakesink name=out sync=false async=false"
       : "rtpopusdepay ! opusdec ! fakesink name=out sync=false async=false";
   GstElement *bin = gst_parse_bin_from_description (desc, TRUE, NULL);
   gst_bin_add (GST_BIN (tc->pipeline), bin);
@@ -78,6 +92,14 @@ on_pad_added (GstElement *webrtc, GstPad *pad, TestClient *tc)
     c->slot = MIN (g_atomic_int_add (&tc->n_video, 1), MAX_STREAMS - 1);
     gst_pad_add_probe (outpad, GST_PAD_PROBE_TYPE_BUFFER, on_video_frame, c,
                        g_free);
+    g_autoptr (GstElement) dec = gst_bin_get_by_name (GST_BIN (bin), "dec");
+    g_autoptr (GstPad) decpad = gst_element_get_static_pad (dec, "sink");
+    gst_pad_add_probe (decpad, GST_PAD_PROBE_TYPE_BUFFER, on_decoder_input,
+                       tc, NULL);
+    g_mutex_lock (&tc->lock);
+    g_ptr_array_add (tc->depays, gst_bin_get_by_name (GST_BIN (bin),
+                                                      "depay"));
+    g_mutex_unlock (&tc->lock);
   } else {
     gst_pad_add_probe (outpad, GST_PAD_PROBE_TYPE_BUFFER, on_audio_buffer,
                        tc, NULL);
@@ -98,7 +120,10 @@ typedef struct {
 static void
 tc_clear (gpointer data)
 {
-  g_free (((TestClient *) data)->name);
+  TestClient *tc = data;
+  g_free (tc->name);
+  g_ptr_array_unref (tc->depays);
+  g_mutex_clear (&tc->lock);
 }
 
 static void
@@ -314,6 +339,8 @@ tc_new (const gchar *name, KmMeeting *meeting, guint id)
   tc->meeting = meeting;
   tc->id = id;
   tc->alive = 1;
+  g_mutex_init (&tc->lock);
+  tc->depays = g_ptr_array_new_with_free_func (gst_object_unref);
   tc->started = g_get_monotonic_time ();
   tc->pipeline = gst_pipeline_new (name);
   tc->webrtc = gst_element_factory_make ("webrtcbin", "webrtc");
@@ -416,4 +443,24 @@ tc_first_frame_us (TestClient *tc)
 {
   gint64 t = __atomic_load_n (&tc->first_frame, __ATOMIC_RELAXED);
   return t ? t - tc->started : -1;
+}
+
+guint64
+tc_keyframes (TestClient *tc)
+{
+  return __atomic_load_n (&tc->keyframes, __ATOMIC_RELAXED);
+}
+
+void
+tc_request_keyframe (TestClient *tc)
+{
+  g_mutex_lock (&tc->lock);
+  for (guint i = 0; i < tc->depays->len; i++) {
+    g_autoptr (GstPad) src = gst_element_get_static_pad (
+        g_ptr_array_index (tc->depays, i), "src");
+    gst_pad_send_event (src, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+        gst_structure_new ("GstForceKeyUnit", "all-headers", G_TYPE_BOOLEAN,
+                           TRUE, NULL)));
+  }
+  g_mutex_unlock (&tc->lock);
 }

@@ -27,5 +27,9 @@ guint64     tc_audio_buffers (TestClient *tc);
 guint       tc_video_streams (TestClient *tc);
 /* Microseconds from tc_new to the first decoded video frame, or -1. */
 gint64      tc_first_frame_us (TestClient *tc);
+/* Keyframes that reached the video decoders. */
+guint64     tc_keyframes (TestClient *tc);
+/* Asks, like a browser's PLI, for a keyframe on every received video. */
+void        tc_request_keyframe (TestClient *tc);
 /* Adds (or removes) a second outgoing video track, like a screen share. */
 void        tc_set_screen (TestClient *tc, gboolean on);

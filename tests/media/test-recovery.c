@@ -1,0 +1,81 @@
+/* test-recovery.c — loss and keyframes across the relay: a receiver's
+ * keyframe request (PLI) reaches the sender through the relay; with
+ * KONTOR_MEDIA_LOSS set by the suite (nft drops that share of incoming
+ * UDP in the namespace, i.e. on every leg) video keeps decoding. */
+#include "tests/media/harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define CHECK(cond, ...) \
+  do { if (!(cond)) { g_printerr ("FAIL: " __VA_ARGS__); \
+                      g_printerr ("\n"); return 1; } } while (0)
+
+typedef struct {
+  TestClient *a, *b;
+} Pair;
+
+static gboolean
+both_decode (gpointer data)
+{
+  Pair *p = data;
+  return tc_video_frames (p->a) >= 5 && tc_video_frames (p->b) >= 5;
+}
+
+static gboolean
+more_keyframes (gpointer data)
+{
+  guint64 *want = data;
+  return tc_keyframes ((TestClient *) (gpointer) want[1]) >= want[0];
+}
+
+int
+main (int argc, char **argv)
+{
+  harness_init (&argc, &argv);
+  const gchar *loss = g_getenv ("KONTOR_MEDIA_LOSS");
+  Harness *h = harness_new ("rec");
+  Pair p;
+  p.a = harness_join (h, "seeker");
+  p.b = harness_join (h, "caseworker");
+  CHECK (harness_wait (30000, both_decode, &p), "no media");
+  g_print ("first decoded frame: seeker %.0f ms, caseworker %.0f ms%s%s\n",
+           tc_first_frame_us (p.a) / 1000.0, tc_first_frame_us (p.b) / 1000.0,
+           loss ? ", loss % per leg: " : "", loss ? loss : "");
+
+  if (!loss) {
+    /* Senders only make keyframes when asked (keyframe-max-dist=3000). */
+    harness_run (1000);
+    for (int i = 0; i < 3; i++) {
+      guint64 want[2] = { tc_keyframes (p.a) + 1, (guint64) (gsize) p.a };
+      gint64 t0 = g_get_monotonic_time ();
+      tc_request_keyframe (p.a);
+      CHECK (harness_wait (3000, more_keyframes, want),
+             "keyframe request %d not answered through the relay", i);
+      g_print ("keyframe request %d answered in %.0f ms\n", i,
+               (g_get_monotonic_time () - t0) / 1000.0);
+      harness_run (600);
+    }
+  } else {
+    /* 10 s in 2 s windows, after a second to settle: every window must
+     * decode at least a third of the 30 frames sent. */
+    harness_run (1000);
+    for (int w = 0; w < 5; w++) {
+      guint64 fa = harness_frames_during (p.a, 2000);
+      guint64 fb = tc_video_frames (p.b);
+      g_print ("window %d: seeker %" G_GUINT64_FORMAT " frames, caseworker "
+               "total %" G_GUINT64_FORMAT ", keyframes %" G_GUINT64_FORMAT
+               "/%" G_GUINT64_FORMAT "\n", w, fa, fb, tc_keyframes (p.a),
+               tc_keyframes (p.b));
+      CHECK (fa >= 10, "video stalled under loss (window %d: %"
+             G_GUINT64_FORMAT " frames)", w, fa);
+    }
+    guint64 fb = harness_frames_during (p.b, 2000);
+    CHECK (fb >= 10, "caseworker stalled under loss");
+  }
+  harness_free (h);
+  harness_run (200);
+  km_shutdown ();
+  g_print ("ok\n");
+  return 0;
+}
