@@ -113,7 +113,7 @@ done
 cd "$here" || fail "cd $here"
 # KONTOR_E2E_FILES="a11y" runs only some files (while working on them).
 files=
-for f in ${KONTOR_E2E_FILES:-early a11y meeting manage}; do files="$files ./$f.test.mjs"; done
+for f in ${KONTOR_E2E_FILES:-early a11y meeting manage kiosk}; do files="$files ./$f.test.mjs"; done
 # One file at a time, in this order: early.test.mjs checks the booking in
 # (through a server whose clock is set back) before meeting.test.mjs needs
 # it waiting.

@@ -3,6 +3,11 @@
 //
 // The token comes from the URL fragment (#t=…) so that it never reaches a
 // server log; it travels only in request bodies and the WebSocket `join`.
+//
+// The same script runs the service-office kiosk (kiosk.html, <body
+// data-kiosk>): entry by booking reference and kiosk code, no device check
+// (the terminal's devices are fixed), nothing remembered, and the page
+// starts afresh after each visit.
 import { t, errorText } from './i18n.js';
 import { api } from './api.js';
 import { Channel } from './channel.js';
@@ -22,7 +27,15 @@ const kontor = { state: 'loading', error: null, booking: null, meeting: null, ch
 window.kontor = kontor;
 
 const $ = (id) => document.getElementById(id);
-const token = new URLSearchParams(location.hash.slice(1)).get('t');
+const kiosk = 'kiosk' in document.body.dataset;
+const token = kiosk ? null : new URLSearchParams(location.hash.slice(1)).get('t');
+let kioskEntry = null;         // { reference, kiosk_code } typed at the kiosk
+const KIOSK_RESET_MS = 15000;
+const KIOSK_IDLE_MS = 120000;
+
+function joinMessage() {
+  return kiosk ? { type: 'join', ...kioskEntry } : { type: 'join', token };
+}
 let booking = null;
 let localStream = null;
 let channel = null;
@@ -39,8 +52,9 @@ function setState(state) {
 // Remembered for this tab only: a reload mid-meeting skips the check.
 const session = {
   key: () => `kontor.join.${token}`,
-  get() { try { return JSON.parse(sessionStorage.getItem(this.key())) || {}; } catch { return {}; } },
-  set(v) { try { sessionStorage.setItem(this.key(), JSON.stringify({ ...this.get(), ...v })); } catch { /* private mode */ } },
+  // A kiosk keeps nothing of the person who used it.
+  get() { if (kiosk) return {}; try { return JSON.parse(sessionStorage.getItem(this.key())) || {}; } catch { return {}; } },
+  set(v) { if (kiosk) return; try { sessionStorage.setItem(this.key(), JSON.stringify({ ...this.get(), ...v })); } catch { /* private mode */ } },
 };
 
 // ---- refusals ---------------------------------------------------------------
@@ -61,6 +75,7 @@ function refuse(code) {
   $('refused-text').textContent = errorText(code);
   $('refused-help').textContent = HELP[code] ? t(HELP[code]) : '';
   setState('refused');
+  kioskResetSoon();
 }
 
 // ---- too early: count down, then join by ourselves ----------------------------
@@ -91,7 +106,7 @@ function early(opensAt) {
   const wait = opens - (Date.now() + serverOffsetMs);
   // Our clock may be behind the server's: after the countdown, ask again
   // every few seconds until the server agrees.
-  earlyTimer = setTimeout(() => channel.send({ type: 'join', token }),
+  earlyTimer = setTimeout(() => channel.send(joinMessage()),
     first ? Math.max(wait, 0) + 500 : Math.max(wait, EARLY_RETRY_MS));
 }
 
@@ -139,7 +154,7 @@ function showCheck(check) {
 function connect() {
   setState('connecting');
   channel = new Channel({
-    onOpen: () => channel.send({ type: 'join', token }),
+    onOpen: () => channel.send(joinMessage()),
     onMessage,
     onState: (s) => {
       if (s === 'reconnecting') {
@@ -188,6 +203,7 @@ function onMessage(msg) {
       session.set({ checked: false });
       notice('');
       setState('ended');
+      kioskResetSoon();
       break;
     case 'error':
       onError(msg);
@@ -198,6 +214,14 @@ function onMessage(msg) {
 }
 
 function onError(msg) {
+  if (kiosk && (msg.code === 'no_booking' || msg.code === 'rate_limited')) {
+    // A mistyped reference or code: back to the form, say what went wrong.
+    channel.close();
+    setState('kiosk');
+    $('kiosk-error').textContent = t(msg.code === 'no_booking' ? 'kiosk.no_booking' : 'error.rate_limited');
+    kioskResetSoon(KIOSK_IDLE_MS);
+    return;
+  }
   if (msg.code === 'too_early' && msg.opens_at) { early(msg.opens_at); return; }
   if (REFUSALS.has(msg.code)) { stopEarly(); channel.close(); refuse(msg.code); return; }
   if (msg.code === 'bad_sdp') { kontor.meeting?.offerRefused(); return; }
@@ -284,6 +308,7 @@ function leave() {
   // A socket joins once: going back in takes a new one.
   channel.close();
   setState('left');
+  kioskResetSoon();
 }
 
 // ---- start --------------------------------------------------------------------
@@ -301,8 +326,59 @@ async function lookUp() {
   }
 }
 
+// ---- the kiosk ----------------------------------------------------------------
+
+// Starting afresh by reloading leaves nothing in memory; the language goes
+// back to the terminal's own.
+function kioskReset() {
+  try { localStorage.clear(); sessionStorage.clear(); } catch { /* nothing kept anyway */ }
+  location.reload();
+}
+
+let kioskTimer = 0;
+function kioskResetSoon(ms = KIOSK_RESET_MS) {
+  if (!kiosk) return;
+  clearTimeout(kioskTimer);
+  kioskTimer = setTimeout(kioskReset, ms);
+  kontor.resetAt = Date.now() + ms;
+}
+
+function kioskStart() {
+  setState('kiosk');
+  const form = $('kiosk-form');
+  // Someone who typed half a reference and walked away leaves nothing behind.
+  const idle = () => kioskResetSoon(KIOSK_IDLE_MS);
+  form.addEventListener('input', idle);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const reference = form.reference.value.trim().toUpperCase();
+    const code = form.code.value.replace(/\s+/g, '');
+    $('kiosk-error').textContent = '';
+    if (!reference || !/^\d{6}$/.test(code)) {
+      $('kiosk-error').textContent = t('kiosk.incomplete');
+      return;
+    }
+    clearTimeout(kioskTimer);
+    kioskEntry = { reference, kiosk_code: code };
+    form.reset();
+    connect();
+  });
+  $('kiosk-reset-now')?.addEventListener('click', kioskReset);
+}
+
 async function main() {
   startPage();
+  if (kiosk) {
+    document.querySelectorAll('.kiosk-done').forEach((b) => b.addEventListener('click', kioskReset));
+    kioskStart();
+    $('play').addEventListener('click', async (ev) => {
+      ev.currentTarget.hidden = await play($('remote-video'), kontor.meeting?.remoteStream);
+    });
+    $('mute').addEventListener('click', () => { toggles.mute = !toggles.mute; applyToggles(); });
+    $('camera-off').addEventListener('click', () => { toggles.cameraOff = !toggles.cameraOff; applyToggles(); });
+    $('leave').addEventListener('click', leave);
+    return;
+  }
   // Another link pasted into this tab is another booking: start afresh.
   window.addEventListener('hashchange', () => location.reload());
   document.addEventListener('kontor:language', () => {
