@@ -63,6 +63,8 @@ static const Setting settings[] = {
     "new bookings per client address and minute" },
   { "limits", "link_per_minute", "KONTOR_LINK_PER_MINUTE", KIND_RATE, F (link_per_minute), "60",
     "lookups by booking link or kiosk code per client address and minute" },
+  { "limits", "max_live_bookings_per_contact", "KONTOR_MAX_LIVE_BOOKINGS", KIND_UINT, F (contact_cap), "3",
+    "upcoming bookings one e-mail or phone may hold (1-64)" },
 };
 
 static gboolean

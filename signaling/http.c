@@ -216,6 +216,10 @@ static const struct {
   { "/api/v1/admin/absences", TRUE, ks_api_admin },
   { "/api/v1/admin/reassign", TRUE, ks_api_admin },
   { "/api/v1/admin/conflicts", FALSE, ks_api_admin_conflicts },
+  { "/api/v1/admin/caseworkers", FALSE, ks_api_admin_caseworkers },
+  { "/api/v1/offices", FALSE, ks_api_offices },
+  { "/api/v1/services", FALSE, ks_api_services },
+  { "/api/v1/caseworkers", FALSE, ks_api_caseworkers },
   { "/api/v1/admin/stats", FALSE, ks_api_admin_stats },
 };
 

@@ -139,6 +139,10 @@ void ks_api_queue_cancel (KsRequest *r);
 void ks_api_admin (KsRequest *r);
 void ks_api_admin_conflicts (KsRequest *r);
 void ks_api_admin_stats (KsRequest *r);
+void ks_api_admin_caseworkers (KsRequest *r);
+void ks_api_offices (KsRequest *r);
+void ks_api_services (KsRequest *r);
+void ks_api_caseworkers (KsRequest *r);
 
 /* ---- api-booking.c helpers shared with the WebSocket ------------------ */
 

@@ -126,6 +126,10 @@ cmd_run (const KsConfig *config)
     g_printerr ("kontor: %s\n", error->message);
     return 1;
   }
+  if (!kb_set_contact_cap (config->database, config->contact_cap, &error)) {
+    g_printerr ("kontor: %s\n", error->message);
+    return 1;
+  }
   g_autoptr (KbStore) store = kb_store_new (config->database, config->pool_size, &error);
   if (!store) {
     g_printerr ("kontor: %s\n", error->message);
