@@ -192,7 +192,8 @@ function renderQueue() {
       button.type = 'button';
       button.className = 'admit';
       button.textContent = t(b.status === 'waiting' ? 'cw.admit' : 'cw.return');
-      button.setAttribute('aria-label', t(b.status === 'waiting' ? 'cw.admit_label' : 'cw.return_label', { name: name(b) }));
+      // The visible words first, so speech input ("click Admit") finds it.
+      button.setAttribute('aria-label', `${button.textContent}: ${name(b)}`);
       button.disabled = !!kontor.booking;
       button.addEventListener('click', () => admit(b.id));
       action.append(button);
