@@ -33,6 +33,12 @@ window.start = async () => {
   for (const t of s.getTracks()) pc.addTrack(t, s);
   return window.offer(0, 0);
 };
+window.restart = async () => {
+  pc.restartIce();
+  const o = await pc.createOffer({ iceRestart: true });
+  await pc.setLocalDescription(o);
+  return o.sdp;
+};
 window.offer = async (audio, video) => {
   const have = (k) => pc.getTransceivers().filter(t =>
       (t.receiver.track.kind === k) && t.currentDirection !== 'stopped').length;
@@ -149,6 +155,18 @@ try {
   if (s1.some((s, i) => s.frames - s0[i].frames < 50 || s.audio - s0[i].audio < 100))
     throw new Error('media did not keep flowing');
 
+  if (process.env.KONTOR_CHECK_RESTART) {
+    // The seeker's page restarts ICE, as it does after a network change.
+    busy.add(a.id);
+    const sdp = await a.page.evaluate(() => window.restart());
+    send({ op: 'offer', id: a.id, sdp });
+    await new Promise(r => setTimeout(r, 1500));
+    const r0 = [await a.page.evaluate(() => window.stats()), await b.page.evaluate(() => window.stats())];
+    await new Promise(r => setTimeout(r, 3000));
+    const r1 = [await a.page.evaluate(() => window.stats()), await b.page.evaluate(() => window.stats())];
+    console.log(`after ICE restart: seeker +${r1[0].frames - r0[0].frames} frames (${r1[0].state}), caseworker +${r1[1].frames - r0[1].frames} frames`);
+    if (r1.some((s, i) => s.frames - r0[i].frames < 20)) throw new Error('ICE restart broke the call');
+  }
   // the caseworker reloads
   send({ op: 'leave', id: b.id });
   await b.ctx.close();
