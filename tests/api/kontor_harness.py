@@ -85,16 +85,24 @@ class Kontor:
         raise RuntimeError("kontor did not start listening")
 
     def __exit__(self, *exc):
+        code = None
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=10)
+                code = self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        elif self.proc:
+            code = self.proc.returncode
         try:
             psql(self.base_conninfo, f"DROP DATABASE IF EXISTS {self.dbname} WITH (FORCE)")
         except subprocess.CalledProcessError:
             pass
+        # A clean stop is part of the contract (and, in the sanitizer build,
+        # where leaks and memory errors are reported).
+        if code != 0 and exc[0] is None:
+            print(f"FAIL kontor stopped with exit status {code}", file=sys.stderr)
+            sys.exit(1)
         return False
 
     # ---- HTTP ----
