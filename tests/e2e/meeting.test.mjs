@@ -160,6 +160,14 @@ step('the caseworker admits; both pages decode video and receive audio', async (
     firstFrame(caseworker).then(() => Date.now() - admittedAt),
   ]);
   console.log(`admit → first decoded frame: job seeker ${seekerFirst} ms, caseworker ${caseworkerFirst} ms`);
+  // The first frames can come before the stream settles (a keyframe, then
+  // a pause); measure the steady flow from when it is steady, and say how
+  // long that took.
+  const [seekerSteady, caseworkerSteady] = await Promise.all([
+    resumed(seeker).then(() => Date.now() - admittedAt),
+    resumed(caseworker).then(() => Date.now() - admittedAt),
+  ]);
+  console.log(`admit → steady video: job seeker ${seekerSteady} ms, caseworker ${caseworkerSteady} ms`);
   await Promise.all([
     assertMediaFlows(seeker, 'job seeker'),
     assertMediaFlows(caseworker, 'caseworker'),
