@@ -109,7 +109,50 @@ def main():
         spec.check("the administrator's list shows e-mail and whether active",
                    status == 200 and body["caseworkers"][0]["email"] == "sara@test.example"
                    and body["caseworkers"][0]["active"] is True, body)
+        outsiders(k, spec, demo)
     spec.done()
+
+
+def outsiders(k, spec, demo):
+    """Sara works at another office and is no administrator: everything of
+    the demo office is refused to her, and a job seeker's socket cannot act
+    as a caseworker."""
+    status, _, cookie = k.login("sara@test.example", "a long enough secret")
+    spec.check("the new caseworker can log in", status == 200, status)
+    h = {"Cookie": cookie}
+    demo_id = int(k.sql(f"SELECT id FROM bookings WHERE reference = '{demo['booking_reference']}'"))
+
+    status, body, _, _ = k.request("POST", "/api/v1/queue/cancel",
+                                   {"booking_id": demo_id, "reason": "not mine"}, headers=h)
+    spec.check("a caseworker cannot cancel another office's booking (403)",
+               status == 403 and body["error"]["code"] == "forbidden", body)
+    status, body, _, _ = k.request("GET", "/api/v1/admin/stats?from=2026-01-01&to=2026-01-02", headers=h)
+    spec.check("a caseworker cannot read statistics (403)", status == 403, body)
+    status, body, _, _ = k.request("POST", "/api/v1/admin/services", {"name": "x"}, headers=h)
+    spec.check("a caseworker cannot create services (403)", status == 403, body)
+
+    ws = k.ws(cookie=cookie)
+    ws.send({"type": "hello"})
+    queue = ws.recv_type("queue")
+    spec.check("her queue holds none of the demo office's bookings",
+               all(b["reference"] != demo["booking_reference"] for b in queue["bookings"]), queue)
+    ws.send({"type": "admit", "booking_id": demo_id})
+    msg = ws.recv_type("error")
+    spec.check("she cannot admit another caseworker's job seeker", msg.get("code") == "forbidden", msg)
+    ws.send({"type": "end", "booking_id": demo_id})
+    msg = ws.recv_type("error")
+    spec.check("nor end their meeting", msg.get("code") in ("forbidden", "not_in_meeting"), msg)
+    ws.close()
+
+    seeker = k.ws()
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    seeker.recv()
+    seeker.send({"type": "admit", "booking_id": demo_id})
+    msg = seeker.recv_type("error")
+    spec.check("a job seeker's socket cannot admit", msg.get("code") == "forbidden", msg)
+    seeker.close()
+    status = k.sql(f"SELECT status FROM bookings WHERE id = {demo_id}")
+    spec.check("and nothing of it was written", status in ("booked", "waiting"), status)
 
 
 if __name__ == "__main__":
