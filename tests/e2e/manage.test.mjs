@@ -10,9 +10,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { env, launch, openPage, screenshot, until, pageState } from './lib/harness.mjs';
 import { checkA11y } from './lib/axe.mjs';
+import { startServer } from './lib/server.mjs';
 
 let browser;
 let booked;
+let second;       // a booking the caseworker cancels
+let server;       // a kontor whose clock is on second's day
 
 async function post(path, body) {
   const r = await fetch(`${env.base}/api/v1/${path}`, {
@@ -34,9 +37,47 @@ before(async () => {
   });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   booked = r.body;
+  const later = slots.slots.find((s) => Date.parse(s.starts_at) >= Date.parse(slot.ends_at));
+  assert.ok(later, 'no second free slot');
+  const r2 = await post('bookings', {
+    service_id: 1, office_id: later.office_id, starts_at: later.starts_at,
+    name: 'Per Avlyst', contact: 'per@example.org', language: 'nb', interpreter: false,
+  });
+  assert.equal(r2.status, 201, JSON.stringify(r2.body));
+  second = r2.body;
+  // The queue is the caseworker's day: set this server's clock to half an
+  // hour before the second booking, so it is today there.
+  server = await startServer({ name: 'kontor-manage', port: 8083, icePortMin: 41400, icePortMax: 41410,
+    clockOffsetS: Math.round((Date.parse(later.starts_at) - 1800000 - Date.now()) / 1000) });
 });
 
-after(async () => { await browser?.close(); });
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('the caseworker cancels a booking from the queue, with a reason', async () => {
+  const cw = await openPage(browser, 'manage-caseworker', { width: 1280, height: 800, bypassCSP: true });
+  await cw.goto(`${server.base}/caseworker.html`);
+  await cw.getByLabel('E-mail').fill(env.demo.caseworker_email);
+  await cw.getByLabel('Password').fill(env.demo.caseworker_password);
+  await cw.getByRole('button', { name: 'Log in' }).click();
+  const row = cw.locator(`tr[data-booking-id="${second.booking.id}"]`);
+  await row.and(cw.locator('[data-status="booked"]')).waitFor({ timeout: 15000 });
+  await row.getByRole('button', { name: /^Cancel/ }).click();
+  const dialog = cw.getByRole('dialog');
+  await dialog.waitFor();
+  await dialog.getByRole('button', { name: 'Cancel the booking' }).click();
+  await dialog.getByText('Write a reason.').waitFor();
+  await checkA11y(cw, 'cancel dialog (1280px)');
+  await dialog.getByLabel(/^Reason/).fill('The caseworker is ill.');
+  await screenshot(cw, 'caseworker-cancel-dialog');
+  await dialog.getByRole('button', { name: 'Cancel the booking' }).click();
+  await row.and(cw.locator('[data-status="cancelled"]')).waitFor({ timeout: 10000 });
+  await cw.getByText('The booking of Per Avlyst is cancelled.').waitFor();
+  await screenshot(cw, 'caseworker-cancelled');
+  await cw.context().close();
+});
 
 test('manage by link: see, download the calendar file, cancel', async () => {
   const token = new URL(booked.manage_url).hash.replace(/^#t=/, '');

@@ -38,6 +38,9 @@ async function start() {
   $('logout').addEventListener('click', logout);
   $('end').addEventListener('click', endMeeting);
   $('admit-next').addEventListener('click', admitNext);
+  $('cancel-form').addEventListener('submit', confirmCancel);
+  $('cancel-back').addEventListener('click', () => $('cancel-dialog').close());
+  $('cancel-reason').addEventListener('input', () => { $('cancel-error').textContent = ''; });
   $('mute').addEventListener('click', () => { toggles.mute = !toggles.mute; applyToggles(); });
   $('camera-off').addEventListener('click', () => { toggles.cameraOff = !toggles.cameraOff; applyToggles(); });
   const sound = $('sound');
@@ -198,12 +201,50 @@ function renderQueue() {
       button.addEventListener('click', () => admit(b.id));
       action.append(button);
     }
+    if (b.status === 'booked' || b.status === 'waiting') {
+      const cancel = document.createElement('button');
+      cancel.type = 'button';
+      cancel.className = 'secondary cancel';
+      cancel.textContent = t('cw.cancel');
+      cancel.setAttribute('aria-label', `${cancel.textContent}: ${name(b)}`);
+      cancel.addEventListener('click', () => askCancel(b));
+      action.append(' ', cancel);
+    }
     tr.append(action);
     return tr;
   }));
   renderNext();
   const waiting = q.bookings.filter((b) => b.status === 'waiting' && b.present).length;
   document.title = waiting ? `(${waiting}) ${t('cw.title_waiting')} — ${TITLE}` : TITLE;
+}
+
+// ---- cancelling from the queue (POST /api/v1/queue/cancel) ------------------
+
+let cancelling = null;
+
+function askCancel(b) {
+  cancelling = b;
+  $('cancel-heading').textContent = t('cw.cancel.heading', { name: name(b), time: clock(b.starts_at, b.time_zone) });
+  $('cancel-reason').value = '';
+  $('cancel-error').textContent = '';
+  $('cancel-dialog').showModal();
+  $('cancel-reason').focus();
+}
+
+async function confirmCancel(ev) {
+  ev.preventDefault();
+  const reason = $('cancel-reason').value.trim();
+  if (!reason) { $('cancel-error').textContent = t('cw.cancel.need_reason'); return; }
+  try {
+    await api('queue/cancel', { booking_id: cancelling.id, reason });
+    $('cancel-dialog').close();
+    notice(t('cw.cancel.done', { name: name(cancelling) }));
+    // The queue message that follows shows the new status; ask for it too
+    // in case this socket is not told.
+    try { const q = await api('queue'); kontor.queue = { ...kontor.queue, ...q }; renderQueue(); } catch { /* the socket will */ }
+  } catch (e) {
+    $('cancel-error').textContent = errorText(e.code);
+  }
 }
 
 // ---- the arrival cue --------------------------------------------------------
