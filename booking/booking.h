@@ -358,7 +358,8 @@ KbBooking *kb_move_finish (KbStore *store, GAsyncResult *result, GError **error)
 
 /* Closes overdue bookings: booked and never checked in when the late-entry
  * window closed → no_show; checked in but not admitted by the booked end →
- * not_admitted; and forgets expired sessions.  Call every minute or so.
+ * not_admitted; forgets expired sessions, and blanks personal data past
+ * its retention (kb_set_retention_days).  Call every minute or so.
  * Returns how many bookings it closed (≥ 0), -1 on error. */
 void   kb_sweep_async (KbStore *store, gint64 now, GCancellable *cancellable,
                        GAsyncReadyCallback callback, gpointer user_data);
@@ -554,5 +555,10 @@ GPtrArray *kb_list_finish (KbStore *store, GAsyncResult *result, GError **error)
  * normalised job seeker contact that the database enforces (default 3), so
  * a script cannot book out a week.  From kontor.conf. */
 gboolean kb_set_contact_cap (const gchar *conninfo, guint cap, GError **error);
+
+/* How many days after a booking's end its job seeker's name, contact and
+ * kiosk code are kept (default 90); kb_sweep_async() blanks them after
+ * that, keeping the times and statuses statistics read. */
+gboolean kb_set_retention_days (const gchar *conninfo, guint days, GError **error);
 
 G_END_DECLS

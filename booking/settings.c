@@ -3,31 +3,50 @@
  * Blocking, like kb_migrate(): never on the running loop. */
 #include "kb-private.h"
 
-gboolean
-kb_set_contact_cap (const gchar *conninfo, guint cap, GError **error)
+/* Settings live in the database so the rules can read them; kontor.conf
+ * writes them at start-up. */
+static gboolean
+set_setting (const gchar *conninfo, const gchar *key, guint value, GError **error)
 {
-  g_autofree gchar *value = g_strdup_printf ("%u", cap);
-  const gchar *params[] = { value };
+  g_autofree gchar *text = g_strdup_printf ("%u", value);
+  const gchar *params[] = { text, key };
   PGconn *pg;
   PGresult *res;
   gboolean ok;
 
-  if (cap < 1 || cap > 1000)
-    {
-      g_set_error (error, KB_ERROR, KB_ERROR_INVALID,
-                   "bad_value: the cap on live bookings per contact must be 1–1000");
-      return FALSE;
-    }
   pg = kb_connect_blocking (conninfo, error);
   if (pg == NULL)
     return FALSE;
-  res = PQexecParams (pg, "UPDATE settings SET value = $1 "
-                          "WHERE key = 'max_live_bookings_per_contact'",
-                      1, NULL, params, NULL, NULL, 0);
+  res = PQexecParams (pg, "UPDATE settings SET value = $1 WHERE key = $2",
+                      2, NULL, params, NULL, NULL, 0);
   ok = PQresultStatus (res) == PGRES_COMMAND_OK;
   if (!ok)
     kb_result_to_error (res, error);
   PQclear (res);
   PQfinish (pg);
   return ok;
+}
+
+gboolean
+kb_set_contact_cap (const gchar *conninfo, guint cap, GError **error)
+{
+  if (cap < 1 || cap > 1000)
+    {
+      g_set_error (error, KB_ERROR, KB_ERROR_INVALID,
+                   "bad_value: the cap on live bookings per contact must be 1–1000");
+      return FALSE;
+    }
+  return set_setting (conninfo, "max_live_bookings_per_contact", cap, error);
+}
+
+gboolean
+kb_set_retention_days (const gchar *conninfo, guint days, GError **error)
+{
+  if (days < 1 || days > 3650)
+    {
+      g_set_error (error, KB_ERROR, KB_ERROR_INVALID,
+                   "bad_value: the retention of personal data must be 1–3650 days");
+      return FALSE;
+    }
+  return set_setting (conninfo, "personal_data_retention_days", days, error);
 }

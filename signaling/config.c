@@ -14,7 +14,7 @@
 
 G_DEFINE_QUARK (ks-error-quark, ks_error)
 
-typedef enum { KIND_STRING, KIND_PORT, KIND_UINT, KIND_INT64, KIND_RATE } Kind;
+typedef enum { KIND_STRING, KIND_PORT, KIND_UINT, KIND_INT64, KIND_RATE, KIND_DAYS } Kind;
 
 typedef struct {
   const gchar *group;
@@ -65,6 +65,8 @@ static const Setting settings[] = {
     "lookups by booking link or kiosk code per client address and minute" },
   { "limits", "max_live_bookings_per_contact", "KONTOR_MAX_LIVE_BOOKINGS", KIND_UINT, F (contact_cap), "3",
     "upcoming bookings one e-mail or phone may hold (1-64)" },
+  { "privacy", "retention_days", "KONTOR_RETENTION_DAYS", KIND_DAYS, F (retention_days), "90",
+    "days after a meeting that the job seeker's name and contact are kept (1-3650)" },
 };
 
 static gboolean
@@ -82,12 +84,15 @@ parse_number (const Setting *s, const gchar *text, const gchar *origin,
     bad = TRUE;
   if (!bad && s->kind == KIND_RATE && (value < 1 || value > 1000000))
     bad = TRUE;
+  if (!bad && s->kind == KIND_DAYS && (value < 1 || value > 3650))
+    bad = TRUE;
   if (bad) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
                  "%s: %s = \"%s\" is not a valid %s", origin, s->key, text,
                  s->kind == KIND_PORT ? "port (1-65535)"
                  : s->kind == KIND_UINT ? "number (1-64)"
-                 : s->kind == KIND_RATE ? "rate (1-1000000)" : "integer");
+                 : s->kind == KIND_RATE ? "rate (1-1000000)"
+                 : s->kind == KIND_DAYS ? "number of days (1-3650)" : "integer");
     return FALSE;
   }
   guint8 *field = (guint8 *) config + s->offset;

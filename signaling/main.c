@@ -126,7 +126,8 @@ cmd_run (const KsConfig *config)
     g_printerr ("kontor: %s\n", error->message);
     return 1;
   }
-  if (!kb_set_contact_cap (config->database, config->contact_cap, &error)) {
+  if (!kb_set_contact_cap (config->database, config->contact_cap, &error)
+      || !kb_set_retention_days (config->database, config->retention_days, &error)) {
     g_printerr ("kontor: %s\n", error->message);
     return 1;
   }

@@ -40,6 +40,7 @@ typedef struct {
   guint   book_per_minute;    /* [limits] book_per_minute     KONTOR_BOOK_PER_MINUTE */
   guint   link_per_minute;    /* [limits] link_per_minute     KONTOR_LINK_PER_MINUTE */
   guint   contact_cap;        /* [limits] max_live_bookings_per_contact KONTOR_MAX_LIVE_BOOKINGS */
+  guint   retention_days;     /* [privacy] retention_days  KONTOR_RETENTION_DAYS */
 } KsConfig;
 
 /* Defaults, then the file (if path is not NULL), then the environment.

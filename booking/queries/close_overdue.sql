@@ -1,2 +1,4 @@
--- no_show / not_admitted for overdue bookings.  $1 = now (µs).
-SELECT kb_close_overdue(kb_ts($1)) AS n
+-- The sweep: no_show / not_admitted for overdue bookings, and personal data
+-- past its retention blanked (sql/007_retention.sql).  $1 = now (µs).
+-- n counts status changes only: those are what open queues must show.
+SELECT kb_close_overdue(kb_ts($1)) AS n, kb_forget_personal_data(kb_ts($1)) AS forgotten
