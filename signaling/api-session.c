@@ -4,6 +4,7 @@
 
 #include "signaling/ks-private.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- POST /api/v1/login, /logout ------------------------------------ */
@@ -92,44 +93,70 @@ me_next (KsRequest *r, KbCaseworker *cw)
   ks_respond (r, 200, json_pack ("{s:o}", "caseworker", ks_json_caseworker (cw)));
 }
 
+/* The queue of today, or of ?date=YYYY-MM-DD (read while routing: the
+ * query string is gone once the session lookup answers). */
 typedef struct {
-  KsRequest    *request;
-  KbCaseworker *caseworker;
-} QueueStep;
+  gchar *date;        /* NULL: today */
+  gchar *time_zone;   /* the caseworker's office zone, for "today" */
+} QueueArgs;
+
+static void
+queue_args_free (gpointer p)
+{
+  QueueArgs *a = p;
+  g_free (a->date);
+  g_free (a->time_zone);
+  g_free (a);
+}
 
 static void
 queue_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  QueueStep *step = user_data;
-  g_autoptr (KsRequest) r = step->request;
-  g_autoptr (KbCaseworker) cw = step->caseworker;
+  g_autoptr (KsRequest) r = user_data;
   g_autoptr (GError) error = NULL;
-  g_free (step);
-
-  g_autoptr (GPtrArray) bookings = kb_queue_finish (r->server->store, result, &error);
+  QueueArgs *a = r->step;
+  g_autoptr (GPtrArray) bookings = a->date
+    ? kb_list_finish (r->server->store, result, &error)
+    : kb_queue_finish (r->server->store, result, &error);
   if (ks_answer_dropped (r, error))
     return;
   if (error) {
     ks_respond_internal (r, error);
     return;
   }
-  ks_respond (r, 200, ks_queue_json (r->server, cw, bookings, kb_clock_now ()));
+  ks_respond (r, 200, ks_queue_json (r->server, a->time_zone, a->date, bookings, kb_clock_now ()));
 }
 
 static void
 queue_next (KsRequest *r, KbCaseworker *cw)
 {
-  QueueStep *step = g_new0 (QueueStep, 1);
-  step->request = ks_request_ref (r);
-  step->caseworker = g_memdup2 (cw, sizeof *cw);
-  step->caseworker->name = g_strdup (cw->name);
-  step->caseworker->email = g_strdup (cw->email);
-  step->caseworker->office_name = g_strdup (cw->office_name);
-  step->caseworker->office_tz = g_strdup (cw->office_tz);
-  kb_queue_async (r->server->store, cw->id, kb_clock_now (), r->cancellable,
-                  queue_done, step);
+  QueueArgs *a = r->step;
+  a->time_zone = g_strdup (cw->office_tz);
+  if (a->date)
+    kb_queue_date_async (r->server->store, cw->id, a->date, r->cancellable, queue_done,
+                         ks_request_ref (r));
+  else
+    kb_queue_async (r->server->store, cw->id, kb_clock_now (), r->cancellable, queue_done,
+                    ks_request_ref (r));
+}
+
+void
+ks_api_queue (KsRequest *r)
+{
+  QueueArgs *a = g_new0 (QueueArgs, 1);
+  ks_request_set_step (r, a, queue_args_free);
+  a->date = ks_request_arg (r, "date");
+  if (a->date) {
+    guint y, m, day;
+    gchar tail;
+    if (strlen (a->date) != 10 || sscanf (a->date, "%4u-%2u-%2u%c", &y, &m, &day, &tail) != 3
+        || !g_date_valid_dmy (day, m, y)) {
+      ks_respond_error (r, 400, "bad_date", "date must be a real date as YYYY-MM-DD.");
+      return;
+    }
+  }
+  ks_with_session (r, queue_next);
 }
 
 void ks_api_me (KsRequest *r) { ks_with_session (r, me_next); }
-void ks_api_queue (KsRequest *r) { ks_with_session (r, queue_next); }
 

@@ -185,8 +185,9 @@ void ks_room_free (KsRoom *room);
 /* Send a fresh queue to every caseworker socket of caseworker_id. */
 void ks_queue_changed (KsServer *server, gint64 caseworker_id);
 void ks_queue_send (KsServer *server, KsClient *client);
-/* {date, bookings[]} for a caseworker's day (bookings: KbBooking*). */
-json_t *ks_queue_json (KsServer *server, const KbCaseworker *caseworker,
+/* {date, bookings[]} for a caseworker's day (bookings: KbBooking*): the
+ * given local date, or (NULL) today in time_zone. */
+json_t *ks_queue_json (KsServer *server, const gchar *time_zone, const gchar *date,
                        GPtrArray *bookings, gint64 now);
 
 /* ---- json.c: shapes shared by the API and the WebSocket -------------- */

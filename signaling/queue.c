@@ -7,15 +7,15 @@
 #include "signaling/ks-private.h"
 
 json_t *
-ks_queue_json (KsServer *server, const KbCaseworker *cw, GPtrArray *bookings,
-               gint64 now)
+ks_queue_json (KsServer *server, const gchar *time_zone, const gchar *day,
+               GPtrArray *bookings, gint64 now)
 {
-  g_autoptr (GTimeZone) tz = g_time_zone_new_identifier (cw->office_tz ? cw->office_tz : "UTC");
+  g_autoptr (GTimeZone) tz = g_time_zone_new_identifier (time_zone ? time_zone : "UTC");
   if (!tz)
     tz = g_time_zone_new_utc ();
   g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (now / G_USEC_PER_SEC);
   g_autoptr (GDateTime) local = g_date_time_to_timezone (utc, tz);
-  g_autofree gchar *date = g_date_time_format (local, "%Y-%m-%d");
+  g_autofree gchar *date = day ? g_strdup (day) : g_date_time_format (local, "%Y-%m-%d");
 
   json_t *list = json_array ();
   for (guint i = 0; i < bookings->len; i++) {
@@ -43,7 +43,8 @@ queue_done (GObject *source, GAsyncResult *result, gpointer user_data)
     ks_client_send_error (client, "internal", "The queue could not be loaded.", FALSE);
     return;
   }
-  json_t *msg = ks_queue_json (client->server, client->caseworker, bookings, kb_clock_now ());
+  json_t *msg = ks_queue_json (client->server, client->caseworker->office_tz, NULL, bookings,
+                               kb_clock_now ());
   json_object_set_new (msg, "type", json_string ("queue"));
   ks_client_send (client, msg);
 

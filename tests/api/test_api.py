@@ -54,6 +54,14 @@ def login_and_session(k, spec, demo):
     cookie = set_cookie.split(";")[0]
     status, body, _, _ = k.request("GET", "/api/v1/me", headers={"Cookie": cookie})
     spec.check("me answers with the session", status == 200 and body["caseworker"]["id"] > 0, body)
+    status, body, _, _ = k.request("GET", "/api/v1/queue", headers={"Cookie": cookie})
+    spec.check("the queue over HTTP holds today's demo booking", status == 200 and
+               demo["booking_reference"] in [b["reference"] for b in body["bookings"]], body)
+    status, body, _, _ = k.request("GET", "/api/v1/queue?date=2027-01-04", headers={"Cookie": cookie})
+    spec.check("another day's queue answers that date", status == 200 and body["date"] == "2027-01-04"
+               and body["bookings"] == [], body)
+    status, body, _, _ = k.request("GET", "/api/v1/queue?date=2027-02-30", headers={"Cookie": cookie})
+    spec.check("an impossible date is 400 bad_date", status == 400 and body["error"]["code"] == "bad_date", body)
     return cookie
 
 
