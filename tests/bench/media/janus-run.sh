@@ -1,0 +1,39 @@
+#!/bin/sh
+# janus-run.sh — run by run-bench.sh inside the benchmark's namespace:
+# configures Janus (videocall plugin, pfunix transport only) in DIR, starts
+# it pinned to CPU 0, runs the load client against it, stops it.
+#   janus-run.sh DIR LOAD_CLIENT MEETINGS WARMUP WINDOW
+set -eu
+dir=$1 load=$2 n=$3 warmup=$4 window=$5
+lib=/usr/lib/x86_64-linux-gnu/janus
+rm -f "$dir/janus.sock"
+mkdir -p "$dir/plugins" "$dir/transports" "$dir/events" "$dir/loggers"
+ln -sf "$lib/plugins/libjanus_videocall.so" "$dir/plugins/"
+ln -sf "$lib/transports/libjanus_pfunix.so" "$dir/transports/"
+cat > "$dir/janus.jcfg" <<CFG
+general: {
+  configs_folder = "$dir"
+  plugins_folder = "$dir/plugins"
+  transports_folder = "$dir/transports"
+  events_folder = "$dir/events"
+  loggers_folder = "$dir/loggers"
+  debug_level = 3
+}
+media: { rtp_port_range = "42000-42999" }
+nat: { ice_enforce_list = "km0" }
+CFG
+cat > "$dir/janus.transport.pfunix.jcfg" <<CFG
+general: { enabled = true, json = "compact", path = "$dir/janus.sock", type = "SOCK_SEQPACKET" }
+admin: { admin_enabled = false }
+CFG
+echo 'general: { }' > "$dir/janus.plugin.videocall.jcfg"
+taskset -c 0 janus -F "$dir" -C "$dir/janus.jcfg" > "$dir/janus.log" 2>&1 &
+pid=$!
+i=0
+while [ ! -S "$dir/janus.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+rc=0
+taskset -c 1 "$load" --janus "$dir/janus.sock" --janus-pid "$pid" \
+  --meetings "$n" --warmup "$warmup" --window "$window" || rc=$?
+kill "$pid"; wait "$pid" 2>/dev/null || true
+[ $rc = 0 ] || tail -20 "$dir/janus.log" >&2
+exit $rc
