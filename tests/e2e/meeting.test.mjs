@@ -4,6 +4,7 @@
 // is refused, and a reload mid-meeting needs no second admit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
   env, launch, openPage, screenshot, randomToken, mediaStats, until, pageState,
 } from './lib/harness.mjs';
@@ -235,6 +236,60 @@ check('after the reload both pages show the other\'s picture', async () => {
     await screenshot(seeker, 'seeker-after-reload');
     await screenshot(caseworker, 'caseworker-after-seeker-reload');
   }
+});
+
+// Cuts the job seeker's media completely and nobody else's: inside the
+// namespace every UDP packet is dropped unless it comes from or goes to one
+// of the caseworker's ICE ports.  TCP (the WebSockets) stays up, as on a
+// flaky Wi-Fi that loses media first; new ports the job seeker's browser
+// tries during the cut are dropped too.
+async function cutEveryoneBut(page) {
+  const ports = await page.evaluate(async () => {
+    const out = new Set();
+    (await window.kontor.pc.getStats()).forEach((st) => {
+      if (st.type === 'local-candidate' && st.protocol === 'udp') out.add(st.port);
+    });
+    return [...out];
+  });
+  assert.ok(ports.length > 0, 'the caseworker has no UDP candidates');
+  const set = `{ ${ports.join(', ')} }`;
+  execFileSync('nft', ['-f', '-'], { input: `table inet kontor_e2e {
+    chain input { type filter hook input priority 0; policy accept;
+      udp sport ${set} accept
+      udp dport ${set} accept
+      meta l4proto udp drop
+    }
+  }\n` });
+  return () => execFileSync('nft', ['delete', 'table', 'inet', 'kontor_e2e']);
+}
+
+step('the job seeker\'s network drops for 10 s and the call resumes by itself', async () => {
+  const restore = await cutEveryoneBut(caseworker);
+  const droppedAt = Date.now();
+  try {
+    await until('"Reconnecting…" on the job seeker\'s page', () => seeker.evaluate(
+      () => document.getElementById('media-state').textContent.startsWith('Reconnecting')), { timeout: 9000 });
+    console.log(`network drop → "Reconnecting…" shown after ${Date.now() - droppedAt} ms`);
+    await screenshot(seeker, 'seeker-reconnecting');
+    await new Promise((r) => setTimeout(r, Math.max(0, 10000 - (Date.now() - droppedAt))));
+    const frozen = await mediaStats(seeker);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await mediaStats(seeker))?.framesDecoded, frozen?.framesDecoded, 'the cut let video through');
+  } finally {
+    restore();
+  }
+  const restoredAt = Date.now();
+  await Promise.all([resumed(seeker), resumed(caseworker)]);
+  console.log(`network back → video decoding again on both pages after ${Date.now() - restoredAt} ms`);
+  await until('the reconnecting notice to go', () => seeker.evaluate(
+    () => document.getElementById('media-state').textContent === ''), { timeout: 10000 });
+  await Promise.all([
+    assertMediaFlows(seeker, 'job seeker after the network drop'),
+    assertMediaFlows(caseworker, 'caseworker after the job seeker\'s network drop'),
+  ]);
+  const restarts = await caseworker.evaluate(() => window.kontor.meeting.iceRestarts);
+  console.log(`ICE restarts: job seeker ${await seeker.evaluate(() => window.kontor.meeting.iceRestarts)}, caseworker ${restarts}`);
+  await screenshot(seeker, 'seeker-after-network-drop');
 });
 
 step('the caseworker ends the meeting', async () => {

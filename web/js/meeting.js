@@ -12,6 +12,14 @@
 const ANSWER_TIMEOUT_MS = 15000;
 const DISCONNECTED_GRACE_MS = 2500;
 const MAX_OFFER_FAILURES = 5;
+// ICE can stay "connected" while nothing arrives (seen when the browser
+// moves to another candidate pair and the relay keeps sending to the old
+// one): nothing from the relay for this long counts as a drop.  "Anything"
+// is media or the relay's RTCP reports about what we send (every ~4 s), so
+// a caseworker whose job seeker's line is down does not restart as well.
+const SILENCE_MS = 5000;
+const WATCH_MS = 1000;
+const RESTART_EVERY_MS = 8000;
 const RETRY_BASE_MS = 1000;
 const RETRY_MAX_MS = 16000;
 
@@ -32,6 +40,10 @@ export class Meeting {
   #disconnectTimer = 0;
   #onState;
   #onRemoteStream;
+  #watchTimer = 0;
+  #lastPackets = -1;
+  #lastPacketAt = 0;
+  #lastRestartAt = 0;
 
   // localStream may be null or lack a kind: the relay is still asked for
   // both kinds, so a person without a camera sees and hears the other.
@@ -71,6 +83,31 @@ export class Meeting {
       this.#onRemoteStream(this.remoteStream);
     });
     pc.addEventListener('connectionstatechange', () => this.#connectionChanged());
+    this.#watchTimer = setInterval(() => this.#watch(), WATCH_MS);
+  }
+
+  // Counts what arrives from the relay; a silence while "connected" is a drop.
+  async #watch() {
+    if (this.pc.connectionState === 'closed') return;
+    let packets = 0;
+    try {
+      (await this.pc.getStats()).forEach((st) => {
+        if (st.type === 'inbound-rtp') packets += st.packetsReceived || 0;
+        if (st.type === 'remote-inbound-rtp') packets += st.roundTripTimeMeasurements || 0;
+      });
+    } catch { return; }
+    const now = Date.now();
+    if (packets !== this.#lastPackets) {
+      this.#lastPackets = packets;
+      this.#lastPacketAt = now;
+      if (this.state === 'reconnecting' && this.pc.connectionState === 'connected') this.#setState('connected');
+      return;
+    }
+    if (packets === 0 || this.state === 'connecting') return; // nothing has flowed yet
+    if (now - this.#lastPacketAt >= SILENCE_MS) {
+      this.#setState('reconnecting');
+      if (now - this.#lastRestartAt >= RESTART_EVERY_MS) this.#restartIce();
+    }
   }
 
   // A message from the server that belongs to the meeting; false if it is
@@ -92,6 +129,7 @@ export class Meeting {
   close() {
     clearTimeout(this.#disconnectTimer);
     clearTimeout(this.#retryTimer);
+    clearInterval(this.#watchTimer);
     this.#answerWaiter?.reject(new Error('closed'));
     if (this.pc) {
       // Our own tracks belong to the page (kept across rejoins); only the
@@ -196,7 +234,8 @@ export class Meeting {
     const s = this.pc.connectionState;
     clearTimeout(this.#disconnectTimer);
     if (s === 'connected') {
-      this.#setState('connected');
+      // Connected again, but only "connected" once packets flow (see #watch).
+      if (this.state !== 'reconnecting' || Date.now() - this.#lastPacketAt < SILENCE_MS) this.#setState('connected');
     } else if (s === 'disconnected') {
       // Often heals by itself within a second or two; restart ICE if not.
       this.#setState('reconnecting');
@@ -211,6 +250,7 @@ export class Meeting {
 
   #restartIce() {
     this.iceRestarts++;
+    this.#lastRestartAt = Date.now();
     // restartIce() marks the next offer as an ICE restart and fires
     // negotiationneeded, which sends it through the ordinary path.
     this.pc.restartIce();
