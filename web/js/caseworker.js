@@ -184,7 +184,8 @@ function renderQueue() {
     if (b.status === 'waiting' || b.status === 'in_meeting') {
       const presence = document.createElement('span');
       presence.className = `presence ${b.present ? 'on' : 'off'}`;
-      presence.textContent = t(b.present ? 'cw.queue.present' : 'cw.queue.absent');
+      presence.textContent = t(!b.present ? 'cw.queue.absent'
+        : b.status === 'waiting' ? 'cw.queue.present' : 'cw.queue.connected');
       status.append(' ', presence);
     }
     tr.append(status);
@@ -313,6 +314,7 @@ function renderMeetingHeading() {
 async function enterMeeting(msg) {
   leaveMeeting({ keepResume: true });
   kontor.booking = msg.booking;
+  notice('');   // "X is waiting" is old news once X is here
   sessionStorage.setItem(RESUME_KEY, String(msg.booking.id));
   renderMeetingHeading();
   setState('meeting');
