@@ -135,7 +135,17 @@ step('the job seeker joins by link, passes the device check and waits', async ()
   await until('sound on the level meter', () => seeker.evaluate(() => document.getElementById('mic-level').value > 0));
   await screenshot(seeker, 'seeker-device-check');
   await checkA11y(seeker, 'device check with a camera (360px)');
-  await seeker.getByRole('button', { name: 'Go to the waiting room' }).click();
+  // By keyboard alone: Tab to the button, see the focus ring, press Enter.
+  let reached = false;
+  for (let i = 0; i < 20 && !reached; i++) {
+    await seeker.keyboard.press('Tab');
+    reached = await seeker.evaluate(() => document.activeElement?.id === 'enter');
+  }
+  assert.ok(reached, 'Tab never reached "Go to the waiting room"');
+  const outline = await seeker.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none', 'the focused button shows no focus ring');
+  await screenshot(seeker, 'seeker-device-check-keyboard');
+  await seeker.keyboard.press('Enter');
   await until('the waiting room', async () => (await pageState(seeker)) === 'waiting');
   await seeker.getByRole('heading', { name: 'You are in the waiting room' }).waitFor();
   await screenshot(seeker, 'seeker-waiting');
