@@ -64,8 +64,16 @@ cleanup () {
     kill -0 "$server_pid" 2>/dev/null && kill -KILL "$server_pid"
     wait "$server_pid" 2>/dev/null
   fi
+  # Whatever a test left behind in the namespace (a second kontor, a
+  # browser) was started by this run: end it by PID before the namespace goes.
+  pids=$(ip netns pids "$ns" 2>/dev/null)
+  if [ -n "$pids" ]; then
+    kill -TERM $pids 2>/dev/null; sleep 1
+    pids=$(ip netns pids "$ns" 2>/dev/null)
+    [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+  fi
   ip netns del "$ns" 2>/dev/null
-  psql "$admin_conn" -qAtX -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
+  psql "$admin_conn" -qAtX -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -96,7 +104,9 @@ in_ns psql "$conn" -qAtX -c 'SELECT 1' >/dev/null \
 
 # ---- server ---------------------------------------------------------------
 log=$shots/kontor.log
-in_ns env KONTOR_DATABASE="$conn" KONTOR_PORT=$port KONTOR_WEB_ROOT="$web_root" \
+# Not through in_ns: a shell function in the background is a subshell, and
+# its PID is not kontor's.  ip netns exec and env both exec, so $! is.
+ip netns exec "$ns" env KONTOR_DATABASE="$conn" KONTOR_PORT=$port KONTOR_WEB_ROOT="$web_root" \
   KONTOR_ICE_PORT_MIN=$ice_min KONTOR_ICE_PORT_MAX=$ice_max \
   "$kontor" >"$log" 2>&1 &
 server_pid=$!
