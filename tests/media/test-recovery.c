@@ -58,8 +58,10 @@ main (int argc, char **argv)
     }
   } else {
     /* 10 s in 2 s windows, after a second to settle: every window must
-     * decode at least a third of the 30 frames sent. */
+     * decode (at least 4 of the 30 frames sent), and half of all frames
+     * must arrive decodable. */
     harness_run (1000);
+    guint64 total = 0;
     for (int w = 0; w < 5; w++) {
       guint64 fa = harness_frames_during (p.a, 2000);
       guint64 fb = tc_video_frames (p.b);
@@ -67,11 +69,14 @@ main (int argc, char **argv)
                "total %" G_GUINT64_FORMAT ", keyframes %" G_GUINT64_FORMAT
                "/%" G_GUINT64_FORMAT "\n", w, fa, fb, tc_keyframes (p.a),
                tc_keyframes (p.b));
-      CHECK (fa >= 10, "video stalled under loss (window %d: %"
+      total += fa;
+      CHECK (fa >= 4, "video stalled under loss (window %d: %"
              G_GUINT64_FORMAT " frames)", w, fa);
     }
+    CHECK (total >= 75, "only %" G_GUINT64_FORMAT " of 150 frames decoded "
+           "under loss", total);
     guint64 fb = harness_frames_during (p.b, 2000);
-    CHECK (fb >= 10, "caseworker stalled under loss");
+    CHECK (fb >= 4, "caseworker stalled under loss");
   }
   harness_free (h);
   harness_run (200);
