@@ -302,6 +302,28 @@ step('the job seeker\'s network drops for 10 s and the call resumes by itself', 
   await screenshot(seeker, 'seeker-after-network-drop');
 });
 
+step('the job seeker mutes, turns the camera off, leaves and comes back', async () => {
+  await seeker.getByRole('button', { name: 'Mute' }).click();
+  await seeker.getByRole('button', { name: 'Unmute' }).and(seeker.locator('[aria-pressed="true"]')).waitFor();
+  await seeker.getByRole('button', { name: 'Camera off' }).click();
+  await seeker.getByRole('button', { name: 'Camera on' }).and(seeker.locator('[aria-pressed="true"]')).waitFor();
+  const enabled = await seeker.evaluate(() => window.kontor.pc.getSenders()
+    .filter((x) => x.track).map((x) => `${x.track.kind}:${x.track.enabled}`).sort().join(' '));
+  assert.equal(enabled, 'audio:false video:false');
+  await screenshot(seeker, 'seeker-muted-camera-off');
+  await seeker.getByRole('button', { name: 'Unmute' }).click();
+  await seeker.getByRole('button', { name: 'Camera on' }).click();
+
+  await seeker.getByRole('button', { name: 'Leave' }).click();
+  await until('the page for having left', async () => (await pageState(seeker)) === 'left');
+  await caseworker.getByText('The job seeker\'s connection dropped. They can come back.').waitFor();
+  await screenshot(seeker, 'seeker-left');
+  await seeker.getByRole('button', { name: 'Go back to the meeting' }).click();
+  await until('the meeting again', async () => (await pageState(seeker)) === 'meeting');
+  await Promise.all([firstFrame(seeker), resumed(caseworker)]);
+  await caseworker.getByText('The job seeker is back.').waitFor();
+});
+
 step('the caseworker ends the meeting', async () => {
   await caseworker.getByRole('button', { name: 'End meeting' }).click();
   await until('the job seeker\'s end page', async () => (await pageState(seeker)) === 'ended');
