@@ -396,9 +396,10 @@ on_janus (GSocket *sock, GIOCondition cond, gpointer data)
     json_unpack (ev, "{s:{s:I}}", "data", "id", &id);
     if (tr[0] == 'c') {
       p->jsession = id;
+      g_autofree gchar *t = g_strdup_printf ("a%u", p->index);
       janus_send (json_pack ("{s:s, s:s, s:s, s:I}", "janus", "attach",
                              "plugin", "janus.plugin.videocall",
-                             "transaction", g_strdup_printf ("a%u", p->index),
+                             "transaction", t,
                              "session_id", (json_int_t) p->jsession));
     } else {
       p->jhandle = id;
@@ -689,9 +690,9 @@ main (int argc, char **argv)
       if (direct) {
         peer_start (p);
       } else if (janus) {
+        g_autofree gchar *t = g_strdup_printf ("c%u", p->index);
         janus_send (json_pack ("{s:s, s:s}", "janus", "create",
-                               "transaction",
-                               g_strdup_printf ("c%u", p->index)));
+                               "transaction", t));
       } else {
         g_autofree gchar *mname = g_strdup_printf ("m%d", m);
         g_queue_push_tail (&joining, p);
