@@ -27,10 +27,21 @@ general: { enabled = true, json = "compact", path = "$dir/janus.sock", type = "S
 admin: { admin_enabled = false }
 CFG
 echo 'general: { }' > "$dir/janus.plugin.videocall.jcfg"
-taskset -c 0 janus -F "$dir" -C "$dir/janus.jcfg" > "$dir/janus.log" 2>&1 &
-pid=$!
-i=0
-while [ ! -S "$dir/janus.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+# Janus 1.1.2 here sometimes exits at start with "No Janus API transport
+# is available" although pfunix loads: try up to three times.
+for attempt in 1 2 3; do
+  rm -f "$dir/janus.sock"
+  sleep 1
+  taskset -c 0 janus -F "$dir" -C "$dir/janus.jcfg" > "$dir/janus.log" 2>&1 &
+  pid=$!
+  i=0
+  while [ ! -S "$dir/janus.sock" ] && [ $i -lt 50 ] && kill -0 "$pid" 2>/dev/null; do
+    sleep 0.1; i=$((i+1))
+  done
+  [ -S "$dir/janus.sock" ] && break
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+done
 rc=0
 taskset -c 1 "$load" --janus "$dir/janus.sock" --janus-pid "$pid" \
   --meetings "$n" --warmup "$warmup" --window "$window" || rc=$?
