@@ -33,11 +33,14 @@ struct _KsServer {
   guint                sweep_source;
   gboolean             sweeping;
   GCancellable        *cancellable;  /* server-wide queries */
+  GHashTable          *invitations;  /* SHA-256 hex of a token → booking id */
 };
 
 /* ---- ws.c: one WebSocket connection --------------------------------- */
 
-typedef enum { KS_ROLE_NONE, KS_ROLE_SEEKER, KS_ROLE_CASEWORKER } KsRole;
+typedef enum { KS_ROLE_NONE, KS_ROLE_SEEKER, KS_ROLE_CASEWORKER, KS_ROLE_INTERPRETER } KsRole;
+
+const gchar *ks_role_name (KsRole role);   /* "seeker" … */
 
 struct _KsClient {
   KsServer     *server;
@@ -176,9 +179,23 @@ void ks_room_leave (KsServer *server, KsClient *client);
 void ks_room_offer (KsServer *server, KsClient *client, const gchar *sdp);
 void ks_room_candidate (KsServer *server, KsClient *client, guint mline,
                         const gchar *candidate);
+/* An invited interpreter enters a meeting in progress; FALSE (nothing
+ * changed) when nobody admitted is there. */
+gboolean ks_room_interpreter_enter (KsServer *server, KsClient *client, gint64 booking_id);
+/* Chat text from a participant to the others; passes through, never stored. */
+void ks_room_chat (KsServer *server, KsClient *client, const gchar *text);
 gboolean ks_room_seeker_present (KsServer *server, gint64 booking_id);
 gint64   ks_room_caseworker_id (KsRoom *room);
+gint64   ks_room_booking_id (KsRoom *room);
 void ks_room_free (KsRoom *room);
+
+/* ---- invite.c: interpreter invitations -------------------------------- */
+
+/* A new secret for one meeting (transfer full); only its hash is kept. */
+gchar  *ks_invitation_new (KsServer *server, gint64 booking_id);
+/* The booking an invitation is for, or 0. */
+gint64  ks_invitation_lookup (KsServer *server, const gchar *token);
+void    ks_invitations_forget (KsServer *server, gint64 booking_id);
 
 /* ---- queue.c: the caseworkers' live queues --------------------------- */
 

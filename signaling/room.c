@@ -1,36 +1,63 @@
-/* room.c — one room per booking: who of the two is connected, whether the
- * meeting has begun, and the media meeting that relays between them.
+/* room.c — one room per booking: who is connected (job seeker, caseworker,
+ * an interpreter invited for this meeting), whether the meeting has begun,
+ * the media meeting that relays between them, and their chat.
  *
  * A room exists while someone of the booking has a socket in it.  Its media
  * (a KmMeeting) exists while at least one admitted participant is
  * connected; a reload removes one participant and adds a fresh one, and the
- * other side never notices more than a short pause.  Stored status lives in
- * the database; the room holds only live presence. */
+ * others notice no more than a short pause.  Stored status lives in the
+ * database; the room holds only live presence.  Chat passes through and is
+ * never stored. */
 #define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
+
+#include <string.h>
+
+#define N_SEATS 3   /* indexed by KsRole - 1: seeker, caseworker, interpreter */
 
 struct _KsRoom {
   KsServer  *server;
   gint64     booking_id;       /* hash key */
   gint64     caseworker_id;
   json_t    *booking;          /* latest booking JSON, for messages */
-  KsClient  *seeker;           /* weak: cleared in ks_room_leave */
-  KsClient  *caseworker;       /* weak */
+  KsClient  *seats[N_SEATS];   /* weak: cleared in ks_room_leave */
   KmMeeting *meeting;
 };
+
+static const gchar *role_names[] = { "none", "seeker", "caseworker", "interpreter" };
+
+const gchar *
+ks_role_name (KsRole role)
+{
+  return role_names[role];
+}
+
+static KsClient **
+seat (KsRoom *room, KsRole role)
+{
+  g_return_val_if_fail (role >= KS_ROLE_SEEKER && role <= KS_ROLE_INTERPRETER, NULL);
+  return &room->seats[role - 1];
+}
 
 void
 ks_room_free (KsRoom *room)
 {
   /* Sockets still pointing here lose their room: the server is going. */
-  if (room->seeker)
-    room->seeker->room = NULL, room->seeker->participant = 0;
-  if (room->caseworker)
-    room->caseworker->room = NULL, room->caseworker->participant = 0;
+  for (guint i = 0; i < N_SEATS; i++)
+    if (room->seats[i]) {
+      room->seats[i]->room = NULL;
+      room->seats[i]->participant = 0;
+    }
   g_clear_pointer (&room->meeting, km_meeting_free);
   json_decref (room->booking);
   g_free (room);
+}
+
+gint64
+ks_room_booking_id (KsRoom *room)
+{
+  return room->booking_id;
 }
 
 gint64
@@ -43,7 +70,7 @@ gboolean
 ks_room_seeker_present (KsServer *server, gint64 booking_id)
 {
   KsRoom *room = g_hash_table_lookup (server->rooms, &booking_id);
-  return room && room->seeker;
+  return room && *seat (room, KS_ROLE_SEEKER);
 }
 
 static KsRoom *
@@ -65,17 +92,20 @@ room_for (KsServer *server, const KbBooking *booking)
 static KsClient *
 client_of (KsRoom *room, guint participant)
 {
-  if (room->seeker && room->seeker->participant == participant)
-    return room->seeker;
-  if (room->caseworker && room->caseworker->participant == participant)
-    return room->caseworker;
+  for (guint i = 0; i < N_SEATS; i++)
+    if (room->seats[i] && room->seats[i]->participant == participant)
+      return room->seats[i];
   return NULL;
 }
 
-static KsClient *
-other_of (KsRoom *room, KsClient *client)
+/* Sends msg (transfer full) to everyone in the room but except. */
+static void
+send_others (KsRoom *room, KsClient *except, json_t *msg)
 {
-  return client == room->seeker ? room->caseworker : room->seeker;
+  for (guint i = 0; i < N_SEATS; i++)
+    if (room->seats[i] && room->seats[i] != except)
+      ks_client_send (room->seats[i], json_incref (msg));
+  json_decref (msg);
 }
 
 /* ---- media callbacks (always on the main context) -------------------- */
@@ -117,12 +147,28 @@ on_connection_state (guint participant, gboolean connected, gpointer user_data)
              room->booking_id, participant, connected ? "connected" : "disconnected");
 }
 
+/* A coarse level a page can show without explaining RTCP: good, fair, poor. */
+static const gchar *
+quality_level (const KmStats *s)
+{
+  if (s->loss_in > 0.08 || s->rtt_ms > 600)
+    return "poor";
+  if (s->loss_in > 0.02 || s->rtt_ms > 250)
+    return "fair";
+  return "good";
+}
+
 static void
 on_stats (guint participant, const KmStats *stats, gpointer user_data)
 {
-  g_debug ("participant %u: in %.0f kbit/s out %.0f kbit/s loss %.3f rtt %.1f ms",
-           participant, stats->bitrate_in_kbps, stats->bitrate_out_kbps,
-           stats->loss_in, stats->rtt_ms);
+  KsClient *c = client_of (user_data, participant);
+  if (!c)
+    return;
+  ks_client_send (c, json_pack ("{s:s, s:s, s:f, s:f, s:f, s:f}", "type", "quality",
+                                "level", quality_level (stats),
+                                "loss", stats->loss_in, "rtt_ms", stats->rtt_ms,
+                                "bitrate_in_kbps", stats->bitrate_in_kbps,
+                                "bitrate_out_kbps", stats->bitrate_out_kbps));
 }
 
 static void
@@ -148,16 +194,26 @@ static const KmCallbacks media_callbacks = {
 /* ---- entering and leaving ------------------------------------------- */
 
 static void
-send_presence (KsClient *to, const gchar *role, gboolean present)
+send_presence (KsRoom *room, KsClient *who, gboolean present)
 {
-  if (to)
-    ks_client_send (to, json_pack ("{s:s, s:s, s:b}", "type", "peer", "role", role,
-                                   "present", present));
+  send_others (room, who, json_pack ("{s:s, s:s, s:b}", "type", "peer",
+                                     "role", ks_role_name (who->role), "present", present));
+}
+
+/* Tells the newcomer who else is here. */
+static void
+send_present_others (KsRoom *room, KsClient *to)
+{
+  for (guint i = 0; i < N_SEATS; i++)
+    if (room->seats[i] && room->seats[i] != to)
+      ks_client_send (to, json_pack ("{s:s, s:s, s:b}", "type", "peer",
+                                     "role", ks_role_name (room->seats[i]->role),
+                                     "present", TRUE));
 }
 
 /* Gives the client a media participant and tells it to offer. */
 static void
-enter_media (KsRoom *room, KsClient *client, const gchar *label)
+enter_media (KsRoom *room, KsClient *client)
 {
   g_autoptr (GError) error = NULL;
 
@@ -172,7 +228,8 @@ enter_media (KsRoom *room, KsClient *client, const gchar *label)
       return;
     }
   }
-  client->participant = km_meeting_add_participant (room->meeting, label, &error);
+  client->participant = km_meeting_add_participant (room->meeting, ks_role_name (client->role),
+                                                    &error);
   if (!client->participant) {
     g_warning ("booking %" G_GINT64_FORMAT ": %s", room->booking_id, error->message);
     ks_client_send_error (client, "internal", "The video meeting could not be started.", FALSE);
@@ -180,35 +237,42 @@ enter_media (KsRoom *room, KsClient *client, const gchar *label)
   }
   json_error_t jerr;
   json_t *ice = json_loads (room->server->ice_servers_json, 0, &jerr);
-  ks_client_send (client, json_pack ("{s:s, s:O, s:o}", "type", "admitted",
-                                     "booking", room->booking, "ice_servers", ice));
+  ks_client_send (client, json_pack ("{s:s, s:O, s:o, s:s}", "type", "admitted",
+                                     "booking", room->booking, "ice_servers", ice,
+                                     "role", ks_role_name (client->role)));
 }
 
-/* A newer socket of the same person retires the older one. */
-static void
-retire (KsServer *server, KsClient *old)
+/* Seats client in its role, retiring an older socket of the same role. */
+static KsRoom *
+take_seat (KsServer *server, KsClient *client, const KbBooking *booking)
 {
-  ks_client_send_error (old, "replaced", "This meeting was opened in another window.", TRUE);
-  ks_room_leave (server, old);
+  if (client->room && client->room->booking_id != booking->id)
+    ks_room_leave (server, client);
+  KsRoom *room = room_for (server, booking);
+  KsClient **s = seat (room, client->role);
+  if (*s && *s != client) {
+    KsClient *old = *s;
+    ks_client_send_error (old, "replaced", "This meeting was opened in another window.", TRUE);
+    ks_room_leave (server, old);
+  }
+  *s = client;
+  client->room = room;
+  return room;
 }
 
 void
 ks_room_seeker_enter (KsServer *server, KsClient *client,
                       const KbBooking *booking, gboolean admitted)
 {
-  KsRoom *room = room_for (server, booking);
-  if (room->seeker && room->seeker != client)
-    retire (server, room->seeker);
-  room->seeker = client;
-  client->room = room;
-
+  KsRoom *room = take_seat (server, client, booking);
   if (admitted) {
-    enter_media (room, client, "seeker");
+    enter_media (room, client);
+    send_present_others (room, client);
   } else {
     ks_client_send (client, json_pack ("{s:s, s:O}", "type", "waiting",
                                        "booking", room->booking));
   }
-  send_presence (room->caseworker, "seeker", TRUE);
+  send_presence (room, client, TRUE);
   ks_queue_changed (server, room->caseworker_id);
 }
 
@@ -216,27 +280,45 @@ void
 ks_room_caseworker_enter (KsServer *server, KsClient *client,
                           const KbBooking *booking)
 {
-  if (client->room && client->room->booking_id != booking->id)
-    ks_room_leave (server, client);
+  KsRoom *room = take_seat (server, client, booking);
+  enter_media (room, client);
+  KsClient *seeker = *seat (room, KS_ROLE_SEEKER);
+  if (seeker)
+    enter_media (room, seeker);
+  send_present_others (room, client);
+  send_presence (room, client, TRUE);
+}
 
-  KsRoom *room = room_for (server, booking);
-  if (room->caseworker && room->caseworker != client)
-    retire (server, room->caseworker);
-  room->caseworker = client;
-  client->room = room;
-
-  enter_media (room, client, "caseworker");
-  if (room->seeker) {
-    enter_media (room, room->seeker, "seeker");
-    send_presence (room->seeker, "caseworker", TRUE);
-    send_presence (client, "seeker", TRUE);
+gboolean
+ks_room_interpreter_enter (KsServer *server, KsClient *client, gint64 booking_id)
+{
+  KsRoom *room = g_hash_table_lookup (server->rooms, &booking_id);
+  KsClient **s;
+  /* The invitation holds for the meeting in progress: someone admitted
+   * must be there to let the interpreter in. */
+  if (!room || !*seat (room, KS_ROLE_CASEWORKER))
+    return FALSE;
+  s = seat (room, KS_ROLE_INTERPRETER);
+  if (*s && *s != client) {
+    ks_client_send_error (*s, "replaced", "This meeting was opened in another window.", TRUE);
+    ks_room_leave (server, *s);
   }
+  *s = client;
+  client->room = room;
+  client->booking_id = booking_id;
+  enter_media (room, client);
+  send_present_others (room, client);
+  send_presence (room, client, TRUE);
+  return TRUE;
 }
 
 static void
 drop_room_if_empty (KsServer *server, KsRoom *room)
 {
-  if (!room->seeker && !room->caseworker)
+  gboolean empty = TRUE;
+  for (guint i = 0; i < N_SEATS; i++)
+    empty = empty && !room->seats[i];
+  if (empty)
     g_hash_table_remove (server->rooms, &room->booking_id);
   else if (room->meeting && km_meeting_participant_count (room->meeting) == 0)
     g_clear_pointer (&room->meeting, km_meeting_free);
@@ -252,15 +334,10 @@ ks_room_leave (KsServer *server, KsClient *client)
     km_meeting_remove_participant (room->meeting, client->participant);
   client->participant = 0;
   client->room = NULL;
-
-  KsClient *other = other_of (room, client);
-  if (client == room->seeker) {
-    room->seeker = NULL;
-    send_presence (other, "seeker", FALSE);
-  } else if (client == room->caseworker) {
-    room->caseworker = NULL;
-    send_presence (other, "caseworker", FALSE);
-  }
+  for (guint i = 0; i < N_SEATS; i++)
+    if (room->seats[i] == client)
+      room->seats[i] = NULL;
+  send_presence (room, client, FALSE);
   drop_room_if_empty (server, room);
 }
 
@@ -268,21 +345,25 @@ void
 ks_room_end (KsServer *server, const KbBooking *booking)
 {
   KsRoom *room = g_hash_table_lookup (server->rooms, &booking->id);
+  ks_invitations_forget (server, booking->id);
   if (!room)
     return;
   json_t *msg = json_pack ("{s:s, s:o}", "type", "ended", "booking", ks_json_booking (booking));
-  KsClient *both[2] = { room->seeker, room->caseworker };
-  for (guint i = 0; i < 2; i++) {
-    if (!both[i])
+  for (guint i = 0; i < N_SEATS; i++) {
+    KsClient *c = room->seats[i];
+    if (!c)
       continue;
-    ks_client_send (both[i], json_incref (msg));
-    both[i]->room = NULL;
-    if (both[i]->participant && room->meeting)
-      km_meeting_remove_participant (room->meeting, both[i]->participant);
-    both[i]->participant = 0;
+    ks_client_send (c, json_incref (msg));
+    if (c->participant && room->meeting)
+      km_meeting_remove_participant (room->meeting, c->participant);
+    c->participant = 0;
+    c->room = NULL;
+    /* The interpreter's invitation ended with the meeting. */
+    if (c->role == KS_ROLE_INTERPRETER)
+      c->role = KS_ROLE_NONE;
+    room->seats[i] = NULL;
   }
   json_decref (msg);
-  room->seeker = room->caseworker = NULL;
   g_hash_table_remove (server->rooms, &booking->id);
 }
 
@@ -306,4 +387,13 @@ ks_room_candidate (KsServer *server, KsClient *client, guint mline,
   if (!km_meeting_add_remote_candidate (client->room->meeting, client->participant,
                                         mline, candidate, &error))
     g_debug ("candidate refused: %s", error->message);
+}
+
+void
+ks_room_chat (KsServer *server, KsClient *client, const gchar *text)
+{
+  g_autofree gchar *at = ks_json_time (kb_clock_now ());
+  send_others (client->room, client,
+               json_pack ("{s:s, s:s, s:s, s:s}", "type", "chat",
+                          "from", ks_role_name (client->role), "text", text, "at", at));
 }

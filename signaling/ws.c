@@ -173,19 +173,38 @@ kiosk_join_done (GObject *source, GAsyncResult *result, gpointer user_data)
   joined (client, booking, verdict, opens_at, error);
 }
 
+static void
+join_as_interpreter (KsClient *client, const gchar *invite)
+{
+  gint64 booking_id = ks_invitation_lookup (client->server, invite);
+  if (!booking_id) {
+    ks_client_send_error (client, "no_booking",
+                          "This invitation is not valid (any more). Ask the caseworker for a new link.",
+                          FALSE);
+    return;
+  }
+  client->role = KS_ROLE_INTERPRETER;
+  if (!ks_room_interpreter_enter (client->server, client, booking_id)) {
+    client->role = KS_ROLE_NONE;
+    ks_client_send_error (client, "not_started",
+                          "The meeting is not in progress. Try again when the caseworker is there.",
+                          FALSE);
+  }
+}
+
 /* join carries either the link token, or (at a service-office kiosk) the
  * booking reference and the kiosk code. */
 static void
 on_join (KsClient *client, json_t *msg)
 {
-  const gchar *token = NULL, *reference = NULL, *code = NULL;
+  const gchar *token = NULL, *reference = NULL, *code = NULL, *invite = NULL;
   json_error_t err;
-  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s?s, s?s, s?s}",
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s}",
                       "type", &(const char *){ NULL }, "token", &token,
-                      "reference", &reference, "kiosk_code", &code) != 0
-      || (token && (reference || code)) || (!token && !(reference && code))) {
+                      "reference", &reference, "kiosk_code", &code, "invite", &invite) != 0
+      || (!!token + !!reference + !!invite) != 1 || (!reference != !code)) {
     ks_client_send_error (client, "bad_message",
-                          "join needs either token, or reference and kiosk_code", TRUE);
+                          "join needs one of: token; reference and kiosk_code; invite", TRUE);
     return;
   }
   if (client->role != KS_ROLE_NONE || client->busy) {
@@ -199,8 +218,12 @@ on_join (KsClient *client, json_t *msg)
     ks_client_send_error (client, "rate_limited", "Too many attempts. Please wait a minute.", FALSE);
     return;
   }
-  if (token && !token_well_formed (token)) {
+  if ((token && !token_well_formed (token)) || (invite && !token_well_formed (invite))) {
     send_refusal (client, KB_JOIN_NO_BOOKING, 0);
+    return;
+  }
+  if (invite) {
+    join_as_interpreter (client, invite);
     return;
   }
   if (reference && (strlen (reference) > 16 || strlen (code) > 16)) {
@@ -401,7 +424,7 @@ on_ice (KsClient *client, json_t *msg)
   const gchar *mid = NULL;
   json_t *ufrag = NULL;
   json_error_t err;
-  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:o, s:I, s?s, s?o}",
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:o, s?I, s?s, s?o}",
                       "type", &(const char *){ NULL }, "candidate", &candidate,
                       "sdpMLineIndex", &mline, "sdpMid", &mid,
                       "usernameFragment", &ufrag) != 0) {
@@ -412,6 +435,8 @@ on_ice (KsClient *client, json_t *msg)
     ks_client_send_error (client, "bad_message", "candidate must be a string or null", TRUE);
     return;
   }
+  if (mline == -1 && json_is_null (candidate))
+    mline = 0;   /* end of candidates needs no index */
   if (mline < 0 || mline > 63) {
     ks_client_send_error (client, "bad_message", "sdpMLineIndex must be 0-63", TRUE);
     return;
@@ -433,7 +458,53 @@ on_leave (KsClient *client, json_t *msg)
     ks_client_send_error (client, "bad_message", err.text, TRUE);
     return;
   }
+  gint64 caseworker = client->room ? ks_room_caseworker_id (client->room) : 0;
+  gboolean seeker = client->role == KS_ROLE_SEEKER;
   ks_room_leave (client->server, client);
+  /* A job seeker or interpreter who left may join again on this socket;
+   * a caseworker stays on their queue. */
+  if (client->role != KS_ROLE_CASEWORKER)
+    client->role = KS_ROLE_NONE;
+  if (seeker && caseworker)
+    ks_queue_changed (client->server, caseworker);
+}
+
+/* ---- invite, chat: inside a meeting ---------------------------------- */
+
+static void
+on_invite (KsClient *client, json_t *msg)
+{
+  gint64 id;
+  if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
+    return;
+  if (!client->room || !client->participant || ks_room_booking_id (client->room) != id) {
+    ks_client_send_error (client, "not_in_meeting", "Invite from inside the meeting.", FALSE);
+    return;
+  }
+  g_autofree gchar *token = ks_invitation_new (client->server, id);
+  g_autofree gchar *url = g_strdup_printf ("%s/join.html#i=%s",
+                                           client->server->config->public_url, token);
+  ks_client_send (client, json_pack ("{s:s, s:I, s:s}", "type", "invitation",
+                                     "booking_id", (json_int_t) id, "url", url));
+}
+
+static void
+on_chat (KsClient *client, json_t *msg)
+{
+  const gchar *text = NULL;
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:s}", "type", &(const char *){ NULL },
+                      "text", &text) != 0) {
+    ks_client_send_error (client, "bad_message", err.text, TRUE);
+    return;
+  }
+  glong n = g_utf8_strlen (text, -1);
+  if (n < 1 || n > 2000) {
+    ks_client_send_error (client, "bad_message", "chat text must be 1-2000 characters", TRUE);
+    return;
+  }
+  if (in_meeting_or_reply (client))
+    ks_room_chat (client->server, client, text);
 }
 
 /* ---- dispatch ------------------------------------------------------- */
@@ -451,6 +522,8 @@ static const struct {
   { "offer", on_offer },
   { "ice",   on_ice },
   { "leave", on_leave },
+  { "invite", on_invite },
+  { "chat",  on_chat },
 };
 
 static void

@@ -136,6 +136,7 @@ def hostile_messages(k, spec):
 
 def waiting_and_queue(k, spec, demo, cookie):
     cw = k.ws(cookie=cookie)
+    cw.cookie = cookie
     cw.send({"type": "hello"})
     queue = cw.recv_type("queue")
     refs = [b["reference"] for b in queue.get("bookings", [])]
@@ -160,6 +161,7 @@ def waiting_and_queue(k, spec, demo, cookie):
                mine and mine[0]["status"] == "waiting" and mine[0]["present"] is False, mine)
 
     seeker = k.ws()
+    seeker.token = demo["booking_token"]
     seeker.send({"type": "join", "token": demo["booking_token"]})
     msg = seeker.recv()
     spec.check("a waiting job seeker may come back to the waiting room", msg.get("type") == "waiting", msg)
@@ -167,8 +169,69 @@ def waiting_and_queue(k, spec, demo, cookie):
     cw.send({"type": "admit", "booking_id": 999999})
     msg = cw.recv_type("error")
     spec.check("admitting an unknown booking is no_booking", msg.get("code") == "no_booking", msg)
+    meeting_without_media(k, spec, cw, seeker, mine[0]["id"])
     seeker.close()
     cw.close()
+
+
+def meeting_without_media(k, spec, cw, seeker, booking_id):
+    """Admission, chat, an interpreter by invitation, and the end — the
+    signalling only: nobody offers, so no ICE candidates are gathered."""
+    seeker.send({"type": "chat", "text": "hello?"})
+    msg = seeker.recv_type("error")
+    spec.check("chat before admission is not_in_meeting", msg.get("code") == "not_in_meeting", msg)
+
+    cw.send({"type": "admit", "booking_id": booking_id})
+    a1, a2 = cw.recv_type("admitted"), seeker.recv_type("admitted")
+    spec.check("admit: both sides are told to offer, with ICE servers and their role",
+               a1.get("role") == "caseworker" and a2.get("role") == "seeker"
+               and isinstance(a2.get("ice_servers"), list), (a1, a2))
+
+    seeker.send({"type": "chat", "text": "Hei, jeg er her."})
+    msg = cw.recv_type("chat")
+    spec.check("chat reaches the caseworker with who sent it",
+               msg.get("text") == "Hei, jeg er her." and msg.get("from") == "seeker" and msg.get("at"), msg)
+    cw.send({"type": "chat", "text": "x" * 2001})
+    msg = cw.recv_type("error")
+    spec.check("an over-long chat message is bad_message", msg.get("code") == "bad_message", msg)
+    cw.close()
+    cw2 = k.ws(cookie=cw.cookie)
+    cw2.send({"type": "hello"})
+    cw2.recv_type("queue")
+    cw2.send({"type": "admit", "booking_id": booking_id})
+    spec.check("a caseworker who reloads re-enters the meeting",
+               cw2.recv_type("admitted").get("role") == "caseworker")
+
+    cw2.send({"type": "invite", "booking_id": booking_id})
+    inv = cw2.recv_type("invitation")
+    url = inv.get("url", "")
+    spec.check("the caseworker gets an interpreter link for this meeting", "/join.html#i=" in url, inv)
+    interp = k.ws()
+    interp.send({"type": "join", "invite": url.split("#i=")[1]})
+    msg = interp.recv_type("admitted")
+    spec.check("the interpreter enters directly, as interpreter", msg.get("role") == "interpreter", msg)
+    msg = seeker.recv_type("peer")
+    while msg.get("role") != "interpreter":
+        msg = seeker.recv_type("peer")
+    spec.check("the job seeker is told the interpreter is here", msg.get("present") is True, msg)
+    interp.send({"type": "chat", "text": "Tolk her."})
+    spec.check("the interpreter's chat reaches both",
+               cw2.recv_type("chat").get("from") == "interpreter" and seeker.recv_type("chat").get("from") == "interpreter")
+
+    cw2.send({"type": "end", "booking_id": booking_id})
+    ended = [w.recv_type("ended") for w in (seeker, interp)]
+    spec.check("end: everyone is told, the booking is completed",
+               all(e.get("booking", {}).get("status") == "completed" for e in ended), ended)
+    interp.send({"type": "join", "invite": url.split("#i=")[1]})
+    msg = interp.recv_type("error")
+    spec.check("the invitation dies with the meeting", msg.get("code") == "no_booking", msg)
+    seeker2 = k.ws()
+    seeker2.send({"type": "join", "token": seeker.token})
+    msg = seeker2.recv()
+    spec.check("after the end the link answers completed", msg.get("code") == "completed", msg)
+    interp.close()
+    seeker2.close()
+    cw2.close()
 
 
 def main():
