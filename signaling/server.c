@@ -38,6 +38,14 @@ static const struct lws_protocol_vhost_options hdr_permissions = {
   &hdr_referrer, NULL, "permissions-policy:",
   "camera=(self), microphone=(self), display-capture=(self)" };
 
+/* A socket whose peer vanished (a laptop lid, a lost network) must not keep
+ * a job seeker "present" for ever: ping after 20 s of silence, hang up
+ * after 45 s.  Pages answer pings by themselves (the browser does). */
+static const lws_retry_bo_t idle_policy = {
+  .secs_since_valid_ping = 20,
+  .secs_since_valid_hangup = 45,
+};
+
 static const struct lws_http_mount api_mount = {
   .mountpoint = "/api",
   .origin = "kontor-api",
@@ -191,6 +199,7 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   info.user = server;
   info.vhost_name = "kontor";
   info.timeout_secs = 30;
+  info.retry_and_idle_policy = &idle_policy;
   if (server->tls) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = config->tls_cert;
