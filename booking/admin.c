@@ -58,14 +58,10 @@ static void
 admin_done (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (NULL, result, &error);
+  PGresult *res = kb_query_finish_or_return (task, result);
 
   if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return;
   g_task_return_int (task, kb_row_int64 (res, 0, "id"));
   PQclear (res);
 }
@@ -196,9 +192,7 @@ typedef struct {
 static void
 new_caseworker_free (NewCaseworker *n)
 {
-  if (n->password)
-    memset (n->password, 0, strlen (n->password));
-  g_free (n->password);
+  kb_secret_free (n->password);
   for (guint i = 0; i < G_N_ELEMENTS (n->params); i++)
     g_free (n->params[i]);
   g_free (n);
@@ -245,7 +239,6 @@ kb_admin_create_caseworker_async (KbStore *store, gint64 actor_id, gint64 office
                                   GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
-  GTask *hash;
   NewCaseworker *n = g_new0 (NewCaseworker, 1);
 
   g_task_set_source_tag (task, admin_call);
@@ -267,10 +260,7 @@ kb_admin_create_caseworker_async (KbStore *store, gint64 actor_id, gint64 office
       g_object_unref (task);
       return;
     }
-  hash = g_task_new (NULL, NULL, hashed, task);
-  g_task_set_task_data (hash, n, NULL);
-  g_task_run_in_thread (hash, hash_thread);
-  g_object_unref (hash);
+  kb_task_run_blocking (task, hash_thread, hashed);
 }
 
 void
@@ -305,50 +295,19 @@ kb_admin_add_absence_async (KbStore *store, gint64 actor_id, gint64 caseworker_i
 
 /* ---- reassign --------------------------------------------------------------- */
 
-typedef struct {
-  KbStore *store;
-} Reassign;
-
-static void
-reassign_fetched (GObject *source, GAsyncResult *result, gpointer data)
-{
-  g_autoptr (GTask) task = data;
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (NULL, result, &error);
-
-  if (res == NULL)
-    g_task_return_error (task, error);
-  else if (PQntuples (res) != 1)
-    g_task_return_new_error (task, KB_ERROR, KB_ERROR_NOT_FOUND, "the booking is gone");
-  else
-    g_task_return_pointer (task, kb_booking_from_row (res, 0), (GDestroyNotify) kb_booking_free);
-  if (res)
-    PQclear (res);
-}
-
 static void
 reassigned (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
   KbStore *store = g_task_get_task_data (task);
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (store, result, &error);
-  g_autofree gchar *id = NULL;
-  GCancellable *cancellable = g_task_get_cancellable (task);
+  PGresult *res = kb_query_finish_or_return (task, result);
+  gint64 id;
 
   if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  id = g_strdup (kb_row_text (res, 0, "id"));
+    return;
+  id = kb_row_int64 (res, 0, "id");
   PQclear (res);
-  {
-    const gchar *params[] = { id };
-
-    kb_store_query_async (store, "booking_by_id", 1, params, cancellable, reassign_fetched,
-                          g_steal_pointer (&task));
-  }
+  kb_booking_fetch (store, id, g_steal_pointer (&task));
 }
 
 void

@@ -43,6 +43,12 @@ void      kb_store_query_async (KbStore *store, const gchar *statement,
 PGresult *kb_store_query_finish (KbStore *store, GAsyncResult *result,
                                  GError **error);
 
+/* For the callback of a query run on behalf of task: the result (transfer
+ * full, PQclear), or NULL when the query failed, in which case the error
+ * has already been returned on task and the callback only drops its
+ * reference.  task is borrowed. */
+PGresult *kb_query_finish_or_return (GTask *task, GAsyncResult *result);
+
 /* Maps a failed result to a GError as described above. */
 void      kb_result_to_error (const PGresult *res, GError **error);
 
@@ -65,6 +71,13 @@ KbCaseworker *kb_caseworker_from_row (const PGresult *res, int row);
 
 typedef gpointer (*KbRowParser) (const PGresult *res, int row);
 
+/* For the callback of a query that looks one thing up: answers task with
+ * parse (row 0) (freed with free_func) when there is exactly one row,
+ * KB_ERROR_NOT_FOUND with the message not_found otherwise, or the query's
+ * error.  task is borrowed. */
+void       kb_query_return_row (GTask *task, GAsyncResult *result, KbRowParser parse,
+                                GDestroyNotify free_func, const gchar *not_found);
+
 /* Runs a statement and parses every row with parse into a GPtrArray
  * (element free func free_func); finish with kb_store_rows_finish. */
 void       kb_store_rows_async (KbStore *store, const gchar *statement,
@@ -74,6 +87,13 @@ void       kb_store_rows_async (KbStore *store, const gchar *statement,
                                 GAsyncReadyCallback callback, gpointer user_data);
 GPtrArray *kb_store_rows_finish (KbStore *store, GAsyncResult *result,
                                  GError **error);
+
+/* ---- bookings after a change (ops-book.c) ----------------------------- */
+
+/* Reads booking id and answers task with it (KbBooking, kb_booking_free),
+ * or KB_ERROR_NOT_FOUND "the booking is gone".  Takes the caller's
+ * reference on task. */
+void kb_booking_fetch (KbStore *store, gint64 id, GTask *task);
 
 /* ---- secrets (secret.c) ----------------------------------------------- */
 
@@ -89,5 +109,15 @@ gchar *kb_kiosk_code_new (void);
 gchar *kb_kiosk_code_hash (const gchar *code);
 /* sodium_init() once; safe from any thread. */
 void   kb_sodium_init (void);
+/* Overwrites a secret string (password, kiosk code) with zeros and frees
+ * it; NULL is fine. */
+void   kb_secret_free (gchar *secret);
+/* Runs func in a worker thread on task's task data, then done on the
+ * calling thread's main context with task as user_data (the caller's
+ * reference on task passes to done).  For argon2, which blocks ~10 ms or
+ * more: the thread reads the task data and the main thread must not touch
+ * it until done runs.  No cancellable: a cancelled hash or verify would
+ * read as a failure rather than a cancellation. */
+void   kb_task_run_blocking (GTask *task, GTaskThreadFunc func, GAsyncReadyCallback done);
 
 G_END_DECLS

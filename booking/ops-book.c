@@ -5,31 +5,19 @@
  * sql/002_rules.sql); here: secrets, parameters, results. */
 #include "kb-private.h"
 
-#include <string.h>
-
-/* Reads the booking after a change and returns it on task. */
 static void
 fetched (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (NULL, result, &error);
 
-  if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  if (PQntuples (res) != 1)
-    g_task_return_new_error (task, KB_ERROR, KB_ERROR_NOT_FOUND, "the booking is gone");
-  else
-    g_task_return_pointer (task, kb_booking_from_row (res, 0),
-                           (GDestroyNotify) kb_booking_free);
-  PQclear (res);
+  kb_query_return_row (task, result, (KbRowParser) kb_booking_from_row,
+                       (GDestroyNotify) kb_booking_free, "the booking is gone");
 }
 
-static void
-fetch (KbStore *store, gint64 id, GTask *task)
+/* Every change (book, cancel, move, and reassign in admin.c) answers with
+ * the booking as booking_view shows it afterwards. */
+void
+kb_booking_fetch (KbStore *store, gint64 id, GTask *task)
 {
   g_autofree gchar *bid = kb_param_int64 (id);
   const gchar *params[] = { bid };
@@ -81,22 +69,18 @@ book_inserted (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
   Book *b = g_task_get_task_data (task);
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (b->store, result, &error);
+  PGresult *res = kb_query_finish_or_return (task, result);
   GCancellable *cancellable;
   GTask *read;
   gint64 id;
 
   if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return;
   id = kb_row_int64 (res, 0, "id");
   PQclear (res);
   cancellable = g_task_get_cancellable (task);
   read = g_task_new (NULL, cancellable, book_fetched, g_steal_pointer (&task));
-  fetch (b->store, id, read);
+  kb_booking_fetch (b->store, id, read);
 }
 
 static void
@@ -143,7 +127,6 @@ kb_book_async (KbStore *store, const KbBookRequest *request, gint64 now,
                gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
-  GTask *hash;
   Book *b = g_new0 (Book, 1);
 
   g_task_set_source_tag (task, kb_book_async);
@@ -162,11 +145,7 @@ kb_book_async (KbStore *store, const KbBookRequest *request, gint64 now,
   b->result->kiosk_code = kb_kiosk_code_new ();
   g_task_set_task_data (task, b, (GDestroyNotify) book_free);
 
-  /* argon2 off the loop; the thread reads b only. */
-  hash = g_task_new (NULL, NULL, book_hashed, task);
-  g_task_set_task_data (hash, b, NULL);
-  g_task_run_in_thread (hash, book_hash_thread);
-  g_object_unref (hash);
+  kb_task_run_blocking (task, book_hash_thread, book_hashed);
 }
 
 KbBookResult *
@@ -183,22 +162,18 @@ outcome_done (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
   KbStore *store = g_task_get_task_data (task);
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (store, result, &error);
+  PGresult *res = kb_query_finish_or_return (task, result);
   g_autofree gchar *outcome = NULL;
   gint64 id;
 
   if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return;
   outcome = g_strdup (kb_row_text (res, 0, "outcome"));
   id = kb_row_int64 (res, 0, "booking_id");
   PQclear (res);
 
   if (g_strcmp0 (outcome, "ok") == 0)
-    fetch (store, id, g_steal_pointer (&task));
+    kb_booking_fetch (store, id, g_steal_pointer (&task));
   else if (g_strcmp0 (outcome, "forbidden") == 0)
     g_task_return_new_error (task, KB_ERROR, KB_ERROR_FORBIDDEN,
                              "forbidden: the booking belongs to another office");
@@ -307,14 +282,10 @@ sweep_purged (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
   Sweep *s = g_task_get_task_data (task);
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (NULL, result, &error);
+  PGresult *res = kb_query_finish_or_return (task, result);
 
   if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return;
   PQclear (res);
   g_task_return_int (task, s->closed);
 }
@@ -324,16 +295,12 @@ sweep_done (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
   Sweep *s = g_task_get_task_data (task);
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (NULL, result, &error);
+  PGresult *res = kb_query_finish_or_return (task, result);
   GCancellable *cancellable = g_task_get_cancellable (task);
   const gchar *params[] = { s->now };
 
   if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return;
   s->closed = kb_row_int64 (res, 0, "n");
   PQclear (res);
   kb_store_query_async (s->store, "sessions_purge", 1, params, cancellable, sweep_purged,

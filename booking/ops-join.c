@@ -4,8 +4,6 @@
  * for the "my booking" page. */
 #include "kb-private.h"
 
-#include <string.h>
-
 typedef struct {
   KbStore      *store;
   gchar        *hash;        /* bytea parameter text; NULL at a kiosk */
@@ -25,9 +23,7 @@ join_free (Join *j)
 {
   g_free (j->hash);
   g_free (j->reference);
-  if (j->code)
-    memset (j->code, 0, strlen (j->code));
-  g_free (j->code);
+  kb_secret_free (j->code);
   g_free (j->kiosk_hash);
   kb_booking_free (j->booking);
   g_free (j);
@@ -51,14 +47,10 @@ join_checked_in (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
   Join *j = g_task_get_task_data (task);
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (j->store, result, &error);
+  PGresult *res = kb_query_finish_or_return (task, result);
 
   if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return;
   if (PQntuples (res) == 1)
     {
       j->booking->status = KB_STATUS_WAITING;
@@ -140,25 +132,16 @@ join_looked_up (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
   Join *j = g_task_get_task_data (task);
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (j->store, result, &error);
+  PGresult *res = kb_query_finish_or_return (task, result);
 
   if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return;
   j->booking = PQntuples (res) == 1 ? kb_booking_from_row (res, 0) : NULL;
   if (j->code && !j->verified)
     {
-      GTask *verify;
-
       j->kiosk_hash = j->booking ? g_strdup (kb_row_text (res, 0, "kiosk_code_hash")) : NULL;
       PQclear (res);
-      verify = g_task_new (NULL, NULL, kiosk_verified, g_steal_pointer (&task));
-      g_task_set_task_data (verify, j, NULL);
-      g_task_run_in_thread (verify, kiosk_verify_thread);
-      g_object_unref (verify);
+      kb_task_run_blocking (g_steal_pointer (&task), kiosk_verify_thread, kiosk_verified);
       return;
     }
   PQclear (res);
@@ -228,21 +211,9 @@ static void
 by_token_done (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (NULL, result, &error);
 
-  if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  if (PQntuples (res) == 1)
-    g_task_return_pointer (task, kb_booking_from_row (res, 0),
-                           (GDestroyNotify) kb_booking_free);
-  else
-    g_task_return_new_error (task, KB_ERROR, KB_ERROR_NOT_FOUND,
-                             "no booking has this link");
-  PQclear (res);
+  kb_query_return_row (task, result, (KbRowParser) kb_booking_from_row,
+                       (GDestroyNotify) kb_booking_free, "no booking has this link");
 }
 
 void

@@ -3,8 +3,6 @@
  * database keeps its SHA-256. */
 #include "kb-private.h"
 
-#include <string.h>
-
 typedef struct {
   KbStore      *store;
   gchar        *password;
@@ -17,9 +15,7 @@ typedef struct {
 static void
 login_free (Login *l)
 {
-  if (l->password)
-    memset (l->password, 0, strlen (l->password));
-  g_free (l->password);
+  kb_secret_free (l->password);
   g_free (l->hash);
   kb_caseworker_free (l->caseworker);
   g_free (l->token);
@@ -55,19 +51,16 @@ login_verify_thread (GTask *task, gpointer source, gpointer data,
   g_task_return_boolean (task, ok);
 }
 
+/* Answers TRUE on task once a statement without an answer of its own
+ * (session insert, session delete) has succeeded. */
 static void
-login_session_stored (GObject *source, GAsyncResult *result, gpointer data)
+stored (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
-  Login *l = g_task_get_task_data (task);
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (l->store, result, &error);
+  PGresult *res = kb_query_finish_or_return (task, result);
 
   if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return;
   PQclear (res);
   g_task_return_boolean (task, TRUE);
 }
@@ -95,7 +88,7 @@ login_verified (GObject *source, GAsyncResult *result, gpointer data)
     GCancellable *cancellable = g_task_get_cancellable (task);
 
     kb_store_query_async (l->store, "session_insert", 4, params, cancellable,
-                          login_session_stored, g_steal_pointer (&task));
+                          stored, g_steal_pointer (&task));
   }
 }
 
@@ -104,15 +97,10 @@ login_looked_up (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
   Login *l = g_task_get_task_data (task);
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (l->store, result, &error);
-  GTask *verify;
+  PGresult *res = kb_query_finish_or_return (task, result);
 
   if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return;
   if (PQntuples (res) == 1)
     {
       l->caseworker = kb_caseworker_from_row (res, 0);
@@ -120,13 +108,8 @@ login_looked_up (GObject *source, GAsyncResult *result, gpointer data)
     }
   PQclear (res);
 
-  /* No cancellable: a cancelled verify would read as a wrong password. */
-  verify = g_task_new (NULL, NULL, login_verified,
-                       g_steal_pointer (&task));
-  /* The thread reads l only; the main thread does not touch it meanwhile. */
-  g_task_set_task_data (verify, l, NULL);
-  g_task_run_in_thread (verify, login_verify_thread);
-  g_object_unref (verify);
+  /* Not cancellable: a cancelled verify would read as a wrong password. */
+  kb_task_run_blocking (g_steal_pointer (&task), login_verify_thread, login_verified);
 }
 
 void
@@ -168,21 +151,9 @@ static void
 session_done (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (NULL, result, &error);
 
-  if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  if (PQntuples (res) == 1)
-    g_task_return_pointer (task, kb_caseworker_from_row (res, 0),
-                           (GDestroyNotify) kb_caseworker_free);
-  else
-    g_task_return_new_error (task, KB_ERROR, KB_ERROR_NOT_FOUND,
-                             "no live session");
-  PQclear (res);
+  kb_query_return_row (task, result, (KbRowParser) kb_caseworker_from_row,
+                       (GDestroyNotify) kb_caseworker_free, "no live session");
 }
 
 void
@@ -207,22 +178,6 @@ kb_session_finish (KbStore *store, GAsyncResult *result, GError **error)
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-static void
-logout_done (GObject *source, GAsyncResult *result, gpointer data)
-{
-  g_autoptr (GTask) task = data;
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (NULL, result, &error);
-
-  if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  PQclear (res);
-  g_task_return_boolean (task, TRUE);
-}
-
 void
 kb_logout_async (KbStore *store, const gchar *token, GCancellable *cancellable,
                  GAsyncReadyCallback callback, gpointer user_data)
@@ -233,7 +188,7 @@ kb_logout_async (KbStore *store, const gchar *token, GCancellable *cancellable,
 
   g_task_set_source_tag (task, kb_logout_async);
   kb_store_query_async (store, "session_delete", 1, params, cancellable,
-                        logout_done, task);
+                        stored, task);
 }
 
 gboolean

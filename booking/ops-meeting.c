@@ -14,16 +14,12 @@ transition_done (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
   Transition *t = g_task_get_task_data (task);
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (NULL, result, &error);
+  PGresult *res = kb_query_finish_or_return (task, result);
   g_autoptr (KbBooking) b = NULL;
   gboolean changed;
 
   if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return;
   if (PQntuples (res) != 1)
     {
       PQclear (res);

@@ -234,6 +234,19 @@ kb_store_query_finish (KbStore *store, GAsyncResult *result, GError **error)
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* Every operation's callbacks start this way; one place keeps "the error
+ * goes to the caller's task" the same everywhere. */
+PGresult *
+kb_query_finish_or_return (GTask *task, GAsyncResult *result)
+{
+  GError *error = NULL;
+  PGresult *res = kb_store_query_finish (NULL, result, &error);
+
+  if (res == NULL)
+    g_task_return_error (task, error);
+  return res;
+}
+
 /* ---- connections -------------------------------------------------------- */
 
 static gboolean conn_io (gint fd, GIOCondition cond, gpointer data);

@@ -112,6 +112,23 @@ kb_caseworker_from_row (const PGresult *res, int row)
   return c;
 }
 
+/* ---- one row ------------------------------------------------------------- */
+
+void
+kb_query_return_row (GTask *task, GAsyncResult *result, KbRowParser parse,
+                     GDestroyNotify free_func, const gchar *not_found)
+{
+  PGresult *res = kb_query_finish_or_return (task, result);
+
+  if (res == NULL)
+    return;
+  if (PQntuples (res) == 1)
+    g_task_return_pointer (task, parse (res, 0), free_func);
+  else
+    g_task_return_new_error (task, KB_ERROR, KB_ERROR_NOT_FOUND, "%s", not_found);
+  PQclear (res);
+}
+
 /* ---- many rows ----------------------------------------------------------- */
 
 typedef struct {
@@ -124,15 +141,11 @@ rows_done (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
   Rows *r = g_task_get_task_data (task);
-  GError *error = NULL;
-  PGresult *res = kb_store_query_finish (NULL, result, &error);
+  PGresult *res = kb_query_finish_or_return (task, result);
   GPtrArray *list;
 
   if (res == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return;
   list = g_ptr_array_new_full (PQntuples (res), r->free_func);
   for (int i = 0; i < PQntuples (res); i++)
     g_ptr_array_add (list, r->parse (res, i));

@@ -1,4 +1,5 @@
-/* secret.c — link tokens, session secrets, references and passwords.
+/* secret.c — link tokens, session secrets, references and passwords, and
+ * running their slow hashing off the main loop.
  * Raw secrets leave this process only towards their owner; the database
  * keeps SHA-256 hashes (tokens) or argon2id hashes (passwords). */
 #include "kb-private.h"
@@ -124,4 +125,25 @@ kb_kiosk_code_hash (const gchar *code)
                          8 * 1024 * 1024) != 0)
     return NULL;
   return g_strdup (out);
+}
+
+void
+kb_secret_free (gchar *secret)
+{
+  if (secret)
+    memset (secret, 0, strlen (secret));
+  g_free (secret);
+}
+
+/* Hashing and verifying with argon2 take long enough to stall every other
+ * client if done on the loop; all four users (login, kiosk code, booking,
+ * new caseworker) hand the work to a thread the same way. */
+void
+kb_task_run_blocking (GTask *task, GTaskThreadFunc func, GAsyncReadyCallback done)
+{
+  GTask *inner = g_task_new (NULL, NULL, done, task);
+
+  g_task_set_task_data (inner, g_task_get_task_data (task), NULL);
+  g_task_run_in_thread (inner, func);
+  g_object_unref (inner);
 }
