@@ -196,7 +196,8 @@ class WebSocket:
             self.closed = True
             code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
             return ("close", code)
-        if opcode == 9:  # ping
+        if opcode == 9:  # ping: answer as a browser does
+            self.send_raw(payload, opcode=10)
             return self.recv(timeout)
         return json.loads(payload)
 
