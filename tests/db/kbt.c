@@ -11,6 +11,15 @@ kbt_available (void)
   return c != NULL && *c != '\0';
 }
 
+gboolean
+kbt_init (int *argc, char ***argv)
+{
+  if (!kbt_available ())
+    return FALSE;
+  g_test_init (argc, argv, NULL);
+  return TRUE;
+}
+
 PGconn *
 kbt_connect (const gchar *conninfo)
 {
@@ -26,6 +35,17 @@ PGresult *
 kbt_exec (PGconn *pg, const gchar *sql, int n, const gchar *const *params)
 {
   return PQexecParams (pg, sql, n, NULL, params, NULL, NULL, 0);
+}
+
+/* The simple query protocol: unlike kbt_exec, several statements at once. */
+void
+kbt_exec_ok (PGconn *pg, const gchar *sql)
+{
+  PGresult *res = PQexec (pg, sql);
+
+  if (PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK)
+    g_error ("%s: %s", sql, PQresultErrorMessage (res));
+  PQclear (res);
 }
 
 const gchar *
@@ -86,6 +106,34 @@ kbt_db_drop (const gchar *conninfo)
   admin = kbt_connect (g_getenv ("KONTOR_TEST_CONNINFO"));
   kbt_exec_id (admin, sql, 0, NULL);
   PQfinish (admin);
+}
+
+void
+kbt_open (gchar **db, PGconn **pg)
+{
+  *db = kbt_db_new (TRUE);
+  *pg = kbt_connect (*db);
+}
+
+KbStore *
+kbt_store (const gchar *db, guint pool_size)
+{
+  g_autoptr (GError) error = NULL;
+  KbStore *store = kb_store_new (db, pool_size, &error);
+
+  g_assert_no_error (error);
+  return store;
+}
+
+void
+kbt_close (gchar *db, PGconn *pg, KbStore *store)
+{
+  if (store)
+    kb_store_free (store);
+  if (pg)
+    PQfinish (pg);
+  kbt_db_drop (db);
+  g_free (db);
 }
 
 void
@@ -170,6 +218,18 @@ kbt_book (PGconn *pg, gint64 service, gint64 caseworker, gint64 start_us,
     *sqlstate = g_strdup (kbt_sqlstate (res));
   PQclear (res);
   return id;
+}
+
+KbBookResult *
+kbt_book_api (KbStore *store, const KbBookRequest *request, gint64 now, GError **error)
+{
+  GAsyncResult *res = NULL;
+  KbBookResult *out;
+
+  kb_book_async (store, request, now, NULL, kbt_ready, &res);
+  out = kb_book_finish (store, kbt_wait (&res), error);
+  g_object_unref (res);
+  return out;
 }
 
 void

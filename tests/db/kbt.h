@@ -11,6 +11,9 @@
 
 /* TRUE if KONTOR_TEST_CONNINFO is set. */
 gboolean  kbt_available (void);
+/* The start of every test main: FALSE without a database (main then
+ * returns KBT_SKIP), otherwise g_test_init and TRUE. */
+gboolean  kbt_init (int *argc, char ***argv);
 
 /* Creates an empty database of its own, migrated if migrate is TRUE;
  * returns its conninfo (transfer full).  Fails the test on error. */
@@ -18,10 +21,22 @@ gchar    *kbt_db_new (gboolean migrate);
 /* Drops it (forcibly: a pool may still hold connections). */
 void      kbt_db_drop (const gchar *conninfo);
 
+/* How most tests start: a fresh migrated database (*db, its conninfo) and
+ * a plain connection to it (*pg) for set-up and checks in SQL. */
+void      kbt_open (gchar **db, PGconn **pg);
+/* A store of pool_size connections on db; fails the test on error. */
+KbStore  *kbt_store (const gchar *db, guint pool_size);
+/* Undoes kbt_open and kbt_store: frees store, closes pg, drops the
+ * database and frees db.  Takes all three; store and pg may be NULL. */
+void      kbt_close (gchar *db, PGconn *pg, KbStore *store);
+
 PGconn   *kbt_connect (const gchar *conninfo);
 /* Runs sql with text params; returns the result whatever its status
  * (transfer full). */
 PGresult *kbt_exec (PGconn *pg, const gchar *sql, int n, const gchar *const *params);
+/* Runs sql that must succeed, without parameters; it may hold several
+ * statements. */
+void      kbt_exec_ok (PGconn *pg, const gchar *sql);
 /* Runs sql that must succeed; the first value of the first row as int64
  * (0 if none). */
 gint64    kbt_exec_id (PGconn *pg, const gchar *sql, int n, const gchar *const *params);
@@ -38,6 +53,10 @@ void      kbt_seed (PGconn *pg, const gchar *tz, gint duration_min, gint buffer_
  * (or 0 and *sqlstate on failure).  token may be NULL (a random one). */
 gint64    kbt_book (PGconn *pg, gint64 service, gint64 caseworker, gint64 start_us,
                     const gchar *token, gchar **sqlstate);
+
+/* Books through the C API (kb_book_async) and waits for the answer. */
+KbBookResult *kbt_book_api (KbStore *store, const KbBookRequest *request, gint64 now,
+                            GError **error);
 
 /* Use as GAsyncReadyCallback with user_data = &slot (GAsyncResult *slot =
  * NULL); kbt_wait() iterates the default context until slot is set (at

@@ -21,8 +21,7 @@ setup (Fixture *f, gconstpointer data)
   g_autofree gchar *hash = kb_password_hash ("admin password", &error);
   const gchar *p[] = { hash };
 
-  f->db = kbt_db_new (TRUE);
-  f->pg = kbt_connect (f->db);
+  kbt_open (&f->db, &f->pg);
   f->office = kbt_exec_id (f->pg, "INSERT INTO offices (name, time_zone) VALUES ('Oslo', 'Europe/Oslo') RETURNING id", 0, NULL);
   kbt_exec_id (f->pg, "INSERT INTO offices (name, time_zone) VALUES ('Malmö', 'Europe/Stockholm')", 0, NULL);
   f->admin = kbt_exec_id (f->pg, "INSERT INTO caseworkers (office_id, name, email, password_hash, is_admin) "
@@ -33,17 +32,13 @@ setup (Fixture *f, gconstpointer data)
                                        "VALUES (2, 'Sven', 'sven@example.org', $1, true) RETURNING id", 1, p);
   f->monday_nine = kbt_exec_id (f->pg, "SELECT kb_us('2026-12-07 09:00'::timestamp AT TIME ZONE 'Europe/Oslo')", 0, NULL);
   f->now = f->monday_nine - 3 * 24 * 60 * MIN_US;
-  f->store = kb_store_new (f->db, 2, &error);
-  g_assert_no_error (error);
+  f->store = kbt_store (f->db, 2);
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  kb_store_free (f->store);
-  PQfinish (f->pg);
-  kbt_db_drop (f->db);
-  g_free (f->db);
+  kbt_close (f->db, f->pg, f->store);
 }
 
 static gint64
@@ -68,13 +63,8 @@ static KbBookResult *
 book (Fixture *f, gint64 cw, gint64 start, const gchar *contact, GError **error)
 {
   KbBookRequest r = { f->service, f->office, cw, start, "Ola", contact, "nb", FALSE };
-  GAsyncResult *res = NULL;
-  KbBookResult *out;
 
-  kb_book_async (f->store, &r, f->now, NULL, kbt_ready, &res);
-  out = kb_book_finish (f->store, kbt_wait (&res), error);
-  g_object_unref (res);
-  return out;
+  return kbt_book_api (f->store, &r, f->now, error);
 }
 
 static void
@@ -338,9 +328,8 @@ test_lists (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  if (!kbt_available ())
+  if (!kbt_init (&argc, &argv))
     return KBT_SKIP;
-  g_test_init (&argc, &argv, NULL);
   g_test_add ("/db/admin/crud-conflicts-reassign", Fixture, NULL, setup, test_admin, teardown);
   g_test_add ("/db/admin/kiosk", Fixture, NULL, setup, test_kiosk, teardown);
   g_test_add ("/db/admin/lists", Fixture, NULL, setup, test_lists, teardown);

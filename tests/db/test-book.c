@@ -17,25 +17,12 @@ typedef struct {
 } Fixture;
 
 static void
-exec_ok (PGconn *pg, const gchar *sql)
-{
-  PGresult *res = PQexec (pg, sql);
-
-  if (PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK)
-    g_error ("%s: %s", sql, PQresultErrorMessage (res));
-  PQclear (res);
-}
-
-static void
 setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->db = kbt_db_new (TRUE);
-  f->pg = kbt_connect (f->db);
+  kbt_open (&f->db, &f->pg);
   f->office = kbt_exec_id (f->pg, "INSERT INTO offices (name, time_zone, address) VALUES ('Sentrum', 'Europe/Oslo', 'Storgata 1') RETURNING id", 0, NULL);
-  exec_ok (f->pg, "INSERT INTO offices (name, time_zone) VALUES ('Elsewhere', 'Europe/Stockholm')");
-  exec_ok (f->pg, "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
+  kbt_exec_ok (f->pg, "INSERT INTO offices (name, time_zone) VALUES ('Elsewhere', 'Europe/Stockholm')");
+  kbt_exec_ok (f->pg, "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
                   "SELECT 1, d, '08:00', '16:00' FROM generate_series(1, 7) d");
   f->service = kbt_exec_id (f->pg, "INSERT INTO services (name, duration_min, buffer_min, notice_min) "
                                    "VALUES ('Guidance', 30, 10, 60) RETURNING id", 0, NULL);
@@ -50,30 +37,21 @@ setup (Fixture *f, gconstpointer data)
                                            "VALUES (2, 'Sven', 'sven@example.org', '$argon2id$x') RETURNING id", 0, NULL);
   f->ten = kbt_exec_id (f->pg, "SELECT kb_us('2026-06-01 10:00'::timestamp AT TIME ZONE 'Europe/Oslo')", 0, NULL);
   f->now = f->ten - 24 * 60 * MIN_US;
-  f->store = kb_store_new (f->db, 4, &error);
-  g_assert_no_error (error);
+  f->store = kbt_store (f->db, 4);
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  kb_store_free (f->store);
-  PQfinish (f->pg);
-  kbt_db_drop (f->db);
-  g_free (f->db);
+  kbt_close (f->db, f->pg, f->store);
 }
 
 static KbBookResult *
 book (Fixture *f, gint64 cw, gint64 start, const gchar *contact, GError **error)
 {
   KbBookRequest r = { f->service, f->office, cw, start, "Ola Nordmann", contact, "nb", FALSE };
-  GAsyncResult *res = NULL;
-  KbBookResult *out;
 
-  kb_book_async (f->store, &r, f->now, NULL, kbt_ready, &res);
-  out = kb_book_finish (f->store, kbt_wait (&res), error);
-  g_object_unref (res);
-  return out;
+  return kbt_book_api (f->store, &r, f->now, error);
 }
 
 static void
@@ -128,7 +106,7 @@ test_book (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 
   /* ... and at 11:00 the least loaded is whoever has fewest that day. */
-  exec_ok (f->pg, "UPDATE bookings SET status = 'cancelled' WHERE caseworker_id = 2");
+  kbt_exec_ok (f->pg, "UPDATE bookings SET status = 'cancelled' WHERE caseworker_id = 2");
   d = book (f, 0, f->ten + 60 * MIN_US, "d@example.org", &error);
   g_assert_no_error (error);
   g_assert_cmpint (d->booking->caseworker_id, ==, f->cw[1]);
@@ -384,11 +362,11 @@ test_caseworker_cancel_sweep_stats (Fixture *f, gconstpointer data)
   sql = g_strdup_printf ("UPDATE bookings SET status = 'completed', checked_in_at = kb_ts(%" G_GINT64_FORMAT "), "
                          "admitted_at = kb_ts(%" G_GINT64_FORMAT "), ended_at = kb_ts(%" G_GINT64_FORMAT ") WHERE id = %" G_GINT64_FORMAT,
                          f->ten, f->ten + 2 * MIN_US, f->ten + 30 * MIN_US, a->booking->id);
-  exec_ok (f->pg, sql);
+  kbt_exec_ok (f->pg, sql);
   g_free (sql);
   sql = g_strdup_printf ("UPDATE bookings SET status = 'waiting', checked_in_at = kb_ts(%" G_GINT64_FORMAT ") WHERE id = %" G_GINT64_FORMAT,
                          f->ten - 5 * MIN_US, b->booking->id);
-  exec_ok (f->pg, sql);
+  kbt_exec_ok (f->pg, sql);
   g_free (sql);
 
   /* At 10:14 nothing is overdue; at 10:31 c is a no-show, b not admitted. */
@@ -441,7 +419,7 @@ test_conflicts (Fixture *f, gconstpointer data)
 
   g_assert_no_error (error);
   /* The office closes for the day after both were booked. */
-  exec_ok (f->pg, "INSERT INTO special_days (office_id, days, reason) VALUES (1, '[2026-06-01,2026-06-02)', 'strike')");
+  kbt_exec_ok (f->pg, "INSERT INTO special_days (office_id, days, reason) VALUES (1, '[2026-06-01,2026-06-02)', 'strike')");
   kb_conflicts_async (f->store, f->office, f->now, NULL, kbt_ready, &res);
   list = kb_conflicts_finish (f->store, kbt_wait (&res), &error);
   g_object_unref (res);
@@ -454,9 +432,8 @@ test_conflicts (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  if (!kbt_available ())
+  if (!kbt_init (&argc, &argv))
     return KBT_SKIP;
-  g_test_init (&argc, &argv, NULL);
   g_test_add ("/db/book/named-and-any", Fixture, NULL, setup, test_book, teardown);
   g_test_add ("/db/book/race", Fixture, NULL, setup, test_race, teardown);
   g_test_add ("/db/book/cancel-move-ics", Fixture, NULL, setup, test_cancel_move_ics, teardown);

@@ -71,9 +71,8 @@ test_demo (void)
 int
 main (int argc, char **argv)
 {
-  if (!kbt_available ())
+  if (!kbt_init (&argc, &argv))
     return KBT_SKIP;
-  g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/db/demo/seed", test_demo);
   return g_test_run ();
 }

@@ -31,17 +31,17 @@ session (KbStore *store, const gchar *token, gint64 now, GError **error)
 static void
 test_login (void)
 {
-  g_autofree gchar *db = kbt_db_new (TRUE);
-  PGconn *pg = kbt_connect (db);
+  gchar *db;
+  PGconn *pg;
+  KbStore *store;
   g_autoptr (GError) error = NULL;
-  g_autoptr (KbStore) store = NULL;
   g_autofree gchar *token = NULL;
   gint64 office, service, cw, now = g_get_real_time ();
   KbCaseworker *c;
 
+  kbt_open (&db, &pg);
   kbt_seed (pg, "Europe/Oslo", 30, 0, "Kari@Example.org", "correct horse", &office, &service, &cw);
-  store = kb_store_new (db, 2, &error);
-  g_assert_no_error (error);
+  store = kbt_store (db, 2);
 
   /* Wrong password and unknown e-mail fail alike. */
   c = login (store, "kari@example.org", "wrong", now, &token, &error);
@@ -112,17 +112,14 @@ test_login (void)
   g_assert_error (error, KB_ERROR, KB_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
-  g_clear_pointer (&store, kb_store_free);
-  PQfinish (pg);
-  kbt_db_drop (db);
+  kbt_close (db, pg, store);
 }
 
 int
 main (int argc, char **argv)
 {
-  if (!kbt_available ())
+  if (!kbt_init (&argc, &argv))
     return KBT_SKIP;
-  g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/db/login/good-and-bad", test_login);
   return g_test_run ();
 }

@@ -14,11 +14,9 @@ typedef struct {
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
   g_autofree gchar *o = NULL;
 
-  f->db = kbt_db_new (TRUE);
-  f->pg = kbt_connect (f->db);
+  kbt_open (&f->db, &f->pg);
   kbt_seed (f->pg, "Europe/Oslo", 30, 5, "kari@example.org", "pw", &f->office, &f->service, &f->cw);
   o = g_strdup_printf ("%" G_GINT64_FORMAT, f->office);
   {
@@ -26,17 +24,13 @@ setup (Fixture *f, gconstpointer data)
     f->other = kbt_exec_id (f->pg, "INSERT INTO caseworkers (office_id, name, email, password_hash) "
                                    "VALUES ($1, 'Other', 'other@example.org', '$argon2id$x') RETURNING id", 1, p);
   }
-  f->store = kb_store_new (f->db, 2, &error);
-  g_assert_no_error (error);
+  f->store = kbt_store (f->db, 2);
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  kb_store_free (f->store);
-  PQfinish (f->pg);
-  kbt_db_drop (f->db);
-  g_free (f->db);
+  kbt_close (f->db, f->pg, f->store);
 }
 
 static KbBooking *
@@ -223,9 +217,8 @@ test_late_and_cancelled (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  if (!kbt_available ())
+  if (!kbt_init (&argc, &argv))
     return KBT_SKIP;
-  g_test_init (&argc, &argv, NULL);
   g_test_add ("/db/meeting/lifecycle", Fixture, NULL, setup, test_lifecycle, teardown);
   g_test_add ("/db/meeting/late-and-cancelled", Fixture, NULL, setup, test_late_and_cancelled, teardown);
   return g_test_run ();

@@ -117,9 +117,8 @@ test_upgrade (void)
 int
 main (int argc, char **argv)
 {
-  if (!kbt_available ())
+  if (!kbt_init (&argc, &argv))
     return KBT_SKIP;
-  g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/db/migrate/twice", test_twice);
   g_test_add_func ("/db/migrate/behind", test_behind);
   g_test_add_func ("/db/migrate/time-zone", test_zone);

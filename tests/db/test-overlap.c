@@ -8,11 +8,12 @@
 static void
 test_overlap (void)
 {
-  g_autofree gchar *db = kbt_db_new (TRUE);
-  PGconn *pg = kbt_connect (db);
+  gchar *db;
+  PGconn *pg;
   gint64 office, service, cw, other, first, later, t0 = (g_get_real_time () / MIN_US + 24 * 60) * MIN_US;
   g_autofree gchar *state = NULL;
 
+  kbt_open (&db, &pg);
   /* 30-minute meetings with 10 minutes of buffer after each. */
   kbt_seed (pg, "Europe/Oslo", 30, 10, "kari@example.org", "pw", &office, &service, &cw);
 
@@ -68,16 +69,14 @@ test_overlap (void)
     g_assert_cmpstr (kbt_sqlstate (res), ==, "23P01");
     PQclear (res);
   }
-  PQfinish (pg);
-  kbt_db_drop (db);
+  kbt_close (db, pg, NULL);
 }
 
 int
 main (int argc, char **argv)
 {
-  if (!kbt_available ())
+  if (!kbt_init (&argc, &argv))
     return KBT_SKIP;
-  g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/db/overlap/caseworker", test_overlap);
   return g_test_run ();
 }

@@ -116,9 +116,8 @@ test_free_busy (void)
 int
 main (int argc, char **argv)
 {
-  if (!kbt_available ())
+  if (!kbt_init (&argc, &argv))
     return KBT_SKIP;
-  g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/db/pool/many", test_many);
   g_test_add_func ("/db/pool/reconnect", test_reconnect);
   g_test_add_func ("/db/pool/free-busy", test_free_busy);

@@ -13,10 +13,10 @@ local_us (PGconn *pg, const gchar *local)
 static void
 test_queue (void)
 {
-  g_autofree gchar *db = kbt_db_new (TRUE);
-  PGconn *pg = kbt_connect (db);
+  gchar *db;
+  PGconn *pg;
+  KbStore *store;
   g_autoptr (GError) error = NULL;
-  g_autoptr (KbStore) store = NULL;
   g_autoptr (GPtrArray) list = NULL;
   GAsyncResult *res = NULL;
   gint64 office, service, cw;
@@ -24,6 +24,7 @@ test_queue (void)
   const gchar *outside[] = { "2026-11-24 23:00", "2026-11-26 00:00" };
   gint64 ids[3];
 
+  kbt_open (&db, &pg);
   kbt_seed (pg, "Europe/Oslo", 30, 0, "kari@example.org", "pw", &office, &service, &cw);
   /* Inserted out of order on purpose. */
   for (gint i = 2; i >= 0; i--)
@@ -31,8 +32,7 @@ test_queue (void)
   for (guint i = 0; i < G_N_ELEMENTS (outside); i++)
     g_assert_cmpint (kbt_book (pg, service, cw, local_us (pg, outside[i]), NULL, NULL), >, 0);
 
-  store = kb_store_new (db, 1, &error);
-  g_assert_no_error (error);
+  store = kbt_store (db, 1);
   /* 00:30 local is still 2026-11-24 in UTC. */
   kb_queue_async (store, cw, local_us (pg, "2026-11-25 00:30"), NULL, kbt_ready, &res);
   list = kb_queue_finish (store, kbt_wait (&res), &error);
@@ -42,17 +42,14 @@ test_queue (void)
   for (guint i = 0; i < 3; i++)
     g_assert_cmpint (((KbBooking *) list->pdata[i])->id, ==, ids[i]);
 
-  g_clear_pointer (&store, kb_store_free);
-  PQfinish (pg);
-  kbt_db_drop (db);
+  kbt_close (db, pg, store);
 }
 
 int
 main (int argc, char **argv)
 {
-  if (!kbt_available ())
+  if (!kbt_init (&argc, &argv))
     return KBT_SKIP;
-  g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/db/queue/local-day", test_queue);
   return g_test_run ();
 }

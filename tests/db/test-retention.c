@@ -57,8 +57,7 @@ test_retention (void)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
-  if (!kbt_available ())
+  if (!kbt_init (&argc, &argv))
     return KBT_SKIP;
   g_test_add_func ("/retention/forgets-old-personal-data", test_retention);
   return g_test_run ();

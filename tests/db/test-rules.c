@@ -11,23 +11,12 @@ typedef struct {
 } Fixture;
 
 static void
-exec_ok (PGconn *pg, const gchar *sql)
-{
-  PGresult *res = PQexec (pg, sql);
-
-  if (PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK)
-    g_error ("%s: %s", sql, PQresultErrorMessage (res));
-  PQclear (res);
-}
-
-static void
 setup (Fixture *f, gconstpointer data)
 {
-  f->db = kbt_db_new (TRUE);
-  f->pg = kbt_connect (f->db);
+  kbt_open (&f->db, &f->pg);
   f->office = kbt_exec_id (f->pg, "INSERT INTO offices (name, time_zone) VALUES ('Grünerløkka', 'Europe/Oslo') RETURNING id", 0, NULL);
   /* Monday to Friday 08:00–11:30 and 12:30–15:30 (lunch closed). */
-  exec_ok (f->pg, "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
+  kbt_exec_ok (f->pg, "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
                   "SELECT 1, d, t.o, t.c FROM generate_series(1, 5) d, "
                   "(VALUES ('08:00'::time, '11:30'::time), ('12:30', '15:30')) t(o, c)");
   f->service = kbt_exec_id (f->pg, "INSERT INTO services (name, duration_min, buffer_min, notice_min, horizon_days) "
@@ -41,9 +30,7 @@ setup (Fixture *f, gconstpointer data)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  PQfinish (f->pg);
-  kbt_db_drop (f->db);
-  g_free (f->db);
+  kbt_close (f->db, f->pg, NULL);
 }
 
 /* Inserts with plain SQL; returns "" on success, else "SQLSTATE/detail". */
@@ -118,9 +105,9 @@ static void
 test_special_days (Fixture *f, gconstpointer data)
 {
   /* Tuesday closed; Wednesday open only 18:00–20:00. */
-  exec_ok (f->pg, "INSERT INTO special_days (office_id, days, reason) VALUES "
+  kbt_exec_ok (f->pg, "INSERT INTO special_days (office_id, days, reason) VALUES "
                   "(1, '[2026-12-08,2026-12-09)', 'closed'), (1, '[2026-12-09,2026-12-10)', 'evening')");
-  exec_ok (f->pg, "INSERT INTO special_hours (special_day_id, opens_at, closes_at) VALUES (2, '18:00', '20:00')");
+  kbt_exec_ok (f->pg, "INSERT INTO special_hours (special_day_id, opens_at, closes_at) VALUES (2, '18:00', '20:00')");
   assert_insert (f, f->cw, "2026-12-08 09:00", MADE, NULL, "23514/outside_hours");
   assert_insert (f, f->cw, "2026-12-09 09:00", MADE, NULL, "23514/outside_hours");
   assert_insert (f, f->cw, "2026-12-09 18:00", MADE, NULL, "");
@@ -131,7 +118,7 @@ test_special_days (Fixture *f, gconstpointer data)
 static void
 test_absence (Fixture *f, gconstpointer data)
 {
-  exec_ok (f->pg, "INSERT INTO absences (caseworker_id, during) VALUES "
+  kbt_exec_ok (f->pg, "INSERT INTO absences (caseworker_id, during) VALUES "
                   "(1, tstzrange('2026-12-07 09:00'::timestamp AT TIME ZONE 'Europe/Oslo', "
                   "              '2026-12-07 10:00'::timestamp AT TIME ZONE 'Europe/Oslo'))");
   assert_insert (f, f->cw, MONDAY " 08:45", MADE, NULL, "23514/absent");
@@ -139,7 +126,7 @@ test_absence (Fixture *f, gconstpointer data)
   assert_insert (f, f->cw2, MONDAY " 09:30", MADE, NULL, "");
   assert_insert (f, f->cw, MONDAY " 10:00", MADE, NULL, "");
   /* A deactivated caseworker takes no new bookings. */
-  exec_ok (f->pg, "UPDATE caseworkers SET active = false WHERE id = 2");
+  kbt_exec_ok (f->pg, "UPDATE caseworkers SET active = false WHERE id = 2");
   assert_insert (f, f->cw2, MONDAY " 14:00", MADE, NULL, "23514/caseworker_inactive");
 }
 
@@ -185,12 +172,12 @@ test_status_changes_unchecked (Fixture *f, gconstpointer data)
 
   assert_insert (f, f->cw, MONDAY " 09:00", MADE, NULL, "");
   /* New hours leave the booking outside: it is not deleted ... */
-  exec_ok (f->pg, "DELETE FROM opening_hours WHERE weekday = 1");
+  kbt_exec_ok (f->pg, "DELETE FROM opening_hours WHERE weekday = 1");
   n = kbt_exec_id (f->pg, "SELECT count(*) FROM kb_office_conflicts(1, '2026-12-01')", 0, NULL);
   g_assert_cmpint (n, ==, 1);
   /* ... its status may still change (check in, admit, complete) ... */
-  exec_ok (f->pg, "UPDATE bookings SET status = 'waiting' WHERE id = 1");
-  exec_ok (f->pg, "UPDATE bookings SET status = 'completed', ended_at = '2026-12-07 09:30+01' WHERE id = 1");
+  kbt_exec_ok (f->pg, "UPDATE bookings SET status = 'waiting' WHERE id = 1");
+  kbt_exec_ok (f->pg, "UPDATE bookings SET status = 'completed', ended_at = '2026-12-07 09:30+01' WHERE id = 1");
   /* ... but moving it re-checks the rules. */
   {
     PGresult *res = kbt_exec (f->pg, "UPDATE bookings SET during = tstzrange(lower(during) + interval '30 minutes', "
@@ -216,9 +203,8 @@ test_reference (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  if (!kbt_available ())
+  if (!kbt_init (&argc, &argv))
     return KBT_SKIP;
-  g_test_init (&argc, &argv, NULL);
   g_test_add ("/db/rules/hours", Fixture, NULL, setup, test_hours, teardown);
   g_test_add ("/db/rules/special-days", Fixture, NULL, setup, test_special_days, teardown);
   g_test_add ("/db/rules/absence", Fixture, NULL, setup, test_absence, teardown);

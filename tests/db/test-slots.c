@@ -13,21 +13,14 @@ typedef struct {
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->db = kbt_db_new (TRUE);
-  f->pg = kbt_connect (f->db);
-  f->store = kb_store_new (f->db, 2, &error);
-  g_assert_no_error (error);
+  kbt_open (&f->db, &f->pg);
+  f->store = kbt_store (f->db, 2);
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  kb_store_free (f->store);
-  PQfinish (f->pg);
-  kbt_db_drop (f->db);
-  g_free (f->db);
+  kbt_close (f->db, f->pg, f->store);
 }
 
 static gint64
@@ -202,9 +195,8 @@ test_taken_and_filters (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  if (!kbt_available ())
+  if (!kbt_init (&argc, &argv))
     return KBT_SKIP;
-  g_test_init (&argc, &argv, NULL);
   g_test_add ("/db/slots/dst", Fixture, NULL, setup, test_dst, teardown);
   g_test_add ("/db/slots/taken-and-filters", Fixture, NULL, setup, test_taken_and_filters, teardown);
   return g_test_run ();
