@@ -106,15 +106,26 @@ km_configure_webrtcbin (GstElement *webrtc)
     g_object_set (webrtc, "stun-server", km_global.stun_server, NULL);
   if (km_global.turn_server)
     g_object_set (webrtc, "turn-server", km_global.turn_server, NULL);
-  if (km_global.ice_min_port || km_global.ice_max_port) {
-    GstWebRTCICE *ice = NULL;
-    /* g_object_get hands us a reference of our own: drop it, never
-     * webrtcbin's. */
-    g_object_get (webrtc, "ice-agent", &ice, NULL);
-    if (ice) {
-      g_object_set (ice, "min-rtp-port", km_global.ice_min_port,
-                    "max-rtp-port", km_global.ice_max_port, NULL);
-      gst_object_unref (ice);
+  GstWebRTCICE *ice = NULL;
+  /* g_object_get hands us references of our own: drop them, never
+   * webrtcbin's. */
+  g_object_get (webrtc, "ice-agent", &ice, NULL);
+  if (!ice)
+    return;
+  if (km_global.ice_min_port || km_global.ice_max_port)
+    g_object_set (ice, "min-rtp-port", km_global.ice_min_port,
+                  "max-rtp-port", km_global.ice_max_port, NULL);
+  /* A server must not look for a UPnP router: libnice would multicast
+   * SSDP on the server's network for every participant and open HTTP
+   * ports inside the ICE range. */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent")) {
+    GObject *agent = NULL;
+    g_object_get (ice, "agent", &agent, NULL);
+    if (agent) {
+      if (g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "upnp"))
+        g_object_set (agent, "upnp", FALSE, NULL);
+      g_object_unref (agent);
     }
   }
+  gst_object_unref (ice);
 }

@@ -54,6 +54,10 @@ cycle (guint i)
   Harness *h = harness_new (name);
   Pair p = { harness_join (h, "seeker"), harness_join (h, "caseworker") };
   gboolean ok = harness_wait (15000, both_decode, &p);
+  if (!ok)
+    g_print ("cycle %u: no media (seeker %" G_GUINT64_FORMAT " frames, "
+             "caseworker %" G_GUINT64_FORMAT ", %u connected)\n", i,
+             tc_video_frames (p.a), tc_video_frames (p.b), h->connected);
   harness_leave (h, p.b);
   harness_leave (h, p.a);
   harness_free (h);
