@@ -234,6 +234,17 @@ void       kb_complete_async (KbStore *store, gint64 booking_id,
 KbBooking *kb_complete_finish (KbStore *store, GAsyncResult *result,
                                GError **error);
 
+/* booked → no_show, by the booking's own caseworker, only once the
+ * late-entry window has closed and nobody checked in (what the sweep would
+ * do; never earlier: a no-show can cost a person their benefits).  Too
+ * soon, or checked in: KB_ERROR_STATE. */
+void       kb_no_show_async (KbStore *store, gint64 booking_id,
+                             gint64 caseworker_id, gint64 now,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+KbBooking *kb_no_show_finish (KbStore *store, GAsyncResult *result,
+                              GError **error);
+
 /* ---- demo data (blocking; for `kontor demo`) -------------------------- */
 
 typedef struct {

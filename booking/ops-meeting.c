@@ -1,12 +1,12 @@
 /* ops-meeting.c — the caseworker's side of a meeting: admit a waiting job
- * seeker, complete the meeting.  One statement each; the reply tells apart
+ * seeker, complete the meeting, confirm a no-show.  One statement each; the reply tells apart
  * "no such booking", "not yours" and "not in the right state". */
 #include "kb-private.h"
 
 typedef struct {
   gint64   caseworker_id;
   gint64   now;
-  KbStatus to;          /* in_meeting (admit) or completed */
+  KbStatus to;          /* in_meeting (admit), completed or no_show */
 } Transition;
 
 static void
@@ -42,13 +42,15 @@ transition_done (GObject *source, GAsyncResult *result, gpointer data)
       b->status = t->to;
       if (t->to == KB_STATUS_IN_MEETING)
         b->admitted_at = t->now;
-      else
+      else if (t->to == KB_STATUS_COMPLETED)
         b->ended_at = t->now;
     }
-  else if (!(t->to == KB_STATUS_IN_MEETING && b->status == KB_STATUS_IN_MEETING))
+  else if (!(t->to == b->status
+             && (t->to == KB_STATUS_IN_MEETING || t->to == KB_STATUS_NO_SHOW)))
     {
       /* Admitting one's own meeting in progress again is a re-entry after
-       * a reload; anything else is the wrong state. */
+       * a reload, and a no-show the sweep already recorded stays one;
+       * anything else is the wrong state. */
       g_task_return_new_error (task, KB_ERROR, KB_ERROR_STATE,
                                "the booking is %s", kb_status_to_string (b->status));
       return;
@@ -107,6 +109,23 @@ kb_complete_async (KbStore *store, gint64 booking_id, gint64 caseworker_id,
 
 KbBooking *
 kb_complete_finish (KbStore *store, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+kb_no_show_async (KbStore *store, gint64 booking_id, gint64 caseworker_id,
+                  gint64 now, GCancellable *cancellable,
+                  GAsyncReadyCallback callback, gpointer user_data)
+{
+  transition_async (store, "booking_no_show", KB_STATUS_NO_SHOW, booking_id,
+                    caseworker_id, now, cancellable, callback, user_data,
+                    kb_no_show_async);
+}
+
+KbBooking *
+kb_no_show_finish (KbStore *store, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);

@@ -349,6 +349,26 @@ complete_done (GObject *source, GAsyncResult *result, gpointer user_data)
   ks_queue_changed (client->server, booking->caseworker_id);
 }
 
+static void
+no_show_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsClient) client = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KbBooking) booking = kb_no_show_finish (client->server->store, result, &error);
+
+  if (!still_open (client, error))
+    return;
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_STATE)) {
+    ks_client_send_error (client, "too_soon",
+                          "A no-show can be recorded only when the time to enter has passed and the job seeker never came.",
+                          FALSE);
+    return;
+  }
+  if (booking_action_error_or_reply (client, error, "marked"))
+    return;
+  ks_queue_changed (client->server, booking->caseworker_id);
+}
+
 static gboolean
 unpack_booking_id_or_reply (KsClient *client, json_t *msg, gint64 *id)
 {
@@ -375,6 +395,16 @@ on_admit (KsClient *client, json_t *msg)
     return;
   kb_admit_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
                   client->cancellable, admit_done, ks_client_ref (client));
+}
+
+static void
+on_no_show (KsClient *client, json_t *msg)
+{
+  gint64 id;
+  if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
+    return;
+  kb_no_show_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
+                    client->cancellable, no_show_done, ks_client_ref (client));
 }
 
 static void
@@ -524,6 +554,7 @@ static const struct {
   { "leave", on_leave },
   { "invite", on_invite },
   { "chat",  on_chat },
+  { "no_show", on_no_show },
 };
 
 static void

@@ -7,6 +7,7 @@ No media is negotiated here (no offers), so no ICE candidates are gathered
 and the test may run outside a network namespace."""
 import json
 import secrets
+import time
 
 from kontor_harness import Kontor, Spec, need_env
 
@@ -169,9 +170,31 @@ def waiting_and_queue(k, spec, demo, cookie):
     cw.send({"type": "admit", "booking_id": 999999})
     msg = cw.recv_type("error")
     spec.check("admitting an unknown booking is no_booking", msg.get("code") == "no_booking", msg)
+    no_shows(k, spec, cw)
     meeting_without_media(k, spec, cw, seeker, mine[0]["id"])
     seeker.close()
     cw.close()
+
+
+def no_shows(k, spec, cw):
+    """A no-show may be confirmed by hand only once the late-entry window
+    has closed with nobody checked in."""
+    early = k.demo(5400)
+    early_id = int(k.sql(f"SELECT id FROM bookings WHERE reference = '{early['booking_reference']}'"))
+    cw.send({"type": "no_show", "booking_id": early_id})
+    msg = cw.recv_type("error")
+    spec.check("a no-show before the time to enter has passed is refused (too_soon)",
+               msg.get("code") == "too_soon", msg)
+    gone = k.demo(-2400)
+    gone_id = int(k.sql(f"SELECT id FROM bookings WHERE reference = '{gone['booking_reference']}'"))
+    cw.send({"type": "no_show", "booking_id": gone_id})
+    deadline = time.monotonic() + 10
+    status = None
+    while time.monotonic() < deadline and status != "no_show":
+        status = k.sql(f"SELECT status FROM bookings WHERE id = {gone_id}")
+        time.sleep(0.1)
+    spec.check("after the window, with nobody checked in, the no-show is recorded",
+               status == "no_show", status)
 
 
 def meeting_without_media(k, spec, cw, seeker, booking_id):
