@@ -181,29 +181,32 @@ kb_admin_save_service_async (KbStore *store, gint64 actor_id, const KbServiceEdi
               callback, user_data);
 }
 
-/* ---- creating a caseworker: hash first, in a thread ---------------------- */
+/* ---- calls that carry a password: hash first, in a thread ---------------- */
 
 typedef struct {
-  KbStore *store;
-  gchar   *password;
-  gchar   *params[8];
-} NewCaseworker;
+  KbStore     *store;
+  const gchar *statement;
+  gchar       *password;
+  gchar       *params[8];
+  guint        n_params;
+  guint        hash_index;   /* which parameter receives the hash */
+} HashedCall;
 
 static void
-new_caseworker_free (NewCaseworker *n)
+hashed_call_free (HashedCall *h)
 {
-  kb_secret_free (n->password);
-  for (guint i = 0; i < G_N_ELEMENTS (n->params); i++)
-    g_free (n->params[i]);
-  g_free (n);
+  kb_secret_free (h->password);
+  for (guint i = 0; i < G_N_ELEMENTS (h->params); i++)
+    g_free (h->params[i]);
+  g_free (h);
 }
 
 static void
 hash_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-  NewCaseworker *n = data;
+  HashedCall *h = data;
   GError *error = NULL;
-  gchar *hash = kb_password_hash (n->password, &error);
+  gchar *hash = kb_password_hash (h->password, &error);
 
   if (hash)
     g_task_return_pointer (task, hash, g_free);
@@ -215,19 +218,38 @@ static void
 hashed (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
-  NewCaseworker *n = g_task_get_task_data (task);
+  HashedCall *h = g_task_get_task_data (task);
   GError *error = NULL;
   GCancellable *cancellable = g_task_get_cancellable (task);
 
-  n->params[5] = g_task_propagate_pointer (G_TASK (result), &error);
-  if (n->params[5] == NULL)
+  h->params[h->hash_index] = g_task_propagate_pointer (G_TASK (result), &error);
+  if (h->params[h->hash_index] == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
-  kb_store_query_async (n->store, "admin_create_caseworker", 8,
-                        (const gchar *const *) n->params, cancellable, admin_done,
+  kb_store_query_async (h->store, h->statement, h->n_params,
+                        (const gchar *const *) h->params, cancellable, admin_done,
                         g_steal_pointer (&task));
+}
+
+/* Takes h; the password must be long enough before anything is hashed. */
+static void
+hashed_call (HashedCall *h, GCancellable *cancellable, GAsyncReadyCallback callback,
+             gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, admin_call);
+  g_task_set_task_data (task, h, (GDestroyNotify) hashed_call_free);
+  if (strlen (h->password) < 10)
+    {
+      g_task_return_new_error (task, KB_ERROR, KB_ERROR_INVALID,
+                               "password: at least 10 characters");
+      g_object_unref (task);
+      return;
+    }
+  kb_task_run_blocking (task, hash_thread, hashed);
 }
 
 void
@@ -238,29 +260,71 @@ kb_admin_create_caseworker_async (KbStore *store, gint64 actor_id, gint64 office
                                   GCancellable *cancellable,
                                   GAsyncReadyCallback callback, gpointer user_data)
 {
-  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
-  NewCaseworker *n = g_new0 (NewCaseworker, 1);
+  HashedCall *h = g_new0 (HashedCall, 1);
 
-  g_task_set_source_tag (task, admin_call);
-  n->store = store;
-  n->password = g_strdup (password ? password : "");
-  n->params[0] = kb_param_int64 (actor_id);
-  n->params[1] = kb_param_int64 (now);
-  n->params[2] = kb_param_int64 (office_id);
-  n->params[3] = g_strdup (name ? name : "");
-  n->params[4] = g_strdup (email ? email : "");
-  n->params[6] = g_strdup (is_admin ? "true" : "false");
-  n->params[7] = strv_literal (languages);
-  g_task_set_task_data (task, n, (GDestroyNotify) new_caseworker_free);
+  h->store = store;
+  h->statement = "admin_create_caseworker";
+  h->n_params = 8;
+  h->hash_index = 5;
+  h->password = g_strdup (password ? password : "");
+  h->params[0] = kb_param_int64 (actor_id);
+  h->params[1] = kb_param_int64 (now);
+  h->params[2] = kb_param_int64 (office_id);
+  h->params[3] = g_strdup (name ? name : "");
+  h->params[4] = g_strdup (email ? email : "");
+  h->params[6] = g_strdup (is_admin ? "true" : "false");
+  h->params[7] = strv_literal (languages);
+  hashed_call (h, cancellable, callback, user_data);
+}
 
-  if (strlen (n->password) < 10)
-    {
-      g_task_return_new_error (task, KB_ERROR, KB_ERROR_INVALID,
-                               "password: at least 10 characters");
-      g_object_unref (task);
-      return;
-    }
-  kb_task_run_blocking (task, hash_thread, hashed);
+void
+kb_admin_set_password_async (KbStore *store, gint64 actor_id, gint64 caseworker_id,
+                             const gchar *password, gint64 now, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data)
+{
+  HashedCall *h = g_new0 (HashedCall, 1);
+
+  h->store = store;
+  h->statement = "admin_set_password";
+  h->n_params = 4;
+  h->hash_index = 3;
+  h->password = g_strdup (password ? password : "");
+  h->params[0] = kb_param_int64 (actor_id);
+  h->params[1] = kb_param_int64 (now);
+  h->params[2] = kb_param_int64 (caseworker_id);
+  hashed_call (h, cancellable, callback, user_data);
+}
+
+void
+kb_admin_update_caseworker_async (KbStore *store, gint64 actor_id, gint64 caseworker_id,
+                                  gint64 office_id, const gchar *name, gboolean is_admin,
+                                  const gchar *const *languages, gint64 now,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data)
+{
+  ID (actor_id);
+  ID (now);
+  ID (caseworker_id);
+  ID (office_id);
+  g_autofree gchar *langs = languages ? strv_literal (languages) : NULL;
+  const gchar *params[] = { actor_id_p, now_p, caseworker_id_p, office_id_p,
+                            name ? name : "", is_admin ? "true" : "false", langs };
+
+  admin_call (store, "admin_update_caseworker", G_N_ELEMENTS (params), params, cancellable,
+              callback, user_data);
+}
+
+void
+kb_admin_delete_absence_async (KbStore *store, gint64 actor_id, gint64 absence_id,
+                               gint64 now, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+  ID (actor_id);
+  ID (now);
+  ID (absence_id);
+  const gchar *params[] = { actor_id_p, now_p, absence_id_p };
+
+  admin_call (store, "admin_delete_absence", 3, params, cancellable, callback, user_data);
 }
 
 void

@@ -507,6 +507,22 @@ void   kb_admin_add_absence_async (KbStore *store, gint64 actor_id, gint64 casew
                                    gint64 from, gint64 to, const gchar *reason, gint64 now,
                                    GCancellable *cancellable,
                                    GAsyncReadyCallback callback, gpointer user_data);
+/* Office, name, role and languages (NULL keeps them).  An administrator
+ * cannot take away their own role (KB_ERROR_INVALID "own_role"). */
+void   kb_admin_update_caseworker_async (KbStore *store, gint64 actor_id, gint64 caseworker_id,
+                                         gint64 office_id, const gchar *name, gboolean is_admin,
+                                         const gchar *const *languages, gint64 now,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback, gpointer user_data);
+/* A new password (hashed off the main thread); ends the caseworker's
+ * sessions. */
+void   kb_admin_set_password_async (KbStore *store, gint64 actor_id, gint64 caseworker_id,
+                                    const gchar *password, gint64 now,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+void   kb_admin_delete_absence_async (KbStore *store, gint64 actor_id, gint64 absence_id,
+                                      gint64 now, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data);
 gint64 kb_admin_finish (KbStore *store, GAsyncResult *result, GError **error);
 
 /* An administrator gives a booked meeting to another caseworker of the
@@ -553,6 +569,22 @@ void       kb_services_async (KbStore *store, GCancellable *cancellable,
 void       kb_caseworkers_async (KbStore *store, gint64 office_id,
                                  GCancellable *cancellable,
                                  GAsyncReadyCallback callback, gpointer user_data);
+typedef struct {
+  gint64  id;
+  gint64  caseworker_id;
+  gint64  from, to;          /* µs since the epoch */
+  gchar  *reason;
+} KbAbsence;
+
+void kb_absence_free (KbAbsence *absence);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbAbsence, kb_absence_free)
+
+/* Absences of the office's caseworkers that have not ended by now:
+ * GPtrArray of KbAbsence* (finish with kb_list_finish). */
+void       kb_absences_async (KbStore *store, gint64 office_id, gint64 now,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+
 /* A caseworker's bookings on an office-local date "YYYY-MM-DD" (any day,
  * unlike kb_queue_async's today): GPtrArray of KbBooking*. */
 void       kb_queue_date_async (KbStore *store, gint64 caseworker_id,

@@ -55,6 +55,40 @@ caseworker_from_row (const PGresult *res, int row)
   return c;
 }
 
+static gpointer
+absence_from_row (const PGresult *res, int row)
+{
+  KbAbsence *a = g_new0 (KbAbsence, 1);
+
+  a->id = kb_row_int64 (res, row, "id");
+  a->caseworker_id = kb_row_int64 (res, row, "caseworker_id");
+  a->from = kb_row_int64 (res, row, "from_us");
+  a->to = kb_row_int64 (res, row, "to_us");
+  a->reason = g_strdup (kb_row_text (res, row, "reason"));
+  return a;
+}
+
+void
+kb_absence_free (KbAbsence *absence)
+{
+  if (absence == NULL)
+    return;
+  g_free (absence->reason);
+  g_free (absence);
+}
+
+void
+kb_absences_async (KbStore *store, gint64 office_id, gint64 now, GCancellable *cancellable,
+                   GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autofree gchar *office = kb_param_int64 (office_id);
+  g_autofree gchar *when = kb_param_int64 (now);
+  const gchar *params[] = { office, when };
+
+  kb_store_rows_async (store, "absences_list", 2, params, absence_from_row,
+                       (GDestroyNotify) kb_absence_free, cancellable, callback, user_data);
+}
+
 void
 kb_offices_async (KbStore *store, GCancellable *cancellable,
                   GAsyncReadyCallback callback, gpointer user_data)

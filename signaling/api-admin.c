@@ -269,6 +269,61 @@ add_absence (KsRequest *r, KbCaseworker *admin, json_t *body)
 }
 
 static void
+update_caseworker (KsRequest *r, KbCaseworker *admin, json_t *body)
+{
+  json_int_t id = 0, office = 0;
+  const gchar *name = NULL;
+  int is_admin = 0;
+  json_t *langs = NULL;
+  json_error_t err;
+  gboolean ok;
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:I, s:s, s:b, s?o}", "caseworker_id", &id,
+                      "office_id", &office, "name", &name, "is_admin", &is_admin,
+                      "languages", &langs) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  g_auto (GStrv) languages = string_list (r, langs, &ok);
+  if (!ok)
+    return;
+  kb_admin_update_caseworker_async (r->server->store, admin->id, id, office, name, is_admin,
+                                    (const gchar *const *) languages, kb_clock_now (),
+                                    r->cancellable, admin_done, ks_request_ref (r));
+}
+
+static void
+set_password (KsRequest *r, KbCaseworker *admin, json_t *body)
+{
+  json_int_t id = 0;
+  const gchar *password = NULL;
+  json_error_t err;
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:s}", "caseworker_id", &id,
+                      "password", &password) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  if (g_utf8_strlen (password, -1) < 12 || strlen (password) > 1024) {
+    ks_respond_error (r, 422, "weak_password", "A password needs at least 12 characters.");
+    return;
+  }
+  kb_admin_set_password_async (r->server->store, admin->id, id, password, kb_clock_now (),
+                               r->cancellable, admin_done, ks_request_ref (r));
+}
+
+static void
+delete_absence (KsRequest *r, KbCaseworker *admin, json_t *body)
+{
+  json_int_t id = 0;
+  json_error_t err;
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I}", "id", &id) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  kb_admin_delete_absence_async (r->server->store, admin->id, id, kb_clock_now (),
+                                 r->cancellable, admin_done, ks_request_ref (r));
+}
+
+static void
 reassign_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (KsRequest) r = user_data;
@@ -305,7 +360,10 @@ static const struct {
   { "/api/v1/admin/services",            save_service },
   { "/api/v1/admin/caseworkers",         create_caseworker },
   { "/api/v1/admin/caseworkers/active",  set_active },
+  { "/api/v1/admin/caseworkers/update",  update_caseworker },
+  { "/api/v1/admin/caseworkers/password", set_password },
   { "/api/v1/admin/absences",            add_absence },
+  { "/api/v1/admin/absences/delete",     delete_absence },
   { "/api/v1/admin/reassign",            reassign },
 };
 
@@ -490,4 +548,48 @@ ks_api_admin_stats (KsRequest *r)
     return;
   }
   ks_with_session (r, stats_next);
+}
+
+/* ---- GET /api/v1/admin/absences?office=ID ----------------------------- */
+
+static void
+absences_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsRequest) r = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = kb_list_finish (r->server->store, result, &error);
+  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
+    return;
+  json_t *out = json_array ();
+  for (guint i = 0; i < list->len; i++) {
+    const KbAbsence *a = g_ptr_array_index (list, i);
+    json_array_append_new (out, json_pack ("{s:I, s:I, s:o, s:o, s:s}", "id", (json_int_t) a->id,
+                                           "caseworker_id", (json_int_t) a->caseworker_id,
+                                           "from", ks_json_time_or_null (a->from),
+                                           "to", ks_json_time_or_null (a->to),
+                                           "reason", a->reason ? a->reason : ""));
+  }
+  ks_respond (r, 200, json_pack ("{s:o}", "absences", out));
+}
+
+static void
+absences_next (KsRequest *r, KbCaseworker *cw)
+{
+  gint64 *office = r->step;
+  if (!cw->is_admin) {
+    ks_respond_error (r, 403, "forbidden", "Only administrators can do this.");
+    return;
+  }
+  kb_absences_async (r->server->store, *office ? *office : cw->office_id, kb_clock_now (),
+                     r->cancellable, absences_done, ks_request_ref (r));
+}
+
+void
+ks_api_admin_absences (KsRequest *r)
+{
+  gint64 office;
+  if (!office_arg (r, &office))
+    return;
+  ks_request_set_step (r, g_memdup2 (&office, sizeof office), g_free);
+  ks_with_session (r, absences_next);
 }

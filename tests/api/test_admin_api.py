@@ -109,15 +109,57 @@ def main():
         spec.check("the administrator's list shows e-mail and whether active",
                    status == 200 and body["caseworkers"][0]["email"] == "sara@test.example"
                    and body["caseworkers"][0]["active"] is True, body)
+        edits(k, spec, post, h, office)
         outsiders(k, spec, demo)
     spec.done()
+
+
+def edits(k, spec, post, h, office):
+    """Change a caseworker, give them a new password, enter and take back an
+    absence; nobody demotes themselves."""
+    status, body, _, _ = k.request("GET", f"/api/v1/admin/caseworkers?office={office}", headers=h)
+    sara = [c for c in body["caseworkers"] if c["email"] == "sara@test.example"][0]
+    status, body = post("caseworkers/update", {"caseworker_id": sara["id"], "office_id": office,
+                                               "name": "Sara Saksson-Berg", "is_admin": False,
+                                               "languages": ["sv", "en"]})
+    spec.check("an administrator changes a caseworker's name and languages", status == 200, body)
+    status, body, _, _ = k.request("GET", f"/api/v1/admin/caseworkers?office={office}", headers=h)
+    sara2 = [c for c in body["caseworkers"] if c["id"] == sara["id"]][0]
+    spec.check("the change shows", sara2["name"] == "Sara Saksson-Berg" and sara2["languages"] == ["sv", "en"], sara2)
+
+    status, _, old_cookie = k.login("sara@test.example", "a long enough secret")
+    status, body = post("caseworkers/password", {"caseworker_id": sara["id"], "password": "brand new secret 2"})
+    spec.check("an administrator sets a new password", status == 200, body)
+    status, _, _, _ = k.request("GET", "/api/v1/me", headers={"Cookie": old_cookie})
+    spec.check("the old session ends with it", status == 401, status)
+    status, _, _ = k.login("sara@test.example", "brand new secret 2")
+    spec.check("the new password works", status == 200, status)
+    status, _, _ = k.login("sara@test.example", "a long enough secret")
+    spec.check("the old one does not", status == 401, status)
+
+    status, me, _, _ = k.request("GET", "/api/v1/me", headers=h)
+    status, body = post("caseworkers/update", {"caseworker_id": me["caseworker"]["id"],
+                                               "office_id": me["caseworker"]["office_id"],
+                                               "name": "Demo", "is_admin": False})
+    spec.check("an administrator cannot take away their own role", status == 422
+               and body["error"]["code"] == "own_role", body)
+
+    status, body = post("absences", {"caseworker_id": sara["id"], "from": "2030-01-07T08:00:00Z",
+                                     "to": "2030-01-07T16:00:00Z", "reason": "course"})
+    spec.check("an absence is entered", status == 200 and body["id"] > 0, body)
+    absence = body.get("id")
+    status, body, _, _ = k.request("GET", f"/api/v1/admin/absences?office={office}", headers=h)
+    spec.check("and listed", status == 200 and [a["id"] for a in body["absences"]] == [absence], body)
+    status, body = post("absences/delete", {"id": absence})
+    status2, body2, _, _ = k.request("GET", f"/api/v1/admin/absences?office={office}", headers=h)
+    spec.check("and taken back", status == 200 and body2["absences"] == [], (body, body2))
 
 
 def outsiders(k, spec, demo):
     """Sara works at another office and is no administrator: everything of
     the demo office is refused to her, and a job seeker's socket cannot act
     as a caseworker."""
-    status, _, cookie = k.login("sara@test.example", "a long enough secret")
+    status, _, cookie = k.login("sara@test.example", "brand new secret 2")
     spec.check("the new caseworker can log in", status == 200, status)
     h = {"Cookie": cookie}
     demo_id = int(k.sql(f"SELECT id FROM bookings WHERE reference = '{demo['booking_reference']}'"))
