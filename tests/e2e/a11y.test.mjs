@@ -31,6 +31,7 @@ for (const [lang, locale] of Object.entries(LANGUAGES)) {
       };
 
       await visit('index', 'index.html');
+      await visit('book', 'book.html', 'form');
       await visit('booking', `booking.html#t=${env.demo.booking_token}`, 'booking');
       await visit('wrong-link', `join.html#t=${randomToken()}`, 'refused');
       await visit('device-check', `join.html#t=${env.demo.booking_token}`, 'check');

@@ -1,8 +1,9 @@
 // booking.js — "my booking" by its secret link (#t=…): what is booked,
-// the way into the meeting, a calendar file, and cancelling.
+// the way into the meeting, a calendar file, moving and cancelling.
 import { t, errorText } from './i18n.js';
 import { api } from './api.js';
 import { startPage, showState, describeBooking, notice } from './page.js';
+import { fetchSlots, renderSlots, chosenSlot, addDays } from './slots.js';
 
 const kontor = { state: 'loading', booking: null, error: null };
 window.kontor = kontor;
@@ -67,6 +68,49 @@ async function cancel() {
   }
 }
 
+// Moving keeps the caseworker and the service (docs/api.md), so only
+// their free times in the next two weeks are offered.
+async function openMove() {
+  const open = $('move-panel').hidden;
+  $('move-panel').hidden = !open;
+  $('move').setAttribute('aria-expanded', String(open));
+  if (!open) return;
+  $('move-problem').textContent = '';
+  const b = kontor.booking;
+  $('move-slots').replaceChildren(t('common.loading'));
+  try {
+    const config = await api('config');
+    const today = (config.now || new Date().toISOString()).slice(0, 10);
+    const slots = await fetchSlots({ service: b.service_id, office: b.office_id,
+      caseworker: b.caseworker_id, from: today, to: addDays(today, 13) });
+    const offices = new Map([[b.office_id, { id: b.office_id, name: b.office, time_zone: b.time_zone }]]);
+    kontor.moveSlots = slots;
+    renderSlots($('move-slots'), slots, offices, { name: 'move-slot', skip: b.starts_at });
+    $('move-slots').querySelector('input')?.focus();
+  } catch (e) {
+    $('move-problem').textContent = errorText(e.code);
+  }
+}
+
+async function move(event) {
+  event.preventDefault();
+  const slot = chosenSlot($('move-slots'));
+  if (!slot) { $('move-problem').textContent = t('book.need_slot'); return; }
+  $('move-yes').disabled = true;
+  try {
+    const result = await api('booking/move', { token, starts_at: slot.starts_at });
+    kontor.booking = result.booking;
+    render();
+    $('move-panel').hidden = true;
+    $('move').setAttribute('aria-expanded', 'false');
+    notice(t('booking.moved'));
+  } catch (e) {
+    $('move-problem').textContent = errorText(e.code);
+  } finally {
+    $('move-yes').disabled = false;
+  }
+}
+
 async function main() {
   startPage();
   window.addEventListener('hashchange', () => location.reload());
@@ -85,6 +129,13 @@ async function main() {
   });
   $('cancel-no').addEventListener('click', () => { $('confirm').hidden = true; $('cancel').focus(); });
   $('cancel-yes').addEventListener('click', cancel);
+  $('move').addEventListener('click', openMove);
+  $('move-panel').addEventListener('submit', move);
+  $('move-no').addEventListener('click', () => {
+    $('move-panel').hidden = true;
+    $('move').setAttribute('aria-expanded', 'false');
+    $('move').focus();
+  });
   try {
     const { booking } = await api('booking', { token });
     kontor.booking = booking;
