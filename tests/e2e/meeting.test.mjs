@@ -302,6 +302,112 @@ step('the job seeker\'s network drops for 10 s and the call resumes by itself', 
   await screenshot(seeker, 'seeker-after-network-drop');
 });
 
+// How many remote video streams a page decodes right now: those whose
+// framesDecoded rises within a second.
+async function decodingVideos(page) {
+  const read = () => page.evaluate(async () => {
+    const out = {};
+    const pc = window.kontor?.pc;
+    if (!pc) return out;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') out[s.id] = s.framesDecoded || 0;
+    });
+    return out;
+  });
+  const a = await read();
+  await new Promise((r) => setTimeout(r, 1000));
+  const b = await read();
+  return Object.keys(b).filter((id) => b[id] > (a[id] ?? 0)).length;
+}
+
+step('chat both ways', async () => {
+  await seeker.getByLabel('Message').fill('Hei! Hører du meg?');
+  await seeker.getByRole('button', { name: 'Send' }).click();
+  const cwLog = caseworker.getByRole('log');
+  await cwLog.getByText('Hei! Hører du meg?').waitFor({ timeout: 5000 });
+  await cwLog.getByText(/^Job seeker \d\d:\d\d$/).waitFor();
+  await caseworker.getByLabel('Message').fill('Ja, tydelig.');
+  await caseworker.keyboard.press('Enter');
+  const seekerLog = seeker.getByRole('log');
+  await seekerLog.getByText('Ja, tydelig.').waitFor({ timeout: 5000 });
+  await seekerLog.getByText(/^Caseworker \d\d:\d\d$/).waitFor();
+  assert.equal(await seeker.getByLabel('Message').inputValue(), '', 'the sent line stays in the box');
+  assert.deepEqual(await seeker.evaluate(() => window.kontor.chat.lines.map((l) => [l.mine, l.text])),
+    [[true, 'Hei! Hører du meg?'], [false, 'Ja, tydelig.']]);
+  await screenshot(seeker, 'seeker-chat');
+  await screenshot(caseworker, 'caseworker-chat');
+});
+
+check('both pages show the connection quality the relay reports', async () => {
+  for (const [page, who] of [[seeker, 'job seeker'], [caseworker, 'caseworker']]) {
+    const level = await until(`${who}'s quality indicator`, () => page.evaluate(() =>
+      document.getElementById('quality').dataset.level), { timeout: 15000 });
+    assert.match(level, /^(good|fair|poor)$/);
+    assert.match(await page.locator('#quality').textContent(), /^Connection: (good|fair|poor)$/);
+    console.log(`${who}: quality ${level} ${JSON.stringify(await page.evaluate(() => window.kontor.quality))}`);
+  }
+});
+
+step('the caseworker invites an interpreter, who joins and sees both', async () => {
+  await caseworker.getByRole('button', { name: 'Invite interpreter' }).click();
+  const url = await until('the invitation link', async () => {
+    const v = await caseworker.getByLabel(/^Link for the interpreter/).inputValue();
+    return /\/join\.html#i=[A-Za-z0-9_-]{43}$/.test(v) ? v : null;
+  });
+  await screenshot(caseworker, 'caseworker-invitation');
+  await checkA11y(caseworker, 'meeting with the invitation (1280px)');
+  const interpreter = await openPage(browser, 'interpreter', { width: 1280, height: 800, bypassCSP: true });
+  try {
+    const joinedAt = Date.now();
+    await interpreter.goto(`${env.base}/join.html${new URL(url).hash}`);
+    await until('the interpreter in the meeting', async () => (await pageState(interpreter)) === 'meeting');
+    await until('the interpreter decoding both others', async () => (await decodingVideos(interpreter)) >= 2,
+      { timeout: 25000, interval: 200 });
+    console.log(`interpreter link → decoding both others after ${Date.now() - joinedAt} ms`);
+    await caseworker.getByText('The interpreter has joined.').waitFor();
+    await seeker.getByText('The interpreter has joined.').waitFor();
+    // The others get the interpreter's picture in a tile of its own.
+    await until('the job seeker decoding two pictures', async () => (await decodingVideos(seeker)) >= 2,
+      { timeout: 20000, interval: 200 });
+    await seeker.locator('#more-videos figure:not([hidden])').first().waitFor({ timeout: 5000 });
+    await until('the caseworker decoding two pictures', async () => (await decodingVideos(caseworker)) >= 2,
+      { timeout: 20000, interval: 200 });
+    await screenshot(interpreter, 'interpreter-in-meeting');
+    await screenshot(seeker, 'seeker-with-interpreter');
+    await screenshot(caseworker, 'caseworker-with-interpreter');
+    await checkA11y(interpreter, 'interpreter in the meeting (1280px)');
+    await interpreter.getByLabel('Message').fill('Tolken her.');
+    await interpreter.getByRole('button', { name: 'Send' }).click();
+    await seeker.getByRole('log').getByText('Tolken her.').waitFor({ timeout: 5000 });
+    await seeker.getByRole('log').getByText(/^Interpreter \d\d:\d\d$/).waitFor();
+    await interpreter.getByRole('button', { name: 'Leave' }).click();
+    await until('the interpreter out', async () => (await pageState(interpreter)) === 'left');
+  } finally {
+    await interpreter.context().close();
+  }
+  await caseworker.getByText('The interpreter has left.').waitFor();
+  await Promise.all([resumed(seeker), resumed(caseworker)]);
+});
+
+step('the caseworker shares the screen and stops, and the call goes on', async () => {
+  await caseworker.getByRole('button', { name: 'Share screen' }).click();
+  await caseworker.getByRole('button', { name: 'Stop sharing' }).and(caseworker.locator('[aria-pressed="true"]')).waitFor();
+  await until('the job seeker decoding the camera and the screen', async () => (await decodingVideos(seeker)) >= 2,
+    { timeout: 20000, interval: 200 });
+  await seeker.locator('#more-videos figure:not([hidden])').first().waitFor({ timeout: 5000 });
+  await screenshot(seeker, 'seeker-sees-shared-screen');
+  await caseworker.getByRole('button', { name: 'Stop sharing' }).click();
+  await caseworker.getByRole('button', { name: 'Share screen' }).and(caseworker.locator('[aria-pressed="false"]')).waitFor();
+  await until('the shared screen gone from the job seeker\'s page', () => seeker.evaluate(() =>
+    document.querySelectorAll('#more-videos figure:not([hidden])').length === 0), { timeout: 10000 });
+  assert.equal(await decodingVideos(seeker), 1, 'the job seeker still decodes a stopped share');
+  await Promise.all([
+    assertMediaFlows(seeker, 'job seeker after the screen share'),
+    assertMediaFlows(caseworker, 'caseworker after the screen share'),
+  ]);
+  await screenshot(seeker, 'seeker-after-share');
+});
+
 step('the job seeker mutes, turns the camera off, leaves and comes back', async () => {
   await seeker.getByRole('button', { name: 'Mute' }).click();
   await seeker.getByRole('button', { name: 'Unmute' }).and(seeker.locator('[aria-pressed="true"]')).waitFor();

@@ -5,6 +5,7 @@ import { t, errorText } from './i18n.js';
 import { api } from './api.js';
 import { Channel } from './channel.js';
 import { Meeting, getLocalMedia, play } from './meeting.js';
+import { Chat, RemoteTiles, ScreenShare, showQuality } from './inmeeting.js';
 import { startPage, showState, notice } from './page.js';
 import { clock, span, date } from './time.js';
 
@@ -24,6 +25,9 @@ let mediaPromise = null;
 let peerGone = false;         // the job seeker's socket went away mid-meeting
 let arrivedSeen = null;       // booking ids seen waiting and present (null: no queue yet)
 const toggles = { mute: false, cameraOff: false };
+let chat = null;
+let tiles = null;
+let share = null;
 
 function setState(state, opts) {
   kontor.state = state;
@@ -46,7 +50,26 @@ async function start() {
   const sound = $('sound');
   sound.checked = localStorage.getItem(SOUND_KEY) !== 'off';
   sound.addEventListener('change', () => localStorage.setItem(SOUND_KEY, sound.checked ? 'on' : 'off'));
-  document.addEventListener('kontor:language', () => { renderQueue(); renderWho(); renderMeetingHeading(); applyToggles(); });
+  document.addEventListener('kontor:language', () => {
+    renderQueue(); renderWho(); renderMeetingHeading(); applyToggles();
+    chat.render(); tiles.relabel(); share.render();
+    if (kontor.quality && kontor.meeting) showQuality($('quality'), kontor.quality);
+  });
+  chat = new Chat({ log: $('chat-log'), form: $('chat-form'), input: $('chat-input'), problem: $('chat-problem'),
+    send: (m) => kontor.meeting ? channel.send(m) : false });
+  kontor.chat = chat;
+  tiles = new RemoteTiles({
+    main: $('remote-video'), more: $('more-videos'), audio: $('remote-audio'),
+    label: (n) => t('meeting.other', { n: n + 1 }),
+    getPc: () => kontor.meeting?.pc,
+  });
+  share = new ScreenShare({ button: $('share'), getMeeting: () => kontor.meeting,
+    onChange: (what) => { if (what === 'failed') notice(t('meeting.share_failed')); } });
+  kontor.share = share;
+  $('invite').addEventListener('click', () => {
+    if (kontor.booking) channel.send({ type: 'invite', booking_id: kontor.booking.id });
+  });
+  $('copy-invitation').addEventListener('click', copyInvitation);
   // Relative times ("in 5 min") move on without any message.
   setInterval(renderNext, 15000);
   try {
@@ -326,7 +349,6 @@ async function enterMeeting(msg) {
   if (kontor.booking?.id !== msg.booking.id) return; // ended meanwhile
   applyToggles();
   if (localStream?.getVideoTracks().length) play($('local-video'), localStream);
-  const remote = $('remote-video');
   const mediaState = $('media-state');
   kontor.meeting = new Meeting({
     iceServers: msg.ice_servers,
@@ -336,7 +358,7 @@ async function enterMeeting(msg) {
       mediaState.textContent = s === 'reconnecting' ? t('cw.reconnecting')
         : s === 'failed' ? errorText('bad_sdp') : '';
     },
-    onRemoteStream: (s) => play(remote, s),
+    onRemoteStream: (s) => tiles.show(s),
   });
 }
 
@@ -355,6 +377,13 @@ function applyToggles() {
 
 // Leaves the meeting view (the meeting itself may go on).
 function leaveMeeting({ keepResume = false } = {}) {
+  share.reset();
+  tiles.clear();
+  showQuality($('quality'), null);
+  chat.clear();
+  $('invitation').hidden = true;
+  $('invitation-url').value = '';
+  kontor.invitation = null;
   kontor.meeting?.close();
   kontor.meeting = null;
   kontor.booking = null;
@@ -375,6 +404,20 @@ function stopCamera() {
   pending?.then(({ stream }) => {
     if (stream && stream !== localStream) for (const track of stream.getTracks()) track.stop();
   });
+}
+
+async function copyInvitation() {
+  const input = $('invitation-url');
+  try {
+    await navigator.clipboard.writeText(input.value);
+  } catch {
+    // No clipboard permission: the text is selected for Ctrl+C instead.
+    input.focus();
+    input.select();
+    $('copy-state').textContent = t('cw.copy_manual');
+    return;
+  }
+  $('copy-state').textContent = t('cw.copied');
 }
 
 // ---- messages -------------------------------------------------------------
@@ -401,7 +444,25 @@ function onMessage(msg) {
     case 'peer':
       if (msg.role === 'seeker' && kontor.booking && (!msg.present || peerGone))
         notice(t(msg.present ? 'cw.peer.back' : 'cw.peer.left'));
-      peerGone = !msg.present;
+      if (msg.role === 'seeker') peerGone = !msg.present;
+      if (msg.role === 'interpreter' && kontor.booking)
+        notice(t(msg.present ? 'meeting.interpreter_in' : 'meeting.interpreter_out'));
+      break;
+    case 'chat':
+      chat.receive(msg);
+      break;
+    case 'quality':
+      kontor.quality = msg;
+      showQuality($('quality'), msg);
+      break;
+    case 'invitation':
+      if (kontor.booking?.id !== msg.booking_id) break;
+      kontor.invitation = msg.url;
+      $('invitation-url').value = msg.url;
+      $('copy-state').textContent = '';
+      $('invitation').hidden = false;
+      $('invitation-url').focus();
+      $('invitation-url').select();
       break;
     case 'ended': {
       leaveMeeting();

@@ -8,15 +8,19 @@
 // data-kiosk>): entry by booking reference and kiosk code, no device check
 // (the terminal's devices are fixed), nothing remembered, and the page
 // starts afresh after each visit.
+//
+// An interpreter's link (#i=…, made by the caseworker in a meeting) skips
+// the booking look-up and the device check and goes straight in.
 import { t, errorText } from './i18n.js';
 import { api } from './api.js';
 import { Channel } from './channel.js';
 import { Meeting, getLocalMedia, play } from './meeting.js';
+import { Chat, RemoteTiles, ScreenShare, showQuality } from './inmeeting.js';
 import { DeviceCheck } from './devices.js';
 import { startPage, showState, notice, describeBooking } from './page.js';
 import { clock, dateTime, span, day, countdown } from './time.js';
 
-const REFUSALS = new Set(['no_booking', 'cancelled', 'too_early', 'too_late', 'completed']);
+const REFUSALS = new Set(['no_booking', 'cancelled', 'too_early', 'too_late', 'completed', 'not_started']);
 // Statuses after which entering is pointless, and what the page says then.
 const FINAL_STATUS = { cancelled: 'cancelled', completed: 'completed', no_show: 'too_late', not_admitted: 'too_late' };
 const EARLY_RETRY_MS = 3000;
@@ -28,12 +32,15 @@ window.kontor = kontor;
 
 const $ = (id) => document.getElementById(id);
 const kiosk = 'kiosk' in document.body.dataset;
-const token = kiosk ? null : new URLSearchParams(location.hash.slice(1)).get('t');
+const fragment = new URLSearchParams(location.hash.slice(1));
+const invite = kiosk ? null : fragment.get('i');
+const token = kiosk || invite ? null : fragment.get('t');
 let kioskEntry = null;         // { reference, kiosk_code } typed at the kiosk
 const KIOSK_RESET_MS = 15000;
 const KIOSK_IDLE_MS = 120000;
 
 function joinMessage() {
+  if (invite) return { type: 'join', invite };
   return kiosk ? { type: 'join', ...kioskEntry } : { type: 'join', token };
 }
 let booking = null;
@@ -43,6 +50,9 @@ let serverOffsetMs = 0;      // server clock minus ours, when the server tells
 let earlyTimer = 0;
 let tickTimer = 0;
 let peerGone = false;
+let chat = null;
+let tiles = null;
+let share = null;
 
 function setState(state) {
   kontor.state = state;
@@ -53,8 +63,8 @@ function setState(state) {
 const session = {
   key: () => `kontor.join.${token}`,
   // A kiosk keeps nothing of the person who used it.
-  get() { if (kiosk) return {}; try { return JSON.parse(sessionStorage.getItem(this.key())) || {}; } catch { return {}; } },
-  set(v) { if (kiosk) return; try { sessionStorage.setItem(this.key(), JSON.stringify({ ...this.get(), ...v })); } catch { /* private mode */ } },
+  get() { if (kiosk || invite) return {}; try { return JSON.parse(sessionStorage.getItem(this.key())) || {}; } catch { return {}; } },
+  set(v) { if (kiosk || invite) return; try { sessionStorage.setItem(this.key(), JSON.stringify({ ...this.get(), ...v })); } catch { /* private mode */ } },
 };
 
 // ---- refusals ---------------------------------------------------------------
@@ -66,6 +76,7 @@ const HELP = {
   too_late: 'join.help.too_late',
   completed: 'join.help.completed',
   replaced: 'join.help.replaced',
+  not_started: 'join.help.not_started',
 };
 
 function refuse(code) {
@@ -192,9 +203,17 @@ function onMessage(msg) {
       break;
     case 'peer':
       // "Back" only after "gone": arriving together is no news.
-      if (msg.role === 'caseworker' && (!msg.present || peerGone))
+      if (msg.role === 'caseworker' && !invite && (!msg.present || peerGone))
         notice(t(msg.present ? 'join.peer.back' : 'join.peer.left'));
-      peerGone = !msg.present;
+      if (msg.role === 'caseworker') peerGone = !msg.present;
+      if (msg.role === 'interpreter' && !invite) notice(t(msg.present ? 'meeting.interpreter_in' : 'meeting.interpreter_out'));
+      break;
+    case 'chat':
+      chat.receive(msg);
+      break;
+    case 'quality':
+      kontor.quality = msg;
+      showQuality($('quality'), msg);
       break;
     case 'ended':
       endMeeting();
@@ -265,13 +284,14 @@ async function enterMeeting(msg) {
       $('media-state').textContent = s === 'reconnecting' ? t('join.reconnecting')
         : s === 'failed' ? errorText('bad_sdp') : '';
     },
-    onRemoteStream: async (stream) => {
-      $('play').hidden = await play(remote, stream);
-    },
+    onRemoteStream: (stream) => tiles.show(stream),
   });
 }
 
 function endMeeting() {
+  share?.reset();
+  tiles?.clear();
+  if ($('quality')) showQuality($('quality'), null);
   kontor.meeting?.close();
   kontor.meeting = null;
 }
@@ -366,13 +386,39 @@ function kioskStart() {
   $('kiosk-reset-now')?.addEventListener('click', kioskReset);
 }
 
+function meetingTools() {
+  chat = new Chat({ log: $('chat-log'), form: $('chat-form'), input: $('chat-input'), problem: $('chat-problem'),
+    send: (m) => kontor.meeting ? channel.send(m) : false });
+  kontor.chat = chat;
+  tiles = new RemoteTiles({
+    main: $('remote-video'), more: $('more-videos'), audio: $('remote-audio'),
+    label: (n) => t('meeting.other', { n: n + 1 }),
+    getPc: () => kontor.meeting?.pc,
+    onBlocked: () => { $('play').hidden = false; },
+  });
+  share = new ScreenShare({ button: $('share'), getMeeting: () => kontor.meeting,
+    onChange: (what) => { if (what === 'failed') notice(t('meeting.share_failed')); } });
+  kontor.share = share;
+  if (invite) {
+    $('remote-caption').dataset.i18n = 'meeting.other_first';
+    $('remote-caption').textContent = t('meeting.other_first');
+    $('remote-video').setAttribute('aria-label', t('meeting.other_first'));
+  }
+  document.addEventListener('kontor:language', () => {
+    chat.render(); tiles.relabel(); share.render();
+    if (kontor.quality && kontor.meeting) showQuality($('quality'), kontor.quality);
+    if (invite) $('remote-video').setAttribute('aria-label', t('meeting.other_first'));
+  });
+}
+
 async function main() {
   startPage();
+  meetingTools();
   if (kiosk) {
     document.querySelectorAll('.kiosk-done').forEach((b) => b.addEventListener('click', kioskReset));
     kioskStart();
     $('play').addEventListener('click', async (ev) => {
-      ev.currentTarget.hidden = await play($('remote-video'), kontor.meeting?.remoteStream);
+      ev.currentTarget.hidden = await play($('remote-video'), $('remote-video').srcObject);
     });
     $('mute').addEventListener('click', () => { toggles.mute = !toggles.mute; applyToggles(); });
     $('camera-off').addEventListener('click', () => { toggles.cameraOff = !toggles.cameraOff; applyToggles(); });
@@ -387,12 +433,13 @@ async function main() {
     if (booking && kontor.state === 'waiting') describeBooking($('waiting-booking'), booking);
   });
   $('play').addEventListener('click', async (ev) => {
-    ev.currentTarget.hidden = await play($('remote-video'), kontor.meeting?.remoteStream);
+    ev.currentTarget.hidden = await play($('remote-video'), $('remote-video').srcObject);
   });
   $('mute').addEventListener('click', () => { toggles.mute = !toggles.mute; applyToggles(); });
   $('camera-off').addEventListener('click', () => { toggles.cameraOff = !toggles.cameraOff; applyToggles(); });
   $('leave').addEventListener('click', leave);
   $('rejoin').addEventListener('click', connect);
+  if (invite) { connect(); return; }
   if (!token) { refuse('no_token'); return; }
   try {
     booking = await lookUp();

@@ -30,6 +30,9 @@ export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  // getDisplayMedia: the fake device flag gives a synthetic screen, and
+  // this picks it without a chooser.
+  '--auto-select-desktop-capture-source=Entire screen',
   '--disable-features=WebRtcHideLocalIpsWithMdns',
   '--autoplay-policy=no-user-gesture-required',
 ];
