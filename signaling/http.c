@@ -41,6 +41,12 @@ ks_request_unref (KsRequest *r)
 void
 ks_respond (KsRequest *r, guint status, json_t *body)
 {
+  /* One answer per request: a second would be a bug in a handler. */
+  if (r->ready) {
+    g_critical ("%s answered twice", r->path);
+    json_decref (body);
+    return;
+  }
   r->status = status;
   r->response = json_dumps (body, JSON_COMPACT);
   json_decref (body);
@@ -52,6 +58,11 @@ ks_respond (KsRequest *r, guint status, json_t *body)
 void
 ks_respond_text (KsRequest *r, guint status, const gchar *content_type, gchar *text)
 {
+  if (r->ready) {
+    g_critical ("%s answered twice", r->path);
+    g_free (text);
+    return;
+  }
   r->status = status;
   r->response = text;
   r->content_type = g_strdup (content_type);
@@ -230,6 +241,7 @@ static const struct {
 static void
 route (KsRequest *r)
 {
+  r->routed = TRUE;
   gboolean path_known = FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS (routes); i++) {
     if (!g_str_equal (r->path, routes[i].path))
@@ -351,7 +363,7 @@ ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason,
 
   case LWS_CALLBACK_HTTP_BODY: {
     KsRequest *r = cur;
-    if (!r || r->ready)
+    if (!r || r->ready || !r->post)
       return 0;
     if (r->body->len + len > KS_MAX_BODY) {
       ks_respond_error (r, 413, "too_large", "The request body is larger than 16 KiB.");
@@ -363,7 +375,8 @@ ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason,
 
   case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
     KsRequest *r = cur;
-    if (r && !r->ready)
+    /* A GET was routed on its headers; a body sent with it is ignored. */
+    if (r && r->post && !r->routed && !r->ready)
       route (r);
     return 0;
   }

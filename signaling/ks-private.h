@@ -82,6 +82,7 @@ struct _KsRequest {
   gchar         path[128];
   GString      *body;
   GCancellable *cancellable;
+  gboolean      routed;         /* a handler has been chosen */
   gboolean      ready;
   guint         status;
   gchar        *response;       /* JSON text */

@@ -442,6 +442,10 @@ on_offer (KsClient *client, json_t *msg)
     ks_client_send_error (client, "bad_message", "sdp is too large", TRUE);
     return;
   }
+  if (!g_str_has_prefix (sdp, "v=0")) {
+    ks_client_send_error (client, "bad_sdp", "sdp must be a session description (v=0 …)", FALSE);
+    return;
+  }
   if (in_meeting_or_reply (client))
     ks_room_offer (client->server, client, sdp);
 }

@@ -47,6 +47,8 @@ class Kontor:
         self.port = free_port()
         self.env = dict(os.environ, KONTOR_DATABASE=self.conninfo,
                         KONTOR_PORT=str(self.port), KONTOR_LISTEN_ADDRESS="127.0.0.1",
+                        # A g_critical is a bug: let it stop the server and fail the test.
+                        G_DEBUG="fatal-criticals",
                         **(extra_env or {}))
         self.proc = None
 
