@@ -206,6 +206,7 @@ static const struct {
   void       (*handler) (KsRequest *r);
 } routes[] = {
   { "/api/v1/config",  FALSE, ks_api_config },
+  { "/metrics",        FALSE, ks_api_metrics },
   { "/api/v1/login",   TRUE,  ks_api_login },
   { "/api/v1/logout",  TRUE,  ks_api_logout },
   { "/api/v1/me",      FALSE, ks_api_me },

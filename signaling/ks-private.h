@@ -57,6 +57,8 @@ struct _KsClient {
   gint64        booking_id;       /* job seeker: the booking joined */
   KsRoom       *room;             /* the meeting this socket is in, if any */
   guint         participant;      /* media participant id while in a room */
+  KmStats       last_stats;       /* the relay's latest figures (for /metrics) */
+  gboolean      has_stats;
   gboolean      queue_pending;    /* a queue query is in flight */
   gboolean      queue_dirty;      /* something changed while it was */
 };
@@ -148,6 +150,7 @@ void ks_api_admin_absences (KsRequest *r);
 void ks_api_offices (KsRequest *r);
 void ks_api_services (KsRequest *r);
 void ks_api_caseworkers (KsRequest *r);
+void ks_api_metrics (KsRequest *r);
 
 /* ---- api-booking.c helpers shared with the WebSocket ------------------ */
 

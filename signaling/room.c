@@ -164,6 +164,8 @@ on_stats (guint participant, const KmStats *stats, gpointer user_data)
   KsClient *c = client_of (user_data, participant);
   if (!c)
     return;
+  c->last_stats = *stats;
+  c->has_stats = TRUE;
   ks_client_send (c, json_pack ("{s:s, s:s, s:f, s:f, s:f, s:f}", "type", "quality",
                                 "level", quality_level (stats),
                                 "loss", stats->loss_in, "rtt_ms", stats->rtt_ms,
@@ -333,6 +335,7 @@ ks_room_leave (KsServer *server, KsClient *client)
   if (client->participant && room->meeting)
     km_meeting_remove_participant (room->meeting, client->participant);
   client->participant = 0;
+  client->has_stats = FALSE;
   client->room = NULL;
   for (guint i = 0; i < N_SEATS; i++)
     if (room->seats[i] == client)

@@ -46,7 +46,15 @@ static const lws_retry_bo_t idle_policy = {
   .secs_since_valid_hangup = 45,
 };
 
+static const struct lws_http_mount metrics_mount = {
+  .mountpoint = "/metrics",
+  .origin = "kontor-api",
+  .origin_protocol = LWSMPRO_CALLBACK,
+  .mountpoint_len = 8,
+};
+
 static const struct lws_http_mount api_mount = {
+  .mount_next = &metrics_mount,
   .mountpoint = "/api",
   .origin = "kontor-api",
   .origin_protocol = LWSMPRO_CALLBACK,

@@ -36,7 +36,12 @@ def api_errors(k, spec):
     status, body, _, _ = k.request("POST", "/api/v1/booking", {"token": secrets.token_urlsafe(32)})
     spec.check("an unknown booking token is 404 no_booking", status == 404 and body["error"]["code"] == "no_booking", body)
     status, body, _, _ = k.request("GET", "/api/v1/config")
-    spec.check("config lists ice_servers", status == 200 and isinstance(body.get("ice_servers"), list), body)
+    spec.check("config lists ice_servers and the server's time",
+               status == 200 and isinstance(body.get("ice_servers"), list) and body.get("now"), body)
+    status, _, headers, text = k.request("GET", "/metrics")
+    spec.check("/metrics answers loopback in the Prometheus format",
+               status == 200 and "kontor_websockets{role=\"seeker\"}" in text
+               and headers.get("Content-Type", "").startswith("text/plain"), text[:200])
 
 
 def login_and_session(k, spec, demo):

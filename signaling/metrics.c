@@ -1,0 +1,71 @@
+/* metrics.c — GET /metrics: what an operator's monitoring reads, in the
+ * Prometheus text format.  Live figures only (sockets, rooms, media and
+ * its quality as the relay last saw it); nothing about any person.
+ * Answered only to loopback: expose it further through the proxy that
+ * scrapes it, not to the internet. */
+#define G_LOG_DOMAIN "kontor-signaling"
+
+#include "signaling/ks-private.h"
+
+static gboolean
+from_loopback (const gchar *peer)
+{
+  return peer && (g_str_has_prefix (peer, "127.") || g_str_equal (peer, "::1")
+                  || g_str_has_prefix (peer, "::ffff:127."));
+}
+
+void
+ks_api_metrics (KsRequest *r)
+{
+  KsServer *server = r->server;
+  guint sockets = 0, seekers = 0, caseworkers = 0, interpreters = 0, media = 0;
+  gdouble in_kbps = 0, out_kbps = 0, loss = 0;
+  guint with_stats = 0;
+
+  if (!from_loopback (r->peer)) {
+    ks_respond_error (r, 404, "not_found", "There is no such API endpoint.");
+    return;
+  }
+  for (GList *l = server->clients; l; l = l->next) {
+    KsClient *c = l->data;
+    sockets++;
+    seekers += c->role == KS_ROLE_SEEKER;
+    caseworkers += c->role == KS_ROLE_CASEWORKER;
+    interpreters += c->role == KS_ROLE_INTERPRETER;
+    if (c->participant) {
+      media++;
+      if (c->has_stats) {
+        with_stats++;
+        in_kbps += c->last_stats.bitrate_in_kbps;
+        out_kbps += c->last_stats.bitrate_out_kbps;
+        loss += c->last_stats.loss_in;
+      }
+    }
+  }
+
+  GString *s = g_string_new (NULL);
+  g_string_append_printf (s,
+    "# HELP kontor_websockets Open WebSocket connections, by role.\n"
+    "# TYPE kontor_websockets gauge\n"
+    "kontor_websockets{role=\"any\"} %u\n"
+    "kontor_websockets{role=\"seeker\"} %u\n"
+    "kontor_websockets{role=\"caseworker\"} %u\n"
+    "kontor_websockets{role=\"interpreter\"} %u\n"
+    "# HELP kontor_rooms Bookings with someone connected.\n"
+    "# TYPE kontor_rooms gauge\n"
+    "kontor_rooms %u\n"
+    "# HELP kontor_media_participants Participants with a media connection in the relay.\n"
+    "# TYPE kontor_media_participants gauge\n"
+    "kontor_media_participants %u\n",
+    sockets, seekers, caseworkers, interpreters, g_hash_table_size (server->rooms), media);
+  g_string_append_printf (s,
+    "# HELP kontor_media_bitrate_kbps Sum over participants of the relay's last measured bitrate.\n"
+    "# TYPE kontor_media_bitrate_kbps gauge\n"
+    "kontor_media_bitrate_kbps{direction=\"in\"} %.1f\n"
+    "kontor_media_bitrate_kbps{direction=\"out\"} %.1f\n"
+    "# HELP kontor_media_loss_ratio Mean incoming packet loss over participants (last interval).\n"
+    "# TYPE kontor_media_loss_ratio gauge\n"
+    "kontor_media_loss_ratio %.4f\n",
+    in_kbps, out_kbps, with_stats ? loss / with_stats : 0.0);
+  ks_respond_text (r, 200, "text/plain; version=0.0.4; charset=utf-8", g_string_free (s, FALSE));
+}
