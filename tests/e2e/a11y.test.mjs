@@ -44,6 +44,7 @@ for (const [lang, locale] of Object.entries(LANGUAGES)) {
       await until(`the queue (${where})`, () => page.evaluate(() => window.kontor.queue !== null));
       await checkA11y(page, `queue (${where})`);
       if (shoot) await screenshot(page, `a11y-${lang}-${width}-queue`);
+      await visit('admin', 'admin.html', 'admin');
       await page.context().close();
     });
   }

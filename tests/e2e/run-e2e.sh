@@ -127,7 +127,7 @@ cd "$here" || fail "cd $here"
 # own, and kiosk's server runs hours ahead, so it comes last.
 # KONTOR_E2E_FILES="a11y" runs only some files (while working on them).
 status=0
-for f in ${KONTOR_E2E_FILES:-early a11y meeting manage book kiosk}; do
+for f in ${KONTOR_E2E_FILES:-early a11y meeting manage book admin kiosk}; do
   echo "=== $f.test.mjs"
   in_ns env KONTOR_E2E_BASE_URL="$base" KONTOR_E2E_DEMO="$demo" \
     KONTOR_E2E_ICE_MIN=$ice_min KONTOR_E2E_ICE_MAX=$ice_max \

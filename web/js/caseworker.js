@@ -115,6 +115,7 @@ async function logout() {
 function renderWho() {
   const me = kontor.me;
   $('who').textContent = me ? `${me.name} · ${me.office}` : '';
+  $('admin-link').hidden = !me?.is_admin;
 }
 
 function loggedIn(caseworker) {
