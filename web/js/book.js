@@ -6,7 +6,8 @@ import { api } from './api.js';
 import { startPage, showState, describeBooking, notice } from './page.js';
 import { fetchSlots, renderSlots, chosenSlot, addDays } from './slots.js';
 
-const DAYS = 7;
+// A phone shows fewer days at a time so the list of times stays short.
+const DAYS = matchMedia('(max-width: 40rem)').matches ? 3 : 7;
 const ALL_LANGUAGES = ['nb', 'sv', 'da', 'en'];
 const kontor = { state: 'loading', slots: null, result: null, error: null };
 window.kontor = kontor;

@@ -73,7 +73,9 @@ export function showQuality(el, msg) {
   const level = ['good', 'fair', 'poor'].includes(msg?.level) ? msg.level : null;
   el.dataset.level = level || '';
   el.textContent = level ? t(`quality.${level}`) : '';
-  if (level && msg.rtt_ms != null)
+  // rtt_ms is -1 while the relay has no measurement yet.
+  el.title = '';
+  if (level && msg.rtt_ms != null && msg.rtt_ms >= 0)
     el.title = t('quality.detail', { rtt: Math.round(msg.rtt_ms), loss: Math.round((msg.loss || 0) * 100) });
 }
 
