@@ -91,17 +91,38 @@ km_shutdown (void)
   km_global.initialised = FALSE;
 }
 
+/* A relay does not play out: each incoming stream gets kontor's relay
+ * buffer instead of a jitterbuffer (km-relaybuf.c), so packets are
+ * forwarded on the thread that received them.  KONTOR_MEDIA_JITTERBUFFER=1
+ * keeps rtpbin's jitterbuffer (for comparisons). */
+static GstElement *
+request_jitterbuffer (GstElement *rtpbin, guint session, guint ssrc,
+                      gpointer data)
+{
+  return km_relay_buffer_new ();
+}
+
 void
 km_configure_webrtcbin (GstElement *webrtc)
 {
-  /* The jitterbuffer passes packets in order at once; latency is only how
-   * long a gap may wait for its retransmission.  0 breaks NACK. */
+  /* How long a gap may wait for its retransmission (relay buffer or
+   * jitterbuffer alike); packets in order pass at once. */
   guint latency = 100;
   const gchar *env = g_getenv ("KONTOR_MEDIA_LATENCY_MS");
   if (env)
     latency = (guint) g_ascii_strtoull (env, NULL, 10);
   g_object_set (webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
                 "latency", latency, NULL);
+  if (g_strcmp0 (g_getenv ("KONTOR_MEDIA_JITTERBUFFER"), "1") != 0) {
+    /* webrtcbin 1.22 names its rtpbin "rtpbin". */
+    g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (webrtc),
+                                                         "rtpbin");
+    if (rtpbin)
+      g_signal_connect (rtpbin, "request-jitterbuffer",
+                        G_CALLBACK (request_jitterbuffer), NULL);
+    else
+      GST_WARNING_OBJECT (webrtc, "no rtpbin: keeping the jitterbuffer");
+  }
   if (km_global.stun_server)
     g_object_set (webrtc, "stun-server", km_global.stun_server, NULL);
   if (km_global.turn_server)

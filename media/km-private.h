@@ -113,3 +113,6 @@ void km_meeting_dump (KmMeeting *meeting, const gchar *why);
 
 /* km-init.c */
 void km_configure_webrtcbin (GstElement *webrtc);
+
+/* km-relaybuf.c: what rtpbin gets instead of a jitterbuffer. */
+GstElement *km_relay_buffer_new (void);
