@@ -34,6 +34,8 @@ for (const [lang, locale] of Object.entries(LANGUAGES)) {
       await visit('book', 'book.html', 'form');
       await visit('booking', `booking.html#t=${env.demo.booking_token}`, 'booking');
       await visit('wrong-link', `join.html#t=${randomToken()}`, 'refused');
+      await visit('wrong-invite', `join.html#i=${randomToken()}`, 'refused');
+      assert.equal(await page.evaluate(() => window.kontor.error.code), 'no_booking');
       await visit('device-check', `join.html#t=${env.demo.booking_token}`, 'check');
       await visit('login', 'caseworker.html', 'login');
       await page.getByRole('button', { name: LOGIN[lang] }).click();

@@ -83,8 +83,10 @@ function refuse(code) {
   kontor.error = { code };
   stopMedia();
   $('refused-heading').textContent = t(code === 'completed' ? 'join.ended.heading' : 'join.refused.heading');
-  $('refused-text').textContent = errorText(code);
-  $('refused-help').textContent = HELP[code] ? t(HELP[code]) : '';
+  // An interpreter's link is no booking: say what to do about the link.
+  const inviteCode = invite && (code === 'no_booking' || code === 'not_started');
+  $('refused-text').textContent = inviteCode ? t(`join.invite.${code}`) : errorText(code);
+  $('refused-help').textContent = inviteCode ? t('join.invite.help') : HELP[code] ? t(HELP[code]) : '';
   setState('refused');
   kioskResetSoon();
 }

@@ -365,6 +365,9 @@ export const texts = {
     'error.no_caseworker': 'No caseworker is free for that.',
     'admin.conflicts.nobody_free': 'No other caseworker is free at that time.',
     'admin.conflicts.cancel_forbidden': 'The server does not let you cancel bookings of another office than your own. Reassign it, or change the hours or caseworker back.',
+    'join.invite.no_booking': 'This interpreter link is not valid (any more).',
+    'join.invite.not_started': 'The meeting for this interpreter link is not going on right now.',
+    'join.invite.help': 'Ask the caseworker for a new link.',
   },
 
   nb: {
@@ -728,6 +731,9 @@ export const texts = {
     'error.no_caseworker': 'Ingen veileder er ledig for det.',
     'admin.conflicts.nobody_free': 'Ingen annen veileder er ledig på det tidspunktet.',
     'admin.conflicts.cancel_forbidden': 'Serveren lar deg ikke avbestille timer ved et annet kontor enn ditt eget. Gi timen til en annen, eller endre tidene eller veilederen tilbake.',
+    'join.invite.no_booking': 'Denne tolkelenken er ikke gyldig (lenger).',
+    'join.invite.not_started': 'Møtet for denne tolkelenken pågår ikke nå.',
+    'join.invite.help': 'Be veilederen om en ny lenke.',
   },
 
   sv: {
@@ -1091,6 +1097,9 @@ export const texts = {
     'error.no_caseworker': 'Ingen handläggare är ledig för det.',
     'admin.conflicts.nobody_free': 'Ingen annan handläggare är ledig vid den tiden.',
     'admin.conflicts.cancel_forbidden': 'Servern låter dig inte avboka bokningar på ett annat kontor än ditt eget. Ge bokningen till någon annan, eller ändra tillbaka tiderna eller handläggaren.',
+    'join.invite.no_booking': 'Den här tolklänken är inte giltig (längre).',
+    'join.invite.not_started': 'Mötet för den här tolklänken pågår inte just nu.',
+    'join.invite.help': 'Be handläggaren om en ny länk.',
   },
 
   da: {
@@ -1454,5 +1463,8 @@ export const texts = {
     'error.no_caseworker': 'Ingen sagsbehandler er ledig til det.',
     'admin.conflicts.nobody_free': 'Ingen anden sagsbehandler er ledig på det tidspunkt.',
     'admin.conflicts.cancel_forbidden': 'Serveren lader dig ikke aflyse bookinger på et andet kontor end dit eget. Giv bookingen til en anden, eller ændr tiderne eller sagsbehandleren tilbage.',
+    'join.invite.no_booking': 'Dette tolkelink er ikke gyldigt (længere).',
+    'join.invite.not_started': 'Mødet for dette tolkelink foregår ikke lige nu.',
+    'join.invite.help': 'Bed sagsbehandleren om et nyt link.',
   },
 };
