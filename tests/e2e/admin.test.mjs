@@ -97,7 +97,14 @@ test('Admin: create an office with hours, and a new slot appears for booking', a
 });
 
 test('absences, closures and services go in and out', async () => {
-  await admin.getByLabel('Caseworker', { exact: true }).selectOption({ label: 'Sara Svensson' });
+  await admin.getByLabel('Caseworker', { exact: true }).first().selectOption({ label: 'Sara Svensson' });
+  await admin.locator('#cw-edit-langs').getByLabel('English').check();
+  await admin.getByLabel(/^New password/).fill('another long secret');
+  await admin.locator('#cw-edit-form').getByRole('button', { name: 'Save' }).click();
+  await admin.getByText('Sara Svensson is changed and has a new password.').waitFor();
+  await admin.locator('#cw-body tr', { hasText: 'Swedish, English' }).waitFor();
+
+  await admin.locator('#absence-who').selectOption({ label: 'Sara Svensson' });
   await admin.getByLabel('From (office time)').fill('2030-01-07T10:00');
   await admin.getByLabel('To (office time)').fill('2030-01-07T12:00');
   await admin.locator('#absence-form').getByLabel('Reason').fill('Course');

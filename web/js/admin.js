@@ -314,6 +314,10 @@ function renderCaseworkers() {
   $('absence-who').replaceChildren(...kontor.caseworkers.filter((c) => c.active)
     .map((c) => el('option', { value: String(c.id), text: c.name })));
   if (kontor.caseworkers.some((c) => c.active && String(c.id) === keep)) $('absence-who').value = keep;
+  const editKeep = $('cw-edit-who').value;
+  $('cw-edit-who').replaceChildren(...kontor.caseworkers.map((c) => el('option', { value: String(c.id), text: c.name })));
+  if (kontor.caseworkers.some((c) => String(c.id) === editKeep)) $('cw-edit-who').value = editKeep;
+  fillCaseworkerEdit();
   const names = new Map(kontor.caseworkers.map((c) => [c.id, c.name]));
   const zone = o?.time_zone;
   $('absence-body').replaceChildren(...kontor.absences.map((a) => {
@@ -346,6 +350,31 @@ async function createCaseworker(ev) {
   $('cw-form').reset();
   langBoxes($('cw-langs'), 'cw-lang', ['nb']);
   notice(t('admin.cw.created', { name }));
+  await loadCaseworkers();
+}
+
+function fillCaseworkerEdit() {
+  const c = kontor.caseworkers.find((x) => String(x.id) === $('cw-edit-who').value);
+  langBoxes($('cw-edit-langs'), 'cw-edit-lang', c?.languages ?? []);
+  $('cw-edit-password').value = '';
+}
+
+// Languages through caseworkers/update (which takes the whole record),
+// a new password through caseworkers/password (it ends their sessions).
+async function editCaseworker(ev) {
+  ev.preventDefault();
+  const c = kontor.caseworkers.find((x) => String(x.id) === $('cw-edit-who').value);
+  if (!c) return;
+  const password = $('cw-edit-password').value;
+  if (password && password.length < 12) { $('cw-edit-problem').textContent = errorText('weak_password'); return; }
+  const ok = await run('cw-edit-problem', async () => {
+    await api('admin/caseworkers/update', { caseworker_id: c.id, office_id: office().id, name: c.name,
+      is_admin: !!c.is_admin, languages: checkedLangs($('cw-edit-langs')) });
+    if (password) await api('admin/caseworkers/password', { caseworker_id: c.id, password });
+    return true;
+  });
+  if (!ok) return;
+  notice(t(password ? 'admin.cw.changed_password' : 'admin.cw.changed', { name: c.name }));
   await loadCaseworkers();
 }
 
@@ -557,6 +586,8 @@ async function main() {
   $('service-form').addEventListener('submit', saveService);
   $('cw-form').addEventListener('submit', createCaseworker);
   $('absence-form').addEventListener('submit', addAbsence);
+  $('cw-edit-who').addEventListener('change', fillCaseworkerEdit);
+  $('cw-edit-form').addEventListener('submit', editCaseworker);
   $('stats-form').addEventListener('submit', loadStats);
   $('stats-csv').addEventListener('click', downloadCsv);
   document.addEventListener('kontor:language', () => {

@@ -368,6 +368,10 @@ export const texts = {
     'join.invite.no_booking': 'This interpreter link is not valid (any more).',
     'join.invite.not_started': 'The meeting for this interpreter link is not going on right now.',
     'join.invite.help': 'Ask the caseworker for a new link.',
+    'admin.cw.change': 'Change a caseworker',
+    'admin.cw.new_password': 'New password (leave empty to keep)',
+    'admin.cw.changed': '{name} is changed.',
+    'admin.cw.changed_password': '{name} is changed and has a new password.',
   },
 
   nb: {
@@ -734,6 +738,10 @@ export const texts = {
     'join.invite.no_booking': 'Denne tolkelenken er ikke gyldig (lenger).',
     'join.invite.not_started': 'Møtet for denne tolkelenken pågår ikke nå.',
     'join.invite.help': 'Be veilederen om en ny lenke.',
+    'admin.cw.change': 'Endre en veileder',
+    'admin.cw.new_password': 'Nytt passord (la stå tomt for å beholde)',
+    'admin.cw.changed': '{name} er endret.',
+    'admin.cw.changed_password': '{name} er endret og har fått nytt passord.',
   },
 
   sv: {
@@ -1100,6 +1108,10 @@ export const texts = {
     'join.invite.no_booking': 'Den här tolklänken är inte giltig (längre).',
     'join.invite.not_started': 'Mötet för den här tolklänken pågår inte just nu.',
     'join.invite.help': 'Be handläggaren om en ny länk.',
+    'admin.cw.change': 'Ändra en handläggare',
+    'admin.cw.new_password': 'Nytt lösenord (lämna tomt för att behålla)',
+    'admin.cw.changed': '{name} är ändrad.',
+    'admin.cw.changed_password': '{name} är ändrad och har fått ett nytt lösenord.',
   },
 
   da: {
@@ -1466,5 +1478,9 @@ export const texts = {
     'join.invite.no_booking': 'Dette tolkelink er ikke gyldigt (længere).',
     'join.invite.not_started': 'Mødet for dette tolkelink foregår ikke lige nu.',
     'join.invite.help': 'Bed sagsbehandleren om et nyt link.',
+    'admin.cw.change': 'Ændr en sagsbehandler',
+    'admin.cw.new_password': 'Ny adgangskode (lad stå tom for at beholde)',
+    'admin.cw.changed': '{name} er ændret.',
+    'admin.cw.changed_password': '{name} er ændret og har fået en ny adgangskode.',
   },
 };
