@@ -585,6 +585,32 @@ void       kb_absences_async (KbStore *store, gint64 office_id, gint64 now,
                               GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data);
 
+typedef struct {
+  gint    weekday;      /* ISO 1 = Monday … 7 = Sunday */
+  gchar  *opens;        /* "HH:MM" local */
+  gchar  *closes;       /* "HH:MM" local, "24:00" possible */
+} KbHours;
+
+void kb_hours_free (KbHours *hours);
+
+typedef struct {
+  gint64  id;
+  gchar  *first_date;   /* "YYYY-MM-DD", inclusive */
+  gchar  *last_date;
+  gchar  *reason;
+  GStrv   hours;        /* "HH:MM-HH:MM" each; empty: closed */
+} KbSpecialDay;
+
+void kb_special_day_free (KbSpecialDay *day);
+
+/* An office's weekly hours (KbHours*, by weekday and time) and its
+ * closures and special days (KbSpecialDay*, by date); finish with
+ * kb_list_finish. */
+void kb_hours_async (KbStore *store, gint64 office_id, GCancellable *cancellable,
+                     GAsyncReadyCallback callback, gpointer user_data);
+void kb_special_days_async (KbStore *store, gint64 office_id, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data);
+
 /* A caseworker's bookings on an office-local date "YYYY-MM-DD" (any day,
  * unlike kb_queue_async's today): GPtrArray of KbBooking*. */
 void       kb_queue_date_async (KbStore *store, gint64 caseworker_id,

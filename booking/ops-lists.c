@@ -89,6 +89,75 @@ kb_absences_async (KbStore *store, gint64 office_id, gint64 now, GCancellable *c
                        (GDestroyNotify) kb_absence_free, cancellable, callback, user_data);
 }
 
+static gpointer
+hours_from_row (const PGresult *res, int row)
+{
+  KbHours *h = g_new0 (KbHours, 1);
+
+  h->weekday = (gint) kb_row_int64 (res, row, "weekday");
+  h->opens = g_strdup (kb_row_text (res, row, "opens"));
+  h->closes = g_strdup (kb_row_text (res, row, "closes"));
+  return h;
+}
+
+void
+kb_hours_free (KbHours *hours)
+{
+  if (hours == NULL)
+    return;
+  g_free (hours->opens);
+  g_free (hours->closes);
+  g_free (hours);
+}
+
+static gpointer
+special_day_from_row (const PGresult *res, int row)
+{
+  KbSpecialDay *d = g_new0 (KbSpecialDay, 1);
+  const gchar *hours = kb_row_text (res, row, "hours");
+
+  d->id = kb_row_int64 (res, row, "id");
+  d->first_date = g_strdup (kb_row_text (res, row, "first_date"));
+  d->last_date = g_strdup (kb_row_text (res, row, "last_date"));
+  d->reason = g_strdup (kb_row_text (res, row, "reason"));
+  d->hours = hours && *hours ? g_strsplit (hours, ",", -1) : g_new0 (gchar *, 1);
+  return d;
+}
+
+void
+kb_special_day_free (KbSpecialDay *day)
+{
+  if (day == NULL)
+    return;
+  g_free (day->first_date);
+  g_free (day->last_date);
+  g_free (day->reason);
+  g_strfreev (day->hours);
+  g_free (day);
+}
+
+void
+kb_hours_async (KbStore *store, gint64 office_id, GCancellable *cancellable,
+                GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autofree gchar *office = kb_param_int64 (office_id);
+  const gchar *params[] = { office };
+
+  kb_store_rows_async (store, "hours_list", 1, params, hours_from_row,
+                       (GDestroyNotify) kb_hours_free, cancellable, callback, user_data);
+}
+
+void
+kb_special_days_async (KbStore *store, gint64 office_id, GCancellable *cancellable,
+                       GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autofree gchar *office = kb_param_int64 (office_id);
+  const gchar *params[] = { office };
+
+  kb_store_rows_async (store, "special_days_list", 1, params, special_day_from_row,
+                       (GDestroyNotify) kb_special_day_free, cancellable, callback, user_data);
+}
+
 void
 kb_offices_async (KbStore *store, GCancellable *cancellable,
                   GAsyncReadyCallback callback, gpointer user_data)

@@ -593,3 +593,72 @@ ks_api_admin_absences (KsRequest *r)
   ks_request_set_step (r, g_memdup2 (&office, sizeof office), g_free);
   ks_with_session (r, absences_next);
 }
+
+/* ---- GET /api/v1/admin/hours?office=ID, /special-days?office=ID -------- */
+
+static void
+hours_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsRequest) r = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = kb_list_finish (r->server->store, result, &error);
+  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
+    return;
+  json_t *out = json_array ();
+  for (guint i = 0; i < list->len; i++) {
+    const KbHours *h = g_ptr_array_index (list, i);
+    json_array_append_new (out, json_pack ("{s:i, s:s, s:s}", "weekday", h->weekday,
+                                           "opens", h->opens, "closes", h->closes));
+  }
+  ks_respond (r, 200, json_pack ("{s:o}", "hours", out));
+}
+
+static void
+special_days_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsRequest) r = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = kb_list_finish (r->server->store, result, &error);
+  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
+    return;
+  json_t *out = json_array ();
+  for (guint i = 0; i < list->len; i++) {
+    const KbSpecialDay *d = g_ptr_array_index (list, i);
+    json_t *hours = json_array ();
+    for (gsize j = 0; d->hours && d->hours[j]; j++) {
+      g_auto (GStrv) pair = g_strsplit (d->hours[j], "-", 2);
+      if (pair[0] && pair[1])
+        json_array_append_new (hours, json_pack ("{s:s, s:s}", "opens", pair[0], "closes", pair[1]));
+    }
+    json_array_append_new (out, json_pack ("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t) d->id,
+                                           "first_date", d->first_date, "last_date", d->last_date,
+                                           "reason", d->reason ? d->reason : "", "hours", hours));
+  }
+  ks_respond (r, 200, json_pack ("{s:o}", "special_days", out));
+}
+
+static void
+office_lists_next (KsRequest *r, KbCaseworker *cw)
+{
+  gint64 *office = r->step;
+  gint64 id = *office ? *office : cw->office_id;
+  if (!cw->is_admin) {
+    ks_respond_error (r, 403, "forbidden", "Only administrators can do this.");
+    return;
+  }
+  if (g_str_equal (r->path, "/api/v1/admin/hours"))
+    kb_hours_async (r->server->store, id, r->cancellable, hours_done, ks_request_ref (r));
+  else
+    kb_special_days_async (r->server->store, id, r->cancellable, special_days_done,
+                           ks_request_ref (r));
+}
+
+void
+ks_api_admin_office_lists (KsRequest *r)
+{
+  gint64 office;
+  if (!office_arg (r, &office))
+    return;
+  ks_request_set_step (r, g_memdup2 (&office, sizeof office), g_free);
+  ks_with_session (r, office_lists_next);
+}

@@ -220,6 +220,8 @@ static const struct {
   { "/api/v1/queue/cancel", TRUE, ks_api_queue_cancel },
   { "/api/v1/admin/offices", TRUE, ks_api_admin },
   { "/api/v1/admin/hours", TRUE, ks_api_admin },
+  { "/api/v1/admin/hours", FALSE, ks_api_admin_office_lists },
+  { "/api/v1/admin/special-days", FALSE, ks_api_admin_office_lists },
   { "/api/v1/admin/special-days", TRUE, ks_api_admin },
   { "/api/v1/admin/special-days/delete", TRUE, ks_api_admin },
   { "/api/v1/admin/services", TRUE, ks_api_admin },

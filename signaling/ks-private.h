@@ -147,6 +147,7 @@ void ks_api_admin_conflicts (KsRequest *r);
 void ks_api_admin_stats (KsRequest *r);
 void ks_api_admin_caseworkers (KsRequest *r);
 void ks_api_admin_absences (KsRequest *r);
+void ks_api_admin_office_lists (KsRequest *r);
 void ks_api_offices (KsRequest *r);
 void ks_api_services (KsRequest *r);
 void ks_api_caseworkers (KsRequest *r);

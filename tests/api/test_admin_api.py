@@ -44,6 +44,9 @@ def main():
                [{"weekday": d, "opens": "13:00", "closes": "15:00"} for d in range(1, 8)]
         status, body = post("hours", {"office_id": office, "hours": week})
         spec.check("weekly hours with a lunch break are saved", status == 200, body)
+        status, body, _, _ = k.request("GET", f"/api/v1/admin/hours?office={office}", headers=h)
+        spec.check("the weekly hours read back as saved", status == 200 and len(body["hours"]) == 14
+                   and body["hours"][0] == {"weekday": 1, "opens": "09:00", "closes": "12:00"}, body)
         status, body = post("hours", {"office_id": office, "hours": [{"weekday": 9, "opens": "09:00", "closes": "10:00"}]})
         spec.check("weekday 9 is refused with 400", status == 400, body)
         status, body = post("hours", {"office_id": office, "hours": [{"weekday": 1, "opens": "12:00", "closes": "09:00"}]})
@@ -68,9 +71,20 @@ def main():
         spec.check("the new office offers 10 slots: 09-12 and 13-15, not over lunch",
                    status == 200 and len(slots) == 10, (status, len(slots)))
 
+        status, b, _, _ = k.request("POST", "/api/v1/bookings", {
+            "service_id": service, "office_id": office, "starts_at": slots[0]["starts_at"],
+            "name": "Test Person", "contact": "tp@test.example", "language": "sv"})
+        status2, body, _, _ = k.request("POST", "/api/v1/queue/cancel",
+                                        {"booking_id": b["booking"]["id"], "reason": "Office opens later"}, headers=h)
+        spec.check("an administrator cancels, with a reason, a booking of another office",
+                   status == 201 and status2 == 200 and body["booking"]["status"] == "cancelled", (status, status2, body))
         status, body = post("special-days", {"office_id": office, "first_date": day, "last_date": day,
                                              "reason": "Staff training"})
         spec.check("a closure is saved", status == 200 and body["id"] > 0, body)
+        status, body, _, _ = k.request("GET", f"/api/v1/admin/special-days?office={office}", headers=h)
+        spec.check("and listed, closed all day", status == 200 and len(body["special_days"]) == 1
+                   and body["special_days"][0]["first_date"] == day and body["special_days"][0]["hours"] == []
+                   and body["special_days"][0]["reason"] == "Staff training", body)
         status, body, _, _ = k.request("GET", f"/api/v1/slots?service={service}&office={office}&from={day}&to={day}")
         spec.check("on the closed day there are no slots", status == 200 and body["slots"] == [], body)
 
@@ -166,7 +180,7 @@ def outsiders(k, spec, demo):
 
     status, body, _, _ = k.request("POST", "/api/v1/queue/cancel",
                                    {"booking_id": demo_id, "reason": "not mine"}, headers=h)
-    spec.check("a caseworker cannot cancel another office's booking (403)",
+    spec.check("a caseworker (not an administrator) cannot cancel another office's booking (403)",
                status == 403 and body["error"]["code"] == "forbidden", body)
     status, body, _, _ = k.request("GET", "/api/v1/admin/stats?from=2026-01-01&to=2026-01-02", headers=h)
     spec.check("a caseworker cannot read statistics (403)", status == 403, body)
