@@ -226,6 +226,18 @@ function renderQueue() {
       button.addEventListener('click', () => admit(b.id));
       action.append(button);
     }
+    // Only once the time to enter has passed with nobody checked in: the
+    // server refuses anything earlier (a no-show can cost a person their
+    // benefits), so the page does not offer it either.
+    if (b.status === 'booked' && b.join_closes_at && Date.now() >= Date.parse(b.join_closes_at)) {
+      const noShow = document.createElement('button');
+      noShow.type = 'button';
+      noShow.className = 'secondary no-show';
+      noShow.textContent = t('cw.no_show');
+      noShow.setAttribute('aria-label', `${noShow.textContent}: ${name(b)}`);
+      noShow.addEventListener('click', () => channel.send({ type: 'no_show', booking_id: b.id }));
+      action.append(noShow, ' ');
+    }
     if (b.status === 'booked' || b.status === 'waiting') {
       const cancel = document.createElement('button');
       cancel.type = 'button';
