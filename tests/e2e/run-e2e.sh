@@ -91,6 +91,11 @@ echo "demo: $demo"
 ip netns add "$ns" || fail "ip netns add $ns"
 in_ns () { ip netns exec "$ns" "$@"; }
 in_ns ip link set lo up
+# No IPv6 on the veth pair: its link-local addresses finishing duplicate
+# address detection a moment after Chromium starts made Chromium see a
+# "network change" and abort the first page load (ERR_NETWORK_CHANGED).
+# lo keeps ::1; only interfaces made after this line lose IPv6.
+in_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 in_ns ip link add e2e0 type veth peer name e2e1
 in_ns ip addr add 10.231.0.1/24 dev e2e0
 in_ns ip addr add 10.231.0.2/24 dev e2e1

@@ -3,9 +3,8 @@
 // caseworkers and their absences; decides on bookings the changes rule
 // out; and reads the statistics as a chart, a table and a CSV file.
 //
-// The server has no read endpoint for hours and special days: the week
-// editor starts empty (saving replaces the week) and the special days
-// listed are those added on this page.
+// The week editor and the special days start from what the server has
+// saved (admin/hours, admin/special-days); saving replaces the whole week.
 import { t, errorText, language } from './i18n.js';
 import { api } from './api.js';
 import { startPage, showState, notice } from './page.js';
@@ -124,10 +123,24 @@ async function officeChanged() {
   renderHours([]);
   kontor.special = [];
   renderSpecial();
-  await Promise.all([loadCaseworkers(), loadConflicts(), loadStats()]);
+  await Promise.all([loadHours(o), loadCaseworkers(), loadConflicts(), loadStats()]);
 }
 
 // ---- weekly hours --------------------------------------------------------
+
+async function loadHours(o) {
+  if (!o) return;
+  try {
+    const [week, special] = await Promise.all([
+      api(`admin/hours?office=${o.id}`), api(`admin/special-days?office=${o.id}`)]);
+    if (office()?.id !== o.id) return;   // another office was chosen meanwhile
+    renderHours(week.hours);
+    kontor.special = special.special_days.map((d) => ({ ...d, hours: d.hours.length ? d.hours : undefined }));
+    renderSpecial();
+  } catch (e) {
+    notice(errorText(e.code));
+  }
+}
 
 function weekdayName(d) {
   // 2024-01-01 was a Monday.
