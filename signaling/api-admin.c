@@ -392,38 +392,6 @@ ks_api_admin (KsRequest *r)
   ks_with_session (r, admin_next);
 }
 
-/* ---- GET /api/v1/admin/conflicts?office=ID --------------------------- */
-
-static void
-conflicts_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (KsRequest) r = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) list = kb_conflicts_finish (r->server->store, result, &error);
-  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
-    return;
-  json_t *out = json_array ();
-  for (guint i = 0; i < list->len; i++) {
-    const KbBooking *b = g_ptr_array_index (list, i);
-    json_t *item = ks_json_booking (b);
-    json_object_set_new (item, "problem", json_string (b->cancel_reason ? b->cancel_reason : ""));
-    json_array_append_new (out, item);
-  }
-  ks_respond (r, 200, json_pack ("{s:o}", "conflicts", out));
-}
-
-static void
-conflicts_next (KsRequest *r, KbCaseworker *cw)
-{
-  gint64 *office = r->step;
-  if (!cw->is_admin) {
-    ks_respond_error (r, 403, "forbidden", "Only administrators can do this.");
-    return;
-  }
-  kb_conflicts_async (r->server->store, *office ? *office : cw->office_id, kb_clock_now (),
-                      r->cancellable, conflicts_done, ks_request_ref (r));
-}
-
 static gboolean
 office_arg (KsRequest *r, gint64 *out)
 {
@@ -436,16 +404,6 @@ office_arg (KsRequest *r, gint64 *out)
   }
   *out = (gint64) v;
   return TRUE;
-}
-
-void
-ks_api_admin_conflicts (KsRequest *r)
-{
-  gint64 office;
-  if (!office_arg (r, &office))
-    return;
-  ks_request_set_step (r, g_memdup2 (&office, sizeof office), g_free);
-  ks_with_session (r, conflicts_next);
 }
 
 /* ---- GET /api/v1/admin/stats?office=ID&from=&to=[&format=csv] -------- */
@@ -550,115 +508,124 @@ ks_api_admin_stats (KsRequest *r)
   ks_with_session (r, stats_next);
 }
 
-/* ---- GET /api/v1/admin/absences?office=ID ----------------------------- */
+/* ---- GET lists of one office: conflicts, absences, hours, special days -- */
+
+typedef void      (*ListStart) (KbStore *store, gint64 office, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data);
+typedef GPtrArray *(*ListFinish) (KbStore *store, GAsyncResult *result, GError **error);
+typedef json_t    *(*ItemJson) (gconstpointer item);
 
 static void
-absences_done (GObject *source, GAsyncResult *result, gpointer user_data)
+start_conflicts (KbStore *store, gint64 office, GCancellable *c, GAsyncReadyCallback cb, gpointer ud)
 {
-  g_autoptr (KsRequest) r = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) list = kb_list_finish (r->server->store, result, &error);
-  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
-    return;
-  json_t *out = json_array ();
-  for (guint i = 0; i < list->len; i++) {
-    const KbAbsence *a = g_ptr_array_index (list, i);
-    json_array_append_new (out, json_pack ("{s:I, s:I, s:o, s:o, s:s}", "id", (json_int_t) a->id,
-                                           "caseworker_id", (json_int_t) a->caseworker_id,
-                                           "from", ks_json_time_or_null (a->from),
-                                           "to", ks_json_time_or_null (a->to),
-                                           "reason", a->reason ? a->reason : ""));
-  }
-  ks_respond (r, 200, json_pack ("{s:o}", "absences", out));
+  kb_conflicts_async (store, office, kb_clock_now (), c, cb, ud);
 }
 
 static void
-absences_next (KsRequest *r, KbCaseworker *cw)
+start_absences (KbStore *store, gint64 office, GCancellable *c, GAsyncReadyCallback cb, gpointer ud)
+{
+  kb_absences_async (store, office, kb_clock_now (), c, cb, ud);
+}
+
+static json_t *
+conflict_json (gconstpointer item)
+{
+  const KbBooking *b = item;
+  json_t *o = ks_json_booking (b);
+  /* kb_conflicts_async puts the problem where a cancel reason would be. */
+  json_object_set_new (o, "problem", json_string (b->cancel_reason ? b->cancel_reason : ""));
+  return o;
+}
+
+static json_t *
+absence_json (gconstpointer item)
+{
+  const KbAbsence *a = item;
+  return json_pack ("{s:I, s:I, s:o, s:o, s:s}", "id", (json_int_t) a->id,
+                    "caseworker_id", (json_int_t) a->caseworker_id,
+                    "from", ks_json_time_or_null (a->from), "to", ks_json_time_or_null (a->to),
+                    "reason", a->reason ? a->reason : "");
+}
+
+static json_t *
+hours_json (gconstpointer item)
+{
+  const KbHours *h = item;
+  return json_pack ("{s:i, s:s, s:s}", "weekday", h->weekday, "opens", h->opens,
+                    "closes", h->closes);
+}
+
+static json_t *
+special_day_json (gconstpointer item)
+{
+  const KbSpecialDay *d = item;
+  json_t *hours = json_array ();
+  for (gsize j = 0; d->hours && d->hours[j]; j++) {
+    g_auto (GStrv) pair = g_strsplit (d->hours[j], "-", 2);
+    if (pair[0] && pair[1])
+      json_array_append_new (hours, json_pack ("{s:s, s:s}", "opens", pair[0], "closes", pair[1]));
+  }
+  return json_pack ("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t) d->id,
+                    "first_date", d->first_date, "last_date", d->last_date,
+                    "reason", d->reason ? d->reason : "", "hours", hours);
+}
+
+static const struct {
+  const gchar *path;
+  const gchar *key;
+  ListStart    start;
+  ListFinish   finish;
+  ItemJson     item;
+} lists[] = {
+  { "/api/v1/admin/conflicts", "conflicts", start_conflicts, kb_conflicts_finish, conflict_json },
+  { "/api/v1/admin/absences", "absences", start_absences, kb_list_finish, absence_json },
+  { "/api/v1/admin/hours", "hours", kb_hours_async, kb_list_finish, hours_json },
+  { "/api/v1/admin/special-days", "special_days", kb_special_days_async, kb_list_finish,
+    special_day_json },
+};
+
+static gsize
+list_index (const gchar *path)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (lists); i++)
+    if (g_str_equal (path, lists[i].path))
+      return i;
+  g_assert_not_reached ();   /* only routed for these paths */
+}
+
+static void
+list_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsRequest) r = user_data;
+  g_autoptr (GError) error = NULL;
+  gsize i = list_index (r->path);
+  g_autoptr (GPtrArray) list = lists[i].finish (r->server->store, result, &error);
+  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
+    return;
+  json_t *out = json_array ();
+  for (guint j = 0; j < list->len; j++)
+    json_array_append_new (out, lists[i].item (g_ptr_array_index (list, j)));
+  ks_respond (r, 200, json_pack ("{s:o}", lists[i].key, out));
+}
+
+static void
+list_next (KsRequest *r, KbCaseworker *cw)
 {
   gint64 *office = r->step;
   if (!cw->is_admin) {
     ks_respond_error (r, 403, "forbidden", "Only administrators can do this.");
     return;
   }
-  kb_absences_async (r->server->store, *office ? *office : cw->office_id, kb_clock_now (),
-                     r->cancellable, absences_done, ks_request_ref (r));
+  lists[list_index (r->path)].start (r->server->store, *office ? *office : cw->office_id,
+                                      r->cancellable, list_done, ks_request_ref (r));
 }
 
 void
-ks_api_admin_absences (KsRequest *r)
+ks_api_admin_list (KsRequest *r)
 {
   gint64 office;
   if (!office_arg (r, &office))
     return;
   ks_request_set_step (r, g_memdup2 (&office, sizeof office), g_free);
-  ks_with_session (r, absences_next);
-}
-
-/* ---- GET /api/v1/admin/hours?office=ID, /special-days?office=ID -------- */
-
-static void
-hours_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (KsRequest) r = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) list = kb_list_finish (r->server->store, result, &error);
-  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
-    return;
-  json_t *out = json_array ();
-  for (guint i = 0; i < list->len; i++) {
-    const KbHours *h = g_ptr_array_index (list, i);
-    json_array_append_new (out, json_pack ("{s:i, s:s, s:s}", "weekday", h->weekday,
-                                           "opens", h->opens, "closes", h->closes));
-  }
-  ks_respond (r, 200, json_pack ("{s:o}", "hours", out));
-}
-
-static void
-special_days_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (KsRequest) r = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) list = kb_list_finish (r->server->store, result, &error);
-  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
-    return;
-  json_t *out = json_array ();
-  for (guint i = 0; i < list->len; i++) {
-    const KbSpecialDay *d = g_ptr_array_index (list, i);
-    json_t *hours = json_array ();
-    for (gsize j = 0; d->hours && d->hours[j]; j++) {
-      g_auto (GStrv) pair = g_strsplit (d->hours[j], "-", 2);
-      if (pair[0] && pair[1])
-        json_array_append_new (hours, json_pack ("{s:s, s:s}", "opens", pair[0], "closes", pair[1]));
-    }
-    json_array_append_new (out, json_pack ("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t) d->id,
-                                           "first_date", d->first_date, "last_date", d->last_date,
-                                           "reason", d->reason ? d->reason : "", "hours", hours));
-  }
-  ks_respond (r, 200, json_pack ("{s:o}", "special_days", out));
-}
-
-static void
-office_lists_next (KsRequest *r, KbCaseworker *cw)
-{
-  gint64 *office = r->step;
-  gint64 id = *office ? *office : cw->office_id;
-  if (!cw->is_admin) {
-    ks_respond_error (r, 403, "forbidden", "Only administrators can do this.");
-    return;
-  }
-  if (g_str_equal (r->path, "/api/v1/admin/hours"))
-    kb_hours_async (r->server->store, id, r->cancellable, hours_done, ks_request_ref (r));
-  else
-    kb_special_days_async (r->server->store, id, r->cancellable, special_days_done,
-                           ks_request_ref (r));
-}
-
-void
-ks_api_admin_office_lists (KsRequest *r)
-{
-  gint64 office;
-  if (!office_arg (r, &office))
-    return;
-  ks_request_set_step (r, g_memdup2 (&office, sizeof office), g_free);
-  ks_with_session (r, office_lists_next);
+  ks_with_session (r, list_next);
 }
