@@ -90,6 +90,16 @@ intervals (KsRequest *r, json_t *array, gboolean weekly, guint *n)
   return out;
 }
 
+/* Passwords of 12 characters or more; on failure it has answered. */
+static gboolean
+password_ok_or_reply (KsRequest *r, const gchar *password)
+{
+  if (g_utf8_strlen (password, -1) >= 12 && strlen (password) <= 1024)
+    return TRUE;
+  ks_respond_error (r, 422, "weak_password", "A password needs at least 12 characters.");
+  return FALSE;
+}
+
 /* ---- actions: each gets the administrator and the parsed body ------- */
 
 typedef void (*AdminAction) (KsRequest *r, KbCaseworker *admin, json_t *body);
@@ -159,8 +169,13 @@ add_special_day (KsRequest *r, KbCaseworker *admin, json_t *body)
                                   ks_request_ref (r));
 }
 
+typedef void (*DeleteById) (KbStore *store, gint64 actor_id, gint64 id, gint64 now,
+                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                            gpointer user_data);
+
+/* {id} → the deletion; special days and absences are taken back alike. */
 static void
-delete_special_day (KsRequest *r, KbCaseworker *admin, json_t *body)
+delete_by_id (KsRequest *r, KbCaseworker *admin, json_t *body, DeleteById delete)
 {
   json_int_t id = 0;
   json_error_t err;
@@ -168,8 +183,14 @@ delete_special_day (KsRequest *r, KbCaseworker *admin, json_t *body)
     ks_respond_unpack_error (r, &err);
     return;
   }
-  kb_admin_delete_special_day_async (r->server->store, admin->id, id, kb_clock_now (),
-                                     r->cancellable, admin_done, ks_request_ref (r));
+  delete (r->server->store, admin->id, id, kb_clock_now (), r->cancellable, admin_done,
+          ks_request_ref (r));
+}
+
+static void
+delete_special_day (KsRequest *r, KbCaseworker *admin, json_t *body)
+{
+  delete_by_id (r, admin, body, kb_admin_delete_special_day_async);
 }
 
 static void
@@ -217,10 +238,8 @@ create_caseworker (KsRequest *r, KbCaseworker *admin, json_t *body)
     ks_respond_unpack_error (r, &err);
     return;
   }
-  if (g_utf8_strlen (password, -1) < 12 || strlen (password) > 1024) {
-    ks_respond_error (r, 422, "weak_password", "A password needs at least 12 characters.");
+  if (!password_ok_or_reply (r, password))
     return;
-  }
   if (!strchr (email, '@') || strlen (email) > 254) {
     ks_respond_error (r, 400, "bad_request", "email must be an e-mail address.");
     return;
@@ -302,10 +321,8 @@ set_password (KsRequest *r, KbCaseworker *admin, json_t *body)
     ks_respond_unpack_error (r, &err);
     return;
   }
-  if (g_utf8_strlen (password, -1) < 12 || strlen (password) > 1024) {
-    ks_respond_error (r, 422, "weak_password", "A password needs at least 12 characters.");
+  if (!password_ok_or_reply (r, password))
     return;
-  }
   kb_admin_set_password_async (r->server->store, admin->id, id, password, kb_clock_now (),
                                r->cancellable, admin_done, ks_request_ref (r));
 }
@@ -313,14 +330,7 @@ set_password (KsRequest *r, KbCaseworker *admin, json_t *body)
 static void
 delete_absence (KsRequest *r, KbCaseworker *admin, json_t *body)
 {
-  json_int_t id = 0;
-  json_error_t err;
-  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I}", "id", &id) != 0) {
-    ks_respond_unpack_error (r, &err);
-    return;
-  }
-  kb_admin_delete_absence_async (r->server->store, admin->id, id, kb_clock_now (),
-                                 r->cancellable, admin_done, ks_request_ref (r));
+  delete_by_id (r, admin, body, kb_admin_delete_absence_async);
 }
 
 static void
