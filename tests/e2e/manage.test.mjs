@@ -1,6 +1,7 @@
 // manage.test.mjs — a job seeker manages a booking by its link: sees it,
 // takes the calendar file, cancels it; the link then shows the cancelled
-// booking, and the meeting link says it is cancelled.
+// booking, and the meeting link says it is cancelled.  A job seeker who
+// comes after the late-entry window sees the too-late page.
 //
 // The booking is made through the API (the booking UI waits on a
 // catalogue of offices and services from the server): the first free slot
@@ -8,6 +9,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { env, launch, openPage, screenshot, until, pageState } from './lib/harness.mjs';
 import { checkA11y } from './lib/axe.mjs';
 import { startServer } from './lib/server.mjs';
@@ -16,6 +19,7 @@ let browser;
 let booked;
 let second;       // a booking the caseworker cancels
 let server;       // a kontor whose clock is on second's day
+let lateToken;    // the link secret of a booking whose time to enter has passed
 
 async function post(path, body) {
   const r = await fetch(`${env.base}/api/v1/${path}`, {
@@ -45,6 +49,7 @@ before(async () => {
   });
   assert.equal(r2.status, 201, JSON.stringify(r2.body));
   second = r2.body;
+
   // The queue is the caseworker's day: set this server's clock to half an
   // hour before the second booking, so it is today there.
   server = await startServer({ name: 'kontor-manage', port: 8083, icePortMin: 41400, icePortMax: 41410,
@@ -112,5 +117,29 @@ test('manage by link: see, download the calendar file, cancel', async () => {
   assert.equal(await page.evaluate(() => window.kontor.error.code), 'cancelled');
   await page.getByText('This booking has been cancelled.').waitFor();
   await screenshot(page, 'join-cancelled');
+  await page.context().close();
+});
+
+test('a job seeker who comes too late sees the too-late page', async () => {
+  // A booking that began three hours ago, made a day before that, written
+  // with plain SQL as it stands by now: the sweep closed it as no_show when
+  // its late-entry window ended.
+  lateToken = randomBytes(32).toString('base64url');
+  const hash = createHash('sha256').update(lateToken).digest('hex');
+  const startUs = (Date.now() - 3 * 3600000) * 1000;
+  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', env.database, '-c',
+    `INSERT INTO bookings (reference, token_hash, seeker_name, service_id, caseworker_id,
+                           during, blocked, created_at, status_changed_at, status)
+     SELECT 'TAR-D47', '\\x${hash}'::bytea, 'Liv Sent', s.id, ${booked.booking.caseworker_id},
+            tstzrange(kb_ts(${startUs}), kb_ts(${startUs}) + make_interval(mins => s.duration_min)),
+            tstzrange(kb_ts(${startUs}), kb_ts(${startUs}) + make_interval(mins => s.duration_min + s.buffer_min)),
+            kb_ts(${startUs}) - interval '1 day', kb_ts(${startUs}) - interval '1 day', 'no_show'
+       FROM services s WHERE s.id = 1`]);
+  const page = await openPage(browser, 'late', { width: 360, height: 740, bypassCSP: true });
+  await page.goto(`${env.base}/join.html#t=${lateToken}`);
+  await until('the refusal', async () => (await pageState(page)) === 'refused');
+  assert.equal(await page.evaluate(() => window.kontor.error.code), 'too_late');
+  await checkA11y(page, 'too late (360px)');
+  await screenshot(page, 'join-too-late');
   await page.context().close();
 });
