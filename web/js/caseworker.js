@@ -194,7 +194,8 @@ function renderQueue() {
     tr.dataset.status = b.status;
     tr.dataset.present = b.present ? 'true' : 'false';
     if (recentlyArrived.has(b.id)) tr.classList.add('arrived');
-    for (const text of [span(b.starts_at, b.ends_at, b.time_zone), name(b), [b.service, b.language].filter(Boolean).join(' · ')]) {
+    const needs = [b.service, b.language, b.interpreter ? t('cw.queue.interpreter') : null];
+    for (const text of [span(b.starts_at, b.ends_at, b.time_zone), name(b), needs.filter(Boolean).join(' · ')]) {
       const td = document.createElement('td');
       td.textContent = text ?? '';
       tr.append(td);
