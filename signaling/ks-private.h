@@ -115,6 +115,12 @@ json_t  *ks_body_json_or_reply (KsRequest *r);
  * (borrowed for the call); answers 401 itself when there is none. */
 typedef void (*KsSessionNext) (KsRequest *r, KbCaseworker *cw);
 void     ks_with_session (KsRequest *r, KsSessionNext next);
+/* A positive id from the query string: TRUE with *out = the id, or 0 when
+ * absent (and, if any_allowed, when empty or "any"); FALSE when present
+ * but not an id.  Only during routing, like ks_request_arg. */
+gboolean ks_request_id_arg (KsRequest *r, const gchar *name, gboolean any_allowed, gint64 *out);
+/* ?office=ID (0 when absent and not required); on failure it has answered. */
+gboolean ks_request_office_or_reply (KsRequest *r, gboolean required, gint64 *out);
 void     ks_request_set_step (KsRequest *r, gpointer step, GDestroyNotify free_func);
 /* A query-string argument of a GET request (only during routing). */
 gchar   *ks_request_arg (KsRequest *r, const gchar *name);
@@ -124,7 +130,6 @@ gchar   *ks_request_arg (KsRequest *r, const gchar *name);
 typedef enum { KS_RATE_LOGIN, KS_RATE_BOOK, KS_RATE_LINK } KsRateAction;
 /* FALSE when address has used up its allowance for action. */
 gboolean ks_rate_allow (KsServer *server, KsRateAction action, const gchar *address);
-void     ks_rate_reset (void);
 /* The peer address of a connection, for rate limits and logs. */
 gchar   *ks_peer_address (struct lws *wsi);
 
@@ -189,7 +194,6 @@ gboolean ks_room_interpreter_enter (KsServer *server, KsClient *client, gint64 b
 /* Chat text from a participant to the others; passes through, never stored. */
 void ks_room_chat (KsServer *server, KsClient *client, const gchar *text);
 gboolean ks_room_seeker_present (KsServer *server, gint64 booking_id);
-gint64   ks_room_caseworker_id (KsRoom *room);
 gint64   ks_room_booking_id (KsRoom *room);
 void ks_room_free (KsRoom *room);
 

@@ -62,9 +62,3 @@ ks_rate_allow (KsServer *server, KsRateAction action, const gchar *address)
   b->tokens -= 1;
   return TRUE;
 }
-
-void
-ks_rate_reset (void)
-{
-  g_clear_pointer (&buckets, g_hash_table_destroy);
-}

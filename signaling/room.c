@@ -60,12 +60,6 @@ ks_room_booking_id (KsRoom *room)
   return room->booking_id;
 }
 
-gint64
-ks_room_caseworker_id (KsRoom *room)
-{
-  return room->caseworker_id;
-}
-
 gboolean
 ks_room_seeker_present (KsServer *server, gint64 booking_id)
 {
@@ -337,11 +331,16 @@ ks_room_leave (KsServer *server, KsClient *client)
   client->participant = 0;
   client->has_stats = FALSE;
   client->room = NULL;
+  gboolean was_seeker = *seat (room, KS_ROLE_SEEKER) == client;
+  gint64 caseworker_id = room->caseworker_id;
   for (guint i = 0; i < N_SEATS; i++)
     if (room->seats[i] == client)
       room->seats[i] = NULL;
   send_presence (room, client, FALSE);
   drop_room_if_empty (server, room);
+  /* The job seeker's presence is part of the caseworker's queue. */
+  if (was_seeker)
+    ks_queue_changed (server, caseworker_id);
 }
 
 void

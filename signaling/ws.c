@@ -492,15 +492,11 @@ on_leave (KsClient *client, json_t *msg)
     ks_client_send_error (client, "bad_message", err.text, TRUE);
     return;
   }
-  gint64 caseworker = client->room ? ks_room_caseworker_id (client->room) : 0;
-  gboolean seeker = client->role == KS_ROLE_SEEKER;
   ks_room_leave (client->server, client);
   /* A job seeker or interpreter who left may join again on this socket;
    * a caseworker stays on their queue. */
   if (client->role != KS_ROLE_CASEWORKER)
     client->role = KS_ROLE_NONE;
-  if (seeker && caseworker)
-    ks_queue_changed (client->server, caseworker);
 }
 
 /* ---- invite, chat: inside a meeting ---------------------------------- */
@@ -632,16 +628,12 @@ static void
 closed (KsClient *c)
 {
   KsServer *server = c->server;
-  gboolean was_seeker = c->role == KS_ROLE_SEEKER;
   gint64 booking_id = c->booking_id;
-  gint64 caseworker_of_booking = c->room ? ks_room_caseworker_id (c->room) : 0;
 
   c->wsi = NULL;
   g_cancellable_cancel (c->cancellable);
   ks_room_leave (server, c);
   server->clients = g_list_remove (server->clients, c);
-  if (was_seeker && caseworker_of_booking)
-    ks_queue_changed (server, caseworker_of_booking);
   g_debug ("socket closed (booking %" G_GINT64_FORMAT ")", booking_id);
   ks_client_unref (c);
 }
