@@ -402,20 +402,6 @@ ks_api_admin (KsRequest *r)
   ks_with_session (r, admin_next);
 }
 
-static gboolean
-office_arg (KsRequest *r, gint64 *out)
-{
-  g_autofree gchar *text = ks_request_arg (r, "office");
-  guint64 v = 0;
-  *out = 0;
-  if (text && !g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT64, &v, NULL)) {
-    ks_respond_error (r, 400, "bad_request", "office must be an office id.");
-    return FALSE;
-  }
-  *out = (gint64) v;
-  return TRUE;
-}
-
 /* ---- GET /api/v1/admin/stats?office=ID&from=&to=[&format=csv] -------- */
 
 typedef struct {
@@ -503,7 +489,7 @@ ks_api_admin_stats (KsRequest *r)
 {
   gint64 office;
   g_autofree gchar *format = ks_request_arg (r, "format");
-  if (!office_arg (r, &office))
+  if (!ks_request_office_or_reply (r, FALSE, &office))
     return;
   StatsArgs *a = g_new0 (StatsArgs, 1);
   a->office = office;
@@ -634,7 +620,7 @@ void
 ks_api_admin_list (KsRequest *r)
 {
   gint64 office;
-  if (!office_arg (r, &office))
+  if (!ks_request_office_or_reply (r, FALSE, &office))
     return;
   ks_request_set_step (r, g_memdup2 (&office, sizeof office), g_free);
   ks_with_session (r, list_next);

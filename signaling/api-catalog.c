@@ -103,25 +103,12 @@ caseworkers_done (GObject *source, GAsyncResult *result, gpointer user_data)
   ks_respond (r, 200, json_pack ("{s:o}", "caseworkers", out));
 }
 
-static gboolean
-office_or_reply (KsRequest *r, gint64 *out)
-{
-  g_autofree gchar *text = ks_request_arg (r, "office");
-  guint64 v;
-  if (!text || !g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT64, &v, NULL)) {
-    ks_respond_error (r, 400, "bad_request", "office must be an office id.");
-    return FALSE;
-  }
-  *out = (gint64) v;
-  return TRUE;
-}
-
 void
 ks_api_caseworkers (KsRequest *r)
 {
   ListArgs *a = g_new0 (ListArgs, 1);
   ks_request_set_step (r, a, g_free);
-  if (!office_or_reply (r, &a->office))
+  if (!ks_request_office_or_reply (r, TRUE, &a->office))
     return;
   kb_caseworkers_async (r->server->store, a->office, r->cancellable, caseworkers_done,
                         ks_request_ref (r));
@@ -145,7 +132,7 @@ ks_api_admin_caseworkers (KsRequest *r)
 {
   ListArgs *a = g_new0 (ListArgs, 1);
   ks_request_set_step (r, a, g_free);
-  if (!office_or_reply (r, &a->office))
+  if (!ks_request_office_or_reply (r, TRUE, &a->office))
     return;
   ks_with_session (r, admin_caseworkers_next);
 }

@@ -10,21 +10,6 @@
 
 /* ---- input checks ---------------------------------------------------- */
 
-/* A positive id from the query string; absent → 0 when optional. */
-static gboolean
-arg_id (KsRequest *r, const gchar *name, gboolean required, gint64 *out)
-{
-  g_autofree gchar *text = ks_request_arg (r, name);
-  *out = 0;
-  if (!text || !*text || (!required && g_str_equal (text, "any")))
-    return !required;
-  guint64 v;
-  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT64, &v, NULL))
-    return FALSE;
-  *out = (gint64) v;
-  return TRUE;
-}
-
 static gboolean
 valid_date (const gchar *text, GDate *out)
 {
@@ -85,12 +70,12 @@ ks_api_slots (KsRequest *r)
   g_autofree gchar *to_text = ks_request_arg (r, "to");
   g_autofree gchar *language = ks_request_arg (r, "language");
 
-  if (!arg_id (r, "service", TRUE, &q.service_id)) {
+  if (!ks_request_id_arg (r, "service", FALSE, &q.service_id) || !q.service_id) {
     ks_respond_error (r, 400, "bad_request", "service must be a service id.");
     return;
   }
-  if (!arg_id (r, "office", FALSE, &q.office_id)
-      || !arg_id (r, "caseworker", FALSE, &q.caseworker_id)) {
+  if (!ks_request_id_arg (r, "office", TRUE, &q.office_id)
+      || !ks_request_id_arg (r, "caseworker", TRUE, &q.caseworker_id)) {
     ks_respond_error (r, 400, "bad_request", "office and caseworker must be ids (or absent for any).");
     return;
   }

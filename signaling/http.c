@@ -150,6 +150,29 @@ ks_request_arg (KsRequest *r, const gchar *name)
   return value ? g_strdup (value) : NULL;
 }
 
+gboolean
+ks_request_id_arg (KsRequest *r, const gchar *name, gboolean any_allowed, gint64 *out)
+{
+  g_autofree gchar *text = ks_request_arg (r, name);
+  guint64 v;
+  *out = 0;
+  if (!text || (any_allowed && (!*text || g_str_equal (text, "any"))))
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT64, &v, NULL))
+    return FALSE;
+  *out = (gint64) v;
+  return TRUE;
+}
+
+gboolean
+ks_request_office_or_reply (KsRequest *r, gboolean required, gint64 *out)
+{
+  if (ks_request_id_arg (r, "office", FALSE, out) && (*out || !required))
+    return TRUE;
+  ks_respond_error (r, 400, "bad_request", "office must be an office id.");
+  return FALSE;
+}
+
 /* ---- sessions ------------------------------------------------------- */
 
 
