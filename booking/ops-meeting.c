@@ -80,6 +80,13 @@ transition_async (KbStore *store, const gchar *statement, KbStatus to,
                         transition_done, task);
 }
 
+static KbBooking *
+transition_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 void
 kb_admit_async (KbStore *store, gint64 booking_id, gint64 caseworker_id,
                 gint64 now, GCancellable *cancellable,
@@ -93,8 +100,7 @@ kb_admit_async (KbStore *store, gint64 booking_id, gint64 caseworker_id,
 KbBooking *
 kb_admit_finish (KbStore *store, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return transition_finish (result, error);
 }
 
 void
@@ -110,8 +116,7 @@ kb_complete_async (KbStore *store, gint64 booking_id, gint64 caseworker_id,
 KbBooking *
 kb_complete_finish (KbStore *store, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return transition_finish (result, error);
 }
 
 void
@@ -127,6 +132,5 @@ kb_no_show_async (KbStore *store, gint64 booking_id, gint64 caseworker_id,
 KbBooking *
 kb_no_show_finish (KbStore *store, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return transition_finish (result, error);
 }
