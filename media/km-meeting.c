@@ -75,7 +75,9 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
 }
 
 /* webrtcbin puts a clocksync (sync=TRUE) on every incoming stream: a relay
- * must not wait for the clock.  Called on whatever thread adds it. */
+ * must not wait for the clock; and its receive queues cost a thread
+ * hand-off per packet (km-recvpath.c).  Called on whatever thread adds
+ * the element. */
 static void
 on_deep_element_added (GstBin *bin, GstBin *sub, GstElement *element,
                        gpointer data)
@@ -83,6 +85,8 @@ on_deep_element_added (GstBin *bin, GstBin *sub, GstElement *element,
   GstElementFactory *f = gst_element_get_factory (element);
   if (f && g_strcmp0 (GST_OBJECT_NAME (f), "clocksync") == 0)
     g_object_set (element, "sync", FALSE, NULL);
+  else
+    km_recvpath_element_added (element);
 }
 
 KmMeeting *

@@ -114,5 +114,9 @@ void km_meeting_dump (KmMeeting *meeting, const gchar *why);
 /* km-init.c */
 void km_configure_webrtcbin (GstElement *webrtc);
 
+/* km-recvpath.c: called for every element added inside a meeting; takes
+ * webrtcbin's receive queue out of the path once media flows. */
+void km_recvpath_element_added (GstElement *element);
+
 /* km-relaybuf.c: what rtpbin gets instead of a jitterbuffer. */
 GstElement *km_relay_buffer_new (void);

@@ -1,0 +1,137 @@
+/* km-recvpath.c — takes the queue out of webrtcbin's receive path.
+ *
+ * Inside webrtcbin each transport receives as
+ *   nicesrc → capsfilter → queue → dtlssrtpdec → rtpbin …
+ * so every packet changes thread once before kontor forwards it, and that
+ * hand-off (futex wake-ups and context switches) was about two thirds of
+ * the relay's CPU (docs/performance.md).  A relay has nothing to gain from
+ * the queue: once media flows, kontor links capsfilter straight to
+ * dtlssrtpdec and the nicesrc thread carries each packet all the way to
+ * the receivers' nicesinks.
+ *
+ * Why only once media flows: the receive bin holds packets back (a
+ * blocking probe on whatever feeds dtlssrtpdec) until ICE is connected and
+ * the description is applied.  Held on the queue's thread that is
+ * harmless; held on the nicesrc thread it would stop libnice too, which
+ * answers STUN on that very thread, and ICE could then never connect again.
+ * So kontor waits for the first packet that got past the block, and from
+ * then on keeps its own probe on the capsfilter that lets every packet
+ * pass: if the receive bin blocks again later (ICE checking after a
+ * restart, a renegotiation while disconnected), packets keep flowing on an
+ * already working path instead of wedging the thread that must repair it.
+ *
+ * The queue stays in the bin, unlinked and idle: the receive bin keeps a
+ * pointer to it and sets its properties.  KONTOR_MEDIA_RECVQUEUE=1 leaves
+ * webrtcbin as it is, for comparisons.
+ */
+#include "media/km-private.h"
+
+#include <string.h>
+
+/* Returns the element owning pad's peer, or NULL; transfer full. */
+static GstElement *
+peer_element (GstPad *pad)
+{
+  g_autoptr (GstPad) peer = gst_pad_get_peer (pad);
+  return peer ? gst_pad_get_parent_element (peer) : NULL;
+}
+
+static gboolean
+has_factory (GstElement *element, const gchar *name)
+{
+  GstElementFactory *f = element ? gst_element_get_factory (element) : NULL;
+  return f && strcmp (GST_OBJECT_NAME (f), name) == 0;
+}
+
+/* Overrules the receive bin's blocking probe for buffers: a blocking
+ * probe that answers PASS lets the item through whatever the others say
+ * (gstpad.c: do_probe_callbacks). */
+static GstPadProbeReturn
+always_pass (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  return GST_PAD_PROBE_PASS;
+}
+
+/* Runs on the nicesrc thread for a packet about to enter the queue.  When
+ * the queue is empty (its thread may still be handing over the last
+ * packet: dtlssrtpdec's stream lock keeps the order), this packet and all
+ * later ones go straight to dtlssrtpdec; gst_pad_push_data looks up the
+ * peer again after the probes, so nothing is lost.  Otherwise it tries
+ * again with the next packet. */
+static GstPadProbeReturn
+bypass_queue (GstPad *caps_src, GstPadProbeInfo *info, gpointer data)
+{
+  GstElement *queue = data;
+  guint queued = 0;
+  g_object_get (queue, "current-level-buffers", &queued, NULL);
+  if (queued > 0)
+    return GST_PAD_PROBE_OK;
+
+  g_autoptr (GstPad) queue_sink = gst_element_get_static_pad (queue, "sink");
+  g_autoptr (GstPad) queue_src = gst_element_get_static_pad (queue, "src");
+  g_autoptr (GstPad) dec_sink = gst_pad_get_peer (queue_src);
+  if (!dec_sink) {
+    GST_WARNING_OBJECT (queue, "receive path changed shape, queue kept");
+    return GST_PAD_PROBE_REMOVE;
+  }
+  gst_pad_add_probe (caps_src,
+                     GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER
+                       | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     always_pass, NULL, NULL);
+  gst_pad_unlink (caps_src, queue_sink);
+  gst_pad_unlink (queue_src, dec_sink);
+  GstPadLinkReturn r = gst_pad_link (caps_src, dec_sink);
+  if (r != GST_PAD_LINK_OK) {
+    /* Put it back as it was rather than leave the transport deaf. */
+    GST_ERROR_OBJECT (queue, "cannot bypass the receive queue (%s)",
+                      gst_pad_link_get_name (r));
+    gst_pad_link (caps_src, queue_sink);
+    gst_pad_link (queue_src, dec_sink);
+  } else {
+    GST_DEBUG_OBJECT (queue, "receive queue bypassed");
+  }
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* Called for packets that got past the receive bin's block, on the
+ * queue's thread: the transport is up, the bypass can go in. */
+static GstPadProbeReturn
+on_first_packet (GstPad *queue_src, GstPadProbeInfo *info, gpointer data)
+{
+  GstElement *queue = GST_ELEMENT (data);
+  g_autoptr (GstPad) queue_sink = gst_element_get_static_pad (queue, "sink");
+  g_autoptr (GstElement) caps = peer_element (queue_sink);
+  g_autoptr (GstElement) dec = peer_element (queue_src);
+
+  if (!has_factory (caps, "capsfilter") || !has_factory (dec, "dtlssrtpdec")) {
+    GST_WARNING_OBJECT (queue, "unexpected receive path (%s → queue → %s), "
+                        "queue kept",
+                        caps ? GST_OBJECT_NAME (caps) : "nothing",
+                        dec ? GST_OBJECT_NAME (dec) : "nothing");
+    return GST_PAD_PROBE_REMOVE;
+  }
+  g_autoptr (GstPad) caps_src = gst_element_get_static_pad (caps, "src");
+  gst_pad_add_probe (caps_src,
+                     GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     bypass_queue, gst_object_ref (queue), gst_object_unref);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+void
+km_recvpath_element_added (GstElement *element)
+{
+  static gint keep_queue = -1;
+  if (g_atomic_int_get (&keep_queue) < 0)
+    g_atomic_int_set (&keep_queue,
+                      g_strcmp0 (g_getenv ("KONTOR_MEDIA_RECVQUEUE"), "1") == 0);
+  if (g_atomic_int_get (&keep_queue) || !has_factory (element, "queue"))
+    return;
+  GstObject *parent = GST_OBJECT_PARENT (element);
+  if (!parent || strcmp (G_OBJECT_TYPE_NAME (parent), "TransportReceiveBin"))
+    return;
+  g_autoptr (GstPad) src = gst_element_get_static_pad (element, "src");
+  gst_pad_add_probe (src,
+                     GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     on_first_packet, gst_object_ref (element),
+                     gst_object_unref);
+}
