@@ -74,17 +74,22 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* webrtcbin puts a clocksync (sync=TRUE) on every incoming stream: a relay
- * must not wait for the clock; and its receive queues cost a thread
- * hand-off per packet (km-recvpath.c).  Called on whatever thread adds
- * the element. */
+/* Elements webrtcbin adds for playback that a relay must not pay for:
+ * a clocksync (sync=TRUE) on every stream, which waits for the clock; an
+ * rtpstorage per session, which keeps every received packet for
+ * latency + 50 ms for FEC recovery, and kontor negotiates no FEC; and
+ * the receive queues, a thread hand-off per packet (km-recvpath.c).
+ * Called on whatever thread adds the element. */
 static void
 on_deep_element_added (GstBin *bin, GstBin *sub, GstElement *element,
                        gpointer data)
 {
   GstElementFactory *f = gst_element_get_factory (element);
-  if (f && g_strcmp0 (GST_OBJECT_NAME (f), "clocksync") == 0)
+  const gchar *factory = f ? GST_OBJECT_NAME (f) : "";
+  if (g_strcmp0 (factory, "clocksync") == 0)
     g_object_set (element, "sync", FALSE, NULL);
+  else if (g_strcmp0 (factory, "rtpstorage") == 0)
+    g_object_set (element, "size-time", (guint64) 0, NULL);
   else
     km_recvpath_element_added (element);
 }
