@@ -7,6 +7,9 @@
 # direct peer-to-peer baseline for the delay the relay adds, and through
 # Janus' videocall plugin when Debian's `janus` is installed, configured in
 # a temporary folder (janus-run.sh) with the same load.
+# Then one meeting of each with LOSS % (default 5) of incoming UDP dropped
+# in the namespace (nft, so on every leg), for how much of the loss NACK/RTX
+# and keyframe requests recover; LOSS=0 skips it.
 # Prints `name: value unit` lines.  WARMUP and WINDOW (seconds) tune it.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -58,3 +61,16 @@ for n in $counts; do
       if (jm > 0.05) printf "ratio kontor/janus rss per meeting (%d): %.2f\n", n, km / jm
       if (jd - b > 0.05) printf "ratio kontor/janus added delay p99 (%d): %.2f\n", n, (kd - b) / (jd - b) }'
 done
+
+loss=${LOSS:-5}
+[ "$loss" -gt 0 ] 2>/dev/null || exit 0
+echo "== kontor, 1 meeting, $loss % of incoming UDP dropped on every leg"
+KONTOR_MEDIA_LOSS=$loss run --relay "$relay" --meetings 1 > "$tmp/kl" || true
+sed -n "s/^kontor frame loss: /kontor frame loss at $loss % packet loss: /p" "$tmp/kl"
+if command -v janus >/dev/null; then
+  echo "== janus videocall, 1 meeting, $loss % of incoming UDP dropped on every leg"
+  mkdir -p "$tmp/janusl"
+  KONTOR_MEDIA_LOSS=$loss "$here/../../media/run-in-netns.sh" "$here/janus-run.sh" \
+    "$tmp/janusl" "$tmp/load" 1 "$warmup" "$window" > "$tmp/jl" || true
+  sed -n "s/^janus frame loss: /janus frame loss at $loss % packet loss: /p" "$tmp/jl"
+fi
