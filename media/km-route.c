@@ -25,6 +25,64 @@ free_slot (KmParticipant *p, KmKind kind)
   return NULL;
 }
 
+typedef struct {
+  guint  receiver, sender, stream;
+  gchar *mid;
+  KmKind kind;
+} KmRouted;
+
+static void
+routed_free (gpointer data)
+{
+  KmRouted *r = data;
+  g_free (r->mid);
+  g_free (r);
+}
+
+static void
+deliver_routed (KmMeeting *m, gpointer data)
+{
+  KmRouted *r = data;
+  if (m->callbacks.routed)
+    m->callbacks.routed (r->receiver, r->mid,
+                         r->kind == KM_KIND_VIDEO ? "video" : "audio",
+                         r->sender, r->stream, m->user_data);
+}
+
+static guint
+mline_of (KmSource *src)
+{
+  guint mline = G_MAXUINT;
+  if (src->transceiver)
+    g_object_get (src->transceiver, "mlineindex", &mline, NULL);
+  return mline;
+}
+
+/* Tells signaling whose stream a slot now carries; queued, so that it
+ * never runs inside a km_* call and comes after the answer. */
+static void
+announce (KmMeeting *m, KmParticipant *to, KmSlot *slot, KmParticipant *from,
+          KmSource *src)
+{
+  KmRouted *r = g_new0 (KmRouted, 1);
+  g_object_get (slot->transceiver, "mid", &r->mid, NULL);
+  if (!r->mid) {
+    routed_free (r);
+    return;
+  }
+  r->receiver = to->id;
+  r->sender = from->id;
+  r->kind = km_fwd_source_kind (src->fwd);
+  /* Numbered by the sender's m-lines: the camera's comes before a share. */
+  guint mline = mline_of (src);
+  for (guint i = 0; i < from->sources->len; i++) {
+    KmSource *other = g_ptr_array_index (from->sources, i);
+    r->stream += other != src && km_fwd_source_kind (other->fwd) == r->kind
+                 && mline_of (other) < mline;
+  }
+  km_post (m, deliver_routed, r, routed_free);
+}
+
 /* Feeds every stream of the others into p; returns how many slots of each
  * kind p needs in all. */
 static void
@@ -58,6 +116,7 @@ route_to (KmMeeting *m, KmParticipant *p, guint need[2], guint missing[2])
       GST_INFO ("%s → %s: %s on %s, ssrc %u", from->name, p->name,
                 km_fwd_source_codec (src->fwd), GST_PAD_NAME (slot->pad),
                 km_fwd_sink_ssrc (slot->fwd));
+      announce (m, p, slot, from, src);
       /* The receiver can only start decoding at a keyframe. */
       km_fwd_source_request_keyframe (src->fwd);
     }

@@ -76,6 +76,13 @@ typedef struct {
    * to tell the browser.  The participant is still in the meeting. */
   void (*failed)            (guint participant, const GError *error,
                              gpointer user_data);
+  /* The receive slot `mid` of receiver now carries the stream number
+   * `stream` (0 the first, 1 the next: a screen share) of the given kind
+   * ("audio" or "video") that sender sends, so that a page can say whose
+   * picture a tile shows.  Comes after the answer that made the slot. */
+  void (*routed)            (guint receiver, const gchar *mid,
+                             const gchar *kind, guint sender, guint stream,
+                             gpointer user_data);
 } KmCallbacks;
 
 typedef struct _KmMeeting KmMeeting;

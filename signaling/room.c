@@ -178,6 +178,21 @@ on_failed (guint participant, const GError *error, gpointer user_data)
     ks_client_send_error (c, "internal", "The video connection failed. Reload the page to reconnect.", FALSE);
 }
 
+/* Tells a page whose picture or sound arrives on one of its receive slots
+ * (docs/protocol.md, "track"). */
+static void
+on_routed (guint receiver, const gchar *mid, const gchar *kind, guint sender,
+           guint stream, gpointer user_data)
+{
+  KsClient *to = client_of (user_data, receiver);
+  KsClient *from = client_of (user_data, sender);
+  if (to && from)
+    ks_client_send (to, json_pack ("{s:s, s:s, s:s, s:s, s:b}", "type", "track",
+                                   "mid", mid, "kind", kind,
+                                   "role", ks_role_name (from->role),
+                                   "screen", kind[0] == 'v' && stream > 0));
+}
+
 static const KmCallbacks media_callbacks = {
   .local_description = on_local_description,
   .local_candidate = on_local_candidate,
@@ -185,6 +200,7 @@ static const KmCallbacks media_callbacks = {
   .connection_state = on_connection_state,
   .stats = on_stats,
   .failed = on_failed,
+  .routed = on_routed,
 };
 
 /* ---- entering and leaving ------------------------------------------- */

@@ -372,6 +372,19 @@ step('the caseworker invites an interpreter, who joins and sees both', async () 
     await seeker.locator('#more-videos figure:not([hidden])').first().waitFor({ timeout: 5000 });
     await until('the caseworker decoding two pictures', async () => (await decodingVideos(caseworker)) >= 2,
       { timeout: 20000, interval: 200 });
+    // Tiles are named after the person (the relay's `track` messages), and
+    // each page keeps its main counterpart in the big picture.
+    await seeker.locator('#more-videos figure:not([hidden]) figcaption', { hasText: /^Interpreter$/ }).waitFor({ timeout: 5000 });
+    await caseworker.locator('#more-videos figure:not([hidden]) figcaption', { hasText: /^Interpreter$/ }).waitFor({ timeout: 5000 });
+    await interpreter.locator('#more-videos figure:not([hidden]) figcaption', { hasText: /^Job seeker$/ }).waitFor({ timeout: 5000 });
+    for (const [page, who, main] of [[seeker, 'job seeker', 'caseworker'], [caseworker, 'caseworker', 'seeker'],
+      [interpreter, 'interpreter', 'caseworker']]) {
+      await until(`the ${who}'s big picture being the ${main}`, async () => (await page.evaluate(() => {
+        const track = document.getElementById('remote-video').srcObject?.getVideoTracks()[0];
+        const tr = window.kontor.meeting.pc.getTransceivers().find((x) => x.receiver.track === track);
+        return tr ? window.kontor.tiles.slots.get(tr.mid)?.role : null;
+      })) === main, { timeout: 5000 });
+    }
     await screenshot(interpreter, 'interpreter-in-meeting');
     await screenshot(seeker, 'seeker-with-interpreter');
     await screenshot(caseworker, 'caseworker-with-interpreter');
@@ -394,7 +407,7 @@ step('the caseworker shares the screen and stops, and the call goes on', async (
   await caseworker.getByRole('button', { name: 'Stop sharing' }).and(caseworker.locator('[aria-pressed="true"]')).waitFor();
   await until('the job seeker decoding the camera and the screen', async () => (await decodingVideos(seeker)) >= 2,
     { timeout: 20000, interval: 200 });
-  await seeker.locator('#more-videos figure:not([hidden])').first().waitFor({ timeout: 5000 });
+  await seeker.locator('#more-videos figure:not([hidden]) figcaption', { hasText: /^Screen: Caseworker$/ }).waitFor({ timeout: 5000 });
   await screenshot(seeker, 'seeker-sees-shared-screen');
   await caseworker.getByRole('button', { name: 'Stop sharing' }).click();
   await caseworker.getByRole('button', { name: 'Share screen' }).and(caseworker.locator('[aria-pressed="false"]')).waitFor();

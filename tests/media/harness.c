@@ -84,12 +84,39 @@ cb_failed (guint id, const GError *error, gpointer data)
   g_printerr ("participant %u failed: %s\n", id, error->message);
 }
 
+/* Keeps the latest announcement per receive slot. */
+static void
+cb_routed (guint receiver, const gchar *mid, const gchar *kind, guint sender,
+           guint stream, gpointer data)
+{
+  Harness *h = data;
+  g_hash_table_insert (h->routes, g_strdup_printf ("%u/%s", receiver, mid),
+                       g_strdup_printf ("%s %u %u", kind, sender, stream));
+}
+
+gboolean
+harness_routed (Harness *h, TestClient *receiver, const gchar *kind,
+                TestClient *sender, guint stream)
+{
+  g_autofree gchar *prefix = g_strdup_printf ("%u/", tc_id (receiver));
+  g_autofree gchar *want = g_strdup_printf ("%s %u %u", kind, tc_id (sender),
+                                            stream);
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init (&it, h->routes);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    if (g_str_has_prefix (key, prefix) && g_str_equal (value, want))
+      return TRUE;
+  return FALSE;
+}
+
 Harness *
 harness_new (const gchar *name)
 {
   Harness *h = g_new0 (Harness, 1);
   h->auto_renegotiate = TRUE;
   h->clients = g_hash_table_new (NULL, NULL);
+  h->routes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   KmCallbacks cb = {
     .local_description = cb_description,
     .local_candidate = cb_candidate,
@@ -97,6 +124,7 @@ harness_new (const gchar *name)
     .connection_state = cb_state,
     .stats = cb_stats,
     .failed = cb_failed,
+    .routed = cb_routed,
   };
   g_autoptr (GError) error = NULL;
   h->meeting = km_meeting_new (name, &cb, h, &error);
@@ -141,6 +169,7 @@ harness_free (Harness *h)
     tc_free (value);
   }
   g_hash_table_unref (h->clients);
+  g_hash_table_unref (h->routes);
   km_meeting_free (h->meeting);
   g_free (h);
 }

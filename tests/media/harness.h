@@ -10,6 +10,7 @@ typedef struct {
   guint       renegotiations;
   guint       connected;      /* participants currently connected */
   gboolean    auto_renegotiate;
+  GHashTable *routes;         /* "receiver/mid" → "kind sender stream" */
 } Harness;
 
 /* Exits 77 unless run by run-in-netns.sh; then km_init with a port range. */
@@ -22,5 +23,10 @@ void        harness_leave (Harness *h, TestClient *tc);
 gboolean    harness_wait (guint timeout_ms, gboolean (*cond) (gpointer),
                           gpointer data);
 void        harness_run (guint ms);
+/* Whether the relay announced (KmCallbacks.routed) that a slot of receiver
+ * carries sender's stream number `stream` of kind ("audio", "video"). */
+gboolean    harness_routed (Harness *h, TestClient *receiver,
+                            const gchar *kind, TestClient *sender,
+                            guint stream);
 /* Frames decoded by tc over ms of running the loop. */
 guint64     harness_frames_during (TestClient *tc, guint ms);

@@ -1,6 +1,7 @@
 /* test-multi.c — more than two: a third participant joins mid-meeting and
  * everyone receives everyone else (through renegotiation); a screen share
- * is added and removed; a participant leaving does not stop the others. */
+ * is added and removed; a participant leaving does not stop the others;
+ * every page learns whose stream each of its receive slots carries. */
 #include "tests/media/harness.h"
 
 #include <stdio.h>
@@ -67,6 +68,12 @@ main (int argc, char **argv)
            "(%u renegotiations)\n", (g_get_monotonic_time () - t0) / 1000.0,
            h->renegotiations);
   CHECK (all_decoding (&g, 2000, 2 * 20), "three: video stalled");
+  /* Each page is told whose picture each of its slots carries. */
+  for (guint i = 0; i < 3; i++)
+    for (guint j = 0; j < 3; j++)
+      CHECK (i == j || (harness_routed (h, g.tc[i], "video", g.tc[j], 0)
+                        && harness_routed (h, g.tc[i], "audio", g.tc[j], 0)),
+             "client %u was not told which slot carries client %u", i, j);
 
   /* The caseworker shares a screen: the others get a third stream. */
   t0 = g_get_monotonic_time ();
@@ -80,6 +87,9 @@ main (int argc, char **argv)
   g_print ("screen share decoded by both others after %.0f ms\n",
            (g_get_monotonic_time () - t0) / 1000.0);
   CHECK (all_decoding (&others, 2000, 3 * 20), "with screen: stalled");
+  CHECK (harness_routed (h, g.tc[0], "video", g.tc[1], 1)
+         && harness_routed (h, g.tc[2], "video", g.tc[1], 1),
+         "the share was not announced as the caseworker's second video");
 
   /* The share stops: the cameras keep going. */
   tc_set_screen (g.tc[1], FALSE);

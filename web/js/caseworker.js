@@ -60,9 +60,10 @@ async function start() {
   kontor.chat = chat;
   tiles = new RemoteTiles({
     main: $('remote-video'), more: $('more-videos'), audio: $('remote-audio'),
-    label: (n) => t('meeting.other', { n: n + 1 }),
+    prefer: 'seeker',
     getPc: () => kontor.meeting?.pc,
   });
+  kontor.tiles = tiles;
   share = new ScreenShare({ button: $('share'), getMeeting: () => kontor.meeting,
     onChange: (what) => { if (what === 'failed') notice(t('meeting.share_failed')); } });
   kontor.share = share;
@@ -464,6 +465,9 @@ function onMessage(msg) {
       break;
     case 'chat':
       chat.receive(msg);
+      break;
+    case 'track':
+      tiles.setTrack(msg);
       break;
     case 'quality':
       kontor.quality = msg;

@@ -83,23 +83,55 @@ export function showQuality(el, msg) {
 
 // The first remote video (and audio) plays in the page's main <video>;
 // each further video track gets a tile of its own in `more`, and each
-// further audio track a hidden <audio>.  A stopped share is not announced
+// further audio track a hidden <audio>.  The relay says whose stream each
+// receive slot carries (a `track` message: mid → role, screen), so the
+// main picture is the `prefer` role's camera when it is there and tiles
+// are named after the person ("Interpreter", "Screen: Caseworker"); until
+// it has said so, tiles are numbered.  A stopped share is not announced
 // by the relay (its transceiver goes quiet), so tiles that stop decoding
 // are hidden until frames come again.
 export class RemoteTiles {
-  constructor({ main, more, audio, label, getPc, onBlocked }) {
+  constructor({ main, more, audio, prefer, getPc, onBlocked }) {
     this.main = main;
     this.more = more;
     this.audio = audio;
-    this.label = label;
+    this.prefer = prefer;
     this.getPc = getPc;
     this.onBlocked = onBlocked || (() => {});
     this.frames = new Map();   // track id → last framesDecoded
+    this.slots = new Map();    // mid → { role, screen } from `track`
+    this.stream = null;
     this.timer = setInterval(() => this.#hideQuiet(), QUIET_CHECK_MS);
   }
 
+  // A `track` message from the relay.
+  async setTrack({ mid, role, screen }) {
+    if (typeof mid !== 'string' || typeof role !== 'string') return;
+    this.slots.set(mid, { role, screen: !!screen });
+    if (this.stream) await this.show(this.stream);
+    this.relabel();
+  }
+
+  #who(track) {
+    const tr = this.getPc()?.getTransceivers().find((x) => x.receiver.track === track);
+    return tr?.mid != null ? this.slots.get(tr.mid) : undefined;
+  }
+
+  #label(track, n) {
+    const who = this.#who(track);
+    if (!who) return t('meeting.other', { n: n + 1 });
+    const role = t(`role.${who.role}`);
+    return who.screen ? t('meeting.screen_of', { who: role }) : role;
+  }
+
   async show(stream) {
-    const videos = stream.getVideoTracks();
+    this.stream = stream;
+    let videos = stream.getVideoTracks();
+    const main = videos.find((tr) => {
+      const who = this.#who(tr);
+      return who && who.role === this.prefer && !who.screen;
+    });
+    if (main) videos = [main, ...videos.filter((tr) => tr !== main)];
     const audios = stream.getAudioTracks();
     const first = new MediaStream([...videos.slice(0, 1), ...audios.slice(0, 1)]);
     const keep = (el, tracks) => {
@@ -118,6 +150,8 @@ export class RemoteTiles {
     this.more.replaceChildren();
     this.audio.replaceChildren();
     this.frames.clear();
+    this.slots.clear();
+    this.stream = null;
   }
 
   stop() {
@@ -126,8 +160,10 @@ export class RemoteTiles {
   }
 
   relabel() {
+    const tracks = this.stream?.getVideoTracks() || [];
     this.more.querySelectorAll('figure').forEach((f, i) => {
-      const text = this.label(i + 1);
+      const track = tracks.find((tr) => tr.id === f.dataset.track);
+      const text = this.#label(track, i + 1);
       f.querySelector('figcaption').textContent = text;
       f.querySelector('video').setAttribute('aria-label', text);
     });
@@ -149,7 +185,7 @@ export class RemoteTiles {
         figure.dataset.track = track.id;
         figure.hidden = true;   // until it decodes
         const caption = document.createElement('figcaption');
-        const text = this.label(i + 1);
+        const text = this.#label(track, i + 1);
         caption.textContent = text;
         media.setAttribute('aria-label', text);
         figure.append(media, caption);

@@ -213,6 +213,9 @@ function onMessage(msg) {
     case 'chat':
       chat.receive(msg);
       break;
+    case 'track':
+      tiles.setTrack(msg);
+      break;
     case 'quality':
       kontor.quality = msg;
       showQuality($('quality'), msg);
@@ -394,22 +397,25 @@ function meetingTools() {
   kontor.chat = chat;
   tiles = new RemoteTiles({
     main: $('remote-video'), more: $('more-videos'), audio: $('remote-audio'),
-    label: (n) => t('meeting.other', { n: n + 1 }),
+    prefer: 'caseworker',
     getPc: () => kontor.meeting?.pc,
     onBlocked: () => { $('play').hidden = false; },
   });
+  kontor.tiles = tiles;
   share = new ScreenShare({ button: $('share'), getMeeting: () => kontor.meeting,
     onChange: (what) => { if (what === 'failed') notice(t('meeting.share_failed')); } });
   kontor.share = share;
+  // The interpreter's main picture is the caseworker's too (RemoteTiles
+  // `prefer`); the job seeker gets a tile named after them.
   if (invite) {
-    $('remote-caption').dataset.i18n = 'meeting.other_first';
-    $('remote-caption').textContent = t('meeting.other_first');
-    $('remote-video').setAttribute('aria-label', t('meeting.other_first'));
+    $('remote-caption').dataset.i18n = 'role.caseworker';
+    $('remote-caption').textContent = t('role.caseworker');
+    $('remote-video').setAttribute('aria-label', t('role.caseworker'));
   }
   document.addEventListener('kontor:language', () => {
     chat.render(); tiles.relabel(); share.render();
     if (kontor.quality && kontor.meeting) showQuality($('quality'), kontor.quality);
-    if (invite) $('remote-video').setAttribute('aria-label', t('meeting.other_first'));
+    if (invite) $('remote-video').setAttribute('aria-label', t('role.caseworker'));
   });
 }
 
