@@ -429,6 +429,42 @@ test_conflicts (Fixture *f, gconstpointer data)
   g_assert_cmpstr (((KbBooking *) list->pdata[0])->cancel_reason, ==, "outside_hours");
 }
 
+/* A meeting nobody ended is completed by the sweep two hours after its
+ * booked end, and audited as the system's doing. */
+static void
+test_sweep_closes_forgotten_meeting (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KbBookResult) a = book (f, f->cw[0], f->ten, "a@example.org", &error);
+  GAsyncResult *res = NULL;
+  gchar *sql;
+
+  g_assert_no_error (error);
+  sql = g_strdup_printf ("UPDATE bookings SET status = 'in_meeting', checked_in_at = kb_ts(%" G_GINT64_FORMAT "), "
+                         "admitted_at = kb_ts(%" G_GINT64_FORMAT ") WHERE id = %" G_GINT64_FORMAT,
+                         f->ten, f->ten + MIN_US, a->booking->id);
+  kbt_exec_ok (f->pg, sql);
+  g_free (sql);
+
+  /* It ends at 10:30: still in_meeting at 12:29, completed at 12:30. */
+  kb_sweep_async (f->store, f->ten + 149 * MIN_US, NULL, kbt_ready, &res);
+  g_assert_cmpint (kb_sweep_finish (f->store, kbt_wait (&res), &error), ==, 0);
+  g_clear_object (&res);
+  kb_sweep_async (f->store, f->ten + 150 * MIN_US, NULL, kbt_ready, &res);
+  g_assert_cmpint (kb_sweep_finish (f->store, kbt_wait (&res), &error), ==, 1);
+  g_clear_object (&res);
+  g_assert_no_error (error);
+  sql = g_strdup_printf ("SELECT count(*) FROM bookings WHERE id = %" G_GINT64_FORMAT
+                         " AND status = 'completed' AND ended_at = kb_ts(%" G_GINT64_FORMAT ")",
+                         a->booking->id, f->ten + 150 * MIN_US);
+  g_assert_cmpint (kbt_exec_id (f->pg, sql, 0, NULL), ==, 1);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT count(*) FROM audit_log WHERE booking_id = %" G_GINT64_FORMAT
+                         " AND action = 'completed' AND caseworker_id IS NULL", a->booking->id);
+  g_assert_cmpint (kbt_exec_id (f->pg, sql, 0, NULL), ==, 1);
+  g_free (sql);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -439,5 +475,6 @@ main (int argc, char **argv)
   g_test_add ("/db/book/cancel-move-ics", Fixture, NULL, setup, test_cancel_move_ics, teardown);
   g_test_add ("/db/book/caseworker-cancel-sweep-stats", Fixture, NULL, setup, test_caseworker_cancel_sweep_stats, teardown);
   g_test_add ("/db/book/conflicts", Fixture, NULL, setup, test_conflicts, teardown);
+  g_test_add ("/db/book/sweep-closes-forgotten-meeting", Fixture, NULL, setup, test_sweep_closes_forgotten_meeting, teardown);
   return g_test_run ();
 }
