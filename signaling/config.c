@@ -8,6 +8,8 @@
 
 #include "signaling/signaling.h"
 
+#include <gio/gio.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,8 @@ static const Setting settings[] = {
     "PEM private key for tls_cert" },
   { "server", "clock_offset", "KONTOR_CLOCK_OFFSET", KIND_INT64, F (clock_offset_s), "0",
     "seconds added to the real time (demos and tests only)" },
+  { "server", "trusted_proxies", "KONTOR_TRUSTED_PROXIES", KIND_STRING, F (trusted_proxies), "",
+    "addresses of reverse proxies (comma-separated IPs) whose X-Forwarded-For names the client, for rate limits; empty: none" },
   { "database", "conninfo", "KONTOR_DATABASE", KIND_STRING, F (database), "",
     "libpq connection string, e.g. \"host=/run/postgresql dbname=kontor\"" },
   { "database", "pool_size", "KONTOR_DB_POOL_SIZE", KIND_UINT, F (pool_size), "4",
@@ -152,9 +156,28 @@ load_file (KsConfig *config, const gchar *path, GError **error)
   return TRUE;
 }
 
+/* Each entry of a comma-separated list must be an IP address. */
+static gboolean
+valid_address_list (const gchar *list)
+{
+  g_auto (GStrv) parts = g_strsplit (list, ",", -1);
+  for (gchar **p = parts; *p; p++) {
+    g_autoptr (GInetAddress) a = g_inet_address_new_from_string (g_strstrip (*p));
+    if (!a)
+      return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 validate (KsConfig *config, GError **error)
 {
+  if (*config->trusted_proxies && !valid_address_list (config->trusted_proxies)) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "trusted_proxies \"%s\" must be IP addresses separated by commas",
+                 config->trusted_proxies);
+    return FALSE;
+  }
   if (config->ice_port_min > config->ice_port_max) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
                  "ice_port_min (%u) is above ice_port_max (%u)",
@@ -221,6 +244,18 @@ ks_config_free (KsConfig *config)
     if (settings[i].kind == KIND_STRING)
       g_free (*(gchar **) ((guint8 *) config + settings[i].offset));
   g_free (config);
+}
+
+KsConfig *
+ks_config_copy (const KsConfig *config)
+{
+  KsConfig *copy = g_memdup2 (config, sizeof *config);
+  for (gsize i = 0; i < G_N_ELEMENTS (settings); i++)
+    if (settings[i].kind == KIND_STRING) {
+      gchar **field = (gchar **) ((guint8 *) copy + settings[i].offset);
+      *field = g_strdup (*field);
+    }
+  return copy;
 }
 
 const gchar *

@@ -133,12 +133,42 @@ ks_request_set_step (KsRequest *r, gpointer step, GDestroyNotify free_func)
   r->step_free = free_func;
 }
 
+/* Whether address is one of the comma-separated list (an IPv4 peer may
+ * come as ::ffff:a.b.c.d on a dual-stack socket). */
+static gboolean
+listed (const gchar *list, const gchar *address)
+{
+  if (g_str_has_prefix (address, "::ffff:") && strchr (address, '.'))
+    address += strlen ("::ffff:");
+  g_auto (GStrv) parts = g_strsplit (list, ",", -1);
+  for (gchar **p = parts; *p; p++)
+    if (g_str_equal (g_strstrip (*p), address))
+      return TRUE;
+  return FALSE;
+}
+
+/* The client's address, for rate limits and logs.  Behind a reverse proxy
+ * every connection comes from the proxy; when the TCP peer is one the
+ * configuration trusts, the client is the last X-Forwarded-For entry (the
+ * one that proxy added: earlier entries come from the client and can say
+ * anything).  A missing or malformed header leaves the proxy's address. */
 gchar *
-ks_peer_address (struct lws *wsi)
+ks_peer_address (KsServer *server, struct lws *wsi)
 {
   char buf[64] = "";
   lws_get_peer_simple (wsi, buf, sizeof buf);
-  return g_strdup (buf);
+  const gchar *trusted = server->config->trusted_proxies;
+  if (!*trusted || !listed (trusted, buf))
+    return g_strdup (buf);
+  char xff[512] = "";
+  int len = lws_hdr_total_length (wsi, WSI_TOKEN_X_FORWARDED_FOR);
+  if (len <= 0 || len >= (int) sizeof xff
+      || lws_hdr_copy (wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR) < 0)
+    return g_strdup (buf);
+  const gchar *last = strrchr (xff, ',');
+  g_autofree gchar *client = g_strstrip (g_strdup (last ? last + 1 : xff));
+  g_autoptr (GInetAddress) parsed = g_inet_address_new_from_string (client);
+  return parsed ? g_inet_address_to_string (parsed) : g_strdup (buf);
 }
 
 gchar *
@@ -327,7 +357,7 @@ request_new (KsServer *server, struct lws *wsi)
   r->wsi = wsi;
   r->body = g_string_new (NULL);
   r->cancellable = g_cancellable_new ();
-  r->peer = ks_peer_address (wsi);
+  r->peer = ks_peer_address (server, wsi);
   return r;
 }
 

@@ -131,7 +131,8 @@ typedef enum { KS_RATE_LOGIN, KS_RATE_BOOK, KS_RATE_LINK } KsRateAction;
 /* FALSE when address has used up its allowance for action. */
 gboolean ks_rate_allow (KsServer *server, KsRateAction action, const gchar *address);
 /* The peer address of a connection, for rate limits and logs. */
-gchar   *ks_peer_address (struct lws *wsi);
+/* The client's address (X-Forwarded-For from a trusted proxy). */
+gchar   *ks_peer_address (KsServer *server, struct lws *wsi);
 
 /* ---- api-*.c: route handlers (http.c holds the table) ----------------- */
 

@@ -106,22 +106,6 @@ ice_servers_json (const KsConfig *config)
   return text;
 }
 
-static KsConfig *
-config_copy (const KsConfig *c)
-{
-  KsConfig *copy = g_memdup2 (c, sizeof *c);
-  copy->listen_address = g_strdup (c->listen_address);
-  copy->web_root = g_strdup (c->web_root);
-  copy->public_url = g_strdup (c->public_url);
-  copy->tls_cert = g_strdup (c->tls_cert);
-  copy->tls_key = g_strdup (c->tls_key);
-  copy->database = g_strdup (c->database);
-  copy->stun_server = g_strdup (c->stun_server);
-  copy->turn_server = g_strdup (c->turn_server);
-  copy->public_address = g_strdup (c->public_address);
-  return copy;
-}
-
 /* Bookings whose time has passed change status by themselves (no_show,
  * not_admitted); the caseworkers' open queues must show it. */
 static void
@@ -160,7 +144,7 @@ KsServer *
 ks_server_new (const KsConfig *config, KbStore *store, GError **error)
 {
   g_autoptr (KsServer) server = g_new0 (KsServer, 1);
-  server->config = config_copy (config);
+  server->config = ks_config_copy (config);
   server->store = store;
   server->tls = *config->tls_cert != '\0';
   server->rooms = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,

@@ -29,6 +29,7 @@ typedef struct {
   gchar  *tls_cert;           /* [server] tls_cert        KONTOR_TLS_CERT */
   gchar  *tls_key;            /* [server] tls_key         KONTOR_TLS_KEY */
   gint64  clock_offset_s;     /* [server] clock_offset    KONTOR_CLOCK_OFFSET */
+  gchar  *trusted_proxies;    /* [server] trusted_proxies KONTOR_TRUSTED_PROXIES */
   gchar  *database;           /* [database] conninfo      KONTOR_DATABASE */
   guint   pool_size;          /* [database] pool_size     KONTOR_DB_POOL_SIZE */
   guint   ice_port_min;       /* [media] ice_port_min     KONTOR_ICE_PORT_MIN */
@@ -48,6 +49,8 @@ typedef struct {
  * their own.  Transfer full; NULL with error naming the setting. */
 KsConfig    *ks_config_load (const gchar *path, gchar **envp, GError **error);
 void         ks_config_free (KsConfig *config);
+/* A deep copy; transfer full. */
+KsConfig    *ks_config_copy (const KsConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KsConfig, ks_config_free)
 /* The text `kontor --help` prints about settings. */
 const gchar *ks_config_help (void);

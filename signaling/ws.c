@@ -652,7 +652,7 @@ ks_ws_callback (struct lws *wsi, enum lws_callback_reasons reason,
   case LWS_CALLBACK_ESTABLISHED:
     *pss = client_new (server, wsi);
     (*pss)->session_token = ks_http_session_cookie (wsi);
-    (*pss)->peer = ks_peer_address (wsi);
+    (*pss)->peer = ks_peer_address (server, wsi);
     server->clients = g_list_prepend (server->clients, *pss);
     return 0;
 

@@ -262,6 +262,28 @@ def meeting_without_media(k, spec, cw, seeker, booking_id):
     cw2.close()
 
 
+def guesses(k, n, forwarded_for=None):
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return [k.request("POST", "/api/v1/login", {"email": "guess@example.org", "password": f"guess {i}"},
+                      headers=headers)[0] for i in range(n)]
+
+
+def behind_a_proxy(spec):
+    """[server] trusted_proxies: the rate limits count the client the proxy
+    names, not the proxy; from anyone else X-Forwarded-For is ignored."""
+    with Kontor(extra_env={"KONTOR_TRUSTED_PROXIES": "10.9.9.9, 127.0.0.1"}) as k:
+        a = guesses(k, 11, "198.51.100.7")
+        b = guesses(k, 3, "198.51.100.8")
+        spec.check("behind a trusted proxy each client has its own limit", a[-1] == 429 and 429 not in b, (a, b))
+        c = guesses(k, 3, "198.51.100.8, 198.51.100.7")
+        spec.check("only the proxy's own (last) X-Forwarded-For entry counts", c[-1] == 429 and c.count(429) == 3, c)
+        d = guesses(k, 2, "not an address")
+        spec.check("a malformed X-Forwarded-For counts as the proxy itself", 429 not in d, d)
+    with Kontor() as k:
+        spoofed = [guesses(k, 1, f"203.0.113.{i}")[0] for i in range(12)]
+        spec.check("without trusted_proxies X-Forwarded-For changes nothing", spoofed[-1] == 429, spoofed)
+
+
 def main():
     need_env()
     spec = Spec()
@@ -278,6 +300,7 @@ def main():
         codes = [k.login("guess@example.org", f"guess {i}")[0] for i in range(12)]
         spec.check("password guessing is cut off with 429 (10 a minute per address)",
                    codes[-1] == 429 and 401 in codes, codes)
+    behind_a_proxy(spec)
     spec.done()
 
 

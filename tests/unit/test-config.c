@@ -78,6 +78,7 @@ test_mistakes_are_named (void)
   gchar *pool[] = { "KONTOR_DB_POOL_SIZE=0", NULL };
   gchar *tls[] = { "KONTOR_TLS_CERT=/x.pem", NULL };
   gchar *stun[] = { "KONTOR_STUN_SERVER=http://x", NULL };
+  gchar *proxy[] = { "KONTOR_TRUSTED_PROXIES=10.0.0.1, proxy.example", NULL };
 
   assert_refused (NULL, bad_port, "KONTOR_PORT");
   assert_refused (NULL, zero_port, "port");
@@ -85,6 +86,7 @@ test_mistakes_are_named (void)
   assert_refused (NULL, pool, "pool_size");
   assert_refused (NULL, tls, "tls_key");
   assert_refused (NULL, stun, "stun:");
+  assert_refused (NULL, proxy, "trusted_proxies \"10.0.0.1, proxy.example\" must be IP addresses");
   assert_refused ("[server]\nprot = 1\n", none, "unknown setting [server] prot");
   assert_refused ("[media]\nice_port_min = 5000\nice_port_max = 4000\n", none, "above");
   assert_refused ("[server\n", none, "");
@@ -96,7 +98,8 @@ test_help_lists_every_variable (void)
   const gchar *help = ks_config_help ();
   const gchar *vars[] = { "KONTOR_LISTEN_ADDRESS", "KONTOR_PORT", "KONTOR_WEB_ROOT",
                           "KONTOR_DATABASE", "KONTOR_ICE_PORT_MIN", "KONTOR_ICE_PORT_MAX",
-                          "KONTOR_STUN_SERVER", "KONTOR_TURN_SERVER", "KONTOR_PUBLIC_ADDRESS" };
+                          "KONTOR_STUN_SERVER", "KONTOR_TURN_SERVER", "KONTOR_PUBLIC_ADDRESS",
+                          "KONTOR_TRUSTED_PROXIES" };
   for (gsize i = 0; i < G_N_ELEMENTS (vars); i++)
     g_assert_nonnull (strstr (help, vars[i]));
 }
