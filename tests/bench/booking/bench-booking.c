@@ -3,7 +3,14 @@
  * latency for a week (p50/p99), and bookings per second with 16 concurrent
  * clients, with the count of double bookings (must be 0).  Each figure on
  * its own line as `name: value unit`.  Needs KONTOR_TEST_CONNINFO; creates
- * and drops its own database. */
+ * and drops its own database.
+ *
+ * Baselines, measured in the same run on the same database, give the
+ * ratios: a search against a plain query that only reads the week's
+ * bookings (what any slot search must at least do), and one booking at a
+ * time against a plain INSERT of the same row into a table without
+ * constraints, indexes or triggers (what the rules and the exclusion
+ * constraints cost). */
 #include "booking/booking.h"
 
 #include <libpq-fe.h>
@@ -15,6 +22,7 @@
 #define SLOT_QUERIES  40
 #define CLIENTS       16
 #define BOOK_ATTEMPTS 320
+#define SERIAL_BOOKS  100
 
 static PGconn *
 connect_or_die (const gchar *conninfo)
@@ -72,6 +80,26 @@ typedef struct {
 } Race;
 
 static void client_next (Race *r);
+
+static gdouble
+median (GArray *ms)
+{
+  g_array_sort (ms, compare_double);
+  return ms->len ? g_array_index (ms, gdouble, ms->len / 2) : 0;
+}
+
+/* One synchronous statement; its wall time in ms. */
+static gdouble
+timed_exec (PGconn *pg, const gchar *sql, int n, const gchar *const *params)
+{
+  gint64 t = g_get_monotonic_time ();
+  PGresult *res = PQexecParams (pg, sql, n, NULL, params, NULL, NULL, 0);
+  gdouble ms = (g_get_monotonic_time () - t) / 1000.0;
+  if (PQresultStatus (res) != PGRES_TUPLES_OK && PQresultStatus (res) != PGRES_COMMAND_OK)
+    g_error ("%s: %s", sql, PQerrorMessage (pg));
+  PQclear (res);
+  return ms;
+}
 
 static void
 client_done (GObject *source, GAsyncResult *result, gpointer data)
@@ -210,6 +238,25 @@ main (int argc, char **argv)
   g_print ("free_slots_week_p50: %.1f ms\n", g_array_index (lat, gdouble, lat->len / 2));
   g_print ("free_slots_week_p99: %.1f ms\n",
            g_array_index (lat, gdouble, MIN (lat->len - 1, (guint) (lat->len * 0.99))));
+  {
+    g_autoptr (GArray) base = g_array_new (FALSE, FALSE, sizeof (gdouble));
+    g_autofree gchar *office_text = g_strdup_printf ("%" G_GINT64_FORMAT, office);
+    static const gchar *mondays[] = { "2026-11-30", "2026-12-07", "2026-12-14", "2026-12-21" };
+    for (guint i = 0; i < SLOT_QUERIES; i++)
+      {
+        const gchar *params[] = { office_text, mondays[i % 4] };
+        gdouble ms = timed_exec (pg,
+            "SELECT b.caseworker_id, lower(b.during), upper(b.during) FROM bookings b "
+            "JOIN caseworkers c ON c.id = b.caseworker_id WHERE c.office_id = $1 "
+            "AND b.during && tstzrange($2::date::timestamp AT TIME ZONE 'Europe/Oslo', "
+            "($2::date + 7)::timestamp AT TIME ZONE 'Europe/Oslo')", 2, params);
+        g_array_append_val (base, ms);
+      }
+    gdouble b = median (base);
+    g_print ("baseline_read_week_bookings_p50: %.2f ms\n", b);
+    g_print ("ratio free_slots_week_p50 / baseline: %.1f\n",
+             g_array_index (lat, gdouble, lat->len / 2) / b);
+  }
   g_print ("free_slot_starts_4_weeks: %u slots\n", r.free_slots->len);
 
   /* 16 clients book random free slots ("any caseworker") as fast as they can. */
@@ -232,6 +279,56 @@ main (int argc, char **argv)
     g_print ("bookings_per_second: %.1f bookings/s\n", r.ok / s);
     g_print ("requests_per_second: %.1f requests/s\n", r.done / s);
   }
+  /* One client, one booking at a time, against plain INSERTs of the same
+   * rows into a table with nothing to check. */
+  {
+    g_autoptr (GArray) book_ms = g_array_new (FALSE, FALSE, sizeof (gdouble));
+    g_autoptr (GArray) insert_ms = g_array_new (FALSE, FALSE, sizeof (gdouble));
+    exec_or_die (pg, "CREATE TABLE bench_plain AS SELECT * FROM bookings WITH NO DATA");
+    for (guint i = 0; i < SERIAL_BOOKS * 3 && book_ms->len < SERIAL_BOOKS; i++)
+      {
+        KbSlot *slot = r.free_slots->pdata[g_random_int_range (0, r.free_slots->len)];
+        g_autofree gchar *contact = g_strdup_printf ("serial%u@example.org", i);
+        KbBookRequest req = { .service_id = service, .office_id = office,
+                              .starts_at = slot->starts_at, .seeker_name = "Bench",
+                              .seeker_contact = contact, .language = "nb" };
+        GAsyncResult *res = NULL;
+        g_autoptr (GError) book_error = NULL;
+        gint64 t = g_get_monotonic_time ();
+        kb_book_async (store, &req, now, NULL, ready, &res);
+        KbBookResult *b = kb_book_finish (store, wait_for (&res), &book_error);
+        gdouble ms = (g_get_monotonic_time () - t) / 1000.0;
+        g_object_unref (res);
+        if (!b)
+          continue;   /* taken meanwhile: try another slot */
+        g_array_append_val (book_ms, ms);
+        g_autofree gchar *id = g_strdup_printf ("%" G_GINT64_FORMAT, b->booking->id);
+        const gchar *params[] = { id };
+        ms = timed_exec (pg, "INSERT INTO bench_plain SELECT * FROM bookings WHERE id = $1", 1, params);
+        (void) ms;  /* includes reading the row: measured again below without it */
+        kb_book_result_free (b);
+      }
+    /* The plain INSERT alone: the same rows, values given. */
+    PGresult *rows = PQexec (pg, "SELECT reference, seeker_name, service_id, caseworker_id, during::text "
+                                 "FROM bench_plain");
+    for (int i = 0; i < PQntuples (rows); i++)
+      {
+        g_autofree gchar *ref = g_strdup_printf ("P%s", PQgetvalue (rows, i, 0));
+        const gchar *params[] = { ref, PQgetvalue (rows, i, 1), PQgetvalue (rows, i, 2),
+                                  PQgetvalue (rows, i, 3), PQgetvalue (rows, i, 4) };
+        gdouble ms = timed_exec (pg, "INSERT INTO bench_plain (reference, token_hash, seeker_name, "
+                                     "service_id, caseworker_id, during, blocked, created_at, status_changed_at) "
+                                     "VALUES ($1, sha256(convert_to($1, 'UTF8')), $2, $3, $4, $5::tstzrange, 'empty', now(), now())",
+                                 5, params);
+        g_array_append_val (insert_ms, ms);
+      }
+    PQclear (rows);
+    gdouble bm = median (book_ms), im = median (insert_ms);
+    g_print ("book_one_client_p50: %.2f ms\n", bm);
+    g_print ("baseline_plain_insert_p50: %.2f ms\n", im);
+    g_print ("ratio book_one_client_p50 / baseline: %.1f\n", bm / im);
+  }
+
   g_print ("double_bookings: %" G_GINT64_FORMAT " pairs\n",
            exec_or_die (pg, "SELECT count(*) FROM bookings a JOIN bookings b ON a.id < b.id "
                             "AND a.caseworker_id = b.caseworker_id AND a.status <> 'cancelled' "
