@@ -191,7 +191,7 @@ kb_queue_date_async (KbStore *store, gint64 caseworker_id, const gchar *date,
                      gpointer user_data)
 {
   g_autofree gchar *cw = kb_param_int64 (caseworker_id);
-  const gchar *params[] = { cw, date };
+  const gchar *params[] = { cw, date, "0" };
   gint y, m, d;
   gchar tail;
 
@@ -203,7 +203,7 @@ kb_queue_date_async (KbStore *store, gint64 caseworker_id, const gchar *date,
                                KB_ERROR_INVALID, "date: impossible date");
       return;
     }
-  kb_store_rows_async (store, "queue_for_date", 2, params, (KbRowParser) kb_booking_from_row,
+  kb_store_rows_async (store, "queue_for_date", 3, params, (KbRowParser) kb_booking_from_row,
                        (GDestroyNotify) kb_booking_free, cancellable, callback, user_data);
 }
 

@@ -9,9 +9,9 @@ kb_queue_async (KbStore *store, gint64 caseworker_id, gint64 now,
 {
   g_autofree gchar *id = kb_param_int64 (caseworker_id);
   g_autofree gchar *when = kb_param_int64 (now);
-  const gchar *params[] = { id, when };
+  const gchar *params[] = { id, NULL, when };
 
-  kb_store_rows_async (store, "queue_for_day", 2, params, (KbRowParser) kb_booking_from_row,
+  kb_store_rows_async (store, "queue_for_date", 3, params, (KbRowParser) kb_booking_from_row,
                        (GDestroyNotify) kb_booking_free, cancellable, callback, user_data);
 }
 

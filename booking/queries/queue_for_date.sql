@@ -1,7 +1,10 @@
--- A caseworker's bookings on a given office-local date, in start order.
--- $1 = caseworker id, $2 = local date.
+-- A caseworker's bookings on one office-local date, in start order,
+-- cancelled ones included (the queue shows them struck through).
+-- $1 = caseworker id, $2 = local date (NULL: the date that contains $3),
+-- $3 = now (µs).
 WITH day AS (
-  SELECT $2::date AS d, o.time_zone AS tz
+  SELECT coalesce($2::date, (kb_ts($3) AT TIME ZONE o.time_zone)::date) AS d,
+         o.time_zone AS tz
     FROM caseworkers c JOIN offices o ON o.id = c.office_id
    WHERE c.id = $1)
 SELECT v.*
