@@ -20,9 +20,10 @@
  * restart, a renegotiation while disconnected), packets keep flowing on an
  * already working path instead of wedging the thread that must repair it.
  *
- * The queue stays in the bin, unlinked and idle: the receive bin keeps a
- * pointer to it and sets its properties.  KONTOR_MEDIA_RECVQUEUE=1 leaves
- * webrtcbin as it is, for comparisons.
+ * The queue stays in the bin, unlinked and stopped (its state locked at
+ * NULL, so its thread ends): the receive bin keeps a pointer to it and
+ * sets its properties.  KONTOR_MEDIA_RECVQUEUE=1 leaves webrtcbin as it
+ * is, for comparisons.
  */
 #include "media/km-private.h"
 
@@ -50,6 +51,15 @@ static GstPadProbeReturn
 always_pass (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   return GST_PAD_PROBE_PASS;
+}
+
+/* On GStreamer's own thread pool: a state change does not belong on a
+ * streaming thread. */
+static void
+stop_queue (GstElement *queue, gpointer data)
+{
+  gst_element_set_locked_state (queue, TRUE);
+  gst_element_set_state (queue, GST_STATE_NULL);
 }
 
 /* Runs on the nicesrc thread for a packet about to enter the queue.  When
@@ -89,6 +99,7 @@ bypass_queue (GstPad *caps_src, GstPadProbeInfo *info, gpointer data)
     gst_pad_link (queue_src, dec_sink);
   } else {
     GST_DEBUG_OBJECT (queue, "receive queue bypassed");
+    gst_element_call_async (queue, stop_queue, NULL, NULL);
   }
   return GST_PAD_PROBE_REMOVE;
 }
