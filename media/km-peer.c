@@ -16,6 +16,7 @@ typedef struct {
   guint       id;
   GstElement *webrtc;       /* a reference */
   gchar      *name;
+  gboolean    ice_restart;  /* the offer being answered restarts ICE */
 } KmPeerCtx;
 
 static KmPeerCtx *
@@ -37,6 +38,7 @@ ctx_new_from (KmPeerCtx *other)
   ctx->id = other->id;
   ctx->webrtc = gst_object_ref (other->webrtc);
   ctx->name = g_strdup (other->name);
+  ctx->ice_restart = other->ice_restart;
   return ctx;
 }
 
@@ -120,6 +122,8 @@ on_candidate_event (KmMeeting *m, gpointer data)
   KmParticipant *p = km_meeting_lookup (m, ev->id);
   if (!p)
     return;
+  if (ev->text)
+    p->ice_mline = ev->mline;
   if (p->answer_pending) {
     KmPeerEvent *held = event_new (ev->id);
     held->mline = ev->mline;
@@ -128,6 +132,20 @@ on_candidate_event (KmMeeting *m, gpointer data)
     return;
   }
   deliver_candidate (m, ev->id, ev->mline, ev->text);
+}
+
+/* After an ICE restart the browser has forgotten the relay's candidates
+ * and webrtcbin gathers none again: they follow the answer once more. */
+static void
+hold_local_candidates (KmParticipant *p)
+{
+  g_autoptr (GPtrArray) cands = km_ice_local_candidates (p->webrtc);
+  for (guint i = 0; i <= cands->len; i++) {
+    KmPeerEvent *held = event_new (p->id);
+    held->mline = p->ice_mline;
+    held->text = i < cands->len ? g_strdup (cands->pdata[i]) : NULL;
+    g_queue_push_tail (&p->held_candidates, held);
+  }
 }
 
 static void
@@ -583,6 +601,8 @@ on_answer_created (GstPromise *promise, gpointer data)
   gst_structure_get (gst_promise_get_reply (promise), "answer",
                      GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL);
   gst_promise_unref (promise);
+  if (ctx->ice_restart)
+    km_ice_answer_credentials (ctx->webrtc, answer->sdp);
 
   GstPromise *next = gst_promise_new_with_change_func (
       on_local_set, ctx_new_from (ctx), ctx_free);
@@ -727,6 +747,8 @@ km_peer_teardown (KmParticipant *p)
     g_signal_handler_disconnect (p->webrtc, p->handlers[i]);
   g_queue_clear_full (&p->held_candidates, event_free);
   p->n_handlers = 0;
+  g_clear_pointer (&p->remote_ufrag, g_free);
+  g_clear_pointer (&p->remote_pwd, g_free);
   /* Stop feeding this webrtcbin first: a FLUSHING return from its sink
    * pads would travel up the tee and stop the sender's stream. */
   g_clear_pointer (&p->slots, g_ptr_array_unref);
@@ -769,13 +791,17 @@ km_peer_set_offer (KmParticipant *p, const gchar *sdp, GError **error)
         return FALSE;
       }
 
+  gboolean ice_restart = km_ice_follow_offer (p, msg);
   GstWebRTCSessionDescription *desc =
       gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, msg);
   KmPeerCtx *ctx = ctx_new (p);
+  ctx->ice_restart = ice_restart;
   GstPromise *promise = gst_promise_new_with_change_func (on_remote_set, ctx,
                                                           ctx_free);
   p->negotiating = TRUE;
   p->answer_pending = TRUE;
+  if (ice_restart)
+    hold_local_candidates (p);
   g_signal_emit_by_name (p->webrtc, "set-remote-description", desc, promise);
   gst_webrtc_session_description_free (desc);
   return TRUE;

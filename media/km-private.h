@@ -54,6 +54,8 @@ struct _KmParticipant {
   gboolean    answer_pending;           /* its answer not yet delivered */
   GQueue      held_candidates;          /* gathered before the answer */
   gboolean    connected;
+  gchar      *remote_ufrag, *remote_pwd; /* of the last offer (km-ice.c) */
+  guint       ice_mline;                /* m-line its candidates go with */
   guint       asked_audio, asked_video; /* last renegotiate request */
   guint       ask_timer;                /* pending renegotiate request */
   gulong      handlers[8];
@@ -98,6 +100,17 @@ gboolean km_peer_set_offer (KmParticipant *p, const gchar *sdp,
                             GError **error);
 gboolean km_peer_add_candidate (KmParticipant *p, guint mline,
                                 const gchar *candidate, GError **error);
+
+/* km-ice.c: ICE restarts.  Main thread, before the offer is applied:
+ * remembers its credentials and, when they changed (an ICE restart),
+ * restarts the participant's nice stream.  Returns TRUE if it did. */
+gboolean   km_ice_follow_offer (KmParticipant *p, const GstSDPMessage *offer);
+/* Any thread, on the answer before set-local-description: puts the nice
+ * stream's current local credentials into it. */
+void       km_ice_answer_credentials (GstElement *webrtc,
+                                      GstSDPMessage *answer);
+/* The relay's local candidates for the participant ("candidate:…"). */
+GPtrArray *km_ice_local_candidates (GstElement *webrtc);
 
 /* km-stats.c */
 void     km_peer_request_stats (KmParticipant *p);
