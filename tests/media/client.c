@@ -1,6 +1,7 @@
 /* client.c — see client.h.  Runs its own pipeline; talks to the relay only
  * through the public km_* calls, like signaling would. */
 #include "tests/media/client.h"
+#include "tests/media/client-ice.h"
 
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
@@ -22,6 +23,7 @@ struct _TestClient {
   gint        alive;                      /* atomic: 0 once freed */
   gint        offered;                    /* atomic: first offer made */
   guint64     keyframes;                  /* atomic: decoded keyframes */
+  gint        ice_restart;                /* atomic: next offer restarts */
   GMutex      lock;
   GPtrArray  *depays;                     /* receiving video depayloaders */
 };
@@ -185,6 +187,20 @@ send_offer (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* After an ICE restart the relay has forgotten our candidates, and
+ * webrtcbin gathers none again. */
+static void
+send_candidates_again (TestClient *tc)
+{
+  g_autoptr (GPtrArray) cands = tci_local_candidates (tc->webrtc);
+  for (guint i = 0; i <= cands->len; i++) {
+    Msg *m = msg_new (tc);
+    m->text = i < cands->len ? g_strdup (cands->pdata[i]) : NULL;
+    g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, send_candidate, m,
+                                msg_free);
+  }
+}
+
 static void
 on_offer_created (GstPromise *promise, gpointer data)
 {
@@ -203,6 +219,10 @@ on_offer_created (GstPromise *promise, gpointer data)
     g_clear_error (&e);
     return;
   }
+  gboolean restart = g_atomic_int_compare_and_exchange (&tc->ice_restart, 1,
+                                                        0);
+  if (restart)
+    tci_offer_credentials (tc->webrtc, offer->sdp);
   g_signal_emit_by_name (tc->webrtc, "set-local-description", offer, NULL);
   Msg *m = msg_new (tc);
   m->text = gst_sdp_message_as_text (offer->sdp);
@@ -211,6 +231,8 @@ on_offer_created (GstPromise *promise, gpointer data)
   gst_webrtc_session_description_free (offer);
   g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, send_offer, m,
                               msg_free);
+  if (restart)
+    send_candidates_again (tc);
 }
 
 static guint
@@ -251,15 +273,12 @@ tc_offer (TestClient *tc, guint audio_mlines, guint video_mlines,
       g_clear_object (&t);
     }
   }
-  GstStructure *opts = ice_restart
-      ? gst_structure_new ("options", "ice-restart", G_TYPE_BOOLEAN, TRUE,
-                           NULL)
-      : NULL;
+  /* webrtcbin 1.22 knows no "ice-restart" option: see client-ice.c. */
+  if (ice_restart && tci_restart (tc->webrtc))
+    g_atomic_int_set (&tc->ice_restart, 1);
   GstPromise *p = gst_promise_new_with_change_func (
       on_offer_created, g_atomic_rc_box_acquire (tc), tc_unref);
-  g_signal_emit_by_name (tc->webrtc, "create-offer", opts, p);
-  if (opts)
-    gst_structure_free (opts);
+  g_signal_emit_by_name (tc->webrtc, "create-offer", NULL, p);
 }
 
 void
@@ -463,4 +482,10 @@ tc_request_keyframe (TestClient *tc)
                            TRUE, NULL)));
   }
   g_mutex_unlock (&tc->lock);
+}
+
+gchar *
+tc_answer_ufrag (TestClient *tc)
+{
+  return tci_remote_ufrag (tc->webrtc);
 }

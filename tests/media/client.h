@@ -13,7 +13,8 @@ TestClient *tc_new (const gchar *name, KmMeeting *meeting, guint id);
 void        tc_free (TestClient *tc);
 guint       tc_id (TestClient *tc);
 /* Makes a (new) offer; extra recvonly transceivers up to the given total
- * numbers of m-lines per kind. */
+ * numbers of m-lines per kind.  ice_restart: new ICE credentials, checks
+ * from scratch, candidates sent again (a browser's restartIce()). */
 void        tc_offer (TestClient *tc, guint audio_mlines, guint video_mlines,
                       gboolean ice_restart);
 void        tc_set_answer (TestClient *tc, const gchar *sdp);
@@ -33,3 +34,5 @@ guint64     tc_keyframes (TestClient *tc);
 void        tc_request_keyframe (TestClient *tc);
 /* Adds (or removes) a second outgoing video track, like a screen share. */
 void        tc_set_screen (TestClient *tc, gboolean on);
+/* ice-ufrag of the relay's answer in force (free it), or NULL. */
+gchar      *tc_answer_ufrag (TestClient *tc);

@@ -66,6 +66,18 @@ cb_state (guint id, gboolean connected, gpointer data)
 {
   Harness *h = data;
   h->connected += connected ? 1 : -1;
+  if (!connected) {
+    gpointer key = GUINT_TO_POINTER (id);
+    g_hash_table_insert (h->drops, key, GUINT_TO_POINTER (
+        GPOINTER_TO_UINT (g_hash_table_lookup (h->drops, key)) + 1));
+  }
+}
+
+guint
+harness_drops (Harness *h, TestClient *tc)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (h->drops,
+                                                GUINT_TO_POINTER (tc_id (tc))));
 }
 
 static void
@@ -117,6 +129,7 @@ harness_new (const gchar *name)
   h->auto_renegotiate = TRUE;
   h->clients = g_hash_table_new (NULL, NULL);
   h->routes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  h->drops = g_hash_table_new (NULL, NULL);
   KmCallbacks cb = {
     .local_description = cb_description,
     .local_candidate = cb_candidate,
@@ -170,6 +183,7 @@ harness_free (Harness *h)
   }
   g_hash_table_unref (h->clients);
   g_hash_table_unref (h->routes);
+  g_hash_table_unref (h->drops);
   km_meeting_free (h->meeting);
   g_free (h);
 }

@@ -11,6 +11,8 @@ typedef struct {
   guint       connected;      /* participants currently connected */
   gboolean    auto_renegotiate;
   GHashTable *routes;         /* "receiver/mid" → "kind sender stream" */
+  GHashTable *drops;          /* participant id → times the relay reported
+                               * it disconnected */
 } Harness;
 
 /* Exits 77 unless run by run-in-netns.sh; then km_init with a port range. */
@@ -30,3 +32,5 @@ gboolean    harness_routed (Harness *h, TestClient *receiver,
                             guint stream);
 /* Frames decoded by tc over ms of running the loop. */
 guint64     harness_frames_during (TestClient *tc, guint ms);
+/* Times the relay reported tc's connection lost. */
+guint       harness_drops (Harness *h, TestClient *tc);

@@ -1,0 +1,163 @@
+/* test-ice.c — an ICE restart keeps the meeting (issue #5).
+ *
+ * 1. A plain restart (same network): the seeker offers new ICE
+ *    credentials; the relay answers with fresh ones of its own and both
+ *    sides keep decoding.
+ * 2. A changed network: the path the seeker's media takes is cut (an nft
+ *    rule drops exactly that UDP 5-tuple, both ways); video stops; the
+ *    seeker restarts ICE; the relay follows it to another candidate pair
+ *    and both sides decode again within a bounded time.  The caseworker
+ *    never reconnects: no drop reported, no ICE restart of its own. */
+#include "tests/media/harness.h"
+
+#include <stdio.h>
+
+#define CHECK(cond, ...) \
+  do { if (!(cond)) { g_printerr ("FAIL: " __VA_ARGS__); \
+                      g_printerr ("\n"); return 1; } } while (0)
+
+typedef struct {
+  TestClient *a, *b;
+  guint64     a_min, b_min;
+} Pair;
+
+static gboolean
+both_decode (gpointer data)
+{
+  Pair *p = data;
+  return tc_video_frames (p->a) >= p->a_min
+      && tc_video_frames (p->b) >= p->b_min;
+}
+
+typedef struct {
+  TestClient *tc;
+  gchar      *old;
+} Answer;
+
+static gboolean
+new_answer (gpointer data)
+{
+  Answer *w = data;
+  g_autofree gchar *now = tc_answer_ufrag (w->tc);
+  return now && g_strcmp0 (now, w->old) != 0;
+}
+
+/* Runs nft inside the test's namespace; TRUE on success. */
+static gboolean
+nft (const gchar *commands)
+{
+  const gchar *argv[] = { "nft", commands, NULL };
+  gint status = -1;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *err = NULL;
+  if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH
+                     | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                     &status, &error)) {
+    g_printerr ("nft: %s\n", error->message);
+    return FALSE;
+  }
+  if (!g_spawn_check_wait_status (status, NULL)) {
+    g_printerr ("nft %s: %s\n", commands, err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Drops, on input, both directions of the pair "ip:port type -> ip:port
+ * type" that the relay reports. */
+static gboolean
+cut_path (const gchar *path)
+{
+  gchar l[64], r[64];
+  guint lp, rp;
+  if (sscanf (path, "%63[^:]:%u %*s -> %63[^:]:%u", l, &lp, r, &rp) != 4)
+    return FALSE;
+  g_autofree gchar *cmd = g_strdup_printf (
+      "add table inet kmcut; "
+      "add chain inet kmcut input { type filter hook input priority 0; }; "
+      "add rule inet kmcut input ip saddr %s ip daddr %s udp sport %u "
+      "udp dport %u drop; "
+      "add rule inet kmcut input ip saddr %s ip daddr %s udp sport %u "
+      "udp dport %u drop", l, r, lp, rp, r, l, rp, lp);
+  return nft (cmd);
+}
+
+int
+main (int argc, char **argv)
+{
+  harness_init (&argc, &argv);
+  Harness *h = harness_new ("ice");
+  Pair p = { .a_min = 10, .b_min = 10 };
+  p.a = harness_join (h, "seeker");
+  p.b = harness_join (h, "caseworker");
+  CHECK (harness_wait (20000, both_decode, &p), "1:1: no decoded video");
+  g_autofree gchar *b_ufrag = tc_answer_ufrag (p.b);
+  guint b_drops = harness_drops (h, p.b);
+
+  /* 1. A restart on an unchanged network keeps decoding. */
+  Answer w = { p.a, tc_answer_ufrag (p.a) };
+  gint64 t0 = g_get_monotonic_time ();
+  tc_offer (p.a, 0, 0, TRUE);
+  CHECK (harness_wait (5000, new_answer, &w),
+         "plain restart: the relay answered with its old credentials");
+  g_print ("plain restart: answered in %.0f ms\n",
+           (g_get_monotonic_time () - t0) / 1000.0);
+  g_free (w.old);
+  guint64 fa = tc_video_frames (p.a), fb = tc_video_frames (p.b);
+  harness_run (3000);
+  fa = tc_video_frames (p.a) - fa;
+  fb = tc_video_frames (p.b) - fb;
+  g_print ("plain restart: over 3 s seeker %" G_GUINT64_FORMAT
+           " frames, caseworker %" G_GUINT64_FORMAT "\n", fa, fb);
+  CHECK (fa >= 20 && fb >= 20, "plain restart: video stalled");
+  g_print ("plain restart: relay reported the seeker's connection lost %u "
+           "times\n", harness_drops (h, p.a));
+
+  /* 2. The seeker's path goes dark. */
+  g_autofree gchar *before = km_meeting_ice_path (h->meeting, tc_id (p.a));
+  CHECK (before, "no selected pair for the seeker");
+  g_print ("seeker's path: %s\n", before);
+  CHECK (cut_path (before), "could not cut %s", before);
+  harness_run (1500);
+  fa = harness_frames_during (p.a, 1500);
+  g_print ("cut: seeker %" G_GUINT64_FORMAT " frames in 1.5 s\n", fa);
+  CHECK (fa <= 2, "the cut did not stop the seeker's video (%"
+         G_GUINT64_FORMAT " frames)", fa);
+
+  w = (Answer) { p.a, tc_answer_ufrag (p.a) };
+  t0 = g_get_monotonic_time ();
+  p.a_min = tc_video_frames (p.a) + 10;
+  p.b_min = tc_video_frames (p.b) + 10;
+  tc_offer (p.a, 0, 0, TRUE);
+  gboolean back = harness_wait (15000, both_decode, &p);
+  gint64 took = g_get_monotonic_time () - t0;
+  CHECK (new_answer (&w), "restart: the relay kept its old credentials");
+  g_free (w.old);
+  CHECK (back, "restart after a cut: not decoded again within 15 s "
+         "(seeker +%" G_GUINT64_FORMAT ", caseworker +%" G_GUINT64_FORMAT ")",
+         tc_video_frames (p.a) + 10 - p.a_min,
+         tc_video_frames (p.b) + 10 - p.b_min);
+  g_print ("restart after a cut: both decoding again after %.0f ms\n",
+           took / 1000.0);
+  g_autofree gchar *after = km_meeting_ice_path (h->meeting, tc_id (p.a));
+  g_print ("seeker's new path: %s\n", after ? after : "(none)");
+  CHECK (after && g_strcmp0 (after, before) != 0,
+         "the relay still uses the cut pair");
+  CHECK (harness_frames_during (p.a, 2000) >= 15
+         && harness_frames_during (p.b, 2000) >= 15,
+         "stalled after the restart");
+
+  g_autofree gchar *b_now = tc_answer_ufrag (p.b);
+  CHECK (g_strcmp0 (b_now, b_ufrag) == 0 && harness_drops (h, p.b) == b_drops,
+         "the caseworker had to reconnect (%u drops)",
+         harness_drops (h, p.b) - b_drops);
+  g_print ("caseworker: no drop, no ICE restart; seeker drops seen by the "
+           "relay: %u\n", harness_drops (h, p.a));
+
+  nft ("delete table inet kmcut");
+  harness_free (h);
+  harness_run (200);
+  km_shutdown ();
+  g_print ("ok\n");
+  return 0;
+}
