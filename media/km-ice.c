@@ -162,7 +162,9 @@ describe (NiceCandidate *c)
   gchar ip[NICE_ADDRESS_STRING_LEN];
   nice_address_to_string (&c->addr, ip);
   static const gchar *const types[] = { "host", "srflx", "prflx", "relay" };
-  return g_strdup_printf ("%s:%u %s", ip, nice_address_get_port (&c->addr),
+  return g_strdup_printf ("%s:%u %s %s", ip, nice_address_get_port (&c->addr),
+                          c->transport == NICE_CANDIDATE_TRANSPORT_UDP
+                          ? "udp" : "tcp",
                           c->type < G_N_ELEMENTS (types) ? types[c->type]
                                                          : "?");
 }
