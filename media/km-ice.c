@@ -162,7 +162,9 @@ describe (NiceCandidate *c)
   gchar ip[NICE_ADDRESS_STRING_LEN];
   nice_address_to_string (&c->addr, ip);
   static const gchar *const types[] = { "host", "srflx", "prflx", "relay" };
-  return g_strdup_printf ("%s:%u %s %s", ip, nice_address_get_port (&c->addr),
+  gboolean v6 = nice_address_ip_version (&c->addr) == 6;
+  return g_strdup_printf ("%s%s%s:%u %s %s", v6 ? "[" : "", ip, v6 ? "]" : "",
+                          nice_address_get_port (&c->addr),
                           c->transport == NICE_CANDIDATE_TRANSPORT_UDP
                           ? "udp" : "tcp",
                           c->type < G_N_ELEMENTS (types) ? types[c->type]

@@ -117,8 +117,9 @@ gboolean km_meeting_add_remote_candidate (KmMeeting *meeting,
 guint    km_meeting_participant_count (KmMeeting *meeting);
 
 /* The candidate pair the relay uses with a participant, as
- * "10.0.0.1:40002 udp host -> 10.0.0.7:51234 udp srflx" (relay's side first), or
- * NULL while there is none.  For logs, operators and tests; free it. */
+ * "10.0.0.1:40002 udp host -> 10.0.0.7:51234 udp srflx" (relay's side
+ * first; IPv6 addresses in brackets), or NULL while there is none.  For
+ * logs, operators and tests; free it. */
 gchar   *km_meeting_ice_path (KmMeeting *meeting, guint participant);
 
 G_END_DECLS

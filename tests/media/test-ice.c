@@ -11,6 +11,7 @@
 #include "tests/media/harness.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define CHECK(cond, ...) \
   do { if (!(cond)) { g_printerr ("FAIL: " __VA_ARGS__); \
@@ -90,23 +91,40 @@ nft (const gchar *commands)
   return TRUE;
 }
 
-/* Drops, on input, both directions of the UDP pair "ip:port udp type ->
- * ip:port udp type" that the relay reports. */
+/* "10.97.0.1:40002 udp host" or "[fe80::1]:40002 udp host" → address,
+ * port; FALSE unless UDP. */
+static gboolean
+parse_end (const gchar *end, gchar **addr, guint *port)
+{
+  g_auto (GStrv) w = g_strsplit (end, " ", 3);
+  const gchar *colon = w[0] ? strrchr (w[0], ':') : NULL;
+  if (!colon || g_strv_length (w) < 2 || g_strcmp0 (w[1], "udp") != 0)
+    return FALSE;
+  *port = (guint) g_ascii_strtoull (colon + 1, NULL, 10);
+  const gchar *a = w[0][0] == '[' ? w[0] + 1 : w[0];
+  gsize len = (gsize) (colon - a) - (w[0][0] == '[' ? 1 : 0);
+  *addr = g_strndup (a, len);
+  return *port > 0;
+}
+
+/* Drops, on input, both directions of the UDP pair the relay reports. */
 static gboolean
 cut_path (const gchar *path)
 {
-  gchar l[64], r[64];
+  g_auto (GStrv) ends = g_strsplit (path, " -> ", 2);
+  g_autofree gchar *l = NULL, *r = NULL;
   guint lp, rp;
-  if (sscanf (path, "%63[^:]:%u udp %*s -> %63[^:]:%u udp", l, &lp, r, &rp)
-      != 4)
+  if (g_strv_length (ends) != 2 || !parse_end (ends[0], &l, &lp)
+      || !parse_end (ends[1], &r, &rp))
     return FALSE;
+  const gchar *ip = strchr (l, ':') ? "ip6" : "ip";
   g_autofree gchar *cmd = g_strdup_printf (
       "add table inet kmcut; "
       "add chain inet kmcut input { type filter hook input priority 0; }; "
-      "add rule inet kmcut input ip saddr %s ip daddr %s udp sport %u "
+      "add rule inet kmcut input %s saddr %s %s daddr %s udp sport %u "
       "udp dport %u drop; "
-      "add rule inet kmcut input ip saddr %s ip daddr %s udp sport %u "
-      "udp dport %u drop", l, r, lp, rp, r, l, rp, lp);
+      "add rule inet kmcut input %s saddr %s %s daddr %s udp sport %u "
+      "udp dport %u drop", ip, l, ip, r, lp, rp, ip, r, ip, l, rp, lp);
   return nft (cmd);
 }
 
