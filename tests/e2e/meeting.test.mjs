@@ -263,11 +263,17 @@ async function cutEveryoneBut(page) {
   });
   assert.ok(ports.length > 0, 'the caseworker has no UDP candidates');
   const set = `{ ${ports.join(', ')} }`;
+  // A real drop takes TCP too: since the relay restarts ICE for real, the
+  // page would otherwise come back over ICE-TCP during the cut.  Only the
+  // pages' own connection to kontor (HTTP and the WebSocket) stays.
+  const web = new URL(env.base).port;
   execFileSync('nft', ['-f', '-'], { input: `table inet kontor_e2e {
     chain input { type filter hook input priority 0; policy accept;
       udp sport ${set} accept
       udp dport ${set} accept
-      meta l4proto udp drop
+      tcp dport ${web} accept
+      tcp sport ${web} accept
+      meta l4proto { udp, tcp } drop
     }
   }\n` });
   return () => execFileSync('nft', ['delete', 'table', 'inet', 'kontor_e2e']);
