@@ -15,6 +15,7 @@
 struct _KmFwdSource {
   GstBin     *bin;
   KmKind      kind;
+  const KmCodec *relayed;   /* NULL for an unrelayable stream */
   gchar      *codec;        /* "VP8", "OPUS", … as in the SDP */
   GstElement *depay;        /* or a fakesink for an unrelayable stream */
   GstElement *tee;          /* NULL for an unrelayable stream */
@@ -25,6 +26,7 @@ struct _KmFwdSource {
 struct _KmFwdSink {
   GstBin      *bin;
   KmKind       kind;
+  const KmCodec *codec;
   guint        pt;
   guint32      ssrc, rtx_ssrc;
   GstElement  *funnel;
@@ -33,34 +35,6 @@ struct _KmFwdSink {
   GstPad      *tee_pad;
   GstPad      *funnel_pad;
 };
-
-typedef struct {
-  const gchar *encoding;    /* SDP encoding name, upper case */
-  KmKind       kind;
-  const gchar *depay;
-  const gchar *pay;
-} KmCodec;
-
-static const KmCodec codecs[] = {
-  { "VP8",  KM_KIND_VIDEO, "rtpvp8depay",  "rtpvp8pay" },
-  { "OPUS", KM_KIND_AUDIO, "rtpopusdepay", "rtpopuspay" },
-};
-
-static const KmCodec *
-codec_by_name (const gchar *encoding)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (codecs); i++)
-    if (encoding && g_ascii_strcasecmp (codecs[i].encoding, encoding) == 0)
-      return &codecs[i];
-  return NULL;
-}
-
-/* The payloader used for a slot of this kind (the codec relayed for it). */
-static const KmCodec *
-codec_for_kind (KmKind kind)
-{
-  return kind == KM_KIND_VIDEO ? &codecs[0] : &codecs[1];
-}
 
 static GstElement *
 make (const gchar *factory, const gchar *prefix, const gchar *what,
@@ -110,7 +84,7 @@ km_fwd_source_new (GstBin *bin, GstPad *src, const gchar *name,
       ? gst_caps_get_structure (caps, 0) : NULL;
   const gchar *encoding = s ? gst_structure_get_string (s, "encoding-name")
                             : NULL;
-  const KmCodec *codec = codec_by_name (encoding);
+  const KmCodec *codec = km_codec_lookup (encoding);
 
   KmFwdSource *source = g_new0 (KmFwdSource, 1);
   source->bin = bin;
@@ -132,6 +106,7 @@ km_fwd_source_new (GstBin *bin, GstPad *src, const gchar *name,
   }
 
   source->kind = codec->kind;
+  source->relayed = codec;
   source->depay = make (codec->depay, name, "depay", error);
   source->tee = source->depay ? make ("tee", name, "tee", error) : NULL;
   if (!source->depay || !source->tee) {
@@ -261,13 +236,13 @@ keep_slot_open (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 }
 
 KmFwdSink *
-km_fwd_sink_new (GstBin *bin, GstPad *sink, KmKind kind, const gchar *name,
-                 GError **error)
+km_fwd_sink_new (GstBin *bin, GstPad *sink, const KmCodec *codec,
+                 const gchar *name, GError **error)
 {
-  const KmCodec *codec = codec_for_kind (kind);
   KmFwdSink *out = g_new0 (KmFwdSink, 1);
   out->bin = bin;
-  out->kind = kind;
+  out->kind = codec->kind;
+  out->codec = codec;
   out->funnel = make ("funnel", name, "funnel", error);
   out->pay = out->funnel ? make (codec->pay, name, "pay", error) : NULL;
   if (!out->funnel || !out->pay) {
@@ -282,9 +257,9 @@ km_fwd_sink_new (GstBin *bin, GstPad *sink, KmKind kind, const gchar *name,
   out->ssrc = g_random_int_range (1, G_MAXINT32);
   out->rtx_ssrc = g_random_int_range (1, G_MAXINT32);
   g_object_set (out->pay, "ssrc", out->ssrc, "mtu", 1200, NULL);
-  if (kind == KM_KIND_VIDEO)
-    gst_util_set_object_arg (G_OBJECT (out->pay), "picture-id-mode",
-                             "15-bit");
+  if (codec->pay_prop)
+    gst_util_set_object_arg (G_OBJECT (out->pay), codec->pay_prop,
+                             codec->pay_value);
   gst_bin_add_many (bin, out->funnel, out->pay, NULL);
   gst_element_link (out->funnel, out->pay);
   g_autoptr (GstPad) funnel_src = gst_element_get_static_pad (out->funnel,
@@ -353,11 +328,10 @@ km_fwd_connect (KmFwdSource *source, KmFwdSink *sink, GError **error)
 {
   if (sink->source == source)
     return TRUE;
-  if (!source->tee || source->kind != sink->kind
-      || codec_by_name (source->codec) != codec_for_kind (sink->kind)) {
+  if (!source->tee || source->relayed != sink->codec) {
     g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
                  "cannot relay %s into a %s slot", source->codec,
-                 codec_for_kind (sink->kind)->encoding);
+                 sink->codec->encoding);
     return FALSE;
   }
   km_fwd_disconnect (sink);

@@ -7,7 +7,8 @@
  * source at a time.  Nothing here decodes media.
  *
  * This implementation depayloads once per source and payloads again per
- * sink (rtpvp8depay ! tee … funnel ! rtpvp8pay), which rewrites SSRC,
+ * sink (e.g. rtpvp8depay ! tee … funnel ! rtpvp8pay, or rtph264depay …
+ * rtph264pay for H.264; km-codec.c has the table), which rewrites SSRC,
  * payload type and sequence numbers in one go.  A leaner path (direct SSRC
  * rewriting, no rtpbin) can replace this file without touching the rest.
  *
@@ -25,6 +26,31 @@ typedef enum {
   KM_KIND_AUDIO,
   KM_KIND_VIDEO,
 } KmKind;
+
+/* What the relay needs to know about one codec it forwards (km-codec.c).
+ * Everything codec-specific lives in this table; nothing else compares
+ * encoding names. */
+typedef struct {
+  const gchar *encoding;     /* SDP encoding name, upper case */
+  KmKind       kind;
+  guint        clock_rate;
+  const gchar *depay, *pay;  /* element factories */
+  const gchar *pay_prop;     /* one payloader property the relay needs, */
+  const gchar *pay_value;    /* as text (NULL: none) */
+  const gchar *fmtp;         /* "key=value" an offered format must carry
+                              * in its a=fmtp (NULL: none) */
+  /* Whether an offered profile-level-id is one the relay passes on; NULL:
+   * the codec has no profiles. */
+  gboolean   (*profile_ok) (const gchar *profile_level_id);
+} KmCodec;
+
+/* The table entry for an encoding name (any case), or NULL. */
+const KmCodec *km_codec_lookup (const gchar *encoding);
+/* The codec-preferences caps for a slot of this codec, without a payload
+ * type.  profile is the profile-level-id the browser offered, or NULL:
+ * webrtcbin matches fmtp values as exact strings, and rtph264pay labels
+ * its stream with whatever profile-level-id the caps downstream name. */
+GstCaps       *km_codec_caps (const KmCodec *codec, const gchar *profile);
 
 typedef struct _KmFwdSource KmFwdSource;
 typedef struct _KmFwdSink KmFwdSink;
@@ -45,9 +71,11 @@ void         km_fwd_source_disconnect_all (KmFwdSource *source);
 /* Unlinks from every sink, removes and frees the elements. */
 void         km_fwd_source_free (KmFwdSource *source);
 
-/* Creates the payloader chain feeding the webrtcbin sink pad sink. */
-KmFwdSink   *km_fwd_sink_new (GstBin *bin, GstPad *sink, KmKind kind,
-                              const gchar *name, GError **error);
+/* Creates the payloader chain of codec feeding the webrtcbin sink pad
+ * sink.  Only sources of the same codec can feed it (no transcoding). */
+KmFwdSink   *km_fwd_sink_new (GstBin *bin, GstPad *sink,
+                              const KmCodec *codec, const gchar *name,
+                              GError **error);
 KmKind       km_fwd_sink_kind (KmFwdSink *sink);
 /* The payload type the receiving browser negotiated for this slot. */
 void         km_fwd_sink_set_pt (KmFwdSink *sink, guint pt);

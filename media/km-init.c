@@ -2,6 +2,8 @@
  * webrtcbin settings every participant shares. */
 #include "media/km-private.h"
 
+#include <string.h>
+
 GST_DEBUG_CATEGORY (km_debug);
 KmGlobal km_global;
 
@@ -22,6 +24,8 @@ static const struct {
   { "rtp",          "rtpvp8pay",   "gstreamer1.0-plugins-good" },
   { "rtp",          "rtpopusdepay","gstreamer1.0-plugins-good" },
   { "rtp",          "rtpopuspay",  "gstreamer1.0-plugins-good" },
+  { "rtp",          "rtph264depay","gstreamer1.0-plugins-good" },
+  { "rtp",          "rtph264pay",  "gstreamer1.0-plugins-good" },
 };
 
 static gboolean
@@ -71,7 +75,23 @@ km_init (const KmConfig *config, GError **error)
                  config->ice_max_port);
     return FALSE;
   }
+  const KmCodec *video = NULL;
+  if (config->video_codec && *config->video_codec) {
+    /* "h264" and "H.264" as people write it. */
+    g_autofree gchar *name = g_strdup (config->video_codec);
+    gchar *dot = strchr (name, '.');
+    if (dot)
+      memmove (dot, dot + 1, strlen (dot));
+    video = km_codec_lookup (name);
+    if (!video || video->kind != KM_KIND_VIDEO) {
+      g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
+                   "unknown video codec \"%s\" (VP8 or H264)",
+                   config->video_codec);
+      return FALSE;
+    }
+  }
   km_shutdown ();
+  km_global.video_codec = video;
   km_global.ice_min_port = config->ice_min_port;
   km_global.ice_max_port = config->ice_max_port;
   km_global.stun_server = g_strdup (config->stun_server);
@@ -88,6 +108,7 @@ km_shutdown (void)
   g_clear_pointer (&km_global.stun_server, g_free);
   g_clear_pointer (&km_global.turn_server, g_free);
   g_clear_pointer (&km_global.public_address, g_free);
+  km_global.video_codec = NULL;
   km_global.initialised = FALSE;
 }
 

@@ -214,11 +214,21 @@ post_failed (KmPeerCtx *ctx, KmErrorCode code, const gchar *what,
   km_post (ctx->meeting, on_failed_event, ev, event_free);
 }
 
-/* Payload type of the relayed codec in one answered m-line, or 0. */
-static guint
-answered_pt (const GstSDPMedia *media, KmKind kind)
+/* The codec a slot of this kind carries for p: video as chosen from its
+ * offer (km-codec.c), audio always Opus. */
+static const KmCodec *
+slot_codec (KmParticipant *p, KmKind kind)
 {
-  const gchar *want = kind == KM_KIND_VIDEO ? "VP8/" : "OPUS/";
+  if (kind == KM_KIND_VIDEO && p->video)
+    return p->video;
+  return km_codec_lookup (kind == KM_KIND_VIDEO ? "VP8" : "OPUS");
+}
+
+/* Payload type of codec in one answered m-line, or 0. */
+static guint
+answered_pt (const GstSDPMedia *media, const KmCodec *codec)
+{
+  g_autofree gchar *want = g_strconcat (codec->encoding, "/", NULL);
   for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
     const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
     if (g_strcmp0 (a->key, "rtpmap") != 0 || !a->value)
@@ -231,13 +241,11 @@ answered_pt (const GstSDPMedia *media, KmKind kind)
 }
 
 static GstCaps *
-slot_caps (KmKind kind)
+slot_caps (KmParticipant *p, KmKind kind)
 {
-  if (kind == KM_KIND_VIDEO)
-    return gst_caps_from_string ("application/x-rtp,media=video,"
-                                 "encoding-name=VP8,clock-rate=90000");
-  return gst_caps_from_string ("application/x-rtp,media=audio,"
-                               "encoding-name=OPUS,clock-rate=48000");
+  if (kind == KM_KIND_VIDEO && p->video_caps)
+    return gst_caps_ref (p->video_caps);
+  return km_codec_caps (slot_codec (p, kind), NULL);
 }
 
 static guint
@@ -304,7 +312,7 @@ on_applied_event (KmMeeting *m, gpointer data)
     if (mline >= gst_sdp_message_medias_len (sdp))
       continue;
     const GstSDPMedia *media = gst_sdp_message_get_media (sdp, mline);
-    guint pt = answered_pt (media, slot->kind);
+    guint pt = answered_pt (media, slot_codec (p, slot->kind));
     gboolean sends = gst_sdp_media_get_port (media) != 0
         && !gst_sdp_media_get_attribute_val (media, "recvonly")
         && !gst_sdp_media_get_attribute_val (media, "inactive");
@@ -314,7 +322,7 @@ on_applied_event (KmMeeting *m, gpointer data)
     }
     /* The answer pinned per-stream fields into the preferences; put the
      * plain ones back so that the next offer still matches. */
-    g_autoptr (GstCaps) caps = slot_caps (slot->kind);
+    g_autoptr (GstCaps) caps = slot_caps (p, slot->kind);
     g_object_set (slot->transceiver, "codec-preferences", caps, NULL);
     if (!slot->usable && km_fwd_sink_source (slot->fwd))
       km_fwd_disconnect (slot->fwd);
@@ -633,7 +641,7 @@ on_remote_set (GstPromise *promise, gpointer data)
 static gboolean
 add_slot (KmParticipant *p, KmKind kind, GError **error)
 {
-  g_autoptr (GstCaps) caps = slot_caps (kind);
+  g_autoptr (GstCaps) caps = slot_caps (p, kind);
   GstPadTemplate *tpl = gst_element_get_pad_template (p->webrtc, "sink_%u");
   GstPad *pad = gst_element_request_pad (p->webrtc, tpl, NULL, caps);
   GstWebRTCRTPTransceiver *trans = NULL;
@@ -656,7 +664,7 @@ add_slot (KmParticipant *p, KmKind kind, GError **error)
   g_autofree gchar *name = g_strdup_printf ("%s-%s", p->name,
                                             GST_PAD_NAME (pad));
   KmFwdSink *fwd = km_fwd_sink_new (GST_BIN (p->meeting->pipeline), pad,
-                                    kind, name, error);
+                                    slot_codec (p, kind), name, error);
   if (!fwd) {
     gst_element_release_request_pad (p->webrtc, pad);
     gst_object_unref (pad);
@@ -758,6 +766,7 @@ km_peer_teardown (KmParticipant *p)
   g_clear_pointer (&p->sources, g_ptr_array_unref);
   gst_bin_remove (GST_BIN (p->meeting->pipeline), p->webrtc);
   g_clear_pointer (&p->webrtc, gst_object_unref);
+  gst_clear_caps (&p->video_caps);
 }
 
 gboolean
@@ -780,6 +789,10 @@ km_peer_set_offer (KmParticipant *p, const gchar *sdp, GError **error)
   if (want[KM_KIND_AUDIO] + want[KM_KIND_VIDEO] == 0) {
     gst_sdp_message_free (msg);
     g_set_error (error, KM_ERROR, KM_ERROR_SDP, "offer has no audio or video");
+    return FALSE;
+  }
+  if (!km_codec_choose (p, msg, error)) {
+    gst_sdp_message_free (msg);
     return FALSE;
   }
   /* One sendrecv transceiver per offered m-line, added before the offer is

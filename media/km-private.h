@@ -17,6 +17,7 @@ GST_DEBUG_CATEGORY_EXTERN (km_debug);
 typedef struct {
   guint  ice_min_port, ice_max_port;
   gchar *stun_server, *turn_server, *public_address;
+  const KmCodec *video_codec;     /* preferred, or NULL */
   gboolean initialised;
 } KmGlobal;
 extern KmGlobal km_global;
@@ -58,6 +59,8 @@ struct _KmParticipant {
   guint       ice_mline;                /* m-line its candidates go with */
   guint       asked_audio, asked_video; /* last renegotiate request */
   guint       ask_timer;                /* pending renegotiate request */
+  const KmCodec *video;                 /* its video codec, once chosen */
+  GstCaps    *video_caps;               /* codec-preferences of its video */
   gulong      handlers[8];
   guint       n_handlers;
   /* stats, main thread */
@@ -111,6 +114,12 @@ void       km_ice_answer_credentials (GstElement *webrtc,
                                       GstSDPMessage *answer);
 /* The relay's local candidates for the participant ("candidate:…"). */
 GPtrArray *km_ice_local_candidates (GstElement *webrtc);
+
+/* km-codec.c: sets p->video and p->video_caps from p's offer (see the
+ * rule there); FALSE with KM_ERROR_CODEC when the offer lacks the
+ * meeting's video codec.  An offer without video changes nothing. */
+gboolean km_codec_choose (KmParticipant *p, const GstSDPMessage *offer,
+                          GError **error);
 
 /* km-stats.c */
 void     km_peer_request_stats (KmParticipant *p);

@@ -11,6 +11,17 @@
  * started a screen share), it calls KmCallbacks.renegotiate: the browser is
  * asked to make a new offer with enough receive slots.
  *
+ * Codecs: video is VP8 or H.264 (constrained baseline, packetization-mode
+ * 1), audio is Opus, all forwarded without decoding, so everyone in a
+ * meeting uses the same video codec.  A participant's offer is answered
+ * with the video codec of the others already in the meeting; when nobody
+ * there has video yet, with the first codec the offer carries in the
+ * relay's order: KmConfig.video_codec, then VP8, then H.264.  An offer
+ * without the meeting's codec is refused (KM_ERROR_CODEC, from
+ * km_meeting_set_remote_description); the others go on.  Payload type
+ * numbers may differ between participants: each slot sends with the
+ * number its receiver negotiated.
+ *
  * Threading: call everything on the main thread.  Every callback is invoked
  * on the main context (the default GMainContext), never on a GStreamer
  * thread, and never re-entrantly from inside a km_* call.
@@ -30,6 +41,7 @@ typedef enum {
   KM_ERROR_SDP,             /* remote SDP could not be parsed or applied */
   KM_ERROR_ICE,             /* remote candidate refused */
   KM_ERROR_NO_PARTICIPANT,  /* unknown participant id */
+  KM_ERROR_CODEC,           /* the offer lacks the meeting's video codec */
 } KmErrorCode;
 
 typedef struct {
@@ -38,6 +50,7 @@ typedef struct {
   const gchar *stun_server;       /* stun://host:port or NULL */
   const gchar *turn_server;       /* turn(s)://user:pass@host:port or NULL */
   const gchar *public_address;    /* advertised for 1:1 NAT, or NULL */
+  const gchar *video_codec;       /* "VP8" or "H264" preferred, or NULL */
 } KmConfig;
 
 /* Checks that every needed GStreamer plugin exists (naming the Debian
