@@ -29,13 +29,19 @@ h264_profile_ok (const gchar *plid)
 
 /* The order of the video codecs is the relay's preference. */
 static const KmCodec codecs[] = {
-  { "VP8",  KM_KIND_VIDEO, 90000, "rtpvp8depay",  "rtpvp8pay",
+  { "VP8",  KM_KIND_VIDEO, 90000, "rtpvp8depay",  "rtpvp8pay", NULL,
     "picture-id-mode", "15-bit", NULL, NULL },
-  /* SPS and PPS before every IDR frame: a receiver that joins late (or
-   * lost them) can decode from the next keyframe on. */
+  /* Byte-stream between depayloader and payloader: from avc's codec_data
+   * rtph264pay would put the sender's profile-level-id in its caps, and
+   * webrtcbin, matching fmtp values as exact strings, would then reject
+   * the m-line at the receiver's next offer (42c01f is not 42e01f, though
+   * both are constrained baseline); from a byte stream it puts none.  SPS
+   * and PPS before every IDR frame: a receiver that joins late (or lost
+   * them) decodes from the next keyframe on. */
   { "H264", KM_KIND_VIDEO, 90000, "rtph264depay", "rtph264pay",
+    "video/x-h264,stream-format=byte-stream,alignment=au",
     "config-interval", "-1", "packetization-mode=1", h264_profile_ok },
-  { "OPUS", KM_KIND_AUDIO, 48000, "rtpopusdepay", "rtpopuspay",
+  { "OPUS", KM_KIND_AUDIO, 48000, "rtpopusdepay", "rtpopuspay", NULL,
     NULL, NULL, NULL, NULL },
 };
 
@@ -49,7 +55,7 @@ km_codec_lookup (const gchar *encoding)
 }
 
 GstCaps *
-km_codec_caps (const KmCodec *codec, const gchar *profile)
+km_codec_caps (const KmCodec *codec, guint pt, const gchar *profile)
 {
   GstCaps *caps = gst_caps_new_simple ("application/x-rtp",
       "media", G_TYPE_STRING, codec->kind == KM_KIND_VIDEO ? "video" : "audio",
@@ -61,6 +67,8 @@ km_codec_caps (const KmCodec *codec, const gchar *profile)
     g_auto (GStrv) kv = g_strsplit (codec->fmtp, "=", 2);
     gst_structure_set (s, kv[0], G_TYPE_STRING, kv[1], NULL);
   }
+  if (pt)
+    gst_structure_set (s, "payload", G_TYPE_INT, (gint) pt, NULL);
   if (profile)
     gst_structure_set (s, "profile-level-id", G_TYPE_STRING, profile, NULL);
   return caps;
@@ -80,9 +88,11 @@ fmtp_value (const gchar *params, const gchar *key)
 }
 
 /* Whether one offered m-line carries a format of codec the relay can
- * pass on; *profile gets its profile-level-id where the codec has one. */
+ * pass on; where the codec has profiles, *pt and *profile get the
+ * format's payload type and profile-level-id. */
 static gboolean
-media_offers (const GstSDPMedia *media, const KmCodec *codec, gchar **profile)
+media_offers (const GstSDPMedia *media, const KmCodec *codec, guint *pt_out,
+              gchar **profile)
 {
   g_autofree gchar *want = g_strdup_printf ("%s/%u", codec->encoding,
                                             codec->clock_rate);
@@ -116,6 +126,8 @@ media_offers (const GstSDPMedia *media, const KmCodec *codec, gchar **profile)
       g_autofree gchar *plid = fmtp_value (fmtp, "profile-level-id");
       if (!codec->profile_ok (plid))
         continue;
+      *pt_out = (guint) pt;
+      g_free (*profile);
       *profile = g_steal_pointer (&plid);
     }
     return TRUE;
@@ -126,13 +138,14 @@ media_offers (const GstSDPMedia *media, const KmCodec *codec, gchar **profile)
 /* The first video m-line of the offer that carries codec; FALSE if none
  * does or the offer has no video. */
 static gboolean
-offer_has (const GstSDPMessage *offer, const KmCodec *codec, gchar **profile)
+offer_has (const GstSDPMessage *offer, const KmCodec *codec, guint *pt,
+           gchar **profile)
 {
   for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++) {
     const GstSDPMedia *media = gst_sdp_message_get_media (offer, m);
     if (g_strcmp0 (gst_sdp_media_get_media (media), "video") == 0
         && gst_sdp_media_get_port (media) != 0
-        && media_offers (media, codec, profile))
+        && media_offers (media, codec, pt, profile))
       return TRUE;
   }
   return FALSE;
@@ -172,6 +185,7 @@ km_codec_choose (KmParticipant *p, const GstSDPMessage *offer,
   /* Once chosen, a participant keeps its codec: its slots' payloaders
    * and everyone else's are built for it. */
   const KmCodec *want = p->video ? p->video : meeting_video (p);
+  guint pt = 0;
   g_autofree gchar *profile = NULL;
   if (!want) {
     const KmCodec *order[G_N_ELEMENTS (codecs) + 1];
@@ -182,7 +196,7 @@ km_codec_choose (KmParticipant *p, const GstSDPMessage *offer,
       if (codecs[i].kind == KM_KIND_VIDEO)
         order[n++] = &codecs[i];
     for (guint i = 0; i < n && !want; i++)
-      if (offer_has (offer, order[i], &profile))
+      if (offer_has (offer, order[i], &pt, &profile))
         want = order[i];
     if (!want) {
       g_set_error (error, KM_ERROR, KM_ERROR_CODEC,
@@ -191,7 +205,7 @@ km_codec_choose (KmParticipant *p, const GstSDPMessage *offer,
                    "1)");
       return FALSE;
     }
-  } else if (!offer_has (offer, want, &profile)) {
+  } else if (!offer_has (offer, want, &pt, &profile)) {
     g_set_error (error, KM_ERROR, KM_ERROR_CODEC,
                  "this meeting's video is %s%s and the offer has none: "
                  "the relay does not convert between codecs",
@@ -200,13 +214,10 @@ km_codec_choose (KmParticipant *p, const GstSDPMessage *offer,
     return FALSE;
   }
   if (p->video != want)
-    GST_INFO ("%s: video codec %s%s%s", p->name, want->encoding,
-              profile ? " " : "", profile ? profile : "");
+    GST_INFO ("%s: video codec %s (pt %u %s)", p->name, want->encoding, pt,
+              profile ? profile : "");
   p->video = want;
-  /* A browser keeps its profile-level-id string across offers. */
-  if (!p->video_caps || profile) {
-    gst_clear_caps (&p->video_caps);
-    p->video_caps = km_codec_caps (want, profile);
-  }
+  gst_clear_caps (&p->video_caps);
+  p->video_caps = km_codec_caps (want, pt, profile);
   return TRUE;
 }

@@ -18,6 +18,7 @@ struct _KmFwdSource {
   const KmCodec *relayed;   /* NULL for an unrelayable stream */
   gchar      *codec;        /* "VP8", "OPUS", … as in the SDP */
   GstElement *depay;        /* or a fakesink for an unrelayable stream */
+  GstElement *filter;       /* the codec's depayloaded caps, or NULL */
   GstElement *tee;          /* NULL for an unrelayable stream */
   GList      *sinks;        /* KmFwdSink* fed by this source */
   guint64     frames;       /* atomic: buffers out of the depayloader */
@@ -109,9 +110,18 @@ km_fwd_source_new (GstBin *bin, GstPad *src, const gchar *name,
   source->relayed = codec;
   source->depay = make (codec->depay, name, "depay", error);
   source->tee = source->depay ? make ("tee", name, "tee", error) : NULL;
-  if (!source->depay || !source->tee) {
+  if (source->tee && codec->depayloaded) {
+    source->filter = make ("capsfilter", name, "filter", error);
+    if (source->filter) {
+      g_autoptr (GstCaps) caps = gst_caps_from_string (codec->depayloaded);
+      g_object_set (source->filter, "caps", caps, NULL);
+    }
+  }
+  if (!source->depay || !source->tee
+      || (codec->depayloaded && !source->filter)) {
     g_clear_object (&source->depay);
     g_clear_object (&source->tee);
+    g_clear_object (&source->filter);
     km_fwd_source_free (source);
     return NULL;
   }
@@ -126,9 +136,14 @@ km_fwd_source_new (GstBin *bin, GstPad *src, const gchar *name,
   gst_pad_add_probe (depay_src, GST_PAD_PROBE_TYPE_BUFFER, count_frame,
                      source, NULL);
 
-
   gst_bin_add_many (bin, source->depay, source->tee, NULL);
-  gst_element_link (source->depay, source->tee);
+  if (source->filter) {
+    gst_bin_add (bin, source->filter);
+    gst_element_link_many (source->depay, source->filter, source->tee, NULL);
+    gst_element_sync_state_with_parent (source->filter);
+  } else {
+    gst_element_link (source->depay, source->tee);
+  }
   gst_element_sync_state_with_parent (source->tee);
   gst_element_sync_state_with_parent (source->depay);
   g_autoptr (GstPad) sink = gst_element_get_static_pad (source->depay,
@@ -203,9 +218,34 @@ km_fwd_source_free (KmFwdSource *source)
     return;
   km_fwd_source_disconnect_all (source);
   remove_element (source->bin, source->depay);
+  remove_element (source->bin, source->filter);
   remove_element (source->bin, source->tee);
   g_free (source->codec);
   g_free (source);
+}
+
+/* rtph264pay turns a profile-level-id named downstream (the slot's codec
+ * preferences, see km_codec_caps) into a demand on its input's profile and
+ * level, which a byte stream's caps never carry: it would refuse them.
+ * The relay cannot change the profile anyway; the receiver learns it from
+ * the SPS.  So the payloader is not told. */
+static GstPadProbeReturn
+hide_profile (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstQuery *q = GST_PAD_PROBE_INFO_QUERY (info);
+  if (GST_QUERY_TYPE (q) != GST_QUERY_CAPS)
+    return GST_PAD_PROBE_OK;
+  GstCaps *caps = NULL;
+  gst_query_parse_caps_result (q, &caps);
+  if (!caps)
+    return GST_PAD_PROBE_OK;
+  GstCaps *open = gst_caps_copy (caps);
+  for (guint i = 0; i < gst_caps_get_size (open); i++)
+    gst_structure_remove_field (gst_caps_get_structure (open, i),
+                                "profile-level-id");
+  gst_query_set_caps_result (q, open);
+  gst_caps_unref (open);
+  return GST_PAD_PROBE_OK;
 }
 
 /* A slot outlives the streams it carries: the end of one (an RTCP BYE
@@ -271,6 +311,8 @@ km_fwd_sink_new (GstBin *bin, GstPad *sink, const KmCodec *codec,
                      | GST_PAD_PROBE_TYPE_BUFFER, keep_slot_open, NULL,
                      NULL);
   g_autoptr (GstPad) paysrc = gst_element_get_static_pad (out->pay, "src");
+  gst_pad_add_probe (paysrc, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM
+                     | GST_PAD_PROBE_TYPE_PULL, hide_profile, NULL, NULL);
   GstPadLinkReturn ret = gst_pad_link (paysrc, sink);
   if (ret != GST_PAD_LINK_OK) {
     g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,

@@ -35,6 +35,7 @@ typedef struct {
   KmKind       kind;
   guint        clock_rate;
   const gchar *depay, *pay;  /* element factories */
+  const gchar *depayloaded;  /* caps between them, or NULL: any */
   const gchar *pay_prop;     /* one payloader property the relay needs, */
   const gchar *pay_value;    /* as text (NULL: none) */
   const gchar *fmtp;         /* "key=value" an offered format must carry
@@ -46,11 +47,15 @@ typedef struct {
 
 /* The table entry for an encoding name (any case), or NULL. */
 const KmCodec *km_codec_lookup (const gchar *encoding);
-/* The codec-preferences caps for a slot of this codec, without a payload
- * type.  profile is the profile-level-id the browser offered, or NULL:
- * webrtcbin matches fmtp values as exact strings, and rtph264pay labels
- * its stream with whatever profile-level-id the caps downstream name. */
-GstCaps       *km_codec_caps (const KmCodec *codec, const gchar *profile);
+/* The codec-preferences caps for a slot of this codec.  pt and profile
+ * (0, NULL: any) pin one of several offered formats of a codec with
+ * profiles (H.264): the answer then carries exactly that one, with the
+ * profile-level-id the browser offered.  (webrtcbin 1.22 compares
+ * profile-level-id strings exactly, unless level-asymmetry-allowed=1,
+ * where gst_sdp_media_get_caps_from_media turns them into profile
+ * names.) */
+GstCaps       *km_codec_caps (const KmCodec *codec, guint pt,
+                              const gchar *profile);
 
 typedef struct _KmFwdSource KmFwdSource;
 typedef struct _KmFwdSink KmFwdSink;

@@ -245,7 +245,7 @@ slot_caps (KmParticipant *p, KmKind kind)
 {
   if (kind == KM_KIND_VIDEO && p->video_caps)
     return gst_caps_ref (p->video_caps);
-  return km_codec_caps (slot_codec (p, kind), NULL);
+  return km_codec_caps (slot_codec (p, kind), 0, NULL);
 }
 
 static guint

@@ -26,6 +26,10 @@ struct _TestClient {
   gint        ice_restart;                /* atomic: next offer restarts */
   GMutex      lock;
   GPtrArray  *depays;                     /* receiving video depayloaders */
+  gboolean    h264;                       /* sends H.264, else VP8 */
+  guint       video_pt;
+  gchar      *refusal;                    /* main thread: offer refused */
+  gint        received_pt;                /* atomic: of the last video */
 };
 
 /* ---- receiving ---- */
@@ -80,15 +84,21 @@ on_pad_added (GstElement *webrtc, GstPad *pad, TestClient *tc)
     g_autofree gchar *str = gst_caps_to_string (caps);
     g_print ("%s receives %s\n", tc->name, str);
   }
-  const gchar *desc = g_strcmp0 (enc, "VP8") == 0
-      ? "rtpvp8depay name=depay ! vp8dec name=dec ! "
+  gboolean video = g_strcmp0 (enc, "OPUS") != 0;
+  const gchar *desc = g_strcmp0 (enc, "H264") == 0
+      ? "rtph264depay name=depay ! h264parse ! openh264dec name=dec ! "
+        "fakesink name=out sync=false async=false"
+      : video ? "rtpvp8depay name=depay ! vp8dec name=dec ! "
         "fakesink name=out sync=false async=false"
       : "rtpopusdepay ! opusdec ! fakesink name=out sync=false async=false";
   GstElement *bin = gst_parse_bin_from_description (desc, TRUE, NULL);
   gst_bin_add (GST_BIN (tc->pipeline), bin);
   g_autoptr (GstElement) out = gst_bin_get_by_name (GST_BIN (bin), "out");
   g_autoptr (GstPad) outpad = gst_element_get_static_pad (out, "sink");
-  if (g_strcmp0 (enc, "VP8") == 0) {
+  if (video) {
+    gint pt = 0;
+    gst_structure_get_int (gst_caps_get_structure (caps, 0), "payload", &pt);
+    g_atomic_int_set (&tc->received_pt, pt);
     Counter *c = g_new0 (Counter, 1);
     c->tc = tc;
     c->slot = MIN (g_atomic_int_add (&tc->n_video, 1), MAX_STREAMS - 1);
@@ -124,6 +134,7 @@ tc_clear (gpointer data)
 {
   TestClient *tc = data;
   g_free (tc->name);
+  g_free (tc->refusal);
   g_ptr_array_unref (tc->depays);
   g_mutex_clear (&tc->lock);
 }
@@ -181,8 +192,13 @@ send_offer (gpointer data)
   if (g_atomic_int_get (&m->tc->alive)) {
     g_autoptr (GError) error = NULL;
     if (!km_meeting_set_remote_description (m->tc->meeting, m->tc->id,
-                                            "offer", m->text, &error))
+                                            "offer", m->text, &error)) {
       g_printerr ("%s: offer refused: %s\n", m->tc->name, error->message);
+      g_free (m->tc->refusal);
+      m->tc->refusal = g_strdup_printf ("%s %d: %s",
+                                        g_quark_to_string (error->domain),
+                                        error->code, error->message);
+    }
   }
   return G_SOURCE_REMOVE;
 }
@@ -235,6 +251,17 @@ on_offer_created (GstPromise *promise, gpointer data)
     send_candidates_again (tc);
 }
 
+/* The caps of the video the client offers, payload type included. */
+static gchar *
+video_rtp_caps (TestClient *tc)
+{
+  return g_strdup_printf ("application/x-rtp,media=video,encoding-name=%s,"
+      "clock-rate=90000,payload=%u%s", tc->h264 ? "H264" : "VP8",
+      tc->video_pt, tc->h264 ? ",packetization-mode=(string)1,"
+      "profile-level-id=(string)42e01f,level-asymmetry-allowed=(string)1"
+      : "");
+}
+
 static guint
 count_transceivers (TestClient *tc, GstWebRTCKind kind)
 {
@@ -255,11 +282,11 @@ void
 tc_offer (TestClient *tc, guint audio_mlines, guint video_mlines,
           gboolean ice_restart)
 {
-  static const struct { GstWebRTCKind kind; const gchar *caps; } kinds[] = {
+  g_autofree gchar *video_caps = video_rtp_caps (tc);
+  const struct { GstWebRTCKind kind; const gchar *caps; } kinds[] = {
     { GST_WEBRTC_KIND_AUDIO, "application/x-rtp,media=audio,"
       "encoding-name=OPUS,clock-rate=48000,payload=111" },
-    { GST_WEBRTC_KIND_VIDEO, "application/x-rtp,media=video,"
-      "encoding-name=VP8,clock-rate=90000,payload=96" },
+    { GST_WEBRTC_KIND_VIDEO, video_caps },
   };
   guint want[2] = { audio_mlines, video_mlines };
   for (guint k = 0; k < 2; k++) {
@@ -331,10 +358,17 @@ on_negotiation_needed (GstElement *webrtc, TestClient *tc)
 static GstPad *
 add_sender (TestClient *tc, const gchar *desc)
 {
-  GstElement *bin = gst_parse_bin_from_description (desc, TRUE, NULL);
+  /* gst_parse takes bare application/x-rtp caps for an element name: the
+   * caps filter must be spelled out, or its fields (fmtp) never reach the
+   * offer. */
+  const gchar *caps_text = strrchr (desc, '!') + 1;
+  g_autofree gchar *full = g_strdup_printf ("%.*s capsfilter caps=\"%s\"",
+                                            (int) (caps_text - desc), desc,
+                                            caps_text);
+  GstElement *bin = gst_parse_bin_from_description (full, TRUE, NULL);
   gst_bin_add (GST_BIN (tc->pipeline), bin);
   g_autoptr (GstPad) src = gst_element_get_static_pad (bin, "src");
-  g_autoptr (GstCaps) caps = gst_caps_from_string (strrchr (desc, '!') + 1);
+  g_autoptr (GstCaps) caps = gst_caps_from_string (caps_text);
   GstPad *sink = gst_element_request_pad (
       tc->webrtc, gst_element_get_pad_template (tc->webrtc, "sink_%u"), NULL,
       caps);
@@ -343,17 +377,34 @@ add_sender (TestClient *tc, const gchar *desc)
   return sink;
 }
 
-#define VIDEO_SENDER(pattern) \
-  "videotestsrc is-live=true pattern=" pattern " ! " \
-  "video/x-raw,width=160,height=120,framerate=15/1 ! " \
-  "vp8enc deadline=1 keyframe-max-dist=3000 target-bitrate=200000 ! " \
-  "rtpvp8pay pt=96 picture-id-mode=15-bit ! " \
-  "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=96"
+/* Keyframes only when asked (a large keyframe distance), as the relay must
+ * ask for them.  H.264 as browsers offer it. */
+static gchar *
+video_sender (TestClient *tc, const gchar *pattern)
+{
+  g_autofree gchar *caps = video_rtp_caps (tc);
+  return g_strdup_printf ("videotestsrc is-live=true pattern=%s ! "
+      "video/x-raw,width=160,height=120,framerate=15/1 ! %s pt=%u ! %s",
+      pattern, tc->h264
+      ? "openh264enc gop-size=3000 rate-control=bitrate bitrate=200000 ! "
+        "rtph264pay config-interval=-1"
+      : "vp8enc deadline=1 keyframe-max-dist=3000 target-bitrate=200000 ! "
+        "rtpvp8pay picture-id-mode=15-bit", tc->video_pt, caps);
+}
 
 TestClient *
 tc_new (const gchar *name, KmMeeting *meeting, guint id)
 {
+  return tc_new_with (name, meeting, id, NULL);
+}
+
+TestClient *
+tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
+             const TcOptions *options)
+{
   TestClient *tc = g_atomic_rc_box_new0 (TestClient);
+  tc->h264 = options && g_strcmp0 (options->video_codec, "H264") == 0;
+  tc->video_pt = options && options->video_pt ? options->video_pt : 96;
   tc->name = g_strdup (name);
   tc->meeting = meeting;
   tc->id = id;
@@ -371,8 +422,8 @@ tc_new (const gchar *name, KmMeeting *meeting, guint id)
   g_signal_connect (tc->webrtc, "pad-added", G_CALLBACK (on_pad_added), tc);
   g_signal_connect (tc->webrtc, "on-negotiation-needed",
                     G_CALLBACK (on_negotiation_needed), tc);
-  /* keyframe-max-dist is large on purpose: the relay must ask for them. */
-  GstPad *v = add_sender (tc, VIDEO_SENDER ("ball"));
+  g_autofree gchar *video = video_sender (tc, "ball");
+  GstPad *v = add_sender (tc, video);
   GstPad *a = add_sender (tc,
       "audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=48000,channels=1 ! "
       "opusenc ! rtpopuspay pt=111 ! "
@@ -393,7 +444,8 @@ void
 tc_set_screen (TestClient *tc, gboolean on)
 {
   if (on && !tc->screen_pad) {
-    tc->screen_pad = add_sender (tc, VIDEO_SENDER ("smpte"));
+    g_autofree gchar *video = video_sender (tc, "smpte");
+    tc->screen_pad = add_sender (tc, video);
   } else if (!on && tc->screen_pad) {
     /* Stop sending: the transceiver goes quiet (a browser's removeTrack). */
     GstWebRTCRTPTransceiver *t = NULL;
@@ -488,4 +540,16 @@ gchar *
 tc_answer_ufrag (TestClient *tc)
 {
   return tci_remote_ufrag (tc->webrtc);
+}
+
+const gchar *
+tc_refusal (TestClient *tc)
+{
+  return tc->refusal;
+}
+
+guint
+tc_received_video_pt (TestClient *tc)
+{
+  return (guint) g_atomic_int_get (&tc->received_pt);
 }

@@ -1,5 +1,5 @@
 /* client.h — an in-process browser stand-in for the media tests: a
- * webrtcbin that sends test video (VP8) and audio (Opus), makes the offer,
+ * webrtcbin that sends test video (VP8, or H.264) and audio (Opus), makes the offer,
  * and decodes what it receives, counting frames. */
 #pragma once
 
@@ -10,6 +10,17 @@ typedef struct _TestClient TestClient;
 
 /* Joins meeting as participant id (already added); starts at once. */
 TestClient *tc_new (const gchar *name, KmMeeting *meeting, guint id);
+/* What the client sends and offers, where a test cares. */
+typedef struct {
+  const gchar *video_codec;  /* "VP8" (the default) or "H264" */
+  guint        video_pt;     /* its payload type number; 0: 96 */
+} TcOptions;
+TestClient *tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
+                         const TcOptions *options);
+/* "domain code: message" of the relay's refusal of an offer, or NULL. */
+const gchar *tc_refusal (TestClient *tc);
+/* The payload type of the last video stream received, or 0. */
+guint       tc_received_video_pt (TestClient *tc);
 void        tc_free (TestClient *tc);
 guint       tc_id (TestClient *tc);
 /* Makes a (new) offer; extra recvonly transceivers up to the given total

@@ -151,13 +151,19 @@ harness_new (const gchar *name)
 TestClient *
 harness_join (Harness *h, const gchar *label)
 {
+  return harness_join_with (h, label, NULL);
+}
+
+TestClient *
+harness_join_with (Harness *h, const gchar *label, const TcOptions *options)
+{
   g_autoptr (GError) error = NULL;
   guint id = km_meeting_add_participant (h->meeting, label, &error);
   if (!id) {
     g_printerr ("add_participant: %s\n", error->message);
     exit (1);
   }
-  TestClient *tc = tc_new (label, h->meeting, id);
+  TestClient *tc = tc_new_with (label, h->meeting, id, options);
   g_hash_table_insert (h->clients, GUINT_TO_POINTER (id), tc);
   return tc;
 }

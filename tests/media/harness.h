@@ -20,6 +20,8 @@ void        harness_init (int *argc, char ***argv);
 Harness    *harness_new (const gchar *name);
 void        harness_free (Harness *h);
 TestClient *harness_join (Harness *h, const gchar *label);
+TestClient *harness_join_with (Harness *h, const gchar *label,
+                               const TcOptions *options);
 void        harness_leave (Harness *h, TestClient *tc);
 /* Runs the main loop until cond(data) or timeout_ms; returns cond's value. */
 gboolean    harness_wait (guint timeout_ms, gboolean (*cond) (gpointer),
