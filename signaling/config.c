@@ -61,6 +61,9 @@ static const Setting settings[] = {
     "TURN URL, e.g. turn://user:secret@turn.example.org:3478" },
   { "media", "public_address", "KONTOR_PUBLIC_ADDRESS", KIND_STRING, F (public_address), "",
     "IPv4 address the relay advertises when behind 1:1 NAT" },
+  { "media", "video_codec", "KONTOR_VIDEO_CODEC", KIND_STRING, F (video_codec), "vp8",
+    "video codec a meeting starts with when its first browser offers both: vp8 or h264 "
+    "(no transcoding: later browsers must offer it too)" },
   { "limits", "login_per_minute", "KONTOR_LOGIN_PER_MINUTE", KIND_RATE, F (login_per_minute), "10",
     "login attempts per client address and minute" },
   { "limits", "book_per_minute", "KONTOR_BOOK_PER_MINUTE", KIND_RATE, F (book_per_minute), "10",
@@ -199,6 +202,12 @@ validate (KsConfig *config, GError **error)
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
                  "turn_server \"%s\" must start with turn: or turns:",
                  config->turn_server);
+    return FALSE;
+  }
+  if (g_ascii_strcasecmp (config->video_codec, "vp8") != 0
+      && g_ascii_strcasecmp (config->video_codec, "h264") != 0) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "video_codec \"%s\" must be vp8 or h264", config->video_codec);
     return FALSE;
   }
   if (*config->public_url == '\0') {

@@ -32,6 +32,7 @@ test_defaults (void)
   g_assert_cmpuint (c->pool_size, ==, 4);
   g_assert_cmpstr (c->database, ==, "");
   g_assert_cmpstr (c->public_url, ==, "http://localhost:8080");
+  g_assert_cmpstr (c->video_codec, ==, "vp8");
 }
 
 static void
@@ -42,7 +43,8 @@ test_file_then_environment (void)
                                        "[database]\nconninfo = dbname=a\n"
                                        "[media]\nice_port_min = 41000\nice_port_max = 41100\n"
                                        "stun_server = stun:stun.example.org:3478\n");
-  gchar *env[] = { "KONTOR_DATABASE=dbname=b", "KONTOR_ICE_PORT_MAX=41200", NULL };
+  gchar *env[] = { "KONTOR_DATABASE=dbname=b", "KONTOR_ICE_PORT_MAX=41200",
+                   "KONTOR_VIDEO_CODEC=h264", NULL };
   g_autoptr (KsConfig) c = ks_config_load (path, env, &error);
   g_unlink (path);
   g_assert_no_error (error);
@@ -51,6 +53,7 @@ test_file_then_environment (void)
   g_assert_cmpuint (c->ice_port_min, ==, 41000);
   g_assert_cmpuint (c->ice_port_max, ==, 41200);
   g_assert_cmpstr (c->stun_server, ==, "stun:stun.example.org:3478");
+  g_assert_cmpstr (c->video_codec, ==, "h264");
   g_assert_cmpstr (c->public_url, ==, "http://localhost:9000");
 }
 
@@ -79,6 +82,7 @@ test_mistakes_are_named (void)
   gchar *tls[] = { "KONTOR_TLS_CERT=/x.pem", NULL };
   gchar *stun[] = { "KONTOR_STUN_SERVER=http://x", NULL };
   gchar *proxy[] = { "KONTOR_TRUSTED_PROXIES=10.0.0.1, proxy.example", NULL };
+  gchar *codec[] = { "KONTOR_VIDEO_CODEC=vp9", NULL };
 
   assert_refused (NULL, bad_port, "KONTOR_PORT");
   assert_refused (NULL, zero_port, "port");
@@ -87,6 +91,7 @@ test_mistakes_are_named (void)
   assert_refused (NULL, tls, "tls_key");
   assert_refused (NULL, stun, "stun:");
   assert_refused (NULL, proxy, "trusted_proxies \"10.0.0.1, proxy.example\" must be IP addresses");
+  assert_refused (NULL, codec, "video_codec \"vp9\"");
   assert_refused ("[server]\nprot = 1\n", none, "unknown setting [server] prot");
   assert_refused ("[media]\nice_port_min = 5000\nice_port_max = 4000\n", none, "above");
   assert_refused ("[server\n", none, "");
@@ -99,7 +104,7 @@ test_help_lists_every_variable (void)
   const gchar *vars[] = { "KONTOR_LISTEN_ADDRESS", "KONTOR_PORT", "KONTOR_WEB_ROOT",
                           "KONTOR_DATABASE", "KONTOR_ICE_PORT_MIN", "KONTOR_ICE_PORT_MAX",
                           "KONTOR_STUN_SERVER", "KONTOR_TURN_SERVER", "KONTOR_PUBLIC_ADDRESS",
-                          "KONTOR_TRUSTED_PROXIES" };
+                          "KONTOR_TRUSTED_PROXIES", "KONTOR_VIDEO_CODEC" };
   for (gsize i = 0; i < G_N_ELEMENTS (vars); i++)
     g_assert_nonnull (strstr (help, vars[i]));
 }
