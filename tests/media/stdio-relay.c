@@ -215,6 +215,8 @@ main (int argc, char **argv)
     g_printerr ("KONTOR_ICE_PORTS=min-max\n");
     return 2;
   }
+  /* "h264" makes a meeting of two Chromium pages use H.264. */
+  config.video_codec = g_getenv ("KONTOR_VIDEO_CODEC");
   g_autoptr (GError) error = NULL;
   if (!km_init (&config, &error)) {
     g_printerr ("%s\n", error->message);
