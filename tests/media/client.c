@@ -414,11 +414,10 @@ tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
   tc->started = g_get_monotonic_time ();
   tc->pipeline = gst_pipeline_new (name);
   tc->webrtc = gst_element_factory_make ("webrtcbin", "webrtc");
-  /* More than a frame interval (15 fps: 67 ms): with less, rtpjitterbuffer
-   * can settle into declaring every other single-packet frame lost just
-   * before it arrives, and the decoders see half the frames. */
   g_object_set (tc->webrtc, "bundle-policy",
-                GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 150, NULL);
+                GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
+                options && options->latency_ms ? options->latency_ms : 50,
+                NULL);
   gst_bin_add (GST_BIN (tc->pipeline), tc->webrtc);
   g_signal_connect (tc->webrtc, "on-ice-candidate",
                     G_CALLBACK (on_ice_candidate), tc);

@@ -14,6 +14,11 @@ TestClient *tc_new (const gchar *name, KmMeeting *meeting, guint id);
 typedef struct {
   const gchar *video_codec;  /* "VP8" (the default) or "H264" */
   guint        video_pt;     /* its payload type number; 0: 96 */
+  /* Its jitterbuffer's; 0: 50 ms.  Below a frame interval (15 fps:
+   * 67 ms) rtpjitterbuffer can settle into declaring every other
+   * single-packet frame lost just before it arrives: the decoder then
+   * sees half the frames (openh264dec decodes only keyframes then). */
+  guint        latency_ms;
 } TcOptions;
 TestClient *tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
                          const TcOptions *options);

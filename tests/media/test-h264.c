@@ -68,8 +68,10 @@ main (int argc, char **argv)
   /* The sanitizers slow every thread several times over. */
   gboolean slow = g_getenv ("KONTOR_SANITIZED") != NULL;
 
-  const TcOptions a_opts = { .video_codec = "H264", .video_pt = 102 };
-  const TcOptions b_opts = { .video_codec = "H264", .video_pt = 125 };
+  const TcOptions a_opts = { .video_codec = "H264", .video_pt = 102,
+                             .latency_ms = 150 };
+  const TcOptions b_opts = { .video_codec = "H264", .video_pt = 125,
+                             .latency_ms = 150 };
   Meeting m = { .streams = 1 };
   m.a = harness_join_with (h, "seeker", &a_opts);
   m.b = harness_join_with (h, "caseworker", &b_opts);
@@ -104,7 +106,8 @@ main (int argc, char **argv)
 
   /* A late joiner (an interpreter) with yet another number decodes both
    * from the keyframe the relay asks for, and both decode it. */
-  const TcOptions c_opts = { .video_codec = "H264", .video_pt = 127 };
+  const TcOptions c_opts = { .video_codec = "H264", .video_pt = 127,
+                             .latency_ms = 150 };
   gint64 t0 = g_get_monotonic_time ();
   m.c = harness_join_with (h, "interpreter", &c_opts);
   m.streams = 2;
@@ -121,7 +124,8 @@ main (int argc, char **argv)
          "late joiner stalled");
 
   /* Someone whose browser offers only VP8: refused, nobody else hurt. */
-  TestClient *vp8 = harness_join (h, "vp8-only");
+  const TcOptions vp8_opts = { .video_codec = "VP8", .latency_ms = 150 };
+  TestClient *vp8 = harness_join_with (h, "vp8-only", &vp8_opts);
   CHECK (harness_wait (10000, refused, vp8), "a VP8-only offer was accepted "
          "into an H.264 meeting");
   g_autofree gchar *want = g_strdup_printf ("%s %d:",

@@ -35,8 +35,10 @@ main (int argc, char **argv)
   Harness *h = harness_new ("pt");
   gboolean slow = g_getenv ("KONTOR_SANITIZED") != NULL;
 
-  const TcOptions a_opts = { .video_codec = "VP8", .video_pt = 96 };
-  const TcOptions b_opts = { .video_codec = "VP8", .video_pt = 120 };
+  const TcOptions a_opts = { .video_codec = "VP8", .video_pt = 96,
+                           .latency_ms = 150 };
+  const TcOptions b_opts = { .video_codec = "VP8", .video_pt = 120,
+                           .latency_ms = 150 };
   Pair p;
   p.a = harness_join_with (h, "seeker", &a_opts);
   p.b = harness_join_with (h, "caseworker", &b_opts);
@@ -57,7 +59,8 @@ main (int argc, char **argv)
   CHECK (fa >= (slow ? 2 : 20) && fb >= (slow ? 2 : 20), "video stalled");
 
   /* An H.264-only offer into this VP8 meeting. */
-  const TcOptions h264 = { .video_codec = "H264", .video_pt = 102 };
+  const TcOptions h264 = { .video_codec = "H264", .video_pt = 102,
+                         .latency_ms = 150 };
   TestClient *late = harness_join_with (h, "interpreter", &h264);
   CHECK (harness_wait (10000, refused, late),
          "an H.264-only offer was accepted into a VP8 meeting");
