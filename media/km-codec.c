@@ -97,8 +97,12 @@ media_offers (const GstSDPMedia *media, const KmCodec *codec, guint *pt_out,
   g_autofree gchar *want = g_strdup_printf ("%s/%u", codec->encoding,
                                             codec->clock_rate);
   for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
-    gint pt = (gint) g_ascii_strtoll (gst_sdp_media_get_format (media, i),
-                                      NULL, 10);
+    /* The browser's text: only a whole number 0-127 is a payload type. */
+    guint64 number;
+    if (!g_ascii_string_to_unsigned (gst_sdp_media_get_format (media, i), 10,
+                                     0, 127, &number, NULL))
+      continue;
+    gint pt = (gint) number;
     const gchar *rtpmap = NULL;
     g_autofree gchar *key = g_strdup_printf ("%d ", pt);
     for (guint k = 0; k < gst_sdp_media_attributes_len (media); k++) {
@@ -135,6 +139,16 @@ media_offers (const GstSDPMedia *media, const KmCodec *codec, guint *pt_out,
   return FALSE;
 }
 
+/* Whether an offered m-line is in use: port 0 means rejected or stopped,
+ * unless it is bundle-only (Firefox offers every m-line after the first so
+ * under max-bundle: it will share the first one's transport). */
+static gboolean
+media_in_use (const GstSDPMedia *media)
+{
+  return gst_sdp_media_get_port (media) != 0
+         || gst_sdp_media_get_attribute_val (media, "bundle-only") != NULL;
+}
+
 /* The first video m-line of the offer that carries codec; FALSE if none
  * does or the offer has no video. */
 static gboolean
@@ -144,8 +158,7 @@ offer_has (const GstSDPMessage *offer, const KmCodec *codec, guint *pt,
   for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++) {
     const GstSDPMedia *media = gst_sdp_message_get_media (offer, m);
     if (g_strcmp0 (gst_sdp_media_get_media (media), "video") == 0
-        && gst_sdp_media_get_port (media) != 0
-        && media_offers (media, codec, pt, profile))
+        && media_in_use (media) && media_offers (media, codec, pt, profile))
       return TRUE;
   }
   return FALSE;
@@ -169,10 +182,12 @@ meeting_video (KmParticipant *p)
 static gboolean
 offer_has_video (const GstSDPMessage *offer)
 {
-  for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++)
-    if (g_strcmp0 (gst_sdp_media_get_media (
-            gst_sdp_message_get_media (offer, m)), "video") == 0)
+  for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (offer, m);
+    if (g_strcmp0 (gst_sdp_media_get_media (media), "video") == 0
+        && media_in_use (media))
       return TRUE;
+  }
   return FALSE;
 }
 

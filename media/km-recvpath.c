@@ -62,12 +62,30 @@ stop_queue (GstElement *queue, gpointer data)
   gst_element_set_state (queue, GST_STATE_NULL);
 }
 
+/* The queue's thread may have taken a packet out just before the relink
+ * and push it after: with nothing linked it would be lost (a lost DTLS
+ * handshake packet costs a one-second retransmission).  Such a straggler
+ * is handed to dtlssrtpdec directly; its stream lock serialises it with
+ * the packets the nicesrc thread now pushes. */
+static GstPadProbeReturn
+forward_stragglers (GstPad *queue_src, GstPadProbeInfo *info, gpointer data)
+{
+  GstPad *dec_sink = data;
+  if (gst_pad_is_linked (queue_src))
+    return GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    gst_pad_chain_list (dec_sink, GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+  else
+    gst_pad_chain (dec_sink, GST_PAD_PROBE_INFO_BUFFER (info));
+  GST_PAD_PROBE_INFO_DATA (info) = NULL;
+  return GST_PAD_PROBE_HANDLED;
+}
+
 /* Runs on the nicesrc thread for a packet about to enter the queue.  When
- * the queue is empty (its thread may still be handing over the last
- * packet: dtlssrtpdec's stream lock keeps the order), this packet and all
- * later ones go straight to dtlssrtpdec; gst_pad_push_data looks up the
- * peer again after the probes, so nothing is lost.  Otherwise it tries
- * again with the next packet. */
+ * the queue is empty, this packet and all later ones go straight to
+ * dtlssrtpdec (gst_pad_push_data looks up the peer again after the
+ * probes); otherwise it tries again with the next packet, so that
+ * stragglers stay rare. */
 static GstPadProbeReturn
 bypass_queue (GstPad *caps_src, GstPadProbeInfo *info, gpointer data)
 {
@@ -88,6 +106,10 @@ bypass_queue (GstPad *caps_src, GstPadProbeInfo *info, gpointer data)
                      GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER
                        | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                      always_pass, NULL, NULL);
+  gst_pad_add_probe (queue_src,
+                     GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     forward_stragglers, gst_object_ref (dec_sink),
+                     gst_object_unref);
   gst_pad_unlink (caps_src, queue_sink);
   gst_pad_unlink (queue_src, dec_sink);
   GstPadLinkReturn r = gst_pad_link (caps_src, dec_sink);
@@ -95,8 +117,10 @@ bypass_queue (GstPad *caps_src, GstPadProbeInfo *info, gpointer data)
     /* Put it back as it was rather than leave the transport deaf. */
     GST_ERROR_OBJECT (queue, "cannot bypass the receive queue (%s)",
                       gst_pad_link_get_name (r));
-    gst_pad_link (caps_src, queue_sink);
-    gst_pad_link (queue_src, dec_sink);
+    if (gst_pad_link (caps_src, queue_sink) != GST_PAD_LINK_OK
+        || gst_pad_link (queue_src, dec_sink) != GST_PAD_LINK_OK)
+      GST_ERROR_OBJECT (queue, "and cannot put it back: this participant "
+                        "receives nothing");
   } else {
     GST_DEBUG_OBJECT (queue, "receive queue bypassed");
     gst_element_call_async (queue, stop_queue, NULL, NULL);
@@ -105,11 +129,17 @@ bypass_queue (GstPad *caps_src, GstPadProbeInfo *info, gpointer data)
 }
 
 /* Called for packets that got past the receive bin's block, on the
- * queue's thread: the transport is up, the bypass can go in. */
+ * queue's thread: the transport is up, the bypass can go in.  (A
+ * non-blocking probe on the blocked pad is not called before the block
+ * lets the packet go: gst_pad_push_data runs blocking probes first.)  No
+ * reference to the queue is held here: a probe on the queue's own pad that
+ * never fires (no media ever came) would keep the queue alive for ever. */
 static GstPadProbeReturn
 on_first_packet (GstPad *queue_src, GstPadProbeInfo *info, gpointer data)
 {
-  GstElement *queue = GST_ELEMENT (data);
+  GstElement *queue = GST_PAD_PARENT (queue_src);
+  if (!queue)
+    return GST_PAD_PROBE_REMOVE;
   g_autoptr (GstPad) queue_sink = gst_element_get_static_pad (queue, "sink");
   g_autoptr (GstElement) caps = peer_element (queue_sink);
   g_autoptr (GstElement) dec = peer_element (queue_src);
@@ -143,6 +173,5 @@ km_recvpath_element_added (GstElement *element)
   g_autoptr (GstPad) src = gst_element_get_static_pad (element, "src");
   gst_pad_add_probe (src,
                      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                     on_first_packet, gst_object_ref (element),
-                     gst_object_unref);
+                     on_first_packet, NULL, NULL);
 }

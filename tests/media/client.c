@@ -27,6 +27,7 @@ struct _TestClient {
   GMutex      lock;
   GPtrArray  *depays;                     /* receiving video depayloaders */
   gboolean    h264;                       /* sends H.264, else VP8 */
+  gboolean    bundle_only;                /* offers like Firefox */
   guint       video_pt;
   gchar      *refusal;                    /* main thread: offer refused */
   gint        received_pt;                /* atomic: of the last video */
@@ -185,12 +186,36 @@ on_ice_candidate (GstElement *webrtc, guint mline, gchar *cand, TestClient *tc)
                               msg_free);
 }
 
+/* Firefox under max-bundle: every m-line after the first (audio: such a
+ * client adds its microphone first, as the page does) is port 0 and
+ * bundle-only in the offer.  Only what the relay reads changes. */
+static gchar *
+firefox_style (const gchar *sdp)
+{
+  GstSDPMessage *msg = NULL;
+  if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK)
+    return g_strdup (sdp);
+  for (guint i = 1; i < gst_sdp_message_medias_len (msg); i++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (msg, i);
+    gst_sdp_media_set_port_info (media, 0, 1);
+    gst_sdp_media_add_attribute (media, "bundle-only", "");
+  }
+  gchar *text = gst_sdp_message_as_text (msg);
+  gst_sdp_message_free (msg);
+  return text;
+}
+
 static gboolean
 send_offer (gpointer data)
 {
   Msg *m = data;
   if (g_atomic_int_get (&m->tc->alive)) {
     g_autoptr (GError) error = NULL;
+    if (m->tc->bundle_only) {
+      gchar *text = firefox_style (m->text);
+      g_free (m->text);
+      m->text = text;
+    }
     if (!km_meeting_set_remote_description (m->tc->meeting, m->tc->id,
                                             "offer", m->text, &error)) {
       g_printerr ("%s: offer refused: %s\n", m->tc->name, error->message);
@@ -405,6 +430,7 @@ tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
   TestClient *tc = g_atomic_rc_box_new0 (TestClient);
   tc->h264 = options && g_strcmp0 (options->video_codec, "H264") == 0;
   tc->video_pt = options && options->video_pt ? options->video_pt : 96;
+  tc->bundle_only = options && options->bundle_only;
   tc->name = g_strdup (name);
   tc->meeting = meeting;
   tc->id = id;
@@ -425,12 +451,17 @@ tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
   g_signal_connect (tc->webrtc, "on-negotiation-needed",
                     G_CALLBACK (on_negotiation_needed), tc);
   g_autofree gchar *video = video_sender (tc, "ball");
-  GstPad *v = add_sender (tc, video);
-  GstPad *a = add_sender (tc,
+  const gchar *audio =
       "audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=48000,channels=1 ! "
       "opusenc ! rtpopuspay pt=111 ! "
       "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,"
-      "payload=111");
+      "payload=111";
+  /* The Firefox-shaped client puts its microphone first, as the page does,
+   * so that its video m-lines are the bundle-only ones. */
+  GstPad *a = tc->bundle_only ? add_sender (tc, audio) : NULL;
+  GstPad *v = add_sender (tc, video);
+  if (!a)
+    a = add_sender (tc, audio);
   gst_object_unref (v);
   gst_object_unref (a);
   /* NACK on the client's video too, as browsers do. */

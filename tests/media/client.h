@@ -19,6 +19,9 @@ typedef struct {
    * single-packet frame lost just before it arrives: the decoder then
    * sees half the frames (openh264dec decodes only keyframes then). */
   guint        latency_ms;
+  /* Offers as Firefox does under max-bundle: every m-line after the first
+   * with port 0 and a=bundle-only. */
+  gboolean     bundle_only;
 } TcOptions;
 TestClient *tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
                          const TcOptions *options);

@@ -1,7 +1,8 @@
 /* test-payload-types.c — a VP8 meeting whose two participants numbered VP8
  * differently (96 and 120): each receives the other's video under its own
  * number and decodes it.  Someone whose offer carries only H.264 is
- * refused with KM_ERROR_CODEC, and the two go on. */
+ * refused with KM_ERROR_CODEC, and the two go on.  An offer shaped as
+ * Firefox makes them (bundle-only m-lines on port 0) is accepted. */
 #include "tests/media/harness.h"
 
 #include <stdio.h>
@@ -76,6 +77,20 @@ main (int argc, char **argv)
          "the meeting stalled after a refused offer (%" G_GUINT64_FORMAT
          ", %" G_GUINT64_FORMAT " frames in 2 s)", fa, fb);
   harness_leave (h, late);
+
+  /* Firefox offers every m-line after the first as port 0, bundle-only:
+   * such an offer is accepted and decodes the others. */
+  const TcOptions firefox = { .video_codec = "VP8", .video_pt = 126,
+                              .latency_ms = 150, .bundle_only = TRUE };
+  TestClient *ff = harness_join_with (h, "interpreter", &firefox);
+  Pair q = { ff, p.a };
+  CHECK (harness_wait (20000, both_decode, &q),
+         "a bundle-only (Firefox-style) offer: %s, %" G_GUINT64_FORMAT
+         " frames decoded", tc_refusal (ff) ? tc_refusal (ff) : "not refused",
+         tc_video_frames (ff));
+  g_print ("bundle-only offer accepted; it decodes %" G_GUINT64_FORMAT
+           " frames\n", tc_video_frames (ff));
+  harness_leave (h, ff);
 
   harness_free (h);
   harness_run (200);
