@@ -4,8 +4,10 @@
 -- ever: it showed as live in the queue, the statistics never counted it
 -- and a rejoin link kept working.  Two hours leave room for a meeting that
 -- runs over; the caseworker's own "End meeting" afterwards changes nothing
--- (booking_complete only ends what is still in_meeting).  The audit row
--- has no caseworker: the system did it.
+-- (booking_complete only ends what is still in_meeting).  The meeting is
+-- taken to have ended at its booked end (nobody knows when it really
+-- did).  The audit row says 'complete', as a caseworker's own end does,
+-- with no caseworker: the system did it.
 
 BEGIN;
 
@@ -21,7 +23,8 @@ BEGIN
        SET status = CASE b.status WHEN 'booked' THEN 'no_show'::booking_status
                                   WHEN 'waiting' THEN 'not_admitted'::booking_status
                                   ELSE 'completed'::booking_status END,
-           ended_at = p_now, status_changed_at = p_now
+           ended_at = CASE WHEN b.status = 'in_meeting' THEN upper(b.during) ELSE p_now END,
+           status_changed_at = p_now
       FROM services s
      WHERE s.id = b.service_id
        AND ((b.status = 'booked'
@@ -30,7 +33,10 @@ BEGIN
             OR (b.status = 'in_meeting' AND upper(b.during) + interval '2 hours' <= p_now))
     RETURNING b.id, b.status)
   INSERT INTO audit_log (at, caseworker_id, action, booking_id)
-  SELECT p_now, NULL, closed.status::text, closed.id FROM closed;
+  SELECT p_now, NULL,
+         CASE closed.status WHEN 'completed' THEN 'complete' ELSE closed.status::text END,
+         closed.id
+    FROM closed;
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END $$;
