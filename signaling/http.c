@@ -133,6 +133,25 @@ ks_request_set_step (KsRequest *r, gpointer step, GDestroyNotify free_func)
   r->step_free = free_func;
 }
 
+/* Parses an address as proxies write it: "1.2.3.4", "1.2.3.4:5678",
+ * "2001:db8::1" or "[2001:db8::1]:5678".  NULL if it is none of these. */
+static GInetAddress *
+parse_address (const gchar *text)
+{
+  g_autofree gchar *s = g_strstrip (g_strdup (text));
+  GInetAddress *a = g_inet_address_new_from_string (s);
+  if (a)
+    return a;
+  gchar *end = NULL;
+  if (s[0] == '[' && (end = strchr (s, ']')))
+    *end = '\0';
+  else if ((end = strrchr (s, ':')) && strchr (s, ':') == end)
+    *end = '\0';             /* one colon: IPv4 with a port */
+  else
+    return NULL;
+  return g_inet_address_new_from_string (s[0] == '[' ? s + 1 : s);
+}
+
 /* Whether address is one of the comma-separated list (an IPv4 peer may
  * come as ::ffff:a.b.c.d on a dual-stack socket). */
 static gboolean
@@ -140,10 +159,15 @@ listed (const gchar *list, const gchar *address)
 {
   if (g_str_has_prefix (address, "::ffff:") && strchr (address, '.'))
     address += strlen ("::ffff:");
+  g_autoptr (GInetAddress) peer = g_inet_address_new_from_string (address);
+  if (!peer)
+    return FALSE;
   g_auto (GStrv) parts = g_strsplit (list, ",", -1);
-  for (gchar **p = parts; *p; p++)
-    if (g_str_equal (g_strstrip (*p), address))
+  for (gchar **p = parts; *p; p++) {
+    g_autoptr (GInetAddress) entry = g_inet_address_new_from_string (g_strstrip (*p));
+    if (entry && g_inet_address_equal (entry, peer))
       return TRUE;
+  }
   return FALSE;
 }
 
@@ -151,7 +175,8 @@ listed (const gchar *list, const gchar *address)
  * every connection comes from the proxy; when the TCP peer is one the
  * configuration trusts, the client is the last X-Forwarded-For entry (the
  * one that proxy added: earlier entries come from the client and can say
- * anything).  A missing or malformed header leaves the proxy's address. */
+ * anything).  A missing or malformed header leaves the proxy's address,
+ * and says so once. */
 gchar *
 ks_peer_address (KsServer *server, struct lws *wsi)
 {
@@ -160,15 +185,25 @@ ks_peer_address (KsServer *server, struct lws *wsi)
   const gchar *trusted = server->config->trusted_proxies;
   if (!*trusted || !listed (trusted, buf))
     return g_strdup (buf);
-  char xff[512] = "";
+  /* The client writes the start of the header; only the end matters, but
+   * lws hands it over whole: up to 8 kB (lws's own header limit is lower). */
   int len = lws_hdr_total_length (wsi, WSI_TOKEN_X_FORWARDED_FOR);
-  if (len <= 0 || len >= (int) sizeof xff
-      || lws_hdr_copy (wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR) < 0)
+  g_autofree gchar *xff = len > 0 && len < 8192 ? g_malloc (len + 1) : NULL;
+  g_autoptr (GInetAddress) client = NULL;
+  if (xff && lws_hdr_copy (wsi, xff, len + 1, WSI_TOKEN_X_FORWARDED_FOR) >= 0) {
+    const gchar *last = strrchr (xff, ',');
+    client = parse_address (last ? last + 1 : xff);
+  }
+  if (!client) {
+    static gsize warned;
+    if (g_once_init_enter (&warned)) {
+      g_warning ("a request from trusted proxy %s had no usable X-Forwarded-For; "
+                 "counted as the proxy's own", buf);
+      g_once_init_leave (&warned, 1);
+    }
     return g_strdup (buf);
-  const gchar *last = strrchr (xff, ',');
-  g_autofree gchar *client = g_strstrip (g_strdup (last ? last + 1 : xff));
-  g_autoptr (GInetAddress) parsed = g_inet_address_new_from_string (client);
-  return parsed ? g_inet_address_to_string (parsed) : g_strdup (buf);
+  }
+  return g_inet_address_to_string (client);
 }
 
 gchar *

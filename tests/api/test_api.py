@@ -279,6 +279,10 @@ def behind_a_proxy(spec):
         spec.check("only the proxy's own (last) X-Forwarded-For entry counts", c[-1] == 429 and c.count(429) == 3, c)
         d = guesses(k, 2, "not an address")
         spec.check("a malformed X-Forwarded-For counts as the proxy itself", 429 not in d, d)
+        e = guesses(k, 2, "198.51.100.7:40123")
+        spec.check("a port after the proxy's entry is ignored (same client, still limited)", e == [429, 429], e)
+        f = guesses(k, 2, "x" * 3000 + ", 198.51.100.9")
+        spec.check("a long header from the client still yields the proxy's entry", 429 not in f and 401 in f, f)
     with Kontor() as k:
         spoofed = [guesses(k, 1, f"203.0.113.{i}")[0] for i in range(12)]
         spec.check("without trusted_proxies X-Forwarded-For changes nothing", spoofed[-1] == 429, spoofed)
