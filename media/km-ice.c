@@ -184,7 +184,13 @@ km_meeting_ice_path (KmMeeting *meeting, guint participant)
                                      NICE_COMPONENT_TYPE_RTP, &local, &remote)
       || !local || !remote)
     return NULL;
-  g_autofree gchar *l = describe (local);
-  g_autofree gchar *r = describe (remote);
+  /* The agent owns them and may drop them (a restart) once its lock is
+   * released: copy at once. */
+  NiceCandidate *lc = nice_candidate_copy (local);
+  NiceCandidate *rc = nice_candidate_copy (remote);
+  g_autofree gchar *l = describe (lc);
+  g_autofree gchar *r = describe (rc);
+  nice_candidate_free (lc);
+  nice_candidate_free (rc);
   return g_strdup_printf ("%s -> %s", l, r);
 }

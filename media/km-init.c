@@ -84,7 +84,7 @@ km_init (const KmConfig *config, GError **error)
       memmove (dot, dot + 1, strlen (dot));
     video = km_codec_lookup (name);
     if (!video || video->kind != KM_KIND_VIDEO) {
-      g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
+      g_set_error (error, KM_ERROR, KM_ERROR_CODEC,
                    "unknown video codec \"%s\" (VP8 or H264)",
                    config->video_codec);
       return FALSE;
