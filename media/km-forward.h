@@ -20,42 +20,9 @@
 
 #include <gst/gst.h>
 
+#include "media/km-codec.h"
+
 G_BEGIN_DECLS
-
-typedef enum {
-  KM_KIND_AUDIO,
-  KM_KIND_VIDEO,
-} KmKind;
-
-/* What the relay needs to know about one codec it forwards (km-codec.c).
- * Everything codec-specific lives in this table; nothing else compares
- * encoding names. */
-typedef struct {
-  const gchar *encoding;     /* SDP encoding name, upper case */
-  KmKind       kind;
-  guint        clock_rate;
-  const gchar *depay, *pay;  /* element factories */
-  const gchar *depayloaded;  /* caps between them, or NULL: any */
-  const gchar *pay_prop;     /* one payloader property the relay needs, */
-  const gchar *pay_value;    /* as text (NULL: none) */
-  const gchar *fmtp;         /* "key=value" an offered format must carry
-                              * in its a=fmtp (NULL: none) */
-  /* Whether an offered profile-level-id is one the relay passes on; NULL:
-   * the codec has no profiles. */
-  gboolean   (*profile_ok) (const gchar *profile_level_id);
-} KmCodec;
-
-/* The table entry for an encoding name (any case), or NULL. */
-const KmCodec *km_codec_lookup (const gchar *encoding);
-/* The codec-preferences caps for a slot of this codec.  pt and profile
- * (0, NULL: any) pin one of several offered formats of a codec with
- * profiles (H.264): the answer then carries exactly that one, with the
- * profile-level-id the browser offered.  (webrtcbin 1.22 compares
- * profile-level-id strings exactly, unless level-asymmetry-allowed=1,
- * where gst_sdp_media_get_caps_from_media turns them into profile
- * names.) */
-GstCaps       *km_codec_caps (const KmCodec *codec, guint pt,
-                              const gchar *profile);
 
 typedef struct _KmFwdSource KmFwdSource;
 typedef struct _KmFwdSink KmFwdSink;
