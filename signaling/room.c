@@ -393,7 +393,12 @@ ks_room_offer (KsServer *server, KsClient *client, const gchar *sdp)
                                           "offer", sdp, &error)) {
     g_message ("booking %" G_GINT64_FORMAT ": offer refused: %s",
                client->room->booking_id, error->message);
-    ks_client_send_error (client, "bad_sdp", error->message, FALSE);
+    /* A browser without the meeting's video codec can be told what to do
+     * about it (another browser); other refusals cannot. */
+    ks_client_send_error (client,
+                          g_error_matches (error, KM_ERROR, KM_ERROR_CODEC)
+                          ? "unsupported_codec" : "bad_sdp",
+                          error->message, FALSE);
   }
 }
 

@@ -215,6 +215,21 @@ def meeting_without_media(k, spec, cw, seeker, booking_id):
                a1.get("role") == "caseworker" and a2.get("role") == "seeker"
                and isinstance(a2.get("ice_servers"), list), (a1, a2))
 
+    # An offer whose only video codec the relay cannot forward is refused
+    # before anything is applied (so no ICE gathering), with a code the
+    # page can turn into "use another browser".
+    av1_only = "\r\n".join([
+        "v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0 1",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111", "c=IN IP4 0.0.0.0", "a=mid:0", "a=sendrecv",
+        "a=rtpmap:111 opus/48000/2", "a=ice-ufrag:abcd", "a=ice-pwd:abcdefghijklmnopqrstuvwx",
+        "a=setup:actpass",
+        "m=video 9 UDP/TLS/RTP/SAVPF 45", "c=IN IP4 0.0.0.0", "a=mid:1", "a=sendrecv",
+        "a=rtpmap:45 AV1/90000", ""])
+    seeker.send({"type": "offer", "sdp": av1_only})
+    msg = seeker.recv_type("error")
+    spec.check("an offer with only a video codec the relay cannot forward is unsupported_codec",
+               msg.get("code") == "unsupported_codec" and "VP8" in msg.get("message", ""), msg)
+
     seeker.send({"type": "chat", "text": "Hei, jeg er her."})
     msg = cw.recv_type("chat")
     spec.check("chat reaches the caseworker with who sent it",

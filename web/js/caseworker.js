@@ -492,6 +492,7 @@ function onMessage(msg) {
     case 'error':
       kontor.error = { code: msg.code, status: msg.status };
       if (msg.code === 'bad_sdp') { kontor.meeting?.offerRefused(); break; }
+      if (msg.code === 'unsupported_codec') kontor.meeting?.offerRefused();
       if (msg.code === 'not_logged_in') { kontor.me = null; renderWho(); setState('login'); }
       if (!kontor.booking) stopCamera();
       notice(errorText(msg.code));

@@ -249,6 +249,7 @@ function onError(msg) {
   if (msg.code === 'too_early' && msg.opens_at) { early(msg.opens_at); return; }
   if (REFUSALS.has(msg.code)) { stopEarly(); channel.close(); refuse(msg.code); return; }
   if (msg.code === 'bad_sdp') { kontor.meeting?.offerRefused(); return; }
+  if (msg.code === 'unsupported_codec') kontor.meeting?.offerRefused();
   if (msg.code === 'replaced') { endMeeting(); refuse('replaced'); return; }
   kontor.error = { code: msg.code };
   notice(errorText(msg.code));
