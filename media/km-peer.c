@@ -609,8 +609,11 @@ on_answer_created (GstPromise *promise, gpointer data)
   gst_structure_get (gst_promise_get_reply (promise), "answer",
                      GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL);
   gst_promise_unref (promise);
-  if (ctx->ice_restart)
-    km_ice_answer_credentials (ctx->webrtc, answer->sdp);
+  /* Always what libnice holds: after a restart its fresh credentials, and
+   * otherwise the same as webrtcbin wrote.  So a restart whose offer then
+   * failed, or a browser resending that offer, still gets an answer that
+   * matches the agent. */
+  km_ice_answer_credentials (ctx->webrtc, answer->sdp);
 
   GstPromise *next = gst_promise_new_with_change_func (
       on_local_set, ctx_new_from (ctx), ctx_free);
