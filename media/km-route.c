@@ -73,12 +73,26 @@ announce (KmMeeting *m, KmParticipant *to, KmSlot *slot, KmParticipant *from,
   r->receiver = to->id;
   r->sender = from->id;
   r->kind = km_fwd_source_kind (src->fwd);
-  /* Numbered by the sender's m-lines: the camera's comes before a share. */
-  guint mline = mline_of (src);
-  for (guint i = 0; i < from->sources->len; i++) {
-    KmSource *other = g_ptr_array_index (from->sources, i);
-    r->stream += other != src && km_fwd_source_kind (other->fwd) == r->kind
-                 && mline_of (other) < mline;
+  /* 0 is what arrives on the sender's first m-line of the kind (a page's
+   * camera or microphone: its first video m-line is the camera's even when
+   * it has none, so a share is never taken for one); the rest are numbered
+   * from 1 in m-line order. */
+  guint mline = mline_of (src), first = G_MAXUINT;
+  for (guint i = 0; i < from->slots->len; i++) {
+    KmSlot *slot = g_ptr_array_index (from->slots, i);
+    guint m = G_MAXUINT;
+    if (slot->kind == r->kind && slot->transceiver)
+      g_object_get (slot->transceiver, "mlineindex", &m, NULL);
+    first = MIN (first, m);
+  }
+  if (mline != first) {
+    r->stream = 1;
+    for (guint i = 0; i < from->sources->len; i++) {
+      KmSource *other = g_ptr_array_index (from->sources, i);
+      guint m = mline_of (other);
+      r->stream += other != src && km_fwd_source_kind (other->fwd) == r->kind
+                   && m != first && m < mline;
+    }
   }
   km_post (m, deliver_routed, r, routed_free);
 }

@@ -383,6 +383,8 @@ step('the caseworker invites an interpreter, who joins and sees both', async () 
     await seeker.locator('#more-videos figure:not([hidden]) figcaption', { hasText: /^Interpreter$/ }).waitFor({ timeout: 5000 });
     await caseworker.locator('#more-videos figure:not([hidden]) figcaption', { hasText: /^Interpreter$/ }).waitFor({ timeout: 5000 });
     await interpreter.locator('#more-videos figure:not([hidden]) figcaption', { hasText: /^Job seeker$/ }).waitFor({ timeout: 5000 });
+    await interpreter.locator('#remote-caption', { hasText: /^Caseworker$/ }).waitFor({ timeout: 5000 });
+    await seeker.locator('#remote-caption', { hasText: /^Your caseworker$/ }).waitFor({ timeout: 5000 });
     for (const [page, who, main] of [[seeker, 'job seeker', 'caseworker'], [caseworker, 'caseworker', 'seeker'],
       [interpreter, 'interpreter', 'caseworker']]) {
       await until(`the ${who}'s big picture being the ${main}`, async () => (await page.evaluate(() => {

@@ -5,7 +5,7 @@ import { t, errorText } from './i18n.js';
 import { api } from './api.js';
 import { Channel } from './channel.js';
 import { Meeting, getLocalMedia, play } from './meeting.js';
-import { Chat, RemoteTiles, ScreenShare, showQuality } from './inmeeting.js';
+import { Chat, RemoteTiles, ScreenShare, mainLabel, showQuality } from './inmeeting.js';
 import { startPage, showState, notice } from './page.js';
 import { clock, span, date } from './time.js';
 
@@ -61,6 +61,7 @@ async function start() {
   tiles = new RemoteTiles({
     main: $('remote-video'), more: $('more-videos'), audio: $('remote-audio'),
     prefer: 'seeker',
+    mainLabel: (who) => mainLabel(who, 'seeker', 'cw.remote'),
     getPc: () => kontor.meeting?.pc,
   });
   kontor.tiles = tiles;

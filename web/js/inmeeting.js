@@ -90,9 +90,23 @@ export function showQuality(el, msg) {
 // it has said so, tiles are numbered.  A stopped share is not announced
 // by the relay (its transceiver goes quiet), so tiles that stop decoding
 // are hidden until frames come again.
+// What a page calls whoever is in its big picture: its own phrase for the
+// person it expects there (`mine`, e.g. "Your caseworker"), else the role;
+// a shared screen as such.
+export function mainLabel(who, expected, mine) {
+  const role = t(`role.${who.role}`);
+  if (who.screen) return t('meeting.screen_of', { who: role });
+  return who.role === expected && mine ? t(mine) : role;
+}
+
 export class RemoteTiles {
-  constructor({ main, more, audio, prefer, getPc, onBlocked }) {
+  // mainLabel(who) names the big picture once the relay has said whose it
+  // is (null: keep the page's own caption); caption is its <figcaption>,
+  // if the page shows one.
+  constructor({ main, caption, mainLabel, more, audio, prefer, getPc, onBlocked }) {
     this.main = main;
+    this.caption = caption || null;
+    this.mainLabel = mainLabel || (() => null);
     this.more = more;
     this.audio = audio;
     this.prefer = prefer;
@@ -101,6 +115,7 @@ export class RemoteTiles {
     this.frames = new Map();   // track id → last framesDecoded
     this.slots = new Map();    // mid → { role, screen } from `track`
     this.stream = null;
+    this.showing = Promise.resolve();
     this.timer = setInterval(() => this.#hideQuiet(), QUIET_CHECK_MS);
   }
 
@@ -109,7 +124,7 @@ export class RemoteTiles {
     if (typeof mid !== 'string' || typeof role !== 'string') return;
     this.slots.set(mid, { role, screen: !!screen });
     if (this.stream) await this.show(this.stream);
-    this.relabel();
+    else this.relabel();
   }
 
   #who(track) {
@@ -124,7 +139,13 @@ export class RemoteTiles {
     return who.screen ? t('meeting.screen_of', { who: role }) : role;
   }
 
-  async show(stream) {
+  // One at a time: track messages and new tracks may come together.
+  show(stream) {
+    this.showing = this.showing.then(() => this.#show(stream), () => this.#show(stream));
+    return this.showing;
+  }
+
+  async #show(stream) {
     this.stream = stream;
     let videos = stream.getVideoTracks();
     const main = videos.find((tr) => {
@@ -144,6 +165,7 @@ export class RemoteTiles {
     }
     this.#sync(this.more, videos.slice(1), 'video');
     this.#sync(this.audio, audios.slice(1), 'audio');
+    this.relabel();
   }
 
   clear() {
@@ -160,6 +182,18 @@ export class RemoteTiles {
   }
 
   relabel() {
+    const mainTrack = this.main.srcObject?.getVideoTracks?.()[0];
+    const who = mainTrack && this.#who(mainTrack);
+    const text = who ? this.mainLabel(who) : null;
+    if (text) {
+      // Ours from now on, not the page's translated default.
+      if (this.caption) {
+        delete this.caption.dataset.i18n;
+        this.caption.textContent = text;
+      }
+      delete this.main.dataset.i18nAttr;
+      this.main.setAttribute('aria-label', text);
+    }
     const tracks = this.stream?.getVideoTracks() || [];
     this.more.querySelectorAll('figure').forEach((f, i) => {
       const track = tracks.find((tr) => tr.id === f.dataset.track);

@@ -15,7 +15,7 @@ import { t, errorText } from './i18n.js';
 import { api } from './api.js';
 import { Channel } from './channel.js';
 import { Meeting, getLocalMedia, play } from './meeting.js';
-import { Chat, RemoteTiles, ScreenShare, showQuality } from './inmeeting.js';
+import { Chat, RemoteTiles, ScreenShare, mainLabel, showQuality } from './inmeeting.js';
 import { DeviceCheck } from './devices.js';
 import { startPage, showState, notice, describeBooking } from './page.js';
 import { clock, dateTime, span, day, countdown } from './time.js';
@@ -399,6 +399,8 @@ function meetingTools() {
   tiles = new RemoteTiles({
     main: $('remote-video'), more: $('more-videos'), audio: $('remote-audio'),
     prefer: 'caseworker',
+    caption: $('remote-caption'),
+    mainLabel: (who) => mainLabel(who, 'caseworker', invite ? null : 'join.remote'),
     getPc: () => kontor.meeting?.pc,
     onBlocked: () => { $('play').hidden = false; },
   });
