@@ -15,6 +15,15 @@ typedef struct {
                                * it disconnected */
 } Harness;
 
+/* Fails the test (main returns 1) with a message when cond is false;
+ * KONTOR_TEST_HOLD=1 keeps the process 30 s first, for a look at it. */
+#define CHECK(cond, ...) \
+  do { if (!(cond)) { g_printerr ("FAIL: " __VA_ARGS__); \
+                      g_printerr ("\n"); \
+                      if (g_getenv ("KONTOR_TEST_HOLD")) \
+                        g_usleep (G_USEC_PER_SEC * 30); \
+                      return 1; } } while (0)
+
 /* Exits 77 unless run by run-in-netns.sh; then km_init with a port range. */
 void        harness_init (int *argc, char ***argv);
 Harness    *harness_new (const gchar *name);

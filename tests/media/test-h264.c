@@ -9,10 +9,6 @@
 
 #include <stdio.h>
 
-#define CHECK(cond, ...) \
-  do { if (!(cond)) { g_printerr ("FAIL: " __VA_ARGS__); \
-                      g_printerr ("\n"); return 1; } } while (0)
-
 typedef struct {
   TestClient *a, *b, *c;
   guint       streams;      /* video streams each must decode */

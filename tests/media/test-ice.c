@@ -13,10 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CHECK(cond, ...) \
-  do { if (!(cond)) { g_printerr ("FAIL: " __VA_ARGS__); \
-                      g_printerr ("\n"); return 1; } } while (0)
-
 typedef struct {
   TestClient *a, *b;
   guint64     a_min, b_min;

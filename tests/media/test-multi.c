@@ -6,12 +6,6 @@
 
 #include <stdio.h>
 
-#define CHECK(cond, ...) \
-  do { if (!(cond)) { g_printerr ("FAIL: " __VA_ARGS__); \
-                      g_printerr ("\n"); \
-                      if (g_getenv ("KONTOR_TEST_HOLD")) g_usleep (G_USEC_PER_SEC * 30); \
-                      return 1; } } while (0)
-
 typedef struct {
   TestClient *tc[3];
   guint       n;

@@ -7,10 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define CHECK(cond, ...) \
-  do { if (!(cond)) { g_printerr ("FAIL: " __VA_ARGS__); \
-                      g_printerr ("\n"); return 1; } } while (0)
-
 typedef struct {
   TestClient *a, *b;
 } Pair;

@@ -17,10 +17,6 @@ both_decode (gpointer data)
       && tc_audio_buffers (p->a) > 10 && tc_audio_buffers (p->b) > 10;
 }
 
-#define CHECK(cond, ...) \
-  do { if (!(cond)) { g_printerr ("FAIL: " __VA_ARGS__); \
-                      g_printerr ("\n"); return 1; } } while (0)
-
 int
 main (int argc, char **argv)
 {
