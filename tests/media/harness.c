@@ -229,6 +229,61 @@ harness_run (guint ms)
   harness_wait (ms, NULL, NULL);
 }
 
+typedef struct {
+  TestClient *a, *b;
+  guint64     a_frames, b_frames;
+  gboolean    audio;
+} Decoding;
+
+static gboolean
+decoding (gpointer data)
+{
+  Decoding *d = data;
+  return tc_video_frames (d->a) >= d->a_frames
+      && tc_video_frames (d->b) >= d->b_frames
+      && (!d->audio || (tc_audio_buffers (d->a) > 10
+                        && tc_audio_buffers (d->b) > 10));
+}
+
+gboolean
+harness_wait_decoding (guint timeout_ms, TestClient *a, guint64 a_frames,
+                       TestClient *b, guint64 b_frames, gboolean audio)
+{
+  Decoding d = { a, b, a_frames, b_frames, audio };
+  return harness_wait (timeout_ms, decoding, &d);
+}
+
+static gboolean
+refused (gpointer data)
+{
+  return tc_refusal (data) != NULL;
+}
+
+gboolean
+harness_wait_refused (guint timeout_ms, TestClient *tc)
+{
+  return harness_wait (timeout_ms, refused, tc);
+}
+
+typedef struct {
+  TestClient *tc;
+  guint64     count;
+} Keyframes;
+
+static gboolean
+keyframes (gpointer data)
+{
+  Keyframes *k = data;
+  return tc_keyframes (k->tc) >= k->count;
+}
+
+gboolean
+harness_wait_keyframes (guint timeout_ms, TestClient *tc, guint64 count)
+{
+  Keyframes k = { tc, count };
+  return harness_wait (timeout_ms, keyframes, &k);
+}
+
 guint64
 harness_frames_during (TestClient *tc, guint ms)
 {

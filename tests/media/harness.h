@@ -36,6 +36,16 @@ void        harness_leave (Harness *h, TestClient *tc);
 gboolean    harness_wait (guint timeout_ms, gboolean (*cond) (gpointer),
                           gpointer data);
 void        harness_run (guint ms);
+/* Until a and b have decoded at least a_frames and b_frames video frames in
+ * all (and, with audio, more than 10 audio buffers each). */
+gboolean    harness_wait_decoding (guint timeout_ms, TestClient *a,
+                                   guint64 a_frames, TestClient *b,
+                                   guint64 b_frames, gboolean audio);
+/* Until the relay has refused tc's offer (tc_refusal). */
+gboolean    harness_wait_refused (guint timeout_ms, TestClient *tc);
+/* Until tc's decoders have seen count keyframes in all. */
+gboolean    harness_wait_keyframes (guint timeout_ms, TestClient *tc,
+                                    guint64 count);
 /* Whether the relay announced (KmCallbacks.routed) that a slot of receiver
  * carries sender's stream number `stream` of kind ("audio", "video"). */
 gboolean    harness_routed (Harness *h, TestClient *receiver,

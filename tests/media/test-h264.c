@@ -26,19 +26,6 @@ all_decode (gpointer data)
   return TRUE;
 }
 
-static gboolean
-more_keyframes (gpointer data)
-{
-  guint64 *want = data;
-  return tc_keyframes ((TestClient *) (gpointer) want[1]) >= want[0];
-}
-
-static gboolean
-refused (gpointer data)
-{
-  return tc_refusal (data) != NULL;
-}
-
 /* Frames each of a and b decode in each of n 1 s windows: all ≥ min. */
 static gboolean
 windows (TestClient *a, TestClient *b, guint n, guint64 min,
@@ -90,10 +77,10 @@ main (int argc, char **argv)
 
   /* The senders make keyframes only when asked (gop-size=3000). */
   for (int i = 0; i < 3; i++) {
-    guint64 want[2] = { tc_keyframes (m.a) + 1, (guint64) (gsize) m.a };
+    guint64 want = tc_keyframes (m.a) + 1;
     gint64 t0 = g_get_monotonic_time ();
     tc_request_keyframe (m.a);
-    CHECK (harness_wait (slow ? 10000 : 3000, more_keyframes, want),
+    CHECK (harness_wait_keyframes (slow ? 10000 : 3000, m.a, want),
            "H.264 keyframe request %d not answered through the relay", i);
     g_print ("keyframe request %d answered in %.0f ms\n", i,
              (g_get_monotonic_time () - t0) / 1000.0);
@@ -122,7 +109,7 @@ main (int argc, char **argv)
   /* Someone whose browser offers only VP8: refused, nobody else hurt. */
   const TcOptions vp8_opts = { .video_codec = "VP8", .latency_ms = 150 };
   TestClient *vp8 = harness_join_with (h, "vp8-only", &vp8_opts);
-  CHECK (harness_wait (10000, refused, vp8), "a VP8-only offer was accepted "
+  CHECK (harness_wait_refused (10000, vp8), "a VP8-only offer was accepted "
          "into an H.264 meeting");
   g_autofree gchar *want = g_strdup_printf ("%s %d:",
                                             g_quark_to_string (KM_ERROR),

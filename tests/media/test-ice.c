@@ -14,19 +14,6 @@
 #include <string.h>
 
 typedef struct {
-  TestClient *a, *b;
-  guint64     a_min, b_min;
-} Pair;
-
-static gboolean
-both_decode (gpointer data)
-{
-  Pair *p = data;
-  return tc_video_frames (p->a) >= p->a_min
-      && tc_video_frames (p->b) >= p->b_min;
-}
-
-typedef struct {
   TestClient *tc;
   gchar      *old;
 } Answer;
@@ -129,75 +116,75 @@ main (int argc, char **argv)
 {
   harness_init (&argc, &argv);
   Harness *h = harness_new ("ice");
-  Pair p = { .a_min = 10, .b_min = 10 };
-  p.a = harness_join (h, "seeker");
-  p.b = harness_join (h, "caseworker");
-  CHECK (harness_wait (20000, both_decode, &p), "1:1: no decoded video");
-  g_autofree gchar *b_ufrag = tc_answer_ufrag (p.b);
-  guint b_drops = harness_drops (h, p.b);
+  TestClient *a = harness_join (h, "seeker");
+  TestClient *b = harness_join (h, "caseworker");
+  CHECK (harness_wait_decoding (20000, a, 10, b, 10, FALSE),
+         "1:1: no decoded video");
+  g_autofree gchar *b_ufrag = tc_answer_ufrag (b);
+  guint b_drops = harness_drops (h, b);
 
   /* 1. A restart on an unchanged network keeps decoding. */
-  Answer w = { p.a, tc_answer_ufrag (p.a) };
-  guint64 fa = tc_video_frames (p.a), fb = tc_video_frames (p.b);
+  Answer w = { a, tc_answer_ufrag (a) };
+  guint64 fa = tc_video_frames (a), fb = tc_video_frames (b);
   gint64 t0 = g_get_monotonic_time ();
-  tc_offer (p.a, 0, 0, TRUE);
+  tc_offer (a, 0, 0, TRUE);
   CHECK (harness_wait (5000, new_answer, &w),
          "plain restart: the relay answered with its old credentials");
   g_print ("plain restart: answered in %.0f ms\n",
            (g_get_monotonic_time () - t0) / 1000.0);
   g_free (w.old);
   gint64 gap[2];
-  longest_gaps (p.a, p.b, 3000, gap);
-  fa = tc_video_frames (p.a) - fa;
-  fb = tc_video_frames (p.b) - fb;
+  longest_gaps (a, b, 3000, gap);
+  fa = tc_video_frames (a) - fa;
+  fb = tc_video_frames (b) - fb;
   g_print ("plain restart: seeker %" G_GUINT64_FORMAT " frames, caseworker %"
            G_GUINT64_FORMAT "; longest gap seeker %" G_GINT64_FORMAT
            " ms, caseworker %" G_GINT64_FORMAT " ms\n", fa, fb, gap[0], gap[1]);
   CHECK (fa >= 20 && fb >= 20 && gap[0] < 1000 && gap[1] < 1000,
          "plain restart: video stalled");
   g_print ("plain restart: relay reported the seeker's connection lost %u "
-           "times\n", harness_drops (h, p.a));
+           "times\n", harness_drops (h, a));
 
   /* 2. The seeker's path goes dark. */
-  g_autofree gchar *before = km_meeting_ice_path (h->meeting, tc_id (p.a));
+  g_autofree gchar *before = km_meeting_ice_path (h->meeting, tc_id (a));
   CHECK (before, "no selected pair for the seeker");
   g_print ("seeker's path: %s\n", before);
   CHECK (cut_path (before), "could not cut %s", before);
   harness_run (1500);
-  fa = harness_frames_during (p.a, 1500);
+  fa = harness_frames_during (a, 1500);
   g_print ("cut: seeker %" G_GUINT64_FORMAT " frames in 1.5 s\n", fa);
   CHECK (fa <= 2, "the cut did not stop the seeker's video (%"
          G_GUINT64_FORMAT " frames)", fa);
 
-  w = (Answer) { p.a, tc_answer_ufrag (p.a) };
+  w = (Answer) { a, tc_answer_ufrag (a) };
   t0 = g_get_monotonic_time ();
-  p.a_min = tc_video_frames (p.a) + 10;
-  p.b_min = tc_video_frames (p.b) + 10;
-  tc_offer (p.a, 0, 0, TRUE);
-  gboolean back = harness_wait (15000, both_decode, &p);
+  guint64 a_min = tc_video_frames (a) + 10;
+  guint64 b_min = tc_video_frames (b) + 10;
+  tc_offer (a, 0, 0, TRUE);
+  gboolean back = harness_wait_decoding (15000, a, a_min, b, b_min, FALSE);
   gint64 took = g_get_monotonic_time () - t0;
   CHECK (new_answer (&w), "restart: the relay kept its old credentials");
   g_free (w.old);
   CHECK (back, "restart after a cut: not decoded again within 15 s "
          "(seeker +%" G_GUINT64_FORMAT ", caseworker +%" G_GUINT64_FORMAT ")",
-         tc_video_frames (p.a) + 10 - p.a_min,
-         tc_video_frames (p.b) + 10 - p.b_min);
+         tc_video_frames (a) + 10 - a_min,
+         tc_video_frames (b) + 10 - b_min);
   g_print ("restart after a cut: both decoding again after %.0f ms\n",
            took / 1000.0);
-  g_autofree gchar *after = km_meeting_ice_path (h->meeting, tc_id (p.a));
+  g_autofree gchar *after = km_meeting_ice_path (h->meeting, tc_id (a));
   g_print ("seeker's new path: %s\n", after ? after : "(none)");
   CHECK (after && g_strcmp0 (after, before) != 0,
          "the relay still uses the cut pair");
-  CHECK (harness_frames_during (p.a, 2000) >= 15
-         && harness_frames_during (p.b, 2000) >= 15,
+  CHECK (harness_frames_during (a, 2000) >= 15
+         && harness_frames_during (b, 2000) >= 15,
          "stalled after the restart");
 
-  g_autofree gchar *b_now = tc_answer_ufrag (p.b);
-  CHECK (g_strcmp0 (b_now, b_ufrag) == 0 && harness_drops (h, p.b) == b_drops,
+  g_autofree gchar *b_now = tc_answer_ufrag (b);
+  CHECK (g_strcmp0 (b_now, b_ufrag) == 0 && harness_drops (h, b) == b_drops,
          "the caseworker had to reconnect (%u drops)",
-         harness_drops (h, p.b) - b_drops);
+         harness_drops (h, b) - b_drops);
   g_print ("caseworker: no drop, no ICE restart; seeker drops seen by the "
-           "relay: %u\n", harness_drops (h, p.a));
+           "relay: %u\n", harness_drops (h, a));
 
   nft ("delete table inet kmcut");
   harness_free (h);

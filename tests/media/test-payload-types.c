@@ -7,24 +7,6 @@
 
 #include <stdio.h>
 
-typedef struct {
-  TestClient *a, *b;
-} Pair;
-
-static gboolean
-both_decode (gpointer data)
-{
-  Pair *p = data;
-  return tc_video_frames (p->a) >= 10 && tc_video_frames (p->b) >= 10
-      && tc_audio_buffers (p->a) > 10 && tc_audio_buffers (p->b) > 10;
-}
-
-static gboolean
-refused (gpointer data)
-{
-  return tc_refusal (data) != NULL;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -36,21 +18,20 @@ main (int argc, char **argv)
                            .latency_ms = 150 };
   const TcOptions b_opts = { .video_codec = "VP8", .video_pt = 120,
                            .latency_ms = 150 };
-  Pair p;
-  p.a = harness_join_with (h, "seeker", &a_opts);
-  p.b = harness_join_with (h, "caseworker", &b_opts);
-  CHECK (harness_wait (20000, both_decode, &p),
+  TestClient *a = harness_join_with (h, "seeker", &a_opts);
+  TestClient *b = harness_join_with (h, "caseworker", &b_opts);
+  CHECK (harness_wait_decoding (20000, a, 10, b, 10, TRUE),
          "VP8 96/120: no decoded media (seeker %" G_GUINT64_FORMAT
          ", caseworker %" G_GUINT64_FORMAT " frames)",
-         tc_video_frames (p.a), tc_video_frames (p.b));
+         tc_video_frames (a), tc_video_frames (b));
   g_print ("first decoded frame: seeker %.0f ms, caseworker %.0f ms\n",
-           tc_first_frame_us (p.a) / 1000.0, tc_first_frame_us (p.b) / 1000.0);
-  CHECK (tc_received_video_pt (p.a) == 96 && tc_received_video_pt (p.b) == 120,
+           tc_first_frame_us (a) / 1000.0, tc_first_frame_us (b) / 1000.0);
+  CHECK (tc_received_video_pt (a) == 96 && tc_received_video_pt (b) == 120,
          "payload types: seeker receives %u (offered 96), caseworker %u "
-         "(offered 120)", tc_received_video_pt (p.a),
-         tc_received_video_pt (p.b));
-  guint64 fa = harness_frames_during (p.a, 2000);
-  guint64 fb = harness_frames_during (p.b, 2000);
+         "(offered 120)", tc_received_video_pt (a),
+         tc_received_video_pt (b));
+  guint64 fa = harness_frames_during (a, 2000);
+  guint64 fb = harness_frames_during (b, 2000);
   g_print ("over 2 s: seeker %" G_GUINT64_FORMAT ", caseworker %"
            G_GUINT64_FORMAT " frames\n", fa, fb);
   CHECK (fa >= (slow ? 2 : 20) && fb >= (slow ? 2 : 20), "video stalled");
@@ -59,7 +40,7 @@ main (int argc, char **argv)
   const TcOptions h264 = { .video_codec = "H264", .video_pt = 102,
                          .latency_ms = 150 };
   TestClient *late = harness_join_with (h, "interpreter", &h264);
-  CHECK (harness_wait (10000, refused, late),
+  CHECK (harness_wait_refused (10000, late),
          "an H.264-only offer was accepted into a VP8 meeting");
   g_autofree gchar *want = g_strdup_printf ("%s %d:",
                                             g_quark_to_string (KM_ERROR),
@@ -67,8 +48,8 @@ main (int argc, char **argv)
   CHECK (g_str_has_prefix (tc_refusal (late), want),
          "refused, but not with KM_ERROR_CODEC: %s", tc_refusal (late));
   g_print ("H.264-only offer refused: %s\n", tc_refusal (late));
-  fa = harness_frames_during (p.a, 2000);
-  fb = harness_frames_during (p.b, 2000);
+  fa = harness_frames_during (a, 2000);
+  fb = harness_frames_during (b, 2000);
   CHECK (fa >= (slow ? 2 : 20) && fb >= (slow ? 2 : 20),
          "the meeting stalled after a refused offer (%" G_GUINT64_FORMAT
          ", %" G_GUINT64_FORMAT " frames in 2 s)", fa, fb);
@@ -79,8 +60,7 @@ main (int argc, char **argv)
   const TcOptions firefox = { .video_codec = "VP8", .video_pt = 126,
                               .latency_ms = 150, .bundle_only = TRUE };
   TestClient *ff = harness_join_with (h, "interpreter", &firefox);
-  Pair q = { ff, p.a };
-  CHECK (harness_wait (20000, both_decode, &q),
+  CHECK (harness_wait_decoding (20000, ff, 10, a, 10, TRUE),
          "a bundle-only (Firefox-style) offer: %s, %" G_GUINT64_FORMAT
          " frames decoded", tc_refusal (ff) ? tc_refusal (ff) : "not refused",
          tc_video_frames (ff));

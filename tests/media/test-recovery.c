@@ -7,51 +7,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef struct {
-  TestClient *a, *b;
-} Pair;
-
-static gboolean
-both_decode (gpointer data)
-{
-  Pair *p = data;
-  return tc_video_frames (p->a) >= 5 && tc_video_frames (p->b) >= 5;
-}
-
-static gboolean
-more_keyframes (gpointer data)
-{
-  guint64 *want = data;
-  return tc_keyframes ((TestClient *) (gpointer) want[1]) >= want[0];
-}
-
 int
 main (int argc, char **argv)
 {
   harness_init (&argc, &argv);
   const gchar *loss = g_getenv ("KONTOR_MEDIA_LOSS");
   Harness *h = harness_new ("rec");
-  Pair p;
   /* Without loss, a jitterbuffer above one frame interval (client.h): at
    * 50 ms a receiver can drop every other frame as late, and the keyframe
    * counted below may be one of them. */
   const TcOptions opts = { .latency_ms = loss ? 0 : 150 };
-  p.a = harness_join_with (h, "seeker", &opts);
-  p.b = harness_join_with (h, "caseworker", &opts);
-  CHECK (harness_wait (30000, both_decode, &p), "no media");
+  TestClient *a = harness_join_with (h, "seeker", &opts);
+  TestClient *b = harness_join_with (h, "caseworker", &opts);
+  CHECK (harness_wait_decoding (30000, a, 5, b, 5, FALSE), "no media");
   g_print ("first decoded frame: seeker %.0f ms, caseworker %.0f ms%s%s\n",
-           tc_first_frame_us (p.a) / 1000.0, tc_first_frame_us (p.b) / 1000.0,
+           tc_first_frame_us (a) / 1000.0, tc_first_frame_us (b) / 1000.0,
            loss ? ", loss % per leg: " : "", loss ? loss : "");
 
   if (!loss) {
     /* Senders only make keyframes when asked (keyframe-max-dist=3000). */
     harness_run (1000);
     for (int i = 0; i < 3; i++) {
-      guint64 want[2] = { tc_keyframes (p.a) + 1, (guint64) (gsize) p.a };
+      guint64 want = tc_keyframes (a) + 1;
       gint64 t0 = g_get_monotonic_time ();
-      tc_request_keyframe (p.a);
+      tc_request_keyframe (a);
       /* The sanitizers slow every thread several times over. */
-      CHECK (harness_wait (g_getenv ("KONTOR_SANITIZED") ? 10000 : 3000, more_keyframes, want),
+      CHECK (harness_wait_keyframes (g_getenv ("KONTOR_SANITIZED") ? 10000 : 3000, a, want),
              "keyframe request %d not answered through the relay", i);
       g_print ("keyframe request %d answered in %.0f ms\n", i,
                (g_get_monotonic_time () - t0) / 1000.0);
@@ -69,19 +50,19 @@ main (int argc, char **argv)
      * only a stall for the whole 10 s is. */
     gboolean sanitized = g_getenv ("KONTOR_SANITIZED") != NULL;
     for (int w = 0; w < 5; w++) {
-      guint64 fa = harness_frames_during (p.a, 2000);
-      guint64 fb = tc_video_frames (p.b);
+      guint64 fa = harness_frames_during (a, 2000);
+      guint64 fb = tc_video_frames (b);
       g_print ("window %d: seeker %" G_GUINT64_FORMAT " frames, caseworker "
                "total %" G_GUINT64_FORMAT ", keyframes %" G_GUINT64_FORMAT
-               "/%" G_GUINT64_FORMAT "\n", w, fa, fb, tc_keyframes (p.a),
-               tc_keyframes (p.b));
+               "/%" G_GUINT64_FORMAT "\n", w, fa, fb, tc_keyframes (a),
+               tc_keyframes (b));
       total += fa;
       CHECK (sanitized || fa >= 4, "video stalled under loss (window %d: %"
              G_GUINT64_FORMAT " frames)", w, fa);
     }
     CHECK (total >= (sanitized ? 10 : 75), "only %" G_GUINT64_FORMAT " of 150 frames decoded "
            "under loss", total);
-    guint64 fb = harness_frames_during (p.b, 2000);
+    guint64 fb = harness_frames_during (b, 2000);
     CHECK (fb >= 4, "caseworker stalled under loss");
   }
   harness_free (h);

@@ -36,30 +36,20 @@ usage_now (void)
   return u;
 }
 
-typedef struct {
-  TestClient *a, *b;
-} Pair;
-
-static gboolean
-both_decode (gpointer data)
-{
-  Pair *p = data;
-  return tc_video_frames (p->a) >= 1 && tc_video_frames (p->b) >= 1;
-}
-
 static gboolean
 cycle (guint i)
 {
   g_autofree gchar *name = g_strdup_printf ("c%u", i);
   Harness *h = harness_new (name);
-  Pair p = { harness_join (h, "seeker"), harness_join (h, "caseworker") };
-  gboolean ok = harness_wait (15000, both_decode, &p);
+  TestClient *a = harness_join (h, "seeker");
+  TestClient *b = harness_join (h, "caseworker");
+  gboolean ok = harness_wait_decoding (15000, a, 1, b, 1, FALSE);
   if (!ok)
     g_print ("cycle %u: no media (seeker %" G_GUINT64_FORMAT " frames, "
              "caseworker %" G_GUINT64_FORMAT ", %u connected)\n", i,
-             tc_video_frames (p.a), tc_video_frames (p.b), h->connected);
-  harness_leave (h, p.b);
-  harness_leave (h, p.a);
+             tc_video_frames (a), tc_video_frames (b), h->connected);
+  harness_leave (h, b);
+  harness_leave (h, a);
   harness_free (h);
   return ok;
 }
