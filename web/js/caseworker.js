@@ -5,7 +5,7 @@ import { t, errorText } from './i18n.js';
 import { api } from './api.js';
 import { Channel } from './channel.js';
 import { Meeting, getLocalMedia, play } from './meeting.js';
-import { Chat, RemoteTiles, ScreenShare, mainLabel, showQuality } from './inmeeting.js';
+import { Chat, RemoteTiles, ScreenShare, handleInMeeting, mainLabel, showQuality } from './inmeeting.js';
 import { startPage, showState, notice } from './page.js';
 import { clock, span, date } from './time.js';
 
@@ -440,6 +440,7 @@ async function copyInvitation() {
 
 function onMessage(msg) {
   if (kontor.meeting?.handle(msg)) return;
+  if (handleInMeeting(msg, { chat, tiles, quality: $('quality'), state: kontor })) return;
   switch (msg.type) {
     case 'queue': {
       kontor.queue = msg;
@@ -463,16 +464,6 @@ function onMessage(msg) {
       if (msg.role === 'seeker') peerGone = !msg.present;
       if (msg.role === 'interpreter' && kontor.booking)
         notice(t(msg.present ? 'meeting.interpreter_in' : 'meeting.interpreter_out'));
-      break;
-    case 'chat':
-      chat.receive(msg);
-      break;
-    case 'track':
-      tiles.setTrack(msg);
-      break;
-    case 'quality':
-      kontor.quality = msg;
-      showQuality($('quality'), msg);
       break;
     case 'invitation':
       if (kontor.booking?.id !== msg.booking_id) break;

@@ -69,6 +69,21 @@ export class Chat {
 
 // ---- quality --------------------------------------------------------------
 
+// The messages both meeting pages handle alike: chat lines, whose stream
+// a slot carries, and the relay's quality report (kept in state.quality
+// for re-rendering).  True when msg was one of them.
+export function handleInMeeting(msg, { chat, tiles, quality, state }) {
+  switch (msg.type) {
+    case 'chat': chat.receive(msg); return true;
+    case 'track': tiles.setTrack(msg); return true;
+    case 'quality':
+      state.quality = msg;
+      showQuality(quality, msg);
+      return true;
+    default: return false;
+  }
+}
+
 export function showQuality(el, msg) {
   const level = ['good', 'fair', 'poor'].includes(msg?.level) ? msg.level : null;
   el.dataset.level = level || '';

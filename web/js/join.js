@@ -15,7 +15,7 @@ import { t, errorText } from './i18n.js';
 import { api } from './api.js';
 import { Channel } from './channel.js';
 import { Meeting, getLocalMedia, play } from './meeting.js';
-import { Chat, RemoteTiles, ScreenShare, mainLabel, showQuality } from './inmeeting.js';
+import { Chat, RemoteTiles, ScreenShare, handleInMeeting, mainLabel, showQuality } from './inmeeting.js';
 import { DeviceCheck } from './devices.js';
 import { startPage, showState, notice, describeBooking } from './page.js';
 import { clock, dateTime, span, day, countdown } from './time.js';
@@ -190,6 +190,7 @@ function reconnecting(on) {
 
 function onMessage(msg) {
   if (kontor.meeting?.handle(msg)) return;
+  if (handleInMeeting(msg, { chat, tiles, quality: $('quality'), state: kontor })) return;
   switch (msg.type) {
     case 'waiting':
       stopEarly();
@@ -209,16 +210,6 @@ function onMessage(msg) {
         notice(t(msg.present ? 'join.peer.back' : 'join.peer.left'));
       if (msg.role === 'caseworker') peerGone = !msg.present;
       if (msg.role === 'interpreter' && !invite) notice(t(msg.present ? 'meeting.interpreter_in' : 'meeting.interpreter_out'));
-      break;
-    case 'chat':
-      chat.receive(msg);
-      break;
-    case 'track':
-      tiles.setTrack(msg);
-      break;
-    case 'quality':
-      kontor.quality = msg;
-      showQuality($('quality'), msg);
       break;
     case 'ended':
       endMeeting();
