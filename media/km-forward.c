@@ -1,82 +1,255 @@
-/* km-forward.c — forwarding by depayloading once per source and payloading
- * again per outgoing slot (see km-forward.h for the contract).
+/* km-forward.c — the forwarding data path (see km-forward.h for the
+ * contract): packets rewritten per slot and pushed straight into the
+ * receiver's SRTP encoder.
  *
- *   webrtcbin src ─► depay ─► tee ─┬─► funnel ─► pay ─► other webrtcbin sink
- *                                  └─► …
+ *   sender's rtpbin ─► [probe: rewrite per slot] ─► receiver's dtlssrtpenc
+ *                                                    (srtpenc ► nicesink)
  *
- * The funnel lets a slot switch source (a participant rejoins) without two
- * threads ever pushing into the payloader at once; the payloader owns the
- * slot's SSRC, payload type and sequence numbers, so the receiving browser
- * sees one continuous stream across the switch.
+ * Each packet goes from the sender's nicesrc thread to the receivers'
+ * sockets with no thread hand-off and no element of the receiver's rtpbin,
+ * payloader or funnel on the way: those were most of the per-packet cost
+ * (docs/performance.md).  The RTCP that rtpbin's sending half would have
+ * done is in km-feedback.c.
+ *
+ * Locks, always taken in this order: a source's lock (its list of sinks),
+ * then a port's lock (its sinks' state and the pushes into its encoder),
+ * then a source's sr_lock (its sender's latest report).
  */
+#include <string.h>
+
 #include "media/km-private.h"
-#include "media/km-forward.h"
+#include "media/km-fwd-private.h"
 
-struct _KmFwdSource {
-  GstBin     *bin;
-  KmKind      kind;
-  const KmCodec *relayed;   /* NULL for an unrelayable stream */
-  gchar      *codec;        /* "VP8", "OPUS", … as in the SDP */
-  GstElement *depay;        /* or a fakesink for an unrelayable stream */
-  GstElement *filter;       /* the codec's depayloaded caps, or NULL */
-  GstElement *tee;          /* NULL for an unrelayable stream */
-  GList      *sinks;        /* KmFwdSink* fed by this source */
-  guint64     frames;       /* atomic: buffers out of the depayloader */
-};
+/* ---- ports ---- */
 
-struct _KmFwdSink {
-  GstBin      *bin;
-  KmKind       kind;
-  const KmCodec *codec;
-  guint        pt;
-  guint32      ssrc, rtx_ssrc;
-  GstElement  *funnel;
-  GstElement  *pay;
-  KmFwdSource *source;
-  GstPad      *tee_pad;
-  GstPad      *funnel_pad;
-};
+KmFwdPort *
+km_fwd_port_new (GstElement *webrtc, const gchar *name)
+{
+  KmFwdPort *port = g_new0 (KmFwdPort, 1);
+  port->refs = 1;
+  port->ssrc = g_random_int_range (1, G_MAXINT32);
+  port->webrtc = webrtc;
+  port->name = g_strdup (name);
+  g_mutex_init (&port->lock);
+  return port;
+}
+
+KmFwdPort *
+km_fwd_port_ref (KmFwdPort *port)
+{
+  g_atomic_int_inc (&port->refs);
+  return port;
+}
 
 static GstElement *
-make (const gchar *factory, const gchar *prefix, const gchar *what,
-      GError **error)
+find_element (GstElement *webrtc, const gchar *factory)
 {
-  g_autofree gchar *name = g_strdup_printf ("%s-%s", prefix, what);
-  GstElement *e = gst_element_factory_make (factory, name);
-  if (!e)
-    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
-                 "could not create %s", factory);
-  return e;
+  GstIterator *it = gst_bin_iterate_all_by_element_factory_name (
+      GST_BIN (webrtc), factory);
+  GValue v = G_VALUE_INIT;
+  GstElement *found = NULL;
+  if (gst_iterator_next (it, &v) == GST_ITERATOR_OK)
+    found = g_value_dup_object (&v);
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  return found;
 }
 
-static GstPadProbeReturn
-unname_keyframe_request (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+/* A src pad of our own, linked to a new request pad of the encoder. */
+static GstPad *
+open_pad (KmFwdPort *port, const gchar *tpl, const gchar *pad_name,
+          GstPad **enc_pad)
 {
-  GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
-  if (GST_EVENT_TYPE (ev) != GST_EVENT_CUSTOM_UPSTREAM
-      || !gst_event_has_name (ev, "GstForceKeyUnit")
-      || !gst_structure_has_field (gst_event_get_structure (ev), "ssrc"))
-    return GST_PAD_PROBE_OK;
-  GstStructure *s = gst_structure_copy (gst_event_get_structure (ev));
-  gst_structure_remove_field (s, "ssrc");
-  GST_DEBUG_OBJECT (pad, "keyframe request crosses the relay");
-  gst_event_unref (ev);
-  GST_PAD_PROBE_INFO_DATA (info) =
-      gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s);
-  return GST_PAD_PROBE_OK;
+  GstPadTemplate *t = gst_element_get_pad_template (port->enc, tpl);
+  *enc_pad = t ? gst_element_request_pad (port->enc, t, pad_name, NULL)
+               : NULL;
+  if (!*enc_pad)
+    return NULL;
+  GstPad *out = gst_pad_new (pad_name, GST_PAD_SRC);
+  gst_pad_set_active (out, TRUE);
+  if (gst_pad_link_full (out, *enc_pad, GST_PAD_LINK_CHECK_NOTHING)
+      != GST_PAD_LINK_OK) {
+    gst_object_unref (out);
+    return NULL;
+  }
+  return out;
 }
 
+/* The stream's first events, once the encoder has its DTLS key: srtpenc
+ * copies its key into the caps it makes from ours, and before the
+ * handshake it has none, which later caps comparisons trip over. */
+static void
+start_pad (KmFwdPort *port, GstPad *out, const gchar *caps)
+{
+  g_autofree gchar *id = g_strdup_printf ("kontor/%s/%s", port->name,
+                                          GST_PAD_NAME (out));
+  gst_pad_push_event (out, gst_event_new_stream_start (id));
+  g_autoptr (GstCaps) c = gst_caps_from_string (caps);
+  gst_pad_push_event (out, gst_event_new_caps (c));
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (out, gst_event_new_segment (&segment));
+}
+
+gboolean
+km_fwd_port_attach (KmFwdPort *port)
+{
+  if (port->enc)
+    return TRUE;
+  /* Under max-bundle a webrtcbin has one transport, so one encoder. */
+  GstElement *enc = find_element (port->webrtc, "dtlssrtpenc");
+  g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (port->webrtc),
+                                                       "rtpbin");
+  if (!enc || !rtpbin) {
+    g_clear_object (&enc);
+    return FALSE;
+  }
+  g_mutex_lock (&port->lock);
+  port->enc = enc;
+  /* Numbered far from webrtcbin's own (its session numbers). */
+  port->rtp_out = open_pad (port, "rtp_sink_%d", "rtp_sink_77",
+                            &port->enc_rtp);
+  port->rtcp_out = open_pad (port, "rtcp_sink_%d", "rtcp_sink_77",
+                             &port->enc_rtcp);
+  g_mutex_unlock (&port->lock);
+  if (!port->rtp_out || !port->rtcp_out)
+    GST_WARNING ("%s: no way into the SRTP encoder: nothing forwarded",
+                 port->name);
+  g_signal_emit_by_name (rtpbin, "get-internal-session", 0, &port->session);
+  if (port->session)
+    port->rtcp_handler = g_signal_connect (port->session,
+                                           "on-receiving-rtcp",
+                                           G_CALLBACK (km_feedback_on_rtcp),
+                                           port);
+  else
+    GST_WARNING ("%s: no RTP session: its RTCP is not read", port->name);
+  GST_DEBUG ("%s: forwarding into %s", port->name, GST_OBJECT_NAME (enc));
+  return TRUE;
+}
+
+/* Whether the encoder has its DTLS keys: before, it would encrypt with a
+ * random key.  Under the port's lock. */
+static gboolean
+port_ready (KmFwdPort *port)
+{
+  if (G_LIKELY (port->ready))
+    return TRUE;
+  if (!port->enc || !port->rtp_out || !port->rtcp_out)
+    return FALSE;
+  GParamSpec *ps = g_object_class_find_property (
+      G_OBJECT_GET_CLASS (port->enc), "connection-state");
+  if (!ps || !G_IS_PARAM_SPEC_ENUM (ps))
+    return FALSE;
+  GValue v = G_VALUE_INIT;
+  g_value_init (&v, ps->value_type);
+  g_object_get_property (G_OBJECT (port->enc), "connection-state", &v);
+  GEnumValue *e = g_enum_get_value (G_PARAM_SPEC_ENUM (ps)->enum_class,
+                                    g_value_get_enum (&v));
+  g_value_unset (&v);
+  port->ready = e && g_strcmp0 (e->value_nick, "connected") == 0;
+  if (!port->ready)
+    return FALSE;
+  GST_DEBUG ("%s: DTLS keys in place, forwarding", port->name);
+  start_pad (port, port->rtp_out, "application/x-rtp");
+  start_pad (port, port->rtcp_out, "application/x-rtcp");
+  /* Whatever was sent before could not be decrypted: every picture is to
+   * start afresh, with the next packet (km-forward.c, forward). */
+  for (GList *l = port->sinks; l; l = l->next)
+    ((KmFwdSink *) l->data)->need_keyframe = TRUE;
+  return TRUE;
+}
+
+guint64
+km_fwd_port_bytes_out (KmFwdPort *port)
+{
+  g_mutex_lock (&port->lock);
+  guint64 n = port->bytes_out;
+  g_mutex_unlock (&port->lock);
+  return n;
+}
+
+double
+km_fwd_port_rtt (KmFwdPort *port)
+{
+  double rtt = -1;
+  g_mutex_lock (&port->lock);
+  for (GList *l = port->sinks; l; l = l->next)
+    rtt = MAX (rtt, ((KmFwdSink *) l->data)->rtt);
+  g_mutex_unlock (&port->lock);
+  return rtt;
+}
+
+static void
+close_pad (KmFwdPort *port, GstPad **out, GstPad **enc_pad)
+{
+  if (*out) {
+    gst_pad_set_active (*out, FALSE);
+    if (*enc_pad)
+      gst_pad_unlink (*out, *enc_pad);
+    gst_clear_object (out);
+  }
+  if (*enc_pad) {
+    gst_element_release_request_pad (port->enc, *enc_pad);
+    gst_clear_object (enc_pad);
+  }
+}
+
+void
+km_fwd_port_unref (KmFwdPort *port)
+{
+  if (!port || !g_atomic_int_dec_and_test (&port->refs))
+    return;
+  g_warn_if_fail (port->sinks == NULL && port->sources == NULL);
+  if (port->rtcp_handler)
+    g_signal_handler_disconnect (port->session, port->rtcp_handler);
+  g_clear_object (&port->session);
+  if (port->enc) {
+    close_pad (port, &port->rtp_out, &port->enc_rtp);
+    close_pad (port, &port->rtcp_out, &port->enc_rtcp);
+    gst_clear_object (&port->enc);
+  }
+  g_mutex_clear (&port->lock);
+  g_free (port->name);
+  g_free (port);
+}
+
+/* ---- sources ---- */
+
+/* The pad that really pushes: probing there skips the ghost pads of
+ * webrtcbin and rtpbin. */
+static GstPad *
+innermost (GstPad *pad)
+{
+  GstPad *p = gst_object_ref (pad);
+  while (GST_IS_GHOST_PAD (p)) {
+    GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (p));
+    if (!target)
+      break;
+    gst_object_unref (p);
+    p = target;
+  }
+  return p;
+}
+
+static void forward (KmFwdSource *source, GstBuffer *buffer);
+
 static GstPadProbeReturn
-count_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+on_packet (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   KmFwdSource *source = data;
-  __atomic_add_fetch (&source->frames, 1, __ATOMIC_RELAXED);
-  return GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    for (guint i = 0; i < gst_buffer_list_length (list); i++)
+      forward (source, gst_buffer_list_get (list, i));
+  } else {
+    forward (source, GST_PAD_PROBE_INFO_BUFFER (info));
+  }
+  return GST_PAD_PROBE_DROP;
 }
 
 KmFwdSource *
-km_fwd_source_new (GstBin *bin, GstPad *src, const gchar *name,
-                   GError **error)
+km_fwd_source_new (GstBin *bin, GstPad *src, KmFwdPort *port,
+                   const gchar *name, GError **error)
 {
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (src);
   if (!caps)
@@ -86,76 +259,58 @@ km_fwd_source_new (GstBin *bin, GstPad *src, const gchar *name,
   const gchar *encoding = s ? gst_structure_get_string (s, "encoding-name")
                             : NULL;
   const KmCodec *codec = km_codec_lookup (encoding);
+  guint ssrc = 0;
+  if (s)
+    gst_structure_get_uint (s, "ssrc", &ssrc);
 
   KmFwdSource *source = g_new0 (KmFwdSource, 1);
+  source->port = km_fwd_port_ref (port);
   source->bin = bin;
+  source->pad = gst_object_ref (src);
   source->codec = g_strdup (encoding ? encoding : "?");
+  source->relayed = codec;
+  source->kind = codec ? codec->kind : KM_KIND_AUDIO;
+  source->clock_rate = codec ? codec->clock_rate : 90000;
+  source->ssrc = ssrc;
+  g_mutex_init (&source->lock);
+  g_mutex_init (&source->sr_lock);
 
+  /* The pad's own data stops at the probe; the fakesink takes its events
+   * and keeps the bundle from failing on a not-linked pad. */
+  g_autofree gchar *drain_name = g_strdup_printf ("%s-drain", name);
+  source->drain = gst_element_factory_make ("fakesink", drain_name);
+  if (!source->drain) {
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
+                 "could not create fakesink");
+    km_fwd_source_free (source);
+    return NULL;
+  }
+  g_object_set (source->drain, "sync", FALSE, "async", FALSE,
+                "enable-last-sample", FALSE, NULL);
+  gst_bin_add (bin, source->drain);
+  gst_element_sync_state_with_parent (source->drain);
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (source->drain,
+                                                        "sink");
+  if (gst_pad_link (src, sink) != GST_PAD_LINK_OK) {
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
+                 "could not link %s", GST_PAD_NAME (src));
+    km_fwd_source_free (source);
+    return NULL;
+  }
   if (!codec) {
-    /* Keep the bundle alive: an unlinked src pad would fail it. */
-    source->depay = make ("fakesink", name, "drop", NULL);
-    g_object_set (source->depay, "sync", FALSE, "async", FALSE, NULL);
-    gst_bin_add (bin, source->depay);
-    gst_element_sync_state_with_parent (source->depay);
-    g_autoptr (GstPad) sink = gst_element_get_static_pad (source->depay,
-                                                          "sink");
-    gst_pad_link (src, sink);
     g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
                  "codec %s is not relayed", source->codec);
     km_fwd_source_free (source);
     return NULL;
   }
-
-  source->kind = codec->kind;
-  source->relayed = codec;
-  source->depay = make (codec->depay, name, "depay", error);
-  source->tee = source->depay ? make ("tee", name, "tee", error) : NULL;
-  if (source->tee && codec->depayloaded) {
-    source->filter = make ("capsfilter", name, "filter", error);
-    if (source->filter) {
-      g_autoptr (GstCaps) caps = gst_caps_from_string (codec->depayloaded);
-      g_object_set (source->filter, "caps", caps, NULL);
-    }
-  }
-  if (!source->depay || !source->tee
-      || (codec->depayloaded && !source->filter)) {
-    g_clear_object (&source->depay);
-    g_clear_object (&source->tee);
-    g_clear_object (&source->filter);
-    km_fwd_source_free (source);
-    return NULL;
-  }
-  if (codec->kind == KM_KIND_VIDEO)
-    /* Lost packets are hidden from the receiver by repayloading, so the
-     * relay itself drops broken frames and asks the sender for a keyframe. */
-    g_object_set (source->depay, "wait-for-keyframe", TRUE,
-                  "request-keyframe", TRUE, NULL);
-  g_object_set (source->tee, "allow-not-linked", TRUE, NULL);
-  g_autoptr (GstPad) depay_src = gst_element_get_static_pad (source->depay,
-                                                             "src");
-  gst_pad_add_probe (depay_src, GST_PAD_PROBE_TYPE_BUFFER, count_frame,
-                     source, NULL);
-
-  gst_bin_add_many (bin, source->depay, source->tee, NULL);
-  if (source->filter) {
-    gst_bin_add (bin, source->filter);
-    gst_element_link_many (source->depay, source->filter, source->tee, NULL);
-    gst_element_sync_state_with_parent (source->filter);
-  } else {
-    gst_element_link (source->depay, source->tee);
-  }
-  gst_element_sync_state_with_parent (source->tee);
-  gst_element_sync_state_with_parent (source->depay);
-  g_autoptr (GstPad) sink = gst_element_get_static_pad (source->depay,
-                                                        "sink");
-  GstPadLinkReturn ret = gst_pad_link (src, sink);
-  if (ret != GST_PAD_LINK_OK) {
-    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
-                 "could not link %s to its depayloader: %s",
-                 GST_PAD_NAME (src), gst_pad_link_get_name (ret));
-    km_fwd_source_free (source);
-    return NULL;
-  }
+  source->probe_pad = innermost (src);
+  source->probe = gst_pad_add_probe (source->probe_pad,
+                                     GST_PAD_PROBE_TYPE_BUFFER
+                                     | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                                     on_packet, source, NULL);
+  g_mutex_lock (&port->lock);
+  port->sources = g_list_prepend (port->sources, source);
+  g_mutex_unlock (&port->lock);
   return source;
 }
 
@@ -177,31 +332,43 @@ km_fwd_source_frames (KmFwdSource *source)
   return __atomic_load_n (&source->frames, __ATOMIC_RELAXED);
 }
 
+/* The relay sends the PLI itself: rtpbin's session, no longer sending
+ * anything of its own, holds such requests for its next regular report
+ * (about half a second). */
+void
+km_fwd_port_request_keyframe (KmFwdPort *port, guint32 ssrc)
+{
+  gint64 now = g_get_monotonic_time ();
+  g_mutex_lock (&port->lock);
+  guint slot = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (port->pli); i++) {
+    if (port->pli[i].ssrc == ssrc) {
+      slot = i;
+      break;
+    }
+    if (port->pli[i].at < port->pli[slot].at)
+      slot = i;
+  }
+  gboolean due = port->pli[slot].ssrc != ssrc
+      || now - port->pli[slot].at >= KM_KEYFRAME_GAP_US;
+  if (due && port_ready (port)) {
+    port->pli[slot].ssrc = ssrc;
+    port->pli[slot].at = now;
+    km_feedback_send_pli (port, ssrc);
+  }
+  g_mutex_unlock (&port->lock);
+}
+
 void
 km_fwd_source_request_keyframe (KmFwdSource *source)
 {
-  if (!source->tee || source->kind != KM_KIND_VIDEO)
+  if (source->kind != KM_KIND_VIDEO || !source->relayed)
     return;
-  /* rtpsession turns this upstream event into a PLI (or FIR). */
-  GstStructure *s = gst_structure_new ("GstForceKeyUnit",
-                                       "all-headers", G_TYPE_BOOLEAN, TRUE,
-                                       NULL);
-  g_autoptr (GstPad) pad = gst_element_get_static_pad (source->depay, "src");
-  gst_pad_send_event (pad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
-                                                 s));
-}
-
-static void
-remove_element (GstBin *bin, GstElement *e)
-{
-  if (!e)
-    return;
-  gst_element_set_locked_state (e, TRUE);
-  gst_element_set_state (e, GST_STATE_NULL);
-  if (GST_OBJECT_PARENT (e) == GST_OBJECT (bin))
-    gst_bin_remove (bin, e);
-  else
-    gst_object_unref (e);
+  g_mutex_lock (&source->sr_lock);
+  guint32 ssrc = source->ssrc;
+  g_mutex_unlock (&source->sr_lock);
+  if (ssrc)
+    km_fwd_port_request_keyframe (source->port, ssrc);
 }
 
 void
@@ -217,113 +384,52 @@ km_fwd_source_free (KmFwdSource *source)
   if (!source)
     return;
   km_fwd_source_disconnect_all (source);
-  remove_element (source->bin, source->depay);
-  remove_element (source->bin, source->filter);
-  remove_element (source->bin, source->tee);
+  if (source->probe)
+    gst_pad_remove_probe (source->probe_pad, source->probe);
+  g_mutex_lock (&source->port->lock);
+  source->port->sources = g_list_remove (source->port->sources, source);
+  g_mutex_unlock (&source->port->lock);
+  km_fwd_port_unref (source->port);
+  if (source->drain) {
+    gst_element_set_locked_state (source->drain, TRUE);
+    gst_element_set_state (source->drain, GST_STATE_NULL);
+    if (GST_OBJECT_PARENT (source->drain) == GST_OBJECT (source->bin))
+      gst_bin_remove (source->bin, source->drain);
+    else
+      gst_object_unref (source->drain);
+  }
+  gst_clear_object (&source->probe_pad);
+  gst_clear_object (&source->pad);
+  g_mutex_clear (&source->lock);
+  g_mutex_clear (&source->sr_lock);
   g_free (source->codec);
   g_free (source);
 }
 
-/* rtph264pay turns a profile-level-id named downstream (the slot's codec
- * preferences, see km_codec_caps) into a demand on its input's profile and
- * level, which a byte stream's caps never carry: it would refuse them.
- * The relay cannot change the profile anyway; the receiver learns it from
- * the SPS.  So the payloader is not told. */
-static GstPadProbeReturn
-hide_profile (GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  GstQuery *q = GST_PAD_PROBE_INFO_QUERY (info);
-  if (GST_QUERY_TYPE (q) != GST_QUERY_CAPS)
-    return GST_PAD_PROBE_OK;
-  GstCaps *caps = NULL;
-  gst_query_parse_caps_result (q, &caps);
-  if (!caps)
-    return GST_PAD_PROBE_OK;
-  GstCaps *open = gst_caps_copy (caps);
-  for (guint i = 0; i < gst_caps_get_size (open); i++)
-    gst_structure_remove_field (gst_caps_get_structure (open, i),
-                                "profile-level-id");
-  gst_query_set_caps_result (q, open);
-  gst_caps_unref (open);
-  return GST_PAD_PROBE_OK;
-}
-
-/* A slot outlives the streams it carries: the end of one (an RTCP BYE
- * turns into EOS) must not end the slot, nor reach webrtcbin, where the
- * bundle's rtpfunnel would pass it on and end the whole transport. */
-static GstPadProbeReturn
-keep_slot_open (GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    /* Seen once in 200 test cycles: a buffer reaching the payloader ahead
-     * of its caps, whose not-negotiated error then stops the sender's
-     * whole stream.  Such a buffer is dropped instead. */
-    GstPad *peer = gst_pad_get_peer (pad);
-    gboolean ok = peer && gst_pad_has_current_caps (peer);
-    g_clear_object (&peer);
-    return ok ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
-  }
-  GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
-  switch (GST_EVENT_TYPE (ev)) {
-  case GST_EVENT_EOS:
-  case GST_EVENT_FLUSH_START:
-  case GST_EVENT_FLUSH_STOP:
-    GST_DEBUG_OBJECT (pad, "dropping %s", GST_EVENT_TYPE_NAME (ev));
-    return GST_PAD_PROBE_DROP;
-  default:
-    return GST_PAD_PROBE_OK;
-  }
-}
+/* ---- sinks ---- */
 
 KmFwdSink *
-km_fwd_sink_new (GstBin *bin, GstPad *sink, const KmCodec *codec,
-                 const gchar *name, GError **error)
+km_fwd_sink_new (KmFwdPort *port, const KmCodec *codec, const gchar *name)
 {
-  KmFwdSink *out = g_new0 (KmFwdSink, 1);
-  out->bin = bin;
-  out->kind = codec->kind;
-  out->codec = codec;
-  out->funnel = make ("funnel", name, "funnel", error);
-  out->pay = out->funnel ? make (codec->pay, name, "pay", error) : NULL;
-  if (!out->funnel || !out->pay) {
-    g_clear_object (&out->funnel);
-    g_clear_object (&out->pay);
-    g_free (out);
-    return NULL;
-  }
-  /* A fixed SSRC per slot: the receiver keeps decoding when the source
-   * behind the slot changes.  1200 bytes leaves room for SRTP and header
-   * extensions under a 1280-byte path MTU. */
-  out->ssrc = g_random_int_range (1, G_MAXINT32);
-  out->rtx_ssrc = g_random_int_range (1, G_MAXINT32);
-  g_object_set (out->pay, "ssrc", out->ssrc, "mtu", 1200, NULL);
-  if (codec->pay_prop)
-    gst_util_set_object_arg (G_OBJECT (out->pay), codec->pay_prop,
-                             codec->pay_value);
-  gst_bin_add_many (bin, out->funnel, out->pay, NULL);
-  gst_element_link (out->funnel, out->pay);
-  g_autoptr (GstPad) funnel_src = gst_element_get_static_pad (out->funnel,
-                                                              "src");
-  gst_pad_add_probe (funnel_src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
-                     unname_keyframe_request, NULL, NULL);
-  gst_pad_add_probe (funnel_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
-                     | GST_PAD_PROBE_TYPE_EVENT_FLUSH
-                     | GST_PAD_PROBE_TYPE_BUFFER, keep_slot_open, NULL,
-                     NULL);
-  g_autoptr (GstPad) paysrc = gst_element_get_static_pad (out->pay, "src");
-  gst_pad_add_probe (paysrc, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM
-                     | GST_PAD_PROBE_TYPE_PULL, hide_profile, NULL, NULL);
-  GstPadLinkReturn ret = gst_pad_link (paysrc, sink);
-  if (ret != GST_PAD_LINK_OK) {
-    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
-                 "could not link payloader to %s: %s", GST_PAD_NAME (sink),
-                 gst_pad_link_get_name (ret));
-    km_fwd_sink_free (out);
-    return NULL;
-  }
-  gst_element_sync_state_with_parent (out->pay);
-  gst_element_sync_state_with_parent (out->funnel);
-  return out;
+  KmFwdSink *sink = g_new0 (KmFwdSink, 1);
+  sink->port = port;
+  sink->name = g_strdup (name);
+  sink->kind = codec->kind;
+  sink->codec = codec;
+  /* Fixed per slot, so that the receiver keeps decoding when the source
+   * behind the slot changes; the first numbers random, as RFC 3550 asks. */
+  sink->ssrc = g_random_int_range (1, G_MAXINT32);
+  sink->rtx_ssrc = g_random_int_range (1, G_MAXINT32);
+  sink->next_seq = (guint16) g_random_int ();
+  sink->rtx_seq = (guint16) g_random_int ();
+  sink->last_ts = g_random_int ();
+  sink->rtt = -1;
+  if (codec->kind == KM_KIND_VIDEO)
+    sink->store = g_new0 (KmStored, KM_STORE_SIZE);
+  g_mutex_lock (&port->lock);
+  port->sinks = g_list_prepend (port->sinks, sink);
+  g_mutex_unlock (&port->lock);
+  return sink;
 }
 
 KmKind
@@ -333,18 +439,12 @@ km_fwd_sink_kind (KmFwdSink *sink)
 }
 
 void
-km_fwd_sink_set_pt (KmFwdSink *sink, guint pt)
+km_fwd_sink_set_pt (KmFwdSink *sink, guint pt, guint rtx_pt)
 {
-  if (pt == sink->pt)
-    return;
-  sink->pt = pt;
-  g_object_set (sink->pay, "pt", pt, NULL);
-}
-
-guint
-km_fwd_sink_pt (KmFwdSink *sink)
-{
-  return sink->pt;
+  g_mutex_lock (&sink->port->lock);
+  sink->pt = pt & 0x7f;
+  sink->rtx_pt = rtx_pt & 0x7f;
+  g_mutex_unlock (&sink->port->lock);
 }
 
 guint32
@@ -370,24 +470,21 @@ km_fwd_connect (KmFwdSource *source, KmFwdSink *sink, GError **error)
 {
   if (sink->source == source)
     return TRUE;
-  if (!source->tee || source->relayed != sink->codec) {
+  if (source->relayed != sink->codec) {
     g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
                  "cannot relay %s into a %s slot", source->codec,
                  sink->codec->encoding);
     return FALSE;
   }
   km_fwd_disconnect (sink);
-  sink->funnel_pad = gst_element_request_pad_simple (sink->funnel, "sink_%u");
-  sink->tee_pad = gst_element_request_pad_simple (source->tee, "src_%u");
-  GstPadLinkReturn ret = gst_pad_link (sink->tee_pad, sink->funnel_pad);
+  g_mutex_lock (&source->lock);
+  g_mutex_lock (&sink->port->lock);
   sink->source = source;
+  /* The new stream's numbers are mapped on from where the slot was. */
+  sink->rebase = TRUE;
   source->sinks = g_list_prepend (source->sinks, sink);
-  if (ret != GST_PAD_LINK_OK) {
-    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE, "link failed: %s",
-                 gst_pad_link_get_name (ret));
-    km_fwd_disconnect (sink);
-    return FALSE;
-  }
+  g_mutex_unlock (&sink->port->lock);
+  g_mutex_unlock (&source->lock);
   return TRUE;
 }
 
@@ -397,13 +494,12 @@ km_fwd_disconnect (KmFwdSink *sink)
   KmFwdSource *source = sink->source;
   if (!source)
     return;
-  gst_pad_unlink (sink->tee_pad, sink->funnel_pad);
-  gst_element_release_request_pad (source->tee, sink->tee_pad);
-  gst_element_release_request_pad (sink->funnel, sink->funnel_pad);
-  g_clear_object (&sink->tee_pad);
-  g_clear_object (&sink->funnel_pad);
+  g_mutex_lock (&source->lock);
+  g_mutex_lock (&sink->port->lock);
   source->sinks = g_list_remove (source->sinks, sink);
   sink->source = NULL;
+  g_mutex_unlock (&sink->port->lock);
+  g_mutex_unlock (&source->lock);
 }
 
 void
@@ -412,7 +508,159 @@ km_fwd_sink_free (KmFwdSink *sink)
   if (!sink)
     return;
   km_fwd_disconnect (sink);
-  remove_element (sink->bin, sink->pay);
-  remove_element (sink->bin, sink->funnel);
+  g_mutex_lock (&sink->port->lock);
+  sink->port->sinks = g_list_remove (sink->port->sinks, sink);
+  g_mutex_unlock (&sink->port->lock);
+  if (sink->store)
+    for (guint i = 0; i < KM_STORE_SIZE; i++)
+      gst_clear_buffer (&sink->store[i].buf);
+  g_free (sink->store);
+  g_free (sink->name);
   g_free (sink);
+}
+
+/* ---- the packet path ---- */
+
+/* One packet into one slot.  Under the port's lock.  TRUE when the slot
+ * needs a keyframe. */
+static gboolean
+push_to_sink (KmFwdSink *sink, const guint8 *data, gsize size, gint64 now)
+{
+  KmFwdPort *port = sink->port;
+  if (!sink->pt || !port_ready (port))
+    return FALSE;
+  guint16 seq = GST_READ_UINT16_BE (data + 2);
+  guint32 ts = GST_READ_UINT32_BE (data + 4);
+  if (sink->rebase) {
+    /* Continue the slot's numbering; the timestamp moves on by the time
+     * that passed, so the receiver's playout does not jump. */
+    guint32 step = 0;
+    if (sink->started)
+      step = MAX (1, gst_util_uint64_scale (now - sink->last_time,
+                                            sink->codec->clock_rate,
+                                            G_USEC_PER_SEC));
+    sink->seq_delta = (guint16) (sink->next_seq - seq);
+    sink->ts_delta = sink->last_ts + step - ts;
+    sink->rebase = FALSE;
+  }
+  guint16 out_seq = seq + sink->seq_delta;
+  guint32 out_ts = ts + sink->ts_delta;
+
+  GstBuffer *out = gst_buffer_new_allocate (NULL, size, NULL);
+  GstMapInfo map;
+  gst_buffer_map (out, &map, GST_MAP_WRITE);
+  memcpy (map.data, data, size);
+  map.data[1] = (data[1] & 0x80) | sink->pt;
+  GST_WRITE_UINT16_BE (map.data + 2, out_seq);
+  GST_WRITE_UINT32_BE (map.data + 4, out_ts);
+  GST_WRITE_UINT32_BE (map.data + 8, sink->ssrc);
+  gst_buffer_unmap (out, &map);
+
+  if (!sink->started || (gint16) (out_seq - sink->next_seq) >= 0) {
+    sink->next_seq = out_seq + 1;
+    sink->last_ts = out_ts;
+    sink->last_time = now;
+    sink->started = TRUE;
+  }
+  sink->packets++;
+  sink->octets += size - 12;
+  port->bytes_out += size;
+  if (sink->store) {
+    KmStored *st = &sink->store[out_seq % KM_STORE_SIZE];
+    gst_buffer_replace (&st->buf, out);
+    st->seq = out_seq;
+    st->resent = 0;
+  }
+  gst_pad_push (port->rtp_out, out);
+  if (now - sink->last_sr >= KM_SR_INTERVAL_US)
+    km_feedback_send_sr (sink, now);
+  gboolean keyframe = sink->need_keyframe;
+  sink->need_keyframe = FALSE;
+  return keyframe;
+}
+
+static void
+forward (KmFwdSource *source, GstBuffer *buffer)
+{
+  GstMapInfo map;
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+    return;
+  if (map.size < 12 || (map.data[0] >> 6) != 2) {
+    gst_buffer_unmap (buffer, &map);
+    return;
+  }
+  gint64 now = g_get_monotonic_time ();
+  guint16 seq = GST_READ_UINT16_BE (map.data + 2);
+  gboolean keyframe = FALSE;
+  g_mutex_lock (&source->lock);
+  if (!source->ssrc) {
+    g_mutex_lock (&source->sr_lock);
+    source->ssrc = GST_READ_UINT32_BE (map.data + 8);
+    g_mutex_unlock (&source->sr_lock);
+  }
+  if (source->kind == KM_KIND_VIDEO) {
+    /* The relay buffer gave up on a hole: the receivers cannot get it
+     * from us either, so the sender is asked for a keyframe at once. */
+    if (source->have_seq && (gint16) (seq - source->last_seq) > 1)
+      keyframe = TRUE;
+    if (!source->have_seq || (gint16) (seq - source->last_seq) > 0)
+      source->last_seq = seq;
+    source->have_seq = TRUE;
+    if (map.data[1] & 0x80)
+      __atomic_add_fetch (&source->frames, 1, __ATOMIC_RELAXED);
+  } else {
+    __atomic_add_fetch (&source->frames, 1, __ATOMIC_RELAXED);
+  }
+  for (GList *l = source->sinks; l; l = l->next) {
+    KmFwdSink *sink = l->data;
+    g_mutex_lock (&sink->port->lock);
+    keyframe |= push_to_sink (sink, map.data, map.size, now);
+    g_mutex_unlock (&sink->port->lock);
+  }
+  g_mutex_unlock (&source->lock);
+  gst_buffer_unmap (buffer, &map);
+  if (keyframe)
+    km_fwd_source_request_keyframe (source);
+}
+
+/* Retransmits one stored packet, as RTX (RFC 4588) where negotiated.
+ * Under the port's lock. */
+void
+km_fwd_resend (KmFwdSink *sink, guint16 seq, gint64 now)
+{
+  KmFwdPort *port = sink->port;
+  if (!sink->store || !port->ready)
+    return;
+  KmStored *st = &sink->store[seq % KM_STORE_SIZE];
+  /* A NACK repeated within a round trip asks for the same copy. */
+  if (!st->buf || st->seq != seq || now - st->resent < KM_RESEND_GAP_US)
+    return;
+  st->resent = now;
+  GstBuffer *out;
+  if (!sink->rtx_pt) {
+    out = gst_buffer_ref (st->buf);
+  } else {
+    GstMapInfo in;
+    gst_buffer_map (st->buf, &in, GST_MAP_READ);
+    gsize header = 12 + 4 * (in.data[0] & 0x0f);
+    if ((in.data[0] & 0x10) && header + 4 <= in.size)
+      header += 4 + 4 * GST_READ_UINT16_BE (in.data + header + 2);
+    if (header > in.size) {
+      gst_buffer_unmap (st->buf, &in);
+      return;
+    }
+    out = gst_buffer_new_allocate (NULL, in.size + 2, NULL);
+    GstMapInfo map;
+    gst_buffer_map (out, &map, GST_MAP_WRITE);
+    memcpy (map.data, in.data, header);
+    map.data[1] = (in.data[1] & 0x80) | sink->rtx_pt;
+    GST_WRITE_UINT16_BE (map.data + 2, sink->rtx_seq++);
+    GST_WRITE_UINT32_BE (map.data + 8, sink->rtx_ssrc);
+    GST_WRITE_UINT16_BE (map.data + header, seq);   /* the original seq */
+    memcpy (map.data + header + 2, in.data + header, in.size - header);
+    gst_buffer_unmap (out, &map);
+    gst_buffer_unmap (st->buf, &in);
+  }
+  port->bytes_out += gst_buffer_get_size (out);
+  gst_pad_push (port->rtp_out, out);
 }

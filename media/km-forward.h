@@ -1,20 +1,24 @@
 /* km-forward.h — the forwarding data path, behind one internal interface.
  *
- * A KmFwdSource takes one stream that a participant sends (a webrtcbin src
- * pad) and makes it available to any number of KmFwdSinks.  A KmFwdSink is
- * one outgoing slot of a participant (a webrtcbin sink pad, i.e. one
- * transceiver) with its own stable SSRC and payload type, fed by at most one
- * source at a time.  Nothing here decodes media.
+ * A KmFwdPort is one participant's transport as the forwarder sees it: the
+ * way into its DTLS-SRTP encoder (and so onto the wire), and the RTCP its
+ * browser sends.  A KmFwdSource is one stream a participant sends (a
+ * webrtcbin src pad); a KmFwdSink is one outgoing slot of a participant with
+ * its own stable SSRC, RTX SSRC and payload type, fed by at most one source
+ * at a time.  Nothing here decodes media.
  *
- * This implementation depayloads once per source and payloads again per
- * sink (e.g. rtpvp8depay ! tee … funnel ! rtpvp8pay, or rtph264depay …
- * rtph264pay for H.264; km-codec.c has the table), which rewrites SSRC,
- * payload type and sequence numbers in one go.  A leaner path (direct SSRC
- * rewriting, no rtpbin) can replace this file without touching the rest.
+ * Packets are forwarded as they are, with SSRC, payload type, sequence
+ * number and timestamp rewritten per slot, straight into the receiver's
+ * SRTP encoder: the sending half of the receiver's rtpbin is not used.  So
+ * this file also does what that half did: it answers the receiver's NACKs
+ * from a small store per video slot (as RTX where negotiated), passes its
+ * PLI/FIR on to the sender as keyframe requests, sends a sender report per
+ * slot, and reads the receiver's reports for statistics.  The receiving
+ * half of rtpbin (RTCP to the sender, NACKs to the sender, src pads) stays.
  *
  * Threading: km_fwd_source_new() runs on the streaming thread that emitted
- * pad-added (the pad must be linked at once); everything else on the main
- * thread.
+ * pad-added (the pad must be linked at once); packets and RTCP are handled
+ * on streaming threads; everything else on the main thread.
  */
 #pragma once
 
@@ -24,39 +28,57 @@
 
 G_BEGIN_DECLS
 
+typedef struct _KmFwdPort KmFwdPort;
 typedef struct _KmFwdSource KmFwdSource;
 typedef struct _KmFwdSink KmFwdSink;
 
-/* Links src (a webrtcbin src pad with RTP caps) into new elements inside
- * bin.  Returns NULL with error set when the codec is not relayable; the
- * pad is then linked to a fakesink so that the bundle does not fail. */
-KmFwdSource *km_fwd_source_new (GstBin *bin, GstPad *src, const gchar *name,
-                                GError **error);
+/* A port for a participant's webrtcbin (not referenced: the port is used
+ * only while the webrtcbin runs).  It does nothing until
+ * km_fwd_port_attach() found the transport.  Sources keep a reference,
+ * since one may be freed after its participant. */
+KmFwdPort   *km_fwd_port_new (GstElement *webrtc, const gchar *name);
+KmFwdPort   *km_fwd_port_ref (KmFwdPort *port);
+/* Finds the transport once webrtcbin made it (after an answer was set);
+ * TRUE once attached.  Safe to call again. */
+gboolean     km_fwd_port_attach (KmFwdPort *port);
+/* Bytes sent to the participant so far, and the largest round-trip time
+ * its reports gave (seconds; < 0 when none yet). */
+guint64      km_fwd_port_bytes_out (KmFwdPort *port);
+double       km_fwd_port_rtt (KmFwdPort *port);
+/* The owner drops its reference after every sink of the port is freed
+ * and the webrtcbin stopped. */
+void         km_fwd_port_unref (KmFwdPort *port);
+
+/* Takes src (a webrtcbin src pad with RTP caps) of the participant behind
+ * port (referenced).  Returns NULL with error set when the codec is not relayable; the
+ * pad is linked to a fakesink either way, so that the bundle does not fail
+ * on a not-linked pad. */
+KmFwdSource *km_fwd_source_new (GstBin *bin, GstPad *src, KmFwdPort *port,
+                                const gchar *name, GError **error);
 KmKind       km_fwd_source_kind (KmFwdSource *source);
 const gchar *km_fwd_source_codec (KmFwdSource *source);
-/* Frames (video) or packets (audio) depayloaded so far. */
+/* Video frames (marker bits) or audio packets received so far. */
 guint64      km_fwd_source_frames (KmFwdSource *source);
 /* Asks the sender for a keyframe (becomes a PLI/FIR on the wire). */
 void         km_fwd_source_request_keyframe (KmFwdSource *source);
 /* Stops feeding every sink (the stream paused or ended). */
 void         km_fwd_source_disconnect_all (KmFwdSource *source);
-/* Unlinks from every sink, removes and frees the elements. */
+/* Disconnects every sink, then frees; the sender's webrtcbin is stopped. */
 void         km_fwd_source_free (KmFwdSource *source);
 
-/* Creates the payloader chain of codec feeding the webrtcbin sink pad
- * sink.  Only sources of the same codec can feed it (no transcoding). */
-KmFwdSink   *km_fwd_sink_new (GstBin *bin, GstPad *sink,
-                              const KmCodec *codec, const gchar *name,
-                              GError **error);
+/* A slot of codec toward the participant behind port. */
+KmFwdSink   *km_fwd_sink_new (KmFwdPort *port, const KmCodec *codec,
+                              const gchar *name);
 KmKind       km_fwd_sink_kind (KmFwdSink *sink);
-/* The payload type the receiving browser negotiated for this slot. */
-void         km_fwd_sink_set_pt (KmFwdSink *sink, guint pt);
-guint        km_fwd_sink_pt (KmFwdSink *sink);
+/* The payload types the receiving browser negotiated for this slot: the
+ * codec's, and its RTX one (0: no RTX). */
+void         km_fwd_sink_set_pt (KmFwdSink *sink, guint pt, guint rtx_pt);
 /* The fixed SSRC of the slot's outgoing stream (never 0). */
 guint32      km_fwd_sink_ssrc (KmFwdSink *sink);
-/* The SSRC to use for its retransmissions (RTX), fixed too. */
+/* The SSRC of its retransmissions (RTX), fixed too. */
 guint32      km_fwd_sink_rtx_ssrc (KmFwdSink *sink);
-/* Feeds sink from source, replacing any previous source. */
+/* Feeds sink from source, replacing any previous source.  The receiver
+ * sees one continuous stream across the switch. */
 gboolean     km_fwd_connect (KmFwdSource *source, KmFwdSink *sink,
                              GError **error);
 /* The source currently feeding sink, or NULL. */

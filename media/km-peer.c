@@ -15,6 +15,7 @@ typedef struct {
   KmMeeting  *meeting;      /* a reference */
   guint       id;
   GstElement *webrtc;       /* a reference */
+  KmFwdPort  *port;         /* a reference */
   gchar      *name;
   gboolean    ice_restart;  /* the offer being answered restarts ICE */
 } KmPeerCtx;
@@ -26,6 +27,7 @@ ctx_new (KmParticipant *p)
   ctx->meeting = km_meeting_ref (p->meeting);
   ctx->id = p->id;
   ctx->webrtc = gst_object_ref (p->webrtc);
+  ctx->port = km_fwd_port_ref (p->port);
   ctx->name = g_strdup (p->name);
   return ctx;
 }
@@ -37,6 +39,7 @@ ctx_new_from (KmPeerCtx *other)
   ctx->meeting = km_meeting_ref (other->meeting);
   ctx->id = other->id;
   ctx->webrtc = gst_object_ref (other->webrtc);
+  ctx->port = km_fwd_port_ref (other->port);
   ctx->name = g_strdup (other->name);
   ctx->ice_restart = other->ice_restart;
   return ctx;
@@ -48,6 +51,7 @@ ctx_free (gpointer data)
   KmPeerCtx *ctx = data;
   km_meeting_unref (ctx->meeting);
   gst_object_unref (ctx->webrtc);
+  km_fwd_port_unref (ctx->port);
   g_free (ctx->name);
   g_free (ctx);
 }
@@ -240,6 +244,27 @@ answered_pt (const GstSDPMedia *media, const KmCodec *codec)
   return 0;
 }
 
+/* The RTX payload type for pt in one answered m-line
+ * ("a=fmtp:R apt=pt"), or 0. */
+static guint
+answered_rtx_pt (const GstSDPMedia *media, guint pt)
+{
+  g_autofree gchar *want = g_strdup_printf ("apt=%u", pt);
+  for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+    if (g_strcmp0 (a->key, "fmtp") != 0 || !a->value)
+      continue;
+    const gchar *space = strchr (a->value, ' ');
+    if (!space)
+      continue;
+    g_auto (GStrv) params = g_strsplit (space + 1, ";", -1);
+    for (guint k = 0; params[k]; k++)
+      if (g_strcmp0 (g_strstrip (params[k]), want) == 0)
+        return (guint) g_ascii_strtoull (a->value, NULL, 10);
+  }
+  return 0;
+}
+
 static GstCaps *
 slot_caps (KmParticipant *p, KmKind kind)
 {
@@ -255,34 +280,6 @@ count_slots (KmParticipant *p, KmKind kind)
   for (guint i = 0; i < p->slots->len; i++)
     n += ((KmSlot *) g_ptr_array_index (p->slots, i))->kind == kind;
   return n;
-}
-
-/* Makes webrtcbin's retransmitter use the RTX SSRCs the answer named. */
-static void
-set_rtx_ssrcs (KmParticipant *p)
-{
-  GstStructure *map = gst_structure_new_empty ("application/x-rtp-ssrc-map");
-  for (guint i = 0; i < p->slots->len; i++) {
-    KmSlot *slot = g_ptr_array_index (p->slots, i);
-    if (slot->kind != KM_KIND_VIDEO)
-      continue;
-    g_autofree gchar *key = g_strdup_printf ("%u",
-                                             km_fwd_sink_ssrc (slot->fwd));
-    gst_structure_set (map, key, G_TYPE_UINT,
-                       km_fwd_sink_rtx_ssrc (slot->fwd), NULL);
-  }
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (p->webrtc));
-  GValue v = G_VALUE_INIT;
-  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
-    GstElement *e = g_value_get_object (&v);
-    GstElementFactory *f = gst_element_get_factory (e);
-    if (f && g_strcmp0 (GST_OBJECT_NAME (f), "rtprtxsend") == 0)
-      g_object_set (e, "ssrc-map", map, NULL);
-    g_value_reset (&v);
-  }
-  g_value_unset (&v);
-  gst_iterator_free (it);
-  gst_structure_free (map);
 }
 
 /* The answer is in force: learn each slot's payload type and direction,
@@ -303,6 +300,8 @@ on_applied_event (KmMeeting *m, gpointer data)
   release_candidates (m, p);
   if (km_meeting_lookup (m, ev->id) != p)
     return;
+  if (!km_fwd_port_attach (p->port))
+    GST_WARNING ("%s: no transport after the answer", p->name);
   const GstSDPMessage *sdp = ev->answer->sdp;
   for (guint i = 0; i < p->slots->len; i++) {
     KmSlot *slot = g_ptr_array_index (p->slots, i);
@@ -317,7 +316,7 @@ on_applied_event (KmMeeting *m, gpointer data)
         && !gst_sdp_media_get_attribute_val (media, "recvonly")
         && !gst_sdp_media_get_attribute_val (media, "inactive");
     if (pt) {
-      km_fwd_sink_set_pt (slot->fwd, pt);
+      km_fwd_sink_set_pt (slot->fwd, pt, answered_rtx_pt (media, pt));
       slot->usable = sends;
     }
     /* The answer pinned per-stream fields into the preferences; put the
@@ -346,7 +345,6 @@ on_applied_event (KmMeeting *m, gpointer data)
       km_fwd_source_disconnect_all (src->fwd);
     }
   }
-  set_rtx_ssrcs (p);
   p->answered = TRUE;
   p->negotiating = FALSE;
   /* An offer of the browser's own (crossing our request) may not carry
@@ -456,7 +454,7 @@ on_pad_added (GstElement *webrtc, GstPad *pad, KmPeerCtx *ctx)
   g_autofree gchar *name = g_strdup_printf ("%s-%s", ctx->name,
                                             GST_PAD_NAME (pad));
   GstBin *bin = GST_BIN (GST_OBJECT_PARENT (webrtc));
-  KmFwdSource *fwd = km_fwd_source_new (bin, pad, name, &error);
+  KmFwdSource *fwd = km_fwd_source_new (bin, pad, ctx->port, name, &error);
   if (!fwd) {
     GST_WARNING ("%s: dropping %s: %s", ctx->name, GST_PAD_NAME (pad),
                  error->message);
@@ -666,14 +664,7 @@ add_slot (KmParticipant *p, KmKind kind, GError **error)
     g_object_set (trans, "do-nack", TRUE, NULL);
   g_autofree gchar *name = g_strdup_printf ("%s-%s", p->name,
                                             GST_PAD_NAME (pad));
-  KmFwdSink *fwd = km_fwd_sink_new (GST_BIN (p->meeting->pipeline), pad,
-                                    slot_codec (p, kind), name, error);
-  if (!fwd) {
-    gst_element_release_request_pad (p->webrtc, pad);
-    gst_object_unref (pad);
-    gst_object_unref (trans);
-    return FALSE;
-  }
+  KmFwdSink *fwd = km_fwd_sink_new (p->port, slot_codec (p, kind), name);
   g_object_set_data (G_OBJECT (trans), "km-ssrc",
                      GUINT_TO_POINTER (km_fwd_sink_ssrc (fwd)));
   if (kind == KM_KIND_VIDEO)
@@ -719,6 +710,7 @@ km_peer_setup (KmParticipant *p, GError **error)
     return FALSE;
   }
   gst_object_ref_sink (p->webrtc);
+  p->port = km_fwd_port_new (p->webrtc, p->name);
   p->slots = g_ptr_array_new_with_free_func (slot_free);
   p->sources = g_ptr_array_new_with_free_func (source_array_free);
   km_configure_webrtcbin (p->webrtc);
@@ -760,13 +752,14 @@ km_peer_teardown (KmParticipant *p)
   p->n_handlers = 0;
   g_clear_pointer (&p->remote_ufrag, g_free);
   g_clear_pointer (&p->remote_pwd, g_free);
-  /* Stop feeding this webrtcbin first: a FLUSHING return from its sink
-   * pads would travel up the tee and stop the sender's stream. */
+  /* Stop feeding this webrtcbin first, so that no sender's thread is
+   * pushing into its encoder while it stops. */
   g_clear_pointer (&p->slots, g_ptr_array_unref);
   gst_element_set_locked_state (p->webrtc, TRUE);
   gst_element_set_state (p->webrtc, GST_STATE_NULL);
   /* Its streaming threads are stopped: now its own streams can go. */
   g_clear_pointer (&p->sources, g_ptr_array_unref);
+  g_clear_pointer (&p->port, km_fwd_port_unref);
   gst_bin_remove (GST_BIN (p->meeting->pipeline), p->webrtc);
   g_clear_pointer (&p->webrtc, gst_object_unref);
   gst_clear_caps (&p->video_caps);

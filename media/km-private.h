@@ -48,6 +48,7 @@ struct _KmParticipant {
   gchar      *label;
   gchar      *name;                     /* label-id, element names */
   GstElement *webrtc;
+  KmFwdPort  *port;                     /* its transport, for forwarding */
   GPtrArray  *slots;                    /* KmSlot* */
   GPtrArray  *sources;                  /* KmSource* */
   gboolean    answered;                 /* an answer was applied */

@@ -1,6 +1,7 @@
 /* km-stats.c — per-participant statistics every few seconds: webrtcbin's
- * get-stats on a GStreamer thread, condensed, then rates computed and the
- * stats callback called on the main context. */
+ * get-stats on a GStreamer thread for what the browser sends, the
+ * forwarding path's counters (km-forward.c) for what it receives, then
+ * rates computed and the stats callback called on the main context. */
 #include "media/km-private.h"
 
 #define KM_STATS_INTERVAL_S 3
@@ -8,12 +9,10 @@
 typedef struct {
   KmMeeting *meeting;
   guint      id;
-  guint64    bytes_in, bytes_out;
+  guint64    bytes_in;
   guint64    packets_in;
   gint64     lost_in;
   double     jitter_s;     /* largest over incoming streams */
-  double     rtt_s;        /* largest reported by the browser */
-  gboolean   have_rtt;
 } KmStatsReply;
 
 static void
@@ -48,16 +47,6 @@ add_one (GQuark field, const GValue *value, gpointer data)
     if (gst_structure_get_double (s, "jitter", &d))
       r->jitter_s = MAX (r->jitter_s, d);
     break;
-  case GST_WEBRTC_STATS_OUTBOUND_RTP:
-    if (gst_structure_get_uint64 (s, "bytes-sent", &u))
-      r->bytes_out += u;
-    break;
-  case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:
-    if (gst_structure_get_double (s, "round-trip-time", &d) && d > 0) {
-      r->rtt_s = MAX (r->rtt_s, d);
-      r->have_rtt = TRUE;
-    }
-    break;
   default:
     break;
   }
@@ -74,21 +63,22 @@ on_stats_event (KmMeeting *m, gpointer data)
   gint64 now = g_get_monotonic_time ();
   double dt = p->last_stats_time ? (now - p->last_stats_time) / 1e6 : 0;
   KmStats st = { 0 };
+  guint64 bytes_out = km_fwd_port_bytes_out (p->port);
   st.bytes_in = r->bytes_in;
-  st.bytes_out = r->bytes_out;
+  st.bytes_out = bytes_out;
   if (dt > 0.1) {
     if (r->bytes_in >= p->last_bytes_in)
       st.bitrate_in_kbps = (r->bytes_in - p->last_bytes_in) * 8 / dt / 1000;
-    if (r->bytes_out >= p->last_bytes_out)
-      st.bitrate_out_kbps = (r->bytes_out - p->last_bytes_out) * 8 / dt
-          / 1000;
+    if (bytes_out >= p->last_bytes_out)
+      st.bitrate_out_kbps = (bytes_out - p->last_bytes_out) * 8 / dt / 1000;
   }
   /* Loss over the interval, not since the start. */
   guint64 pk = r->packets_in - MIN (r->packets_in, p->last_packets_in);
   guint64 lost = (guint64) r->lost_in
       - MIN ((guint64) r->lost_in, p->last_lost_in);
   st.loss_in = pk + lost > 0 ? (double) lost / (double) (pk + lost) : 0;
-  st.rtt_ms = r->have_rtt ? r->rtt_s * 1000 : -1;
+  double rtt = km_fwd_port_rtt (p->port);
+  st.rtt_ms = rtt >= 0 ? rtt * 1000 : -1;
   st.jitter_ms = r->jitter_s * 1000;
   for (guint i = 0; i < p->sources->len; i++) {
     KmSource *src = g_ptr_array_index (p->sources, i);
@@ -96,7 +86,7 @@ on_stats_event (KmMeeting *m, gpointer data)
       st.frames_in += km_fwd_source_frames (src->fwd);
   }
   p->last_bytes_in = r->bytes_in;
-  p->last_bytes_out = r->bytes_out;
+  p->last_bytes_out = bytes_out;
   p->last_packets_in = r->packets_in;
   p->last_lost_in = (guint64) r->lost_in;
   p->last_stats_time = now;

@@ -423,6 +423,19 @@ tc_new (const gchar *name, KmMeeting *meeting, guint id)
   return tc_new_with (name, meeting, id, NULL);
 }
 
+/* Browsers NACK only what is missing.  rtpjitterbuffer also asks, by
+ * default, for the packet it expects next once it is late by its own
+ * estimate ("rtx-next-seqnum"); against a relay that keeps the senders'
+ * timestamps those requests came every half second, and each used up the
+ * client's early-feedback turn (RFC 4585), so its keyframe requests waited
+ * for the next regular report. */
+static void
+on_new_jitterbuffer (GstElement *rtpbin, GstElement *jb, guint session,
+                     guint ssrc, gpointer data)
+{
+  g_object_set (jb, "rtx-next-seqnum", FALSE, NULL);
+}
+
 TestClient *
 tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
              const TcOptions *options)
@@ -445,6 +458,11 @@ tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
                 options && options->latency_ms ? options->latency_ms : 50,
                 NULL);
   gst_bin_add (GST_BIN (tc->pipeline), tc->webrtc);
+  g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (tc->webrtc),
+                                                       "rtpbin");
+  if (rtpbin)
+    g_signal_connect (rtpbin, "new-jitterbuffer",
+                      G_CALLBACK (on_new_jitterbuffer), NULL);
   g_signal_connect (tc->webrtc, "on-ice-candidate",
                     G_CALLBACK (on_ice_candidate), tc);
   g_signal_connect (tc->webrtc, "pad-added", G_CALLBACK (on_pad_added), tc);

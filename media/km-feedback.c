@@ -1,0 +1,251 @@
+/* km-feedback.c — the RTCP of the forwarding path (km-forward.c), which
+ * bypasses the sending half of each receiver's rtpbin and so must do its
+ * part: read what a browser reports about the slots it receives (loss,
+ * round trip, NACK, PLI, FIR) and send a sender report per slot.
+ *
+ * A browser's RTCP reaches rtpbin's session as always (that session still
+ * reports on the streams the browser sends); the session's
+ * on-receiving-rtcp signal shows it to us first, on the browser's
+ * streaming thread.
+ */
+#include <gst/rtp/gstrtcpbuffer.h>
+
+#include "media/km-private.h"
+#include "media/km-fwd-private.h"
+
+/* Under the port's lock. */
+static KmFwdSink *
+find_sink (KmFwdPort *port, guint32 ssrc)
+{
+  for (GList *l = port->sinks; l; l = l->next) {
+    KmFwdSink *sink = l->data;
+    if (sink->ssrc == ssrc)
+      return sink;
+  }
+  return NULL;
+}
+
+/* Keyframe requests found in one compound packet, passed on to the
+ * senders once the receiver's port is unlocked. */
+typedef struct {
+  KmFwdPort *port;              /* the sender's, a reference */
+  guint32    ssrc;
+} KmWant;
+
+typedef struct {
+  KmWant   want[8];
+  guint    n;
+} KmWants;
+
+/* Under the receiver's port lock, which keeps sink->source alive. */
+static void
+want_keyframe (KmWants *wants, KmFwdSink *sink)
+{
+  if (!sink || !sink->source || sink->kind != KM_KIND_VIDEO
+      || wants->n == G_N_ELEMENTS (wants->want))
+    return;
+  KmFwdSource *source = sink->source;
+  g_mutex_lock (&source->sr_lock);
+  guint32 ssrc = source->ssrc;
+  g_mutex_unlock (&source->sr_lock);
+  if (!ssrc)
+    return;
+  wants->want[wants->n].port = km_fwd_port_ref (source->port);
+  wants->want[wants->n].ssrc = ssrc;
+  wants->n++;
+}
+
+/* The browser's report blocks on our slots: round-trip time from the
+ * sender report they answer (RFC 3550, 6.4.1). */
+static void
+read_reports (KmFwdPort *port, GstRTCPPacket *packet, gint64 now)
+{
+  guint n = gst_rtcp_packet_get_rb_count (packet);
+  for (guint i = 0; i < n; i++) {
+    guint32 ssrc, exthighestseq, jitter, lsr, dlsr;
+    guint8 fraction;
+    gint32 lost;
+    gst_rtcp_packet_get_rb (packet, i, &ssrc, &fraction, &lost,
+                            &exthighestseq, &jitter, &lsr, &dlsr);
+    KmFwdSink *sink = find_sink (port, ssrc);
+    if (!sink || !lsr)
+      continue;
+    for (guint k = 0; k < G_N_ELEMENTS (sink->sr_lsr); k++) {
+      if (sink->sr_lsr[k] != lsr || !sink->sr_sent[k])
+        continue;
+      double rtt = (now - sink->sr_sent[k]) / 1e6 - dlsr / 65536.0;
+      if (rtt >= 0)
+        sink->rtt = rtt;
+      break;
+    }
+  }
+}
+
+/* The browser's own sender report, for the slots its stream feeds. */
+static void
+read_sender_info (KmFwdPort *port, GstRTCPPacket *packet, gint64 now)
+{
+  guint32 ssrc, rtp, packets, octets;
+  guint64 ntp;
+  gst_rtcp_packet_sr_get_sender_info (packet, &ssrc, &ntp, &rtp, &packets,
+                                      &octets);
+  for (GList *l = port->sources; l; l = l->next) {
+    KmFwdSource *source = l->data;
+    g_mutex_lock (&source->sr_lock);
+    if (source->ssrc == ssrc) {
+      source->have_sr = TRUE;
+      source->sr_ntp = ntp;
+      source->sr_rtp = rtp;
+      source->sr_time = now;
+    }
+    g_mutex_unlock (&source->sr_lock);
+  }
+}
+
+static void
+read_nack (KmFwdPort *port, GstRTCPPacket *packet, gint64 now)
+{
+  KmFwdSink *sink = find_sink (port, gst_rtcp_packet_fb_get_media_ssrc (
+                                         packet));
+  if (!sink)
+    return;
+  const guint8 *fci = gst_rtcp_packet_fb_get_fci (packet);
+  guint words = gst_rtcp_packet_fb_get_fci_length (packet);
+  for (guint i = 0; fci && i < words; i++) {
+    guint16 pid = GST_READ_UINT16_BE (fci + 4 * i);
+    guint16 blp = GST_READ_UINT16_BE (fci + 4 * i + 2);
+    km_fwd_resend (sink, pid, now);
+    for (guint b = 0; b < 16; b++)
+      if (blp & (1u << b))
+        km_fwd_resend (sink, pid + b + 1, now);
+  }
+}
+
+static void
+read_fir (KmFwdPort *port, GstRTCPPacket *packet, KmWants *wants)
+{
+  /* FIR names its streams in the FCI, 8 bytes each (RFC 5104, 4.3.1). */
+  const guint8 *fci = gst_rtcp_packet_fb_get_fci (packet);
+  guint words = gst_rtcp_packet_fb_get_fci_length (packet);
+  for (guint i = 0; fci && i + 1 < words; i += 2)
+    want_keyframe (wants, find_sink (port, GST_READ_UINT32_BE (fci + 4 * i)));
+}
+
+void
+km_feedback_on_rtcp (GObject *session, GstBuffer *buffer, KmFwdPort *port)
+{
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  if (!gst_rtcp_buffer_map (buffer, GST_MAP_READ, &rtcp))
+    return;
+  gint64 now = g_get_monotonic_time ();
+  GstRTCPPacket packet;
+  KmWants wants = { 0 };
+  g_mutex_lock (&port->lock);
+  for (gboolean more = gst_rtcp_buffer_get_first_packet (&rtcp, &packet);
+       more; more = gst_rtcp_packet_move_to_next (&packet)) {
+    switch (gst_rtcp_packet_get_type (&packet)) {
+    case GST_RTCP_TYPE_SR:
+      read_sender_info (port, &packet, now);
+      read_reports (port, &packet, now);
+      break;
+    case GST_RTCP_TYPE_RR:
+      read_reports (port, &packet, now);
+      break;
+    case GST_RTCP_TYPE_RTPFB:
+      if (gst_rtcp_packet_fb_get_type (&packet) == GST_RTCP_RTPFB_TYPE_NACK)
+        read_nack (port, &packet, now);
+      break;
+    case GST_RTCP_TYPE_PSFB:
+      switch (gst_rtcp_packet_fb_get_type (&packet)) {
+      case GST_RTCP_PSFB_TYPE_PLI:
+        want_keyframe (&wants, find_sink (
+            port, gst_rtcp_packet_fb_get_media_ssrc (&packet)));
+        break;
+      case GST_RTCP_PSFB_TYPE_FIR:
+        read_fir (port, &packet, &wants);
+        break;
+      default:
+        break;
+      }
+      break;
+    default:
+      break;
+    }
+  }
+  g_mutex_unlock (&port->lock);
+  gst_rtcp_buffer_unmap (&rtcp);
+  for (guint i = 0; i < wants.n; i++) {
+    km_fwd_port_request_keyframe (wants.want[i].port, wants.want[i].ssrc);
+    km_fwd_port_unref (wants.want[i].port);
+  }
+}
+
+/* The slot's report carries its sender's clock: the NTP time and RTP
+ * timestamp of the sender's latest report, moved on by the time since it
+ * came, the timestamp mapped into the slot's numbering.  So the receiver
+ * can still line up the audio and video of one sender.  No report from
+ * the sender yet: none from us either. */
+void
+km_feedback_send_sr (KmFwdSink *sink, gint64 now)
+{
+  KmFwdPort *port = sink->port;
+  KmFwdSource *source = sink->source;
+  sink->last_sr = now;
+  if (!source || !port->ready)
+    return;
+  guint64 ntp = 0;
+  guint32 rtp = 0;
+  g_mutex_lock (&source->sr_lock);
+  gboolean have = source->have_sr;
+  if (have) {
+    guint64 since = now - source->sr_time;
+    ntp = source->sr_ntp + gst_util_uint64_scale (since,
+                                                  G_GUINT64_CONSTANT (1) << 32,
+                                                  G_USEC_PER_SEC);
+    rtp = source->sr_rtp + sink->ts_delta
+        + (guint32) gst_util_uint64_scale (since, source->clock_rate,
+                                           G_USEC_PER_SEC);
+  }
+  g_mutex_unlock (&source->sr_lock);
+  if (!have)
+    return;
+
+  GstBuffer *buf = gst_rtcp_buffer_new (256);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
+  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_SR, &packet);
+  gst_rtcp_packet_sr_set_sender_info (&packet, sink->ssrc, ntp, rtp,
+                                      sink->packets, sink->octets);
+  /* The CNAME the answer gave every slot (km-peer.c). */
+  static const guint8 cname[] = "kontor";
+  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_SDES, &packet);
+  gst_rtcp_packet_sdes_add_item (&packet, sink->ssrc);
+  gst_rtcp_packet_sdes_add_entry (&packet, GST_RTCP_SDES_CNAME,
+                                  sizeof cname - 1, cname);
+  gst_rtcp_buffer_unmap (&rtcp);
+
+  sink->sr_lsr[sink->sr_next] = (guint32) (ntp >> 16);
+  sink->sr_sent[sink->sr_next] = now;
+  sink->sr_next = (sink->sr_next + 1) % G_N_ELEMENTS (sink->sr_lsr);
+  gst_pad_push (port->rtcp_out, buf);
+}
+
+void
+km_feedback_send_pli (KmFwdPort *port, guint32 ssrc)
+{
+  GstBuffer *buf = gst_rtcp_buffer_new (64);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
+  /* A compound packet starts with a report (RFC 3550, 6.1). */
+  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RR, &packet);
+  gst_rtcp_packet_rr_set_ssrc (&packet, port->ssrc);
+  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_PSFB, &packet);
+  gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_PSFB_TYPE_PLI);
+  gst_rtcp_packet_fb_set_sender_ssrc (&packet, port->ssrc);
+  gst_rtcp_packet_fb_set_media_ssrc (&packet, ssrc);
+  gst_rtcp_buffer_unmap (&rtcp);
+  GST_LOG ("%s: PLI for %u", port->name, ssrc);
+  gst_pad_push (port->rtcp_out, buf);
+}

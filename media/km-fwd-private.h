@@ -1,0 +1,110 @@
+/* km-fwd-private.h — what km-forward.c (packets) and km-feedback.c (RTCP)
+ * share about ports, sources and slots.  Nothing else includes it. */
+#pragma once
+
+#include <gst/gst.h>
+
+#include "media/km-forward.h"
+
+/* Video packets kept per slot for retransmission: about 3 s at
+ * 1.5 Mbit/s.  A power of two that divides 65536, so that a sequence
+ * number keeps its place across the wrap. */
+#define KM_STORE_SIZE       512
+#define KM_SR_INTERVAL_US   (1 * G_USEC_PER_SEC)
+/* At most one keyframe request per stream in this time after a loss. */
+#define KM_KEYFRAME_GAP_US  (200 * 1000)
+#define KM_RESEND_GAP_US    (30 * 1000)
+
+struct _KmFwdPort {
+  gint        refs;             /* atomic */
+  GstElement *webrtc;           /* not owned */
+  gchar      *name;
+  GMutex      lock;
+  GstElement *enc;              /* its dtlssrtpenc, once attached */
+  GstPad     *enc_rtp, *enc_rtcp;   /* request pads of enc */
+  GstPad     *rtp_out, *rtcp_out;   /* ours, linked to them */
+  GObject    *session;          /* rtpbin's RTPSession 0 */
+  guint32     ssrc;             /* ours, in the feedback we send */
+  gulong      rtcp_handler;
+  /* under lock */
+  gboolean    ready;            /* DTLS keys in place */
+  GList      *sinks;            /* KmFwdSink*: slots toward this browser */
+  GList      *sources;          /* KmFwdSource*: streams it sends */
+  guint64     bytes_out;
+  struct { guint32 ssrc; gint64 at; } pli[4];  /* the last PLIs sent */
+};
+
+struct _KmFwdSource {
+  KmFwdPort     *port;          /* the sender's */
+  GstBin        *bin;
+  GstPad        *pad;           /* webrtcbin src pad */
+  GstPad        *probe_pad;     /* where packets are taken */
+  gulong         probe;
+  GstElement    *drain;
+  KmKind         kind;
+  const KmCodec *relayed;       /* NULL: not relayable */
+  gchar         *codec;
+  guint          clock_rate;
+  guint64        frames;            /* atomic */
+  /* under lock (the sender's streaming thread, and connects) */
+  GMutex         lock;
+  GList         *sinks;
+  gboolean       have_seq;
+  guint16        last_seq;
+  /* under sr_lock: the sender's latest sender report */
+  GMutex         sr_lock;
+  guint32        ssrc;
+  gboolean       have_sr;
+  guint64        sr_ntp;
+  guint32        sr_rtp;
+  gint64         sr_time;       /* monotonic µs when it came */
+};
+
+typedef struct {
+  GstBuffer *buf;               /* as sent, before SRTP */
+  guint16    seq;
+  gint64     resent;
+} KmStored;
+
+struct _KmFwdSink {
+  KmFwdPort     *port;          /* the receiver's */
+  gchar         *name;
+  KmKind         kind;
+  const KmCodec *codec;
+  guint32        ssrc, rtx_ssrc;
+  /* under port->lock */
+  guint          pt, rtx_pt;
+  KmFwdSource   *source;
+  gboolean       rebase;        /* map the next packet's numbers anew */
+  gboolean       need_keyframe; /* the receiver could not decrypt before */
+  guint16        seq_delta;
+  guint32        ts_delta;
+  gboolean       started;
+  guint16        next_seq;
+  guint32        last_ts;
+  gint64         last_time;
+  guint16        rtx_seq;
+  guint32        packets, octets;
+  gint64         last_sr;
+  guint32        sr_lsr[4];     /* middle 32 bits of our last reports' NTP */
+  gint64         sr_sent[4];    /* and when they went */
+  guint          sr_next;
+  double         rtt;           /* s, < 0: unknown */
+  KmStored      *store;         /* video only */
+};
+
+/* km-forward.c */
+/* Under the port's lock. */
+void km_fwd_resend (KmFwdSink *sink, guint16 seq, gint64 now);
+/* Asks the browser behind port for a keyframe of its stream ssrc (at most
+ * one per KM_KEYFRAME_GAP_US); holding no port's lock. */
+void km_fwd_port_request_keyframe (KmFwdPort *port, guint32 ssrc);
+
+/* km-feedback.c */
+/* rtpsession's on-receiving-rtcp: the browser's reports and requests. */
+void km_feedback_on_rtcp (GObject *session, GstBuffer *buffer,
+                          KmFwdPort *port);
+/* A sender report for the slot, under its port's lock. */
+void km_feedback_send_sr (KmFwdSink *sink, gint64 now);
+/* A PLI for the browser's stream ssrc, under the port's lock. */
+void km_feedback_send_pli (KmFwdPort *port, guint32 ssrc);
