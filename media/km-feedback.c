@@ -45,9 +45,8 @@ want_keyframe (KmWants *wants, KmFwdSink *sink)
       || wants->n == G_N_ELEMENTS (wants->want))
     return;
   KmFwdSource *source = sink->source;
-  g_mutex_lock (&source->sr_lock);
-  guint32 ssrc = source->ssrc;
-  g_mutex_unlock (&source->sr_lock);
+  /* Another port's source: its SSRC, once set, never changes. */
+  guint32 ssrc = __atomic_load_n (&source->ssrc, __ATOMIC_RELAXED);
   if (!ssrc)
     return;
   wants->want[wants->n].port = km_fwd_port_ref (source->port);
@@ -91,13 +90,13 @@ read_sender_info (KmFwdPort *port, GstRTCPPacket *packet, gint64 now)
                                       &octets);
   for (GList *l = port->sources; l; l = l->next) {
     KmFwdSource *source = l->data;
+    if (source->ssrc != ssrc)
+      continue;
     g_mutex_lock (&source->sr_lock);
-    if (source->ssrc == ssrc) {
-      source->have_sr = TRUE;
-      source->sr_ntp = ntp;
-      source->sr_rtp = rtp;
-      source->sr_time = now;
-    }
+    source->have_sr = TRUE;
+    source->sr_ntp = ntp;
+    source->sr_rtp = rtp;
+    source->sr_time = now;
     g_mutex_unlock (&source->sr_lock);
   }
 }
@@ -247,5 +246,89 @@ km_feedback_send_pli (KmFwdPort *port, guint32 ssrc)
   gst_rtcp_packet_fb_set_media_ssrc (&packet, ssrc);
   gst_rtcp_buffer_unmap (&rtcp);
   GST_LOG ("%s: PLI for %u", port->name, ssrc);
+  gst_pad_push (port->rtcp_out, buf);
+}
+
+void
+km_feedback_send_nack (KmFwdPort *port, guint32 ssrc, const guint16 *seqs,
+                       guint n)
+{
+  /* Each FCI entry names a packet and, in a bitmask, up to 16 after it
+   * (RFC 4585, 6.2.1). */
+  guint32 fci[KM_MISSING];
+  guint words = 0;
+  for (guint i = 0; i < n;) {
+    guint16 pid = seqs[i++];
+    guint16 blp = 0;
+    while (i < n && (guint16) (seqs[i] - pid) >= 1
+           && (guint16) (seqs[i] - pid) <= 16) {
+      blp |= 1u << ((guint16) (seqs[i] - pid) - 1);
+      i++;
+    }
+    fci[words++] = ((guint32) pid << 16) | blp;
+  }
+  GstBuffer *buf = gst_rtcp_buffer_new (64 + 4 * words);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
+  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RR, &packet);
+  gst_rtcp_packet_rr_set_ssrc (&packet, port->ssrc);
+  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RTPFB, &packet);
+  gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_RTPFB_TYPE_NACK);
+  gst_rtcp_packet_fb_set_sender_ssrc (&packet, port->ssrc);
+  gst_rtcp_packet_fb_set_media_ssrc (&packet, ssrc);
+  gst_rtcp_packet_fb_set_fci_length (&packet, words);
+  guint8 *out = gst_rtcp_packet_fb_get_fci (&packet);
+  for (guint i = 0; i < words; i++)
+    GST_WRITE_UINT32_BE (out + 4 * i, fci[i]);
+  gst_rtcp_buffer_unmap (&rtcp);
+  GST_LOG ("%s: NACK %u packets of %u", port->name, n, ssrc);
+  gst_pad_push (port->rtcp_out, buf);
+}
+
+void
+km_feedback_send_rr (KmFwdPort *port, gint64 now)
+{
+  port->last_rr = now;
+  GstBuffer *buf = gst_rtcp_buffer_new (1200);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
+  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RR, &packet);
+  gst_rtcp_packet_rr_set_ssrc (&packet, port->ssrc);
+  for (GList *l = port->sources; l; l = l->next) {
+    KmFwdSource *source = l->data;
+    KmRecvStats *r = &source->recv;
+    if (!r->started || gst_rtcp_packet_get_rb_count (&packet) >= 31)
+      continue;
+    /* RFC 3550, A.3 */
+    guint32 ext_max = r->cycles + r->max_seq;
+    guint32 expected = ext_max - r->base_seq + 1;
+    gint64 lost = (gint64) expected - (gint64) r->received;
+    lost = CLAMP (lost, -0x800000, 0x7fffff);
+    guint32 expected_interval = expected - r->expected_prior;
+    guint32 received_interval = (guint32) r->received - r->received_prior;
+    r->expected_prior = expected;
+    r->received_prior = (guint32) r->received;
+    gint64 lost_interval = (gint64) expected_interval - received_interval;
+    guint8 fraction = expected_interval == 0 || lost_interval <= 0 ? 0
+        : (guint8) MIN (255, (lost_interval << 8) / expected_interval);
+    guint32 lsr = 0, dlsr = 0;
+    g_mutex_lock (&source->sr_lock);
+    if (source->have_sr) {
+      lsr = (guint32) (source->sr_ntp >> 16);
+      dlsr = (guint32) gst_util_uint64_scale (now - source->sr_time, 65536,
+                                              G_USEC_PER_SEC);
+    }
+    g_mutex_unlock (&source->sr_lock);
+    gst_rtcp_packet_add_rb (&packet, source->ssrc, fraction, (gint32) lost,
+                            ext_max, (guint32) r->jitter, lsr, dlsr);
+  }
+  static const guint8 cname[] = "kontor";
+  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_SDES, &packet);
+  gst_rtcp_packet_sdes_add_item (&packet, port->ssrc);
+  gst_rtcp_packet_sdes_add_entry (&packet, GST_RTCP_SDES_CNAME,
+                                  sizeof cname - 1, cname);
+  gst_rtcp_buffer_unmap (&rtcp);
   gst_pad_push (port->rtcp_out, buf);
 }

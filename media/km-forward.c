@@ -15,6 +15,7 @@
  * then a port's lock (its sinks' state and the pushes into its encoder),
  * then a source's sr_lock (its sender's latest report).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "media/km-private.h"
@@ -115,6 +116,12 @@ km_fwd_port_attach (KmFwdPort *port)
   if (!port->rtp_out || !port->rtcp_out)
     GST_WARNING ("%s: no way into the SRTP encoder: nothing forwarded",
                  port->name);
+  GstElement *dec = find_element (port->webrtc, "dtlssrtpdec");
+  if (dec && port->rtp_out && port->rtcp_out) {
+    port->rtpbin = gst_object_ref (rtpbin);
+    km_receive_attach (port, dec);
+  }
+  g_clear_object (&dec);
   g_signal_emit_by_name (rtpbin, "get-internal-session", 0, &port->session);
   if (port->session)
     port->rtcp_handler = g_signal_connect (port->session,
@@ -129,8 +136,8 @@ km_fwd_port_attach (KmFwdPort *port)
 
 /* Whether the encoder has its DTLS keys: before, it would encrypt with a
  * random key.  Under the port's lock. */
-static gboolean
-port_ready (KmFwdPort *port)
+gboolean
+km_fwd_port_ready (KmFwdPort *port)
 {
   if (G_LIKELY (port->ready))
     return TRUE;
@@ -159,24 +166,28 @@ port_ready (KmFwdPort *port)
   return TRUE;
 }
 
-guint64
-km_fwd_port_bytes_out (KmFwdPort *port)
+void
+km_fwd_port_stats (KmFwdPort *port, KmFwdStats *st)
 {
+  memset (st, 0, sizeof *st);
+  st->rtt_s = -1;
   g_mutex_lock (&port->lock);
-  guint64 n = port->bytes_out;
-  g_mutex_unlock (&port->lock);
-  return n;
-}
-
-double
-km_fwd_port_rtt (KmFwdPort *port)
-{
-  double rtt = -1;
-  g_mutex_lock (&port->lock);
+  for (GList *l = port->sources; l; l = l->next) {
+    KmFwdSource *source = l->data;
+    KmRecvStats *r = &source->recv;
+    if (!r->started)
+      continue;
+    st->bytes_in += r->bytes;
+    st->packets_in += r->received;
+    guint32 expected = r->cycles + r->max_seq - r->base_seq + 1;
+    if (expected > r->received)
+      st->lost_in += expected - r->received;
+    st->jitter_s = MAX (st->jitter_s, r->jitter / source->clock_rate);
+  }
   for (GList *l = port->sinks; l; l = l->next)
-    rtt = MAX (rtt, ((KmFwdSink *) l->data)->rtt);
+    st->rtt_s = MAX (st->rtt_s, ((KmFwdSink *) l->data)->rtt);
+  st->bytes_out = port->bytes_out;
   g_mutex_unlock (&port->lock);
-  return rtt;
 }
 
 static void
@@ -200,6 +211,8 @@ km_fwd_port_unref (KmFwdPort *port)
   if (!port || !g_atomic_int_dec_and_test (&port->refs))
     return;
   g_warn_if_fail (port->sinks == NULL && port->sources == NULL);
+  km_receive_detach (port);
+  gst_clear_object (&port->rtpbin);
   if (port->rtcp_handler)
     g_signal_handler_disconnect (port->session, port->rtcp_handler);
   g_clear_object (&port->session);
@@ -215,13 +228,37 @@ km_fwd_port_unref (KmFwdPort *port)
 
 /* ---- sources ---- */
 
+KmFwdSource *
+km_fwd_source_ref (KmFwdSource *source)
+{
+  g_atomic_int_inc (&source->refs);
+  return source;
+}
+
+void
+km_fwd_source_unref (KmFwdSource *source)
+{
+  if (!g_atomic_int_dec_and_test (&source->refs))
+    return;
+  km_fwd_port_unref (source->port);
+  g_mutex_clear (&source->lock);
+  g_mutex_clear (&source->sr_lock);
+  g_free (source->codec);
+  g_free (source);
+}
+
 /* The pad that really pushes: probing there skips the ghost pads of
- * webrtcbin and rtpbin. */
+ * webrtcbin and rtpbin.  On the way, rtpbin's pad names the SSRC
+ * ("recv_rtp_src_<session>_<ssrc>_<pt>"). */
 static GstPad *
-innermost (GstPad *pad)
+innermost (GstPad *pad, guint32 *ssrc)
 {
   GstPad *p = gst_object_ref (pad);
   while (GST_IS_GHOST_PAD (p)) {
+    guint session, s, pt;
+    if (sscanf (GST_PAD_NAME (p), "recv_rtp_src_%u_%u_%u", &session, &s,
+                &pt) == 3 && !*ssrc)
+      *ssrc = s;
     GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (p));
     if (!target)
       break;
@@ -231,8 +268,6 @@ innermost (GstPad *pad)
   return p;
 }
 
-static void forward (KmFwdSource *source, GstBuffer *buffer);
-
 static GstPadProbeReturn
 on_packet (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -240,9 +275,9 @@ on_packet (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
     GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
     for (guint i = 0; i < gst_buffer_list_length (list); i++)
-      forward (source, gst_buffer_list_get (list, i));
+      km_fwd_forward (source, gst_buffer_list_get (list, i));
   } else {
-    forward (source, GST_PAD_PROBE_INFO_BUFFER (info));
+    km_fwd_forward (source, GST_PAD_PROBE_INFO_BUFFER (info));
   }
   return GST_PAD_PROBE_DROP;
 }
@@ -264,6 +299,7 @@ km_fwd_source_new (GstBin *bin, GstPad *src, KmFwdPort *port,
     gst_structure_get_uint (s, "ssrc", &ssrc);
 
   KmFwdSource *source = g_new0 (KmFwdSource, 1);
+  source->refs = 1;
   source->port = km_fwd_port_ref (port);
   source->bin = bin;
   source->pad = gst_object_ref (src);
@@ -303,11 +339,17 @@ km_fwd_source_new (GstBin *bin, GstPad *src, KmFwdPort *port,
     km_fwd_source_free (source);
     return NULL;
   }
-  source->probe_pad = innermost (src);
+  /* The first packets come this way; once the source is listed with its
+   * SSRC, km-receive.c takes them before rtpbin. */
+  guint32 named = 0;
+  source->probe_pad = innermost (src, &named);
+  if (!source->ssrc)
+    source->ssrc = named;
   source->probe = gst_pad_add_probe (source->probe_pad,
                                      GST_PAD_PROBE_TYPE_BUFFER
                                      | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                                     on_packet, source, NULL);
+                                     on_packet, km_fwd_source_ref (source),
+                                     (GDestroyNotify) km_fwd_source_unref);
   g_mutex_lock (&port->lock);
   port->sources = g_list_prepend (port->sources, source);
   g_mutex_unlock (&port->lock);
@@ -335,28 +377,56 @@ km_fwd_source_frames (KmFwdSource *source)
 /* The relay sends the PLI itself: rtpbin's session, no longer sending
  * anything of its own, holds such requests for its next regular report
  * (about half a second). */
+/* Under the port's lock: the PLI record for ssrc (the oldest one is
+ * reused). */
+static guint
+pli_slot (KmFwdPort *port, guint32 ssrc)
+{
+  guint slot = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (port->pli); i++) {
+    if (port->pli[i].ssrc == ssrc)
+      return i;
+    if (port->pli[i].at < port->pli[slot].at)
+      slot = i;
+  }
+  port->pli[slot].ssrc = ssrc;
+  port->pli[slot].at = 0;
+  port->pli[slot].pending = FALSE;
+  return slot;
+}
+
+static void
+send_pli (KmFwdPort *port, guint slot, gint64 now)
+{
+  port->pli[slot].at = now;
+  port->pli[slot].pending = FALSE;
+  km_feedback_send_pli (port, port->pli[slot].ssrc);
+}
+
 void
 km_fwd_port_request_keyframe (KmFwdPort *port, guint32 ssrc)
 {
   gint64 now = g_get_monotonic_time ();
   g_mutex_lock (&port->lock);
-  guint slot = 0;
-  for (guint i = 0; i < G_N_ELEMENTS (port->pli); i++) {
-    if (port->pli[i].ssrc == ssrc) {
-      slot = i;
-      break;
-    }
-    if (port->pli[i].at < port->pli[slot].at)
-      slot = i;
-  }
-  gboolean due = port->pli[slot].ssrc != ssrc
-      || now - port->pli[slot].at >= KM_KEYFRAME_GAP_US;
-  if (due && port_ready (port)) {
-    port->pli[slot].ssrc = ssrc;
-    port->pli[slot].at = now;
-    km_feedback_send_pli (port, ssrc);
-  }
+  guint slot = pli_slot (port, ssrc);
+  if (!km_fwd_port_ready (port))
+    port->pli[slot].pending = TRUE;
+  else if (now - port->pli[slot].at >= KM_KEYFRAME_GAP_US)
+    send_pli (port, slot, now);
+  else    /* the keyframe asked for may be gone before this receiver
+           * could decrypt it: ask again once allowed */
+    port->pli[slot].pending = TRUE;
   g_mutex_unlock (&port->lock);
+}
+
+void
+km_fwd_port_pli_due (KmFwdPort *port, guint32 ssrc, gint64 now)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (port->pli); i++)
+    if (port->pli[i].ssrc == ssrc && port->pli[i].pending
+        && now - port->pli[i].at >= KM_KEYFRAME_GAP_US
+        && km_fwd_port_ready (port))
+      send_pli (port, i, now);
 }
 
 void
@@ -364,9 +434,9 @@ km_fwd_source_request_keyframe (KmFwdSource *source)
 {
   if (source->kind != KM_KIND_VIDEO || !source->relayed)
     return;
-  g_mutex_lock (&source->sr_lock);
+  g_mutex_lock (&source->port->lock);
   guint32 ssrc = source->ssrc;
-  g_mutex_unlock (&source->sr_lock);
+  g_mutex_unlock (&source->port->lock);
   if (ssrc)
     km_fwd_port_request_keyframe (source->port, ssrc);
 }
@@ -389,7 +459,6 @@ km_fwd_source_free (KmFwdSource *source)
   g_mutex_lock (&source->port->lock);
   source->port->sources = g_list_remove (source->port->sources, source);
   g_mutex_unlock (&source->port->lock);
-  km_fwd_port_unref (source->port);
   if (source->drain) {
     gst_element_set_locked_state (source->drain, TRUE);
     gst_element_set_state (source->drain, GST_STATE_NULL);
@@ -400,10 +469,7 @@ km_fwd_source_free (KmFwdSource *source)
   }
   gst_clear_object (&source->probe_pad);
   gst_clear_object (&source->pad);
-  g_mutex_clear (&source->lock);
-  g_mutex_clear (&source->sr_lock);
-  g_free (source->codec);
-  g_free (source);
+  km_fwd_source_unref (source);
 }
 
 /* ---- sinks ---- */
@@ -527,7 +593,7 @@ static gboolean
 push_to_sink (KmFwdSink *sink, const guint8 *data, gsize size, gint64 now)
 {
   KmFwdPort *port = sink->port;
-  if (!sink->pt || !port_ready (port))
+  if (!sink->pt || !km_fwd_port_ready (port))
     return FALSE;
   guint16 seq = GST_READ_UINT16_BE (data + 2);
   guint32 ts = GST_READ_UINT32_BE (data + 4);
@@ -579,8 +645,8 @@ push_to_sink (KmFwdSink *sink, const guint8 *data, gsize size, gint64 now)
   return keyframe;
 }
 
-static void
-forward (KmFwdSource *source, GstBuffer *buffer)
+void
+km_fwd_forward (KmFwdSource *source, GstBuffer *buffer)
 {
   GstMapInfo map;
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
@@ -590,27 +656,15 @@ forward (KmFwdSource *source, GstBuffer *buffer)
     return;
   }
   gint64 now = g_get_monotonic_time ();
-  guint16 seq = GST_READ_UINT16_BE (map.data + 2);
-  gboolean keyframe = FALSE;
   g_mutex_lock (&source->lock);
-  if (!source->ssrc) {
-    g_mutex_lock (&source->sr_lock);
-    source->ssrc = GST_READ_UINT32_BE (map.data + 8);
-    g_mutex_unlock (&source->sr_lock);
-  }
-  if (source->kind == KM_KIND_VIDEO) {
-    /* The relay buffer gave up on a hole: the receivers cannot get it
-     * from us either, so the sender is asked for a keyframe at once. */
-    if (source->have_seq && (gint16) (seq - source->last_seq) > 1)
-      keyframe = TRUE;
-    if (!source->have_seq || (gint16) (seq - source->last_seq) > 0)
-      source->last_seq = seq;
-    source->have_seq = TRUE;
-    if (map.data[1] & 0x80)
-      __atomic_add_fetch (&source->frames, 1, __ATOMIC_RELAXED);
-  } else {
+  g_mutex_lock (&source->port->lock);
+  if (!source->ssrc)
+    __atomic_store_n (&source->ssrc, GST_READ_UINT32_BE (map.data + 8),
+                      __ATOMIC_RELAXED);
+  gboolean keyframe = km_receive_note (source, map.data, map.size, now);
+  g_mutex_unlock (&source->port->lock);
+  if (source->kind != KM_KIND_VIDEO || (map.data[1] & 0x80))
     __atomic_add_fetch (&source->frames, 1, __ATOMIC_RELAXED);
-  }
   for (GList *l = source->sinks; l; l = l->next) {
     KmFwdSink *sink = l->data;
     g_mutex_lock (&sink->port->lock);

@@ -41,10 +41,14 @@ KmFwdPort   *km_fwd_port_ref (KmFwdPort *port);
 /* Finds the transport once webrtcbin made it (after an answer was set);
  * TRUE once attached.  Safe to call again. */
 gboolean     km_fwd_port_attach (KmFwdPort *port);
-/* Bytes sent to the participant so far, and the largest round-trip time
- * its reports gave (seconds; < 0 when none yet). */
-guint64      km_fwd_port_bytes_out (KmFwdPort *port);
-double       km_fwd_port_rtt (KmFwdPort *port);
+/* Counted since the port was made: what the participant sent us and what
+ * we sent it, the largest jitter of its streams, and the largest
+ * round-trip time its reports gave (< 0: none yet). */
+typedef struct {
+  guint64 bytes_in, packets_in, lost_in, bytes_out;
+  double  jitter_s, rtt_s;
+} KmFwdStats;
+void         km_fwd_port_stats (KmFwdPort *port, KmFwdStats *stats);
 /* The owner drops its reference after every sink of the port is freed
  * and the webrtcbin stopped. */
 void         km_fwd_port_unref (KmFwdPort *port);

@@ -14,6 +14,33 @@
 /* At most one keyframe request per stream in this time after a loss. */
 #define KM_KEYFRAME_GAP_US  (200 * 1000)
 #define KM_RESEND_GAP_US    (30 * 1000)
+/* A hole in a sender's stream is NACKed at once, again after
+ * KM_RENACK_US, and after KM_GIVE_UP_US becomes a keyframe request. */
+#define KM_RENACK_US        (120 * 1000)
+#define KM_GIVE_UP_US       (450 * 1000)
+#define KM_MISSING          64
+#define KM_RR_INTERVAL_US   (1 * G_USEC_PER_SEC)
+
+/* What the relay knows of one stream it receives, as RFC 3550 A.1/A.3/A.8
+ * count it for receiver reports.  Under the sender's port lock. */
+typedef struct {
+  gboolean started;
+  guint16  max_seq;
+  guint32  cycles;              /* wraps of the sequence number, << 16 */
+  guint32  base_seq;
+  guint64  received, bytes;
+  guint32  expected_prior, received_prior;
+  gboolean have_transit;
+  gint64   transit;
+  double   jitter;              /* in RTP timestamp units */
+  struct {
+    guint16 seq;
+    gint64  since, nacked;
+    gboolean renacked;
+  } missing[KM_MISSING];
+  guint    n_missing;
+  guint32  rtx_ssrc;            /* its RTX stream, once seen */
+} KmRecvStats;
 
 struct _KmFwdPort {
   gint        refs;             /* atomic */
@@ -24,6 +51,11 @@ struct _KmFwdPort {
   GstPad     *enc_rtp, *enc_rtcp;   /* request pads of enc */
   GstPad     *rtp_out, *rtcp_out;   /* ours, linked to them */
   GObject    *session;          /* rtpbin's RTPSession 0 */
+  GstElement *rtpbin;
+  GstPad     *rtp_in;           /* srtpdec's RTP output (km-receive.c) */
+  gulong      rtp_in_probe;
+  GstPad     *muted[4];         /* rtpbin's RTCP into enc, dropped */
+  gulong      muted_probe[4];
   guint32     ssrc;             /* ours, in the feedback we send */
   gulong      rtcp_handler;
   /* under lock */
@@ -31,10 +63,18 @@ struct _KmFwdPort {
   GList      *sinks;            /* KmFwdSink*: slots toward this browser */
   GList      *sources;          /* KmFwdSource*: streams it sends */
   guint64     bytes_out;
-  struct { guint32 ssrc; gint64 at; } pli[4];  /* the last PLIs sent */
+  struct {                      /* the last PLIs sent */
+    guint32  ssrc;
+    gint64   at;
+    gboolean pending;           /* asked again too soon: send when due */
+  } pli[4];
+  gint16      apt[128];         /* per payload type: -2 unknown, -1 not
+                                 * RTX, else RTX for that payload type */
+  gint64      last_rr;
 };
 
 struct _KmFwdSource {
+  gint           refs;          /* atomic: owner, probes, lookups */
   KmFwdPort     *port;          /* the sender's */
   GstBin        *bin;
   GstPad        *pad;           /* webrtcbin src pad */
@@ -49,11 +89,11 @@ struct _KmFwdSource {
   /* under lock (the sender's streaming thread, and connects) */
   GMutex         lock;
   GList         *sinks;
-  gboolean       have_seq;
-  guint16        last_seq;
+  /* under port->lock */
+  guint32        ssrc;          /* set before the source is listed */
+  KmRecvStats    recv;
   /* under sr_lock: the sender's latest sender report */
   GMutex         sr_lock;
-  guint32        ssrc;
   gboolean       have_sr;
   guint64        sr_ntp;
   guint32        sr_rtp;
@@ -94,11 +134,27 @@ struct _KmFwdSink {
 };
 
 /* km-forward.c */
+KmFwdSource *km_fwd_source_ref (KmFwdSource *source);
+void km_fwd_source_unref (KmFwdSource *source);
+/* One packet of source to every slot it feeds; holding no lock. */
+void km_fwd_forward (KmFwdSource *source, GstBuffer *buffer);
 /* Under the port's lock. */
+gboolean km_fwd_port_ready (KmFwdPort *port);
+/* Sends a keyframe request held back by the rate limit, once due. */
+void     km_fwd_port_pli_due (KmFwdPort *port, guint32 ssrc, gint64 now);
 void km_fwd_resend (KmFwdSink *sink, guint16 seq, gint64 now);
 /* Asks the browser behind port for a keyframe of its stream ssrc (at most
  * one per KM_KEYFRAME_GAP_US); holding no port's lock. */
 void km_fwd_port_request_keyframe (KmFwdPort *port, guint32 ssrc);
+
+/* km-receive.c */
+/* Takes the sender's packets from its SRTP decoder, before rtpbin. */
+void     km_receive_attach (KmFwdPort *port, GstElement *dec);
+void     km_receive_detach (KmFwdPort *port);
+/* Counts one packet of source and NACKs holes; under source->port->lock.
+ * TRUE when a hole was given up (a keyframe is due). */
+gboolean km_receive_note (KmFwdSource *source, const guint8 *data,
+                          gsize size, gint64 now);
 
 /* km-feedback.c */
 /* rtpsession's on-receiving-rtcp: the browser's reports and requests. */
@@ -108,3 +164,9 @@ void km_feedback_on_rtcp (GObject *session, GstBuffer *buffer,
 void km_feedback_send_sr (KmFwdSink *sink, gint64 now);
 /* A PLI for the browser's stream ssrc, under the port's lock. */
 void km_feedback_send_pli (KmFwdPort *port, guint32 ssrc);
+/* A NACK for n sequence numbers of ssrc, under the port's lock. */
+void km_feedback_send_nack (KmFwdPort *port, guint32 ssrc,
+                            const guint16 *seqs, guint n);
+/* A receiver report on every stream the browser sends, under the port's
+ * lock. */
+void km_feedback_send_rr (KmFwdPort *port, gint64 now);

@@ -123,7 +123,6 @@ gboolean km_codec_choose (KmParticipant *p, const GstSDPMessage *offer,
                           GError **error);
 
 /* km-stats.c */
-void     km_peer_request_stats (KmParticipant *p);
 /* Starts the meeting's timer that asks every connected participant. */
 void     km_stats_start (KmMeeting *meeting);
 
