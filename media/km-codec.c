@@ -27,22 +27,13 @@ h264_profile_ok (const gchar *plid)
   return profile_idc == 0x42 && (iop & 0x40);
 }
 
-/* The order of the video codecs is the relay's preference. */
+/* The order of the video codecs is the relay's preference.  The relay
+ * forwards packets as they are, so a receiver decodes the sender's
+ * bitstream: what matters here is only which streams a browser can take. */
 static const KmCodec codecs[] = {
-  { "VP8",  KM_KIND_VIDEO, 90000, "rtpvp8depay",  "rtpvp8pay", NULL,
-    "picture-id-mode", "15-bit", NULL, NULL },
-  /* Byte-stream between depayloader and payloader: from avc's codec_data
-   * rtph264pay would put the sender's profile-level-id in its caps, and
-   * webrtcbin, matching fmtp values as exact strings, would then reject
-   * the m-line at the receiver's next offer (42c01f is not 42e01f, though
-   * both are constrained baseline); from a byte stream it puts none.  SPS
-   * and PPS before every IDR frame: a receiver that joins late (or lost
-   * them) decodes from the next keyframe on. */
-  { "H264", KM_KIND_VIDEO, 90000, "rtph264depay", "rtph264pay",
-    "video/x-h264,stream-format=byte-stream,alignment=au",
-    "config-interval", "-1", "packetization-mode=1", h264_profile_ok },
-  { "OPUS", KM_KIND_AUDIO, 48000, "rtpopusdepay", "rtpopuspay", NULL,
-    NULL, NULL, NULL, NULL },
+  { "VP8",  KM_KIND_VIDEO, 90000, NULL, NULL },
+  { "H264", KM_KIND_VIDEO, 90000, "packetization-mode=1", h264_profile_ok },
+  { "OPUS", KM_KIND_AUDIO, 48000, NULL, NULL },
 };
 
 const KmCodec *
@@ -197,8 +188,8 @@ km_codec_choose (KmParticipant *p, const GstSDPMessage *offer,
 {
   if (!offer_has_video (offer))
     return TRUE;
-  /* Once chosen, a participant keeps its codec: its slots' payloaders
-   * and everyone else's are built for it. */
+  /* Once chosen, a participant keeps its codec: its slots and everyone
+   * else's are negotiated for it. */
   const KmCodec *want = p->video ? p->video : meeting_video (p);
   guint pt = 0;
   g_autofree gchar *profile = NULL;

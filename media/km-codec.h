@@ -20,10 +20,6 @@ typedef struct {
   const gchar *encoding;     /* SDP encoding name, upper case */
   KmKind       kind;
   guint        clock_rate;
-  const gchar *depay, *pay;  /* element factories */
-  const gchar *depayloaded;  /* caps between them, or NULL: any */
-  const gchar *pay_prop;     /* one payloader property the relay needs, */
-  const gchar *pay_value;    /* as text (NULL: none) */
   const gchar *fmtp;         /* "key=value" an offered format must carry
                               * in its a=fmtp (NULL: none) */
   /* Whether an offered profile-level-id is one the relay passes on; NULL:

@@ -2,14 +2,14 @@
  * contract): packets rewritten per slot and pushed straight into the
  * receiver's SRTP encoder.
  *
- *   sender's rtpbin ─► [probe: rewrite per slot] ─► receiver's dtlssrtpenc
- *                                                    (srtpenc ► nicesink)
+ *   sender's srtpdec ─► [km-receive.c] ─► km_fwd_forward: rewrite per slot
+ *                                  ─► receiver's dtlssrtpenc (srtpenc ► nicesink)
  *
  * Each packet goes from the sender's nicesrc thread to the receivers'
- * sockets with no thread hand-off and no element of the receiver's rtpbin,
- * payloader or funnel on the way: those were most of the per-packet cost
- * (docs/performance.md).  The RTCP that rtpbin's sending half would have
- * done is in km-feedback.c.
+ * sockets with no thread hand-off and no element of rtpbin, no
+ * depayloader, payloader or funnel on the way: those were most of the
+ * per-packet cost (docs/performance.md).  The RTCP that rtpbin did is in
+ * km-feedback.c.
  *
  * Locks, always taken in this order: a source's lock (its list of sinks),
  * then a port's lock (its sinks' state and the pushes into its encoder),

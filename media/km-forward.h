@@ -7,14 +7,16 @@
  * its own stable SSRC, RTX SSRC and payload type, fed by at most one source
  * at a time.  Nothing here decodes media.
  *
- * Packets are forwarded as they are, with SSRC, payload type, sequence
- * number and timestamp rewritten per slot, straight into the receiver's
- * SRTP encoder: the sending half of the receiver's rtpbin is not used.  So
- * this file also does what that half did: it answers the receiver's NACKs
- * from a small store per video slot (as RTX where negotiated), passes its
- * PLI/FIR on to the sender as keyframe requests, sends a sender report per
- * slot, and reads the receiver's reports for statistics.  The receiving
- * half of rtpbin (RTCP to the sender, NACKs to the sender, src pads) stays.
+ * Packets are taken from the sender's SRTP decoder (km-receive.c) and
+ * forwarded as they are, with SSRC, payload type, sequence number and
+ * timestamp rewritten per slot, straight into the receiver's SRTP
+ * encoder: rtpbin sees only the first packets of each stream, so that
+ * webrtcbin announces it (pad-added).  So these files also do what rtpbin
+ * did: toward a sender, receiver reports, NACKs for holes and keyframe
+ * requests (PLI), with RTX unwrapped; toward a receiver, its NACKs
+ * answered from a small store per video slot (as RTX where negotiated),
+ * its PLI/FIR passed on to the sender, a sender report per slot, and its
+ * reports read for statistics (km-feedback.c).
  *
  * Threading: km_fwd_source_new() runs on the streaming thread that emitted
  * pad-added (the pad must be linked at once); packets and RTCP are handled

@@ -13,19 +13,14 @@ G_DEFINE_QUARK (km-error-quark, km_error)
 static const struct {
   const gchar *plugin, *element, *package;
 } needed[] = {
-  { "coreelements", "tee",         "libgstreamer1.0-0" },
-  { "coreelements", "funnel",      "libgstreamer1.0-0" },
+  { "coreelements", "fakesink",    "libgstreamer1.0-0" },
   { "webrtc",       "webrtcbin",   "gstreamer1.0-plugins-bad" },
   { "dtls",         "dtlssrtpdec", "gstreamer1.0-plugins-bad" },
+  { "dtls",         "dtlssrtpenc", "gstreamer1.0-plugins-bad" },
   { "srtp",         "srtpdec",     "gstreamer1.0-plugins-bad" },
+  { "srtp",         "srtpenc",     "gstreamer1.0-plugins-bad" },
   { "nice",         "nicesrc",     "gstreamer1.0-nice" },
   { "rtpmanager",   "rtpbin",      "gstreamer1.0-plugins-good" },
-  { "rtp",          "rtpvp8depay", "gstreamer1.0-plugins-good" },
-  { "rtp",          "rtpvp8pay",   "gstreamer1.0-plugins-good" },
-  { "rtp",          "rtpopusdepay","gstreamer1.0-plugins-good" },
-  { "rtp",          "rtpopuspay",  "gstreamer1.0-plugins-good" },
-  { "rtp",          "rtph264depay","gstreamer1.0-plugins-good" },
-  { "rtp",          "rtph264pay",  "gstreamer1.0-plugins-good" },
 };
 
 static gboolean

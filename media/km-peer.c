@@ -504,7 +504,7 @@ promise_ok (GstPromise *promise, const gchar *field, GError **error)
 
 /* The answer as the browser gets it.  webrtcbin 1.22 signals SSRCs of its
  * own (even "a=ssrc-group:FID 0 …") that are not the ones on the wire; the
- * relay's payloaders use one fixed SSRC (and RTX SSRC) per slot.  With
+ * relay sends one fixed SSRC (and RTX SSRC) per slot.  With
  * several video m-lines in one bundle and no MID header extension, the
  * browser can only tell the streams apart by these, so every m-line the
  * relay sends on names its real SSRCs.  webrtcbin keeps its own copy. */

@@ -1,5 +1,10 @@
 /* km-relaybuf.c — what kontor gives rtpbin instead of a jitterbuffer.
  *
+ * Since the forwarding path takes packets before rtpbin (km-receive.c),
+ * this element sees only the first packets of each stream, until
+ * webrtcbin has announced it; it stays so that those pass at once and no
+ * jitterbuffer threads are started.  What follows is why it was written.
+ *
  * A relay does not play media out, so rtpjitterbuffer's work costs without
  * helping: an output thread and a timer thread per incoming stream, and one
  * more thread hand-off per packet (most of the relay's CPU, see
@@ -11,8 +16,7 @@
  * rtpjitterbuffer would send (rtprtxreceive notes it so that it can restore
  * the retransmission, rtpsession turns it into a NACK), and holds the
  * packets after the hole, in order, until the hole is filled or `latency`
- * ms have passed; then it lets them go with the hole, and the video
- * depayloader asks for a keyframe (km-forward.c).  No thread, no timer:
+ * ms have passed; then it lets them go with the hole.  No thread, no timer:
  * the time limit is checked when packets arrive.
  *
  * rtpbin and webrtcbin set `latency` and `do-retransmission` on whatever
