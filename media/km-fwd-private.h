@@ -6,10 +6,11 @@
 
 #include "media/km-forward.h"
 
-/* Video packets kept per slot for retransmission: about 3 s at
- * 1.5 Mbit/s.  A power of two that divides 65536, so that a sequence
- * number keeps its place across the wrap. */
-#define KM_STORE_SIZE       512
+/* Video packets kept per slot for retransmission: about 1.5 s at
+ * 1.5 Mbit/s, longer than a retransmission is of use to a live picture.
+ * A power of two that divides 65536, so that a sequence number keeps its
+ * place across the wrap. */
+#define KM_STORE_SIZE       256
 #define KM_SR_INTERVAL_US   (1 * G_USEC_PER_SEC)
 /* At most one keyframe request per stream in this time after a loss. */
 #define KM_KEYFRAME_GAP_US  (200 * 1000)
