@@ -13,6 +13,19 @@
 #include "media/km-private.h"
 #include "media/km-fwd-private.h"
 
+/* Every compound packet names its sender (RFC 3550, 6.1), with the CNAME
+ * the answer gave every slot (km-peer.c). */
+static void
+add_cname (GstRTCPBuffer *rtcp, guint32 ssrc)
+{
+  static const guint8 cname[] = "kontor";
+  GstRTCPPacket packet;
+  gst_rtcp_buffer_add_packet (rtcp, GST_RTCP_TYPE_SDES, &packet);
+  gst_rtcp_packet_sdes_add_item (&packet, ssrc);
+  gst_rtcp_packet_sdes_add_entry (&packet, GST_RTCP_SDES_CNAME,
+                                  sizeof cname - 1, cname);
+}
+
 /* Under the port's lock. */
 static KmFwdSink *
 find_sink (KmFwdPort *port, guint32 ssrc)
@@ -216,12 +229,7 @@ km_feedback_send_sr (KmFwdSink *sink, gint64 now)
   gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_SR, &packet);
   gst_rtcp_packet_sr_set_sender_info (&packet, sink->ssrc, ntp, rtp,
                                       sink->packets, sink->octets);
-  /* The CNAME the answer gave every slot (km-peer.c). */
-  static const guint8 cname[] = "kontor";
-  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_SDES, &packet);
-  gst_rtcp_packet_sdes_add_item (&packet, sink->ssrc);
-  gst_rtcp_packet_sdes_add_entry (&packet, GST_RTCP_SDES_CNAME,
-                                  sizeof cname - 1, cname);
+  add_cname (&rtcp, sink->ssrc);
   gst_rtcp_buffer_unmap (&rtcp);
 
   sink->sr_lsr[sink->sr_next] = (guint32) (ntp >> 16);
@@ -233,13 +241,14 @@ km_feedback_send_sr (KmFwdSink *sink, gint64 now)
 void
 km_feedback_send_pli (KmFwdPort *port, guint32 ssrc)
 {
-  GstBuffer *buf = gst_rtcp_buffer_new (64);
+  GstBuffer *buf = gst_rtcp_buffer_new (96);
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   GstRTCPPacket packet;
   gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
   /* A compound packet starts with a report (RFC 3550, 6.1). */
   gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RR, &packet);
   gst_rtcp_packet_rr_set_ssrc (&packet, port->ssrc);
+  add_cname (&rtcp, port->ssrc);
   gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_PSFB, &packet);
   gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_PSFB_TYPE_PLI);
   gst_rtcp_packet_fb_set_sender_ssrc (&packet, port->ssrc);
@@ -267,12 +276,13 @@ km_feedback_send_nack (KmFwdPort *port, guint32 ssrc, const guint16 *seqs,
     }
     fci[words++] = ((guint32) pid << 16) | blp;
   }
-  GstBuffer *buf = gst_rtcp_buffer_new (64 + 4 * words);
+  GstBuffer *buf = gst_rtcp_buffer_new (96 + 4 * words);
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   GstRTCPPacket packet;
   gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
   gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RR, &packet);
   gst_rtcp_packet_rr_set_ssrc (&packet, port->ssrc);
+  add_cname (&rtcp, port->ssrc);
   gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RTPFB, &packet);
   gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_RTPFB_TYPE_NACK);
   gst_rtcp_packet_fb_set_sender_ssrc (&packet, port->ssrc);
@@ -324,11 +334,7 @@ km_feedback_send_rr (KmFwdPort *port, gint64 now)
     gst_rtcp_packet_add_rb (&packet, source->ssrc, fraction, (gint32) lost,
                             ext_max, (guint32) r->jitter, lsr, dlsr);
   }
-  static const guint8 cname[] = "kontor";
-  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_SDES, &packet);
-  gst_rtcp_packet_sdes_add_item (&packet, port->ssrc);
-  gst_rtcp_packet_sdes_add_entry (&packet, GST_RTCP_SDES_CNAME,
-                                  sizeof cname - 1, cname);
+  add_cname (&rtcp, port->ssrc);
   gst_rtcp_buffer_unmap (&rtcp);
   gst_pad_push (port->rtcp_out, buf);
 }

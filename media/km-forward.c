@@ -95,8 +95,14 @@ start_pad (KmFwdPort *port, GstPad *out, const gchar *caps)
 gboolean
 km_fwd_port_attach (KmFwdPort *port)
 {
-  if (port->enc)
+  if (port->enc) {
+    /* A new answer may have given payload types new meanings. */
+    g_mutex_lock (&port->lock);
+    for (guint i = 0; i < G_N_ELEMENTS (port->apt); i++)
+      port->apt[i] = -2;
+    g_mutex_unlock (&port->lock);
     return TRUE;
+  }
   /* Under max-bundle a webrtcbin has one transport, so one encoder. */
   GstElement *enc = find_element (port->webrtc, "dtlssrtpenc");
   g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (port->webrtc),
@@ -105,6 +111,13 @@ km_fwd_port_attach (KmFwdPort *port)
     g_clear_object (&enc);
     return FALSE;
   }
+  /* A retransmission without RTX repeats a packet byte for byte, which
+   * srtpenc refuses unless told; its window covers the store. */
+  GstElement *srtp = find_element (enc, "srtpenc");
+  if (srtp)
+    g_object_set (srtp, "allow-repeat-tx", TRUE, "replay-window-size",
+                  KM_SRTP_WINDOW, NULL);
+  g_clear_object (&srtp);
   g_mutex_lock (&port->lock);
   port->enc = enc;
   /* Numbered far from webrtcbin's own (its session numbers). */
@@ -141,7 +154,7 @@ km_fwd_port_ready (KmFwdPort *port)
 {
   if (G_LIKELY (port->ready))
     return TRUE;
-  if (!port->enc || !port->rtp_out || !port->rtcp_out)
+  if (port->closed || !port->enc || !port->rtp_out || !port->rtcp_out)
     return FALSE;
   GParamSpec *ps = g_object_class_find_property (
       G_OBJECT_GET_CLASS (port->enc), "connection-state");
@@ -206,21 +219,37 @@ close_pad (KmFwdPort *port, GstPad **out, GstPad **enc_pad)
 }
 
 void
-km_fwd_port_unref (KmFwdPort *port)
+km_fwd_port_close (KmFwdPort *port)
 {
-  if (!port || !g_atomic_int_dec_and_test (&port->refs))
+  g_mutex_lock (&port->lock);
+  gboolean was = port->closed;
+  port->closed = TRUE;
+  port->ready = FALSE;
+  g_mutex_unlock (&port->lock);
+  if (was)
     return;
-  g_warn_if_fail (port->sinks == NULL && port->sources == NULL);
+  /* No push starts now (km_fwd_port_ready), and one under way held the
+   * lock just taken: the pads can go. */
   km_receive_detach (port);
   gst_clear_object (&port->rtpbin);
   if (port->rtcp_handler)
     g_signal_handler_disconnect (port->session, port->rtcp_handler);
+  port->rtcp_handler = 0;
   g_clear_object (&port->session);
   if (port->enc) {
     close_pad (port, &port->rtp_out, &port->enc_rtp);
     close_pad (port, &port->rtcp_out, &port->enc_rtcp);
     gst_clear_object (&port->enc);
   }
+}
+
+void
+km_fwd_port_unref (KmFwdPort *port)
+{
+  if (!port || !g_atomic_int_dec_and_test (&port->refs))
+    return;
+  g_warn_if_fail (port->sinks == NULL && port->sources == NULL);
+  km_fwd_port_close (port);
   g_mutex_clear (&port->lock);
   g_free (port->name);
   g_free (port);
@@ -608,9 +637,22 @@ push_to_sink (KmFwdSink *sink, const guint8 *data, gsize size, gint64 now)
     sink->seq_delta = (guint16) (sink->next_seq - seq);
     sink->ts_delta = sink->last_ts + step - ts;
     sink->rebase = FALSE;
+    sink->rebase_seq = seq;
   }
+  /* A packet from before the switch would take a number the slot
+   * already used. */
+  if ((gint16) (seq - sink->rebase_seq) < 0)
+    return FALSE;
   guint16 out_seq = seq + sink->seq_delta;
   guint32 out_ts = ts + sink->ts_delta;
+  /* Never the same number twice, nor one srtpenc's replay window has
+   * passed: it would fail the whole transport. */
+  guint32 *recent = &sink->recent[out_seq % KM_RECENT];
+  if (*recent == ((guint32) out_seq | (1u << 16))
+      || (sink->started
+          && (gint16) (sink->next_seq - 1 - out_seq) >= KM_TOO_OLD))
+    return FALSE;
+  *recent = (guint32) out_seq | (1u << 16);
 
   GstBuffer *out = gst_buffer_new_allocate (NULL, size, NULL);
   GstMapInfo map;
@@ -629,7 +671,10 @@ push_to_sink (KmFwdSink *sink, const guint8 *data, gsize size, gint64 now)
     sink->started = TRUE;
   }
   sink->packets++;
-  sink->octets += size - 12;
+  gsize header = km_rtp_header_length (data, size);
+  gsize padding = (data[0] & 0x20) ? data[size - 1] : 0;
+  if (header + padding < size)
+    sink->octets += size - header - padding;
   port->bytes_out += size;
   if (sink->store) {
     KmStored *st = &sink->store[out_seq % KM_STORE_SIZE];
@@ -661,13 +706,19 @@ km_fwd_forward (KmFwdSource *source, GstBuffer *buffer)
   if (!source->ssrc)
     __atomic_store_n (&source->ssrc, GST_READ_UINT32_BE (map.data + 8),
                       __ATOMIC_RELAXED);
-  gboolean keyframe = km_receive_note (source, map.data, map.size, now);
+  gboolean keyframe = FALSE;
+  KmPacketKind kind = km_receive_note (source, map.data, map.size, now,
+                                       &keyframe);
   g_mutex_unlock (&source->port->lock);
-  if (source->kind != KM_KIND_VIDEO || (map.data[1] & 0x80))
+  if (kind != KM_PACKET_DUPLICATE
+      && (source->kind != KM_KIND_VIDEO || (map.data[1] & 0x80)))
     __atomic_add_fetch (&source->frames, 1, __ATOMIC_RELAXED);
-  for (GList *l = source->sinks; l; l = l->next) {
+  for (GList *l = source->sinks;
+       l && kind != KM_PACKET_DUPLICATE; l = l->next) {
     KmFwdSink *sink = l->data;
     g_mutex_lock (&sink->port->lock);
+    if (kind == KM_PACKET_RESTART)
+      sink->rebase = TRUE;
     keyframe |= push_to_sink (sink, map.data, map.size, now);
     g_mutex_unlock (&sink->port->lock);
   }
@@ -688,6 +739,10 @@ km_fwd_resend (KmFwdSink *sink, guint16 seq, gint64 now)
   KmStored *st = &sink->store[seq % KM_STORE_SIZE];
   /* A NACK repeated within a round trip asks for the same copy. */
   if (!st->buf || st->seq != seq || now - st->resent < KM_RESEND_GAP_US)
+    return;
+  /* Without RTX the copy goes out under its own number again, which
+   * srtpenc allows (allow-repeat-tx) within its replay window only. */
+  if (!sink->rtx_pt && (gint16) (sink->next_seq - 1 - seq) >= KM_TOO_OLD)
     return;
   st->resent = now;
   GstBuffer *out;

@@ -51,8 +51,10 @@ typedef struct {
   double  jitter_s, rtt_s;
 } KmFwdStats;
 void         km_fwd_port_stats (KmFwdPort *port, KmFwdStats *stats);
-/* The owner drops its reference after every sink of the port is freed
- * and the webrtcbin stopped. */
+/* On the main thread, after every sink of the port is freed and the
+ * webrtcbin stopped: lets go of webrtcbin's elements.  Whoever still holds
+ * a reference finds the port closed (nothing is sent). */
+void         km_fwd_port_close (KmFwdPort *port);
 void         km_fwd_port_unref (KmFwdPort *port);
 
 /* Takes src (a webrtcbin src pad with RTP caps) of the participant behind

@@ -21,6 +21,17 @@
 #define KM_GIVE_UP_US       (450 * 1000)
 #define KM_MISSING          64
 #define KM_RR_INTERVAL_US   (1 * G_USEC_PER_SEC)
+/* srtpenc refuses (as an error that fails the participant) a sequence
+ * number it sent before, or one older than its replay window: the relay
+ * never sends either.  The window is set to KM_SRTP_WINDOW, and packets
+ * more than KM_TOO_OLD behind the newest are dropped. */
+#define KM_SRTP_WINDOW      512
+#define KM_TOO_OLD          400
+#define KM_RECENT           512         /* sequence numbers remembered */
+/* A sender's jump of this many sequence numbers is a restart (RFC 3550,
+ * A.1: MAX_DROPOUT), not loss. */
+#define KM_MAX_DROPOUT      3000
+#define KM_MAX_MISORDER     100
 
 /* What the relay knows of one stream it receives, as RFC 3550 A.1/A.3/A.8
  * count it for receiver reports.  Under the sender's port lock. */
@@ -41,7 +52,16 @@ typedef struct {
   } missing[KM_MISSING];
   guint    n_missing;
   guint32  rtx_ssrc;            /* its RTX stream, once seen */
+  guint    pt;                  /* its payload type */
+  guint32  bad_seq;             /* after a jump: the seq that confirms it */
 } KmRecvStats;
+
+/* What km_receive_note() makes of a packet. */
+typedef enum {
+  KM_PACKET_NEW,                /* forward it */
+  KM_PACKET_RESTART,            /* forward it; the numbering jumped */
+  KM_PACKET_DUPLICATE,          /* seen, too old, or not to be trusted yet */
+} KmPacketKind;
 
 struct _KmFwdPort {
   gint        refs;             /* atomic */
@@ -63,6 +83,7 @@ struct _KmFwdPort {
   gboolean    ready;            /* DTLS keys in place */
   GList      *sinks;            /* KmFwdSink*: slots toward this browser */
   GList      *sources;          /* KmFwdSource*: streams it sends */
+  gboolean    closed;           /* km_fwd_port_close() ran */
   guint64     bytes_out;
   struct {                      /* the last PLIs sent */
     guint32  ssrc;
@@ -117,6 +138,7 @@ struct _KmFwdSink {
   guint          pt, rtx_pt;
   KmFwdSource   *source;
   gboolean       rebase;        /* map the next packet's numbers anew */
+  guint16        rebase_seq;    /* the source's first seq after it */
   gboolean       need_keyframe; /* the receiver could not decrypt before */
   guint16        seq_delta;
   guint32        ts_delta;
@@ -132,6 +154,7 @@ struct _KmFwdSink {
   guint          sr_next;
   double         rtt;           /* s, < 0: unknown */
   KmStored      *store;         /* video only */
+  guint32        recent[KM_RECENT]; /* seq | 1 << 16 of what was sent */
 };
 
 /* km-forward.c */
@@ -153,9 +176,11 @@ void km_fwd_port_request_keyframe (KmFwdPort *port, guint32 ssrc);
 void     km_receive_attach (KmFwdPort *port, GstElement *dec);
 void     km_receive_detach (KmFwdPort *port);
 /* Counts one packet of source and NACKs holes; under source->port->lock.
- * TRUE when a hole was given up (a keyframe is due). */
-gboolean km_receive_note (KmFwdSource *source, const guint8 *data,
-                          gsize size, gint64 now);
+ * *keyframe is set when a hole was given up. */
+KmPacketKind km_receive_note (KmFwdSource *source, const guint8 *data,
+                              gsize size, gint64 now, gboolean *keyframe);
+/* RTP header length (CSRCs, extension), or size + 1 if it is cut. */
+gsize    km_rtp_header_length (const guint8 *data, gsize size);
 
 /* km-feedback.c */
 /* rtpsession's on-receiving-rtcp: the browser's reports and requests. */

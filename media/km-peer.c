@@ -759,6 +759,8 @@ km_peer_teardown (KmParticipant *p)
   gst_element_set_state (p->webrtc, GST_STATE_NULL);
   /* Its streaming threads are stopped: now its own streams can go. */
   g_clear_pointer (&p->sources, g_ptr_array_unref);
+  if (p->port)
+    km_fwd_port_close (p->port);
   g_clear_pointer (&p->port, km_fwd_port_unref);
   gst_bin_remove (GST_BIN (p->meeting->pipeline), p->webrtc);
   g_clear_pointer (&p->webrtc, gst_object_unref);

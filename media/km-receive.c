@@ -68,25 +68,39 @@ rtx_apt (KmFwdPort *port, guint pt)
   return apt;
 }
 
-/* Under the port's lock: the video source that is missing seq. */
+/* Under the port's lock: the one stream of payload type apt, without an
+ * RTX stream yet, that is missing seq; NULL when none or several are (a
+ * camera and a screen share can miss the same number: the next RTX
+ * packet decides). */
 static KmFwdSource *
-source_missing (KmFwdPort *port, guint16 seq)
+source_missing (KmFwdPort *port, guint16 seq, guint apt)
 {
+  KmFwdSource *found = NULL;
   for (GList *l = port->sources; l; l = l->next) {
     KmFwdSource *source = l->data;
-    for (guint i = 0; i < source->recv.n_missing; i++)
-      if (source->recv.missing[i].seq == seq)
-        return source;
+    if (source->recv.pt != apt || source->recv.rtx_ssrc)
+      continue;
+    for (guint i = 0; i < source->recv.n_missing; i++) {
+      if (source->recv.missing[i].seq != seq)
+        continue;
+      if (found)
+        return NULL;
+      found = source;
+      break;
+    }
   }
-  return NULL;
+  return found;
 }
 
-static gsize
-header_length (const guint8 *data, gsize size)
+gsize
+km_rtp_header_length (const guint8 *data, gsize size)
 {
   gsize header = 12 + 4 * (data[0] & 0x0f);
-  if ((data[0] & 0x10) && header + 4 <= size)
+  if (data[0] & 0x10) {
+    if (header + 4 > size)
+      return size + 1;
     header += 4 + 4 * GST_READ_UINT16_BE (data + header + 2);
+  }
   return header;
 }
 
@@ -95,7 +109,7 @@ header_length (const guint8 *data, gsize size)
 static GstBuffer *
 unwrap (const guint8 *data, gsize size, guint32 ssrc, guint apt)
 {
-  gsize header = header_length (data, size);
+  gsize header = km_rtp_header_length (data, size);
   gsize padding = (data[0] & 0x20) && size > header ? data[size - 1] : 0;
   if (header + 2 + padding > size || header + 2 + padding == size)
     return NULL;
@@ -137,11 +151,11 @@ take (KmFwdPort *port, GstBuffer *buffer)
   if (!source && apt >= 0) {
     /* An RTX stream not seen before belongs to the stream that is
      * missing the packet it carries. */
-    gsize header = header_length (map.data, map.size);
+    gsize header = km_rtp_header_length (map.data, map.size);
     if (header + 2 <= map.size) {
       guint16 osn = GST_READ_UINT16_BE (map.data + header);
       g_mutex_lock (&port->lock);
-      source = source_missing (port, osn);
+      source = source_missing (port, osn, (guint) apt);
       if (source) {
         source->recv.rtx_ssrc = ssrc;
         km_fwd_source_ref (source);
@@ -256,9 +270,41 @@ forget_missing (KmRecvStats *r, guint i)
   r->missing[i] = r->missing[--r->n_missing];
 }
 
-gboolean
+/* Starts counting afresh at seq (RFC 3550, A.1 init_seq). */
+static void
+restart (KmRecvStats *r, guint16 seq)
+{
+  r->started = TRUE;
+  r->base_seq = seq;
+  r->max_seq = seq;
+  r->cycles = 0;
+  r->received = 0;
+  r->expected_prior = r->received_prior = 0;
+  r->have_transit = FALSE;
+  r->n_missing = 0;
+}
+
+/* Interarrival jitter (RFC 3550, A.8), from packets in order. */
+static void
+note_transit (KmFwdSource *source, guint32 ts, gint64 now)
+{
+  KmRecvStats *r = &source->recv;
+  gint64 arrival = gst_util_uint64_scale (now, source->clock_rate,
+                                          G_USEC_PER_SEC);
+  gint64 transit = arrival - (gint64) ts;
+  if (r->have_transit) {
+    gint64 dt = transit - r->transit;
+    /* A jump in the sender's timestamps is not jitter. */
+    if (ABS (dt) < source->clock_rate)
+      r->jitter += ((double) ABS (dt) - r->jitter) / 16.0;
+  }
+  r->transit = transit;
+  r->have_transit = TRUE;
+}
+
+KmPacketKind
 km_receive_note (KmFwdSource *source, const guint8 *data, gsize size,
-                 gint64 now)
+                 gint64 now, gboolean *keyframe)
 {
   KmRecvStats *r = &source->recv;
   KmFwdPort *port = source->port;
@@ -266,60 +312,65 @@ km_receive_note (KmFwdSource *source, const guint8 *data, gsize size,
   guint32 ts = GST_READ_UINT32_BE (data + 4);
   guint16 nack[KM_MISSING];
   guint n_nack = 0;
-  gboolean keyframe = FALSE;
+  KmPacketKind kind = KM_PACKET_NEW;
+  gboolean video = source->kind == KM_KIND_VIDEO;
 
+  r->pt = data[1] & 0x7f;
+  guint16 ahead = seq - r->max_seq;       /* RFC 3550, A.1 */
   if (!r->started) {
-    r->started = TRUE;
-    r->base_seq = seq;
-    r->max_seq = seq;
-  } else {
-    gint16 d = (gint16) (seq - r->max_seq);
-    if (d > 0) {
-      /* Holes are NACKed for video only: browsers do not retransmit
-       * audio, and a late voice packet is of no use. */
-      if (d > 1 && source->kind == KM_KIND_VIDEO && d <= KM_MISSING) {
-        for (guint16 s = r->max_seq + 1; s != seq; s++) {
-          if (r->n_missing == KM_MISSING)
-            break;
-          r->missing[r->n_missing].seq = s;
-          r->missing[r->n_missing].since = now;
-          r->missing[r->n_missing].nacked = now;
-          r->missing[r->n_missing].renacked = FALSE;
-          r->n_missing++;
-          nack[n_nack++] = s;
-        }
-      } else if (d > KM_MISSING && source->kind == KM_KIND_VIDEO) {
-        keyframe = TRUE;            /* too much lost to ask for */
-      }
-      if (seq < r->max_seq)
-        r->cycles += 1u << 16;
-      r->max_seq = seq;
-      /* Interarrival jitter (RFC 3550, A.8), from packets in order. */
-      gint64 arrival = gst_util_uint64_scale (now, source->clock_rate,
-                                              G_USEC_PER_SEC);
-      gint64 transit = arrival - (gint64) ts;
-      if (r->have_transit) {
-        gint64 dt = transit - r->transit;
-        /* A jump in the sender's timestamps is not jitter. */
-        if (ABS (dt) < source->clock_rate)
-          r->jitter += ((double) ABS (dt) - r->jitter) / 16.0;
-      }
-      r->transit = transit;
-      r->have_transit = TRUE;
-    } else {
-      for (guint i = 0; i < r->n_missing; i++)
-        if (r->missing[i].seq == seq) {
-          forget_missing (r, i);
+    restart (r, seq);
+    note_transit (source, ts, now);
+  } else if (ahead == 0) {
+    return KM_PACKET_DUPLICATE;
+  } else if (ahead < KM_MAX_DROPOUT) {
+    /* Holes are NACKed for video only: browsers do not retransmit
+     * audio, and a late voice packet is of no use. */
+    if (ahead > 1 && video && ahead <= KM_MISSING) {
+      for (guint16 s = r->max_seq + 1; s != seq; s++) {
+        if (r->n_missing == KM_MISSING)
           break;
-        }
+        r->missing[r->n_missing].seq = s;
+        r->missing[r->n_missing].since = now;
+        r->missing[r->n_missing].nacked = now;
+        r->missing[r->n_missing].renacked = FALSE;
+        r->n_missing++;
+        nack[n_nack++] = s;
+      }
+    } else if (ahead > KM_MISSING && video) {
+      *keyframe = TRUE;                   /* too much lost to ask for */
     }
+    if (seq < r->max_seq)
+      r->cycles += 1u << 16;
+    r->max_seq = seq;
+    note_transit (source, ts, now);
+  } else if (ahead <= G_MAXUINT16 - KM_MAX_MISORDER) {
+    /* A jump: the sender restarted its numbering, or a stray packet.
+     * Believed when the next packet follows it. */
+    if (((guint32) seq | (1u << 16)) != r->bad_seq) {
+      r->bad_seq = (guint16) (seq + 1) | (1u << 16);
+      return KM_PACKET_DUPLICATE;
+    }
+    restart (r, seq);
+    note_transit (source, ts, now);
+    kind = KM_PACKET_RESTART;
+    *keyframe = video;
+  } else {
+    /* Behind the newest: wanted only if it fills a hole (a
+     * retransmission, or a packet that came late). */
+    guint i = 0;
+    while (i < r->n_missing && r->missing[i].seq != seq)
+      i++;
+    if (i == r->n_missing)
+      return KM_PACKET_DUPLICATE;
+    forget_missing (r, i);
   }
+  r->bad_seq = 0;
   r->received++;
   r->bytes += size;
 
   for (guint i = 0; i < r->n_missing;) {
     if (now - r->missing[i].since >= KM_GIVE_UP_US) {
-      keyframe = TRUE;
+      *keyframe = TRUE;
       forget_missing (r, i);
       continue;
     }
@@ -330,11 +381,13 @@ km_receive_note (KmFwdSource *source, const guint8 *data, gsize size,
     }
     i++;
   }
-  if (source->kind == KM_KIND_VIDEO)
+  if (video)
     km_fwd_port_pli_due (port, source->ssrc, now);
   if (n_nack && km_fwd_port_ready (port))
     km_feedback_send_nack (port, source->ssrc, nack, n_nack);
   if (now - port->last_rr >= KM_RR_INTERVAL_US && km_fwd_port_ready (port))
     km_feedback_send_rr (port, now);
-  return keyframe && source->kind == KM_KIND_VIDEO;
+  if (!video)
+    *keyframe = FALSE;
+  return kind;
 }
