@@ -238,6 +238,21 @@ km_feedback_send_sr (KmFwdSink *sink, gint64 now)
   gst_pad_push (port->rtcp_out, buf);
 }
 
+/* A compound packet with one feedback message of ours about ssrc: it
+ * starts with an (empty) report and our CNAME (RFC 3550, 6.1). */
+static void
+add_feedback (GstRTCPBuffer *rtcp, GstRTCPPacket *packet, KmFwdPort *port,
+              GstRTCPType type, GstRTCPFBType fbtype, guint32 ssrc)
+{
+  gst_rtcp_buffer_add_packet (rtcp, GST_RTCP_TYPE_RR, packet);
+  gst_rtcp_packet_rr_set_ssrc (packet, port->ssrc);
+  add_cname (rtcp, port->ssrc);
+  gst_rtcp_buffer_add_packet (rtcp, type, packet);
+  gst_rtcp_packet_fb_set_type (packet, fbtype);
+  gst_rtcp_packet_fb_set_sender_ssrc (packet, port->ssrc);
+  gst_rtcp_packet_fb_set_media_ssrc (packet, ssrc);
+}
+
 void
 km_feedback_send_pli (KmFwdPort *port, guint32 ssrc)
 {
@@ -245,14 +260,8 @@ km_feedback_send_pli (KmFwdPort *port, guint32 ssrc)
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   GstRTCPPacket packet;
   gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
-  /* A compound packet starts with a report (RFC 3550, 6.1). */
-  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RR, &packet);
-  gst_rtcp_packet_rr_set_ssrc (&packet, port->ssrc);
-  add_cname (&rtcp, port->ssrc);
-  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_PSFB, &packet);
-  gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_PSFB_TYPE_PLI);
-  gst_rtcp_packet_fb_set_sender_ssrc (&packet, port->ssrc);
-  gst_rtcp_packet_fb_set_media_ssrc (&packet, ssrc);
+  add_feedback (&rtcp, &packet, port, GST_RTCP_TYPE_PSFB,
+                GST_RTCP_PSFB_TYPE_PLI, ssrc);
   gst_rtcp_buffer_unmap (&rtcp);
   GST_LOG ("%s: PLI for %u", port->name, ssrc);
   gst_pad_push (port->rtcp_out, buf);
@@ -280,13 +289,8 @@ km_feedback_send_nack (KmFwdPort *port, guint32 ssrc, const guint16 *seqs,
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   GstRTCPPacket packet;
   gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
-  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RR, &packet);
-  gst_rtcp_packet_rr_set_ssrc (&packet, port->ssrc);
-  add_cname (&rtcp, port->ssrc);
-  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RTPFB, &packet);
-  gst_rtcp_packet_fb_set_type (&packet, GST_RTCP_RTPFB_TYPE_NACK);
-  gst_rtcp_packet_fb_set_sender_ssrc (&packet, port->ssrc);
-  gst_rtcp_packet_fb_set_media_ssrc (&packet, ssrc);
+  add_feedback (&rtcp, &packet, port, GST_RTCP_TYPE_RTPFB,
+                GST_RTCP_RTPFB_TYPE_NACK, ssrc);
   gst_rtcp_packet_fb_set_fci_length (&packet, words);
   guint8 *out = gst_rtcp_packet_fb_get_fci (&packet);
   for (guint i = 0; i < words; i++)
