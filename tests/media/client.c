@@ -28,6 +28,7 @@ struct _TestClient {
   GPtrArray  *depays;                     /* receiving video depayloaders */
   gboolean    h264;                       /* sends H.264, else VP8 */
   gboolean    bundle_only;                /* offers like Firefox */
+  gboolean    no_rtx;                     /* offers no RTX */
   guint       video_pt;
   gchar      *refusal;                    /* main thread: offer refused */
   gint        received_pt;                /* atomic: of the last video */
@@ -205,6 +206,50 @@ firefox_style (const gchar *sdp)
   return text;
 }
 
+/* The offer without RTX: its payload types, their rtpmap and fmtp lines,
+ * and the FID groups that tie an RTX SSRC to its stream. */
+static gchar *
+without_rtx (const gchar *sdp)
+{
+  GstSDPMessage *msg = NULL;
+  if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK)
+    return g_strdup (sdp);
+  for (guint i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (msg, i);
+    g_autoptr (GPtrArray) rtx = g_ptr_array_new_with_free_func (g_free);
+    for (guint k = 0; k < gst_sdp_media_attributes_len (media); k++) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, k);
+      if (g_strcmp0 (a->key, "rtpmap") == 0 && a->value
+          && strstr (a->value, " rtx/"))
+        g_ptr_array_add (rtx, g_strndup (a->value, strcspn (a->value, " ")));
+    }
+    for (guint k = gst_sdp_media_attributes_len (media); k > 0; k--) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, k - 1);
+      gboolean drop = g_strcmp0 (a->key, "ssrc-group") == 0;
+      for (guint r = 0; r < rtx->len && a->value && !drop; r++) {
+        const gchar *pt = rtx->pdata[r];
+        drop = (g_strcmp0 (a->key, "rtpmap") == 0
+                || g_strcmp0 (a->key, "fmtp") == 0
+                || g_strcmp0 (a->key, "rtcp-fb") == 0)
+            && g_str_has_prefix (a->value, pt)
+            && a->value[strlen (pt)] == ' ';
+      }
+      if (drop)
+        gst_sdp_media_remove_attribute (media, k - 1);
+    }
+    for (guint f = gst_sdp_media_formats_len (media); f > 0; f--)
+      for (guint r = 0; r < rtx->len; r++)
+        if (g_strcmp0 (gst_sdp_media_get_format (media, f - 1),
+                       rtx->pdata[r]) == 0) {
+          gst_sdp_media_remove_format (media, f - 1);
+          break;
+        }
+  }
+  gchar *text = gst_sdp_message_as_text (msg);
+  gst_sdp_message_free (msg);
+  return text;
+}
+
 static gboolean
 send_offer (gpointer data)
 {
@@ -213,6 +258,11 @@ send_offer (gpointer data)
     g_autoptr (GError) error = NULL;
     if (m->tc->bundle_only) {
       gchar *text = firefox_style (m->text);
+      g_free (m->text);
+      m->text = text;
+    }
+    if (m->tc->no_rtx) {
+      gchar *text = without_rtx (m->text);
       g_free (m->text);
       m->text = text;
     }
@@ -444,6 +494,7 @@ tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
   tc->h264 = options && g_strcmp0 (options->video_codec, "H264") == 0;
   tc->video_pt = options && options->video_pt ? options->video_pt : 96;
   tc->bundle_only = options && options->bundle_only;
+  tc->no_rtx = options && options->no_rtx;
   tc->name = g_strdup (name);
   tc->meeting = meeting;
   tc->id = id;

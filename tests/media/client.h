@@ -22,6 +22,9 @@ typedef struct {
   /* Offers as Firefox does under max-bundle: every m-line after the first
    * with port 0 and a=bundle-only. */
   gboolean     bundle_only;
+  /* Offers no RTX: the relay then retransmits its video by repeating the
+   * packet itself. */
+  gboolean     no_rtx;
 } TcOptions;
 TestClient *tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
                          const TcOptions *options);

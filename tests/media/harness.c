@@ -93,6 +93,8 @@ cb_stats (guint id, const KmStats *s, gpointer data)
 static void
 cb_failed (guint id, const GError *error, gpointer data)
 {
+  Harness *h = data;
+  h->failures++;
   g_printerr ("participant %u failed: %s\n", id, error->message);
 }
 

@@ -13,6 +13,7 @@ typedef struct {
   GHashTable *routes;         /* "receiver/mid" → "kind sender stream" */
   GHashTable *drops;          /* participant id → times the relay reported
                                * it disconnected */
+  guint       failures;       /* media failures the relay reported */
 } Harness;
 
 /* Fails the test (main returns 1) with a message when cond is false;
