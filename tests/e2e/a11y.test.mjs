@@ -23,6 +23,11 @@ for (const [lang, locale] of Object.entries(LANGUAGES)) {
       const where = `${lang} ${width}px`;
       const shoot = width === 360 || lang === 'en';
       const visit = async (state, url, expected) => {
+        // From join.html#t=… to join.html#i=… only the hash changes: goto
+        // returns at once, the page reloads itself on hashchange, and the
+        // state checked below could still be the old page's.  A blank page
+        // in between makes every visit a whole load.
+        await page.goto('about:blank');
         await page.goto(`${env.base}/${url}`);
         if (expected) await until(`${state} (${where})`, async () => (await pageState(page)) === expected);
         assert.equal(await page.evaluate(() => document.documentElement.lang), lang, `${state}: <html lang>`);
