@@ -638,11 +638,18 @@ push_to_sink (KmFwdSink *sink, const guint8 *data, gsize size, gint64 now)
     sink->ts_delta = sink->last_ts + step - ts;
     sink->rebase = FALSE;
     sink->rebase_seq = seq;
+    sink->guard = TRUE;
   }
   /* A packet from before the switch would take a number the slot
-   * already used. */
-  if ((gint16) (seq - sink->rebase_seq) < 0)
-    return FALSE;
+   * already used.  Checked only near the switch: 16-bit numbers come
+   * round again. */
+  if (sink->guard) {
+    gint16 since = (gint16) (seq - sink->rebase_seq);
+    if (since < 0)
+      return FALSE;
+    if (since > KM_MAX_MISORDER)
+      sink->guard = FALSE;
+  }
   guint16 out_seq = seq + sink->seq_delta;
   guint32 out_ts = ts + sink->ts_delta;
   /* Never the same number twice, nor one srtpenc's replay window has

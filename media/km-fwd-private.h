@@ -139,6 +139,7 @@ struct _KmFwdSink {
   KmFwdSource   *source;
   gboolean       rebase;        /* map the next packet's numbers anew */
   guint16        rebase_seq;    /* the source's first seq after it */
+  gboolean       guard;         /* still near it: drop what came before */
   gboolean       need_keyframe; /* the receiver could not decrypt before */
   guint16        seq_delta;
   guint32        ts_delta;
