@@ -32,6 +32,10 @@
  * A.1: MAX_DROPOUT), not loss. */
 #define KM_MAX_DROPOUT      3000
 #define KM_MAX_MISORDER     100
+/* A stream silent this long (a network drop, a paused share) starts its
+ * counts afresh: what went missing meanwhile is past repair, and reporting
+ * it as loss would only make the sender's bandwidth estimate collapse. */
+#define KM_SILENCE_US       (2 * G_USEC_PER_SEC)
 
 /* What the relay knows of one stream it receives, as RFC 3550 A.1/A.3/A.8
  * count it for receiver reports.  Under the sender's port lock. */
@@ -54,6 +58,7 @@ typedef struct {
   guint32  rtx_ssrc;            /* its RTX stream, once seen */
   guint    pt;                  /* its payload type */
   guint32  bad_seq;             /* after a jump: the seq that confirms it */
+  gint64   last_arrival;
 } KmRecvStats;
 
 /* What km_receive_note() makes of a packet. */

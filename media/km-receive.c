@@ -322,6 +322,12 @@ km_receive_note (KmFwdSource *source, const guint8 *data, gsize size,
     note_transit (source, ts, now);
   } else if (ahead == 0) {
     return KM_PACKET_DUPLICATE;
+  } else if (ahead > 1 && ahead < KM_MAX_DROPOUT
+             && now - r->last_arrival > KM_SILENCE_US) {
+    restart (r, seq);
+    note_transit (source, ts, now);
+    kind = KM_PACKET_RESTART;
+    *keyframe = video;
   } else if (ahead < KM_MAX_DROPOUT) {
     /* Holes are NACKed for video only: browsers do not retransmit
      * audio, and a late voice packet is of no use. */
@@ -365,6 +371,7 @@ km_receive_note (KmFwdSource *source, const guint8 *data, gsize size,
     forget_missing (r, i);
   }
   r->bad_seq = 0;
+  r->last_arrival = now;
   r->received++;
   r->bytes += size;
 
