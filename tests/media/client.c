@@ -187,67 +187,66 @@ on_ice_candidate (GstElement *webrtc, guint mline, gchar *cand, TestClient *tc)
                               msg_free);
 }
 
-/* Firefox under max-bundle: every m-line after the first (audio: such a
- * client adds its microphone first, as the page does) is port 0 and
- * bundle-only in the offer.  Only what the relay reads changes. */
+/* The offer text with edit applied to each m-line (index from 0); the
+ * text unchanged if it does not parse. */
 static gchar *
-firefox_style (const gchar *sdp)
+edit_offer (const gchar *sdp, void (*edit) (GstSDPMedia *media, guint index))
 {
   GstSDPMessage *msg = NULL;
   if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK)
     return g_strdup (sdp);
-  for (guint i = 1; i < gst_sdp_message_medias_len (msg); i++) {
-    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (msg, i);
-    gst_sdp_media_set_port_info (media, 0, 1);
-    gst_sdp_media_add_attribute (media, "bundle-only", "");
-  }
+  for (guint i = 0; i < gst_sdp_message_medias_len (msg); i++)
+    edit ((GstSDPMedia *) gst_sdp_message_get_media (msg, i), i);
   gchar *text = gst_sdp_message_as_text (msg);
   gst_sdp_message_free (msg);
   return text;
 }
 
+/* Firefox under max-bundle: every m-line after the first (audio: such a
+ * client adds its microphone first, as the page does) is port 0 and
+ * bundle-only in the offer.  Only what the relay reads changes. */
+static void
+firefox_style (GstSDPMedia *media, guint index)
+{
+  if (index == 0)
+    return;
+  gst_sdp_media_set_port_info (media, 0, 1);
+  gst_sdp_media_add_attribute (media, "bundle-only", "");
+}
+
 /* The offer without RTX: its payload types, their rtpmap and fmtp lines,
  * and the FID groups that tie an RTX SSRC to its stream. */
-static gchar *
-without_rtx (const gchar *sdp)
+static void
+without_rtx (GstSDPMedia *media, guint index)
 {
-  GstSDPMessage *msg = NULL;
-  if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK)
-    return g_strdup (sdp);
-  for (guint i = 0; i < gst_sdp_message_medias_len (msg); i++) {
-    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (msg, i);
-    g_autoptr (GPtrArray) rtx = g_ptr_array_new_with_free_func (g_free);
-    for (guint k = 0; k < gst_sdp_media_attributes_len (media); k++) {
-      const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, k);
-      if (g_strcmp0 (a->key, "rtpmap") == 0 && a->value
-          && strstr (a->value, " rtx/"))
-        g_ptr_array_add (rtx, g_strndup (a->value, strcspn (a->value, " ")));
-    }
-    for (guint k = gst_sdp_media_attributes_len (media); k > 0; k--) {
-      const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, k - 1);
-      gboolean drop = g_strcmp0 (a->key, "ssrc-group") == 0;
-      for (guint r = 0; r < rtx->len && a->value && !drop; r++) {
-        const gchar *pt = rtx->pdata[r];
-        drop = (g_strcmp0 (a->key, "rtpmap") == 0
-                || g_strcmp0 (a->key, "fmtp") == 0
-                || g_strcmp0 (a->key, "rtcp-fb") == 0)
-            && g_str_has_prefix (a->value, pt)
-            && a->value[strlen (pt)] == ' ';
-      }
-      if (drop)
-        gst_sdp_media_remove_attribute (media, k - 1);
-    }
-    for (guint f = gst_sdp_media_formats_len (media); f > 0; f--)
-      for (guint r = 0; r < rtx->len; r++)
-        if (g_strcmp0 (gst_sdp_media_get_format (media, f - 1),
-                       rtx->pdata[r]) == 0) {
-          gst_sdp_media_remove_format (media, f - 1);
-          break;
-        }
+  g_autoptr (GPtrArray) rtx = g_ptr_array_new_with_free_func (g_free);
+  for (guint k = 0; k < gst_sdp_media_attributes_len (media); k++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, k);
+    if (g_strcmp0 (a->key, "rtpmap") == 0 && a->value
+        && strstr (a->value, " rtx/"))
+      g_ptr_array_add (rtx, g_strndup (a->value, strcspn (a->value, " ")));
   }
-  gchar *text = gst_sdp_message_as_text (msg);
-  gst_sdp_message_free (msg);
-  return text;
+  for (guint k = gst_sdp_media_attributes_len (media); k > 0; k--) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, k - 1);
+    gboolean drop = g_strcmp0 (a->key, "ssrc-group") == 0;
+    for (guint r = 0; r < rtx->len && a->value && !drop; r++) {
+      const gchar *pt = rtx->pdata[r];
+      drop = (g_strcmp0 (a->key, "rtpmap") == 0
+              || g_strcmp0 (a->key, "fmtp") == 0
+              || g_strcmp0 (a->key, "rtcp-fb") == 0)
+          && g_str_has_prefix (a->value, pt)
+          && a->value[strlen (pt)] == ' ';
+    }
+    if (drop)
+      gst_sdp_media_remove_attribute (media, k - 1);
+  }
+  for (guint f = gst_sdp_media_formats_len (media); f > 0; f--)
+    for (guint r = 0; r < rtx->len; r++)
+      if (g_strcmp0 (gst_sdp_media_get_format (media, f - 1),
+                     rtx->pdata[r]) == 0) {
+        gst_sdp_media_remove_format (media, f - 1);
+        break;
+      }
 }
 
 static gboolean
@@ -257,12 +256,12 @@ send_offer (gpointer data)
   if (g_atomic_int_get (&m->tc->alive)) {
     g_autoptr (GError) error = NULL;
     if (m->tc->bundle_only) {
-      gchar *text = firefox_style (m->text);
+      gchar *text = edit_offer (m->text, firefox_style);
       g_free (m->text);
       m->text = text;
     }
     if (m->tc->no_rtx) {
-      gchar *text = without_rtx (m->text);
+      gchar *text = edit_offer (m->text, without_rtx);
       g_free (m->text);
       m->text = text;
     }
