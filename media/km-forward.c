@@ -527,12 +527,6 @@ km_fwd_sink_new (KmFwdPort *port, const KmCodec *codec, const gchar *name)
   return sink;
 }
 
-KmKind
-km_fwd_sink_kind (KmFwdSink *sink)
-{
-  return sink->kind;
-}
-
 void
 km_fwd_sink_set_pt (KmFwdSink *sink, guint pt, guint rtx_pt)
 {

@@ -77,7 +77,6 @@ void         km_fwd_source_free (KmFwdSource *source);
 /* A slot of codec toward the participant behind port. */
 KmFwdSink   *km_fwd_sink_new (KmFwdPort *port, const KmCodec *codec,
                               const gchar *name);
-KmKind       km_fwd_sink_kind (KmFwdSink *sink);
 /* The payload types the receiving browser negotiated for this slot: the
  * codec's, and its RTX one (0: no RTX). */
 void         km_fwd_sink_set_pt (KmFwdSink *sink, guint pt, guint rtx_pt);
