@@ -2,6 +2,7 @@
  * webrtcbin settings every participant shares. */
 #include "media/km-private.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 GST_DEBUG_CATEGORY (km_debug);
@@ -56,6 +57,46 @@ prewarm (void)
             (g_get_monotonic_time () - t0) / 1000.0);
 }
 
+/* Splits "10.0.0.5, 2001:db8::5" into addresses this machine has, so that
+ * a typo or an address of another host fails at start, not as meetings
+ * without candidates. */
+static gchar **
+parse_ice_addresses (const gchar *list, GError **error)
+{
+  if (!list || !*list)
+    return NULL;
+  g_auto (GStrv) parts = g_strsplit (list, ",", -1);
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+  for (gchar **p = parts; *p; p++) {
+    const gchar *text = g_strstrip (*p);
+    if (!*text)
+      continue;
+    g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (text);
+    if (!addr) {
+      g_set_error (error, KM_ERROR, KM_ERROR_ICE,
+                   "ICE address \"%s\" is not an IP address", text);
+      return NULL;
+    }
+    g_autoptr (GError) bind_error = NULL;
+    g_autoptr (GSocket) sock = g_socket_new (g_inet_address_get_family (addr),
+                                             G_SOCKET_TYPE_DATAGRAM,
+                                             G_SOCKET_PROTOCOL_UDP,
+                                             &bind_error);
+    g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, 0);
+    if (!sock || !g_socket_bind (sock, sa, FALSE, &bind_error)) {
+      g_set_error (error, KM_ERROR, KM_ERROR_ICE,
+                   "ICE address %s is not an address of this machine: %s",
+                   text, bind_error->message);
+      return NULL;
+    }
+    g_ptr_array_add (out, g_strdup (text));
+  }
+  if (out->len == 0)
+    return NULL;
+  g_ptr_array_add (out, NULL);
+  return (gchar **) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+}
+
 gboolean
 km_init (const KmConfig *config, GError **error)
 {
@@ -85,7 +126,15 @@ km_init (const KmConfig *config, GError **error)
       return FALSE;
     }
   }
+  g_autoptr (GError) address_error = NULL;
+  gchar **addresses = parse_ice_addresses (config->ice_addresses,
+                                           &address_error);
+  if (address_error) {
+    g_propagate_error (error, g_steal_pointer (&address_error));
+    return FALSE;
+  }
   km_shutdown ();
+  km_global.ice_addresses = addresses;
   km_global.video_codec = video;
   km_global.ice_min_port = config->ice_min_port;
   km_global.ice_max_port = config->ice_max_port;
@@ -103,6 +152,7 @@ km_shutdown (void)
   g_clear_pointer (&km_global.stun_server, g_free);
   g_clear_pointer (&km_global.turn_server, g_free);
   g_clear_pointer (&km_global.public_address, g_free);
+  g_clear_pointer (&km_global.ice_addresses, g_strfreev);
   km_global.video_codec = NULL;
   km_global.initialised = FALSE;
 }
@@ -152,6 +202,17 @@ km_configure_webrtcbin (GstElement *webrtc)
   if (km_global.ice_min_port || km_global.ice_max_port)
     g_object_set (ice, "min-rtp-port", km_global.ice_min_port,
                   "max-rtp-port", km_global.ice_max_port, NULL);
+  /* Media is UDP in the configured range (TURN covers networks that block
+   * UDP).  ICE-TCP would listen on ports outside it, and every socket of
+   * an agent is polled for each packet its participant sends. */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "ice-tcp"))
+    g_object_set (ice, "ice-tcp", FALSE, NULL);
+  for (gchar **a = km_global.ice_addresses; a && *a; a++) {
+    gboolean added = FALSE;
+    g_signal_emit_by_name (ice, "add-local-ip-address", *a, &added);
+    if (!added)
+      GST_WARNING_OBJECT (webrtc, "ICE refused local address %s", *a);
+  }
   /* A server must not look for a UPnP router: libnice would multicast
    * SSDP on the server's network for every participant and open HTTP
    * ports inside the ICE range. */

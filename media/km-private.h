@@ -17,6 +17,7 @@ GST_DEBUG_CATEGORY_EXTERN (km_debug);
 typedef struct {
   guint  ice_min_port, ice_max_port;
   gchar *stun_server, *turn_server, *public_address;
+  gchar **ice_addresses;          /* NULL: every local address */
   const KmCodec *video_codec;     /* preferred, or NULL */
   gboolean initialised;
 } KmGlobal;

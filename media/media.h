@@ -39,7 +39,7 @@ typedef enum {
   KM_ERROR_MISSING_PLUGIN,  /* message names the Debian package */
   KM_ERROR_PIPELINE,        /* an element failed or could not be made */
   KM_ERROR_SDP,             /* remote SDP could not be parsed or applied */
-  KM_ERROR_ICE,             /* remote candidate refused */
+  KM_ERROR_ICE,             /* remote candidate refused, bad ICE address */
   KM_ERROR_NO_PARTICIPANT,  /* unknown participant id */
   KM_ERROR_CODEC,           /* the offer lacks the meeting's video codec */
 } KmErrorCode;
@@ -50,6 +50,8 @@ typedef struct {
   const gchar *stun_server;       /* stun://host:port or NULL */
   const gchar *turn_server;       /* turn(s)://user:pass@host:port or NULL */
   const gchar *public_address;    /* advertised for 1:1 NAT, or NULL */
+  const gchar *ice_addresses;     /* local IPs to gather candidates on,
+                                   * comma-separated; NULL or "": all */
   const gchar *video_codec;       /* "VP8" or "H264" preferred, or NULL */
 } KmConfig;
 

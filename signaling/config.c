@@ -61,6 +61,8 @@ static const Setting settings[] = {
     "TURN URL, e.g. turn://user:secret@turn.example.org:3478" },
   { "media", "public_address", "KONTOR_PUBLIC_ADDRESS", KIND_STRING, F (public_address), "",
     "IPv4 address the relay advertises when behind 1:1 NAT" },
+  { "media", "ice_address", "KONTOR_ICE_ADDRESS", KIND_STRING, F (ice_address), "",
+    "local IP addresses (comma-separated) the relay offers media on; empty: every address of the machine" },
   { "media", "video_codec", "KONTOR_VIDEO_CODEC", KIND_STRING, F (video_codec), "vp8",
     "video codec a meeting starts with when its first browser offers both: vp8 or h264 "
     "(no transcoding: later browsers must offer it too)" },

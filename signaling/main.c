@@ -118,6 +118,7 @@ cmd_run (const KsConfig *config)
     .stun_server = *config->stun_server ? config->stun_server : NULL,
     .turn_server = *config->turn_server ? config->turn_server : NULL,
     .public_address = *config->public_address ? config->public_address : NULL,
+    .ice_addresses = config->ice_address,
     .video_codec = config->video_codec,
   };
   if (!km_init (&media, &error)) {

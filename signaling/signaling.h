@@ -37,6 +37,7 @@ typedef struct {
   gchar  *stun_server;        /* [media] stun_server      KONTOR_STUN_SERVER */
   gchar  *turn_server;        /* [media] turn_server      KONTOR_TURN_SERVER */
   gchar  *public_address;     /* [media] public_address   KONTOR_PUBLIC_ADDRESS */
+  gchar  *ice_address;        /* [media] ice_address      KONTOR_ICE_ADDRESS */
   gchar  *video_codec;        /* [media] video_codec      KONTOR_VIDEO_CODEC */
   guint   login_per_minute;   /* [limits] login_per_minute    KONTOR_LOGIN_PER_MINUTE */
   guint   book_per_minute;    /* [limits] book_per_minute     KONTOR_BOOK_PER_MINUTE */

@@ -14,7 +14,8 @@ harness_init (int *argc, char ***argv)
     exit (77);
   }
   gst_init (argc, argv);
-  KmConfig config = { .ice_min_port = 40000, .ice_max_port = 40999 };
+  KmConfig config = { .ice_min_port = 40000, .ice_max_port = 40999,
+                      .ice_addresses = g_getenv ("KONTOR_ICE_ADDRESS") };
   g_autoptr (GError) error = NULL;
   gint64 t0 = g_get_monotonic_time ();
   if (!km_init (&config, &error)) {
@@ -38,6 +39,26 @@ cb_description (guint id, const gchar *type, const gchar *sdp, gpointer data)
     tc_set_answer (tc, sdp);
 }
 
+/* The relay offers UDP only, and with KONTOR_ICE_ADDRESS only on those
+ * addresses ("candidate:F C UDP PRIO ADDRESS PORT typ host"). */
+static void
+check_candidate (Harness *h, const gchar *cand)
+{
+  g_auto (GStrv) f = g_strsplit (cand, " ", 6);
+  if (g_strv_length (f) < 5) {
+    h->unexpected_candidates++;
+    g_printerr ("malformed relay candidate: %s\n", cand);
+    return;
+  }
+  const gchar *only = g_getenv ("KONTOR_ICE_ADDRESS");
+  g_auto (GStrv) allowed = only ? g_strsplit (only, ",", -1) : NULL;
+  if (g_ascii_strcasecmp (f[2], "UDP") != 0
+      || (allowed && !g_strv_contains ((const gchar *const *) allowed, f[4]))) {
+    h->unexpected_candidates++;
+    g_printerr ("unexpected relay candidate: %s\n", cand);
+  }
+}
+
 static void
 cb_candidate (guint id, guint mline, const gchar *cand, gpointer data)
 {
@@ -45,6 +66,8 @@ cb_candidate (guint id, guint mline, const gchar *cand, gpointer data)
   if (g_getenv ("KONTOR_TEST_PRINT_SDP"))
     g_print ("relay candidate for %u, mline %u: %s\n", id, mline,
              cand ? cand : "(end)");
+  if (cand)
+    check_candidate (data, cand);
   if (tc)
     tc_add_candidate (tc, mline, cand);
 }

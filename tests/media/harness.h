@@ -14,6 +14,7 @@ typedef struct {
   GHashTable *drops;          /* participant id → times the relay reported
                                * it disconnected */
   guint       failures;       /* media failures the relay reported */
+  guint       unexpected_candidates; /* TCP, or not on KONTOR_ICE_ADDRESS */
 } Harness;
 
 /* Fails the test (main returns 1) with a message when cond is false;

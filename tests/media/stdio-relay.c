@@ -217,6 +217,7 @@ main (int argc, char **argv)
   }
   /* "h264" makes a meeting of two Chromium pages use H.264. */
   config.video_codec = g_getenv ("KONTOR_VIDEO_CODEC");
+  config.ice_addresses = g_getenv ("KONTOR_ICE_ADDRESS");
   g_autoptr (GError) error = NULL;
   if (!km_init (&config, &error)) {
     g_printerr ("%s\n", error->message);

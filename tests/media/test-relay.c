@@ -1,5 +1,7 @@
 /* test-relay.c — a 1:1 meeting through the relay: both sides decode, and a
- * participant who leaves and rejoins is decoded again by the other. */
+ * participant who leaves and rejoins is decoded again by the other.  The
+ * relay offers only UDP candidates, and with KONTOR_ICE_ADDRESS only on
+ * the addresses it names (the `ice-address` test). */
 #include "tests/media/harness.h"
 
 #include <stdio.h>

@@ -104,7 +104,7 @@ test_help_lists_every_variable (void)
   const gchar *vars[] = { "KONTOR_LISTEN_ADDRESS", "KONTOR_PORT", "KONTOR_WEB_ROOT",
                           "KONTOR_DATABASE", "KONTOR_ICE_PORT_MIN", "KONTOR_ICE_PORT_MAX",
                           "KONTOR_STUN_SERVER", "KONTOR_TURN_SERVER", "KONTOR_PUBLIC_ADDRESS",
-                          "KONTOR_TRUSTED_PROXIES", "KONTOR_VIDEO_CODEC" };
+                          "KONTOR_TRUSTED_PROXIES", "KONTOR_VIDEO_CODEC", "KONTOR_ICE_ADDRESS" };
   for (gsize i = 0; i < G_N_ELEMENTS (vars); i++)
     g_assert_nonnull (strstr (help, vars[i]));
 }

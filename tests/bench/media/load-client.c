@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOOP_S 10
@@ -552,20 +553,26 @@ on_tick (gpointer data)
 
 /* ---- measuring ---- */
 
+/* CPU time comes from the scheduler's own count (the process CPU clock),
+ * not from /proc/PID/stat: utime and stime there are sampled at each
+ * timer tick, and a relay busy for 2 % of a core gets only a few dozen
+ * ticks in a window, so those figures varied by a quarter between runs. */
 static gboolean
 proc_usage (double *cpu_s, double *rss_mb)
 {
-  g_autofree gchar *path = g_strdup_printf ("/proc/%d/stat", relay_pid);
-  g_autofree gchar *stat = NULL;
-  if (!g_file_get_contents (path, &stat, NULL, NULL))
+  clockid_t clock;
+  struct timespec ts;
+  if (clock_getcpuclockid (relay_pid, &clock) != 0
+      || clock_gettime (clock, &ts) != 0)
     return FALSE;
-  const gchar *p = strrchr (stat, ')');
-  unsigned long ut = 0, st = 0;
+  *cpu_s = ts.tv_sec + ts.tv_nsec / 1e9;
+
+  g_autofree gchar *path = g_strdup_printf ("/proc/%d/statm", relay_pid);
+  g_autofree gchar *statm = NULL;
   long rss = 0;
-  /* fields after the command: state(3) … utime(14) stime(15) … rss(24) */
-  sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu "
-          "%*d %*d %*d %*d %*d %*d %*u %*u %ld", &ut, &st, &rss);
-  *cpu_s = (double) (ut + st) / sysconf (_SC_CLK_TCK);
+  if (!g_file_get_contents (path, &statm, NULL, NULL)
+      || sscanf (statm, "%*d %ld", &rss) != 1)
+    return FALSE;
   *rss_mb = rss * (sysconf (_SC_PAGESIZE) / 1024.0) / 1024.0;
   return TRUE;
 }
