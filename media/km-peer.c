@@ -752,6 +752,7 @@ km_peer_teardown (KmParticipant *p)
   p->n_handlers = 0;
   g_clear_pointer (&p->remote_ufrag, g_free);
   g_clear_pointer (&p->remote_pwd, g_free);
+  km_nicerecv_stop (p->webrtc);
   /* Stop feeding this webrtcbin first, so that no sender's thread is
    * pushing into its encoder while it stops. */
   g_clear_pointer (&p->slots, g_ptr_array_unref);

@@ -141,5 +141,11 @@ void km_configure_webrtcbin (GstElement *webrtc);
  * webrtcbin's receive queue out of the path once media flows. */
 void km_recvpath_element_added (GstElement *element);
 
+/* km-nicerecv.c: nicesrc's packets received and pushed on a thread of
+ * kontor's (started by km-recvpath once media flows); stop it for all of
+ * a webrtcbin's transports before the webrtcbin stops. */
+void km_nicerecv_start (GstElement *nicesrc);
+void km_nicerecv_stop (GstElement *webrtc);
+
 /* km-relaybuf.c: what rtpbin gets instead of a jitterbuffer. */
 GstElement *km_relay_buffer_new (void);

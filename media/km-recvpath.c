@@ -124,6 +124,11 @@ bypass_queue (GstPad *caps_src, GstPadProbeInfo *info, gpointer data)
   } else {
     GST_DEBUG_OBJECT (queue, "receive queue bypassed");
     gst_element_call_async (queue, stop_queue, NULL, NULL);
+    g_autoptr (GstPad) caps_sink = gst_element_get_static_pad (
+        GST_ELEMENT (GST_PAD_PARENT (caps_src)), "sink");
+    g_autoptr (GstElement) src = peer_element (caps_sink);
+    if (has_factory (src, "nicesrc"))
+      km_nicerecv_start (src);
   }
   return GST_PAD_PROBE_REMOVE;
 }
