@@ -10,6 +10,8 @@
 # Then one meeting of each with LOSS % (default 5) of incoming UDP dropped
 # in the namespace (nft, so on every leg), for how much of the loss NACK/RTX
 # and keyframe requests recover; LOSS=0 skips it.
+# Each N runs ROUNDS times (default 3), kontor and Janus in turns; medians
+# over the rounds and their ratios close each N.
 # Prints `name: value unit` lines.  WARMUP and WINDOW (seconds) tune it.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,37 +37,66 @@ echo "== baseline: peers connected directly, no relay"
 run --direct --meetings 1 | tee "$tmp/direct"
 base_med=$(sed -n 's/^direct delay median: \([0-9.]*\).*/\1/p' "$tmp/direct")
 base_p99=$(sed -n 's/^direct delay p99: \([0-9.]*\).*/\1/p' "$tmp/direct")
+# One figure ("kontor cpu per meeting-minute") of every round's output file.
+figures() { for f in "$@"; do sed -n "s/^$name: \([0-9.]*\).*/\1/p" "$f"; done; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# Each N runs ROUNDS times, kontor and Janus taking turns, so that both see
+# the same spells of a busy host; the figures printed after a round's own
+# are medians over the rounds.
+rounds=${ROUNDS:-3}
 for n in $counts; do
-  echo "== kontor, $n meeting(s)"
-  run --relay "$relay" --meetings "$n" | tee "$tmp/k$n" || true
-  med=$(sed -n 's/^kontor delay median: \([0-9.]*\).*/\1/p' "$tmp/k$n")
-  p99=$(sed -n 's/^kontor delay p99: \([0-9.]*\).*/\1/p' "$tmp/k$n")
-  [ -n "$med" ] && awk -v a="$med" -v b="$base_med" -v c="$p99" -v d="$base_p99" \
-    'BEGIN { printf "kontor added delay median: %.2f ms\nkontor added delay p99: %.2f ms\n", a-b, c-d }'
+  r=1
+  while [ $r -le "$rounds" ]; do
+    echo "== kontor, $n meeting(s), round $r of $rounds"
+    # The same one address Janus is held to (ice_enforce_list in janus-run.sh).
+    KONTOR_ICE_ADDRESS=10.97.0.1 run --relay "$relay" --meetings "$n" | tee "$tmp/k$n.$r" || true
+    if command -v janus >/dev/null; then
+      echo "== janus videocall, $n meeting(s), round $r of $rounds"
+      mkdir -p "$tmp/janus$n"
+      "$here/../../media/run-in-netns.sh" "$here/janus-run.sh" "$tmp/janus$n" \
+        "$tmp/load" "$n" "$warmup" "$window" | tee "$tmp/j$n.$r" || true
+    fi
+    r=$((r + 1))
+  done
+  echo "== $n meeting(s): medians over $rounds rounds"
+  for who in kontor janus; do
+    [ "$who" = janus ] && ! command -v janus >/dev/null && continue
+    case $who in kontor) files=$(ls "$tmp"/k$n.*) ;; janus) files=$(ls "$tmp"/j$n.*) ;; esac
+    for metric in "cpu per meeting-minute:s" "rss:MB" "rss per meeting:MB" \
+                  "delay median:ms" "delay p99:ms" "first frame median:ms" \
+                  "frame loss:%"; do
+      name="$who ${metric%:*}"
+      m=$(figures $files | median)
+      [ -n "$m" ] && echo "$name ($n, median): $m ${metric#*:}"
+    done
+    name="$who delay median"; med=$(figures $files | median)
+    name="$who delay p99"; p99=$(figures $files | median)
+    [ -n "$med" ] && awk -v a="$med" -v b="$base_med" -v c="$p99" -v d="$base_p99" -v w="$who" -v n="$n" \
+      'BEGIN { printf "%s added delay median (%d): %.2f ms\n%s added delay p99 (%d): %.2f ms\n", w, n, a-b, w, n, c-d }'
+  done
   command -v janus >/dev/null || { echo "janus: not installed, no comparison"; continue; }
-  echo "== janus videocall, $n meeting(s)"
-  mkdir -p "$tmp/janus$n"
-  "$here/../../media/run-in-netns.sh" "$here/janus-run.sh" "$tmp/janus$n" \
-    "$tmp/load" "$n" "$warmup" "$window" | tee "$tmp/j$n" || true
-  get() { sed -n "s/^$1: \([0-9.]*\).*/\1/p" "$2"; }
-  jmed=$(get "janus delay median" "$tmp/j$n"); jp99=$(get "janus delay p99" "$tmp/j$n")
-  [ -n "$jmed" ] && awk -v a="$jmed" -v b="$base_med" -v c="$jp99" -v d="$base_p99" \
-    'BEGIN { printf "janus added delay median: %.2f ms\njanus added delay p99: %.2f ms\n", a-b, c-d }'
-  kc=$(get "kontor cpu per meeting-minute" "$tmp/k$n"); jc=$(get "janus cpu per meeting-minute" "$tmp/j$n")
-  km=$(get "kontor rss per meeting" "$tmp/k$n"); jm=$(get "janus rss per meeting" "$tmp/j$n")
-  kr=$(get "kontor rss" "$tmp/k$n"); jr=$(get "janus rss" "$tmp/j$n")
-  [ -n "$kc" ] && [ -n "$jc" ] && awk -v kc="$kc" -v jc="$jc" -v km="$km" -v jm="$jm" \
-    -v kr="$kr" -v jr="$jr" -v kd="$p99" -v jd="$jp99" -v b="$base_p99" -v n="$n" 'BEGIN {
-      printf "ratio kontor/janus cpu per meeting (%d): %.2f\n", n, kc / jc
-      printf "ratio kontor/janus rss (%d): %.2f\n", n, kr / jr
-      if (jm > 0.05) printf "ratio kontor/janus rss per meeting (%d): %.2f\n", n, km / jm
-      if (jd - b > 0.05) printf "ratio kontor/janus added delay p99 (%d): %.2f\n", n, (kd - b) / (jd - b) }'
+  # Ratios of the medians, and the CPU ratio of each round on its own.
+  for metric in "cpu per meeting-minute" "rss" "rss per meeting" "delay p99"; do
+    name="kontor $metric"; k=$(figures "$tmp"/k$n.* | median)
+    name="janus $metric"; j=$(figures "$tmp"/j$n.* | median)
+    [ -n "$k" ] && [ -n "$j" ] && awk -v k="$k" -v j="$j" -v b="$base_p99" -v m="$metric" -v n="$n" 'BEGIN {
+      if (m == "delay p99") { k -= b; j -= b; m = "added delay p99" }
+      if (k < 0) k = 0
+      if (j > 0.05) printf "ratio kontor/janus %s (%d): %.2f\n", m, n, k / j }'
+  done
+  name="kontor cpu per meeting-minute"; kc=$(figures "$tmp"/k$n.* | tr '\n' ' ')
+  name="janus cpu per meeting-minute"; jc=$(figures "$tmp"/j$n.* | tr '\n' ' ')
+  awk -v k="$kc" -v j="$jc" -v n="$n" 'BEGIN { c = split(k, a, " "); split(j, b, " ")
+    printf "ratio kontor/janus cpu per meeting, each round (%d):", n
+    for (i = 1; i <= c; i++) if (b[i] > 0) printf " %.2f", a[i] / b[i]
+    printf "\n" }'
 done
 
 loss=${LOSS:-5}
 [ "$loss" -gt 0 ] 2>/dev/null || exit 0
 echo "== kontor, 1 meeting, $loss % of incoming UDP dropped on every leg"
-KONTOR_MEDIA_LOSS=$loss run --relay "$relay" --meetings 1 > "$tmp/kl" || true
+KONTOR_ICE_ADDRESS=10.97.0.1 KONTOR_MEDIA_LOSS=$loss run --relay "$relay" --meetings 1 > "$tmp/kl" || true
 sed -n "s/^kontor frame loss: /kontor frame loss at $loss % packet loss: /p" "$tmp/kl"
 if command -v janus >/dev/null; then
   echo "== janus videocall, 1 meeting, $loss % of incoming UDP dropped on every leg"
