@@ -6,6 +6,9 @@
 set -eu
 dir=$1 load=$2 n=$3 warmup=$4 window=$5
 lib=/usr/lib/x86_64-linux-gnu/janus
+# Janus 1.1.2 sometimes crashes on the stop below; its 100 MB core would
+# land in the caller's folder.
+ulimit -c 0
 rm -f "$dir/janus.sock"
 mkdir -p "$dir/plugins" "$dir/transports" "$dir/events" "$dir/loggers"
 ln -sf "$lib/plugins/libjanus_videocall.so" "$dir/plugins/"
