@@ -5,8 +5,8 @@
  *   sender's srtpdec ─► [km-receive.c] ─► km_fwd_forward: rewrite per slot
  *                                  ─► receiver's dtlssrtpenc (srtpenc ► nicesink)
  *
- * Each packet goes from the sender's nicesrc thread to the receivers'
- * sockets with no thread hand-off and no element of rtpbin, no
+ * Each packet goes from the sender's receive thread (km-nicerecv.c) to
+ * the receivers' sockets with no thread hand-off and no element of rtpbin, no
  * depayloader, payloader or funnel on the way: those were most of the
  * per-packet cost (docs/performance.md).  The RTCP that rtpbin did is in
  * km-feedback.c.

@@ -7,7 +7,8 @@
  * A relay has nothing to gain from the queue: once media flows, kontor
  * links capsfilter straight to dtlssrtpdec and the nicesrc thread carries
  * each packet all the way to the receivers' nicesinks (about 10 % less CPU
- * and a lower delay tail, docs/performance.md).
+ * and a lower delay tail, docs/performance.md).  The same moment hands
+ * the receiving itself from nicesrc's thread to kontor's (km-nicerecv.c).
  *
  * Why only once media flows: the receive bin holds packets back (a
  * blocking probe on whatever feeds dtlssrtpdec) until ICE is connected and
