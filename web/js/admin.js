@@ -575,14 +575,18 @@ async function main() {
     $('who').textContent = `${caseworker.name}`;
     if (!caseworker.is_admin) throw Object.assign(new Error('forbidden'), { code: 'forbidden_admin' });
     const config = await api('config');
-    if (config.now) today = config.now.slice(0, 10);
+    const zones = Intl.supportedValuesOf ? Intl.supportedValuesOf('timeZone') : [];
+    $('zones').replaceChildren(...zones.map((z) => el('option', { value: z })));
+    await Promise.all([loadOffices(caseworker.office_id), loadServices()]);
+    // Statistics and special days count office days: "today" is the date
+    // at the administrator's own office, not in UTC, which in a Nordic
+    // night is still yesterday (and would leave today out of the table).
+    const own = kontor.offices.find((o) => o.id === caseworker.office_id);
+    today = localDate(config.now || new Date().toISOString(), own?.time_zone);
     $('stats-from').value = addDays(today, -13);
     $('stats-to').value = today;
     $('special-first').value = addDays(today, 7);
     $('special-last').value = addDays(today, 7);
-    const zones = Intl.supportedValuesOf ? Intl.supportedValuesOf('timeZone') : [];
-    $('zones').replaceChildren(...zones.map((z) => el('option', { value: z })));
-    await Promise.all([loadOffices(caseworker.office_id), loadServices()]);
   } catch (e) {
     $('problem').textContent = e.code === 'forbidden_admin' ? t('admin.not_admin') : errorText(e.code);
     setState('refused');
