@@ -57,6 +57,17 @@ prewarm (void)
             (g_get_monotonic_time () - t0) / 1000.0);
 }
 
+gboolean
+km_env_switch (const gchar *name, gint *cache)
+{
+  gint on = g_atomic_int_get (cache);
+  if (on < 0) {
+    on = g_strcmp0 (g_getenv (name), "1") == 0;
+    g_atomic_int_set (cache, on);
+  }
+  return on;
+}
+
 /* Splits "10.0.0.5, 2001:db8::5" into addresses this machine has, so that
  * a typo or an address of another host fails at start, not as meetings
  * without candidates. */

@@ -90,10 +90,7 @@ void
 km_nicerecv_start (GstElement *nicesrc)
 {
   static gint keep = -1;
-  if (g_atomic_int_get (&keep) < 0)
-    g_atomic_int_set (&keep,
-                      g_strcmp0 (g_getenv ("KONTOR_MEDIA_NICESRC"), "1") == 0);
-  if (g_atomic_int_get (&keep))
+  if (km_env_switch ("KONTOR_MEDIA_NICESRC", &keep))
     return;
 
   NiceAgent *agent = NULL;

@@ -23,6 +23,11 @@ typedef struct {
 } KmGlobal;
 extern KmGlobal km_global;
 
+/* Whether the environment variable `name` is "1" (the switches that keep
+ * a webrtcbin part kontor replaces, for comparisons); read once into
+ * *cache, which starts at -1. */
+gboolean km_env_switch (const gchar *name, gint *cache);
+
 /* One outgoing slot: a transceiver of the participant that can carry one
  * stream from someone else. */
 typedef struct {

@@ -168,10 +168,8 @@ void
 km_recvpath_element_added (GstElement *element)
 {
   static gint keep_queue = -1;
-  if (g_atomic_int_get (&keep_queue) < 0)
-    g_atomic_int_set (&keep_queue,
-                      g_strcmp0 (g_getenv ("KONTOR_MEDIA_RECVQUEUE"), "1") == 0);
-  if (g_atomic_int_get (&keep_queue) || !has_factory (element, "queue"))
+  if (km_env_switch ("KONTOR_MEDIA_RECVQUEUE", &keep_queue)
+      || !has_factory (element, "queue"))
     return;
   GstObject *parent = GST_OBJECT_PARENT (element);
   if (!parent || strcmp (G_OBJECT_TYPE_NAME (parent), "TransportReceiveBin"))

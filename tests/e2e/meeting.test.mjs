@@ -80,7 +80,9 @@ async function assertRemoteVideoPlays(page, who) {
   const a = await until(`${who}'s remote video to show a picture`, async () => {
     last = await read();
     return last.width > 0 && !last.paused ? last : null;
-  }).catch((e) => { throw new Error(`${e.message}; video element: ${JSON.stringify(last)}`); });
+  }).catch(async (e) => {
+    throw new Error(`${e.message}; video element: ${JSON.stringify(last)}; ${await tilesState(page).catch((x) => `no state (${x.message})`)}`);
+  });
   await new Promise((r) => setTimeout(r, 500));
   const b = await read();
   assert.ok(b.time > a.time, `${who}: remote video does not advance (${a.time} -> ${b.time})`);
@@ -326,6 +328,33 @@ async function decodingVideos(page) {
   return Object.keys(b).filter((id) => b[id] > (a[id] ?? 0)).length;
 }
 
+// What a page shows in its tiles and what its connection decodes: printed
+// when a tile the test waits for does not appear, so that a rare failure
+// says whether the picture stopped or only its caption was wrong.
+async function tilesState(page) {
+  return page.evaluate(async () => {
+    const pc = window.kontor?.pc;
+    const tiles = [...document.querySelectorAll('#more-videos figure')].map((f) =>
+      `${f.hidden ? 'hidden' : 'shown'} "${f.querySelector('figcaption')?.textContent}" track ${f.dataset.track}`);
+    const decoded = [];
+    (await pc?.getStats())?.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') decoded.push(`mid ${s.mid} frames ${s.framesDecoded} track ${s.trackIdentifier}`);
+    });
+    const slots = [...(window.kontor?.tiles?.slots || [])].map(([mid, w]) => `${mid}=${w.role}${w.screen ? '/screen' : ''}`);
+    const main = document.getElementById('remote-video').srcObject?.getVideoTracks()[0]?.id;
+    return `tiles [${tiles.join('; ')}] decoding [${decoded.join('; ')}] slots [${slots.join(' ')}] main ${main}`;
+  });
+}
+
+async function waitTile(page, who, caption) {
+  try {
+    await page.locator('#more-videos figure:not([hidden]) figcaption', { hasText: caption }).waitFor({ timeout: 5000 });
+  } catch (e) {
+    console.log(`${who}: no visible tile ${caption}: ${await tilesState(page).catch((x) => `no state (${x.message})`)}`);
+    throw e;
+  }
+}
+
 step('chat both ways', async () => {
   await seeker.getByLabel('Message').fill('Hei! Hører du meg?');
   await seeker.getByRole('button', { name: 'Send' }).click();
@@ -380,9 +409,9 @@ step('the caseworker invites an interpreter, who joins and sees both', async () 
       { timeout: 20000, interval: 200 });
     // Tiles are named after the person (the relay's `track` messages), and
     // each page keeps its main counterpart in the big picture.
-    await seeker.locator('#more-videos figure:not([hidden]) figcaption', { hasText: /^Interpreter$/ }).waitFor({ timeout: 5000 });
-    await caseworker.locator('#more-videos figure:not([hidden]) figcaption', { hasText: /^Interpreter$/ }).waitFor({ timeout: 5000 });
-    await interpreter.locator('#more-videos figure:not([hidden]) figcaption', { hasText: /^Job seeker$/ }).waitFor({ timeout: 5000 });
+    await waitTile(seeker, 'job seeker', /^Interpreter$/);
+    await waitTile(caseworker, 'caseworker', /^Interpreter$/);
+    await waitTile(interpreter, 'interpreter', /^Job seeker$/);
     await interpreter.locator('#remote-caption', { hasText: /^Caseworker$/ }).waitFor({ timeout: 5000 });
     await seeker.locator('#remote-caption', { hasText: /^Your caseworker$/ }).waitFor({ timeout: 5000 });
     for (const [page, who, main] of [[seeker, 'job seeker', 'caseworker'], [caseworker, 'caseworker', 'seeker'],
