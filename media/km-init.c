@@ -214,8 +214,9 @@ km_configure_webrtcbin (GstElement *webrtc)
     g_object_set (ice, "min-rtp-port", km_global.ice_min_port,
                   "max-rtp-port", km_global.ice_max_port, NULL);
   /* Media is UDP in the configured range (TURN covers networks that block
-   * UDP).  ICE-TCP would listen on ports outside it, and every socket of
-   * an agent is polled for each packet its participant sends. */
+   * UDP), and operators open a UDP range only.  ICE-TCP listeners would
+   * be sockets no firewall lets through, and every socket of an agent is
+   * polled for each packet its participant sends. */
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "ice-tcp"))
     g_object_set (ice, "ice-tcp", FALSE, NULL);
   for (gchar **a = km_global.ice_addresses; a && *a; a++) {
