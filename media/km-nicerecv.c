@@ -22,7 +22,6 @@
 #include "media/km-private.h"
 
 #include <nice/agent.h>
-#include <string.h>
 
 #define KEY "km-nicerecv"
 
@@ -129,9 +128,6 @@ static void
 stop_one (const GValue *item, gpointer data)
 {
   GObject *element = g_value_get_object (item);
-  GstElementFactory *f = gst_element_get_factory (GST_ELEMENT (element));
-  if (!f || strcmp (GST_OBJECT_NAME (f), "nicesrc") != 0)
-    return;
   KmNiceRecv *r = g_object_get_data (element, KEY);
   g_object_set_data (element, KEY, &stopped);
   if (!r || r == (gpointer) &stopped)
@@ -150,7 +146,8 @@ void
 km_nicerecv_stop (GstElement *webrtc)
 {
   g_mutex_lock (&lock);
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (webrtc));
+  GstIterator *it = gst_bin_iterate_all_by_element_factory_name (
+      GST_BIN (webrtc), "nicesrc");
   while (gst_iterator_foreach (it, stop_one, NULL) == GST_ITERATOR_RESYNC)
     gst_iterator_resync (it);
   gst_iterator_free (it);
