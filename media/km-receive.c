@@ -270,20 +270,6 @@ forget_missing (KmRecvStats *r, guint i)
   r->missing[i] = r->missing[--r->n_missing];
 }
 
-/* Starts counting afresh at seq (RFC 3550, A.1 init_seq). */
-static void
-restart (KmRecvStats *r, guint16 seq)
-{
-  r->started = TRUE;
-  r->base_seq = seq;
-  r->max_seq = seq;
-  r->cycles = 0;
-  r->received = 0;
-  r->expected_prior = r->received_prior = 0;
-  r->have_transit = FALSE;
-  r->n_missing = 0;
-}
-
 /* Interarrival jitter (RFC 3550, A.8), from packets in order. */
 static void
 note_transit (KmFwdSource *source, guint32 ts, gint64 now)
@@ -302,6 +288,23 @@ note_transit (KmFwdSource *source, guint32 ts, gint64 now)
   r->have_transit = TRUE;
 }
 
+/* Starts counting afresh at the packet (seq, ts) (RFC 3550, A.1
+ * init_seq). */
+static void
+restart (KmFwdSource *source, guint16 seq, guint32 ts, gint64 now)
+{
+  KmRecvStats *r = &source->recv;
+  r->started = TRUE;
+  r->base_seq = seq;
+  r->max_seq = seq;
+  r->cycles = 0;
+  r->received = 0;
+  r->expected_prior = r->received_prior = 0;
+  r->have_transit = FALSE;
+  r->n_missing = 0;
+  note_transit (source, ts, now);
+}
+
 KmPacketKind
 km_receive_note (KmFwdSource *source, const guint8 *data, gsize size,
                  gint64 now, gboolean *keyframe)
@@ -318,14 +321,12 @@ km_receive_note (KmFwdSource *source, const guint8 *data, gsize size,
   r->pt = data[1] & 0x7f;
   guint16 ahead = seq - r->max_seq;       /* RFC 3550, A.1 */
   if (!r->started) {
-    restart (r, seq);
-    note_transit (source, ts, now);
+    restart (source, seq, ts, now);
   } else if (ahead == 0) {
     return KM_PACKET_DUPLICATE;
   } else if (ahead > 1 && ahead < KM_MAX_DROPOUT
              && now - r->last_arrival > KM_SILENCE_US) {
-    restart (r, seq);
-    note_transit (source, ts, now);
+    restart (source, seq, ts, now);
     kind = KM_PACKET_RESTART;
     *keyframe = video;
   } else if (ahead < KM_MAX_DROPOUT) {
@@ -356,8 +357,7 @@ km_receive_note (KmFwdSource *source, const guint8 *data, gsize size,
       r->bad_seq = (guint16) (seq + 1) | (1u << 16);
       return KM_PACKET_DUPLICATE;
     }
-    restart (r, seq);
-    note_transit (source, ts, now);
+    restart (source, seq, ts, now);
     kind = KM_PACKET_RESTART;
     *keyframe = video;
   } else {
