@@ -37,8 +37,9 @@ echo "== baseline: peers connected directly, no relay"
 run --direct --meetings 1 | tee "$tmp/direct"
 base_med=$(sed -n 's/^direct delay median: \([0-9.]*\).*/\1/p' "$tmp/direct")
 base_p99=$(sed -n 's/^direct delay p99: \([0-9.]*\).*/\1/p' "$tmp/direct")
-# One figure ("kontor cpu per meeting-minute") of every round's output file.
-figures() { for f in "$@"; do sed -n "s/^$name: \([0-9.]*\).*/\1/p" "$f"; done; }
+# One figure of one server over N's rounds, a line per round:
+#   figures kontor 2 "cpu per meeting-minute"
+figures() { sed -n "s/^$1 $3: \([0-9.]*\).*/\1/p" "$tmp/out-$1-$2".*; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # Each N runs ROUNDS times, kontor and Janus taking turns, so that both see
@@ -50,43 +51,41 @@ for n in $counts; do
   while [ $r -le "$rounds" ]; do
     echo "== kontor, $n meeting(s), round $r of $rounds"
     # The same one address Janus is held to (ice_enforce_list in janus-run.sh).
-    KONTOR_ICE_ADDRESS=10.97.0.1 run --relay "$relay" --meetings "$n" | tee "$tmp/k$n.$r" || true
+    KONTOR_ICE_ADDRESS=10.97.0.1 run --relay "$relay" --meetings "$n" | tee "$tmp/out-kontor-$n.$r" || true
     if command -v janus >/dev/null; then
       echo "== janus videocall, $n meeting(s), round $r of $rounds"
       mkdir -p "$tmp/janus$n"
       "$here/../../media/run-in-netns.sh" "$here/janus-run.sh" "$tmp/janus$n" \
-        "$tmp/load" "$n" "$warmup" "$window" | tee "$tmp/j$n.$r" || true
+        "$tmp/load" "$n" "$warmup" "$window" | tee "$tmp/out-janus-$n.$r" || true
     fi
     r=$((r + 1))
   done
   echo "== $n meeting(s): medians over $rounds rounds"
   for who in kontor janus; do
     [ "$who" = janus ] && ! command -v janus >/dev/null && continue
-    case $who in kontor) files=$(ls "$tmp"/k$n.*) ;; janus) files=$(ls "$tmp"/j$n.*) ;; esac
     for metric in "cpu per meeting-minute:s" "rss:MB" "rss per meeting:MB" \
                   "delay median:ms" "delay p99:ms" "first frame median:ms" \
                   "frame loss:%"; do
-      name="$who ${metric%:*}"
-      m=$(figures $files | median)
-      [ -n "$m" ] && echo "$name ($n, median): $m ${metric#*:}"
+      m=$(figures "$who" "$n" "${metric%:*}" | median)
+      [ -n "$m" ] && echo "$who ${metric%:*} ($n, median): $m ${metric#*:}"
     done
-    name="$who delay median"; med=$(figures $files | median)
-    name="$who delay p99"; p99=$(figures $files | median)
+    med=$(figures "$who" "$n" "delay median" | median)
+    p99=$(figures "$who" "$n" "delay p99" | median)
     [ -n "$med" ] && awk -v a="$med" -v b="$base_med" -v c="$p99" -v d="$base_p99" -v w="$who" -v n="$n" \
       'BEGIN { printf "%s added delay median (%d): %.2f ms\n%s added delay p99 (%d): %.2f ms\n", w, n, a-b, w, n, c-d }'
   done
   command -v janus >/dev/null || { echo "janus: not installed, no comparison"; continue; }
   # Ratios of the medians, and the CPU ratio of each round on its own.
   for metric in "cpu per meeting-minute" "rss" "rss per meeting" "delay p99"; do
-    name="kontor $metric"; k=$(figures "$tmp"/k$n.* | median)
-    name="janus $metric"; j=$(figures "$tmp"/j$n.* | median)
+    k=$(figures kontor "$n" "$metric" | median)
+    j=$(figures janus "$n" "$metric" | median)
     [ -n "$k" ] && [ -n "$j" ] && awk -v k="$k" -v j="$j" -v b="$base_p99" -v m="$metric" -v n="$n" 'BEGIN {
       if (m == "delay p99") { k -= b; j -= b; m = "added delay p99" }
       if (k < 0) k = 0
       if (j > 0.05) printf "ratio kontor/janus %s (%d): %.2f\n", m, n, k / j }'
   done
-  name="kontor cpu per meeting-minute"; kc=$(figures "$tmp"/k$n.* | tr '\n' ' ')
-  name="janus cpu per meeting-minute"; jc=$(figures "$tmp"/j$n.* | tr '\n' ' ')
+  kc=$(figures kontor "$n" "cpu per meeting-minute" | tr '\n' ' ')
+  jc=$(figures janus "$n" "cpu per meeting-minute" | tr '\n' ' ')
   awk -v k="$kc" -v j="$jc" -v n="$n" 'BEGIN { c = split(k, a, " "); split(j, b, " ")
     printf "ratio kontor/janus cpu per meeting, each round (%d):", n
     for (i = 1; i <= c; i++) if (b[i] > 0) printf " %.2f", a[i] / b[i]
