@@ -81,7 +81,7 @@ async function assertRemoteVideoPlays(page, who) {
     last = await read();
     return last.width > 0 && !last.paused ? last : null;
   }).catch(async (e) => {
-    throw new Error(`${e.message}; video element: ${JSON.stringify(last)}; ${await tilesState(page).catch((x) => `no state (${x.message})`)}`);
+    throw new Error(`${e.message}; video element: ${JSON.stringify(last)}; ${await tilesState(page)}`);
   });
   await new Promise((r) => setTimeout(r, 500));
   const b = await read();
@@ -347,7 +347,8 @@ async function decodingVideos(page) {
 
 // What a page shows in its tiles and what its connection decodes: printed
 // when a tile the test waits for does not appear, so that a rare failure
-// says whether the picture stopped or only its caption was wrong.
+// says whether the picture stopped or only its caption was wrong.  Never
+// throws: it only adds to another failure.
 async function tilesState(page) {
   return page.evaluate(async () => {
     const pc = window.kontor?.pc;
@@ -359,15 +360,18 @@ async function tilesState(page) {
     });
     const slots = [...(window.kontor?.tiles?.slots || [])].map(([mid, w]) => `${mid}=${w.role}${w.screen ? '/screen' : ''}`);
     const main = document.getElementById('remote-video').srcObject?.getVideoTracks()[0]?.id;
-    return `tiles [${tiles.join('; ')}] decoding [${decoded.join('; ')}] slots [${slots.join(' ')}] main ${main}`;
-  });
+    // The page's stream (from track events) against what the tiles show:
+    // a track here and in no tile means a show() never ran.
+    const stream = window.kontor?.meeting?.remoteStream?.getVideoTracks().map((tr) => tr.id) || [];
+    return `tiles [${tiles.join('; ')}] decoding [${decoded.join('; ')}] slots [${slots.join(' ')}] main ${main} stream [${stream.join(' ')}]`;
+  }).catch((e) => `no state (${e.message})`);
 }
 
 async function waitTile(page, who, caption) {
   try {
     await page.locator('#more-videos figure:not([hidden]) figcaption', { hasText: caption }).waitFor({ timeout: 5000 });
   } catch (e) {
-    console.log(`${who}: no visible tile ${caption}: ${await tilesState(page).catch((x) => `no state (${x.message})`)}`);
+    console.log(`${who}: no visible tile ${caption}: ${await tilesState(page)}`);
     throw e;
   }
 }

@@ -123,6 +123,14 @@ export async function until(what, fn, { timeout = 15000, interval = 100 } = {}) 
   throw new Error(`timed out after ${timeout} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
 }
 
+// Whether a clock leadMs before the time iso shows the same date as at iso
+// in the demo office's zone: a server started that long before a booking
+// then lists it in that day's caseworker queue.
+export function sameOfficeDay(iso, leadMs) {
+  const day = (ms) => new Date(ms).toLocaleDateString('sv-SE', { timeZone: 'Europe/Oslo' });
+  return day(Date.parse(iso) - leadMs) === day(Date.parse(iso));
+}
+
 export function pageState(page) {
   return page.evaluate(() => window.kontor?.state);
 }
