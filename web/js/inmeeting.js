@@ -129,7 +129,8 @@ export class RemoteTiles {
     this.onBlocked = onBlocked || (() => {});
     this.frames = new Map();   // track id → last framesDecoded
     this.slots = new Map();    // mid → { role, screen } from `track`
-    this.stream = null;
+    this.stream = null;        // the stream shown
+    this.latest = null;        // the stream last asked for (maybe not yet shown)
     this.showing = Promise.resolve();
     this.timer = setInterval(() => this.#hideQuiet(), QUIET_CHECK_MS);
   }
@@ -138,7 +139,10 @@ export class RemoteTiles {
   async setTrack({ mid, role, screen }) {
     if (typeof mid !== 'string' || typeof role !== 'string') return;
     this.slots.set(mid, { role, screen: !!screen });
-    if (this.stream) await this.show(this.stream);
+    // The newest stream, not the one shown: a show() still queued behind
+    // this one would otherwise be undone by it, and a track that came in
+    // meanwhile would vanish from the page (main picture or tile).
+    if (this.latest) await this.show(this.latest);
     else this.relabel();
   }
 
@@ -156,11 +160,14 @@ export class RemoteTiles {
 
   // One at a time: track messages and new tracks may come together.
   show(stream) {
-    this.showing = this.showing.then(() => this.#show(stream), () => this.#show(stream));
+    this.latest = stream;
+    this.showing = this.showing.then(() => this.#show(), () => this.#show());
     return this.showing;
   }
 
-  async #show(stream) {
+  async #show() {
+    const stream = this.latest;
+    if (!stream) return;
     this.stream = stream;
     let videos = stream.getVideoTracks();
     const main = videos.find((tr) => {
@@ -189,6 +196,7 @@ export class RemoteTiles {
     this.frames.clear();
     this.slots.clear();
     this.stream = null;
+    this.latest = null;
   }
 
   stop() {
