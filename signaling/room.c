@@ -254,21 +254,63 @@ enter_media (KsRoom *room, KsClient *client)
                                      "role", ks_role_name (client->role)));
 }
 
-/* Seats client in its role, retiring an older socket of the same role. */
+static void
+drop_room_if_empty (KsServer *server, KsRoom *room)
+{
+  gboolean empty = TRUE;
+  for (guint i = 0; i < N_SEATS; i++)
+    empty = empty && !room->seats[i];
+  if (empty)
+    g_hash_table_remove (server->rooms, &room->booking_id);
+  else if (room->meeting && km_meeting_participant_count (room->meeting) == 0)
+    g_clear_pointer (&room->meeting, km_meeting_free);
+}
+
+/* Takes client out of room's seats and media; the room itself stays, even
+ * when empty: a caller replacing a seat is about to fill it again.  Returns
+ * whether client held the job seeker's seat. */
+static gboolean
+vacate (KsRoom *room, KsClient *client)
+{
+  gboolean was_seeker = *seat (room, KS_ROLE_SEEKER) == client;
+  if (client->participant && room->meeting)
+    km_meeting_remove_participant (room->meeting, client->participant);
+  client->participant = 0;
+  client->has_stats = FALSE;
+  client->room = NULL;
+  for (guint i = 0; i < N_SEATS; i++)
+    if (room->seats[i] == client)
+      room->seats[i] = NULL;
+  send_presence (room, client, FALSE);
+  return was_seeker;
+}
+
+/* Seats client in its role.  An older socket of the same role (a second tab,
+ * a reload whose old socket has not closed yet) is told it was replaced and
+ * retired; the room is never dropped in between, whatever the order in
+ * which tabs come and go. */
+static void
+seat_client (KsServer *server, KsRoom *room, KsClient *client)
+{
+  KsClient **s = seat (room, client->role);
+  if (*s && *s != client) {
+    KsClient *old = *s;
+    ks_client_send_error (old, "replaced", "This meeting was opened in another window.", TRUE);
+    vacate (room, old);
+  }
+  *s = client;
+  client->room = room;
+  /* The old socket may have been the last in the media meeting. */
+  drop_room_if_empty (server, room);
+}
+
 static KsRoom *
 take_seat (KsServer *server, KsClient *client, const KbBooking *booking)
 {
   if (client->room && client->room->booking_id != booking->id)
     ks_room_leave (server, client);
   KsRoom *room = room_for (server, booking);
-  KsClient **s = seat (room, client->role);
-  if (*s && *s != client) {
-    KsClient *old = *s;
-    ks_client_send_error (old, "replaced", "This meeting was opened in another window.", TRUE);
-    ks_room_leave (server, old);
-  }
-  *s = client;
-  client->room = room;
+  seat_client (server, room, client);
   return room;
 }
 
@@ -305,35 +347,18 @@ gboolean
 ks_room_interpreter_enter (KsServer *server, KsClient *client, gint64 booking_id)
 {
   KsRoom *room = g_hash_table_lookup (server->rooms, &booking_id);
-  KsClient **s;
   /* The invitation holds for the meeting in progress: someone admitted
    * must be there to let the interpreter in. */
   if (!room || !*seat (room, KS_ROLE_CASEWORKER))
     return FALSE;
-  s = seat (room, KS_ROLE_INTERPRETER);
-  if (*s && *s != client) {
-    ks_client_send_error (*s, "replaced", "This meeting was opened in another window.", TRUE);
-    ks_room_leave (server, *s);
-  }
-  *s = client;
-  client->room = room;
+  if (client->room && client->room != room)
+    ks_room_leave (server, client);
+  seat_client (server, room, client);
   client->booking_id = booking_id;
   enter_media (room, client);
   send_present_others (room, client);
   send_presence (room, client, TRUE);
   return TRUE;
-}
-
-static void
-drop_room_if_empty (KsServer *server, KsRoom *room)
-{
-  gboolean empty = TRUE;
-  for (guint i = 0; i < N_SEATS; i++)
-    empty = empty && !room->seats[i];
-  if (empty)
-    g_hash_table_remove (server->rooms, &room->booking_id);
-  else if (room->meeting && km_meeting_participant_count (room->meeting) == 0)
-    g_clear_pointer (&room->meeting, km_meeting_free);
 }
 
 void
@@ -342,18 +367,9 @@ ks_room_leave (KsServer *server, KsClient *client)
   KsRoom *room = client->room;
   if (!room)
     return;
-  if (client->participant && room->meeting)
-    km_meeting_remove_participant (room->meeting, client->participant);
-  client->participant = 0;
-  client->has_stats = FALSE;
-  client->room = NULL;
-  gboolean was_seeker = *seat (room, KS_ROLE_SEEKER) == client;
   gint64 caseworker_id = room->caseworker_id;
-  for (guint i = 0; i < N_SEATS; i++)
-    if (room->seats[i] == client)
-      room->seats[i] = NULL;
-  send_presence (room, client, FALSE);
-  drop_room_if_empty (server, room);
+  gboolean was_seeker = vacate (room, client);
+  drop_room_if_empty (server, room);   /* room may be freed here */
   /* The job seeker's presence is part of the caseworker's queue. */
   if (was_seeker)
     ks_queue_changed (server, caseworker_id);

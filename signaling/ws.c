@@ -67,12 +67,14 @@ ks_client_send_error (KsClient *client, const gchar *code,
     client->closing = TRUE;
 }
 
-/* The end of every asynchronous reply: FALSE when the socket is gone and
- * the reply should be dropped. */
+/* The end of every asynchronous reply: FALSE when the socket is gone, or
+ * is closing (replaced by another tab, or refused), and the reply should be
+ * dropped.  A closing socket must not act: an admit answered after its tab
+ * was replaced would take the seat back from the newer tab. */
 static gboolean
 still_open (KsClient *client, const GError *error)
 {
-  return client->wsi != NULL
+  return client->wsi != NULL && !client->closing
          && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""test_seats.py — a seat in a meeting can be taken over by a second tab,
+a reload or a reconnect in any order, and the server stays up.
+
+Each role has one seat per meeting.  A newer socket of the same role takes
+the seat; the older one is told `replaced` and closed.  These are the orders
+that once freed the room under the newcomer's feet (a heap use-after-free in
+the sanitizer build): the old seat was the last one in the room.  Signalling
+only: nobody offers, so no ICE candidates are gathered."""
+from kontor_harness import Kontor, Spec, need_env
+
+
+def alive(k):
+    return k.request("GET", "/api/v1/config")[0] == 200
+
+
+def replaced(ws, timeout=10):
+    """True when ws was told `replaced` and then closed; False when it was
+    not within timeout."""
+    try:
+        msg = ws.recv_type("error", timeout)
+        if isinstance(msg, tuple) or msg.get("code") != "replaced":
+            return False
+        return ws.recv_type("closed", timeout)[0] == "close"
+    except (TimeoutError, OSError):
+        return False
+
+
+def booking_id(k, demo):
+    return int(k.sql(f"SELECT id FROM bookings WHERE reference = '{demo['booking_reference']}'"))
+
+
+def caseworker(k, demo):
+    _, _, cookie = k.login(demo["caseworker_email"], demo["caseworker_password"])
+    cw = k.ws(cookie=cookie)
+    cw.cookie = cookie
+    cw.send({"type": "hello"})
+    cw.recv_type("queue")
+    return cw
+
+
+def second_tab_in_waiting_room(k, spec):
+    demo = k.demo(60)
+    a = k.ws()
+    a.send({"type": "join", "token": demo["booking_token"]})
+    spec.check("first tab waits", a.recv_type("waiting").get("type") == "waiting")
+    b = k.ws()
+    b.send({"type": "join", "token": demo["booking_token"]})
+    spec.check("a second tab on the same link waits in its place", b.recv_type("waiting").get("type") == "waiting")
+    spec.check("the first tab is told it was replaced, and closed", replaced(a))
+    spec.check("the server is still up", alive(k))
+    b.send({"type": "leave"})
+    c = k.ws()
+    c.send({"type": "join", "token": demo["booking_token"]})
+    spec.check("after a leave the link joins again", c.recv_type("waiting").get("type") == "waiting")
+    for ws in (b, c):
+        ws.close()
+
+
+def two_tabs_at_once(k, spec):
+    demo = k.demo(60)
+    tabs = [k.ws() for _ in range(3)]
+    for t in tabs:
+        t.send({"type": "join", "token": demo["booking_token"]})
+    answers = []
+    for t in tabs:
+        msg = t.recv_type("waiting")
+        answers.append(msg.get("type"))
+    spec.check("three tabs joining at once are all answered", answers == ["waiting"] * 3, answers)
+    told = [replaced(t, timeout=3) for t in tabs]
+    spec.check("all but the last one seated are replaced", told.count(True) == 2, told)
+    spec.check("the server is still up", alive(k))
+    for t in tabs:
+        t.close()
+
+
+def seeker_alone_in_meeting(k, spec):
+    """The caseworker has gone; the job seeker's second tab rejoins."""
+    demo = k.demo(60)
+    cw = caseworker(k, demo)
+    a = k.ws()
+    a.send({"type": "join", "token": demo["booking_token"]})
+    a.recv_type("waiting")
+    cw.send({"type": "admit", "booking_id": booking_id(k, demo)})
+    cw.recv_type("admitted")
+    a.recv_type("admitted")
+    cw.close()
+    a.recv_type("peer")
+    b = k.ws()
+    b.send({"type": "join", "token": demo["booking_token"]})
+    msg = b.recv_type("admitted")
+    spec.check("an admitted job seeker's second tab re-enters the meeting", msg.get("role") == "seeker", msg)
+    spec.check("the first tab is replaced", replaced(a))
+    spec.check("the server is still up", alive(k))
+    b.close()
+
+
+def caseworker_second_tab_after_seeker_left(k, spec):
+    demo = k.demo(60)
+    bid = booking_id(k, demo)
+    cw1 = caseworker(k, demo)
+    seeker = k.ws()
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    seeker.recv_type("waiting")
+    cw1.send({"type": "admit", "booking_id": bid})
+    cw1.recv_type("admitted")
+    seeker.recv_type("admitted")
+    seeker.close()
+    cw1.recv_type("peer")
+    cw2 = caseworker(k, demo)
+    cw2.send({"type": "admit", "booking_id": bid})
+    msg = cw2.recv_type("admitted")
+    spec.check("a caseworker's second tab re-enters the meeting after the job seeker left",
+               msg.get("role") == "caseworker", msg)
+    spec.check("the first caseworker tab is replaced", replaced(cw1))
+    seeker = k.ws()
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    spec.check("the job seeker comes back into the meeting",
+               seeker.recv_type("admitted").get("role") == "seeker")
+    spec.check("the server is still up", alive(k))
+
+    # Two caseworker tabs admit at the same moment: one ends up seated, the
+    # other is replaced; a replaced tab's late answer never takes the seat back.
+    cw3 = caseworker(k, demo)
+    cw2.send({"type": "admit", "booking_id": bid})
+    cw3.send({"type": "admit", "booking_id": bid})
+    told = [replaced(ws, timeout=3) for ws in (cw2, cw3)]
+    spec.check("of two tabs admitting at once exactly one is replaced", told.count(True) == 1, told)
+    spec.check("the server is still up", alive(k))
+    for ws in (seeker, cw2, cw3):
+        ws.close()
+
+
+def interpreter_link_twice(k, spec):
+    demo = k.demo(60)
+    bid = booking_id(k, demo)
+    cw = caseworker(k, demo)
+    seeker = k.ws()
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    seeker.recv_type("waiting")
+    cw.send({"type": "admit", "booking_id": bid})
+    cw.recv_type("admitted")
+    cw.send({"type": "invite", "booking_id": bid})
+    token = cw.recv_type("invitation")["url"].split("#i=")[1]
+    i1, i2 = k.ws(), k.ws()
+    i1.send({"type": "join", "invite": token})
+    i1.recv_type("admitted")
+    i2.send({"type": "join", "invite": token})
+    spec.check("an interpreter link opened in a second tab enters",
+               i2.recv_type("admitted").get("role") == "interpreter")
+    spec.check("the first interpreter tab is replaced", replaced(i1))
+    cw.send({"type": "end", "booking_id": bid})
+    spec.check("the meeting ends for everyone left", i2.recv_type("ended").get("type") == "ended")
+    spec.check("the server is still up", alive(k))
+    for ws in (cw, seeker, i2):
+        ws.close()
+
+
+def main():
+    need_env()
+    spec = Spec()
+    with Kontor() as k:
+        second_tab_in_waiting_room(k, spec)
+        two_tabs_at_once(k, spec)
+        seeker_alone_in_meeting(k, spec)
+        caseworker_second_tab_after_seeker_left(k, spec)
+        interpreter_link_twice(k, spec)
+    spec.done()
+
+
+if __name__ == "__main__":
+    main()
