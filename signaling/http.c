@@ -379,9 +379,10 @@ write_response (struct lws *wsi, KsRequest *r)
     return -1;
 
   memcpy (buf + LWS_PRE, r->response, n);
-  if (lws_write (wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) != (int) n)
-    return -1;
-  return lws_http_transaction_completed (wsi) ? -1 : 0;
+  lws_write (wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL);
+  /* Hang up after the answer (server.c, "One request per connection");
+   * lws flushes what it still holds before it closes. */
+  return -1;
 }
 
 static KsRequest *
@@ -444,8 +445,13 @@ ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason,
       return 0;
     }
     char cl[24];
-    if (lws_hdr_copy (wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0
-        && g_ascii_strtoull (cl, NULL, 10) > KS_MAX_BODY) {
+    /* lws 4.1 reads no chunked request bodies: without a length the body
+     * would never complete. */
+    if (lws_hdr_copy (wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+      ks_respond_error (r, 411, "length_required", "Send the body with a Content-Length.");
+      return 0;
+    }
+    if (g_ascii_strtoull (cl, NULL, 10) > KS_MAX_BODY) {
       ks_respond_error (r, 413, "too_large", "The request body is larger than 16 KiB.");
       return 0;
     }

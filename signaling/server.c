@@ -6,9 +6,69 @@
 
 #include <string.h>
 
-/* The first protocol answers plain HTTP that no mount claims. */
+/* One request per connection.
+ *
+ * libwebsockets 4.1.6 mishandles HTTP/1.1 pipelining: a request parsed out
+ * of its buffer after a static file fails to parse (a 403 page); one parsed
+ * while a callback mount's answer is pending re-binds the protocol under
+ * it, so that answer is lost, and a POST after a GET leaves it spinning in
+ * its rx-flow servicing.  So every answer says `Connection: close` and the
+ * connection ends after it: the first request of a pipeline is always
+ * answered, and the client sends the rest again on a new connection, as
+ * HTTP/1.1 has it.  WebSockets are not affected (their 101 answer is
+ * written apart from these headers).  The cost is a TCP (and TLS) handshake
+ * per request; pages load a few dozen files at most.
+ *
+ * lws decides whether to keep a connection when a transaction completes,
+ * from the request's own Connection header.  Adding the common headers
+ * without a length is the one public call that makes it decide "close"
+ * instead (into a scratch buffer: the headers themselves are not sent). */
+static void
+close_after_answer (struct lws *wsi)
+{
+  guchar scratch[LWS_PRE + 1024];
+  guchar *p = scratch + LWS_PRE;
+  if (lws_add_http_common_headers (wsi, HTTP_STATUS_OK, "application/octet-stream",
+                                   LWS_ILLEGAL_HTTP_CONTENT_LEN, &p, scratch + sizeof scratch))
+    g_warning ("could not mark an HTTP connection to close after its answer");
+}
+
+/* An answer to a method lws does not serve (CONNECT turns the socket raw):
+ * written whole, then the connection ends. */
+static const char refuse_method[] =
+  "HTTP/1.1 405 Method Not Allowed\r\n"
+  "allow: GET, POST\r\n"
+  "connection: close\r\n"
+  "content-length: 0\r\n\r\n";
+
+static int
+files_callback (struct lws *wsi, enum lws_callback_reasons reason,
+                void *user, void *in, size_t len)
+{
+  switch (reason) {
+  case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+    close_after_answer (wsi);
+    return 0;
+  case LWS_CALLBACK_RAW_ADOPT:
+    lws_callback_on_writable (wsi);
+    return 0;
+  case LWS_CALLBACK_RAW_RX:
+    return 0;   /* whatever follows a refused method is not read */
+  case LWS_CALLBACK_RAW_WRITEABLE: {
+    guchar buf[LWS_PRE + sizeof refuse_method];
+    memcpy (buf + LWS_PRE, refuse_method, sizeof refuse_method - 1);
+    lws_write (wsi, buf + LWS_PRE, sizeof refuse_method - 1, LWS_WRITE_RAW);
+    return -1;
+  }
+  default:
+    return lws_callback_http_dummy (wsi, reason, user, in, len);
+  }
+}
+
+/* The first protocol serves web/ and answers plain HTTP that no mount
+ * claims. */
 static const struct lws_protocols protocols[] = {
-  { "http", lws_callback_http_dummy, 0, 0, 0, NULL, 0 },
+  { "http", files_callback, 0, 0, 0, NULL, 0 },
   { "kontor-api", ks_http_callback, 0, 0, 0, NULL, 0 },
   { "kontor.v1", ks_ws_callback, sizeof (void *), 4096, 0, NULL, 0 },
   { NULL, NULL, 0, 0, 0, NULL, 0 }
@@ -25,8 +85,10 @@ static const struct lws_protocol_vhost_options mime_ics = {
 
 /* Sent with every response.  The CSP allows only our own scripts and
  * styles; Referrer-Policy keeps tokens out of other sites' logs. */
+static const struct lws_protocol_vhost_options hdr_close = {
+  NULL, NULL, "connection:", "close" };
 static const struct lws_protocol_vhost_options hdr_csp = {
-  NULL, NULL, "content-security-policy:",
+  &hdr_close, NULL, "content-security-policy:",
   "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
   "connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; "
   "frame-ancestors 'none'; base-uri 'none'" };
