@@ -36,6 +36,8 @@ offices_done (GObject *source, GAsyncResult *result, gpointer user_data)
 void
 ks_api_offices (KsRequest *r)
 {
+  if (!ks_public_rate_or_reply (r))
+    return;
   kb_offices_async (r->server->store, r->cancellable, offices_done, ks_request_ref (r));
 }
 
@@ -67,6 +69,8 @@ services_done (GObject *source, GAsyncResult *result, gpointer user_data)
 void
 ks_api_services (KsRequest *r)
 {
+  if (!ks_public_rate_or_reply (r))
+    return;
   kb_services_async (r->server->store, r->cancellable, services_done, ks_request_ref (r));
 }
 
@@ -106,6 +110,8 @@ caseworkers_done (GObject *source, GAsyncResult *result, gpointer user_data)
 void
 ks_api_caseworkers (KsRequest *r)
 {
+  if (!ks_public_rate_or_reply (r))
+    return;
   ListArgs *a = g_new0 (ListArgs, 1);
   ks_request_set_step (r, a, g_free);
   if (!ks_request_office_or_reply (r, TRUE, &a->office))

@@ -70,6 +70,8 @@ ks_api_slots (KsRequest *r)
   g_autofree gchar *to_text = ks_request_arg (r, "to");
   g_autofree gchar *language = ks_request_arg (r, "language");
 
+  if (!ks_public_rate_or_reply (r))
+    return;
   if (!ks_request_id_arg (r, "service", FALSE, &q.service_id) || !q.service_id) {
     ks_respond_error (r, 400, "bad_request", "service must be a service id.");
     return;

@@ -16,7 +16,7 @@
 
 G_DEFINE_QUARK (ks-error-quark, ks_error)
 
-typedef enum { KIND_STRING, KIND_PORT, KIND_UINT, KIND_INT64, KIND_RATE, KIND_DAYS } Kind;
+typedef enum { KIND_STRING, KIND_PORT, KIND_UINT, KIND_INT64, KIND_RATE, KIND_DAYS, KIND_COUNT } Kind;
 
 typedef struct {
   const gchar *group;
@@ -72,6 +72,18 @@ static const Setting settings[] = {
     "new bookings per client address and minute" },
   { "limits", "link_per_minute", "KONTOR_LINK_PER_MINUTE", KIND_RATE, F (link_per_minute), "60",
     "lookups by booking link or kiosk code per client address and minute" },
+  { "limits", "public_per_minute", "KONTOR_PUBLIC_PER_MINUTE", KIND_RATE, F (public_per_minute), "300",
+    "public lookups (offices, services, caseworkers, free times) per client address and minute" },
+  { "limits", "login_concurrency", "KONTOR_LOGIN_CONCURRENCY", KIND_UINT, F (login_concurrency), "2",
+    "password checks (argon2id, 64 MiB each) run at once; 16 times as many wait, more get 503 busy (1-64)" },
+  { "limits", "ws_per_address", "KONTOR_WS_PER_ADDRESS", KIND_COUNT, F (ws_per_address), "64",
+    "open WebSockets per client address (a service office behind one NAT shares it)" },
+  { "limits", "ws_messages_per_second", "KONTOR_WS_MESSAGES_PER_SECOND", KIND_COUNT, F (ws_messages_per_second), "20",
+    "WebSocket messages per socket and second (bursts of twice as many), chat included" },
+  { "limits", "ws_queue_kib", "KONTOR_WS_QUEUE_KIB", KIND_COUNT, F (ws_queue_kib), "1024",
+    "KiB of answers queued for a socket that does not read; past it the socket is dropped" },
+  { "limits", "join_timeout", "KONTOR_JOIN_TIMEOUT", KIND_COUNT, F (join_timeout_s), "30",
+    "seconds a new WebSocket has to send join or hello before it is closed" },
   { "limits", "max_live_bookings_per_contact", "KONTOR_MAX_LIVE_BOOKINGS", KIND_UINT, F (contact_cap), "3",
     "upcoming bookings one e-mail or phone may hold (1-64)" },
   { "privacy", "retention_days", "KONTOR_RETENTION_DAYS", KIND_DAYS, F (retention_days), "90",
@@ -95,13 +107,16 @@ parse_number (const Setting *s, const gchar *text, const gchar *origin,
     bad = TRUE;
   if (!bad && s->kind == KIND_DAYS && (value < 1 || value > 3650))
     bad = TRUE;
+  if (!bad && s->kind == KIND_COUNT && (value < 1 || value > 1000000))
+    bad = TRUE;
   if (bad) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
                  "%s: %s = \"%s\" is not a valid %s", origin, s->key, text,
                  s->kind == KIND_PORT ? "port (1-65535)"
                  : s->kind == KIND_UINT ? "number (1-64)"
                  : s->kind == KIND_RATE ? "rate (1-1000000)"
-                 : s->kind == KIND_DAYS ? "number of days (1-3650)" : "integer");
+                 : s->kind == KIND_DAYS ? "number of days (1-3650)"
+                 : s->kind == KIND_COUNT ? "number (1-1000000)" : "integer");
     return FALSE;
   }
   guint8 *field = (guint8 *) config + s->offset;

@@ -13,6 +13,12 @@
 #define KS_MAX_SDP       (32 * 1024)
 #define KS_MAX_CANDIDATE 1024
 #define KS_MAX_BODY      (16 * 1024)
+/* What one media participant may send (a page needs a handful of each;
+ * renegotiation happens on screen sharing and reconnection). */
+#define KS_MAX_MLINES        16
+#define KS_MAX_OFFERS        200
+#define KS_MAX_CANDIDATES    256
+#define KS_MAX_ICE_RESTARTS  20
 #define KS_SESSION_COOKIE "kontor_session"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (json_t, json_decref)
@@ -34,6 +40,7 @@ struct _KsServer {
   gboolean             sweeping;
   GCancellable        *cancellable;  /* server-wide queries */
   GHashTable          *invitations;  /* SHA-256 hex of a token → booking id */
+  GHashTable          *ws_per_address; /* client address → open WebSockets (GUINT) */
 };
 
 /* ---- ws.c: one WebSocket connection --------------------------------- */
@@ -61,6 +68,16 @@ struct _KsClient {
   gboolean      has_stats;
   gboolean      queue_pending;    /* a queue query is in flight */
   gboolean      queue_dirty;      /* something changed while it was */
+  /* bounds (limits.c) */
+  gsize         queued_bytes;     /* in outq */
+  gdouble       msg_tokens;       /* messages it may still send now */
+  gint64        msg_updated;      /* monotonic µs */
+  gint64        limited_told;     /* when it was last told rate_limited */
+  guint         join_timer;       /* closes it if no join/hello comes */
+  gboolean      counted;          /* counted in server->ws_per_address */
+  guint         counted_participant; /* the participant the counts below are for */
+  guint         offers, candidates, ice_restarts;
+  gchar        *ice_ufrag;        /* of its latest offer */
 };
 
 /* Queue a message (transfer full of msg) and wake lws to write it. */
@@ -74,6 +91,24 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (KsClient, ks_client_unref)
 
 int ks_ws_callback (struct lws *wsi, enum lws_callback_reasons reason,
                     void *user, void *in, size_t len);
+
+/* ---- limits.c: bounds on what one socket or address may hold --------- */
+
+/* A new socket: counts it for its address and starts its join timer.
+ * FALSE when its address has too many open: it has been told and closes. */
+gboolean ks_limits_socket_opened (KsClient *client);
+void     ks_limits_socket_closed (KsClient *client);
+/* The socket sent join or hello: its join timer stops. */
+void     ks_limits_joining (KsClient *client);
+/* One more message from the socket: FALSE (and it has been told, at most
+ * once a second) when it sends faster than allowed. */
+gboolean ks_limits_message (KsClient *client);
+/* bytes more are queued for the socket: FALSE when that passes the cap (the
+ * socket is then being dropped). */
+gboolean ks_limits_queue (KsClient *client, gsize bytes);
+/* An offer or candidate from a media participant; on FALSE it has answered. */
+gboolean ks_limits_offer_or_reply (KsClient *client, const gchar *sdp);
+gboolean ks_limits_candidate_or_reply (KsClient *client);
 
 /* ---- http.c: one API request and its answer -------------------------- */
 
@@ -127,9 +162,15 @@ gchar   *ks_request_arg (KsRequest *r, const gchar *name);
 
 /* ---- ratelimit.c ------------------------------------------------------ */
 
-typedef enum { KS_RATE_LOGIN, KS_RATE_BOOK, KS_RATE_LINK } KsRateAction;
+typedef enum { KS_RATE_LOGIN, KS_RATE_BOOK, KS_RATE_LINK, KS_RATE_PUBLIC } KsRateAction;
 /* FALSE when address has used up its allowance for action. */
 gboolean ks_rate_allow (KsServer *server, KsRateAction action, const gchar *address);
+/* The public lookups' limit per address; on FALSE it has answered 429. */
+gboolean ks_public_rate_or_reply (KsRequest *r);
+/* Seconds an account must wait before its next log-in try (0: none), and
+ * the outcome of a try, which sets that wait. */
+guint    ks_login_wait (const gchar *email);
+void     ks_login_result (const gchar *email, gboolean ok);
 /* The peer address of a connection, for rate limits and logs. */
 /* The client's address (X-Forwarded-For from a trusted proxy). */
 gchar   *ks_peer_address (KsServer *server, struct lws *wsi);

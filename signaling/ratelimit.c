@@ -34,10 +34,11 @@ sweep (gint64 now)
 gboolean
 ks_rate_allow (KsServer *server, KsRateAction action, const gchar *address)
 {
-  static const gchar *names[] = { "login", "book", "link" };
+  static const gchar *names[] = { "login", "book", "link", "public" };
   const KsConfig *c = server->config;
   guint per_minute = action == KS_RATE_LOGIN ? c->login_per_minute
                      : action == KS_RATE_BOOK ? c->book_per_minute
+                     : action == KS_RATE_PUBLIC ? c->public_per_minute
                      : c->link_per_minute;
   gdouble burst = per_minute;
 
@@ -61,4 +62,86 @@ ks_rate_allow (KsServer *server, KsRateAction action, const gchar *address)
     return FALSE;
   b->tokens -= 1;
   return TRUE;
+}
+
+gboolean
+ks_public_rate_or_reply (KsRequest *r)
+{
+  if (ks_rate_allow (r->server, KS_RATE_PUBLIC, r->peer))
+    return TRUE;
+  ks_respond_error (r, 429, "rate_limited", "Too many requests from here. Please wait a minute.");
+  return FALSE;
+}
+
+/* ---- per-account back-off for log-ins -------------------------------- */
+
+/* Failed log-ins per account (lower-cased e-mail), apart from the address
+ * buckets above: a guesser who spreads over many addresses still meets
+ * this.  After FREE_FAILURES failures each further try waits twice as long
+ * as the one before, up to MAX_WAIT; a success forgets the account.  The
+ * wait is capped, so that a guesser cannot lock a caseworker out for long. */
+#define FREE_FAILURES 5
+#define MAX_WAIT_S    60
+
+typedef struct {
+  guint  failures;
+  gint64 not_before;   /* monotonic µs */
+  gint64 last;
+} Account;
+
+static GHashTable *accounts;   /* lower-cased e-mail → Account* */
+
+static gchar *
+account_key (const gchar *email)
+{
+  return g_utf8_casefold (email, -1);
+}
+
+guint
+ks_login_wait (const gchar *email)
+{
+  if (!accounts)
+    return 0;
+  g_autofree gchar *key = account_key (email);
+  Account *a = g_hash_table_lookup (accounts, key);
+  gint64 now = g_get_monotonic_time ();
+  if (!a || a->not_before <= now)
+    return 0;
+  return (guint) ((a->not_before - now + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+}
+
+void
+ks_login_result (const gchar *email, gboolean ok)
+{
+  if (!accounts)
+    accounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autofree gchar *key = account_key (email);
+  gint64 now = g_get_monotonic_time ();
+  if (ok) {
+    g_hash_table_remove (accounts, key);
+    return;
+  }
+  /* Forget accounts quiet for an hour, so the table does not keep every
+   * e-mail ever tried. */
+  if (g_hash_table_size (accounts) > 1024) {
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init (&it, accounts);
+    while (g_hash_table_iter_next (&it, &k, &v))
+      if (now - ((Account *) v)->last > (gint64) 3600 * G_USEC_PER_SEC)
+        g_hash_table_iter_remove (&it);
+  }
+  Account *a = g_hash_table_lookup (accounts, key);
+  if (!a) {
+    a = g_new0 (Account, 1);
+    g_hash_table_insert (accounts, g_steal_pointer (&key), a);
+  } else if (now - a->last > (gint64) 3600 * G_USEC_PER_SEC) {
+    a->failures = 0;
+  }
+  a->failures++;
+  a->last = now;
+  if (a->failures >= FREE_FAILURES) {
+    guint shift = MIN (a->failures - FREE_FAILURES, 6);
+    a->not_before = now + MIN ((gint64) 1 << shift, MAX_WAIT_S) * G_USEC_PER_SEC;
+  }
 }

@@ -42,6 +42,12 @@ typedef struct {
   guint   login_per_minute;   /* [limits] login_per_minute    KONTOR_LOGIN_PER_MINUTE */
   guint   book_per_minute;    /* [limits] book_per_minute     KONTOR_BOOK_PER_MINUTE */
   guint   link_per_minute;    /* [limits] link_per_minute     KONTOR_LINK_PER_MINUTE */
+  guint   public_per_minute;  /* [limits] public_per_minute   KONTOR_PUBLIC_PER_MINUTE */
+  guint   login_concurrency;  /* [limits] login_concurrency   KONTOR_LOGIN_CONCURRENCY */
+  guint   ws_per_address;     /* [limits] ws_per_address      KONTOR_WS_PER_ADDRESS */
+  guint   ws_messages_per_second; /* [limits] ws_messages_per_second KONTOR_WS_MESSAGES_PER_SECOND */
+  guint   ws_queue_kib;       /* [limits] ws_queue_kib        KONTOR_WS_QUEUE_KIB */
+  guint   join_timeout_s;     /* [limits] join_timeout        KONTOR_JOIN_TIMEOUT */
   guint   contact_cap;        /* [limits] max_live_bookings_per_contact KONTOR_MAX_LIVE_BOOKINGS */
   guint   retention_days;     /* [privacy] retention_days  KONTOR_RETENTION_DAYS */
 } KsConfig;

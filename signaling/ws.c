@@ -33,6 +33,7 @@ client_clear (KsClient *c)
   g_object_unref (c->cancellable);
   g_free (c->session_token);
   g_free (c->peer);
+  g_free (c->ice_ufrag);
   g_clear_pointer (&c->caseworker, kb_caseworker_free);
 }
 
@@ -52,8 +53,13 @@ void
 ks_client_send (KsClient *client, json_t *msg)
 {
   if (client->wsi && !client->closing) {
-    g_queue_push_tail (&client->outq, json_dumps (msg, JSON_COMPACT));
-    lws_callback_on_writable (client->wsi);
+    gchar *text = json_dumps (msg, JSON_COMPACT);
+    if (ks_limits_queue (client, strlen (text))) {
+      g_queue_push_tail (&client->outq, text);
+      lws_callback_on_writable (client->wsi);
+    } else {
+      g_free (text);
+    }
   }
   json_decref (msg);
 }
@@ -213,6 +219,7 @@ on_join (KsClient *client, json_t *msg)
     ks_client_send_error (client, "bad_message", "This socket has already joined.", TRUE);
     return;
   }
+  ks_limits_joining (client);
   /* A six-digit code is guessable without a limit per booking as well as
    * per address. */
   if (!ks_rate_allow (client->server, KS_RATE_LINK, client->peer)
@@ -282,6 +289,7 @@ on_hello (KsClient *client, json_t *msg)
     ks_client_send_error (client, "not_logged_in", "Please log in first.", TRUE);
     return;
   }
+  ks_limits_joining (client);
   client->busy = TRUE;
   kb_session_async (client->server->store, client->session_token, kb_clock_now (),
                     client->cancellable, hello_done, ks_client_ref (client));
@@ -448,7 +456,7 @@ on_offer (KsClient *client, json_t *msg)
     ks_client_send_error (client, "bad_sdp", "sdp must be a session description (v=0 …)", FALSE);
     return;
   }
-  if (in_meeting_or_reply (client))
+  if (in_meeting_or_reply (client) && ks_limits_offer_or_reply (client, sdp))
     ks_room_offer (client->server, client, sdp);
 }
 
@@ -482,7 +490,7 @@ on_ice (KsClient *client, json_t *msg)
     ks_client_send_error (client, "bad_message", "candidate is too large", TRUE);
     return;
   }
-  if (in_meeting_or_reply (client))
+  if (in_meeting_or_reply (client) && ks_limits_candidate_or_reply (client))
     ks_room_candidate (client->server, client, (guint) mline, text);
 }
 
@@ -609,6 +617,7 @@ write_one (KsClient *c)
   gchar *text = g_queue_pop_head (&c->outq);
   if (text) {
     gsize n = strlen (text);
+    c->queued_bytes -= MIN (n, c->queued_bytes);
     g_autofree guchar *buf = g_malloc (LWS_PRE + n);
     memcpy (buf + LWS_PRE, text, n);
     g_free (text);
@@ -634,6 +643,7 @@ closed (KsClient *c)
 
   c->wsi = NULL;
   g_cancellable_cancel (c->cancellable);
+  ks_limits_socket_closed (c);
   ks_room_leave (server, c);
   server->clients = g_list_remove (server->clients, c);
   g_debug ("socket closed (booking %" G_GINT64_FORMAT ")", booking_id);
@@ -656,6 +666,7 @@ ks_ws_callback (struct lws *wsi, enum lws_callback_reasons reason,
     (*pss)->session_token = ks_http_session_cookie (wsi);
     (*pss)->peer = ks_peer_address (server, wsi);
     server->clients = g_list_prepend (server->clients, *pss);
+    ks_limits_socket_opened (*pss);
     return 0;
 
   case LWS_CALLBACK_RECEIVE: {
@@ -673,7 +684,8 @@ ks_ws_callback (struct lws *wsi, enum lws_callback_reasons reason,
     }
     g_string_append_len (c->rx, in, (gssize) len);
     if (lws_is_final_fragment (wsi) && lws_remaining_packet_payload (wsi) == 0) {
-      dispatch (c, c->rx->str, c->rx->len);
+      if (ks_limits_message (c))
+        dispatch (c, c->rx->str, c->rx->len);
       g_string_truncate (c->rx, 0);
     }
     return 0;

@@ -279,7 +279,10 @@ def meeting_without_media(k, spec, cw, seeker, booking_id):
 
 def guesses(k, n, forwarded_for=None):
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
-    return [k.request("POST", "/api/v1/login", {"email": "guess@example.org", "password": f"guess {i}"},
+    # A fresh e-mail each time: these count the address, not the account
+    # (whose own back-off test_bounds.py checks).
+    return [k.request("POST", "/api/v1/login",
+                      {"email": f"guess-{secrets.token_hex(4)}@example.org", "password": f"guess {i}"},
                       headers=headers)[0] for i in range(n)]
 
 
@@ -295,7 +298,8 @@ def behind_a_proxy(spec):
         d = guesses(k, 2, "not an address")
         spec.check("a malformed X-Forwarded-For counts as the proxy itself", 429 not in d, d)
         e = guesses(k, 2, "198.51.100.7:40123")
-        spec.check("a port after the proxy's entry is ignored (same client, still limited)", e == [429, 429], e)
+        # The bucket may have regained one token meanwhile (one per 6 s).
+        spec.check("a port after the proxy's entry is ignored (same client, still limited)", e[-1] == 429, e)
         f = guesses(k, 2, "x" * 3000 + ", 198.51.100.9")
         spec.check("a long header from the client still yields the proxy's entry", 429 not in f and 401 in f, f)
     with Kontor() as k:
@@ -316,7 +320,7 @@ def main():
         status, _, headers, _ = k.request("POST", "/api/v1/logout", {}, headers={"Cookie": cookie})
         status2, _, _, _ = k.request("GET", "/api/v1/me", headers={"Cookie": cookie})
         spec.check("after logout the session is gone", status == 200 and status2 == 401, (status, status2))
-        codes = [k.login("guess@example.org", f"guess {i}")[0] for i in range(12)]
+        codes = [k.login(f"guess{i}@example.org", "guess")[0] for i in range(12)]
         spec.check("password guessing is cut off with 429 (10 a minute per address)",
                    codes[-1] == 429 and 401 in codes, codes)
     behind_a_proxy(spec)
