@@ -23,7 +23,7 @@ kb_booking_fetch (KbStore *store, gint64 id, GTask *task)
   const gchar *params[] = { bid };
   GCancellable *cancellable = g_task_get_cancellable (task);
 
-  kb_store_query_async (store, "booking_by_id", 1, params, cancellable, fetched, task);
+  kb_store_follow_up_async (store, "booking_by_id", 1, params, cancellable, fetched, task);
 }
 
 /* ---- book ------------------------------------------------------------------ */
