@@ -191,6 +191,16 @@ query_free (Query *q)
   g_free (q);
 }
 
+/* Counts a failure for /metrics (q->store is NULL once the store is freed). */
+static void
+query_count (Query *q, const GError *error)
+{
+  if (q->store && g_error_matches (error, KB_ERROR, KB_ERROR_BUSY))
+    q->store->refused_busy++;
+  else if (q->store && g_error_matches (error, KB_ERROR, KB_ERROR_UNAVAILABLE))
+    q->store->refused_unavailable++;
+}
+
 /* Hands the outcome to the caller and frees the query. */
 static void
 query_finish (Query *q, GError *error)
@@ -198,7 +208,10 @@ query_finish (Query *q, GError *error)
   GTask *task = g_object_ref (q->task);
 
   if (error)
-    g_task_return_error (task, error);
+    {
+      query_count (q, error);
+      g_task_return_error (task, error);
+    }
   else if (PQresultStatus (q->result) == PGRES_TUPLES_OK
            || PQresultStatus (q->result) == PGRES_COMMAND_OK)
     g_task_return_pointer (task, g_steal_pointer (&q->result), (GDestroyNotify) PQclear);
@@ -208,6 +221,7 @@ query_finish (Query *q, GError *error)
 
       kb_result_to_error (q->result, &err);
       g_debug ("%s failed: %s", q->statement, err->message);
+      query_count (q, err);
       g_task_return_error (task, err);
     }
   query_free (q);
@@ -242,7 +256,6 @@ query_timed_out (gpointer data)
       conn->query = NULL;
       q->conn = NULL;
       conn_broken (conn, "query timed out");
-      store->refused_unavailable++;
       query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE,
                                     "the database did not answer %s in time", q->statement));
     }
@@ -250,7 +263,6 @@ query_timed_out (gpointer data)
     {
       /* Never sent: nothing changed. */
       g_queue_remove (&store->waiting, q);
-      store->refused_busy++;
       query_finish (q, g_error_new (KB_ERROR, KB_ERROR_BUSY,
                                     "%s waited too long for a database connection", q->statement));
     }
@@ -467,7 +479,6 @@ store_attempt_failed (KbStore *store, const gchar *why)
     g_queue_push_tail (&orphans, q);
   while ((q = g_queue_pop_head (&orphans)) != NULL)
     {
-      store->refused_unavailable++;
       query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE,
                                     "%s not sent: the database is not reachable", q->statement));
     }
@@ -502,7 +513,6 @@ conn_broken (Conn *conn, const gchar *reason)
       conn->query = NULL;
       q->conn = NULL;
       /* Whether the statement ran is unknown: say so, never retry it. */
-      store->refused_unavailable++;
       query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE,
                                     "database connection lost while running %s "
                                     "(it may or may not have been applied): %s",
