@@ -56,6 +56,10 @@ void      kb_store_follow_up_async (KbStore *store, const gchar *statement,
 PGresult *kb_store_query_finish (KbStore *store, GAsyncResult *result,
                                  GError **error);
 
+/* FALSE while the database counts as down (queries are refused at once
+ * with KB_ERROR_UNAVAILABLE): for work to skip before its first query. */
+gboolean  kb_store_available (KbStore *store);
+
 /* For the callback of a query run on behalf of task: the result (transfer
  * full, PQclear), or NULL when the query failed, in which case the error
  * has already been returned on task and the callback only drops its

@@ -897,6 +897,12 @@ kb_store_free (KbStore *store)
     }
 }
 
+gboolean
+kb_store_available (KbStore *store)
+{
+  return store->available;
+}
+
 void
 kb_store_stats (KbStore *store, KbStoreStats *out)
 {

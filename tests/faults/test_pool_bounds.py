@@ -21,6 +21,7 @@ from faults_harness import Cluster, metrics, need_tools
 
 TIMEOUT_S = 1.5
 CLIENTS = 8
+AT_ONCE_S = 1.0    # generous for a loaded machine; a wait would be >= TIMEOUT_S
 
 
 def hold_bookings(k):
@@ -76,7 +77,8 @@ def main():
         ws.close()
         spec.check(f"meanwhile the configuration answers at once ({config_s * 1000:.0f} ms) and a "
                    f"WebSocket too ({ws_s * 1000:.0f} ms)",
-                   status == 200 and config_s < 0.5 and msg.get("code") == "not_logged_in" and ws_s < 0.5,
+                   status == 200 and config_s < AT_ONCE_S and msg.get("code") == "not_logged_in"
+                   and ws_s < AT_ONCE_S,
                    (status, config_s, msg, ws_s))
         for t in threads:
             t.join(20)
@@ -84,7 +86,7 @@ def main():
         print("# answers (status, code, seconds):", sorted(answers, key=lambda a: a[2]))
         spec.check("every lookup is answered 503 busy",
                    all(a and a[0] == 503 and a[1] == "busy" for a in answers), answers)
-        fast = [a for a in answers if a and a[2] < 0.5]
+        fast = [a for a in answers if a and a[2] < AT_ONCE_S]
         spec.check(f"{len(fast)} past the queue's bound are refused at once",
                    len(fast) == CLIENTS - 3, answers)
         cut = [a for a in answers if a and TIMEOUT_S - 0.2 < a[2] < TIMEOUT_S + 1.0]
