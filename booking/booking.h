@@ -31,6 +31,12 @@ typedef enum {
   KB_ERROR_FORBIDDEN,       /* the caseworker may not act on this booking */
   KB_ERROR_SLOT_TAKEN,      /* refused by an exclusion constraint */
   KB_ERROR_INVALID,         /* input refused by a rule (check, trigger) */
+  /* Appended for issue 12 (faults and bounds). */
+  KB_ERROR_UNAVAILABLE,     /* the database cannot be reached, or did not
+                             * answer in time; a write in flight then may or
+                             * may not have been applied */
+  KB_ERROR_BUSY,            /* refused without running: too many queries
+                             * waiting, or the statement timed out (rolled back) */
 } KbErrorCode;
 
 /* ---- clock ------------------------------------------------------------ */
@@ -138,8 +144,46 @@ gboolean kb_migrate (const gchar *conninfo, GError **error);
 
 /* Opens pool_size connections (blocking, at start-up), checks the schema is
  * current (names the missing migration if not) and prepares statements.
- * Reconnects by itself after the database restarts.  Transfer full. */
+ * Reconnects by itself after the database restarts.  Transfer full.
+ * Uses KB_STORE_MAX_WAITING and KB_STORE_STATEMENT_TIMEOUT_MS. */
 KbStore *kb_store_new (const gchar *conninfo, guint pool_size, GError **error);
+
+#define KB_STORE_MAX_WAITING          200
+#define KB_STORE_STATEMENT_TIMEOUT_MS 5000
+
+/* The bounds of the pool.
+ *
+ * max_waiting: queries queued for a free connection; past it a query fails
+ * at once with KB_ERROR_BUSY instead of queuing.
+ *
+ * statement_timeout_ms: the server's statement_timeout on every connection
+ * (passed as a connection option, so it holds from the first statement and
+ * again after each reconnect); a statement cut off by it fails with
+ * KB_ERROR_BUSY and has changed nothing.  The pool's own timer is this plus
+ * two seconds, twice: once for the wait for a connection (KB_ERROR_BUSY,
+ * nothing sent) and once for the answer (KB_ERROR_UNAVAILABLE, the
+ * connection is dropped and reopened). */
+typedef struct {
+  guint pool_size;
+  guint max_waiting;
+  guint statement_timeout_ms;
+} KbStoreOptions;
+
+KbStore *kb_store_new_full (const gchar *conninfo, const KbStoreOptions *options,
+                            GError **error);
+
+/* What the pool is doing, for /metrics. */
+typedef struct {
+  guint   connections;      /* pool_size */
+  guint   up;               /* connected, statements prepared */
+  guint   waiting;          /* queries queued for a free connection */
+  gboolean available;       /* FALSE once a reconnect failed with none up */
+  guint64 refused_busy;     /* KB_ERROR_BUSY answers since start */
+  guint64 refused_unavailable; /* KB_ERROR_UNAVAILABLE answers since start */
+  guint64 reconnects;       /* connections opened again after a loss */
+} KbStoreStats;
+
+void     kb_store_stats (KbStore *store, KbStoreStats *out);
 void     kb_store_free (KbStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbStore, kb_store_free)
 

@@ -33,15 +33,32 @@ gboolean kb_migrate_check (PGconn *pg, GError **error);
  * NULL) on the first free connection.  The finish function returns the
  * PGresult (transfer full, PQclear) with status TUPLES_OK or COMMAND_OK, or
  * NULL with an error: KB_ERROR_SLOT_TAKEN for an exclusion violation,
- * KB_ERROR_INVALID for a check, trigger or data error, KB_ERROR_DATABASE
- * otherwise (connection lost, timeout). */
+ * KB_ERROR_INVALID for a check, trigger or data error; KB_ERROR_BUSY when
+ * the queue is full, the wait for a connection too long or the statement
+ * timed out (nothing was changed); KB_ERROR_UNAVAILABLE when the database
+ * cannot be reached or the connection was lost or gave no answer in time
+ * (a write may or may not have been applied); KB_ERROR_DATABASE otherwise.
+ * A PGresult means the statement was committed. */
 void      kb_store_query_async (KbStore *store, const gchar *statement,
                                 guint n_params, const gchar *const *params,
                                 GCancellable *cancellable,
                                 GAsyncReadyCallback callback,
                                 gpointer user_data);
+/* The same for the read that completes a change already committed (the
+ * booking as it is after book, cancel or move): it goes to the head of the
+ * queue and is never refused for a full one, so that a write that went
+ * through is not reported as refused for want of its answer. */
+void      kb_store_follow_up_async (KbStore *store, const gchar *statement,
+                                    guint n_params, const gchar *const *params,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data);
 PGresult *kb_store_query_finish (KbStore *store, GAsyncResult *result,
                                  GError **error);
+
+/* FALSE while the database counts as down (queries are refused at once
+ * with KB_ERROR_UNAVAILABLE): for work to skip before its first query. */
+gboolean  kb_store_available (KbStore *store);
 
 /* For the callback of a query run on behalf of task: the result (transfer
  * full, PQclear), or NULL when the query failed, in which case the error

@@ -23,7 +23,7 @@ kb_booking_fetch (KbStore *store, gint64 id, GTask *task)
   const gchar *params[] = { bid };
   GCancellable *cancellable = g_task_get_cancellable (task);
 
-  kb_store_query_async (store, "booking_by_id", 1, params, cancellable, fetched, task);
+  kb_store_follow_up_async (store, "booking_by_id", 1, params, cancellable, fetched, task);
 }
 
 /* ---- book ------------------------------------------------------------------ */
@@ -145,6 +145,15 @@ kb_book_async (KbStore *store, const KbBookRequest *request, gint64 now,
   b->result->kiosk_code = kb_kiosk_code_new ();
   g_task_set_task_data (task, b, (GDestroyNotify) book_free);
 
+  /* The kiosk code's argon2 hash costs a worker thread tens of
+   * milliseconds: not for a booking that cannot be stored now. */
+  if (!kb_store_available (store))
+    {
+      g_task_return_new_error (task, KB_ERROR, KB_ERROR_UNAVAILABLE,
+                               "book refused: the database is not reachable");
+      g_object_unref (task);
+      return;
+    }
   kb_task_run_blocking (task, book_hash_thread, book_hashed);
 }
 

@@ -4,13 +4,23 @@
  * watched with g_unix_fd_add: nothing here blocks the loop except
  * kb_store_new() at start-up.  A connection that breaks (database restart,
  * network) fails its query in flight and reconnects with back-off, preparing
- * every statement again before it takes new work. */
+ * every statement again before it takes new work.
+ *
+ * Bounds (issue 12): the queue holds at most max_waiting queries (then
+ * KB_ERROR_BUSY at once); every connection carries a statement_timeout;
+ * a query waits at most timeout_ms for a connection and again for its
+ * answer; opening a connection is given CONNECT_TIMEOUT_MS.  When a
+ * connection attempt fails and no connection is open, the database counts
+ * as down: every query is answered KB_ERROR_UNAVAILABLE at once until a
+ * connection is back, so callers learn it in milliseconds, not after a
+ * timeout. */
 #include "kb-private.h"
 
 #include <glib-unix.h>
 #include <string.h>
 
-#define QUERY_TIMEOUT_MS   10000
+#define CLIENT_MARGIN_MS   2000   /* our timer = statement_timeout + this */
+#define CONNECT_TIMEOUT_MS 5000   /* PQconnectPoll has no timeout of its own */
 #define BACKOFF_MIN_MS     50
 #define BACKOFF_MAX_MS     2000
 
@@ -32,6 +42,7 @@ typedef struct {
   GSource   *watch;
   GIOCondition watch_cond;
   GSource   *reconnect;
+  GSource   *opening;       /* CONNECT_TIMEOUT_MS from PQconnectStart to ready */
   PGresult  *pending;       /* first result of the statement in flight */
   guint      backoff_ms;
   guint      prepare_next;  /* index into store->statements pairs */
@@ -51,10 +62,16 @@ struct _Query {
 
 struct _KbStore {
   gchar        *conninfo;
+  GStrv         conn_keys;   /* the conninfo's parameters, statement_timeout */
+  GStrv         conn_values; /* added to its options (PQconnectStartParams) */
   GMainContext *context;
   GPtrArray    *conns;       /* Conn* */
   GQueue        waiting;     /* Query* not yet sent */
   GStrv         statements;  /* name, sql, name, sql, … */
+  guint         max_waiting;
+  guint         timeout_ms;  /* per wait: for a connection, for the answer */
+  gboolean      available;   /* FALSE: an attempt failed and none is open */
+  guint64       refused_busy, refused_unavailable, reconnects;
 };
 
 static void conn_broken (Conn *conn, const gchar *why);
@@ -92,6 +109,23 @@ kb_result_to_error (const PGresult *res, GError **error)
   const gchar *detail = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_DETAIL) : NULL;
   KbErrorCode code = KB_ERROR_DATABASE;
 
+  if (state && (g_str_has_prefix (state, "08")          /* connection exception */
+                || strcmp (state, "57P01") == 0         /* admin_shutdown */
+                || strcmp (state, "57P02") == 0         /* crash_shutdown */
+                || strcmp (state, "57P03") == 0))       /* cannot_connect_now */
+    {
+      g_set_error (error, KB_ERROR, KB_ERROR_UNAVAILABLE, "%s",
+                   primary ? primary : PQresultErrorMessage (res));
+      return;
+    }
+  if (state && (strcmp (state, "57014") == 0            /* statement_timeout */
+                || strcmp (state, "55P03") == 0         /* lock_not_available */
+                || g_str_has_prefix (state, "53")))     /* insufficient resources */
+    {
+      g_set_error (error, KB_ERROR, KB_ERROR_BUSY, "%s",
+                   primary ? primary : PQresultErrorMessage (res));
+      return;
+    }
   if (state && (strcmp (state, "23P01") == 0 || strcmp (state, "40P01") == 0))
     code = KB_ERROR_SLOT_TAKEN;              /* exclusion_violation; or two
                                               * inserts racing on one (deadlock) */
@@ -157,6 +191,16 @@ query_free (Query *q)
   g_free (q);
 }
 
+/* Counts a failure for /metrics (q->store is NULL once the store is freed). */
+static void
+query_count (Query *q, const GError *error)
+{
+  if (q->store && g_error_matches (error, KB_ERROR, KB_ERROR_BUSY))
+    q->store->refused_busy++;
+  else if (q->store && g_error_matches (error, KB_ERROR, KB_ERROR_UNAVAILABLE))
+    q->store->refused_unavailable++;
+}
+
 /* Hands the outcome to the caller and frees the query. */
 static void
 query_finish (Query *q, GError *error)
@@ -164,7 +208,10 @@ query_finish (Query *q, GError *error)
   GTask *task = g_object_ref (q->task);
 
   if (error)
-    g_task_return_error (task, error);
+    {
+      query_count (q, error);
+      g_task_return_error (task, error);
+    }
   else if (PQresultStatus (q->result) == PGRES_TUPLES_OK
            || PQresultStatus (q->result) == PGRES_COMMAND_OK)
     g_task_return_pointer (task, g_steal_pointer (&q->result), (GDestroyNotify) PQclear);
@@ -174,42 +221,95 @@ query_finish (Query *q, GError *error)
 
       kb_result_to_error (q->result, &err);
       g_debug ("%s failed: %s", q->statement, err->message);
+      query_count (q, err);
       g_task_return_error (task, err);
     }
   query_free (q);
   g_object_unref (task);
 }
 
+static gboolean query_timed_out (gpointer data);
+
+/* (Re)starts the query's timer: once when it is queued, again when sent. */
+static void
+query_arm (Query *q)
+{
+  clear_source (&q->timeout);
+  q->timeout = attach (g_timeout_source_new (q->store->timeout_ms), query_timed_out,
+                       q, q->store->context);
+}
+
 static gboolean
 query_timed_out (gpointer data)
 {
   Query *q = data;
+  KbStore *store = q->store;
 
   if (q->conn)
     {
       /* Dropping the connection is the one way to stop a query without a
-       * blocking PQcancel; the server notices the closed socket. */
+       * blocking PQcancel; the server notices the closed socket.  Whether
+       * it ran is unknown. */
       Conn *conn = q->conn;
 
       g_warning ("query %s timed out; resetting connection %u", q->statement, conn->index);
       conn->query = NULL;
       q->conn = NULL;
       conn_broken (conn, "query timed out");
+      query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE,
+                                    "the database did not answer %s in time", q->statement));
     }
   else
-    g_queue_remove (&q->store->waiting, q);
-  query_finish (q, g_error_new (KB_ERROR, KB_ERROR_DATABASE,
-                                "the database did not answer %s in time", q->statement));
+    {
+      /* Never sent: nothing changed. */
+      g_queue_remove (&store->waiting, q);
+      query_finish (q, g_error_new (KB_ERROR, KB_ERROR_BUSY,
+                                    "%s waited too long for a database connection", q->statement));
+    }
   return G_SOURCE_REMOVE;
 }
 
-void
-kb_store_query_async (KbStore *store, const gchar *statement, guint n_params,
-                      const gchar *const *params, GCancellable *cancellable,
-                      GAsyncReadyCallback callback, gpointer user_data)
+/* A query the pool will not take: answered (after the caller returns, as
+ * GTask does for a task returned in the iteration that made it). */
+static void
+query_refuse (KbStore *store, KbErrorCode code, const gchar *statement,
+              GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
-  Query *q = g_new0 (Query, 1);
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
 
+  g_task_set_source_tag (task, kb_store_query_async);
+  if (code == KB_ERROR_BUSY)
+    {
+      store->refused_busy++;
+      g_task_return_new_error (task, KB_ERROR, code, "%s refused: %u queries already wait "
+                               "for the database", statement, store->max_waiting);
+    }
+  else
+    {
+      store->refused_unavailable++;
+      g_task_return_new_error (task, KB_ERROR, code, "%s refused: the database is "
+                               "not reachable", statement);
+    }
+}
+
+static void
+query_enqueue (KbStore *store, const gchar *statement, guint n_params,
+               const gchar *const *params, gboolean follow_up, GCancellable *cancellable,
+               GAsyncReadyCallback callback, gpointer user_data)
+{
+  Query *q;
+
+  if (!store->available)
+    {
+      query_refuse (store, KB_ERROR_UNAVAILABLE, statement, cancellable, callback, user_data);
+      return;
+    }
+  if (!follow_up && g_queue_get_length (&store->waiting) >= store->max_waiting)
+    {
+      query_refuse (store, KB_ERROR_BUSY, statement, cancellable, callback, user_data);
+      return;
+    }
+  q = g_new0 (Query, 1);
   q->store = store;
   q->statement = g_strdup (statement);
   q->n_params = n_params;
@@ -219,12 +319,29 @@ kb_store_query_async (KbStore *store, const gchar *statement, guint n_params,
   q->task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (q->task, kb_store_query_async);
   g_task_set_name (q->task, statement);
+  query_arm (q);
 
-  q->timeout = attach (g_timeout_source_new (QUERY_TIMEOUT_MS), query_timed_out,
-                      q, store->context);
-
-  g_queue_push_tail (&store->waiting, q);
+  if (follow_up)
+    g_queue_push_head (&store->waiting, q);
+  else
+    g_queue_push_tail (&store->waiting, q);
   pool_dispatch (store);
+}
+
+void
+kb_store_query_async (KbStore *store, const gchar *statement, guint n_params,
+                      const gchar *const *params, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data)
+{
+  query_enqueue (store, statement, n_params, params, FALSE, cancellable, callback, user_data);
+}
+
+void
+kb_store_follow_up_async (KbStore *store, const gchar *statement, guint n_params,
+                          const gchar *const *params, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data)
+{
+  query_enqueue (store, statement, n_params, params, TRUE, cancellable, callback, user_data);
 }
 
 PGresult *
@@ -281,11 +398,19 @@ conn_prepare_next (Conn *conn)
 
   if (st[conn->prepare_next] == NULL)
     {
+      KbStore *store = conn->store;
+
+      clear_source (&conn->opening);
       conn->state = CONN_IDLE;
       conn->backoff_ms = BACKOFF_MIN_MS;
       conn_watch (conn, G_IO_IN);
-      g_info ("connection %u ready", conn->index);
-      pool_dispatch (conn->store);
+      store->reconnects++;
+      if (!store->available)
+        g_message ("the database is reachable again (connection %u)", conn->index);
+      else
+        g_info ("connection %u ready", conn->index);
+      store->available = TRUE;
+      pool_dispatch (store);
       return;
     }
   conn->state = CONN_PREPARING;
@@ -298,29 +423,84 @@ conn_prepare_next (Conn *conn)
 }
 
 static gboolean
-reconnect (gpointer data)
+opening_timed_out (gpointer data)
 {
   Conn *conn = data;
 
+  g_clear_pointer (&conn->opening, g_source_unref);
+  conn_broken (conn, "no answer while connecting");
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+reconnect (gpointer data)
+{
+  Conn *conn = data;
+  KbStore *store = conn->store;
+
   g_clear_pointer (&conn->reconnect, g_source_unref);
-  conn->pg = PQconnectStart (conn->store->conninfo);
+  conn->state = CONN_CONNECTING;
+  conn->pg = PQconnectStartParams ((const char *const *) store->conn_keys,
+                                   (const char *const *) store->conn_values, 0);
   if (conn->pg == NULL || PQstatus (conn->pg) == CONNECTION_BAD)
     {
       conn_broken (conn, conn->pg ? PQerrorMessage (conn->pg) : "out of memory");
       return G_SOURCE_REMOVE;
     }
-  conn->state = CONN_CONNECTING;
+  conn->opening = attach (g_timeout_source_new (CONNECT_TIMEOUT_MS), opening_timed_out,
+                          conn, store->context);
   /* libpq: behave as if PQconnectPoll had asked for writing. */
   conn_watch (conn, G_IO_OUT);
   return G_SOURCE_REMOVE;
 }
 
+/* A connection attempt failed.  With no other connection open the
+ * database counts as down: the queries waiting are answered now, and new
+ * ones at once, until a connection is back (conn_prepare_next). */
 static void
-conn_broken (Conn *conn, const gchar *why)
+store_attempt_failed (KbStore *store, const gchar *why)
 {
-  if (conn->state != CONN_DOWN)
+  GQueue orphans = G_QUEUE_INIT;
+  Query *q;
+
+  for (guint i = 0; i < store->conns->len; i++)
+    {
+      Conn *c = g_ptr_array_index (store->conns, i);
+
+      if (c->state == CONN_IDLE || c->state == CONN_BUSY || c->state == CONN_PREPARING)
+        return;
+    }
+  if (store->available)
+    g_warning ("the database is not reachable (%s); answering db_unavailable "
+               "until a connection succeeds", why);
+  store->available = FALSE;
+  /* Taken out first: a callback may queue again (and is refused at once). */
+  while ((q = g_queue_pop_head (&store->waiting)) != NULL)
+    g_queue_push_tail (&orphans, q);
+  while ((q = g_queue_pop_head (&orphans)) != NULL)
+    {
+      query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE,
+                                    "%s not sent: the database is not reachable", q->statement));
+    }
+}
+
+static void
+conn_broken (Conn *conn, const gchar *reason)
+{
+  KbStore *store = conn->store;
+  /* reason is often PQerrorMessage (conn->pg), freed by PQfinish below. */
+  g_autofree gchar *why = g_strchomp (g_strdup (reason));
+  /* Lost while opening: the database may be down.  Lost while open: a
+   * restart or a dropped link; the reconnect will tell. */
+  gboolean was_opening = conn->state == CONN_CONNECTING || conn->state == CONN_PREPARING;
+  guint delay;
+
+  if (conn->state == CONN_IDLE || conn->state == CONN_BUSY)
     g_warning ("database connection %u lost: %s", conn->index, why);
+  else
+    g_debug ("database connection %u could not open: %s", conn->index, why);
   conn_unwatch (conn);
+  clear_source (&conn->opening);
   if (conn->pg)
     PQfinish (conn->pg);
   conn->pg = NULL;
@@ -333,15 +513,22 @@ conn_broken (Conn *conn, const gchar *why)
       conn->query = NULL;
       q->conn = NULL;
       /* Whether the statement ran is unknown: say so, never retry it. */
-      query_finish (q, g_error_new (KB_ERROR, KB_ERROR_DATABASE,
-                                    "database connection lost: %s", why));
+      query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE,
+                                    "database connection lost while running %s "
+                                    "(it may or may not have been applied): %s",
+                                    q->statement, why));
     }
   if (conn->reconnect == NULL)
     {
-      conn->reconnect = attach (g_timeout_source_new (conn->backoff_ms), reconnect,
-                                conn, conn->store->context);
+      /* Jitter, so the connections (and other nodes) do not all knock at
+       * once when the database comes back. */
+      delay = conn->backoff_ms / 2 + (guint) g_random_int_range (0, (gint) conn->backoff_ms / 2 + 1);
+      conn->reconnect = attach (g_timeout_source_new (delay), reconnect,
+                                conn, store->context);
       conn->backoff_ms = MIN (conn->backoff_ms * 2, BACKOFF_MAX_MS);
     }
+  if (was_opening)
+    store_attempt_failed (store, why);
 }
 
 /* Reads what has arrived; TRUE when the statement in flight is complete
@@ -365,8 +552,16 @@ conn_collect (Conn *conn, PGresult **result, gboolean *broken)
       res = PQgetResult (conn->pg);
       if (res == NULL)
         return TRUE;
+      /* An error after the first result (the implicit COMMIT failing)
+       * must win: the statement's success was not committed. */
       if (*result == NULL)
         *result = res;
+      else if (PQresultStatus (res) == PGRES_FATAL_ERROR
+               && PQresultStatus (*result) != PGRES_FATAL_ERROR)
+        {
+          PQclear (*result);
+          *result = res;
+        }
       else
         PQclear (res);
     }
@@ -516,6 +711,7 @@ pool_dispatch (KbStore *store)
           conn->state = CONN_BUSY;
           conn->query = q;
           q->conn = conn;
+          query_arm (q);
           conn_watch (conn, PQflush (conn->pg) == 1 ? G_IO_IN | G_IO_OUT : G_IO_IN);
         }
     }
@@ -538,8 +734,66 @@ kb_connect_blocking (const gchar *conninfo, GError **error)
   return pg;
 }
 
+/* The conninfo as keyword/value pairs, with statement_timeout added to the
+ * server options it sets (or PGOPTIONS, which an explicit options value
+ * would otherwise hide).  The timeout thus holds from the connection's
+ * first statement, and again after every reconnect. */
+static gboolean
+store_parse_conninfo (KbStore *store, guint statement_timeout_ms, GError **error)
+{
+  char *message = NULL;
+  PQconninfoOption *parsed = PQconninfoParse (store->conninfo, &message);
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *options = g_strdup (g_getenv ("PGOPTIONS"));
+
+  if (parsed == NULL)
+    {
+      g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "the database conninfo is not valid: %s",
+                   message ? g_strstrip (message) : "out of memory");
+      PQfreemem (message);
+      return FALSE;
+    }
+  for (PQconninfoOption *o = parsed; o->keyword; o++)
+    {
+      if (o->val == NULL)
+        continue;
+      if (strcmp (o->keyword, "options") == 0)
+        {
+          g_free (options);
+          options = g_strdup (o->val);
+          continue;
+        }
+      g_ptr_array_add (keys, g_strdup (o->keyword));
+      g_ptr_array_add (values, g_strdup (o->val));
+    }
+  PQconninfoFree (parsed);
+  g_ptr_array_add (keys, g_strdup ("options"));
+  g_ptr_array_add (values, g_strdup_printf ("%s%s-c statement_timeout=%u",
+                                            options ? options : "",
+                                            options && *options ? " " : "",
+                                            statement_timeout_ms));
+  g_ptr_array_add (keys, NULL);
+  g_ptr_array_add (values, NULL);
+  store->conn_keys = (GStrv) g_ptr_array_free (g_steal_pointer (&keys), FALSE);
+  store->conn_values = (GStrv) g_ptr_array_free (g_steal_pointer (&values), FALSE);
+  return TRUE;
+}
+
 KbStore *
 kb_store_new (const gchar *conninfo, guint pool_size, GError **error)
+{
+  KbStoreOptions options = {
+    .pool_size = pool_size,
+    .max_waiting = KB_STORE_MAX_WAITING,
+    .statement_timeout_ms = KB_STORE_STATEMENT_TIMEOUT_MS,
+  };
+
+  return kb_store_new_full (conninfo, &options, error);
+}
+
+KbStore *
+kb_store_new_full (const gchar *conninfo, const KbStoreOptions *options, GError **error)
 {
   g_autoptr (KbStore) store = g_new0 (KbStore, 1);
 
@@ -548,8 +802,13 @@ kb_store_new (const gchar *conninfo, guint pool_size, GError **error)
   store->conns = g_ptr_array_new ();
   g_queue_init (&store->waiting);
   store->statements = kb_sql_statements ();
+  store->max_waiting = MAX (options->max_waiting, 1);
+  store->timeout_ms = MAX (options->statement_timeout_ms, 1) + CLIENT_MARGIN_MS;
+  store->available = TRUE;
+  if (!store_parse_conninfo (store, MAX (options->statement_timeout_ms, 1), error))
+    return NULL;
 
-  for (guint i = 0; i < MAX (pool_size, 1); i++)
+  for (guint i = 0; i < MAX (options->pool_size, 1); i++)
     {
       Conn *conn = g_new0 (Conn, 1);
 
@@ -558,9 +817,14 @@ kb_store_new (const gchar *conninfo, guint pool_size, GError **error)
       conn->backoff_ms = BACKOFF_MIN_MS;
       g_ptr_array_add (store->conns, conn);
 
-      conn->pg = kb_connect_blocking (store->conninfo, error);
-      if (conn->pg == NULL)
-        return NULL;
+      conn->pg = PQconnectdbParams ((const char *const *) store->conn_keys,
+                                    (const char *const *) store->conn_values, 0);
+      if (conn->pg == NULL || PQstatus (conn->pg) != CONNECTION_OK)
+        {
+          g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "cannot connect to the database: %s",
+                       conn->pg ? PQerrorMessage (conn->pg) : "out of memory");
+          return NULL;
+        }
       if (i == 0 && !kb_migrate_check (conn->pg, error))
         return NULL;
       for (guint s = 0; store->statements[s]; s += 2)
@@ -612,6 +876,7 @@ kb_store_free (KbStore *store)
         }
       conn_unwatch (conn);
       clear_source (&conn->reconnect);
+      clear_source (&conn->opening);
       g_clear_pointer (&conn->pending, PQclear);
       if (conn->pg)
         PQfinish (conn->pg);
@@ -619,6 +884,8 @@ kb_store_free (KbStore *store)
     }
   g_ptr_array_free (store->conns, TRUE);
   g_strfreev (store->statements);
+  g_strfreev (store->conn_keys);
+  g_strfreev (store->conn_values);
   g_main_context_unref (store->context);
   g_free (store->conninfo);
   g_free (store);
@@ -626,6 +893,30 @@ kb_store_free (KbStore *store)
   while ((q = g_queue_pop_head (&orphans)) != NULL)
     {
       q->store = NULL;
-      query_finish (q, g_error_new (KB_ERROR, KB_ERROR_DATABASE, "the store is closing"));
+      query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE, "the store is closing"));
     }
+}
+
+gboolean
+kb_store_available (KbStore *store)
+{
+  return store->available;
+}
+
+void
+kb_store_stats (KbStore *store, KbStoreStats *out)
+{
+  memset (out, 0, sizeof *out);
+  out->connections = store->conns->len;
+  for (guint i = 0; i < store->conns->len; i++)
+    {
+      Conn *c = g_ptr_array_index (store->conns, i);
+
+      out->up += c->state == CONN_IDLE || c->state == CONN_BUSY;
+    }
+  out->waiting = g_queue_get_length (&store->waiting);
+  out->available = store->available;
+  out->refused_busy = store->refused_busy;
+  out->refused_unavailable = store->refused_unavailable;
+  out->reconnects = store->reconnects;
 }

@@ -65,12 +65,32 @@ static const struct {
   { "no_caseworker", "There is no such caseworker at this office." },
 };
 
+const gchar *
+ks_db_trouble (const GError *error, const gchar **message)
+{
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_UNAVAILABLE)) {
+    *message = "The booking system cannot reach its database right now. Please try again "
+               "in a minute; if you were changing something, check whether it was saved first.";
+    return "db_unavailable";
+  }
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_BUSY)) {
+    *message = "The booking system is busy right now. Please try again in a moment.";
+    return "busy";
+  }
+  return NULL;
+}
+
 gboolean
 ks_respond_booking_error (KsRequest *r, const GError *error)
 {
+  const gchar *code, *message;
   if (!error)
     return FALSE;
-  if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND)) {
+  if ((code = ks_db_trouble (error, &message))) {
+    /* The pool logs the outage once; one line per request would drown it. */
+    g_debug ("%s: %s", r->path, error->message);
+    ks_respond_error (r, 503, code, message);
+  } else if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND)) {
     ks_respond_error (r, 404, "no_booking", "There is no booking for this link.");
   } else if (g_error_matches (error, KB_ERROR, KB_ERROR_SLOT_TAKEN)) {
     ks_respond_error (r, 409, "slot_taken", "Someone else just took that time. Please pick another.");

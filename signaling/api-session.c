@@ -66,7 +66,7 @@ login_done (GObject *source, GAsyncResult *result, gpointer user_data)
   } else if (g_error_matches (error, KB_ERROR, KB_ERROR_BAD_LOGIN)) {
     ks_respond_error (r, 401, "bad_login", "Wrong e-mail or password.");
   } else if (error) {
-    ks_respond_internal (r, error);
+    ks_respond_booking_error (r, error);
   } else {
     r->set_cookie = g_strdup_printf ("%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200%s",
                                      KS_SESSION_COOKIE, token,
@@ -141,7 +141,7 @@ logout_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (ks_answer_dropped (r, error))
     return;
   if (error && !g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND)) {
-    ks_respond_internal (r, error);
+    ks_respond_booking_error (r, error);
     return;
   }
   r->set_cookie = g_strdup_printf ("%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
@@ -194,7 +194,7 @@ queue_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (ks_answer_dropped (r, error))
     return;
   if (error) {
-    ks_respond_internal (r, error);
+    ks_respond_booking_error (r, error);
     return;
   }
   ks_respond (r, 200, ks_queue_json (r->server, a->time_zone, a->date, bookings, kb_clock_now ()));

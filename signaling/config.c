@@ -16,7 +16,8 @@
 
 G_DEFINE_QUARK (ks-error-quark, ks_error)
 
-typedef enum { KIND_STRING, KIND_PORT, KIND_UINT, KIND_INT64, KIND_RATE, KIND_DAYS, KIND_COUNT } Kind;
+typedef enum { KIND_STRING, KIND_PORT, KIND_UINT, KIND_INT64, KIND_RATE, KIND_DAYS, KIND_COUNT,
+               KIND_MS } Kind;
 
 typedef struct {
   const gchar *group;
@@ -51,6 +52,10 @@ static const Setting settings[] = {
     "libpq connection string, e.g. \"host=/run/postgresql dbname=kontor\"" },
   { "database", "pool_size", "KONTOR_DB_POOL_SIZE", KIND_UINT, F (pool_size), "4",
     "database connections kept open (1-64)" },
+  { "database", "max_waiting", "KONTOR_DB_MAX_WAITING", KIND_COUNT, F (db_max_waiting), "200",
+    "queries that may wait for a free connection; past it a request is answered 503 busy at once (1-1000000)" },
+  { "database", "statement_timeout_ms", "KONTOR_DB_STATEMENT_TIMEOUT_MS", KIND_MS, F (db_statement_timeout_ms), "5000",
+    "PostgreSQL statement_timeout of every connection (100-3600000); kontor itself gives up 2 s later" },
   { "media", "ice_port_min", "KONTOR_ICE_PORT_MIN", KIND_PORT, F (ice_port_min), "40000",
     "lowest UDP port for WebRTC media" },
   { "media", "ice_port_max", "KONTOR_ICE_PORT_MAX", KIND_PORT, F (ice_port_max), "40999",
@@ -109,6 +114,8 @@ parse_number (const Setting *s, const gchar *text, const gchar *origin,
     bad = TRUE;
   if (!bad && s->kind == KIND_COUNT && (value < 1 || value > 1000000))
     bad = TRUE;
+  if (!bad && s->kind == KIND_MS && (value < 100 || value > 3600000))
+    bad = TRUE;
   if (bad) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
                  "%s: %s = \"%s\" is not a valid %s", origin, s->key, text,
@@ -116,7 +123,8 @@ parse_number (const Setting *s, const gchar *text, const gchar *origin,
                  : s->kind == KIND_UINT ? "number (1-64)"
                  : s->kind == KIND_RATE ? "rate (1-1000000)"
                  : s->kind == KIND_DAYS ? "number of days (1-3650)"
-                 : s->kind == KIND_COUNT ? "number (1-1000000)" : "integer");
+                 : s->kind == KIND_COUNT ? "number (1-1000000)"
+                 : s->kind == KIND_MS ? "time in milliseconds (100-3600000)" : "integer");
     return FALSE;
   }
   guint8 *field = (guint8 *) config + s->offset;

@@ -263,7 +263,7 @@ session_done (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   }
   if (error) {
-    ks_respond_internal (r, error);
+    ks_respond_booking_error (r, error);
     return;
   }
   next (r, cw);

@@ -205,6 +205,10 @@ json_t *ks_json_booking_with_links (KsServer *server, const KbBooking *booking,
                                     const gchar *token);
 /* Maps booking errors to HTTP answers; FALSE if error is NULL. */
 gboolean ks_respond_booking_error (KsRequest *r, const GError *error);
+/* When the database cannot answer now (booking's KB_ERROR_UNAVAILABLE or
+ * KB_ERROR_BUSY): the stable code, "db_unavailable" or "busy", that HTTP
+ * (with 503) and the WebSocket send, and *message; NULL otherwise. */
+const gchar *ks_db_trouble (const GError *error, const gchar **message);
 /* RFC 3339 with a zone → µs since the epoch. */
 gboolean ks_parse_time (const gchar *text, gint64 *out);
 

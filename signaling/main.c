@@ -134,7 +134,12 @@ cmd_run (const KsConfig *config)
     g_printerr ("kontor: %s\n", error->message);
     return 1;
   }
-  g_autoptr (KbStore) store = kb_store_new (config->database, config->pool_size, &error);
+  KbStoreOptions pool = {
+    .pool_size = config->pool_size,
+    .max_waiting = config->db_max_waiting,
+    .statement_timeout_ms = config->db_statement_timeout_ms,
+  };
+  g_autoptr (KbStore) store = kb_store_new_full (config->database, &pool, &error);
   if (!store) {
     g_printerr ("kontor: %s\n", error->message);
     return 1;

@@ -67,5 +67,29 @@ ks_api_metrics (KsRequest *r)
     "# TYPE kontor_media_loss_ratio gauge\n"
     "kontor_media_loss_ratio %.4f\n",
     in_kbps, out_kbps, with_stats ? loss / with_stats : 0.0);
+  KbStoreStats db;
+  kb_store_stats (server->store, &db);
+  g_string_append_printf (s,
+    "# HELP kontor_db_connections_up Database connections open and ready, of kontor_db_connections.\n"
+    "# TYPE kontor_db_connections_up gauge\n"
+    "kontor_db_connections_up %u\n"
+    "# HELP kontor_db_connections Database connections configured ([database] pool_size).\n"
+    "# TYPE kontor_db_connections gauge\n"
+    "kontor_db_connections %u\n"
+    "# HELP kontor_db_available 0 while the database is unreachable (requests get 503 db_unavailable).\n"
+    "# TYPE kontor_db_available gauge\n"
+    "kontor_db_available %u\n"
+    "# HELP kontor_db_waiting Queries waiting for a free connection ([database] max_waiting).\n"
+    "# TYPE kontor_db_waiting gauge\n"
+    "kontor_db_waiting %u\n"
+    "# HELP kontor_db_refused_total Queries answered without a result, by reason (busy, db_unavailable).\n"
+    "# TYPE kontor_db_refused_total counter\n"
+    "kontor_db_refused_total{reason=\"busy\"} %" G_GUINT64_FORMAT "\n"
+    "kontor_db_refused_total{reason=\"db_unavailable\"} %" G_GUINT64_FORMAT "\n"
+    "# HELP kontor_db_reconnects_total Database connections opened again after a loss.\n"
+    "# TYPE kontor_db_reconnects_total counter\n"
+    "kontor_db_reconnects_total %" G_GUINT64_FORMAT "\n",
+    db.up, db.connections, db.available ? 1u : 0u, db.waiting,
+    db.refused_busy, db.refused_unavailable, db.reconnects);
   ks_respond_text (r, 200, "text/plain; version=0.0.4; charset=utf-8", g_string_free (s, FALSE));
 }

@@ -37,6 +37,12 @@ queue_done (GObject *source, GAsyncResult *result, gpointer user_data)
   client->queue_pending = FALSE;
   if (!client->wsi || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
+  const gchar *message;
+  const gchar *code = ks_db_trouble (error, &message);
+  if (code) {
+    ks_client_send_error (client, code, message, FALSE);
+    return;
+  }
   if (error) {
     g_warning ("queue for caseworker %" G_GINT64_FORMAT ": %s",
                client->caseworker->id, error->message);

@@ -32,6 +32,8 @@ typedef struct {
   gchar  *trusted_proxies;    /* [server] trusted_proxies KONTOR_TRUSTED_PROXIES */
   gchar  *database;           /* [database] conninfo      KONTOR_DATABASE */
   guint   pool_size;          /* [database] pool_size     KONTOR_DB_POOL_SIZE */
+  guint   db_max_waiting;     /* [database] max_waiting   KONTOR_DB_MAX_WAITING */
+  guint   db_statement_timeout_ms; /* [database] statement_timeout_ms KONTOR_DB_STATEMENT_TIMEOUT_MS */
   guint   ice_port_min;       /* [media] ice_port_min     KONTOR_ICE_PORT_MIN */
   guint   ice_port_max;       /* [media] ice_port_max     KONTOR_ICE_PORT_MAX */
   gchar  *stun_server;        /* [media] stun_server      KONTOR_STUN_SERVER */

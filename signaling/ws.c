@@ -87,6 +87,12 @@ still_open (KsClient *client, const GError *error)
 static void
 send_internal (KsClient *client, const GError *error)
 {
+  const gchar *message;
+  const gchar *code = ks_db_trouble (error, &message);
+  if (code) {
+    ks_client_send_error (client, code, message, FALSE);
+    return;
+  }
   g_warning ("request failed: %s", error->message);
   ks_client_send_error (client, "internal",
                         "The service is not available right now. Please try again in a minute.",

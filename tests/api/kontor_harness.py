@@ -73,6 +73,12 @@ class Kontor:
 
     def __enter__(self):
         self.run("migrate")
+        self.start()
+        return self
+
+    def start(self):
+        """Starts the server (again, after a kill: same port, same database)
+        and waits until it listens."""
         self.proc = subprocess.Popen([os.environ["KONTOR_BIN"]], env=self.env,
                                      stdout=subprocess.DEVNULL, stderr=sys.stderr)
         deadline = time.monotonic() + 20

@@ -6,6 +6,8 @@ For each attack a bystander asks GET /api/v1/config every 50 ms; the test
 prints its latency (median, worst) and the server's resident memory before
 and after, and fails when either runs away.  Limits are set low through the
 environment so that each attack is short."""
+import http.client
+import json
 import socket
 import statistics
 import threading
@@ -189,13 +191,17 @@ def logins(spec):
         results = []
 
         def attempt(i):
-            results.append(k.request("POST", "/api/v1/login",
-                                     {"email": f"nobody{i}@example.org", "password": "x"})[0])
+            # Queued checks may wait long on a busy machine: a patient client.
+            conn = http.client.HTTPConnection("127.0.0.1", k.port, timeout=120)
+            body = json.dumps({"email": f"nobody{i}@example.org", "password": "x"})
+            conn.request("POST", "/api/v1/login", body=body, headers={"Content-Type": "application/json"})
+            results.append(conn.getresponse().status)
+            conn.close()
         threads = [threading.Thread(target=attempt, args=(i,)) for i in range(40)]
         for t in threads:
             t.start()
         for t in threads:
-            t.join(60)
+            t.join(150)
         spec.check("password checks beyond the queue are answered 503 busy, the rest 401, all answered",
                    len(results) == 40 and results.count(503) > 0 and set(results) <= {401, 503},
                    sorted(results))

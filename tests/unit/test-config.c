@@ -30,6 +30,8 @@ test_defaults (void)
   g_assert_cmpuint (c->ice_port_min, ==, 40000);
   g_assert_cmpuint (c->ice_port_max, ==, 40999);
   g_assert_cmpuint (c->pool_size, ==, 4);
+  g_assert_cmpuint (c->db_max_waiting, ==, 200);
+  g_assert_cmpuint (c->db_statement_timeout_ms, ==, 5000);
   g_assert_cmpstr (c->database, ==, "");
   g_assert_cmpstr (c->public_url, ==, "http://localhost:8080");
   g_assert_cmpstr (c->video_codec, ==, "vp8");
@@ -79,6 +81,8 @@ test_mistakes_are_named (void)
   gchar *zero_port[] = { "KONTOR_PORT=0", NULL };
   gchar *big_port[] = { "KONTOR_ICE_PORT_MAX=70000", NULL };
   gchar *pool[] = { "KONTOR_DB_POOL_SIZE=0", NULL };
+  gchar *waiting[] = { "KONTOR_DB_MAX_WAITING=0", NULL };
+  gchar *timeout[] = { "KONTOR_DB_STATEMENT_TIMEOUT_MS=10", NULL };
   gchar *tls[] = { "KONTOR_TLS_CERT=/x.pem", NULL };
   gchar *stun[] = { "KONTOR_STUN_SERVER=http://x", NULL };
   gchar *proxy[] = { "KONTOR_TRUSTED_PROXIES=10.0.0.1, proxy.example", NULL };
@@ -88,6 +92,8 @@ test_mistakes_are_named (void)
   assert_refused (NULL, zero_port, "port");
   assert_refused (NULL, big_port, "70000");
   assert_refused (NULL, pool, "pool_size");
+  assert_refused (NULL, waiting, "max_waiting");
+  assert_refused (NULL, timeout, "time in milliseconds (100-3600000)");
   assert_refused (NULL, tls, "tls_key");
   assert_refused (NULL, stun, "stun:");
   assert_refused (NULL, proxy, "trusted_proxies \"10.0.0.1, proxy.example\" must be IP addresses");
@@ -104,7 +110,8 @@ test_help_lists_every_variable (void)
   const gchar *vars[] = { "KONTOR_LISTEN_ADDRESS", "KONTOR_PORT", "KONTOR_WEB_ROOT",
                           "KONTOR_DATABASE", "KONTOR_ICE_PORT_MIN", "KONTOR_ICE_PORT_MAX",
                           "KONTOR_STUN_SERVER", "KONTOR_TURN_SERVER", "KONTOR_PUBLIC_ADDRESS",
-                          "KONTOR_TRUSTED_PROXIES", "KONTOR_VIDEO_CODEC", "KONTOR_ICE_ADDRESS" };
+                          "KONTOR_TRUSTED_PROXIES", "KONTOR_VIDEO_CODEC", "KONTOR_ICE_ADDRESS",
+                          "KONTOR_DB_MAX_WAITING", "KONTOR_DB_STATEMENT_TIMEOUT_MS" };
   for (gsize i = 0; i < G_N_ELEMENTS (vars); i++)
     g_assert_nonnull (strstr (help, vars[i]));
 }

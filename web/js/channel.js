@@ -6,8 +6,15 @@
 // reconnection), onMessage and onState ('connecting', 'open',
 // 'reconnecting', 'closed').  Codes after which the server closes on
 // purpose stop the reconnection: reconnecting would only repeat them.
+//
+// While the server's database is away (a restart, a fail-over) the socket
+// stays up but join/hello are answered db_unavailable or busy: until the
+// first answer that is not an error, those repeat the opening message with
+// the same back-off (the page sees 'reconnecting', then 'open'), so a page
+// gets back in by itself when the database does.
 
 const FINAL_CODES = new Set(['replaced', 'not_logged_in', 'bad_message']);
+const RETRY_CODES = new Set(['db_unavailable', 'busy']);
 const DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15000];
 
 export class Channel {
@@ -15,6 +22,9 @@ export class Channel {
   #attempt = 0;
   #timer = 0;
   #stopped = false;
+  #welcomed = false;   // an answer other than an error came since open
+  #retries = 0;        // opening messages repeated since the last welcome
+  #retryTimer = 0;
 
   constructor({ onOpen, onMessage, onState }) {
     this.onOpen = onOpen;
@@ -31,6 +41,7 @@ export class Channel {
   close() {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#retryTimer);
     if (this.#ws) this.#ws.close(1000);
     this.#ws = null;
     this.onState('closed');
@@ -52,12 +63,21 @@ export class Channel {
     this.#ws = ws;
     ws.addEventListener('open', () => {
       this.#attempt = 0;
+      this.#welcomed = false;
       this.onState('open');
       this.onOpen();
     });
     ws.addEventListener('message', (ev) => {
       let msg;
       try { msg = JSON.parse(ev.data); } catch { return; }
+      if (!this.#welcomed && msg?.type === 'error' && RETRY_CODES.has(msg.code)) {
+        this.#repeatOpening(ws);
+        return;
+      }
+      if (msg?.type !== 'error' && !this.#welcomed) {
+        this.#welcomed = true;
+        if (this.#retries) { this.#retries = 0; this.onState('open'); }
+      }
       if (msg?.type === 'error' && FINAL_CODES.has(msg.code)) this.#stopped = true;
       this.onMessage(msg);
     });
@@ -70,5 +90,15 @@ export class Channel {
       this.onState('reconnecting');
       this.#timer = setTimeout(() => this.#connect(), delay);
     });
+  }
+
+  #repeatOpening(ws) {
+    const delay = DELAYS_MS[Math.min(this.#retries, DELAYS_MS.length - 1)];
+    this.#retries++;
+    this.onState('reconnecting');
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => {
+      if (this.#ws === ws && ws.readyState === WebSocket.OPEN) this.onOpen();
+    }, delay);
   }
 }
