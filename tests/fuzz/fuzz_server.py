@@ -41,11 +41,15 @@ VALID_WS = [
 
 
 def http_routes():
-    """(METHOD, path, example body or None, {parameter: example}) for every
-    route of docs/openapi.yaml."""
+    """(METHOD, path, example body or None, its required fields,
+    {parameter: example}) for every route of docs/openapi.yaml."""
     c = contract()
-    return [(method, path, c.example_body(op), {p["name"]: p["example"] for p in c.parameters(op)})
-            for method, path, op in c.operations()]
+    routes = []
+    for method, path, op in c.operations():
+        schema = (c.request_schema(op) or {}).get("schema", {})
+        routes.append((method, path, c.example_body(op), schema.get("required", []),
+                       {p["name"]: p["example"] for p in c.parameters(op)}))
+    return routes
 
 ODD_VALUES = [None, True, False, 0, -1, 2 ** 63, -2 ** 63, 1e308, "", "\u0000", "\ud7ff\ue000",
               "é" * 300, "x" * 70000, [], {}, [1, [2, [3]]], {"a": {"b": {"c": {}}}}, "'; DROP TABLE bookings; --",
@@ -101,12 +105,14 @@ def mutate_query(rng, params):
 
 def http_case(rng, routes):
     """(method, target, raw body or None, content type) for one request."""
-    method, path, body, params = rng.choice(routes)
+    method, path, body, required, params = rng.choice(routes)
+    if isinstance(body, dict) and rng.random() < 0.3:   # only what the schema requires
+        body = {k: v for k, v in body.items() if k in required}
     r = rng.random()
     if r < 0.03:
         method = "GET" if method == "POST" else "POST"      # a method the route lacks: 405
     elif r < 0.06:
-        path += rng.choice(["x", "/", "/1"])      # no such route: 404
+        path += rng.choice(["x", "/", "/1"])                # no such route: 404
     ctype = "application/json" if rng.random() < 0.95 else rng.choice(["text/plain", "application/jsonx", ""])
     if method == "GET":
         raw = raw_bytes(rng, mutate(rng, {})) if rng.random() < 0.1 else None
