@@ -51,6 +51,7 @@ def http_routes():
                        {p["name"]: p["example"] for p in c.parameters(op)}))
     return routes
 
+
 ODD_VALUES = [None, True, False, 0, -1, 2 ** 63, -2 ** 63, 1e308, "", "\u0000", "\ud7ff\ue000",
               "é" * 300, "x" * 70000, [], {}, [1, [2, [3]]], {"a": {"b": {"c": {}}}}, "'; DROP TABLE bookings; --",
               "../../etc/passwd", "%00%ff", "2026-02-30", "24:61", "Europe/Nowhere"]
