@@ -62,7 +62,7 @@ static const struct {
   { "no_interpreter", "This service does not offer an interpreter." },
   { "no_service", "There is no such service." },
   { "no_office", "There is no such office." },
-  { "no_caseworker", "There is no such caseworker at this office." },
+  { "no_caseworker", "No caseworker at this office can take that booking." },
 };
 
 const gchar *
@@ -80,6 +80,15 @@ ks_db_trouble (const GError *error, const gchar **message)
   return NULL;
 }
 
+static const gchar *
+rule_message (const gchar *reason)
+{
+  for (gsize i = 0; reason && i < G_N_ELEMENTS (rule_messages); i++)
+    if (g_str_equal (reason, rule_messages[i].reason))
+      return rule_messages[i].message;
+  return NULL;
+}
+
 gboolean
 ks_respond_booking_error (KsRequest *r, const GError *error)
 {
@@ -93,7 +102,14 @@ ks_respond_booking_error (KsRequest *r, const GError *error)
   } else if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND)) {
     ks_respond_error (r, 404, "no_booking", "There is no booking for this link.");
   } else if (g_error_matches (error, KB_ERROR, KB_ERROR_SLOT_TAKEN)) {
-    ks_respond_error (r, 409, "slot_taken", "Someone else just took that time. Please pick another.");
+    /* kb_book raises the overlap error with no_caseworker when the office
+     * has nobody to try at all (no such id, nobody speaks the language):
+     * a rule like the others, not a race lost. */
+    g_autofree gchar *reason = kb_error_reason (error);
+    if (g_strcmp0 (reason, "no_caseworker") == 0)
+      ks_respond_error (r, 422, reason, rule_message (reason));
+    else
+      ks_respond_error (r, 409, "slot_taken", "Someone else just took that time. Please pick another.");
   } else if (g_error_matches (error, KB_ERROR, KB_ERROR_STATE)) {
     ks_respond_error (r, 409, "not_changeable",
                       "This booking can no longer be changed (it has started, ended or been cancelled).");
@@ -101,10 +117,7 @@ ks_respond_booking_error (KsRequest *r, const GError *error)
     ks_respond_error (r, 403, "forbidden", "This booking belongs to another office.");
   } else if (g_error_matches (error, KB_ERROR, KB_ERROR_INVALID)) {
     g_autofree gchar *reason = kb_error_reason (error);
-    const gchar *message = NULL;
-    for (gsize i = 0; reason && i < G_N_ELEMENTS (rule_messages); i++)
-      if (g_str_equal (reason, rule_messages[i].reason))
-        message = rule_messages[i].message;
+    const gchar *message = rule_message (reason);
     ks_respond_error (r, 422, reason ? reason : "invalid",
                       message ? message : "That booking breaks a rule of the office.");
   } else {

@@ -1,7 +1,11 @@
 """kontor_harness.py — start a real kontor against a fresh database, and
 talk to it over HTTP and WebSocket with nothing but the standard library.
 
-Used by the api suite.  Needs KONTOR_BIN and KONTOR_TEST_CONNINFO.
+Every HTTP answer is checked against docs/openapi.yaml on the way
+(kontor_contract.py): an answer the contract does not describe raises
+ContractError, so each test checks the contract for free.
+
+Used by the api and fuzz suites.  Needs KONTOR_BIN and KONTOR_TEST_CONNINFO.
 """
 import base64
 import http.client
@@ -13,6 +17,8 @@ import struct
 import subprocess
 import sys
 import time
+
+from kontor_contract import contract
 
 SKIP = 77
 
@@ -115,6 +121,9 @@ class Kontor:
 
     # ---- HTTP ----
     def request(self, method, path, body=None, headers=None, raw=None):
+        """(status, parsed JSON or None, headers, text); raises
+        kontor_contract.ContractError for an answer docs/openapi.yaml does
+        not describe."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         h = dict(headers or {})
         data = raw
@@ -125,6 +134,7 @@ class Kontor:
         resp = conn.getresponse()
         text = resp.read().decode()
         conn.close()
+        contract().check(method, path, resp.status, resp.headers, text)
         try:
             parsed = json.loads(text) if text else None
         except json.JSONDecodeError:

@@ -117,6 +117,9 @@ def main():
         status, body = book(k, office, service, f"{day}T05:00:00Z", "ola@test.example", workers[1])
         spec.check("07:00 Oslo time (before opening) is 422 outside_hours",
                    status == 422 and body["error"]["code"] == "outside_hours", body)
+        status, body = book(k, office, service, slots[4]["starts_at"], "ola@test.example", workers[-1] + 1000)
+        spec.check("a caseworker the office does not have is 422 no_caseworker (no race was lost)",
+                   status == 422 and body["error"]["code"] == "no_caseworker", body)
         status, body, _, _ = k.request("POST", "/api/v1/bookings", {"service_id": service, "office_id": office,
                                        "starts_at": slots[2]["starts_at"], "name": "X", "contact": "x@y.z", "vip": True})
         spec.check("an unknown field is 400 and books nothing", status == 400, body)

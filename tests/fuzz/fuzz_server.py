@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """fuzz_server.py — hostile input against a real kontor: thousands of
-mutated WebSocket messages and HTTP bodies, derived from valid ones by a
+mutated WebSocket messages and HTTP requests, derived from valid ones by a
 seeded random mutator.  The server must answer every one (an error code or
 a normal answer), never crash, never hang, and stop cleanly at the end (in
 the sanitizer build: no memory error, no leak).
+
+The HTTP requests come from docs/openapi.yaml: every route it describes,
+starting from its request body's example and its query parameters'
+examples, so a route is fuzzed as soon as it is described there.  Every
+answer must also be one the file describes (kontor_contract.py).
 
 Bounded: FUZZ_CASES cases (default 1500), each with a timeout.  The seed is
 fixed unless FUZZ_SEED says otherwise (a number, or `random`), and printed
@@ -13,8 +18,10 @@ import os
 import random
 import secrets
 import sys
+import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
+from kontor_contract import ContractError, contract  # noqa: E402
 from kontor_harness import Kontor, Spec, need_env  # noqa: E402
 
 VALID_WS = [
@@ -32,15 +39,18 @@ VALID_WS = [
     {"type": "leave"},
 ]
 
-VALID_HTTP = [
-    ("POST", "/api/v1/login", {"email": "a@b.c", "password": "x"}),
-    ("POST", "/api/v1/booking", {"token": "A" * 43}),
-    ("POST", "/api/v1/booking/move", {"token": "A" * 43, "starts_at": "2030-01-01T10:00:00Z"}),
-    ("POST", "/api/v1/bookings", {"service_id": 1, "office_id": 1, "starts_at": "2030-01-01T10:00:00Z",
-                                  "name": "N", "contact": "n@x.y", "language": "nb"}),
-    ("POST", "/api/v1/admin/hours", {"office_id": 1, "hours": [{"weekday": 1, "opens": "09:00", "closes": "10:00"}]}),
-    ("GET", "/api/v1/slots?service=1&from=2030-01-01&to=2030-01-02", None),
-]
+
+def http_routes():
+    """(METHOD, path, example body or None, its required fields,
+    {parameter: example}) for every route of docs/openapi.yaml."""
+    c = contract()
+    routes = []
+    for method, path, op in c.operations():
+        schema = (c.request_schema(op) or {}).get("schema", {})
+        routes.append((method, path, c.example_body(op), schema.get("required", []),
+                       {p["name"]: p["example"] for p in c.parameters(op)}))
+    return routes
+
 
 ODD_VALUES = [None, True, False, 0, -1, 2 ** 63, -2 ** 63, 1e308, "", "\u0000", "\ud7ff\ue000",
               "é" * 300, "x" * 70000, [], {}, [1, [2, [3]]], {"a": {"b": {"c": {}}}}, "'; DROP TABLE bookings; --",
@@ -69,6 +79,51 @@ def mutate(rng, obj):
     return o
 
 
+# No %00: libwebsockets drops a request whose URL holds one without an
+# answer (on every path, before kontor sees it).
+ODD_QUERY_VALUES = ["", "0", "-1", "1", "any", "x", "99999999999999999999", "1e3", " 1", "1 ", "\u0001", "%",
+                    "2026-02-30", "2026-13-01", "0000-00-00", "9999-12-31", "2026-1-1", "csv", "é" * 300, "a" * 300,
+                    "null", "[]", "'; DROP TABLE bookings; --", "../../etc/passwd"]
+
+
+def mutate_query(rng, params):
+    """The query string of params, usually with one change (a value made
+    odd, a parameter dropped, doubled or added)."""
+    items = [(k, str(v)) for k, v in params.items() if rng.random() < 0.9]
+    choice = rng.randrange(5)
+    if choice == 0 and items:
+        i = rng.randrange(len(items))
+        items[i] = (items[i][0], rng.choice(ODD_QUERY_VALUES))
+    elif choice == 1 and items:
+        items.append((rng.choice(items)[0], rng.choice(ODD_QUERY_VALUES)))
+    elif choice == 2:
+        items.append((rng.choice(["x", "office", "format", "date", "service"]), rng.choice(ODD_QUERY_VALUES)))
+    elif choice == 3:
+        rng.shuffle(items)
+    query = urllib.parse.urlencode(items)
+    return "?" + query if query or rng.random() < 0.5 else ""
+
+
+def http_case(rng, routes):
+    """(method, target, raw body or None, content type) for one request."""
+    method, path, body, required, params = rng.choice(routes)
+    if isinstance(body, dict) and rng.random() < 0.3:   # only what the schema requires
+        body = {k: v for k, v in body.items() if k in required}
+    r = rng.random()
+    if r < 0.03:
+        method = "GET" if method == "POST" else "POST"      # a method the route lacks: 405
+    elif r < 0.06:
+        path += rng.choice(["x", "/", "/1"])                # no such route: 404
+    ctype = "application/json" if rng.random() < 0.95 else rng.choice(["text/plain", "application/jsonx", ""])
+    if method == "GET":
+        raw = raw_bytes(rng, mutate(rng, {})) if rng.random() < 0.1 else None
+    elif rng.random() < 0.1:
+        raw = json.dumps(body if body is not None else {}).encode()   # as described: the deeper paths
+    else:
+        raw = raw_bytes(rng, mutate(rng, body if body is not None else {}))
+    return method, path + mutate_query(rng, params), raw, ctype
+
+
 def raw_bytes(rng, obj):
     """Serialised, sometimes damaged at the byte level."""
     data = json.dumps(obj, ensure_ascii=rng.random() < 0.5).encode("utf-8", "surrogatepass")
@@ -93,6 +148,9 @@ def main():
     rng = random.Random(seed)
     spec = Spec()
     unanswered = 0
+    off_contract = []
+    failed_http = []
+    routes = http_routes()
     with Kontor(extra_env={"KONTOR_LINK_PER_MINUTE": "1000000", "KONTOR_LOGIN_PER_MINUTE": "1000000",
                            "KONTOR_BOOK_PER_MINUTE": "1000000"}) as k:
         demo = k.demo(60)
@@ -107,8 +165,9 @@ def main():
                     except Exception:
                         pass
                 payload = raw_bytes(rng, mutate(rng, rng.choice(VALID_WS)))
-                ws.send_raw(payload, opcode=rng.choice([1, 1, 1, 2]))
+                opcode = rng.choice([1, 1, 1, 2])
                 try:
+                    ws.send_raw(payload, opcode=opcode)   # the opening may have been refused and closed
                     answer = ws.recv(timeout=10)
                     ok = answer is not None
                 except TimeoutError:
@@ -117,15 +176,24 @@ def main():
                     ok = True   # closed after bad_message: allowed
                 ws.close()
             else:
-                method, path, body = rng.choice(VALID_HTTP)
+                method, target, raw, ctype = http_case(rng, routes)
                 headers = {"Cookie": cookie} if rng.random() < 0.5 else {}
-                headers["Content-Type"] = "application/json"
+                if ctype:
+                    headers["Content-Type"] = ctype
                 try:
-                    status, _, _, _ = k.request(method, path, raw=raw_bytes(rng, mutate(rng, body or {})),
-                                                headers=headers)
+                    status, _, _, text = k.request(method, target, raw=raw, headers=headers)
                     ok = 200 <= status < 500
-                except (ConnectionError, OSError):
+                    if "Cookie" in headers and (status == 401 or target.startswith("/api/v1/logout")):
+                        # A case ended the session (logout): a new one keeps the rest deep.
+                        _, _, cookie = k.login(demo["caseworker_email"], demo["caseworker_password"])
+                    if not ok:
+                        failed_http.append(f"case {i}: {method} {target[:100]} answered {status} {text[:200]!r}")
+                except ContractError as e:
+                    ok = True   # answered; counted below
+                    off_contract.append(f"case {i}: {e}")
+                except (ConnectionError, OSError) as e:
                     ok = False
+                    failed_http.append(f"case {i}: {method} {target[:100]}: {e!r}")
             if not ok:
                 unanswered += 1
             if k.proc.poll() is not None:
@@ -133,7 +201,10 @@ def main():
                 break
         status, _, _, _ = k.request("GET", "/api/v1/config")
         spec.check(f"after {cases} hostile cases the server still answers", status == 200, status)
-        spec.check("no HTTP request went unanswered or got a 5xx", unanswered == 0, f"{unanswered}, seed {seed}")
+        spec.check("no HTTP request went unanswered or got a 5xx", unanswered == 0,
+                   f"{unanswered}, seed {seed}:\n" + "\n".join(failed_http[:5]))
+        spec.check("every HTTP answer is one docs/openapi.yaml describes", not off_contract,
+                   f"{len(off_contract)}, seed {seed}:\n" + "\n".join(off_contract[:5]))
         booked = k.sql("SELECT count(*) FROM bookings")
         spec.check("and nothing was written by them (only the demo booking exists)", booked == "1", booked)
     spec.done()
