@@ -65,10 +65,12 @@ test_reconnect (void)
   /* The pool warns about the lost connections: expected here. */
   g_log_set_always_fatal (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL);
 
-  /* Every other backend of this database goes away, as in a restart. */
+  /* Every other backend of this database goes away, as in a restart (the
+   * pool's two, and perhaps an autovacuum worker or a backend of an
+   * earlier case still on its way out). */
   g_assert_cmpint (kbt_exec_id (pg, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                                     "WHERE datname = current_database() AND pid <> pg_backend_pid()",
-                                0, NULL), ==, 2);
+                                0, NULL), >=, 2);
 
   /* A query may fail while the loss is noticed; within a few seconds the
    * pool answers again with freshly prepared statements. */
