@@ -4,10 +4,11 @@
 // The token comes from the URL fragment (#t=…) so that it never reaches a
 // server log; it travels only in request bodies and the WebSocket `join`.
 //
-// The same script runs the service-office kiosk (kiosk.html, <body
-// data-kiosk>): entry by booking reference and kiosk code, no device check
-// (the terminal's devices are fixed), no screen sharing, nothing
-// remembered, and the page starts afresh after each visit.
+// The same page is the service-office kiosk (join.html?kiosk, where
+// /kiosk.html sends terminals): entry by booking reference and kiosk code,
+// no device check (the terminal's devices are fixed), no screen sharing,
+// nothing remembered, and the page starts afresh after each visit.  What
+// only one mode shows is marked data-for="kiosk" or "link" in join.html.
 //
 // An interpreter's link (#i=…, made by the caseworker in a meeting) skips
 // the booking look-up and the device check and goes straight in.
@@ -31,7 +32,7 @@ const kontor = { state: 'loading', error: null, booking: null, check: null };
 window.kontor = kontor;
 
 const $ = (id) => document.getElementById(id);
-const kiosk = 'kiosk' in document.body.dataset;
+const kiosk = new URLSearchParams(location.search).has('kiosk');
 const fragment = new URLSearchParams(location.hash.slice(1));
 const invite = kiosk ? null : fragment.get('i');
 const token = kiosk || invite ? null : fragment.get('t');
@@ -338,9 +339,20 @@ function kioskStart() {
     form.reset();
     connect();
   });
+  $('kiosk-done').addEventListener('click', kioskReset);
+}
+
+// The parts of the page that belong to the other mode go; the title is
+// the mode's own.
+function chooseMode() {
+  const mode = kiosk ? 'kiosk' : 'link';
+  for (const el of document.querySelectorAll('[data-for]'))
+    if (el.dataset.for !== mode) el.remove();
+  if (kiosk) document.querySelector('title').dataset.i18n = 'kiosk.title';
 }
 
 async function main() {
+  chooseMode();
   // The interpreter's main picture is the caseworker's too; the job seeker
   // gets a tile named after them.
   view = new MeetingView($('meeting'), {
@@ -356,11 +368,7 @@ async function main() {
     if (kontor.check) showCheck(kontor.check);
     if (booking && kontor.state === 'waiting') describeBooking($('waiting-booking'), booking);
   });
-  if (kiosk) {
-    document.querySelectorAll('.kiosk-done').forEach((b) => b.addEventListener('click', kioskReset));
-    kioskStart();
-    return;
-  }
+  if (kiosk) { kioskStart(); return; }
   // Another link pasted into this tab is another booking: start afresh.
   window.addEventListener('hashchange', () => location.reload());
   $('rejoin').addEventListener('click', connect);
