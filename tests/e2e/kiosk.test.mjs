@@ -48,6 +48,8 @@ test('kiosk: reference and code, a meeting, then a fresh screen', async () => {
   const kiosk = await openPage(browser, 'kiosk', { width: 1280, height: 800, bypassCSP: true });
   await kiosk.goto(`${server.base}/kiosk.html`);
   await until('the kiosk form', async () => (await pageState(kiosk)) === 'kiosk');
+  // The terminals' address leads to the join page in its kiosk mode.
+  assert.equal(new URL(kiosk.url()).pathname + new URL(kiosk.url()).search, '/join.html?kiosk');
   await checkA11y(kiosk, 'kiosk form (1280px)');
   await kiosk.setViewportSize({ width: 360, height: 740 });
   await checkA11y(kiosk, 'kiosk form (360px)');

@@ -404,6 +404,22 @@ check('both pages show the connection quality the relay reports', async () => {
   }
 });
 
+check('the meeting view follows a language change', async () => {
+  try {
+    await seeker.locator('#lang').selectOption('nb');
+    await seeker.getByRole('button', { name: 'Slå av mikrofon' }).waitFor({ timeout: 5000 });
+    await seeker.getByRole('button', { name: 'Del skjermen' }).waitFor();
+    await seeker.getByRole('button', { name: 'Forlat møtet' }).waitFor();
+    await seeker.getByRole('log').getByText(/^Deg \d\d:\d\d$/).waitFor();
+    assert.equal(await seeker.locator('#remote-caption').textContent(), 'Veilederen din');
+    assert.match(await seeker.locator('#quality').textContent(), /^Forbindelse: /);
+  } finally {
+    await seeker.locator('#lang').selectOption('en');
+  }
+  await seeker.getByRole('button', { name: 'Mute' }).waitFor({ timeout: 5000 });
+  assert.equal(await seeker.locator('#remote-caption').textContent(), 'Your caseworker');
+});
+
 step('the caseworker invites an interpreter, who joins and sees both', async () => {
   await caseworker.getByRole('button', { name: 'Invite interpreter' }).click();
   const url = await until('the invitation link', async () => {

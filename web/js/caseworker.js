@@ -4,8 +4,8 @@
 import { t, errorText } from './i18n.js';
 import { api } from './api.js';
 import { Channel } from './channel.js';
-import { Meeting, getLocalMedia, play } from './meeting.js';
-import { Chat, RemoteTiles, ScreenShare, handleInMeeting, mainLabel, showQuality } from './inmeeting.js';
+import { getLocalMedia } from './meeting.js';
+import { MeetingView } from './meetingview.js';
 import { startPage, showState, notice } from './page.js';
 import { clock, span, date } from './time.js';
 
@@ -14,8 +14,9 @@ const RESUME_KEY = 'kontor.meeting';
 const SOUND_KEY = 'kontor.sound';
 const TITLE = document.title;
 
-const kontor = { state: 'loading', me: null, queue: null, booking: null, meeting: null, error: null,
-  cues: 0, get pc() { return this.meeting?.pc ?? null; } };
+// What tests (and curious developers) may look at; nothing reads it back.
+// The meeting and its parts (meeting, pc, chat, …) come from the view.
+const kontor = { state: 'loading', me: null, queue: null, booking: null, error: null, cues: 0 };
 window.kontor = kontor;
 
 const $ = (id) => document.getElementById(id);
@@ -24,10 +25,7 @@ let localStream = null;
 let mediaPromise = null;
 let peerGone = false;         // the job seeker's socket went away mid-meeting
 let arrivedSeen = null;       // booking ids seen waiting and present (null: no queue yet)
-const toggles = { mute: false, cameraOff: false };
-let chat = null;
-let tiles = null;
-let share = null;
+let view = null;
 
 function setState(state, opts) {
   kontor.state = state;
@@ -37,6 +35,13 @@ function setState(state, opts) {
 // ---- login ----------------------------------------------------------------
 
 async function start() {
+  view = new MeetingView($('meeting'), {
+    level: 2,
+    title: () => (kontor.booking ? t('cw.meeting.heading', { name: name(kontor.booking) }) : ''),
+    remote: { role: 'seeker', label: 'cw.remote' },
+    send: (m) => channel?.send(m) ?? false,
+  });
+  view.exposeTo(kontor);
   startPage();
   $('login-form').addEventListener('submit', login);
   $('logout').addEventListener('click', logout);
@@ -45,29 +50,10 @@ async function start() {
   $('cancel-form').addEventListener('submit', confirmCancel);
   $('cancel-back').addEventListener('click', () => $('cancel-dialog').close());
   $('cancel-reason').addEventListener('input', () => { $('cancel-error').textContent = ''; });
-  $('mute').addEventListener('click', () => { toggles.mute = !toggles.mute; applyToggles(); });
-  $('camera-off').addEventListener('click', () => { toggles.cameraOff = !toggles.cameraOff; applyToggles(); });
   const sound = $('sound');
   sound.checked = localStorage.getItem(SOUND_KEY) !== 'off';
   sound.addEventListener('change', () => localStorage.setItem(SOUND_KEY, sound.checked ? 'on' : 'off'));
-  document.addEventListener('kontor:language', () => {
-    renderQueue(); renderWho(); renderMeetingHeading(); applyToggles();
-    chat.render(); tiles.relabel(); share.render();
-    if (kontor.quality && kontor.meeting) showQuality($('quality'), kontor.quality);
-  });
-  chat = new Chat({ log: $('chat-log'), form: $('chat-form'), input: $('chat-input'), problem: $('chat-problem'),
-    send: (m) => kontor.meeting ? channel.send(m) : false });
-  kontor.chat = chat;
-  tiles = new RemoteTiles({
-    main: $('remote-video'), more: $('more-videos'), audio: $('remote-audio'),
-    prefer: 'seeker',
-    mainLabel: (who) => mainLabel(who, 'seeker', 'cw.remote'),
-    getPc: () => kontor.meeting?.pc,
-  });
-  kontor.tiles = tiles;
-  share = new ScreenShare({ button: $('share'), getMeeting: () => kontor.meeting,
-    onChange: (what) => { if (what === 'failed') notice(t('meeting.share_failed')); } });
-  kontor.share = share;
+  document.addEventListener('kontor:language', () => { renderQueue(); renderWho(); });
   $('invite').addEventListener('click', () => {
     if (kontor.booking) channel.send({ type: 'invite', booking_id: kontor.booking.id });
   });
@@ -345,17 +331,12 @@ function admitNext() {
   if (b) admit(b.id);
 }
 
-function renderMeetingHeading() {
-  if (kontor.booking)
-    $('meeting-heading').textContent = t('cw.meeting.heading', { name: name(kontor.booking) });
-}
-
 async function enterMeeting(msg) {
   leaveMeeting({ keepResume: true });
   kontor.booking = msg.booking;
   notice('');   // "X is waiting" is old news once X is here
   sessionStorage.setItem(RESUME_KEY, String(msg.booking.id));
-  renderMeetingHeading();
+  view.render();   // the heading names the job seeker
   setState('meeting');
   renderQueue();
   mediaPromise ??= getLocalMedia();
@@ -363,45 +344,16 @@ async function enterMeeting(msg) {
   localStream = stream;
   if (error) notice(t('error.media'));
   if (kontor.booking?.id !== msg.booking.id) return; // ended meanwhile
-  applyToggles();
-  if (localStream?.getVideoTracks().length) play($('local-video'), localStream);
-  const mediaState = $('media-state');
-  kontor.meeting = new Meeting({
-    iceServers: msg.ice_servers,
-    localStream,
-    send: (m) => channel.send(m),
-    onState: (s) => {
-      mediaState.textContent = s === 'reconnecting' ? t('cw.reconnecting')
-        : s === 'failed' ? errorText('bad_sdp') : '';
-    },
-    onRemoteStream: (s) => tiles.show(s),
-  });
-}
-
-function applyToggles() {
-  for (const tr of localStream?.getAudioTracks() ?? []) tr.enabled = !toggles.mute;
-  for (const tr of localStream?.getVideoTracks() ?? []) tr.enabled = !toggles.cameraOff;
-  const mute = $('mute');
-  mute.hidden = !localStream?.getAudioTracks().length;
-  mute.setAttribute('aria-pressed', String(toggles.mute));
-  mute.textContent = t(toggles.mute ? 'meeting.unmute' : 'meeting.mute');
-  const cam = $('camera-off');
-  cam.hidden = !localStream?.getVideoTracks().length;
-  cam.setAttribute('aria-pressed', String(toggles.cameraOff));
-  cam.textContent = t(toggles.cameraOff ? 'meeting.camera_on' : 'meeting.camera_off');
+  view.start({ iceServers: msg.ice_servers, localStream });
 }
 
 // Leaves the meeting view (the meeting itself may go on).
 function leaveMeeting({ keepResume = false } = {}) {
-  share.reset();
-  tiles.clear();
-  showQuality($('quality'), null);
-  chat.clear();
+  view.stop();
+  view.chat.clear();   // the next meeting is with someone else
   $('invitation').hidden = true;
   $('invitation-url').value = '';
   kontor.invitation = null;
-  kontor.meeting?.close();
-  kontor.meeting = null;
   kontor.booking = null;
   if (!keepResume) sessionStorage.removeItem(RESUME_KEY);
   if (kontor.state === 'meeting') setState('queue');
@@ -439,8 +391,7 @@ async function copyInvitation() {
 // ---- messages -------------------------------------------------------------
 
 function onMessage(msg) {
-  if (kontor.meeting?.handle(msg)) return;
-  if (handleInMeeting(msg, { chat, tiles, quality: $('quality'), state: kontor })) return;
+  if (view.handle(msg)) return;
   switch (msg.type) {
     case 'queue': {
       kontor.queue = msg;
@@ -483,8 +434,8 @@ function onMessage(msg) {
     }
     case 'error':
       kontor.error = { code: msg.code, status: msg.status };
-      if (msg.code === 'bad_sdp') { kontor.meeting?.offerRefused(); break; }
-      if (msg.code === 'unsupported_codec') kontor.meeting?.offerRefused();
+      if (msg.code === 'bad_sdp') { view.meeting?.offerRefused(); break; }
+      if (msg.code === 'unsupported_codec') view.meeting?.offerRefused();
       if (msg.code === 'not_logged_in') { kontor.me = null; renderWho(); setState('login'); }
       if (!kontor.booking) stopCamera();
       notice(errorText(msg.code));

@@ -1,8 +1,7 @@
-// inmeeting.js — what both meeting pages add around the call: chat, the
-// relay's quality report, a picture for every remote video (a second
-// participant such as an interpreter, or a shared screen) and sharing
-// one's own screen.  The pages keep their own controls; this keeps the
-// behaviour in one place.
+// inmeeting.js — the parts the meeting view (meetingview.js) puts around
+// the call: chat, the relay's quality report, a picture for every remote
+// video (a second participant such as an interpreter, or a shared screen)
+// and sharing one's own screen.
 import { t } from './i18n.js';
 import { clock } from './time.js';
 import { play } from './meeting.js';
@@ -68,21 +67,6 @@ export class Chat {
 }
 
 // ---- quality --------------------------------------------------------------
-
-// The messages both meeting pages handle alike: chat lines, whose stream
-// a slot carries, and the relay's quality report (kept in state.quality
-// for re-rendering).  True when msg was one of them.
-export function handleInMeeting(msg, { chat, tiles, quality, state }) {
-  switch (msg.type) {
-    case 'chat': chat.receive(msg); return true;
-    case 'track': tiles.setTrack(msg); return true;
-    case 'quality':
-      state.quality = msg;
-      showQuality(quality, msg);
-      return true;
-    default: return false;
-  }
-}
 
 export function showQuality(el, msg) {
   const level = ['good', 'fair', 'poor'].includes(msg?.level) ? msg.level : null;

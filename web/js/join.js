@@ -4,18 +4,19 @@
 // The token comes from the URL fragment (#t=…) so that it never reaches a
 // server log; it travels only in request bodies and the WebSocket `join`.
 //
-// The same script runs the service-office kiosk (kiosk.html, <body
-// data-kiosk>): entry by booking reference and kiosk code, no device check
-// (the terminal's devices are fixed), nothing remembered, and the page
-// starts afresh after each visit.
+// The same page is the service-office kiosk (join.html?kiosk, where
+// /kiosk.html sends terminals): entry by booking reference and kiosk code,
+// no device check (the terminal's devices are fixed), no screen sharing,
+// nothing remembered, and the page starts afresh after each visit.  What
+// only one mode shows is marked data-for="kiosk" or "link" in join.html.
 //
 // An interpreter's link (#i=…, made by the caseworker in a meeting) skips
 // the booking look-up and the device check and goes straight in.
 import { t, errorText } from './i18n.js';
 import { api } from './api.js';
 import { Channel } from './channel.js';
-import { Meeting, getLocalMedia, play } from './meeting.js';
-import { Chat, RemoteTiles, ScreenShare, handleInMeeting, mainLabel, showQuality } from './inmeeting.js';
+import { getLocalMedia } from './meeting.js';
+import { MeetingView } from './meetingview.js';
 import { DeviceCheck } from './devices.js';
 import { startPage, showState, notice, describeBooking } from './page.js';
 import { clock, dateTime, span, day, countdown } from './time.js';
@@ -26,12 +27,12 @@ const FINAL_STATUS = { cancelled: 'cancelled', completed: 'completed', no_show: 
 const EARLY_RETRY_MS = 3000;
 
 // What tests (and curious developers) may look at; nothing reads it back.
-const kontor = { state: 'loading', error: null, booking: null, meeting: null, check: null,
-  get pc() { return this.meeting?.pc ?? null; } };
+// The meeting and its parts (meeting, pc, chat, …) come from the view.
+const kontor = { state: 'loading', error: null, booking: null, check: null };
 window.kontor = kontor;
 
 const $ = (id) => document.getElementById(id);
-const kiosk = 'kiosk' in document.body.dataset;
+const kiosk = new URLSearchParams(location.search).has('kiosk');
 const fragment = new URLSearchParams(location.hash.slice(1));
 const invite = kiosk ? null : fragment.get('i');
 const token = kiosk || invite ? null : fragment.get('t');
@@ -50,9 +51,7 @@ let serverOffsetMs = 0;      // server clock minus ours, when the server tells
 let earlyTimer = 0;
 let tickTimer = 0;
 let peerGone = false;
-let chat = null;
-let tiles = null;
-let share = null;
+let view = null;
 
 function setState(state) {
   kontor.state = state;
@@ -184,13 +183,12 @@ function connect() {
 
 function reconnecting(on) {
   document.body.classList.toggle('reconnecting', on);
-  if (kontor.state === 'meeting') $('media-state').textContent = on ? t('join.reconnecting') : '';
+  if (kontor.state === 'meeting') view.status(on ? 'join.reconnecting' : null);
   else notice(on ? t('join.reconnecting') : '');
 }
 
 function onMessage(msg) {
-  if (kontor.meeting?.handle(msg)) return;
-  if (handleInMeeting(msg, { chat, tiles, quality: $('quality'), state: kontor })) return;
+  if (view.handle(msg)) return;
   switch (msg.type) {
     case 'waiting':
       stopEarly();
@@ -239,8 +237,8 @@ function onError(msg) {
   }
   if (msg.code === 'too_early' && msg.opens_at) { early(msg.opens_at); return; }
   if (REFUSALS.has(msg.code)) { stopEarly(); channel.close(); refuse(msg.code); return; }
-  if (msg.code === 'bad_sdp') { kontor.meeting?.offerRefused(); return; }
-  if (msg.code === 'unsupported_codec') kontor.meeting?.offerRefused();
+  if (msg.code === 'bad_sdp') { view.meeting?.offerRefused(); return; }
+  if (msg.code === 'unsupported_codec') view.meeting?.offerRefused();
   if (msg.code === 'replaced') { endMeeting(); refuse('replaced'); return; }
   kontor.error = { code: msg.code };
   notice(errorText(msg.code));
@@ -255,7 +253,7 @@ async function enterMeeting(msg) {
   notice('');
   setState('meeting');
   if (!localStream || localStream.getTracks().every((tr) => tr.readyState === 'ended')) {
-    $('media-state').textContent = t('join.starting_media');
+    view.status('join.starting_media');
     const saved = session.get();
     const { stream, error } = await getLocalMedia({
       video: saved.camera ? { deviceId: { exact: saved.camera } } : undefined,
@@ -266,56 +264,17 @@ async function enterMeeting(msg) {
     // The caseworker may have ended the meeting while the camera started.
     if (kontor.state !== 'meeting') return;
   }
-  $('media-state').textContent = '';
-  applyToggles();
-  if (localStream?.getVideoTracks().length) play($('local-video'), localStream);
-  const remote = $('remote-video');
-  const speaker = session.get().speaker;
-  if (speaker && remote.setSinkId) remote.setSinkId(speaker).catch(() => {});
-  kontor.meeting = new Meeting({
-    iceServers: msg.ice_servers,
-    localStream,
-    send: (m) => channel.send(m),
-    onState: (s) => {
-      document.body.classList.toggle('reconnecting', s === 'reconnecting');
-      $('media-state').textContent = s === 'reconnecting' ? t('join.reconnecting')
-        : s === 'failed' ? errorText('bad_sdp') : '';
-    },
-    onRemoteStream: (stream) => tiles.show(stream),
-  });
+  view.start({ iceServers: msg.ice_servers, localStream, speaker: session.get().speaker });
 }
 
 function endMeeting() {
-  share?.reset();
-  tiles?.clear();
-  if ($('quality')) showQuality($('quality'), null);
-  kontor.meeting?.close();
-  kontor.meeting = null;
+  view.stop();
 }
 
 function stopMedia() {
   for (const track of localStream?.getTracks() ?? []) track.stop();
   localStream = null;
   kontor.check?.stop();
-}
-
-// Mute and camera off keep the tracks (and the negotiated connection) and
-// only stop sending: turning them back on is instant.
-const toggles = { mute: false, cameraOff: false };
-
-function applyToggles() {
-  for (const tr of localStream?.getAudioTracks() ?? []) tr.enabled = !toggles.mute;
-  for (const tr of localStream?.getVideoTracks() ?? []) tr.enabled = !toggles.cameraOff;
-  const hasAudio = !!localStream?.getAudioTracks().length;
-  const hasVideo = !!localStream?.getVideoTracks().length;
-  const mute = $('mute');
-  mute.hidden = !hasAudio;
-  mute.setAttribute('aria-pressed', String(toggles.mute));
-  mute.textContent = t(toggles.mute ? 'meeting.unmute' : 'meeting.mute');
-  const cam = $('camera-off');
-  cam.hidden = !hasVideo;
-  cam.setAttribute('aria-pressed', String(toggles.cameraOff));
-  cam.textContent = t(toggles.cameraOff ? 'meeting.camera_on' : 'meeting.camera_off');
 }
 
 function leave() {
@@ -380,66 +339,38 @@ function kioskStart() {
     form.reset();
     connect();
   });
-  $('kiosk-reset-now')?.addEventListener('click', kioskReset);
+  $('kiosk-done').addEventListener('click', kioskReset);
 }
 
-function meetingTools() {
-  chat = new Chat({ log: $('chat-log'), form: $('chat-form'), input: $('chat-input'), problem: $('chat-problem'),
-    send: (m) => kontor.meeting ? channel.send(m) : false });
-  kontor.chat = chat;
-  tiles = new RemoteTiles({
-    main: $('remote-video'), more: $('more-videos'), audio: $('remote-audio'),
-    prefer: 'caseworker',
-    caption: $('remote-caption'),
-    mainLabel: (who) => mainLabel(who, 'caseworker', invite ? null : 'join.remote'),
-    getPc: () => kontor.meeting?.pc,
-    onBlocked: () => { $('play').hidden = false; },
-  });
-  kontor.tiles = tiles;
-  share = new ScreenShare({ button: $('share'), getMeeting: () => kontor.meeting,
-    onChange: (what) => { if (what === 'failed') notice(t('meeting.share_failed')); } });
-  kontor.share = share;
-  // The interpreter's main picture is the caseworker's too (RemoteTiles
-  // `prefer`); the job seeker gets a tile named after them.
-  if (invite) {
-    $('remote-caption').dataset.i18n = 'role.caseworker';
-    $('remote-caption').textContent = t('role.caseworker');
-    $('remote-video').setAttribute('aria-label', t('role.caseworker'));
-  }
-  document.addEventListener('kontor:language', () => {
-    chat.render(); tiles.relabel(); share.render();
-    if (kontor.quality && kontor.meeting) showQuality($('quality'), kontor.quality);
-    if (invite) $('remote-video').setAttribute('aria-label', t('role.caseworker'));
-  });
+// The parts of the page that belong to the other mode go; the title is
+// the mode's own.
+function chooseMode() {
+  const mode = kiosk ? 'kiosk' : 'link';
+  for (const el of document.querySelectorAll('[data-for]'))
+    if (el.dataset.for !== mode) el.remove();
+  if (kiosk) document.querySelector('title').dataset.i18n = 'kiosk.title';
 }
 
 async function main() {
+  chooseMode();
+  // The interpreter's main picture is the caseworker's too; the job seeker
+  // gets a tile named after them.
+  view = new MeetingView($('meeting'), {
+    level: 1, hideTitle: true, title: () => t('join.meeting.heading'),
+    remote: { role: 'caseworker', label: invite ? 'role.caseworker' : 'join.remote' },
+    share: !kiosk,   // a shared terminal has no screen of the person's
+    send: (m) => channel?.send(m) ?? false,
+  });
+  view.exposeTo(kontor);
   startPage();
-  meetingTools();
-  if (kiosk) {
-    document.querySelectorAll('.kiosk-done').forEach((b) => b.addEventListener('click', kioskReset));
-    kioskStart();
-    $('play').addEventListener('click', async (ev) => {
-      ev.currentTarget.hidden = await play($('remote-video'), $('remote-video').srcObject);
-    });
-    $('mute').addEventListener('click', () => { toggles.mute = !toggles.mute; applyToggles(); });
-    $('camera-off').addEventListener('click', () => { toggles.cameraOff = !toggles.cameraOff; applyToggles(); });
-    $('leave').addEventListener('click', leave);
-    return;
-  }
-  // Another link pasted into this tab is another booking: start afresh.
-  window.addEventListener('hashchange', () => location.reload());
+  $('leave').addEventListener('click', leave);
   document.addEventListener('kontor:language', () => {
-    applyToggles();
     if (kontor.check) showCheck(kontor.check);
     if (booking && kontor.state === 'waiting') describeBooking($('waiting-booking'), booking);
   });
-  $('play').addEventListener('click', async (ev) => {
-    ev.currentTarget.hidden = await play($('remote-video'), $('remote-video').srcObject);
-  });
-  $('mute').addEventListener('click', () => { toggles.mute = !toggles.mute; applyToggles(); });
-  $('camera-off').addEventListener('click', () => { toggles.cameraOff = !toggles.cameraOff; applyToggles(); });
-  $('leave').addEventListener('click', leave);
+  if (kiosk) { kioskStart(); return; }
+  // Another link pasted into this tab is another booking: start afresh.
+  window.addEventListener('hashchange', () => location.reload());
   $('rejoin').addEventListener('click', connect);
   if (invite) { connect(); return; }
   if (!token) { refuse('no_token'); return; }
