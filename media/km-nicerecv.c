@@ -35,6 +35,7 @@ typedef struct {
   GstClock     *clock;        /* the pipeline's, for timestamps like
                                * nicesrc's do-timestamp; may be NULL */
   GstClockTime  base_time;
+  KmSsrcGate    gate;         /* streams this participant may send */
 } KmNiceRecv;
 
 /* Start and stop take it, so that a start on a streaming thread cannot
@@ -50,6 +51,14 @@ on_packet (NiceAgent *agent, guint stream, guint component, guint len,
            gchar *data, gpointer user_data)
 {
   KmNiceRecv *r = user_data;
+  if (!km_ssrcgate_admit (&r->gate, (const guint8 *) data, len, g_get_monotonic_time ())) {
+    /* Once per 1,000 dropped, so that a flood does not flood the log. */
+    if (r->gate.refused % 1000 == 1)
+      GST_WARNING_OBJECT (r->src, "more than %u streams from one participant: "
+                          "%" G_GUINT64_FORMAT " packets dropped", KM_SSRCGATE_MAX,
+                          r->gate.refused);
+    return;
+  }
   GstBuffer *buf = gst_buffer_new_allocate (NULL, len, NULL);
   gst_buffer_fill (buf, 0, data, len);
   if (r->clock) {

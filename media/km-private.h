@@ -149,6 +149,19 @@ void km_recvpath_element_added (GstElement *element);
 /* km-nicerecv.c: nicesrc's packets received and pushed on a thread of
  * kontor's (started by km-recvpath once media flows); stop it for all of
  * a webrtcbin's transports before the webrtcbin stops. */
+/* km-ssrcgate.c: at most KM_SSRCGATE_MAX streams per participant heard in
+ * the last KM_SSRCGATE_IDLE_US; one gate per receive thread, unlocked. */
+#define KM_SSRCGATE_MAX      32
+#define KM_SSRCGATE_IDLE_US  (10 * G_USEC_PER_SEC)
+typedef struct {
+  guint32 ssrc[KM_SSRCGATE_MAX];
+  gint64  last[KM_SSRCGATE_MAX];   /* 0: free */
+  guint64 refused;                 /* packets dropped */
+} KmSsrcGate;
+/* FALSE when the packet (as received, SRTP or not) should be dropped. */
+gboolean km_ssrcgate_admit (KmSsrcGate *gate, const guint8 *data, gsize len,
+                            gint64 now_us);
+
 void km_nicerecv_start (GstElement *nicesrc);
 void km_nicerecv_stop (GstElement *webrtc);
 
