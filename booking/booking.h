@@ -387,8 +387,8 @@ GPtrArray *kb_conflicts_finish (KbStore *store, GAsyncResult *result, GError **e
 
 /* ---- calendar ---- */
 
-/* An RFC 5545 VCALENDAR for the booking: VTIMEZONE of the office zone,
- * DTSTART/DTEND in that zone, UID stable for the booking's life, DTSTAMP =
+/* An RFC 5545 VCALENDAR for the booking: DTSTART/DTEND in UTC (a local
+ * time in the repeated hour of an autumn change would be ambiguous), UID stable for the booking's life, DTSTAMP =
  * now, SEQUENCE = booking->sequence, STATUS:CANCELLED when cancelled;
  * join_url and manage_url (may be NULL) in DESCRIPTION and URL.  uid_domain
  * e.g. "kontor.example".  Pure; transfer full, CRLF line ends. */
