@@ -19,6 +19,8 @@ export const texts = {
     'common.you': 'You',
     'common.retry': 'Try again',
     'common.your_time': 'Your local time',
+    'time.summer': '{time} summer time',
+    'time.winter': '{time} winter time',
 
     'status.booked': 'Not arrived',
     'status.waiting': 'Waiting',
@@ -393,6 +395,8 @@ export const texts = {
     'common.you': 'Deg',
     'common.retry': 'Prøv igjen',
     'common.your_time': 'Din lokale tid',
+    'time.summer': '{time} sommertid',
+    'time.winter': '{time} vintertid',
 
     'status.booked': 'Ikke kommet',
     'status.waiting': 'Venter',
@@ -767,6 +771,8 @@ export const texts = {
     'common.you': 'Du',
     'common.retry': 'Försök igen',
     'common.your_time': 'Din lokala tid',
+    'time.summer': '{time} sommartid',
+    'time.winter': '{time} vintertid',
 
     'status.booked': 'Inte kommit',
     'status.waiting': 'Väntar',
@@ -1141,6 +1147,8 @@ export const texts = {
     'common.you': 'Dig',
     'common.retry': 'Prøv igen',
     'common.your_time': 'Din lokale tid',
+    'time.summer': '{time} sommertid',
+    'time.winter': '{time} vintertid',
 
     'status.booked': 'Ikke ankommet',
     'status.waiting': 'Venter',
