@@ -269,8 +269,8 @@ KbDemo *kb_demo_seed (const gchar *conninfo, gint64 now, gint starts_in_s,
 
 /* Rule violations (KB_ERROR_INVALID) and overlaps (KB_ERROR_SLOT_TAKEN)
  * carry a stable machine reason as the start of the message, before ": ":
- * outside_hours, notice, horizon, absent, caseworker_inactive, duration,
- * contact_cap, seeker_overlap, language, no_interpreter, no_service,
+ * outside_hours, not_a_slot, notice, horizon, absent, caseworker_inactive,
+ * duration, contact_cap, seeker_overlap, language, no_interpreter, no_service,
  * no_office, slot_taken, no_caseworker, time_zone, date, hours; and for
  * plain constraint failures duplicate, not_found, missing, bad_value,
  * invalid.  This returns it (transfer full), or NULL if the error carries

@@ -122,9 +122,36 @@ def main():
                                        "starts_at": slots[2]["starts_at"], "name": "X", "contact": "x@y.z", "vip": True})
         spec.check("an unknown field is 400 and books nothing", status == 400, body)
 
+        # Only a time the slot search offers books or moves (08:00 and every
+        # 40 minutes): 09:05 is inside the hours but between two slots.
+        oslo = ZoneInfo("Europe/Oslo")
+        t0905 = datetime.datetime.combine(datetime.date.fromisoformat(day), datetime.time(9, 5), oslo) \
+            .astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        status, body = book(k, office, service, t0905, "between@test.example")
+        spec.check("09:05, between the offered times, is 422 not_a_slot",
+                   status == 422 and body["error"]["code"] == "not_a_slot" and body["error"]["message"], body)
+        status, body, _, _ = k.request("POST", "/api/v1/booking/move", {"token": token, "starts_at": t0905})
+        spec.check("moving to 09:05 is 422 not_a_slot", status == 422 and body["error"]["code"] == "not_a_slot", body)
+        # Not RFC 3339, or not a real time: refused before the database.
+        for bad in (f"{day}T07:59:60Z", f"{day}T23:59:60Z", f"{day}T24:00:00Z", f"{day}T08:00Z",
+                    f"{day}T08:00:00", f"{day}T08:00:00+01", f"{day}T08:00:00+25:00",
+                    day.replace("-", "") + "T080000Z", "2026-W48-3T08:00:00Z", "2026-329T08:00:00Z",
+                    f"{day}T08:00:00.0000001Z", f"{day} 08:00:00Z", "2026-02-30T08:00:00Z", ""):
+            status, body = book(k, office, service, bad, "bad-time@test.example")
+            moved_status, moved_body, _, _ = k.request("POST", "/api/v1/booking/move", {"token": token, "starts_at": bad})
+            spec.check(f"starts_at {bad!r} is 400 (bad_date to book, bad_request to move)",
+                       status == 400 and body["error"]["code"] == "bad_date"
+                       and moved_status == 400 and moved_body["error"]["code"] == "bad_request",
+                       (status, body, moved_status, moved_body))
+        spec.check("none of them booked anything", int(k.sql(
+            "SELECT count(*) FROM bookings WHERE seeker_contact IN ('between@test.example', 'bad-time@test.example')")) == 0)
+
         # Move, then cancel, by link.
-        status, moved, _, _ = k.request("POST", "/api/v1/booking/move", {"token": token, "starts_at": slots[3]["starts_at"]})
-        spec.check("moving by link answers the new time", status == 200
+        # (written as Oslo time with its offset and a fraction: RFC 3339 too)
+        offset_form = datetime.datetime.fromisoformat(slots[3]["starts_at"].replace("Z", "+00:00")) \
+            .astimezone(oslo).isoformat(timespec="milliseconds")
+        status, moved, _, _ = k.request("POST", "/api/v1/booking/move", {"token": token, "starts_at": offset_form})
+        spec.check(f"moving by link to {offset_form} answers the new time", status == 200
                    and moved["booking"]["starts_at"] == slots[3]["starts_at"], moved)
         status, cancelled, _, _ = k.request("POST", "/api/v1/booking/cancel", {"token": token})
         spec.check("cancelling by link answers status cancelled", status == 200

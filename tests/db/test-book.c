@@ -86,11 +86,28 @@ test_book (Fixture *f, gconstpointer data)
   /* The kiosk code is stored hashed (argon2id), not in clear. */
   g_assert_cmpint (kbt_exec_id (f->pg, "SELECT count(*) FROM bookings WHERE kiosk_code_hash LIKE '$argon2id$%'", 0, NULL), ==, 1);
 
-  /* Same caseworker, overlapping (buffer included): taken. */
-  none = book (f, f->cw[1], f->ten + 35 * MIN_US, "b@example.org", &error);
+  /* Same caseworker, same time: taken. */
+  none = book (f, f->cw[1], f->ten, "b@example.org", &error);
   g_assert_null (none);
   g_assert_error (error, KB_ERROR, KB_ERROR_SLOT_TAKEN);
   g_clear_error (&error);
+
+  /* Only the offered times (08:00 and every 30 + 10 minutes after) can be
+   * booked: not 10:35, not 10:20, not a microsecond after 10:00, with any
+   * caseworker or a named one. */
+  {
+    const gint64 between[] = { f->ten + 35 * MIN_US, f->ten + 20 * MIN_US, f->ten + 40 * MIN_US + 1 };
+
+    for (guint i = 0; i < G_N_ELEMENTS (between); i++)
+      for (guint named = 0; named < 2; named++)
+        {
+          none = book (f, named ? f->cw[2] : 0, between[i], "b@example.org", &error);
+          g_assert_null (none);
+          g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
+          assert_reason (error, "not_a_slot");
+          g_clear_error (&error);
+        }
+  }
 
   /* Any caseworker: the least loaded that day (cw 0 and 2 have none; the
    * lower id wins the tie), then the other, then none left ... */
@@ -105,9 +122,9 @@ test_book (Fixture *f, gconstpointer data)
   assert_reason (error, "slot_taken");
   g_clear_error (&error);
 
-  /* ... and at 11:00 the least loaded is whoever has fewest that day. */
+  /* ... and at 11:20 the least loaded is whoever has fewest that day. */
   kbt_exec_ok (f->pg, "UPDATE bookings SET status = 'cancelled' WHERE caseworker_id = 2");
-  d = book (f, 0, f->ten + 60 * MIN_US, "d@example.org", &error);
+  d = book (f, 0, f->ten + 80 * MIN_US, "d@example.org", &error);
   g_assert_no_error (error);
   g_assert_cmpint (d->booking->caseworker_id, ==, f->cw[1]);
 
@@ -116,8 +133,9 @@ test_book (Fixture *f, gconstpointer data)
   g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
   assert_reason (error, "outside_hours");
   g_clear_error (&error);
-  none = book (f, 0, f->now + 30 * MIN_US, "e@example.org", &error);
+  none = book (f, 0, f->now + 40 * MIN_US, "e@example.org", &error);
   g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
+  assert_reason (error, "notice");
   g_clear_error (&error);
   /* The same job seeker twice at once. */
   none = book (f, f->cw[0], f->ten + 120 * MIN_US, "A@Example.org", &error);
@@ -269,20 +287,25 @@ test_cancel_move_ics (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (ics0, "DTSTART:20260601T080000Z\r\n"));   /* 10:00 in Oslo */
   g_assert_nonnull (strstr (ics0, "SEQUENCE:0\r\n"));
 
-  /* Moving onto a taken time, or outside the hours, is refused. */
-  b = move (f, a->token, f->ten + 130 * MIN_US, &error);
+  /* Moving onto a taken time, between the offered times, or outside the
+   * hours, is refused. */
+  b = move (f, a->token, f->ten + 120 * MIN_US, &error);
   g_assert_null (b);
   g_assert_error (error, KB_ERROR, KB_ERROR_SLOT_TAKEN);
+  g_clear_error (&error);
+  b = move (f, a->token, f->ten + 60 * MIN_US, &error);
+  g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
+  assert_reason (error, "not_a_slot");
   g_clear_error (&error);
   b = move (f, a->token, f->ten + 9 * 60 * MIN_US, &error);
   g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
   assert_reason (error, "outside_hours");
   g_clear_error (&error);
 
-  b = move (f, a->token, f->ten + 60 * MIN_US, &error);
+  b = move (f, a->token, f->ten + 80 * MIN_US, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (b->starts_at, ==, f->ten + 60 * MIN_US);
-  g_assert_cmpint (b->ends_at, ==, f->ten + 90 * MIN_US);
+  g_assert_cmpint (b->starts_at, ==, f->ten + 80 * MIN_US);
+  g_assert_cmpint (b->ends_at, ==, f->ten + 110 * MIN_US);
   g_assert_cmpint (b->sequence, ==, 1);
   ics1 = kb_ics_build (b, NULL, NULL, "kontor.example", f->now + 1);
   kb_booking_free (b);
@@ -319,7 +342,7 @@ test_cancel_move_ics (Fixture *f, gconstpointer data)
   expect0 = g_strdup_printf ("%s|0|CONFIRMED|%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT,
                              uid, f->ten / G_USEC_PER_SEC, (f->ten + 30 * MIN_US) / G_USEC_PER_SEC);
   expect1 = g_strdup_printf ("%s|1|CONFIRMED|%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT,
-                             uid, (f->ten + 60 * MIN_US) / G_USEC_PER_SEC, (f->ten + 90 * MIN_US) / G_USEC_PER_SEC);
+                             uid, (f->ten + 80 * MIN_US) / G_USEC_PER_SEC, (f->ten + 110 * MIN_US) / G_USEC_PER_SEC);
   g_assert_cmpstr (p0, ==, expect0);
   g_assert_cmpstr (p1, ==, expect1);
   g_assert_true (g_str_has_prefix (p2, uid));
@@ -367,7 +390,7 @@ test_caseworker_cancel_sweep_stats (Fixture *f, gconstpointer data)
   g_autoptr (KbBookResult) a = book (f, f->cw[0], f->ten, "a@example.org", &error);
   g_autoptr (KbBookResult) b = book (f, f->cw[1], f->ten, "b@example.org", &error);
   g_autoptr (KbBookResult) c = book (f, f->cw[2], f->ten, "c@example.org", &error);
-  g_autoptr (KbBookResult) d = book (f, f->cw[0], f->ten + 60 * MIN_US, "d@example.org", &error);
+  g_autoptr (KbBookResult) d = book (f, f->cw[0], f->ten + 80 * MIN_US, "d@example.org", &error);
   g_autoptr (GPtrArray) stats = NULL;
   GAsyncResult *res = NULL;
   KbBooking *k;
@@ -448,7 +471,7 @@ test_conflicts (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (KbBookResult) a = book (f, f->cw[0], f->ten, "a@example.org", &error);
-  g_autoptr (KbBookResult) b = book (f, f->cw[1], f->ten + 60 * MIN_US, "b@example.org", &error);
+  g_autoptr (KbBookResult) b = book (f, f->cw[1], f->ten + 80 * MIN_US, "b@example.org", &error);
   g_autoptr (GPtrArray) list = NULL;
   GAsyncResult *res = NULL;
 

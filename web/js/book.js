@@ -134,7 +134,7 @@ async function submit(event) {
   } catch (e) {
     kontor.error = { code: e.code };
     problem('form-problem', errorText(e.code));
-    if (e.code === 'slot_taken') loadSlots();
+    if (e.code === 'slot_taken' || e.code === 'not_a_slot') loadSlots();
   } finally {
     $('submit').disabled = false;
   }
