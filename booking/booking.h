@@ -259,7 +259,7 @@ void kb_demo_free (KbDemo *demo);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbDemo, kb_demo_free)
 
 /* Creates (or refreshes) an office in Europe/Oslo open around now, a
- * service, a caseworker with a fresh random password, and a booking that
+ * service, a caseworker (nb and en) with a fresh random password, and a booking that
  * starts starts_in_s seconds after now.  Each call adds one new booking; the
  * office, service and caseworker are reused. */
 KbDemo *kb_demo_seed (const gchar *conninfo, gint64 now, gint starts_in_s,
@@ -541,7 +541,8 @@ typedef struct {
   gchar  *name;
   gchar  *time_zone;
   gchar  *address;
-  GStrv   languages;
+  GStrv   languages;             /* the office serves */
+  GStrv   caseworker_languages;  /* its active caseworkers speak, sorted */
 } KbOffice;
 
 void kb_office_free (KbOffice *office);

@@ -77,6 +77,14 @@ def main():
             ZoneInfo("Europe/Oslo")) if first else None
         spec.check("the first slot is at 08:00 Oslo time", local and local.strftime("%H:%M") == "08:00", first)
 
+        # The office list says which languages its caseworkers speak, so the
+        # booking page can tell "nobody speaks English here" from "fully booked".
+        status, body, _, _ = k.request("GET", "/api/v1/offices")
+        spec.check("offices list the languages their active caseworkers speak",
+                   status == 200 and body["offices"][0]["caseworker_languages"] == ["nb"], body)
+        status, body, _, _ = k.request("GET", f"/api/v1/slots?service={service}&office={office}&language=en&from={day}&to={day}")
+        spec.check("in a language none of them speaks there are no slots", status == 200 and body["slots"] == [], body)
+
         status, body, _, _ = k.request("GET", f"/api/v1/slots?service={service}&from=2026-02-30&to=2026-03-01")
         spec.check("an impossible date is 400 bad_date", status == 400 and body["error"]["code"] == "bad_date", body)
         status, body, _, _ = k.request("GET", f"/api/v1/slots?service=x&from={day}&to={day}")
