@@ -303,7 +303,7 @@ void kb_demo_free (KbDemo *demo);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbDemo, kb_demo_free)
 
 /* Creates (or refreshes) an office in Europe/Oslo open around now, a
- * service, a caseworker with a fresh random password, and a booking that
+ * service, a caseworker (nb and en) with a fresh random password, and a booking that
  * starts starts_in_s seconds after now.  Each call adds one new booking; the
  * office, service and caseworker are reused. */
 KbDemo *kb_demo_seed (const gchar *conninfo, gint64 now, gint starts_in_s,
@@ -313,8 +313,8 @@ KbDemo *kb_demo_seed (const gchar *conninfo, gint64 now, gint starts_in_s,
 
 /* Rule violations (KB_ERROR_INVALID) and overlaps (KB_ERROR_SLOT_TAKEN)
  * carry a stable machine reason as the start of the message, before ": ":
- * outside_hours, notice, horizon, absent, caseworker_inactive, duration,
- * contact_cap, seeker_overlap, language, no_interpreter, no_service,
+ * outside_hours, not_a_slot, notice, horizon, absent, caseworker_inactive,
+ * duration, contact_cap, seeker_overlap, language, no_interpreter, no_service,
  * no_office, slot_taken, no_caseworker, time_zone, date, hours; and for
  * plain constraint failures duplicate, not_found, missing, bad_value,
  * invalid.  This returns it (transfer full), or NULL if the error carries
@@ -431,8 +431,8 @@ GPtrArray *kb_conflicts_finish (KbStore *store, GAsyncResult *result, GError **e
 
 /* ---- calendar ---- */
 
-/* An RFC 5545 VCALENDAR for the booking: VTIMEZONE of the office zone,
- * DTSTART/DTEND in that zone, UID stable for the booking's life, DTSTAMP =
+/* An RFC 5545 VCALENDAR for the booking: DTSTART/DTEND in UTC (a local
+ * time in the repeated hour of an autumn change would be ambiguous), UID stable for the booking's life, DTSTAMP =
  * now, SEQUENCE = booking->sequence, STATUS:CANCELLED when cancelled;
  * join_url and manage_url (may be NULL) in DESCRIPTION and URL.  uid_domain
  * e.g. "kontor.example".  Pure; transfer full, CRLF line ends. */
@@ -585,7 +585,8 @@ typedef struct {
   gchar  *name;
   gchar  *time_zone;
   gchar  *address;
-  GStrv   languages;
+  GStrv   languages;             /* the office serves */
+  GStrv   caseworker_languages;  /* its active caseworkers speak, sorted */
 } KbOffice;
 
 void kb_office_free (KbOffice *office);

@@ -1,6 +1,8 @@
 /* demo.c — demo data for `kontor demo` and the end-to-end test: an office
  * in Europe/Oslo open all day every day (so the demo works at any hour), a
- * service, a caseworker with a fresh password, and one booking that starts
+ * service, a caseworker with a fresh password who holds meetings in
+ * Norwegian and English (so the booking page shows free times whether a
+ * newcomer's browser asks for either), and one booking that starts
  * shortly.  Blocking: runs before the loop, never on it. */
 #include "kb-private.h"
 
@@ -50,9 +52,10 @@ demo_fill (PGconn *pg, KbDemo *demo, gint64 now, gint starts_in_s, GError **erro
   PGresult *res;
 
   office = demo_id (pg,
-      "INSERT INTO offices (name, time_zone, address) "
-      "VALUES ('Kontor demo', 'Europe/Oslo', 'Demogata 1, 0150 Oslo') "
-      "ON CONFLICT (name) DO UPDATE SET time_zone = EXCLUDED.time_zone RETURNING id",
+      "INSERT INTO offices (name, time_zone, address, languages) "
+      "VALUES ('Kontor demo', 'Europe/Oslo', 'Demogata 1, 0150 Oslo', '{nb,en}') "
+      "ON CONFLICT (name) DO UPDATE SET time_zone = EXCLUDED.time_zone, "
+      "languages = EXCLUDED.languages RETURNING id",
       0, NULL, error);
   if (office < 0)
     return FALSE;
@@ -93,10 +96,11 @@ demo_fill (PGconn *pg, KbDemo *demo, gint64 now, gint starts_in_s, GError **erro
     const gchar *p[] = { office_p, DEMO_EMAIL, pw_hash };
 
     cw = demo_id (pg,
-        "INSERT INTO caseworkers (office_id, name, email, password_hash, is_admin) "
-        "VALUES ($1, 'Demo Caseworker', $2, $3, true) "
+        "INSERT INTO caseworkers (office_id, name, email, password_hash, is_admin, languages) "
+        "VALUES ($1, 'Demo Caseworker', $2, $3, true, '{nb,en}') "
         "ON CONFLICT ((lower(email))) DO UPDATE SET office_id = EXCLUDED.office_id, "
-        "password_hash = EXCLUDED.password_hash, active = true RETURNING id",
+        "password_hash = EXCLUDED.password_hash, active = true, "
+        "languages = EXCLUDED.languages RETURNING id",
         3, p, error);
   }
   if (cw < 0)

@@ -24,6 +24,7 @@ office_from_row (const PGresult *res, int row)
   o->time_zone = g_strdup (kb_row_text (res, row, "time_zone"));
   o->address = g_strdup (kb_row_text (res, row, "address"));
   o->languages = split_list (kb_row_text (res, row, "languages"));
+  o->caseworker_languages = split_list (kb_row_text (res, row, "caseworker_languages"));
   return o;
 }
 

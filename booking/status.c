@@ -142,6 +142,7 @@ kb_office_free (KbOffice *office)
   g_free (office->time_zone);
   g_free (office->address);
   g_strfreev (office->languages);
+  g_strfreev (office->caseworker_languages);
   g_free (office);
 }
 

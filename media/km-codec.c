@@ -133,11 +133,23 @@ media_offers (const GstSDPMedia *media, const KmCodec *codec, guint *pt_out,
 /* Whether an offered m-line is in use: port 0 means rejected or stopped,
  * unless it is bundle-only (Firefox offers every m-line after the first so
  * under max-bundle: it will share the first one's transport). */
-static gboolean
-media_in_use (const GstSDPMedia *media)
+gboolean
+km_codec_media_in_use (const GstSDPMedia *media)
 {
   return gst_sdp_media_get_port (media) != 0
          || gst_sdp_media_get_attribute_val (media, "bundle-only") != NULL;
+}
+
+gboolean
+km_codec_in_media (const GstSDPMedia *media, KmKind kind)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (codecs); i++) {
+    guint pt = 0;
+    g_autofree gchar *profile = NULL;
+    if (codecs[i].kind == kind && media_offers (media, &codecs[i], &pt, &profile))
+      return TRUE;
+  }
+  return FALSE;
 }
 
 /* The first video m-line of the offer that carries codec; FALSE if none
@@ -149,7 +161,7 @@ offer_has (const GstSDPMessage *offer, const KmCodec *codec, guint *pt,
   for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++) {
     const GstSDPMedia *media = gst_sdp_message_get_media (offer, m);
     if (g_strcmp0 (gst_sdp_media_get_media (media), "video") == 0
-        && media_in_use (media) && media_offers (media, codec, pt, profile))
+        && km_codec_media_in_use (media) && media_offers (media, codec, pt, profile))
       return TRUE;
   }
   return FALSE;
@@ -176,7 +188,7 @@ offer_has_video (const GstSDPMessage *offer)
   for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++) {
     const GstSDPMedia *media = gst_sdp_message_get_media (offer, m);
     if (g_strcmp0 (gst_sdp_media_get_media (media), "video") == 0
-        && media_in_use (media))
+        && km_codec_media_in_use (media))
       return TRUE;
   }
   return FALSE;

@@ -196,7 +196,10 @@ on_failed_event (KmMeeting *m, gpointer data)
   if (!p)
     return;
   p->negotiating = FALSE;
-  g_warning ("media %s: %s", p->name, ev->text);
+  if (ev->value == KM_ERROR_SDP)   /* the browser's offer, not our media */
+    g_message ("media %s: %s", p->name, ev->text);
+  else
+    g_warning ("media %s: %s", p->name, ev->text);
   release_candidates (m, p);
   if (km_meeting_lookup (m, ev->id) != p)
     return;
@@ -788,6 +791,10 @@ km_peer_set_offer (KmParticipant *p, const gchar *sdp, GError **error)
   if (want[KM_KIND_AUDIO] + want[KM_KIND_VIDEO] == 0) {
     gst_sdp_message_free (msg);
     g_set_error (error, KM_ERROR, KM_ERROR_SDP, "offer has no audio or video");
+    return FALSE;
+  }
+  if (!km_sdp_check_offer (sdp, msg, error)) {
+    gst_sdp_message_free (msg);
     return FALSE;
   }
   if (!km_codec_choose (p, msg, error)) {

@@ -127,6 +127,18 @@ GPtrArray *km_ice_local_candidates (GstElement *webrtc);
  * meeting's video codec.  An offer without video changes nothing. */
 gboolean km_codec_choose (KmParticipant *p, const GstSDPMessage *offer,
                           GError **error);
+/* Whether an offered m-line is in use (not rejected or stopped). */
+gboolean km_codec_media_in_use (const GstSDPMedia *media);
+/* Whether an offered m-line carries a format of a codec of this kind that
+ * the relay forwards. */
+gboolean km_codec_in_media (const GstSDPMedia *media, KmKind kind);
+
+/* km-sdp.c: FALSE with KM_ERROR_SDP when an m-line of the offer (text,
+ * and as parsed) is malformed or, in use, carries no codec the relay
+ * forwards; an offer whose video has none at all passes (km_codec_choose
+ * refuses it with KM_ERROR_CODEC). */
+gboolean km_sdp_check_offer (const gchar *text, const GstSDPMessage *offer,
+                             GError **error);
 
 /* km-stats.c */
 /* Starts the meeting's timer that asks every connected participant. */

@@ -18,7 +18,10 @@
  * there has video yet, with the first codec the offer carries in the
  * relay's order: KmConfig.video_codec, then VP8, then H.264.  An offer
  * without the meeting's codec is refused (KM_ERROR_CODEC, from
- * km_meeting_set_remote_description); the others go on.  Payload type
+ * km_meeting_set_remote_description); the others go on.  A malformed
+ * offer (km-sdp.c) is refused at once with KM_ERROR_SDP; one webrtcbin
+ * refuses while applying it comes back as KmCallbacks.failed with
+ * KM_ERROR_SDP.  Either way the participant may offer again.  Payload type
  * numbers may differ between participants: each slot sends with the
  * number its receiver negotiated.
  *
@@ -88,7 +91,9 @@ typedef struct {
   void (*stats)             (guint participant, const KmStats *stats,
                              gpointer user_data);
   /* The participant's media failed beyond repair; signaling decides what
-   * to tell the browser.  The participant is still in the meeting. */
+   * to tell the browser.  The participant is still in the meeting.
+   * KM_ERROR_SDP: webrtcbin refused the offer (or could not answer it);
+   * nothing failed beyond the offer, and the participant may offer again. */
   void (*failed)            (guint participant, const GError *error,
                              gpointer user_data);
   /* The receive slot `mid` of receiver now carries the stream number

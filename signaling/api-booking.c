@@ -51,6 +51,7 @@ static const struct {
   const gchar *message;
 } rule_messages[] = {
   { "outside_hours", "The office is closed at that time." },
+  { "not_a_slot", "That is not one of the offered times. Please pick a time from the list of free times." },
   { "notice", "That time is too soon to book." },
   { "horizon", "That time is too far ahead to book." },
   { "absent", "The caseworker is away at that time." },
@@ -261,10 +262,52 @@ ks_api_cancel (KsRequest *r)
                    cancel_finished, link_step_new (r, token));
 }
 
+/* Two digits at p as a number, or -1. */
+static int
+two_digits (const gchar *p)
+{
+  return g_ascii_isdigit (p[0]) && g_ascii_isdigit (p[1]) ? (p[0] - '0') * 10 + (p[1] - '0') : -1;
+}
+
+/* RFC 3339 (section 5.6) and nothing else: YYYY-MM-DDTHH:MM:SS, at most
+ * six fraction digits, then Z or ±HH:MM.  GLib's ISO 8601 parser alone
+ * would also take week and ordinal dates, the basic format and offsets
+ * without minutes, drop digits past the microsecond, and read a leap
+ * second (23:59:60) as 23:59:59: a time the client never sent. */
 gboolean
 ks_parse_time (const gchar *text, gint64 *out)
 {
-  g_autoptr (GDateTime) t = g_date_time_new_from_iso8601 (text, NULL);
+  static const gchar shape[] = "dddd-dd-ddTdd:dd:dd";
+  gchar copy[40];
+  gsize len = strlen (text), i = sizeof shape - 1;
+  if (len >= sizeof copy || len < i + 1)
+    return FALSE;
+  memcpy (copy, text, len + 1);
+  for (gsize k = 0; k < i; k++) {
+    gboolean ok = shape[k] == 'd' ? g_ascii_isdigit (copy[k])
+                                  : g_ascii_toupper (copy[k]) == shape[k];
+    if (!ok)
+      return FALSE;
+  }
+  copy[10] = 'T';
+  if (two_digits (copy + 11) > 23 || two_digits (copy + 14) > 59 || two_digits (copy + 17) > 59)
+    return FALSE;
+  if (copy[i] == '.') {
+    gsize digits = strspn (copy + i + 1, "0123456789");
+    if (digits < 1 || digits > 6)
+      return FALSE;
+    i += 1 + digits;
+  }
+  if (g_ascii_toupper (copy[i]) == 'Z' && copy[i + 1] == '\0') {
+    copy[i] = 'Z';
+  } else if ((copy[i] == '+' || copy[i] == '-') && len == i + 6 && copy[i + 3] == ':') {
+    int h = two_digits (copy + i + 1), m = two_digits (copy + i + 4);
+    if (h < 0 || h > 23 || m < 0 || m > 59)
+      return FALSE;
+  } else {
+    return FALSE;
+  }
+  g_autoptr (GDateTime) t = g_date_time_new_from_iso8601 (copy, NULL);   /* checks the date */
   if (!t)
     return FALSE;
   *out = g_date_time_to_unix (t) * G_USEC_PER_SEC + g_date_time_get_microsecond (t);

@@ -25,10 +25,12 @@ offices_done (GObject *source, GAsyncResult *result, gpointer user_data)
   json_t *out = json_array ();
   for (guint i = 0; i < list->len; i++) {
     const KbOffice *o = g_ptr_array_index (list, i);
-    json_array_append_new (out, json_pack ("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t) o->id,
+    json_array_append_new (out, json_pack ("{s:I, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t) o->id,
                                            "name", o->name, "time_zone", o->time_zone,
                                            "address", o->address ? o->address : "",
-                                           "languages", strv_json (o->languages)));
+                                           "languages", strv_json (o->languages),
+                                           "caseworker_languages",
+                                           strv_json (o->caseworker_languages)));
   }
   ks_respond (r, 200, json_pack ("{s:o}", "offices", out));
 }

@@ -172,9 +172,19 @@ on_failed (guint participant, const GError *error, gpointer user_data)
 {
   KsRoom *room = user_data;
   KsClient *c = client_of (room, participant);
-  g_warning ("booking %" G_GINT64_FORMAT ": media of participant %u failed: %s",
-             room->booking_id, participant, error->message);
-  if (c)
+  gboolean offer = g_error_matches (error, KM_ERROR, KM_ERROR_SDP);
+  if (offer)
+    g_message ("booking %" G_GINT64_FORMAT ": offer refused: %s", room->booking_id, error->message);
+  else
+    g_warning ("booking %" G_GINT64_FORMAT ": media of participant %u failed: %s",
+               room->booking_id, participant, error->message);
+  if (!c)
+    return;
+  /* webrtcbin refuses some offers only while applying them, on its own
+   * thread: that is still the offer's fault, and the page may offer again. */
+  if (offer)
+    ks_client_send_error (c, "bad_sdp", error->message, FALSE);
+  else
     ks_client_send_error (c, "internal", "The video connection failed. Reload the page to reconnect.", FALSE);
 }
 

@@ -230,6 +230,33 @@ def meeting_without_media(k, spec, cw, seeker, booking_id):
     spec.check("an offer with only a video codec the relay cannot forward is unsupported_codec",
                msg.get("code") == "unsupported_codec" and "VP8" in msg.get("message", ""), msg)
 
+    # Broken m-lines are bad_sdp, refused before anything is applied; the
+    # socket and the meeting stay (chat below still works).  The last one
+    # is well-formed but has no fingerprint: webrtcbin refuses it (first
+    # thing, before any ICE work) on its own thread, and that is bad_sdp too.
+    head = ["v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=-", "t=0 0"]
+    audio = ["c=IN IP4 0.0.0.0", "a=mid:0", "a=sendrecv", "a=rtpmap:111 opus/48000/2",
+             "a=ice-ufrag:abcd", "a=ice-pwd:abcdefghijklmnopqrstuvwx", "a=setup:actpass"]
+    vp8 = ["c=IN IP4 0.0.0.0", "a=mid:1", "a=sendrecv", "a=rtpmap:96 VP8/90000"]
+    broken = {
+        "a video m-line without port, protocol and formats": ["m=audio 9 UDP/TLS/RTP/SAVPF 111", *audio, "m=video"],
+        "a port that is not a number": ["m=audio 9 UDP/TLS/RTP/SAVPF 111", *audio, "m=video x9 UDP/TLS/RTP/SAVPF 96", *vp8],
+        "a port over 65535": ["m=audio 9 UDP/TLS/RTP/SAVPF 111", *audio, "m=video 70000 UDP/TLS/RTP/SAVPF 96", *vp8],
+        "no formats": ["m=audio 9 UDP/TLS/RTP/SAVPF 111", *audio, "m=video 9 UDP/TLS/RTP/SAVPF", *vp8],
+        "formats that are not payload types": ["m=audio 9 UDP/TLS/RTP/SAVPF 111", *audio, "m=video 9 UDP/TLS/RTP/SAVPF 96 vp8 300", *vp8],
+        "audio without a codec the relay knows": ["m=audio 9 UDP/TLS/RTP/SAVPF 0", *audio[:3], "a=rtpmap:0 PCMU/8000", *audio[4:]],
+        "a second video m-line without one": ["m=audio 9 UDP/TLS/RTP/SAVPF 111", *audio, "m=video 9 UDP/TLS/RTP/SAVPF 96", *vp8,
+                                              "m=video 9 UDP/TLS/RTP/SAVPF 45", "a=mid:2", "a=rtpmap:45 AV1/90000"],
+        "plain RTP instead of DTLS-SRTP": ["m=audio 9 RTP/AVP 111", *audio],
+        "a media type that is not audio or video": ["m=audio 9 UDP/TLS/RTP/SAVPF 111", *audio, "m=text 9 UDP/TLS/RTP/SAVPF 96"],
+        "two spaces between fields": ["m=audio  9 UDP/TLS/RTP/SAVPF 111", *audio],
+        "no fingerprint (refused by webrtcbin)": ["m=audio 9 UDP/TLS/RTP/SAVPF 111", *audio],
+    }
+    for name, lines in broken.items():
+        seeker.send({"type": "offer", "sdp": "\r\n".join(head + lines + [""])})
+        msg = seeker.recv_type("error")
+        spec.check(f"an offer with {name} is bad_sdp", msg.get("code") == "bad_sdp", msg)
+
     seeker.send({"type": "chat", "text": "Hei, jeg er her."})
     msg = cw.recv_type("chat")
     spec.check("chat reaches the caseworker with who sent it",

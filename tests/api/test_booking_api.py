@@ -77,6 +77,14 @@ def main():
             ZoneInfo("Europe/Oslo")) if first else None
         spec.check("the first slot is at 08:00 Oslo time", local and local.strftime("%H:%M") == "08:00", first)
 
+        # The office list says which languages its caseworkers speak, so the
+        # booking page can tell "nobody speaks English here" from "fully booked".
+        status, body, _, _ = k.request("GET", "/api/v1/offices")
+        spec.check("offices list the languages their active caseworkers speak",
+                   status == 200 and body["offices"][0]["caseworker_languages"] == ["nb"], body)
+        status, body, _, _ = k.request("GET", f"/api/v1/slots?service={service}&office={office}&language=en&from={day}&to={day}")
+        spec.check("in a language none of them speaks there are no slots", status == 200 and body["slots"] == [], body)
+
         status, body, _, _ = k.request("GET", f"/api/v1/slots?service={service}&from=2026-02-30&to=2026-03-01")
         spec.check("an impossible date is 400 bad_date", status == 400 and body["error"]["code"] == "bad_date", body)
         status, body, _, _ = k.request("GET", f"/api/v1/slots?service=x&from={day}&to={day}")
@@ -88,8 +96,9 @@ def main():
                    status == 201 and b["booking"]["reference"] and len(b["kiosk_code"]) >= 6
                    and "#t=" in b["join_url"], (status, b))
         ics = b.get("ics", "") if b else ""
-        spec.check("the calendar file has VTIMEZONE, UID, DTSTAMP and the join link",
-                   all(w in ics for w in ("BEGIN:VCALENDAR", "BEGIN:VTIMEZONE", "UID:", "DTSTAMP:"))
+        spec.check("the calendar file has UID, DTSTAMP, the start in UTC and the join link",
+                   all(w in ics for w in ("BEGIN:VCALENDAR", "UID:", "DTSTAMP:",
+                                          "DTSTART:" + b["booking"]["starts_at"].replace("-", "").replace(":", "")))
                    and b["join_url"].split("#t=")[1][:20] in ics.replace("\r\n ", ""), ics[:200])
         if icalendar:
             cal = icalendar.Calendar.from_ical(ics)
@@ -124,9 +133,36 @@ def main():
                                        "starts_at": slots[2]["starts_at"], "name": "X", "contact": "x@y.z", "vip": True})
         spec.check("an unknown field is 400 and books nothing", status == 400, body)
 
+        # Only a time the slot search offers books or moves (08:00 and every
+        # 40 minutes): 09:05 is inside the hours but between two slots.
+        oslo = ZoneInfo("Europe/Oslo")
+        t0905 = datetime.datetime.combine(datetime.date.fromisoformat(day), datetime.time(9, 5), oslo) \
+            .astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        status, body = book(k, office, service, t0905, "between@test.example")
+        spec.check("09:05, between the offered times, is 422 not_a_slot",
+                   status == 422 and body["error"]["code"] == "not_a_slot" and body["error"]["message"], body)
+        status, body, _, _ = k.request("POST", "/api/v1/booking/move", {"token": token, "starts_at": t0905})
+        spec.check("moving to 09:05 is 422 not_a_slot", status == 422 and body["error"]["code"] == "not_a_slot", body)
+        # Not RFC 3339, or not a real time: refused before the database.
+        for bad in (f"{day}T07:59:60Z", f"{day}T23:59:60Z", f"{day}T24:00:00Z", f"{day}T08:00Z",
+                    f"{day}T08:00:00", f"{day}T08:00:00+01", f"{day}T08:00:00+25:00",
+                    day.replace("-", "") + "T080000Z", "2026-W48-3T08:00:00Z", "2026-329T08:00:00Z",
+                    f"{day}T08:00:00.0000001Z", f"{day} 08:00:00Z", "2026-02-30T08:00:00Z", ""):
+            status, body = book(k, office, service, bad, "bad-time@test.example")
+            moved_status, moved_body, _, _ = k.request("POST", "/api/v1/booking/move", {"token": token, "starts_at": bad})
+            spec.check(f"starts_at {bad!r} is 400 (bad_date to book, bad_request to move)",
+                       status == 400 and body["error"]["code"] == "bad_date"
+                       and moved_status == 400 and moved_body["error"]["code"] == "bad_request",
+                       (status, body, moved_status, moved_body))
+        spec.check("none of them booked anything", int(k.sql(
+            "SELECT count(*) FROM bookings WHERE seeker_contact IN ('between@test.example', 'bad-time@test.example')")) == 0)
+
         # Move, then cancel, by link.
-        status, moved, _, _ = k.request("POST", "/api/v1/booking/move", {"token": token, "starts_at": slots[3]["starts_at"]})
-        spec.check("moving by link answers the new time", status == 200
+        # (written as Oslo time with its offset and a fraction: RFC 3339 too)
+        offset_form = datetime.datetime.fromisoformat(slots[3]["starts_at"].replace("Z", "+00:00")) \
+            .astimezone(oslo).isoformat(timespec="milliseconds")
+        status, moved, _, _ = k.request("POST", "/api/v1/booking/move", {"token": token, "starts_at": offset_form})
+        spec.check(f"moving by link to {offset_form} answers the new time", status == 200
                    and moved["booking"]["starts_at"] == slots[3]["starts_at"], moved)
         status, cancelled, _, _ = k.request("POST", "/api/v1/booking/cancel", {"token": token})
         spec.check("cancelling by link answers status cancelled", status == 200

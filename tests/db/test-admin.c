@@ -77,7 +77,8 @@ test_admin (Fixture *f, gconstpointer data)
   };
   static const KbInterval no_monday[] = { { 2, "08:00", "16:00" } };
   const gchar *langs[] = { "nb", "en", NULL };
-  KbServiceEdit service = { 0, "Guidance", 30, 5, 60, 60, 10, 15, langs, TRUE };
+  /* 30 minutes and a 30-minute buffer: a slot every hour, 09:00 among them. */
+  KbServiceEdit service = { 0, "Guidance", 30, 30, 60, 60, 10, 15, langs, TRUE };
   KbOfficeEdit bad = { 0, "Nowhere", "Europe/Olso", "", NULL };
   KbOfficeEdit good = { 0, "Bergen", "Europe/Oslo", "Strandkaien 1", langs };
   g_autoptr (GError) error = NULL;

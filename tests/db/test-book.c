@@ -86,11 +86,28 @@ test_book (Fixture *f, gconstpointer data)
   /* The kiosk code is stored hashed (argon2id), not in clear. */
   g_assert_cmpint (kbt_exec_id (f->pg, "SELECT count(*) FROM bookings WHERE kiosk_code_hash LIKE '$argon2id$%'", 0, NULL), ==, 1);
 
-  /* Same caseworker, overlapping (buffer included): taken. */
-  none = book (f, f->cw[1], f->ten + 35 * MIN_US, "b@example.org", &error);
+  /* Same caseworker, same time: taken. */
+  none = book (f, f->cw[1], f->ten, "b@example.org", &error);
   g_assert_null (none);
   g_assert_error (error, KB_ERROR, KB_ERROR_SLOT_TAKEN);
   g_clear_error (&error);
+
+  /* Only the offered times (08:00 and every 30 + 10 minutes after) can be
+   * booked: not 10:35, not 10:20, not a microsecond after 10:00, with any
+   * caseworker or a named one. */
+  {
+    const gint64 between[] = { f->ten + 35 * MIN_US, f->ten + 20 * MIN_US, f->ten + 40 * MIN_US + 1 };
+
+    for (guint i = 0; i < G_N_ELEMENTS (between); i++)
+      for (guint named = 0; named < 2; named++)
+        {
+          none = book (f, named ? f->cw[2] : 0, between[i], "b@example.org", &error);
+          g_assert_null (none);
+          g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
+          assert_reason (error, "not_a_slot");
+          g_clear_error (&error);
+        }
+  }
 
   /* Any caseworker: the least loaded that day (cw 0 and 2 have none; the
    * lower id wins the tie), then the other, then none left ... */
@@ -105,9 +122,9 @@ test_book (Fixture *f, gconstpointer data)
   assert_reason (error, "slot_taken");
   g_clear_error (&error);
 
-  /* ... and at 11:00 the least loaded is whoever has fewest that day. */
+  /* ... and at 11:20 the least loaded is whoever has fewest that day. */
   kbt_exec_ok (f->pg, "UPDATE bookings SET status = 'cancelled' WHERE caseworker_id = 2");
-  d = book (f, 0, f->ten + 60 * MIN_US, "d@example.org", &error);
+  d = book (f, 0, f->ten + 80 * MIN_US, "d@example.org", &error);
   g_assert_no_error (error);
   g_assert_cmpint (d->booking->caseworker_id, ==, f->cw[1]);
 
@@ -116,8 +133,9 @@ test_book (Fixture *f, gconstpointer data)
   g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
   assert_reason (error, "outside_hours");
   g_clear_error (&error);
-  none = book (f, 0, f->now + 30 * MIN_US, "e@example.org", &error);
+  none = book (f, 0, f->now + 40 * MIN_US, "e@example.org", &error);
   g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
+  assert_reason (error, "notice");
   g_clear_error (&error);
   /* The same job seeker twice at once. */
   none = book (f, f->cw[0], f->ten + 120 * MIN_US, "A@Example.org", &error);
@@ -214,18 +232,20 @@ move (Fixture *f, const gchar *token, gint64 start, GError **error)
   return b;
 }
 
-/* Parses ics with python3-icalendar and prints "uid|seq|status|start|end|tzs". */
+/* Parses ics with python3-icalendar and prints "uid|seq|status|start|end",
+ * start and end as epoch seconds; fails unless both are in UTC. */
 static gchar *
 parse_ics (const gchar *ics)
 {
   static const gchar script[] =
       "import sys, icalendar\n"
       "c = icalendar.Calendar.from_ical(sys.stdin.read())\n"
-      "tz = [str(t['TZID']) for t in c.walk('VTIMEZONE')]\n"
       "e = c.walk('VEVENT')[0]\n"
       "assert e.get('DTSTAMP') is not None\n"
-      "print('%s|%s|%s|%d|%d|%s' % (e['UID'], e['SEQUENCE'], e['STATUS'],\n"
-      "      e.decoded('DTSTART').timestamp(), e.decoded('DTEND').timestamp(), ','.join(tz)), end='')\n";
+      "s, t = e.decoded('DTSTART'), e.decoded('DTEND')\n"
+      "assert s.utcoffset().total_seconds() == 0 and t.utcoffset().total_seconds() == 0\n"
+      "print('%s|%s|%s|%d|%d' % (e['UID'], e['SEQUENCE'], e['STATUS'],\n"
+      "      s.timestamp(), t.timestamp()), end='')\n";
   const gchar *argv[] = { "/usr/bin/python3", "-c", script, NULL };
   g_autoptr (GSubprocess) p = NULL;
   g_autoptr (GError) error = NULL;
@@ -264,24 +284,28 @@ test_cancel_move_ics (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   ics0 = kb_ics_build (a->booking, "https://kontor.example/join.html#t=x", "https://kontor.example/booking.html#t=x",
                        "kontor.example", f->now);
-  g_assert_nonnull (strstr (ics0, "BEGIN:VTIMEZONE\r\nTZID:Europe/Oslo\r\n"));
-  g_assert_nonnull (strstr (ics0, "DTSTART;TZID=Europe/Oslo:20260601T100000\r\n"));
+  g_assert_nonnull (strstr (ics0, "DTSTART:20260601T080000Z\r\n"));   /* 10:00 in Oslo */
   g_assert_nonnull (strstr (ics0, "SEQUENCE:0\r\n"));
 
-  /* Moving onto a taken time, or outside the hours, is refused. */
-  b = move (f, a->token, f->ten + 130 * MIN_US, &error);
+  /* Moving onto a taken time, between the offered times, or outside the
+   * hours, is refused. */
+  b = move (f, a->token, f->ten + 120 * MIN_US, &error);
   g_assert_null (b);
   g_assert_error (error, KB_ERROR, KB_ERROR_SLOT_TAKEN);
+  g_clear_error (&error);
+  b = move (f, a->token, f->ten + 60 * MIN_US, &error);
+  g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
+  assert_reason (error, "not_a_slot");
   g_clear_error (&error);
   b = move (f, a->token, f->ten + 9 * 60 * MIN_US, &error);
   g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
   assert_reason (error, "outside_hours");
   g_clear_error (&error);
 
-  b = move (f, a->token, f->ten + 60 * MIN_US, &error);
+  b = move (f, a->token, f->ten + 80 * MIN_US, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (b->starts_at, ==, f->ten + 60 * MIN_US);
-  g_assert_cmpint (b->ends_at, ==, f->ten + 90 * MIN_US);
+  g_assert_cmpint (b->starts_at, ==, f->ten + 80 * MIN_US);
+  g_assert_cmpint (b->ends_at, ==, f->ten + 110 * MIN_US);
   g_assert_cmpint (b->sequence, ==, 1);
   ics1 = kb_ics_build (b, NULL, NULL, "kontor.example", f->now + 1);
   kb_booking_free (b);
@@ -315,14 +339,48 @@ test_cancel_move_ics (Fixture *f, gconstpointer data)
   p2 = parse_ics (ics2);
   uid = g_strdup_printf ("kontor-booking-%" G_GINT64_FORMAT "-%s@kontor.example",
                          a->booking->id, a->booking->reference);
-  expect0 = g_strdup_printf ("%s|0|CONFIRMED|%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT "|Europe/Oslo",
+  expect0 = g_strdup_printf ("%s|0|CONFIRMED|%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT,
                              uid, f->ten / G_USEC_PER_SEC, (f->ten + 30 * MIN_US) / G_USEC_PER_SEC);
-  expect1 = g_strdup_printf ("%s|1|CONFIRMED|%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT "|Europe/Oslo",
-                             uid, (f->ten + 60 * MIN_US) / G_USEC_PER_SEC, (f->ten + 90 * MIN_US) / G_USEC_PER_SEC);
+  expect1 = g_strdup_printf ("%s|1|CONFIRMED|%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT,
+                             uid, (f->ten + 80 * MIN_US) / G_USEC_PER_SEC, (f->ten + 110 * MIN_US) / G_USEC_PER_SEC);
   g_assert_cmpstr (p0, ==, expect0);
   g_assert_cmpstr (p1, ==, expect1);
   g_assert_true (g_str_has_prefix (p2, uid));
   g_assert_nonnull (strstr (p2, "|2|CANCELLED|"));
+}
+
+/* The night of 2026-10-25 in Oslo passes 02:00–03:00 twice (summer time,
+ * then winter time).  A meeting at 02:30 winter time, and one from 02:30
+ * summer time to 02:10 winter time, come back from a calendar parser at
+ * the instants booked, each ending after it starts. */
+static void
+test_ics_repeated_hour (void)
+{
+  /* 00:30Z = 02:30 CEST, 01:10Z = 02:10 CET, 01:30Z = 02:30 CET */
+  const gint64 h0030 = G_GINT64_CONSTANT (1792888200) * G_USEC_PER_SEC;
+  const struct { gint64 start, end; } cases[] = {
+    { h0030 + 60 * MIN_US, h0030 + 90 * MIN_US },   /* 02:30–03:00 winter time */
+    { h0030, h0030 + 40 * MIN_US },                 /* 02:30 summer – 02:10 winter */
+  };
+
+  if (!have_icalendar ())
+    {
+      g_test_skip ("python3-icalendar is not installed");
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      KbBooking b = { .id = 7, .reference = "AAA-CCC", .service_name = "Guidance",
+                      .caseworker_name = "K", .office_name = "Sentrum", .office_tz = "Europe/Oslo",
+                      .starts_at = cases[i].start, .ends_at = cases[i].end, .status = KB_STATUS_BOOKED };
+      g_autofree gchar *ics = kb_ics_build (&b, NULL, NULL, "kontor.example", h0030 - 24 * 60 * MIN_US);
+      g_autofree gchar *parsed = parse_ics (ics);
+      g_autofree gchar *expect = g_strdup_printf ("kontor-booking-7-AAA-CCC@kontor.example|0|CONFIRMED|%"
+                                                  G_GINT64_FORMAT "|%" G_GINT64_FORMAT,
+                                                  cases[i].start / G_USEC_PER_SEC, cases[i].end / G_USEC_PER_SEC);
+
+      g_assert_cmpstr (parsed, ==, expect);
+    }
 }
 
 static void
@@ -332,7 +390,7 @@ test_caseworker_cancel_sweep_stats (Fixture *f, gconstpointer data)
   g_autoptr (KbBookResult) a = book (f, f->cw[0], f->ten, "a@example.org", &error);
   g_autoptr (KbBookResult) b = book (f, f->cw[1], f->ten, "b@example.org", &error);
   g_autoptr (KbBookResult) c = book (f, f->cw[2], f->ten, "c@example.org", &error);
-  g_autoptr (KbBookResult) d = book (f, f->cw[0], f->ten + 60 * MIN_US, "d@example.org", &error);
+  g_autoptr (KbBookResult) d = book (f, f->cw[0], f->ten + 80 * MIN_US, "d@example.org", &error);
   g_autoptr (GPtrArray) stats = NULL;
   GAsyncResult *res = NULL;
   KbBooking *k;
@@ -413,7 +471,7 @@ test_conflicts (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (KbBookResult) a = book (f, f->cw[0], f->ten, "a@example.org", &error);
-  g_autoptr (KbBookResult) b = book (f, f->cw[1], f->ten + 60 * MIN_US, "b@example.org", &error);
+  g_autoptr (KbBookResult) b = book (f, f->cw[1], f->ten + 80 * MIN_US, "b@example.org", &error);
   g_autoptr (GPtrArray) list = NULL;
   GAsyncResult *res = NULL;
 
@@ -474,6 +532,7 @@ main (int argc, char **argv)
   g_test_add ("/db/book/named-and-any", Fixture, NULL, setup, test_book, teardown);
   g_test_add ("/db/book/race", Fixture, NULL, setup, test_race, teardown);
   g_test_add ("/db/book/cancel-move-ics", Fixture, NULL, setup, test_cancel_move_ics, teardown);
+  g_test_add_func ("/db/book/ics-repeated-hour", test_ics_repeated_hour);
   g_test_add ("/db/book/caseworker-cancel-sweep-stats", Fixture, NULL, setup, test_caseworker_cancel_sweep_stats, teardown);
   g_test_add ("/db/book/conflicts", Fixture, NULL, setup, test_conflicts, teardown);
   g_test_add ("/db/book/sweep-closes-forgotten-meeting", Fixture, NULL, setup, test_sweep_closes_forgotten_meeting, teardown);

@@ -1,7 +1,29 @@
 /* test-demo.c — kb_demo_seed() gives a caseworker who can log in and a
  * booking one can join at once; seeding again reuses office, service and
- * caseworker and still works. */
+ * caseworker and still works.  The demo caseworker holds meetings in
+ * Norwegian and English, so a newcomer's booking page finds free times in
+ * either, and the office list says which languages are spoken there. */
 #include "kbt.h"
+
+/* Tomorrow's free demo slots in language (Oslo date of now + 1 day). */
+static guint
+demo_slots (KbStore *store, gint64 now, const gchar *language)
+{
+  g_autoptr (GTimeZone) oslo = g_time_zone_new_identifier ("Europe/Oslo");
+  g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (now / G_USEC_PER_SEC + 86400);
+  g_autoptr (GDateTime) local = g_date_time_to_timezone (t, oslo);
+  g_autofree gchar *day = g_date_time_format (local, "%Y-%m-%d");
+  KbSlotQuery q = { 1, 1, 0, language, day, day };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  GAsyncResult *res = NULL;
+
+  kb_slots_async (store, &q, now, NULL, kbt_ready, &res);
+  list = kb_slots_finish (store, kbt_wait (&res), &error);
+  g_object_unref (res);
+  g_assert_no_error (error);
+  return list->len;
+}
 
 static void
 test_demo (void)
@@ -64,6 +86,27 @@ test_demo (void)
     g_assert_cmpstr (b->reference, ==, demo->booking_reference);
     g_object_unref (res);
   }
+  {
+    GAsyncResult *res = NULL;
+    g_autoptr (GPtrArray) offices = NULL;
+    const KbOffice *o;
+
+    kb_offices_async (store, NULL, kbt_ready, &res);
+    offices = kb_list_finish (store, kbt_wait (&res), &error);
+    g_object_unref (res);
+    g_assert_no_error (error);
+    g_assert_cmpuint (offices->len, ==, 1);
+    o = offices->pdata[0];
+    g_assert_cmpuint (g_strv_length (o->caseworker_languages), ==, 2);
+    g_assert_cmpstr (o->caseworker_languages[0], ==, "en");
+    g_assert_cmpstr (o->caseworker_languages[1], ==, "nb");
+    g_assert_true (g_strv_contains ((const gchar *const *) o->languages, "en"));
+  }
+  /* Open round the clock, 30 minutes a slot: about 48 tomorrow (a DST
+   * day has 46 or 50) in either language, none in one nobody speaks. */
+  g_assert_cmpuint (demo_slots (store, now, "en"), >=, 44);
+  g_assert_cmpuint (demo_slots (store, now, "en"), ==, demo_slots (store, now, "nb"));
+  g_assert_cmpuint (demo_slots (store, now, "sv"), ==, 0);
   g_clear_pointer (&store, kb_store_free);
   kbt_db_drop (db);
 }

@@ -192,6 +192,125 @@ test_taken_and_filters (Fixture *f, gconstpointer data)
   g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
 }
 
+/* The starts in [from, to) of a list of slots, as text. */
+static gchar *
+starts_between (GPtrArray *list, gint64 from, gint64 to)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < list->len; i++)
+    {
+      KbSlot *s = list->pdata[i];
+
+      if (s->starts_at >= from && s->starts_at < to)
+        g_string_append_printf (out, "%" G_GINT64_FORMAT " ", s->starts_at);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static KbBookResult *
+book_at (Fixture *f, gint64 service, gint64 office, gint64 start, GError **error)
+{
+  KbBookRequest r = { service, office, 0, start, "Ola", "", "nb", FALSE };
+
+  return kbt_book_api (f->store, &r, jan_1, error);
+}
+
+/* Local wall-clock time with its offset → µs. */
+static gint64
+at (Fixture *f, const gchar *timestamptz)
+{
+  return sql_id (f, "SELECT kb_us($1::timestamptz)", timestamptz, NULL);
+}
+
+static void
+assert_not_a_slot (Fixture *f, gint64 service, gint64 office, gint64 start)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *reason = NULL;
+  KbBookResult *none = book_at (f, service, office, start, &error);
+
+  g_assert_null (none);
+  g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
+  reason = kb_error_reason (error);
+  g_assert_cmpstr (reason, ==, "not_a_slot");
+}
+
+/* What kb_free_slots offers is exactly what kb_book takes: on the autumn
+ * night every offered slot books, both passes of 02:30 included, and a
+ * time between them is refused as not_a_slot (outside the hours the
+ * refusal stays outside_hours). */
+static void
+test_only_offered_times_book (Fixture *f, gconstpointer data)
+{
+  gint64 service, cw, o = office (f, "Europe/Oslo", &service, &cw);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) october = slots (f, service, o, 0, "2026-10-25", "2026-10-25", jan_1, &error);
+  g_autoptr (GPtrArray) after = NULL;
+  g_autofree gchar *reason = NULL;
+  KbBookResult *r;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (october->len, ==, 8);
+  assert_not_a_slot (f, service, o, at (f, "2026-10-25 02:15+01"));
+  assert_not_a_slot (f, service, o, at (f, "2026-10-25 02:30+01") + 1);
+  assert_not_a_slot (f, service, o, at (f, "2026-10-26 08:59+01"));
+  r = book_at (f, service, o, at (f, "2026-10-25 05:00+01"), &error);
+  g_assert_null (r);
+  reason = kb_error_reason (error);
+  g_assert_cmpstr (reason, ==, "outside_hours");
+  g_clear_error (&error);
+
+  for (guint i = 0; i < october->len; i++)
+    {
+      KbSlot *s = october->pdata[i];
+
+      r = book_at (f, service, o, s->starts_at, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (r->booking->starts_at, ==, s->starts_at);
+      kb_book_result_free (r);
+    }
+  after = slots (f, service, o, 0, "2026-10-25", "2026-10-25", jan_1, &error);
+  g_assert_cmpuint (after->len, ==, 0);
+}
+
+/* An office open round the clock, with a 35-minute step that does not
+ * divide a day: each date's grid starts at its local midnight, so the
+ * slots of a date are the same whichever dates a search asks for, and an
+ * offered slot deep in a week's answer books. */
+static void
+test_grid_per_date (Fixture *f, gconstpointer data)
+{
+  gint64 o = kbt_exec_id (f->pg, "INSERT INTO offices (name, time_zone) VALUES ('Night', 'Europe/Oslo') RETURNING id", 0, NULL);
+  g_autofree gchar *os = g_strdup_printf ("%" G_GINT64_FORMAT, o);
+  gint64 service = kbt_exec_id (f->pg, "INSERT INTO services (name, duration_min, buffer_min, notice_min, horizon_days) "
+                                       "VALUES ('Short', 25, 10, 0, 366) RETURNING id", 0, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) week = NULL, day = NULL;
+  g_autofree gchar *w = NULL, *d = NULL;
+  gint64 midnight = at (f, "2026-06-04 00:00+02"), next = at (f, "2026-06-05 00:00+02");
+  KbBookResult *r = NULL;
+
+  sql_id (f, "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
+             "SELECT $1, d, '00:00', '24:00' FROM generate_series(1, 7) d", os, NULL);
+  sql_id (f, "INSERT INTO caseworkers (office_id, name, email, password_hash) "
+             "VALUES ($1, 'N', 'n@example.org', '$argon2id$x')", os, NULL);
+
+  week = slots (f, service, o, 0, "2026-06-01", "2026-06-07", jan_1, &error);
+  g_assert_no_error (error);
+  day = slots (f, service, o, 0, "2026-06-04", "2026-06-04", jan_1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (day->len, ==, 42);               /* 00:00, 00:35, …, 23:55 */
+  w = starts_between (week, midnight, next);
+  d = starts_between (day, midnight, next);
+  g_assert_cmpstr (w, ==, d);
+
+  r = book_at (f, service, o, ((KbSlot *) day->pdata[20])->starts_at, &error);
+  g_assert_no_error (error);
+  kb_book_result_free (r);
+  assert_not_a_slot (f, service, o, midnight + (gint64) 30 * 60 * G_USEC_PER_SEC);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -199,5 +318,7 @@ main (int argc, char **argv)
     return KBT_SKIP;
   g_test_add ("/db/slots/dst", Fixture, NULL, setup, test_dst, teardown);
   g_test_add ("/db/slots/taken-and-filters", Fixture, NULL, setup, test_taken_and_filters, teardown);
+  g_test_add ("/db/slots/only-offered-times-book", Fixture, NULL, setup, test_only_offered_times_book, teardown);
+  g_test_add ("/db/slots/grid-per-date", Fixture, NULL, setup, test_grid_per_date, teardown);
   return g_test_run ();
 }

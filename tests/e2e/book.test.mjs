@@ -23,6 +23,29 @@ async function bookingByToken(token) {
   return (await r.json()).booking;
 }
 
+// The first look of someone who has never been here: the page in their
+// browser's language (English) shows free times without a choice made, and
+// a meeting language no caseworker speaks says so instead of "no free
+// times".
+test('a newcomer sees free times at once; a language nobody speaks says so', async () => {
+  const page = await openPage(browser, 'book-newcomer', { bypassCSP: true });
+  await page.goto(`${env.base}/book.html`);
+  await until('the booking form', async () => (await pageState(page)) === 'form');
+  await until('free times without any choice', () => page.evaluate(() =>
+    document.querySelectorAll('#slots input[type=radio]').length > 0 && !document.querySelector('#slots[aria-busy]')));
+  assert.equal(await page.getByLabel('Language of the meeting').inputValue(), 'en');
+
+  const { offices } = await (await fetch(`${env.base}/api/v1/offices`)).json();
+  const spoken = new Set(offices.flatMap((o) => o.caseworker_languages));
+  const nobody = ['sv', 'da'].find((l) => !spoken.has(l));
+  assert.ok(nobody, `every language is spoken: ${[...spoken]}`);
+  const name = new Intl.DisplayNames(['en'], { type: 'language' }).of(nobody);
+  await page.getByLabel('Language of the meeting').selectOption(nobody);
+  await page.getByText(`No caseworker speaks ${name}. Choose another language.`).waitFor();
+  await screenshot(page, 'no-caseworker-language');
+  await page.context().close();
+});
+
 test('book a free time in the page and get the personal link', async () => {
   const page = await openPage(browser, 'book', { width: 360, height: 740, bypassCSP: true });
   await page.goto(`${env.base}/index.html`);

@@ -31,6 +31,9 @@ struct _TestClient {
   gboolean    no_rtx;                     /* offers no RTX */
   guint       video_pt;
   gchar      *refusal;                    /* main thread: offer refused */
+  gboolean    broken_first;               /* main thread: see TcOptions */
+  gchar      *held_offer;                 /* main thread: sent on failure */
+  gchar      *failure;                    /* main thread: media failed */
   gint        received_pt;                /* atomic: of the last video */
 };
 
@@ -137,6 +140,8 @@ tc_clear (gpointer data)
   TestClient *tc = data;
   g_free (tc->name);
   g_free (tc->refusal);
+  g_free (tc->held_offer);
+  g_free (tc->failure);
   g_ptr_array_unref (tc->depays);
   g_mutex_clear (&tc->lock);
 }
@@ -249,6 +254,78 @@ without_rtx (GstSDPMedia *media, guint index)
       }
 }
 
+/* The offer with the first video m-line's port replaced by "x". */
+static gchar *
+with_bad_video_port (const gchar *offer)
+{
+  const gchar *m = strstr (offer, "m=video ");
+  if (!m)
+    return g_strdup (offer);
+  const gchar *port = m + strlen ("m=video ");
+  return g_strdup_printf ("%.*sx%s", (int) (port - offer), offer,
+                          port + strspn (port, "0123456789"));
+}
+
+/* The offer without its a=fingerprint lines. */
+static gchar *
+without_fingerprint (const gchar *offer)
+{
+  g_auto (GStrv) lines = g_strsplit (offer, "\r\n", -1);
+  GString *out = g_string_new (NULL);
+  for (gchar **l = lines; *l && **l; l++)
+    if (!g_str_has_prefix (*l, "a=fingerprint:"))
+      g_string_append_printf (out, "%s\r\n", *l);
+  return g_string_free (out, FALSE);
+}
+
+static void
+record_refusal (TestClient *tc, const GError *error)
+{
+  g_printerr ("%s: offer refused: %s\n", tc->name, error->message);
+  g_free (tc->refusal);
+  tc->refusal = g_strdup_printf ("%s %d: %s", g_quark_to_string (error->domain),
+                                 error->code, error->message);
+}
+
+/* broken_first: the two broken copies; the real offer waits for the
+ * relay's word on the second (tc_media_failed), as a page waits for an
+ * answer or an error before it offers again. */
+static void
+send_broken_first (TestClient *tc, const gchar *offer)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *bad_port = with_bad_video_port (offer);
+  g_autofree gchar *no_fingerprint = without_fingerprint (offer);
+  tc->broken_first = FALSE;
+  if (!km_meeting_set_remote_description (tc->meeting, tc->id, "offer",
+                                          bad_port, &error))
+    record_refusal (tc, error);
+  g_clear_error (&error);
+  if (!km_meeting_set_remote_description (tc->meeting, tc->id, "offer",
+                                          no_fingerprint, &error))
+    record_refusal (tc, error);
+  tc->held_offer = g_strdup (offer);
+}
+
+void
+tc_media_failed (TestClient *tc, const GError *error)
+{
+  g_free (tc->failure);
+  tc->failure = g_strdup_printf ("%s %d: %s", g_quark_to_string (error->domain),
+                                 error->code, error->message);
+  g_autofree gchar *offer = g_steal_pointer (&tc->held_offer);
+  g_autoptr (GError) refused = NULL;
+  if (offer && !km_meeting_set_remote_description (tc->meeting, tc->id, "offer",
+                                                   offer, &refused))
+    record_refusal (tc, refused);
+}
+
+const gchar *
+tc_failure (TestClient *tc)
+{
+  return tc->failure;
+}
+
 static gboolean
 send_offer (gpointer data)
 {
@@ -265,14 +342,11 @@ send_offer (gpointer data)
       g_free (m->text);
       m->text = text;
     }
-    if (!km_meeting_set_remote_description (m->tc->meeting, m->tc->id,
-                                            "offer", m->text, &error)) {
-      g_printerr ("%s: offer refused: %s\n", m->tc->name, error->message);
-      g_free (m->tc->refusal);
-      m->tc->refusal = g_strdup_printf ("%s %d: %s",
-                                        g_quark_to_string (error->domain),
-                                        error->code, error->message);
-    }
+    if (m->tc->broken_first)
+      send_broken_first (m->tc, m->text);
+    else if (!km_meeting_set_remote_description (m->tc->meeting, m->tc->id,
+                                                 "offer", m->text, &error))
+      record_refusal (m->tc, error);
   }
   return G_SOURCE_REMOVE;
 }
@@ -494,6 +568,7 @@ tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
   tc->video_pt = options && options->video_pt ? options->video_pt : 96;
   tc->bundle_only = options && options->bundle_only;
   tc->no_rtx = options && options->no_rtx;
+  tc->broken_first = options && options->broken_first;
   tc->name = g_strdup (name);
   tc->meeting = meeting;
   tc->id = id;

@@ -25,11 +25,22 @@ typedef struct {
   /* Offers no RTX: the relay then retransmits its video by repeating the
    * packet itself. */
   gboolean     no_rtx;
+  /* Before its first offer, sends two broken copies of it as a page that
+   * went wrong might: one whose video m-line has the port "x" (refused at
+   * once: tc_refusal), then, that done, one without a=fingerprint
+   * (refused by webrtcbin on its thread: KmCallbacks.failed, which the
+   * harness passes to tc_media_failed); only then the real one. */
+  gboolean     broken_first;
 } TcOptions;
 TestClient *tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
                          const TcOptions *options);
 /* "domain code: message" of the relay's refusal of an offer, or NULL. */
 const gchar *tc_refusal (TestClient *tc);
+/* The relay reported tc's media failed (KmCallbacks.failed); a client
+ * holding its real offer back (broken_first) sends it now. */
+void         tc_media_failed (TestClient *tc, const GError *error);
+/* "domain code: message" of the last such failure, or NULL. */
+const gchar *tc_failure (TestClient *tc);
 /* The payload type of the last video stream received, or 0. */
 guint       tc_received_video_pt (TestClient *tc);
 void        tc_free (TestClient *tc);

@@ -119,6 +119,9 @@ cb_failed (guint id, const GError *error, gpointer data)
   Harness *h = data;
   h->failures++;
   g_printerr ("participant %u failed: %s\n", id, error->message);
+  TestClient *tc = g_hash_table_lookup (h->clients, GUINT_TO_POINTER (id));
+  if (tc)
+    tc_media_failed (tc, error);
 }
 
 /* Keeps the latest announcement per receive slot. */

@@ -2,10 +2,14 @@
  * differently (96 and 120): each receives the other's video under its own
  * number and decodes it.  Someone whose offer carries only H.264 is
  * refused with KM_ERROR_CODEC, and the two go on.  An offer shaped as
- * Firefox makes them (bundle-only m-lines on port 0) is accepted. */
+ * Firefox makes them (bundle-only m-lines on port 0) is accepted.  Broken
+ * offers (a video port "x"; no fingerprint, which only webrtcbin notices)
+ * are refused as KM_ERROR_SDP, and the same participant's next offer
+ * joins the meeting. */
 #include "tests/media/harness.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int
 main (int argc, char **argv)
@@ -67,6 +71,28 @@ main (int argc, char **argv)
   g_print ("bundle-only offer accepted; it decodes %" G_GUINT64_FORMAT
            " frames\n", tc_video_frames (ff));
   harness_leave (h, ff);
+
+  const TcOptions broken = { .video_codec = "VP8", .video_pt = 98,
+                             .latency_ms = 150, .broken_first = TRUE };
+  TestClient *bf = harness_join_with (h, "interpreter", &broken);
+  CHECK (harness_wait_decoding (20000, bf, 10, a, 10, TRUE),
+         "after two broken offers: %s / %s, %" G_GUINT64_FORMAT
+         " frames decoded", tc_refusal (bf) ? tc_refusal (bf) : "not refused",
+         tc_failure (bf) ? tc_failure (bf) : "no failure", tc_video_frames (bf));
+  g_autofree gchar *sdp_error = g_strdup_printf ("%s %d:",
+                                                 g_quark_to_string (KM_ERROR),
+                                                 KM_ERROR_SDP);
+  CHECK (tc_refusal (bf) && g_str_has_prefix (tc_refusal (bf), sdp_error)
+         && strstr (tc_refusal (bf), "port"),
+         "a video port \"x\" was not refused at once as KM_ERROR_SDP: %s",
+         tc_refusal (bf) ? tc_refusal (bf) : "accepted");
+  CHECK (tc_failure (bf) && g_str_has_prefix (tc_failure (bf), sdp_error),
+         "an offer without a fingerprint did not fail as KM_ERROR_SDP: %s",
+         tc_failure (bf) ? tc_failure (bf) : "no failure");
+  g_print ("broken offers refused (%s; %s), the next one decodes %"
+           G_GUINT64_FORMAT " frames\n", tc_refusal (bf), tc_failure (bf),
+           tc_video_frames (bf));
+  harness_leave (h, bf);
 
   harness_free (h);
   harness_run (200);

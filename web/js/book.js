@@ -4,7 +4,7 @@
 import { t, errorText, language } from './i18n.js';
 import { api } from './api.js';
 import { startPage, showState, describeBooking, notice } from './page.js';
-import { fetchSlots, renderSlots, chosenSlot, addDays } from './slots.js';
+import { fetchSlots, renderSlots, chosenSlot, addDays, spokenLanguages, firstLanguage } from './slots.js';
 
 // A phone shows fewer days at a time so the list of times stays short.
 const DAYS = matchMedia('(max-width: 40rem)').matches ? 3 : 7;
@@ -18,6 +18,7 @@ let services = new Map();
 let today = new Date().toISOString().slice(0, 10);
 let from = today;
 let loadSerial = 0;
+let languageChosen = false;   // the job seeker picked the meeting language
 
 function setState(state) {
   kontor.state = state;
@@ -52,17 +53,36 @@ function fillServices() {
 }
 
 // The meeting languages the service offers (and the office, when chosen).
+// Until the job seeker picks one, the choice follows the caseworkers: the
+// page's language if one of them speaks it, else one they speak.  Returns
+// whether the choice changed.
 function fillLanguages() {
   const service = services.get(Number($('service').value));
   const office = offices.get(Number($('office').value));
   let list = service?.languages?.length ? service.languages : ALL_LANGUAGES;
   if (office?.languages?.length) list = list.filter((l) => office.languages.includes(l));
-  const keep = $('language').value || language();
+  const before = $('language').value;
+  const pick = languageChosen && list.includes(before)
+    ? before
+    : firstLanguage(list, spokenLanguages(offices, office), [language(), before].filter(Boolean));
   $('language').replaceChildren(...list.map((l) => option(l, languageName(l))));
-  $('language').value = list.includes(keep) ? keep : (list[0] || '');
+  $('language').value = pick;
   const allowed = service ? service.interpreter_allowed !== false : true;
   $('interpreter').disabled = !allowed;
   if (!allowed) $('interpreter').checked = false;
+  return pick !== before;
+}
+
+// The slots as found; with none, and nobody who speaks the language, that
+// is what the page says (not "no free times": later days will not help).
+function showSlots() {
+  const office = offices.get(Number($('office').value));
+  const spoken = spokenLanguages(offices, office);
+  const lang = $('language').value;
+  const empty = spoken && lang && !spoken.includes(lang)
+    ? t(office ? 'book.no_language_office' : 'book.no_language', { language: languageName(lang) })
+    : null;
+  renderSlots($('slots'), kontor.slots, offices, { showOffice: $('office').value === 'any', empty });
 }
 
 async function loadSlots() {
@@ -78,7 +98,7 @@ async function loadSlots() {
     });
     if (serial !== loadSerial) return;
     kontor.slots = slots;
-    renderSlots($('slots'), slots, offices, { showOffice: $('office').value === 'any' });
+    showSlots();
   } catch (e) {
     if (serial !== loadSerial) return;
     kontor.slots = [];
@@ -134,7 +154,7 @@ async function submit(event) {
   } catch (e) {
     kontor.error = { code: e.code };
     problem('form-problem', errorText(e.code));
-    if (e.code === 'slot_taken') loadSlots();
+    if (e.code === 'slot_taken' || e.code === 'not_a_slot') loadSlots();
   } finally {
     $('submit').disabled = false;
   }
@@ -187,14 +207,15 @@ async function main() {
   const refill = () => { fillLanguages(); zoneNote(); loadSlots(); };
   $('office').addEventListener('change', refill);
   $('service').addEventListener('change', refill);
-  $('language').addEventListener('change', loadSlots);
+  $('language').addEventListener('change', () => { languageChosen = true; loadSlots(); });
   $('earlier').addEventListener('click', () => { from = addDays(from, -DAYS); if (from < today) from = today; loadSlots(); });
   $('later').addEventListener('click', () => { from = addDays(from, DAYS); loadSlots(); });
   $('book').addEventListener('submit', submit);
   $('calendar').addEventListener('click', downloadCalendar);
   document.addEventListener('kontor:language', () => {
-    fillOffices(); fillServices(); fillLanguages(); zoneNote();
-    if (kontor.slots) renderSlots($('slots'), kontor.slots, offices, { showOffice: $('office').value === 'any' });
+    fillOffices(); fillServices(); zoneNote();
+    if (fillLanguages()) loadSlots();
+    else if (kontor.slots) showSlots();
     if (kontor.result) describeBooking($('booking'), kontor.result.booking);
   });
   await loadSlots();

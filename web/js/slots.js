@@ -19,6 +19,25 @@ export function localDate(iso, timeZone) {
   }).format(new Date(iso));
 }
 
+// The meeting languages someone holds meetings in: at one office, or at
+// any when office is null.  null when the server does not say (then every
+// language counts as spoken).
+export function spokenLanguages(offices, office) {
+  const from = office ? [office] : [...offices.values()];
+  if (from.some((o) => !Array.isArray(o.caseworker_languages))) return null;
+  return [...new Set(from.flatMap((o) => o.caseworker_languages))];
+}
+
+// Which of the offered languages (list) to choose: the first of wanted
+// (e.g. the page's language) that a caseworker speaks, else the first
+// offered one someone speaks, so that a newcomer sees free times at once;
+// only when nobody speaks any, the first wanted, else the first offered.
+export function firstLanguage(list, spoken, wanted) {
+  const speaks = (l) => !spoken || spoken.includes(l);
+  return [...wanted, ...list].find((l) => list.includes(l) && speaks(l))
+    ?? wanted.find((l) => list.includes(l)) ?? list[0] ?? '';
+}
+
 export async function fetchSlots({ service, office, caseworker, language, from, to }) {
   const q = new URLSearchParams({ service: String(service), from, to });
   if (office && office !== 'any') q.set('office', String(office));
@@ -30,7 +49,9 @@ export async function fetchSlots({ service, office, caseworker, language, from, 
 
 // Fills container with the slots; offices maps id → office.  The chosen
 // slot is read back with chosenSlot().  Returns the number of slots shown.
-export function renderSlots(container, slots, offices, { name = 'slot', showOffice = false, skip = null } = {}) {
+// empty: the text when there are none (default: no free times).
+export function renderSlots(container, slots, offices,
+  { name = 'slot', showOffice = false, skip = null, empty = null } = {}) {
   container.replaceChildren();
   container._slots = slots;
   const hereZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -45,7 +66,7 @@ export function renderSlots(container, slots, offices, { name = 'slot', showOffi
   if (days.size === 0) {
     const p = document.createElement('p');
     p.className = 'empty';
-    p.textContent = t('book.no_slots');
+    p.textContent = empty || t('book.no_slots');
     container.append(p);
     return 0;
   }
