@@ -146,10 +146,15 @@ read_fir (KmFwdPort *port, GstRTCPPacket *packet, KmWants *wants)
 void
 km_feedback_on_rtcp (GObject *session, GstBuffer *buffer, KmFwdPort *port)
 {
+  km_feedback_read (port, buffer, g_get_monotonic_time ());
+}
+
+void
+km_feedback_read (KmFwdPort *port, GstBuffer *buffer, gint64 now)
+{
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   if (!gst_rtcp_buffer_map (buffer, GST_MAP_READ, &rtcp))
     return;
-  gint64 now = g_get_monotonic_time ();
   GstRTCPPacket packet;
   KmWants wants = { 0 };
   g_mutex_lock (&port->lock);

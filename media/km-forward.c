@@ -312,6 +312,23 @@ on_packet (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 }
 
 KmFwdSource *
+km_fwd_source_alloc (KmFwdPort *port, const gchar *encoding, guint32 ssrc)
+{
+  const KmCodec *codec = km_codec_lookup (encoding);
+  KmFwdSource *source = g_new0 (KmFwdSource, 1);
+  source->refs = 1;
+  source->port = km_fwd_port_ref (port);
+  source->codec = g_strdup (encoding ? encoding : "?");
+  source->relayed = codec;
+  source->kind = codec ? codec->kind : KM_KIND_AUDIO;
+  source->clock_rate = codec ? codec->clock_rate : 90000;
+  source->ssrc = ssrc;
+  g_mutex_init (&source->lock);
+  g_mutex_init (&source->sr_lock);
+  return source;
+}
+
+KmFwdSource *
 km_fwd_source_new (GstBin *bin, GstPad *src, KmFwdPort *port,
                    const gchar *name, GError **error)
 {
@@ -327,18 +344,9 @@ km_fwd_source_new (GstBin *bin, GstPad *src, KmFwdPort *port,
   if (s)
     gst_structure_get_uint (s, "ssrc", &ssrc);
 
-  KmFwdSource *source = g_new0 (KmFwdSource, 1);
-  source->refs = 1;
-  source->port = km_fwd_port_ref (port);
+  KmFwdSource *source = km_fwd_source_alloc (port, encoding, ssrc);
   source->bin = bin;
   source->pad = gst_object_ref (src);
-  source->codec = g_strdup (encoding ? encoding : "?");
-  source->relayed = codec;
-  source->kind = codec ? codec->kind : KM_KIND_AUDIO;
-  source->clock_rate = codec ? codec->clock_rate : 90000;
-  source->ssrc = ssrc;
-  g_mutex_init (&source->lock);
-  g_mutex_init (&source->sr_lock);
 
   /* The pad's own data stops at the probe; the fakesink takes its events
    * and keeps the bundle from failing on a not-linked pad. */
@@ -694,6 +702,12 @@ push_to_sink (KmFwdSink *sink, const guint8 *data, gsize size, gint64 now)
 void
 km_fwd_forward (KmFwdSource *source, GstBuffer *buffer)
 {
+  km_fwd_forward_at (source, buffer, g_get_monotonic_time ());
+}
+
+void
+km_fwd_forward_at (KmFwdSource *source, GstBuffer *buffer, gint64 now)
+{
   GstMapInfo map;
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
     return;
@@ -701,7 +715,6 @@ km_fwd_forward (KmFwdSource *source, GstBuffer *buffer)
     gst_buffer_unmap (buffer, &map);
     return;
   }
-  gint64 now = g_get_monotonic_time ();
   g_mutex_lock (&source->lock);
   g_mutex_lock (&source->port->lock);
   if (!source->ssrc)

@@ -164,10 +164,17 @@ struct _KmFwdSink {
 };
 
 /* km-forward.c */
+/* A source of encoding (its SSRC, 0: from its first packet) for the
+ * sender behind port, not yet listed on the port nor linked to any pad:
+ * what km_fwd_source_new() starts from (and tests/fuzz builds on). */
+KmFwdSource *km_fwd_source_alloc (KmFwdPort *port, const gchar *encoding,
+                                  guint32 ssrc);
 KmFwdSource *km_fwd_source_ref (KmFwdSource *source);
 void km_fwd_source_unref (KmFwdSource *source);
-/* One packet of source to every slot it feeds; holding no lock. */
+/* One packet of source to every slot it feeds; holding no lock.  _at:
+ * with the monotonic time (µs) it arrived. */
 void km_fwd_forward (KmFwdSource *source, GstBuffer *buffer);
+void km_fwd_forward_at (KmFwdSource *source, GstBuffer *buffer, gint64 now);
 /* Under the port's lock. */
 gboolean km_fwd_port_ready (KmFwdPort *port);
 /* Sends a keyframe request held back by the rate limit, once due. */
@@ -181,6 +188,11 @@ void km_fwd_port_request_keyframe (KmFwdPort *port, guint32 ssrc);
 /* Takes the sender's packets from its SRTP decoder, before rtpbin. */
 void     km_receive_attach (KmFwdPort *port, GstElement *dec);
 void     km_receive_detach (KmFwdPort *port);
+/* One decrypted packet from the sender behind port, arrived at now
+ * (monotonic µs): forwarded (RTX unwrapped) when it belongs to a listed
+ * source.  TRUE when it was ours to forward or drop; FALSE: rtpbin's (a
+ * stream not yet announced). */
+gboolean km_receive_take (KmFwdPort *port, GstBuffer *buffer, gint64 now);
 /* Counts one packet of source and NACKs holes; under source->port->lock.
  * *keyframe is set when a hole was given up. */
 KmPacketKind km_receive_note (KmFwdSource *source, const guint8 *data,
@@ -192,6 +204,9 @@ gsize    km_rtp_header_length (const guint8 *data, gsize size);
 /* rtpsession's on-receiving-rtcp: the browser's reports and requests. */
 void km_feedback_on_rtcp (GObject *session, GstBuffer *buffer,
                           KmFwdPort *port);
+/* What km_feedback_on_rtcp() does, with the monotonic time (µs) the
+ * compound packet arrived. */
+void km_feedback_read (KmFwdPort *port, GstBuffer *buffer, gint64 now);
 /* A sender report for the slot, under its port's lock. */
 void km_feedback_send_sr (KmFwdSink *sink, gint64 now);
 /* A PLI for the browser's stream ssrc, under the port's lock. */

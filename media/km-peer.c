@@ -771,15 +771,17 @@ km_peer_teardown (KmParticipant *p)
   gst_clear_caps (&p->video_caps);
 }
 
-gboolean
-km_peer_set_offer (KmParticipant *p, const gchar *sdp, GError **error)
+GstSDPMessage *
+km_peer_parse_offer (const gchar *sdp, guint want[2], GError **error)
 {
   GstSDPMessage *msg = NULL;
   if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK || !msg) {
+    if (msg)
+      gst_sdp_message_free (msg);
     g_set_error (error, KM_ERROR, KM_ERROR_SDP, "offer is not valid SDP");
-    return FALSE;
+    return NULL;
   }
-  guint want[2] = { 0, 0 };
+  want[KM_KIND_AUDIO] = want[KM_KIND_VIDEO] = 0;
   for (guint i = 0; i < gst_sdp_message_medias_len (msg); i++) {
     const gchar *media = gst_sdp_media_get_media (
         gst_sdp_message_get_media (msg, i));
@@ -791,12 +793,22 @@ km_peer_set_offer (KmParticipant *p, const gchar *sdp, GError **error)
   if (want[KM_KIND_AUDIO] + want[KM_KIND_VIDEO] == 0) {
     gst_sdp_message_free (msg);
     g_set_error (error, KM_ERROR, KM_ERROR_SDP, "offer has no audio or video");
-    return FALSE;
+    return NULL;
   }
   if (!km_sdp_check_offer (sdp, msg, error)) {
     gst_sdp_message_free (msg);
-    return FALSE;
+    return NULL;
   }
+  return msg;
+}
+
+gboolean
+km_peer_set_offer (KmParticipant *p, const gchar *sdp, GError **error)
+{
+  guint want[2];
+  GstSDPMessage *msg = km_peer_parse_offer (sdp, want, error);
+  if (!msg)
+    return FALSE;
   if (!km_codec_choose (p, msg, error)) {
     gst_sdp_message_free (msg);
     return FALSE;
@@ -827,9 +839,10 @@ km_peer_set_offer (KmParticipant *p, const gchar *sdp, GError **error)
 }
 
 gboolean
-km_peer_add_candidate (KmParticipant *p, guint mline, const gchar *candidate,
-                       GError **error)
+km_peer_check_candidate (guint mline, const gchar *candidate,
+                         const gchar **text, GError **error)
 {
+  *text = NULL;
   if (!candidate || !*candidate)
     return TRUE;   /* end of candidates: webrtcbin 1.22 needs nothing */
   const gchar *c = g_str_has_prefix (candidate, "a=") ? candidate + 2
@@ -839,6 +852,18 @@ km_peer_add_candidate (KmParticipant *p, guint mline, const gchar *candidate,
     g_set_error (error, KM_ERROR, KM_ERROR_ICE, "malformed candidate");
     return FALSE;
   }
-  g_signal_emit_by_name (p->webrtc, "add-ice-candidate", mline, c);
+  *text = c;
+  return TRUE;
+}
+
+gboolean
+km_peer_add_candidate (KmParticipant *p, guint mline, const gchar *candidate,
+                       GError **error)
+{
+  const gchar *c;
+  if (!km_peer_check_candidate (mline, candidate, &c, error))
+    return FALSE;
+  if (c)
+    g_signal_emit_by_name (p->webrtc, "add-ice-candidate", mline, c);
   return TRUE;
 }

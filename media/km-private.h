@@ -110,6 +110,17 @@ gboolean km_peer_set_offer (KmParticipant *p, const gchar *sdp,
                             GError **error);
 gboolean km_peer_add_candidate (KmParticipant *p, guint mline,
                                 const gchar *candidate, GError **error);
+/* The checks km_peer_set_offer() makes before anything else: the text is
+ * SDP with at least one audio or video m-line, each well formed
+ * (km_sdp_check_offer); want[] gets how many of each kind.  NULL with
+ * KM_ERROR_SDP otherwise; free the message. */
+GstSDPMessage *km_peer_parse_offer (const gchar *sdp, guint want[2],
+                                    GError **error);
+/* The checks km_peer_add_candidate() makes: *text is what webrtcbin gets
+ * ("candidate:…"), or NULL for the end of candidates.  FALSE with
+ * KM_ERROR_ICE for a malformed one. */
+gboolean km_peer_check_candidate (guint mline, const gchar *candidate,
+                                  const gchar **text, GError **error);
 
 /* km-ice.c: ICE restarts.  Main thread, before the offer is applied:
  * remembers its credentials and, when they changed (an ICE restart),

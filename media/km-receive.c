@@ -125,9 +125,8 @@ unwrap (const guint8 *data, gsize size, guint32 ssrc, guint apt)
   return out;
 }
 
-/* TRUE when the packet was ours to forward (or to drop). */
-static gboolean
-take (KmFwdPort *port, GstBuffer *buffer)
+gboolean
+km_receive_take (KmFwdPort *port, GstBuffer *buffer, gint64 now)
 {
   GstMapInfo map;
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
@@ -176,12 +175,12 @@ take (KmFwdPort *port, GstBuffer *buffer)
         ? unwrap (map.data, map.size, source->ssrc, (guint) apt) : NULL;
     gst_buffer_unmap (buffer, &map);
     if (inner) {
-      km_fwd_forward (source, inner);
+      km_fwd_forward_at (source, inner, now);
       gst_buffer_unref (inner);
     }
   } else {
     gst_buffer_unmap (buffer, &map);
-    km_fwd_forward (source, buffer);
+    km_fwd_forward_at (source, buffer, now);
   }
   km_fwd_source_unref (source);
   return TRUE;
@@ -193,7 +192,8 @@ on_rtp_in (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   /* nicesrc pushes single buffers; a list goes the old way. */
   if (!(info->type & GST_PAD_PROBE_TYPE_BUFFER))
     return GST_PAD_PROBE_OK;
-  return take (data, GST_PAD_PROBE_INFO_BUFFER (info))
+  return km_receive_take (data, GST_PAD_PROBE_INFO_BUFFER (info),
+                          g_get_monotonic_time ())
       ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
