@@ -171,9 +171,21 @@ gboolean ks_public_rate_or_reply (KsRequest *r);
  * the outcome of a try, which sets that wait. */
 guint    ks_login_wait (const gchar *email);
 void     ks_login_result (const gchar *email, gboolean ok);
-/* The peer address of a connection, for rate limits and logs. */
-/* The client's address (X-Forwarded-For from a trusted proxy). */
+
+/* ---- peer.c: who is at the other end ---------------------------------- */
+
+/* The client's address (X-Forwarded-For from a trusted proxy), for rate
+ * limits and logs; transfer full. */
 gchar   *ks_peer_address (KsServer *server, struct lws *wsi);
+/* An address as proxies write it: "1.2.3.4", "1.2.3.4:5678", "2001:db8::1"
+ * or "[2001:db8::1]:5678".  NULL if it is none of these. */
+GInetAddress *ks_peer_parse_address (const gchar *text);
+/* Whether address is one of the comma-separated list (an IPv4 peer may
+ * come as ::ffff:a.b.c.d on a dual-stack socket). */
+gboolean ks_peer_listed (const gchar *list, const gchar *address);
+/* The client an X-Forwarded-For value names (its last entry) as text, or
+ * NULL when that entry is no address; transfer full. */
+gchar   *ks_peer_forwarded (const gchar *xff);
 
 /* ---- api-*.c: route handlers (http.c holds the table) ----------------- */
 

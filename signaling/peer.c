@@ -1,0 +1,88 @@
+/* peer.c — who is at the other end of a connection, for rate limits and
+ * logs: the TCP peer, or, when that is a reverse proxy the configuration
+ * trusts, the client its X-Forwarded-For names.
+ *
+ * The header and the list of proxies are text from outside the process
+ * (the header from anyone who can reach the proxy), so the parsing is
+ * apart from lws (ks_peer_forwarded) and fuzzed (tests/fuzz/fuzz-peer.c). */
+#define G_LOG_DOMAIN "kontor-signaling"
+
+#include "signaling/ks-private.h"
+
+#include <string.h>
+
+GInetAddress *
+ks_peer_parse_address (const gchar *text)
+{
+  g_autofree gchar *s = g_strstrip (g_strdup (text));
+  GInetAddress *a = g_inet_address_new_from_string (s);
+  if (a)
+    return a;
+  gchar *end = NULL;
+  if (s[0] == '[' && (end = strchr (s, ']')))
+    *end = '\0';
+  else if ((end = strrchr (s, ':')) && strchr (s, ':') == end)
+    *end = '\0';             /* one colon: IPv4 with a port */
+  else
+    return NULL;
+  return g_inet_address_new_from_string (s[0] == '[' ? s + 1 : s);
+}
+
+gboolean
+ks_peer_listed (const gchar *list, const gchar *address)
+{
+  if (g_str_has_prefix (address, "::ffff:") && strchr (address, '.'))
+    address += strlen ("::ffff:");
+  g_autoptr (GInetAddress) peer = g_inet_address_new_from_string (address);
+  if (!peer)
+    return FALSE;
+  g_auto (GStrv) parts = g_strsplit (list, ",", -1);
+  for (gchar **p = parts; *p; p++) {
+    g_autoptr (GInetAddress) entry = g_inet_address_new_from_string (g_strstrip (*p));
+    if (entry && g_inet_address_equal (entry, peer))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+gchar *
+ks_peer_forwarded (const gchar *xff)
+{
+  /* The client writes the start of the header; only the last entry is
+   * the trusted proxy's. */
+  const gchar *last = strrchr (xff, ',');
+  g_autoptr (GInetAddress) client = ks_peer_parse_address (last ? last + 1 : xff);
+  return client ? g_inet_address_to_string (client) : NULL;
+}
+
+/* Behind a reverse proxy every connection comes from the proxy; when the
+ * TCP peer is one the configuration trusts, the client is the last
+ * X-Forwarded-For entry (the one that proxy added: earlier entries come
+ * from the client and can say anything).  A missing or malformed header
+ * leaves the proxy's address, and says so once. */
+gchar *
+ks_peer_address (KsServer *server, struct lws *wsi)
+{
+  char buf[64] = "";
+  lws_get_peer_simple (wsi, buf, sizeof buf);
+  const gchar *trusted = server->config->trusted_proxies;
+  if (!*trusted || !ks_peer_listed (trusted, buf))
+    return g_strdup (buf);
+  /* lws hands the header over whole: up to 8 kB (lws's own header limit
+   * is lower). */
+  int len = lws_hdr_total_length (wsi, WSI_TOKEN_X_FORWARDED_FOR);
+  g_autofree gchar *xff = len > 0 && len < 8192 ? g_malloc (len + 1) : NULL;
+  gchar *client = NULL;
+  if (xff && lws_hdr_copy (wsi, xff, len + 1, WSI_TOKEN_X_FORWARDED_FOR) >= 0)
+    client = ks_peer_forwarded (xff);
+  if (!client) {
+    static gsize warned;
+    if (g_once_init_enter (&warned)) {
+      g_warning ("a request from trusted proxy %s had no usable X-Forwarded-For; "
+                 "counted as the proxy's own", buf);
+      g_once_init_leave (&warned, 1);
+    }
+    return g_strdup (buf);
+  }
+  return client;
+}
