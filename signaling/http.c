@@ -96,7 +96,7 @@ ks_http_session_cookie (struct lws *wsi)
 {
   char buf[128];
   size_t max = sizeof buf;
-  if (lws_http_cookie_get (wsi, KS_SESSION_COOKIE, buf, &max) != 0 || max == 0)
+  if (!wsi || lws_http_cookie_get (wsi, KS_SESSION_COOKIE, buf, &max) != 0 || max == 0)
     return NULL;
   return g_strndup (buf, max);
 }
@@ -275,6 +275,12 @@ route (KsRequest *r)
                    r->post ? "Use GET for this endpoint." : "Use POST for this endpoint.");
   else
     ks_respond_error (r, 404, "not_found", "There is no such API endpoint.");
+}
+
+void
+ks_http_route (KsRequest *r)
+{
+  route (r);
 }
 
 static gboolean

@@ -78,6 +78,7 @@ struct _KsClient {
   guint         counted_participant; /* the participant the counts below are for */
   guint         offers, candidates, ice_restarts;
   gchar        *ice_ufrag;        /* of its latest offer */
+  gboolean      detached;         /* never had a socket: replies stay in outq */
 };
 
 /* Queue a message (transfer full of msg) and wake lws to write it. */
@@ -91,6 +92,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (KsClient, ks_client_unref)
 
 int ks_ws_callback (struct lws *wsi, enum lws_callback_reasons reason,
                     void *user, void *in, size_t len);
+/* The seam tests/fuzz/fuzz-ws.c uses: a client with no socket, whose
+ * replies stay in its outq (it is never listed in server->clients), and
+ * one complete message handled as if it had arrived on a socket. */
+KsClient *ks_client_new_detached (KsServer *server);
+void      ks_ws_dispatch (KsClient *client, const gchar *text, gsize len);
 
 /* ---- limits.c: bounds on what one socket or address may hold --------- */
 
@@ -226,8 +232,13 @@ gboolean ks_parse_time (const gchar *text, gint64 *out);
 
 int ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason,
                       void *user, void *in, size_t len);
-/* Copy the session cookie of a request (NULL if none). */
+/* Copy the session cookie of a request (NULL if none, or if the
+ * connection is gone: wsi NULL). */
 gchar *ks_http_session_cookie (struct lws *wsi);
+/* Runs the handler of r->path and r->post (the route table), or answers
+ * 404/405; what LWS_CALLBACK_HTTP does once the request is complete.
+ * tests/fuzz/fuzz-http.c calls it on requests without a connection. */
+void   ks_http_route (KsRequest *r);
 
 /* ---- room.c: meetings ----------------------------------------------- */
 

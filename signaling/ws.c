@@ -52,11 +52,12 @@ ks_client_unref (KsClient *client)
 void
 ks_client_send (KsClient *client, json_t *msg)
 {
-  if (client->wsi && !client->closing) {
+  if ((client->wsi || client->detached) && !client->closing) {
     gchar *text = json_dumps (msg, JSON_COMPACT);
     if (ks_limits_queue (client, strlen (text))) {
       g_queue_push_tail (&client->outq, text);
-      lws_callback_on_writable (client->wsi);
+      if (client->wsi)
+        lws_callback_on_writable (client->wsi);
     } else {
       g_free (text);
     }
@@ -69,7 +70,7 @@ ks_client_send_error (KsClient *client, const gchar *code,
                       const gchar *message, gboolean close)
 {
   ks_client_send (client, ks_json_error (code, message));
-  if (close && client->wsi)
+  if (close && (client->wsi || client->detached))
     client->closing = TRUE;
 }
 
@@ -599,6 +600,22 @@ dispatch (KsClient *client, const gchar *text, gsize len)
     }
   g_autofree gchar *text_err = g_strdup_printf ("unknown type \"%.40s\"", type);
   ks_client_send_error (client, "bad_message", text_err, TRUE);
+}
+
+/* ---- a client without a socket (tests/fuzz/fuzz-ws.c) -------------- */
+
+KsClient *
+ks_client_new_detached (KsServer *server)
+{
+  KsClient *c = client_new (server, NULL);
+  c->detached = TRUE;
+  return c;
+}
+
+void
+ks_ws_dispatch (KsClient *client, const gchar *text, gsize len)
+{
+  dispatch (client, text, len);
 }
 
 /* ---- the lws callback ----------------------------------------------- */
