@@ -67,16 +67,34 @@ want_keyframe (KmWants *wants, KmFwdSink *sink)
   wants->n++;
 }
 
-/* The browser's report blocks on our slots: round-trip time from the
- * sender report they answer (RFC 3550, 6.4.1). */
-static void
-read_reports (KmFwdPort *port, GstRTCPPacket *packet, gint64 now)
+/* Every read below is checked against the packet's own length first:
+ * GstRTCPPacket's accessors read at fixed offsets and trust the count in
+ * the header.  rtpsession validates the compound packet before
+ * on-receiving-rtcp, but a packet can be valid as a whole and still too
+ * short for what its type and count promise. */
+
+/* The packet's length in bytes after its 4-byte header (RFC 3550, 6.4.1:
+ * the length field counts 32-bit words minus one). */
+static gsize
+body_size (GstRTCPPacket *packet)
 {
-  guint n = gst_rtcp_packet_get_rb_count (packet);
+  return 4 * (gsize) gst_rtcp_packet_get_length (packet);
+}
+
+/* The browser's report blocks on our slots: round-trip time from the
+ * sender report they answer (RFC 3550, 6.4.1).  fixed: the bytes of the
+ * body before the blocks (the reporter's SSRC, and an SR's sender info). */
+static void
+read_reports (KmFwdPort *port, GstRTCPPacket *packet, gsize fixed, gint64 now)
+{
+  gsize body = body_size (packet);
+  guint n = body < fixed ? 0 : MIN (gst_rtcp_packet_get_rb_count (packet),
+                                    (body - fixed) / 24);
   for (guint i = 0; i < n; i++) {
-    guint32 ssrc, exthighestseq, jitter, lsr, dlsr;
-    guint8 fraction;
-    gint32 lost;
+    /* gst_rtcp_packet_get_rb leaves them as they were when it refuses. */
+    guint32 ssrc = 0, exthighestseq = 0, jitter = 0, lsr = 0, dlsr = 0;
+    guint8 fraction = 0;
+    gint32 lost = 0;
     gst_rtcp_packet_get_rb (packet, i, &ssrc, &fraction, &lost,
                             &exthighestseq, &jitter, &lsr, &dlsr);
     KmFwdSink *sink = find_sink (port, ssrc);
@@ -97,8 +115,10 @@ read_reports (KmFwdPort *port, GstRTCPPacket *packet, gint64 now)
 static void
 read_sender_info (KmFwdPort *port, GstRTCPPacket *packet, gint64 now)
 {
-  guint32 ssrc, rtp, packets, octets;
-  guint64 ntp;
+  guint32 ssrc = 0, rtp = 0, packets = 0, octets = 0;
+  guint64 ntp = 0;
+  if (body_size (packet) < 24)
+    return;
   gst_rtcp_packet_sr_get_sender_info (packet, &ssrc, &ntp, &rtp, &packets,
                                       &octets);
   for (GList *l = port->sources; l; l = l->next) {
@@ -114,6 +134,16 @@ read_sender_info (KmFwdPort *port, GstRTCPPacket *packet, gint64 now)
   }
 }
 
+/* The FCI words of a feedback packet that lie inside it (RFC 4585,
+ * 6.1: after the sender's and the media source's SSRC). */
+static guint
+fci_words (GstRTCPPacket *packet)
+{
+  gsize body = body_size (packet);
+  return body <= 8 ? 0 : MIN (gst_rtcp_packet_fb_get_fci_length (packet),
+                              (body - 8) / 4);
+}
+
 static void
 read_nack (KmFwdPort *port, GstRTCPPacket *packet, gint64 now)
 {
@@ -122,7 +152,7 @@ read_nack (KmFwdPort *port, GstRTCPPacket *packet, gint64 now)
   if (!sink)
     return;
   const guint8 *fci = gst_rtcp_packet_fb_get_fci (packet);
-  guint words = gst_rtcp_packet_fb_get_fci_length (packet);
+  guint words = fci_words (packet);
   for (guint i = 0; fci && i < words; i++) {
     guint16 pid = GST_READ_UINT16_BE (fci + 4 * i);
     guint16 blp = GST_READ_UINT16_BE (fci + 4 * i + 2);
@@ -138,7 +168,7 @@ read_fir (KmFwdPort *port, GstRTCPPacket *packet, KmWants *wants)
 {
   /* FIR names its streams in the FCI, 8 bytes each (RFC 5104, 4.3.1). */
   const guint8 *fci = gst_rtcp_packet_fb_get_fci (packet);
-  guint words = gst_rtcp_packet_fb_get_fci_length (packet);
+  guint words = fci_words (packet);
   for (guint i = 0; fci && i + 1 < words; i += 2)
     want_keyframe (wants, find_sink (port, GST_READ_UINT32_BE (fci + 4 * i)));
 }
@@ -152,6 +182,12 @@ km_feedback_on_rtcp (GObject *session, GstBuffer *buffer, KmFwdPort *port)
 void
 km_feedback_read (KmFwdPort *port, GstBuffer *buffer, gint64 now)
 {
+  /* Whole packets only, each inside the buffer (lengths adding up),
+   * whatever rtpsession let through.  (GStreamer's checks refuse an
+   * empty buffer with a critical.) */
+  if (gst_buffer_get_size (buffer) < 4
+      || !gst_rtcp_buffer_validate_reduced (buffer))
+    return;
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   if (!gst_rtcp_buffer_map (buffer, GST_MAP_READ, &rtcp))
     return;
@@ -163,16 +199,19 @@ km_feedback_read (KmFwdPort *port, GstBuffer *buffer, gint64 now)
     switch (gst_rtcp_packet_get_type (&packet)) {
     case GST_RTCP_TYPE_SR:
       read_sender_info (port, &packet, now);
-      read_reports (port, &packet, now);
+      read_reports (port, &packet, 24, now);
       break;
     case GST_RTCP_TYPE_RR:
-      read_reports (port, &packet, now);
+      read_reports (port, &packet, 4, now);
       break;
     case GST_RTCP_TYPE_RTPFB:
-      if (gst_rtcp_packet_fb_get_type (&packet) == GST_RTCP_RTPFB_TYPE_NACK)
+      if (body_size (&packet) >= 8
+          && gst_rtcp_packet_fb_get_type (&packet) == GST_RTCP_RTPFB_TYPE_NACK)
         read_nack (port, &packet, now);
       break;
     case GST_RTCP_TYPE_PSFB:
+      if (body_size (&packet) < 8)
+        break;
       switch (gst_rtcp_packet_fb_get_type (&packet)) {
       case GST_RTCP_PSFB_TYPE_PLI:
         want_keyframe (&wants, find_sink (
