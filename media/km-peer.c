@@ -775,7 +775,9 @@ GstSDPMessage *
 km_peer_parse_offer (const gchar *sdp, guint want[2], GError **error)
 {
   GstSDPMessage *msg = NULL;
-  if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK || !msg) {
+  /* GStreamer's parser takes an empty text for a programming error. */
+  if (!sdp || !*sdp || gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK
+      || !msg) {
     if (msg)
       gst_sdp_message_free (msg);
     g_set_error (error, KM_ERROR, KM_ERROR_SDP, "offer is not valid SDP");
