@@ -28,17 +28,33 @@ ks_peer_parse_address (const gchar *text)
   return g_inet_address_new_from_string (s[0] == '[' ? s + 1 : s);
 }
 
+/* An address, an IPv4 one written as IPv6 (::ffff:a.b.c.d, as a
+ * dual-stack socket gives it) taken as the IPv4 one, whichever way it is
+ * written; NULL if text is none. */
+static GInetAddress *
+plain_address (const gchar *text)
+{
+  GInetAddress *a = g_inet_address_new_from_string (text);
+  if (!a || g_inet_address_get_family (a) != G_SOCKET_FAMILY_IPV6)
+    return a;
+  static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+  const guint8 *bytes = g_inet_address_to_bytes (a);
+  if (memcmp (bytes, mapped, sizeof mapped) != 0)
+    return a;
+  GInetAddress *v4 = g_inet_address_new_from_bytes (bytes + 12, G_SOCKET_FAMILY_IPV4);
+  g_object_unref (a);
+  return v4;
+}
+
 gboolean
 ks_peer_listed (const gchar *list, const gchar *address)
 {
-  if (g_str_has_prefix (address, "::ffff:") && strchr (address, '.'))
-    address += strlen ("::ffff:");
-  g_autoptr (GInetAddress) peer = g_inet_address_new_from_string (address);
+  g_autoptr (GInetAddress) peer = plain_address (address);
   if (!peer)
     return FALSE;
   g_auto (GStrv) parts = g_strsplit (list, ",", -1);
   for (gchar **p = parts; *p; p++) {
-    g_autoptr (GInetAddress) entry = g_inet_address_new_from_string (g_strstrip (*p));
+    g_autoptr (GInetAddress) entry = plain_address (g_strstrip (*p));
     if (entry && g_inet_address_equal (entry, peer))
       return TRUE;
   }
