@@ -48,8 +48,16 @@ ks_respond (KsRequest *r, guint status, json_t *body)
     return;
   }
   r->status = status;
-  r->response = json_dumps (body, JSON_COMPACT);
+  r->response = body ? json_dumps (body, JSON_COMPACT) : NULL;
   json_decref (body);
+  if (!r->response) {
+    /* A handler built an answer jansson could not make: a bug, but the
+     * client still gets an answer and the server stays up. */
+    g_critical ("%s: an answer that is no JSON", r->path);
+    r->status = 500;
+    r->response = g_strdup ("{\"error\":{\"code\":\"internal\",\"message\":"
+                            "\"The service is not available right now.\"}}");
+  }
   r->ready = TRUE;
   if (r->wsi)
     lws_callback_on_writable (r->wsi);
@@ -74,8 +82,8 @@ ks_respond_text (KsRequest *r, guint status, const gchar *content_type, gchar *t
 void
 ks_respond_error (KsRequest *r, guint status, const gchar *code, const gchar *message)
 {
-  ks_respond (r, status, json_pack ("{s:{s:s, s:s}}", "error", "code", code,
-                                 "message", message));
+  ks_respond (r, status, json_pack ("{s:{s:s, s:o}}", "error", "code", code,
+                                 "message", ks_json_text (message)));
 }
 
 gboolean

@@ -69,8 +69,19 @@ ks_json_caseworker (const KbCaseworker *c)
 }
 
 json_t *
+ks_json_text (const gchar *text)
+{
+  /* JSON strings are UTF-8, and jansson refuses to make one of anything
+   * else (json_string gives NULL, json_pack fails as a whole). */
+  if (g_utf8_validate (text, -1, NULL))
+    return json_string (text);
+  g_autofree gchar *valid = g_utf8_make_valid (text, -1);
+  return json_string (valid);
+}
+
+json_t *
 ks_json_error (const gchar *code, const gchar *message)
 {
-  return json_pack ("{s:s, s:s, s:s}", "type", "error", "code", code,
-                    "message", message);
+  return json_pack ("{s:s, s:s, s:o}", "type", "error", "code", code,
+                    "message", ks_json_text (message));
 }

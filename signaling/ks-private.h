@@ -290,4 +290,9 @@ gchar  *ks_json_time (gint64 usec);            /* RFC 3339 UTC or NULL */
 json_t *ks_json_time_or_null (gint64 usec);
 json_t *ks_json_booking (const KbBooking *booking);
 json_t *ks_json_caseworker (const KbCaseworker *caseworker);
+/* {type: "error", code, message}; the message may quote what a client
+ * sent (jansson's error texts do), so it is made valid UTF-8 first. */
 json_t *ks_json_error (const gchar *code, const gchar *message);
+/* A JSON string of text, with what is not UTF-8 replaced (U+FFFD): never
+ * NULL, unlike json_string(). */
+json_t *ks_json_text (const gchar *text);

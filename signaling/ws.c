@@ -52,17 +52,24 @@ ks_client_unref (KsClient *client)
 void
 ks_client_send (KsClient *client, json_t *msg)
 {
-  if ((client->wsi || client->detached) && !client->closing) {
-    gchar *text = json_dumps (msg, JSON_COMPACT);
-    if (ks_limits_queue (client, strlen (text))) {
-      g_queue_push_tail (&client->outq, text);
-      if (client->wsi)
-        lws_callback_on_writable (client->wsi);
-    } else {
-      g_free (text);
-    }
+  if ((!client->wsi && !client->detached) || client->closing) {
+    json_decref (msg);
+    return;
   }
+  gchar *text = msg ? json_dumps (msg, JSON_COMPACT) : NULL;
   json_decref (msg);
+  if (!text) {
+    /* A message jansson could not make (a bug): nothing to queue. */
+    g_critical ("a message that is no JSON was not sent");
+    return;
+  }
+  if (!ks_limits_queue (client, strlen (text))) {
+    g_free (text);
+    return;
+  }
+  g_queue_push_tail (&client->outq, text);
+  if (client->wsi)
+    lws_callback_on_writable (client->wsi);
 }
 
 void
@@ -598,7 +605,9 @@ dispatch (KsClient *client, const gchar *text, gsize len)
       handlers[i].handler (client, msg);
       return;
     }
-  g_autofree gchar *text_err = g_strdup_printf ("unknown type \"%.40s\"", type);
+  /* Cut by characters: a cut inside one would leave no UTF-8. */
+  g_autofree gchar *shown = g_utf8_substring (type, 0, MIN (g_utf8_strlen (type, -1), 40));
+  g_autofree gchar *text_err = g_strdup_printf ("unknown type \"%s\"", shown);
   ks_client_send_error (client, "bad_message", text_err, TRUE);
 }
 
