@@ -23,6 +23,7 @@ request_clear (KsRequest *r)
   if (r->step_free)
     r->step_free (r->step);
   g_free (r->content_type);
+  g_strfreev (r->args);
 }
 
 KsRequest *
@@ -147,7 +148,10 @@ ks_request_arg (KsRequest *r, const gchar *name)
   char buf[256];
   g_autofree gchar *key = g_strdup_printf ("%s=", name);
   const char *value = r->wsi ? lws_get_urlarg_by_name (r->wsi, key, buf, sizeof buf) : NULL;
-  return value ? g_strdup (value) : NULL;
+  for (gchar **a = r->args; !value && a && *a; a++)
+    if (g_str_has_prefix (*a, key))
+      value = *a + strlen (key);
+  return value ? g_strndup (value, sizeof buf - 1) : NULL;
 }
 
 gboolean

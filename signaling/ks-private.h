@@ -43,6 +43,12 @@ struct _KsServer {
   GHashTable          *ws_per_address; /* client address → open WebSockets (GUINT) */
 };
 
+/* ---- server.c -------------------------------------------------------- */
+
+/* The RTCIceServer array the pages get (/api/v1/config), from the STUN and
+ * TURN settings; transfer full. */
+gchar *ks_ice_servers_json (const KsConfig *config);
+
 /* ---- ws.c: one WebSocket connection --------------------------------- */
 
 typedef enum { KS_ROLE_NONE, KS_ROLE_SEEKER, KS_ROLE_CASEWORKER, KS_ROLE_INTERPRETER } KsRole;
@@ -134,6 +140,9 @@ struct _KsRequest {
   gchar        *peer;           /* client address, for rate limits */
   gpointer      step;           /* a handler's own state between steps */
   GDestroyNotify step_free;
+  gchar       **args;           /* without a connection (tests/fuzz): the
+                                 * query string's name=value parts, as lws
+                                 * would hand them over */
 };
 
 KsRequest *ks_request_ref (KsRequest *r);
@@ -163,7 +172,8 @@ gboolean ks_request_id_arg (KsRequest *r, const gchar *name, gboolean any_allowe
 /* ?office=ID (0 when absent and not required); on failure it has answered. */
 gboolean ks_request_office_or_reply (KsRequest *r, gboolean required, gint64 *out);
 void     ks_request_set_step (KsRequest *r, gpointer step, GDestroyNotify free_func);
-/* A query-string argument of a GET request (only during routing). */
+/* A query-string argument of a GET request (only during routing; from
+ * r->args when there is no connection), at most 255 bytes. */
 gchar   *ks_request_arg (KsRequest *r, const gchar *name);
 
 /* ---- ratelimit.c ------------------------------------------------------ */

@@ -135,8 +135,8 @@ log_emit (int level, const char *line)
     g_message ("lws: %.*s", (int) n, line);
 }
 
-static gchar *
-ice_servers_json (const KsConfig *config)
+gchar *
+ks_ice_servers_json (const KsConfig *config)
 {
   json_t *list = json_array ();
   if (*config->stun_server)
@@ -211,7 +211,7 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   server->tls = *config->tls_cert != '\0';
   server->rooms = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
                                          (GDestroyNotify) ks_room_free);
-  server->ice_servers_json = ice_servers_json (config);
+  server->ice_servers_json = ks_ice_servers_json (config);
 
   if (!g_file_test (config->web_root, G_FILE_TEST_IS_DIR)) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
