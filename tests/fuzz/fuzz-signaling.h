@@ -19,7 +19,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   KsConfig *config = ks_config_load (NULL, env, &error);
   FUZZ_CHECK (config, "default configuration: %s", error->message);
   config->login_per_minute = config->book_per_minute = 0;
-  config->link_per_minute = 0;
+  config->link_per_minute = config->public_per_minute = 0;
   server = g_new0 (KsServer, 1);
   server->config = config;
   server->rooms = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
