@@ -20,6 +20,9 @@
  *   7  a receiver's video slot switches source (camera ↔ share, or off)
  *   8  someone asks for a keyframe; statistics are read
  *
+ * Every packet from the sender first passes kontor's SSRC gate
+ * (km-ssrcgate.c), as on the receive thread.
+ *
  * What is checked besides the sanitizers: every RTP packet the relay
  * sends carries the slot's SSRC (or its RTX SSRC) and payload type, and
  * is never KM_SRTP_WINDOW or more behind the newest it sent on that SSRC
@@ -55,6 +58,7 @@ typedef struct {
   guint16 camera_rtx_seq;
   guint   rtx_pt;
   gint64  now;
+  KmSsrcGate gate;                /* the sender's receive thread's */
 } Rig;
 
 /* ---- the checking pads ------------------------------------------------ */
@@ -135,10 +139,20 @@ buffer_of (const guint8 *data, gsize n)
   return n ? gst_buffer_new_memdup (data, n) : gst_buffer_new ();
 }
 
+/* As the sender's packets come: through kontor's SSRC gate on the receive
+ * thread (km-nicerecv.c: before SRTP, whose header is the same), then,
+ * decrypted, to km_receive_take. */
 static void
 from_sender (Rig *rig, GstBuffer *buf)
 {
-  km_receive_take (rig->sender.fp.port, buf, rig->now);
+  GstMapInfo map;
+  gboolean admitted = TRUE;
+  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    admitted = km_ssrcgate_admit (&rig->gate, map.data, map.size, rig->now);
+    gst_buffer_unmap (buf, &map);
+  }
+  if (admitted)
+    km_receive_take (rig->sender.fp.port, buf, rig->now);
   gst_buffer_unref (buf);
 }
 

@@ -10,7 +10,7 @@
  * the end of candidates).
  *
  * For the offer: km_peer_parse_offer (is it SDP, how many m-lines of each
- * kind), km_codec_choose (the codec rule, payload types, H.264 profiles,
+ * kind, each m-line well formed: km_sdp_check_offer), km_codec_choose (the codec rule, payload types, H.264 profiles,
  * fmtp), km_ice_follow_offer (ICE credentials, restart detection), and
  * what webrtcbin 1.22 then makes of every m-line
  * (gst_sdp_media_get_caps_from_media, gst_sdp_media_attributes_to_caps).
