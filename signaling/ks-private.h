@@ -236,6 +236,9 @@ gboolean ks_room_interpreter_enter (KsServer *server, KsClient *client, gint64 b
 /* Chat text from a participant to the others; passes through, never stored. */
 void ks_room_chat (KsServer *server, KsClient *client, const gchar *text);
 gboolean ks_room_seeker_present (KsServer *server, gint64 booking_id);
+/* Seats taken over all rooms: seats[0] job seekers, [1] caseworkers,
+ * [2] interpreters (for /metrics). */
+void     ks_rooms_count_seats (KsServer *server, guint seats[3]);
 gint64   ks_room_booking_id (KsRoom *room);
 void ks_room_free (KsRoom *room);
 

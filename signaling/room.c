@@ -67,6 +67,18 @@ ks_room_seeker_present (KsServer *server, gint64 booking_id)
   return room && *seat (room, KS_ROLE_SEEKER);
 }
 
+void
+ks_rooms_count_seats (KsServer *server, guint seats[N_SEATS])
+{
+  GHashTableIter it;
+  gpointer value;
+  memset (seats, 0, N_SEATS * sizeof seats[0]);
+  g_hash_table_iter_init (&it, server->rooms);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    for (guint i = 0; i < N_SEATS; i++)
+      seats[i] += ((KsRoom *) value)->seats[i] != NULL;
+}
+
 static KsRoom *
 room_for (KsServer *server, const KbBooking *booking)
 {
