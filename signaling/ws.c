@@ -329,6 +329,17 @@ booking_action_error_or_reply (KsClient *client, const GError *error,
   return TRUE;
 }
 
+/* admit, end and no_show change the stored booking whether or not the
+ * socket that asked is still there when the answer comes (they run under
+ * the server's cancellable, not the socket's): what follows from the change
+ * (the room ends, queues are pushed) happens regardless; only the reply,
+ * and taking a seat, need the socket.  Each returns on a stopping server. */
+static gboolean
+server_stopping (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 static void
 admit_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -336,11 +347,12 @@ admit_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (KbBooking) booking = kb_admit_finish (client->server->store, result, &error);
 
-  if (!still_open (client, error))
+  if (server_stopping (error) || (error && !still_open (client, NULL)))
     return;
   if (booking_action_error_or_reply (client, error, "admitted"))
     return;
-  ks_room_caseworker_enter (client->server, client, booking);
+  if (still_open (client, NULL))
+    ks_room_caseworker_enter (client->server, client, booking);
   ks_queue_changed (client->server, booking->caseworker_id);
 }
 
@@ -351,7 +363,7 @@ complete_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (KbBooking) booking = kb_complete_finish (client->server->store, result, &error);
 
-  if (!still_open (client, error))
+  if (server_stopping (error) || (error && !still_open (client, NULL)))
     return;
   if (booking_action_error_or_reply (client, error, "ended"))
     return;
@@ -366,7 +378,7 @@ no_show_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (KbBooking) booking = kb_no_show_finish (client->server->store, result, &error);
 
-  if (!still_open (client, error))
+  if (server_stopping (error) || (error && !still_open (client, NULL)))
     return;
   if (g_error_matches (error, KB_ERROR, KB_ERROR_STATE)) {
     ks_client_send_error (client, "too_soon",
@@ -404,7 +416,7 @@ on_admit (KsClient *client, json_t *msg)
   if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
     return;
   kb_admit_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
-                  client->cancellable, admit_done, ks_client_ref (client));
+                  client->server->cancellable, admit_done, ks_client_ref (client));
 }
 
 static void
@@ -414,7 +426,7 @@ on_no_show (KsClient *client, json_t *msg)
   if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
     return;
   kb_no_show_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
-                    client->cancellable, no_show_done, ks_client_ref (client));
+                    client->server->cancellable, no_show_done, ks_client_ref (client));
 }
 
 static void
@@ -424,7 +436,7 @@ on_end (KsClient *client, json_t *msg)
   if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
     return;
   kb_complete_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
-                     client->cancellable, complete_done, ks_client_ref (client));
+                     client->server->cancellable, complete_done, ks_client_ref (client));
 }
 
 /* ---- offer, ice, leave: inside a meeting ---------------------------- */

@@ -7,6 +7,10 @@ the seat; the older one is told `replaced` and closed.  These are the orders
 that once freed the room under the newcomer's feet (a heap use-after-free in
 the sanitizer build): the old seat was the last one in the room.  Signalling
 only: nobody offers, so no ICE candidates are gathered."""
+import socket
+import struct
+import time
+
 from kontor_harness import Kontor, Spec, need_env
 
 
@@ -156,6 +160,56 @@ def interpreter_link_twice(k, spec):
         ws.close()
 
 
+def end_then_close(k, spec):
+    """The caseworker ends the meeting and closes the tab at once: the end
+    is stored, so the job seeker and interpreter are told, the interpreter
+    link dies, and the caseworker's other tab sees it in the queue."""
+    demo = k.demo(60)
+    bid = booking_id(k, demo)
+    cw, other = caseworker(k, demo), caseworker(k, demo)
+    seeker = k.ws()
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    seeker.recv_type("waiting")
+    cw.send({"type": "admit", "booking_id": bid})
+    cw.recv_type("admitted")
+    seeker.recv_type("admitted")
+    cw.send({"type": "invite", "booking_id": bid})
+    token = cw.recv_type("invitation")["url"].split("#i=")[1]
+    interp = k.ws()
+    interp.send({"type": "join", "invite": token})
+    interp.recv_type("admitted")
+    cw.send({"type": "end", "booking_id": bid})
+    cw.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    cw.close()
+    try:
+        ended = seeker.recv_type("ended", 10)
+    except TimeoutError:
+        ended = None
+    spec.check("an end sent just before the tab closed still ends the meeting for the job seeker",
+               isinstance(ended, dict) and ended.get("booking", {}).get("status") == "completed", ended)
+    try:
+        ended = interp.recv_type("ended", 10)
+    except TimeoutError:
+        ended = None
+    spec.check("… and for the interpreter", isinstance(ended, dict), ended)
+    late = k.ws()
+    late.send({"type": "join", "invite": token})
+    spec.check("… and the interpreter link dies with it",
+               late.recv_type("error").get("code") == "no_booking")
+    status = None
+    deadline = time.monotonic() + 10
+    while status != "completed" and time.monotonic() < deadline:
+        try:
+            queue = other.recv_type("queue", max(0.1, deadline - time.monotonic()))
+        except TimeoutError:
+            break
+        status = next((b["status"] for b in queue.get("bookings", []) if b["id"] == bid), None)
+    spec.check("… and the caseworker's other tab sees it completed", status == "completed", status)
+    spec.check("the server is still up", alive(k))
+    for ws in (other, seeker, interp, late):
+        ws.close()
+
+
 def main():
     need_env()
     spec = Spec()
@@ -165,6 +219,7 @@ def main():
         seeker_alone_in_meeting(k, spec)
         caseworker_second_tab_after_seeker_left(k, spec)
         interpreter_link_twice(k, spec)
+        end_then_close(k, spec)
     spec.done()
 
 
