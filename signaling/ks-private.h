@@ -41,6 +41,7 @@ struct _KsServer {
   GCancellable        *cancellable;  /* server-wide queries */
   GHashTable          *invitations;  /* SHA-256 hex of a token → booking id */
   GHashTable          *ws_per_address; /* client address → open WebSockets (GUINT) */
+  GHashTable          *ended;        /* booking id (gint64*) → monotonic µs its meeting ended */
 };
 
 /* ---- ws.c: one WebSocket connection --------------------------------- */
@@ -236,6 +237,9 @@ gboolean ks_room_interpreter_enter (KsServer *server, KsClient *client, gint64 b
 /* Chat text from a participant to the others; passes through, never stored. */
 void ks_room_chat (KsServer *server, KsClient *client, const gchar *text);
 gboolean ks_room_seeker_present (KsServer *server, gint64 booking_id);
+/* Whether the meeting of booking_id ended here lately (minutes): an answer
+ * from the database that was read before the end is out of date. */
+gboolean ks_room_ended (KsServer *server, gint64 booking_id);
 /* Seats taken over all rooms: seats[0] job seekers, [1] caseworkers,
  * [2] interpreters (for /metrics). */
 void     ks_rooms_count_seats (KsServer *server, guint seats[3]);

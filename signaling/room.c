@@ -387,11 +387,38 @@ ks_room_leave (KsServer *server, KsClient *client)
     ks_queue_changed (server, caseworker_id);
 }
 
+/* Long enough for any answer in flight at the end to have come back. */
+#define ENDED_KEPT_US (10 * 60 * G_USEC_PER_SEC)
+
+/* Remembers that booking_id's meeting ended, and forgets old ends. */
+static void
+note_ended (KsServer *server, gint64 booking_id)
+{
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter it;
+  gpointer value;
+  if (!server->ended)
+    server->ended = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  g_hash_table_iter_init (&it, server->ended);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (now - *(gint64 *) value > ENDED_KEPT_US)
+      g_hash_table_iter_remove (&it);
+  g_hash_table_insert (server->ended, g_memdup2 (&booking_id, sizeof booking_id),
+                       g_memdup2 (&now, sizeof now));
+}
+
+gboolean
+ks_room_ended (KsServer *server, gint64 booking_id)
+{
+  return server->ended && g_hash_table_contains (server->ended, &booking_id);
+}
+
 void
 ks_room_end (KsServer *server, const KbBooking *booking)
 {
   KsRoom *room = g_hash_table_lookup (server->rooms, &booking->id);
   ks_invitations_forget (server, booking->id);
+  note_ended (server, booking->id);
   if (!room)
     return;
   json_t *msg = json_pack ("{s:s, s:o}", "type", "ended", "booking", ks_json_booking (booking));

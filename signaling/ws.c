@@ -147,6 +147,10 @@ joined (KsClient *client, KbBooking *booking, KbJoinVerdict verdict,
     send_internal (client, error);
     return;
   }
+  /* Read before the meeting ended here: it is over now (that is final). */
+  if ((verdict == KB_JOIN_OK || verdict == KB_JOIN_REJOIN)
+      && ks_room_ended (client->server, booking->id))
+    verdict = KB_JOIN_COMPLETED;
   if (verdict != KB_JOIN_OK && verdict != KB_JOIN_REJOIN) {
     send_refusal (client, verdict, opens_at);
     return;
@@ -349,6 +353,9 @@ admit_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (server_stopping (error) || (error && !still_open (client, NULL)))
     return;
+  /* A re-entry read before the meeting ended here: it is over now. */
+  if (!error && ks_room_ended (client->server, booking->id))
+    error = g_error_new (KB_ERROR, KB_ERROR_STATE, "the booking is completed");
   if (booking_action_error_or_reply (client, error, "admitted"))
     return;
   if (still_open (client, NULL))
