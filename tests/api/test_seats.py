@@ -244,6 +244,35 @@ def admit_racing_end(k, spec, trials=12):
                reopened == 0, f"{reopened} re-opened")
 
 
+def reload_racing_admit(k, spec, trials=12):
+    """The job seeker reloads the waiting room just as the caseworker
+    admits: the new tab may read the booking as still waiting, but once the
+    caseworker is in the room it enters the meeting, never the waiting room."""
+    stuck = 0
+    for _ in range(trials):
+        demo = k.demo(60)
+        bid = booking_id(k, demo)
+        cw = caseworker(k, demo)
+        a = k.ws()
+        a.send({"type": "join", "token": demo["booking_token"]})
+        a.recv_type("waiting")
+        b = k.ws()
+        cw.send({"type": "admit", "booking_id": bid})
+        b.send({"type": "join", "token": demo["booking_token"]})
+        cw.recv_type("admitted")
+        first = b.recv()
+        if first.get("type") == "waiting":
+            # Told to wait: only right if the admission comes next.
+            try:
+                b.recv_type("admitted", 3)
+            except TimeoutError:
+                stuck += 1
+        for ws in (a, b, cw):
+            ws.close()
+    spec.check(f"a reload racing the admission ends up in the meeting ({trials} tries)",
+               stuck == 0, f"{stuck} left waiting")
+
+
 def main():
     need_env()
     spec = Spec()
@@ -257,6 +286,7 @@ def main():
         interpreter_link_twice(k, spec)
         end_then_close(k, spec)
         admit_racing_end(k, spec)
+        reload_racing_admit(k, spec)
     spec.done()
 
 
