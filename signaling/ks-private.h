@@ -69,6 +69,7 @@ struct _KsClient {
   gboolean      has_stats;
   gboolean      queue_pending;    /* a queue query is in flight */
   gboolean      queue_dirty;      /* something changed while it was */
+  guint         leaves;           /* leave messages so far (an admit sent before one is void) */
   /* bounds (limits.c) */
   gsize         queued_bytes;     /* in outq */
   gdouble       msg_tokens;       /* messages it may still send now */

@@ -344,12 +344,23 @@ server_stopping (const GError *error)
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+/* An admit in flight remembers how many times its socket had left: one
+ * answered after a later leave must not put the caseworker back in. */
+typedef struct {
+  KsClient *client;
+  guint     leaves;
+} AdmitCall;
+
 static void
 admit_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (KsClient) client = user_data;
+  AdmitCall *call = user_data;
+  g_autoptr (KsClient) client = call->client;
+  gboolean left_since = client->leaves != call->leaves;
   g_autoptr (GError) error = NULL;
   g_autoptr (KbBooking) booking = kb_admit_finish (client->server->store, result, &error);
+
+  g_free (call);
 
   if (server_stopping (error) || (error && !still_open (client, NULL)))
     return;
@@ -358,7 +369,7 @@ admit_done (GObject *source, GAsyncResult *result, gpointer user_data)
     error = g_error_new (KB_ERROR, KB_ERROR_STATE, "the booking is completed");
   if (booking_action_error_or_reply (client, error, "admitted"))
     return;
-  if (still_open (client, NULL))
+  if (still_open (client, NULL) && !left_since)
     ks_room_caseworker_enter (client->server, client, booking);
   ks_queue_changed (client->server, booking->caseworker_id);
 }
@@ -422,8 +433,11 @@ on_admit (KsClient *client, json_t *msg)
   gint64 id;
   if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
     return;
+  AdmitCall *call = g_new (AdmitCall, 1);
+  call->client = ks_client_ref (client);
+  call->leaves = client->leaves;
   kb_admit_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
-                  client->server->cancellable, admit_done, ks_client_ref (client));
+                  client->server->cancellable, admit_done, call);
 }
 
 static void
@@ -521,6 +535,7 @@ on_leave (KsClient *client, json_t *msg)
     ks_client_send_error (client, "bad_message", err.text, TRUE);
     return;
   }
+  client->leaves++;
   ks_room_leave (client->server, client);
   /* A job seeker or interpreter who left may join again on this socket;
    * a caseworker stays on their queue. */

@@ -7,6 +7,8 @@ the seat; the older one is told `replaced` and closed.  These are the orders
 that once freed the room under the newcomer's feet (a heap use-after-free in
 the sanitizer build): the old seat was the last one in the room.  Signalling
 only: nobody offers, so no ICE candidates are gathered."""
+import json
+import secrets
 import socket
 import struct
 import time
@@ -273,6 +275,38 @@ def reload_racing_admit(k, spec, trials=12):
                stuck == 0, f"{stuck} left waiting")
 
 
+def frame(msg):
+    """One masked text frame (a short one), for sending several in one write."""
+    payload = json.dumps(msg).encode()
+    mask = secrets.token_bytes(4)
+    return (struct.pack("!BB", 0x81, 0x80 | len(payload)) + mask
+            + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+
+def admit_then_leave(k, spec, trials=5):
+    """A caseworker's tab re-enters the meeting and leaves it before the
+    answer comes (both in one write): the leave is the last word, the
+    admit's late answer does not put the caseworker back in."""
+    demo = k.demo(60)
+    bid = booking_id(k, demo)
+    cw = caseworker(k, demo)
+    seeker = k.ws()
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    seeker.recv_type("waiting")
+    back_in = 0
+    for _ in range(trials):
+        cw.send({"type": "admit", "booking_id": bid})
+        cw.recv_type("admitted")
+        cw.sock.sendall(frame({"type": "admit", "booking_id": bid}) + frame({"type": "leave"}))
+        cw.recv_type("queue")                  # the admit is answered (a queue push)
+        time.sleep(0.2)
+        back_in += metric(k, 'kontor_room_seats{role="caseworker"}') != 0
+    spec.check(f"an admit answered after the same tab left does not seat it again ({trials} tries)",
+               back_in == 0, f"{back_in} seated again")
+    seeker.close()
+    cw.close()
+
+
 def main():
     need_env()
     spec = Spec()
@@ -287,6 +321,7 @@ def main():
         end_then_close(k, spec)
         admit_racing_end(k, spec)
         reload_racing_admit(k, spec)
+        admit_then_leave(k, spec)
     spec.done()
 
 
