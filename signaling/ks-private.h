@@ -41,6 +41,7 @@ struct _KsServer {
   GCancellable        *cancellable;  /* server-wide queries */
   GHashTable          *invitations;  /* SHA-256 hex of a token → booking id */
   GHashTable          *ws_per_address; /* client address → open WebSockets (GUINT) */
+  GHashTable          *ended;        /* booking id (gint64*) → monotonic µs its meeting ended */
 };
 
 /* ---- server.c -------------------------------------------------------- */
@@ -74,6 +75,7 @@ struct _KsClient {
   gboolean      has_stats;
   gboolean      queue_pending;    /* a queue query is in flight */
   gboolean      queue_dirty;      /* something changed while it was */
+  guint         leaves;           /* leave messages so far (an admit sent before one is void) */
   /* bounds (limits.c) */
   gsize         queued_bytes;     /* in outq */
   gdouble       msg_tokens;       /* messages it may still send now */
@@ -273,6 +275,12 @@ gboolean ks_room_interpreter_enter (KsServer *server, KsClient *client, gint64 b
 /* Chat text from a participant to the others; passes through, never stored. */
 void ks_room_chat (KsServer *server, KsClient *client, const gchar *text);
 gboolean ks_room_seeker_present (KsServer *server, gint64 booking_id);
+/* Whether the meeting of booking_id ended here lately (minutes): an answer
+ * from the database that was read before the end is out of date. */
+gboolean ks_room_ended (KsServer *server, gint64 booking_id);
+/* Seats taken over all rooms: seats[0] job seekers, [1] caseworkers,
+ * [2] interpreters (for /metrics). */
+void     ks_rooms_count_seats (KsServer *server, guint seats[3]);
 gint64   ks_room_booking_id (KsRoom *room);
 void ks_room_free (KsRoom *room);
 

@@ -18,7 +18,8 @@ void
 ks_api_metrics (KsRequest *r)
 {
   KsServer *server = r->server;
-  guint sockets = 0, seekers = 0, caseworkers = 0, interpreters = 0, media = 0;
+  guint sockets = 0, seekers = 0, caseworkers = 0, interpreters = 0, media = 0, in_room = 0;
+  guint seats[3];
   gdouble in_kbps = 0, out_kbps = 0, loss = 0;
   guint with_stats = 0;
 
@@ -32,6 +33,7 @@ ks_api_metrics (KsRequest *r)
     seekers += c->role == KS_ROLE_SEEKER;
     caseworkers += c->role == KS_ROLE_CASEWORKER;
     interpreters += c->role == KS_ROLE_INTERPRETER;
+    in_room += c->room != NULL;
     if (c->participant) {
       media++;
       if (c->has_stats) {
@@ -58,6 +60,20 @@ ks_api_metrics (KsRequest *r)
     "# TYPE kontor_media_participants gauge\n"
     "kontor_media_participants %u\n",
     sockets, seekers, caseworkers, interpreters, g_hash_table_size (server->rooms), media);
+  /* Every socket that thinks it is in a room holds a seat there, and each
+   * seat one socket: the two sums differ only if room state is corrupt
+   * (the stateful protocol fuzzer checks this). */
+  ks_rooms_count_seats (server, seats);
+  g_string_append_printf (s,
+    "# HELP kontor_room_seats Seats taken in rooms, by role (one per role and booking).\n"
+    "# TYPE kontor_room_seats gauge\n"
+    "kontor_room_seats{role=\"seeker\"} %u\n"
+    "kontor_room_seats{role=\"caseworker\"} %u\n"
+    "kontor_room_seats{role=\"interpreter\"} %u\n"
+    "# HELP kontor_websockets_in_room Open WebSockets that are in a room (equals the seats taken).\n"
+    "# TYPE kontor_websockets_in_room gauge\n"
+    "kontor_websockets_in_room %u\n",
+    seats[0], seats[1], seats[2], in_room);
   g_string_append_printf (s,
     "# HELP kontor_media_bitrate_kbps Sum over participants of the relay's last measured bitrate.\n"
     "# TYPE kontor_media_bitrate_kbps gauge\n"

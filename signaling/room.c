@@ -67,6 +67,18 @@ ks_room_seeker_present (KsServer *server, gint64 booking_id)
   return room && *seat (room, KS_ROLE_SEEKER);
 }
 
+void
+ks_rooms_count_seats (KsServer *server, guint seats[N_SEATS])
+{
+  GHashTableIter it;
+  gpointer value;
+  memset (seats, 0, N_SEATS * sizeof seats[0]);
+  g_hash_table_iter_init (&it, server->rooms);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    for (guint i = 0; i < N_SEATS; i++)
+      seats[i] += ((KsRoom *) value)->seats[i] != NULL;
+}
+
 static KsRoom *
 room_for (KsServer *server, const KbBooking *booking)
 {
@@ -329,6 +341,9 @@ ks_room_seeker_enter (KsServer *server, KsClient *client,
                       const KbBooking *booking, gboolean admitted)
 {
   KsRoom *room = take_seat (server, client, booking);
+  /* A seated caseworker means the meeting is in progress, whatever the
+   * booking read a moment before the admission said (a reload racing it). */
+  admitted = admitted || *seat (room, KS_ROLE_CASEWORKER);
   if (admitted) {
     enter_media (room, client);
     send_present_others (room, client);
@@ -385,11 +400,38 @@ ks_room_leave (KsServer *server, KsClient *client)
     ks_queue_changed (server, caseworker_id);
 }
 
+/* Long enough for any answer in flight at the end to have come back. */
+#define ENDED_KEPT_US (10 * 60 * G_USEC_PER_SEC)
+
+/* Remembers that booking_id's meeting ended, and forgets old ends. */
+static void
+note_ended (KsServer *server, gint64 booking_id)
+{
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter it;
+  gpointer value;
+  if (!server->ended)
+    server->ended = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  g_hash_table_iter_init (&it, server->ended);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (now - *(gint64 *) value > ENDED_KEPT_US)
+      g_hash_table_iter_remove (&it);
+  g_hash_table_insert (server->ended, g_memdup2 (&booking_id, sizeof booking_id),
+                       g_memdup2 (&now, sizeof now));
+}
+
+gboolean
+ks_room_ended (KsServer *server, gint64 booking_id)
+{
+  return server->ended && g_hash_table_contains (server->ended, &booking_id);
+}
+
 void
 ks_room_end (KsServer *server, const KbBooking *booking)
 {
   KsRoom *room = g_hash_table_lookup (server->rooms, &booking->id);
   ks_invitations_forget (server, booking->id);
+  note_ended (server, booking->id);
   if (!room)
     return;
   json_t *msg = json_pack ("{s:s, s:o}", "type", "ended", "booking", ks_json_booking (booking));

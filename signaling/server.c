@@ -292,6 +292,7 @@ ks_server_free (KsServer *server)
   g_list_free (server->clients);
   g_clear_pointer (&server->invitations, g_hash_table_destroy);
   g_clear_pointer (&server->ws_per_address, g_hash_table_destroy);
+  g_clear_pointer (&server->ended, g_hash_table_destroy);
   g_free (server->ice_servers_json);
   ks_config_free (server->config);
   g_free (server);

@@ -161,6 +161,10 @@ joined (KsClient *client, KbBooking *booking, KbJoinVerdict verdict,
     send_internal (client, error);
     return;
   }
+  /* Read before the meeting ended here: it is over now (that is final). */
+  if ((verdict == KB_JOIN_OK || verdict == KB_JOIN_REJOIN)
+      && ks_room_ended (client->server, booking->id))
+    verdict = KB_JOIN_COMPLETED;
   if (verdict != KB_JOIN_OK && verdict != KB_JOIN_REJOIN) {
     send_refusal (client, verdict, opens_at);
     return;
@@ -343,18 +347,44 @@ booking_action_error_or_reply (KsClient *client, const GError *error,
   return TRUE;
 }
 
+/* admit, end and no_show change the stored booking whether or not the
+ * socket that asked is still there when the answer comes (they run under
+ * the server's cancellable, not the socket's): what follows from the change
+ * (the room ends, queues are pushed) happens regardless; only the reply,
+ * and taking a seat, need the socket.  Each returns on a stopping server. */
+static gboolean
+server_stopping (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* An admit in flight remembers how many times its socket had left: one
+ * answered after a later leave must not put the caseworker back in. */
+typedef struct {
+  KsClient *client;
+  guint     leaves;
+} AdmitCall;
+
 static void
 admit_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (KsClient) client = user_data;
+  AdmitCall *call = user_data;
+  g_autoptr (KsClient) client = call->client;
+  gboolean left_since = client->leaves != call->leaves;
   g_autoptr (GError) error = NULL;
   g_autoptr (KbBooking) booking = kb_admit_finish (client->server->store, result, &error);
 
-  if (!still_open (client, error))
+  g_free (call);
+
+  if (server_stopping (error) || (error && !still_open (client, NULL)))
     return;
+  /* A re-entry read before the meeting ended here: it is over now. */
+  if (!error && ks_room_ended (client->server, booking->id))
+    error = g_error_new (KB_ERROR, KB_ERROR_STATE, "the booking is completed");
   if (booking_action_error_or_reply (client, error, "admitted"))
     return;
-  ks_room_caseworker_enter (client->server, client, booking);
+  if (still_open (client, NULL) && !left_since)
+    ks_room_caseworker_enter (client->server, client, booking);
   ks_queue_changed (client->server, booking->caseworker_id);
 }
 
@@ -365,7 +395,7 @@ complete_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (KbBooking) booking = kb_complete_finish (client->server->store, result, &error);
 
-  if (!still_open (client, error))
+  if (server_stopping (error) || (error && !still_open (client, NULL)))
     return;
   if (booking_action_error_or_reply (client, error, "ended"))
     return;
@@ -380,7 +410,7 @@ no_show_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (KbBooking) booking = kb_no_show_finish (client->server->store, result, &error);
 
-  if (!still_open (client, error))
+  if (server_stopping (error) || (error && !still_open (client, NULL)))
     return;
   if (g_error_matches (error, KB_ERROR, KB_ERROR_STATE)) {
     ks_client_send_error (client, "too_soon",
@@ -417,8 +447,11 @@ on_admit (KsClient *client, json_t *msg)
   gint64 id;
   if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
     return;
+  AdmitCall *call = g_new (AdmitCall, 1);
+  call->client = ks_client_ref (client);
+  call->leaves = client->leaves;
   kb_admit_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
-                  client->cancellable, admit_done, ks_client_ref (client));
+                  client->server->cancellable, admit_done, call);
 }
 
 static void
@@ -428,7 +461,7 @@ on_no_show (KsClient *client, json_t *msg)
   if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
     return;
   kb_no_show_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
-                    client->cancellable, no_show_done, ks_client_ref (client));
+                    client->server->cancellable, no_show_done, ks_client_ref (client));
 }
 
 static void
@@ -438,7 +471,7 @@ on_end (KsClient *client, json_t *msg)
   if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
     return;
   kb_complete_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
-                     client->cancellable, complete_done, ks_client_ref (client));
+                     client->server->cancellable, complete_done, ks_client_ref (client));
 }
 
 /* ---- offer, ice, leave: inside a meeting ---------------------------- */
@@ -516,6 +549,7 @@ on_leave (KsClient *client, json_t *msg)
     ks_client_send_error (client, "bad_message", err.text, TRUE);
     return;
   }
+  client->leaves++;
   ks_room_leave (client->server, client);
   /* A job seeker or interpreter who left may join again on this socket;
    * a caseworker stays on their queue. */

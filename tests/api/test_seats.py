@@ -7,6 +7,12 @@ the seat; the older one is told `replaced` and closed.  These are the orders
 that once freed the room under the newcomer's feet (a heap use-after-free in
 the sanitizer build): the old seat was the last one in the room.  Signalling
 only: nobody offers, so no ICE candidates are gathered."""
+import json
+import secrets
+import socket
+import struct
+import time
+
 from kontor_harness import Kontor, Spec, need_env
 
 
@@ -156,15 +162,166 @@ def interpreter_link_twice(k, spec):
         ws.close()
 
 
+def end_then_close(k, spec):
+    """The caseworker ends the meeting and closes the tab at once: the end
+    is stored, so the job seeker and interpreter are told, the interpreter
+    link dies, and the caseworker's other tab sees it in the queue."""
+    demo = k.demo(60)
+    bid = booking_id(k, demo)
+    cw, other = caseworker(k, demo), caseworker(k, demo)
+    seeker = k.ws()
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    seeker.recv_type("waiting")
+    cw.send({"type": "admit", "booking_id": bid})
+    cw.recv_type("admitted")
+    seeker.recv_type("admitted")
+    cw.send({"type": "invite", "booking_id": bid})
+    token = cw.recv_type("invitation")["url"].split("#i=")[1]
+    interp = k.ws()
+    interp.send({"type": "join", "invite": token})
+    interp.recv_type("admitted")
+    cw.send({"type": "end", "booking_id": bid})
+    cw.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    cw.close()
+    try:
+        ended = seeker.recv_type("ended", 10)
+    except TimeoutError:
+        ended = None
+    spec.check("an end sent just before the tab closed still ends the meeting for the job seeker",
+               isinstance(ended, dict) and ended.get("booking", {}).get("status") == "completed", ended)
+    try:
+        ended = interp.recv_type("ended", 10)
+    except TimeoutError:
+        ended = None
+    spec.check("… and for the interpreter", isinstance(ended, dict), ended)
+    late = k.ws()
+    late.send({"type": "join", "invite": token})
+    spec.check("… and the interpreter link dies with it",
+               late.recv_type("error").get("code") == "no_booking")
+    status = None
+    deadline = time.monotonic() + 10
+    while status != "completed" and time.monotonic() < deadline:
+        try:
+            queue = other.recv_type("queue", max(0.1, deadline - time.monotonic()))
+        except TimeoutError:
+            break
+        status = next((b["status"] for b in queue.get("bookings", []) if b["id"] == bid), None)
+    spec.check("… and the caseworker's other tab sees it completed", status == "completed", status)
+    spec.check("the server is still up", alive(k))
+    for ws in (other, seeker, interp, late):
+        ws.close()
+
+
+def metric(k, name):
+    text = k.request("GET", "/metrics")[3]
+    return next(float(line.rpartition(" ")[2]) for line in text.splitlines() if line.startswith(name + " "))
+
+
+def admit_racing_end(k, spec, trials=12):
+    """end and two admits of the same meeting sent at once (a double click
+    while someone ends it): the admits may read the booking before the end
+    is stored, but no answer read before the end may re-open the meeting."""
+    reopened = 0
+    for _ in range(trials):
+        demo = k.demo(60)
+        bid = booking_id(k, demo)
+        cw = caseworker(k, demo)
+        seeker = k.ws()
+        seeker.send({"type": "join", "token": demo["booking_token"]})
+        seeker.recv_type("waiting")
+        cw.send({"type": "admit", "booking_id": bid})
+        cw.recv_type("admitted")
+        for msg in ({"type": "end", "booking_id": bid}, {"type": "admit", "booking_id": bid},
+                    {"type": "admit", "booking_id": bid}):
+            cw.send(msg)
+        cw.recv_type("ended")
+        # Both admits answered (an error, or the queue of a re-entry), then
+        # nothing of this meeting may be open.
+        time.sleep(0.5)
+        if metric(k, "kontor_rooms") != 0:
+            reopened += 1
+        seeker.close()
+        cw.close()
+    spec.check(f"an admit read before a concurrent end never re-opens the meeting ({trials} tries)",
+               reopened == 0, f"{reopened} re-opened")
+
+
+def reload_racing_admit(k, spec, trials=12):
+    """The job seeker reloads the waiting room just as the caseworker
+    admits: the new tab may read the booking as still waiting, but once the
+    caseworker is in the room it enters the meeting, never the waiting room."""
+    stuck = 0
+    for _ in range(trials):
+        demo = k.demo(60)
+        bid = booking_id(k, demo)
+        cw = caseworker(k, demo)
+        a = k.ws()
+        a.send({"type": "join", "token": demo["booking_token"]})
+        a.recv_type("waiting")
+        b = k.ws()
+        cw.send({"type": "admit", "booking_id": bid})
+        b.send({"type": "join", "token": demo["booking_token"]})
+        cw.recv_type("admitted")
+        first = b.recv()
+        if first.get("type") == "waiting":
+            # Told to wait: only right if the admission comes next.
+            try:
+                b.recv_type("admitted", 3)
+            except TimeoutError:
+                stuck += 1
+        for ws in (a, b, cw):
+            ws.close()
+    spec.check(f"a reload racing the admission ends up in the meeting ({trials} tries)",
+               stuck == 0, f"{stuck} left waiting")
+
+
+def frame(msg):
+    """One masked text frame (a short one), for sending several in one write."""
+    payload = json.dumps(msg).encode()
+    mask = secrets.token_bytes(4)
+    return (struct.pack("!BB", 0x81, 0x80 | len(payload)) + mask
+            + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+
+def admit_then_leave(k, spec, trials=5):
+    """A caseworker's tab re-enters the meeting and leaves it before the
+    answer comes (both in one write): the leave is the last word, the
+    admit's late answer does not put the caseworker back in."""
+    demo = k.demo(60)
+    bid = booking_id(k, demo)
+    cw = caseworker(k, demo)
+    seeker = k.ws()
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    seeker.recv_type("waiting")
+    back_in = 0
+    for _ in range(trials):
+        cw.send({"type": "admit", "booking_id": bid})
+        cw.recv_type("admitted")
+        cw.sock.sendall(frame({"type": "admit", "booking_id": bid}) + frame({"type": "leave"}))
+        cw.recv_type("queue")                  # the admit is answered (a queue push)
+        time.sleep(0.2)
+        back_in += metric(k, 'kontor_room_seats{role="caseworker"}') != 0
+    spec.check(f"an admit answered after the same tab left does not seat it again ({trials} tries)",
+               back_in == 0, f"{back_in} seated again")
+    seeker.close()
+    cw.close()
+
+
 def main():
     need_env()
     spec = Spec()
-    with Kontor() as k:
+    # Each demo booking comes with a fresh password: the repeated races log
+    # in more often than the default limit per address allows.
+    with Kontor(extra_env={"KONTOR_LOGIN_PER_MINUTE": "1000"}) as k:
         second_tab_in_waiting_room(k, spec)
         two_tabs_at_once(k, spec)
         seeker_alone_in_meeting(k, spec)
         caseworker_second_tab_after_seeker_left(k, spec)
         interpreter_link_twice(k, spec)
+        end_then_close(k, spec)
+        admit_racing_end(k, spec)
+        reload_racing_admit(k, spec)
+        admit_then_leave(k, spec)
     spec.done()
 
 
