@@ -45,6 +45,21 @@ def caseworker(k, demo):
     return cw
 
 
+def admitted_meeting(k):
+    """A fresh booking whose job seeker waited and was admitted: (demo,
+    booking id, caseworker socket, job seeker socket), both in the meeting."""
+    demo = k.demo(60)
+    bid = booking_id(k, demo)
+    cw = caseworker(k, demo)
+    seeker = k.ws()
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    seeker.recv_type("waiting")
+    cw.send({"type": "admit", "booking_id": bid})
+    cw.recv_type("admitted")
+    seeker.recv_type("admitted")
+    return demo, bid, cw, seeker
+
+
 def second_tab_in_waiting_room(k, spec):
     demo = k.demo(60)
     a = k.ws()
@@ -82,14 +97,7 @@ def two_tabs_at_once(k, spec):
 
 def seeker_alone_in_meeting(k, spec):
     """The caseworker has gone; the job seeker's second tab rejoins."""
-    demo = k.demo(60)
-    cw = caseworker(k, demo)
-    a = k.ws()
-    a.send({"type": "join", "token": demo["booking_token"]})
-    a.recv_type("waiting")
-    cw.send({"type": "admit", "booking_id": booking_id(k, demo)})
-    cw.recv_type("admitted")
-    a.recv_type("admitted")
+    demo, _, cw, a = admitted_meeting(k)
     cw.close()
     a.recv_type("peer")
     b = k.ws()
@@ -102,15 +110,7 @@ def seeker_alone_in_meeting(k, spec):
 
 
 def caseworker_second_tab_after_seeker_left(k, spec):
-    demo = k.demo(60)
-    bid = booking_id(k, demo)
-    cw1 = caseworker(k, demo)
-    seeker = k.ws()
-    seeker.send({"type": "join", "token": demo["booking_token"]})
-    seeker.recv_type("waiting")
-    cw1.send({"type": "admit", "booking_id": bid})
-    cw1.recv_type("admitted")
-    seeker.recv_type("admitted")
+    demo, bid, cw1, seeker = admitted_meeting(k)
     seeker.close()
     cw1.recv_type("peer")
     cw2 = caseworker(k, demo)
@@ -138,14 +138,7 @@ def caseworker_second_tab_after_seeker_left(k, spec):
 
 
 def interpreter_link_twice(k, spec):
-    demo = k.demo(60)
-    bid = booking_id(k, demo)
-    cw = caseworker(k, demo)
-    seeker = k.ws()
-    seeker.send({"type": "join", "token": demo["booking_token"]})
-    seeker.recv_type("waiting")
-    cw.send({"type": "admit", "booking_id": bid})
-    cw.recv_type("admitted")
+    demo, bid, cw, seeker = admitted_meeting(k)
     cw.send({"type": "invite", "booking_id": bid})
     token = cw.recv_type("invitation")["url"].split("#i=")[1]
     i1, i2 = k.ws(), k.ws()

@@ -20,13 +20,21 @@ rtp (guint8 *p, guint32 ssrc, guint8 pt)
   return 20;
 }
 
+/* KM_SSRCGATE_MAX streams, SSRCs 1000 and up, all heard at one second. */
+static void
+fill (KmSsrcGate *gate)
+{
+  guint8 p[20];
+  for (guint32 i = 0; i < KM_SSRCGATE_MAX; i++)
+    g_assert_true (km_ssrcgate_admit (gate, p, rtp (p, 1000 + i, 96), 1 * S));
+}
+
 static void
 test_at_most_max_streams (void)
 {
   KmSsrcGate gate = { 0 };
   guint8 p[20];
-  for (guint32 i = 0; i < KM_SSRCGATE_MAX; i++)
-    g_assert_true (km_ssrcgate_admit (&gate, p, rtp (p, 1000 + i, 96), 1 * S));
+  fill (&gate);
   g_assert_false (km_ssrcgate_admit (&gate, p, rtp (p, 5000, 96), 2 * S));
   g_assert_cmpuint (gate.refused, ==, 1);
   /* Known streams go on. */
@@ -38,8 +46,7 @@ test_silent_streams_make_room (void)
 {
   KmSsrcGate gate = { 0 };
   guint8 p[20];
-  for (guint32 i = 0; i < KM_SSRCGATE_MAX; i++)
-    g_assert_true (km_ssrcgate_admit (&gate, p, rtp (p, 1000 + i, 96), 1 * S));
+  fill (&gate);
   /* All but the first fall silent for longer than the idle time. */
   g_assert_true (km_ssrcgate_admit (&gate, p, rtp (p, 1000, 96), 11 * S));
   g_assert_true (km_ssrcgate_admit (&gate, p, rtp (p, 7000, 96), 12 * S));
@@ -51,8 +58,7 @@ test_other_packets_pass (void)
 {
   KmSsrcGate gate = { 0 };
   guint8 p[20];
-  for (guint32 i = 0; i < KM_SSRCGATE_MAX; i++)
-    km_ssrcgate_admit (&gate, p, rtp (p, 1000 + i, 96), 1 * S);
+  fill (&gate);
   rtp (p, 9999, 200);            /* RTCP sender report */
   g_assert_true (km_ssrcgate_admit (&gate, p, 20, 2 * S));
   guint8 dtls[13] = { 22, 0xfe, 0xfd };
