@@ -11,19 +11,17 @@ array_literal (const gchar *const *items, guint n)
 {
   GString *out = g_string_new ("{");
 
-  for (guint i = 0; i < n; i++)
-    {
-      if (i > 0)
-        g_string_append_c (out, ',');
-      g_string_append_c (out, '"');
-      for (const gchar *p = items[i] ? items[i] : ""; *p; p++)
-        {
-          if (*p == '"' || *p == '\\')
-            g_string_append_c (out, '\\');
-          g_string_append_c (out, *p);
-        }
-      g_string_append_c (out, '"');
+  for (guint i = 0; i < n; i++) {
+    if (i > 0)
+      g_string_append_c (out, ',');
+    g_string_append_c (out, '"');
+    for (const gchar *p = items[i] ? items[i] : ""; *p; p++) {
+      if (*p == '"' || *p == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *p);
     }
+    g_string_append_c (out, '"');
+  }
   g_string_append_c (out, '}');
   return g_string_free (out, FALSE);
 }
@@ -43,12 +41,11 @@ interval_literals (const KbInterval *hours, guint n, gchar **weekdays, gchar **o
   g_autoptr (GPtrArray) o = g_ptr_array_new ();
   g_autoptr (GPtrArray) c = g_ptr_array_new ();
 
-  for (guint i = 0; i < n; i++)
-    {
-      g_ptr_array_add (w, g_strdup_printf ("%d", hours[i].weekday));
-      g_ptr_array_add (o, (gpointer) hours[i].opens);
-      g_ptr_array_add (c, (gpointer) hours[i].closes);
-    }
+  for (guint i = 0; i < n; i++) {
+    g_ptr_array_add (w, g_strdup_printf ("%d", hours[i].weekday));
+    g_ptr_array_add (o, (gpointer) hours[i].opens);
+    g_ptr_array_add (c, (gpointer) hours[i].closes);
+  }
   *weekdays = array_literal ((const gchar *const *) w->pdata, n);
   *opens = array_literal ((const gchar *const *) o->pdata, n);
   *closes = array_literal ((const gchar *const *) c->pdata, n);
@@ -86,19 +83,19 @@ kb_admin_finish (KbStore *store, GAsyncResult *result, GError **error)
 #define ID(x) g_autofree gchar *x##_p = kb_param_int64 (x)
 
 void
-kb_admin_save_office_async (KbStore *store, gint64 actor_id, const KbOfficeEdit *office,
-                            gint64 now, GCancellable *cancellable,
-                            GAsyncReadyCallback callback, gpointer user_data)
+kb_admin_save_office_async (KbStore *store, gint64 actor_id, const KbOfficeEdit *office, gint64 now,
+                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                            gpointer user_data)
 {
   ID (actor_id);
   ID (now);
   g_autofree gchar *id = office->id > 0 ? kb_param_int64 (office->id) : NULL;
   g_autofree gchar *languages = strv_literal (office->languages);
-  const gchar *params[] = { actor_id_p, now_p, id, office->name, office->time_zone,
-                            office->address, languages };
+  const gchar *params[] = { actor_id_p,        now_p,           id,       office->name,
+                            office->time_zone, office->address, languages };
 
-  admin_call (store, "admin_save_office", G_N_ELEMENTS (params), params, cancellable,
-              callback, user_data);
+  admin_call (store, "admin_save_office", G_N_ELEMENTS (params), params, cancellable, callback,
+              user_data);
 }
 
 void
@@ -127,8 +124,8 @@ void
 kb_admin_add_special_day_async (KbStore *store, gint64 actor_id, gint64 office_id,
                                 const gchar *first_date, const gchar *last_date,
                                 const gchar *reason, const KbInterval *hours, guint n_hours,
-                                gint64 now, GCancellable *cancellable,
-                                GAsyncReadyCallback callback, gpointer user_data)
+                                gint64 now, GCancellable *cancellable, GAsyncReadyCallback callback,
+                                gpointer user_data)
 {
   ID (actor_id);
   ID (now);
@@ -137,8 +134,9 @@ kb_admin_add_special_day_async (KbStore *store, gint64 actor_id, gint64 office_i
 
   interval_literals (hours, n_hours, &w, &o, &c);
   {
-    const gchar *params[] = { actor_id_p, now_p, office_id_p, first_date, last_date,
-                              reason ? reason : "", o, c };
+    const gchar *params[] = { actor_id_p, now_p,     office_id_p,
+                              first_date, last_date, reason ? reason : "",
+                              o,          c };
 
     admin_call (store, "admin_add_special_day", G_N_ELEMENTS (params), params, cancellable,
                 callback, user_data);
@@ -159,9 +157,9 @@ kb_admin_delete_special_day_async (KbStore *store, gint64 actor_id, gint64 speci
 }
 
 void
-kb_admin_save_service_async (KbStore *store, gint64 actor_id, const KbServiceEdit *s,
-                             gint64 now, GCancellable *cancellable,
-                             GAsyncReadyCallback callback, gpointer user_data)
+kb_admin_save_service_async (KbStore *store, gint64 actor_id, const KbServiceEdit *s, gint64 now,
+                             GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data)
 {
   ID (actor_id);
   ID (now);
@@ -173,23 +171,24 @@ kb_admin_save_service_async (KbStore *store, gint64 actor_id, const KbServiceEdi
   g_autofree gchar *before = g_strdup_printf ("%d", s->join_before_min);
   g_autofree gchar *after = g_strdup_printf ("%d", s->join_after_min);
   g_autofree gchar *languages = strv_literal (s->languages);
-  const gchar *params[] = { actor_id_p, now_p, id, s->name, duration, buffer, notice, horizon,
-                            before, after, languages,
-                            s->interpreter_allowed ? "true" : "false" };
+  const gchar *params[] = {
+    actor_id_p, now_p,   id,     s->name, duration,  buffer,
+    notice,     horizon, before, after,   languages, s->interpreter_allowed ? "true" : "false"
+  };
 
-  admin_call (store, "admin_save_service", G_N_ELEMENTS (params), params, cancellable,
-              callback, user_data);
+  admin_call (store, "admin_save_service", G_N_ELEMENTS (params), params, cancellable, callback,
+              user_data);
 }
 
 /* ---- calls that carry a password: hash first, in a thread ---------------- */
 
 typedef struct {
-  KbStore     *store;
+  KbStore *store;
   const gchar *statement;
-  gchar       *password;
-  gchar       *params[8];
-  guint        n_params;
-  guint        hash_index;   /* which parameter receives the hash */
+  gchar *password;
+  gchar *params[8];
+  guint n_params;
+  guint hash_index; /* which parameter receives the hash */
 } HashedCall;
 
 static void
@@ -223,14 +222,12 @@ hashed (GObject *source, GAsyncResult *result, gpointer data)
   GCancellable *cancellable = g_task_get_cancellable (task);
 
   h->params[h->hash_index] = g_task_propagate_pointer (G_TASK (result), &error);
-  if (h->params[h->hash_index] == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  kb_store_query_async (h->store, h->statement, h->n_params,
-                        (const gchar *const *) h->params, cancellable, admin_done,
-                        g_steal_pointer (&task));
+  if (h->params[h->hash_index] == NULL) {
+    g_task_return_error (task, error);
+    return;
+  }
+  kb_store_query_async (h->store, h->statement, h->n_params, (const gchar *const *) h->params,
+                        cancellable, admin_done, g_steal_pointer (&task));
 }
 
 /* Takes h; the password must be long enough before anything is hashed. */
@@ -242,23 +239,20 @@ hashed_call (HashedCall *h, GCancellable *cancellable, GAsyncReadyCallback callb
 
   g_task_set_source_tag (task, admin_call);
   g_task_set_task_data (task, h, (GDestroyNotify) hashed_call_free);
-  if (strlen (h->password) < 10)
-    {
-      g_task_return_new_error (task, KB_ERROR, KB_ERROR_INVALID,
-                               "password: at least 10 characters");
-      g_object_unref (task);
-      return;
-    }
+  if (strlen (h->password) < 10) {
+    g_task_return_new_error (task, KB_ERROR, KB_ERROR_INVALID, "password: at least 10 characters");
+    g_object_unref (task);
+    return;
+  }
   kb_task_run_blocking (task, hash_thread, hashed);
 }
 
 void
 kb_admin_create_caseworker_async (KbStore *store, gint64 actor_id, gint64 office_id,
-                                  const gchar *name, const gchar *email,
-                                  const gchar *password, gboolean is_admin,
-                                  const gchar *const *languages, gint64 now,
-                                  GCancellable *cancellable,
-                                  GAsyncReadyCallback callback, gpointer user_data)
+                                  const gchar *name, const gchar *email, const gchar *password,
+                                  gboolean is_admin, const gchar *const *languages, gint64 now,
+                                  GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data)
 {
   HashedCall *h = g_new0 (HashedCall, 1);
 
@@ -299,25 +293,27 @@ void
 kb_admin_update_caseworker_async (KbStore *store, gint64 actor_id, gint64 caseworker_id,
                                   gint64 office_id, const gchar *name, gboolean is_admin,
                                   const gchar *const *languages, gint64 now,
-                                  GCancellable *cancellable,
-                                  GAsyncReadyCallback callback, gpointer user_data)
+                                  GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data)
 {
   ID (actor_id);
   ID (now);
   ID (caseworker_id);
   ID (office_id);
   g_autofree gchar *langs = languages ? strv_literal (languages) : NULL;
-  const gchar *params[] = { actor_id_p, now_p, caseworker_id_p, office_id_p,
-                            name ? name : "", is_admin ? "true" : "false", langs };
+  const gchar *params[] = {
+    actor_id_p, now_p, caseworker_id_p, office_id_p, name ? name : "", is_admin ? "true" : "false",
+    langs
+  };
 
   admin_call (store, "admin_update_caseworker", G_N_ELEMENTS (params), params, cancellable,
               callback, user_data);
 }
 
 void
-kb_admin_delete_absence_async (KbStore *store, gint64 actor_id, gint64 absence_id,
-                               gint64 now, GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data)
+kb_admin_delete_absence_async (KbStore *store, gint64 actor_id, gint64 absence_id, gint64 now,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data)
 {
   ID (actor_id);
   ID (now);
@@ -328,9 +324,9 @@ kb_admin_delete_absence_async (KbStore *store, gint64 actor_id, gint64 absence_i
 }
 
 void
-kb_admin_set_active_async (KbStore *store, gint64 actor_id, gint64 caseworker_id,
-                           gboolean active, gint64 now, GCancellable *cancellable,
-                           GAsyncReadyCallback callback, gpointer user_data)
+kb_admin_set_active_async (KbStore *store, gint64 actor_id, gint64 caseworker_id, gboolean active,
+                           gint64 now, GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data)
 {
   ID (actor_id);
   ID (now);
@@ -341,18 +337,18 @@ kb_admin_set_active_async (KbStore *store, gint64 actor_id, gint64 caseworker_id
 }
 
 void
-kb_admin_add_absence_async (KbStore *store, gint64 actor_id, gint64 caseworker_id,
-                            gint64 from, gint64 to, const gchar *reason, gint64 now,
-                            GCancellable *cancellable, GAsyncReadyCallback callback,
-                            gpointer user_data)
+kb_admin_add_absence_async (KbStore *store, gint64 actor_id, gint64 caseworker_id, gint64 from,
+                            gint64 to, const gchar *reason, gint64 now, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
 {
   ID (actor_id);
   ID (now);
   ID (caseworker_id);
   ID (from);
   ID (to);
-  const gchar *params[] = { actor_id_p, now_p, caseworker_id_p, from_p, to_p,
-                            reason ? reason : "" };
+  const gchar *params[] = {
+    actor_id_p, now_p, caseworker_id_p, from_p, to_p, reason ? reason : ""
+  };
 
   admin_call (store, "admin_add_absence", 6, params, cancellable, callback, user_data);
 }
@@ -375,9 +371,9 @@ reassigned (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 void
-kb_reassign_async (KbStore *store, gint64 booking_id, gint64 to_caseworker_id,
-                   gint64 actor_id, gint64 now, GCancellable *cancellable,
-                   GAsyncReadyCallback callback, gpointer user_data)
+kb_reassign_async (KbStore *store, gint64 booking_id, gint64 to_caseworker_id, gint64 actor_id,
+                   gint64 now, GCancellable *cancellable, GAsyncReadyCallback callback,
+                   gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   ID (now);

@@ -3,7 +3,10 @@
  * caller inventing its own idea of "now". */
 #include "kb-private.h"
 
+/* The quark's name is the first argument, spaces and all. */
+/* clang-format off */
 G_DEFINE_QUARK (kb-error-quark, kb_error)
+/* clang-format on */
 
 /* Set at start-up (configuration) or by a test, read everywhere: an atomic
  * keeps it honest if a worker thread ever asks. */

@@ -10,26 +10,23 @@
 
 /* Runs one statement; NULL with error on failure. */
 static PGresult *
-demo_exec (PGconn *pg, const gchar *sql, int n, const gchar *const *params,
-           GError **error)
+demo_exec (PGconn *pg, const gchar *sql, int n, const gchar *const *params, GError **error)
 {
   PGresult *res = PQexecParams (pg, sql, n, NULL, params, NULL, NULL, 0);
   ExecStatusType st = PQresultStatus (res);
 
-  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
-    {
-      kb_result_to_error (res, error);
-      g_prefix_error (error, "demo data: ");
-      PQclear (res);
-      return NULL;
-    }
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    kb_result_to_error (res, error);
+    g_prefix_error (error, "demo data: ");
+    PQclear (res);
+    return NULL;
+  }
   return res;
 }
 
 /* The first column of the first row as an id, or -1. */
 static gint64
-demo_id (PGconn *pg, const gchar *sql, int n, const gchar *const *params,
-         GError **error)
+demo_id (PGconn *pg, const gchar *sql, int n, const gchar *const *params, GError **error)
 {
   PGresult *res = demo_exec (pg, sql, n, params, error);
   gint64 id;
@@ -52,11 +49,11 @@ demo_fill (PGconn *pg, KbDemo *demo, gint64 now, gint starts_in_s, GError **erro
   PGresult *res;
 
   office = demo_id (pg,
-      "INSERT INTO offices (name, time_zone, address, languages) "
-      "VALUES ('Kontor demo', 'Europe/Oslo', 'Demogata 1, 0150 Oslo', '{nb,en}') "
-      "ON CONFLICT (name) DO UPDATE SET time_zone = EXCLUDED.time_zone, "
-      "languages = EXCLUDED.languages RETURNING id",
-      0, NULL, error);
+                    "INSERT INTO offices (name, time_zone, address, languages) "
+                    "VALUES ('Kontor demo', 'Europe/Oslo', 'Demogata 1, 0150 Oslo', '{nb,en}') "
+                    "ON CONFLICT (name) DO UPDATE SET time_zone = EXCLUDED.time_zone, "
+                    "languages = EXCLUDED.languages RETURNING id",
+                    0, NULL, error);
   if (office < 0)
     return FALSE;
   office_p = kb_param_int64 (office);
@@ -70,14 +67,16 @@ demo_fill (PGconn *pg, KbDemo *demo, gint64 now, gint starts_in_s, GError **erro
       return FALSE;
     PQclear (res);
     res = demo_exec (pg,
-        "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
-        "SELECT $1, d, '00:00', '24:00' FROM generate_series(1, 7) d", 1, p, error);
+                     "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
+                     "SELECT $1, d, '00:00', '24:00' FROM generate_series(1, 7) d",
+                     1, p, error);
     if (res == NULL)
       return FALSE;
     PQclear (res);
   }
 
-  service = demo_id (pg,
+  service = demo_id (
+      pg,
       "INSERT INTO services (name, duration_min, buffer_min, join_before_min, join_after_min, "
       "  notice_min) "
       "VALUES ('Video guidance (demo)', 30, 0, 10, 15, 0) "
@@ -95,7 +94,8 @@ demo_fill (PGconn *pg, KbDemo *demo, gint64 now, gint starts_in_s, GError **erro
   {
     const gchar *p[] = { office_p, DEMO_EMAIL, pw_hash };
 
-    cw = demo_id (pg,
+    cw = demo_id (
+        pg,
         "INSERT INTO caseworkers (office_id, name, email, password_hash, is_admin, languages) "
         "VALUES ($1, 'Demo Caseworker', $2, $3, true, '{nb,en}') "
         "ON CONFLICT ((lower(email))) DO UPDATE SET office_id = EXCLUDED.office_id, "
@@ -115,12 +115,12 @@ demo_fill (PGconn *pg, KbDemo *demo, gint64 now, gint starts_in_s, GError **erro
     const gchar *p[] = { cw_p, service_p, start_p, now_p };
 
     res = demo_exec (pg,
-        "UPDATE bookings b SET status = 'cancelled', cancelled_at = kb_ts($4), "
-        "status_changed_at = kb_ts($4) FROM services s "
-        "WHERE s.id = $2 AND b.caseworker_id = $1 AND b.status <> 'cancelled' "
-        "AND b.blocked && tstzrange(kb_ts($3), kb_ts($3) "
-        "    + make_interval(mins => s.duration_min + s.buffer_min))",
-        4, p, error);
+                     "UPDATE bookings b SET status = 'cancelled', cancelled_at = kb_ts($4), "
+                     "status_changed_at = kb_ts($4) FROM services s "
+                     "WHERE s.id = $2 AND b.caseworker_id = $1 AND b.status <> 'cancelled' "
+                     "AND b.blocked && tstzrange(kb_ts($3), kb_ts($3) "
+                     "    + make_interval(mins => s.duration_min + s.buffer_min))",
+                     4, p, error);
     if (res == NULL)
       return FALSE;
     PQclear (res);
@@ -133,10 +133,10 @@ demo_fill (PGconn *pg, KbDemo *demo, gint64 now, gint starts_in_s, GError **erro
   demo->booking_starts_at = now + (gint64) starts_in_s * G_USEC_PER_SEC;
   token_hash = kb_param_token_hash (demo->booking_token);
   {
-    const gchar *p[] = { demo->booking_reference, token_hash, service_p, cw_p,
-                         start_p, now_p };
+    const gchar *p[] = { demo->booking_reference, token_hash, service_p, cw_p, start_p, now_p };
 
-    res = demo_exec (pg,
+    res = demo_exec (
+        pg,
         "INSERT INTO bookings (reference, token_hash, seeker_name, seeker_contact, "
         "  language, service_id, caseworker_id, during, blocked, created_at, "
         "  status_changed_at) "
@@ -163,17 +163,15 @@ kb_demo_seed (const gchar *conninfo, gint64 now, gint starts_in_s, GError **erro
 
   if (pg == NULL)
     return NULL;
-  if (!kb_migrate_check (pg, error))
-    {
-      PQfinish (pg);
-      return NULL;
-    }
+  if (!kb_migrate_check (pg, error)) {
+    PQfinish (pg);
+    return NULL;
+  }
   res = demo_exec (pg, "BEGIN", 0, NULL, error);
-  if (res == NULL)
-    {
-      PQfinish (pg);
-      return NULL;
-    }
+  if (res == NULL) {
+    PQfinish (pg);
+    return NULL;
+  }
   PQclear (res);
   ok = demo_fill (pg, demo, now, starts_in_s, error);
   res = demo_exec (pg, ok ? "COMMIT" : "ROLLBACK", 0, NULL, ok ? error : NULL);

@@ -10,15 +10,24 @@ static void
 append_text (GString *out, const gchar *text)
 {
   for (const gchar *p = text ? text : ""; *p; p++)
-    switch (*p)
-      {
-      case '\\': g_string_append (out, "\\\\"); break;
-      case ';': g_string_append (out, "\\;"); break;
-      case ',': g_string_append (out, "\\,"); break;
-      case '\n': g_string_append (out, "\\n"); break;
-      case '\r': break;
-      default: g_string_append_c (out, *p);
-      }
+    switch (*p) {
+    case '\\':
+      g_string_append (out, "\\\\");
+      break;
+    case ';':
+      g_string_append (out, "\\;");
+      break;
+    case ',':
+      g_string_append (out, "\\,");
+      break;
+    case '\n':
+      g_string_append (out, "\\n");
+      break;
+    case '\r':
+      break;
+    default:
+      g_string_append_c (out, *p);
+    }
 }
 
 /* Adds one content line folded at 75 octets, never inside a UTF-8
@@ -28,23 +37,20 @@ add_line (GString *ics, const gchar *line)
 {
   gsize len = strlen (line), col = 0;
 
-  for (gsize i = 0; i < len; i++)
-    {
-      gboolean starts_char = ((guchar) line[i] & 0xC0) != 0x80;
+  for (gsize i = 0; i < len; i++) {
+    gboolean starts_char = ((guchar) line[i] & 0xC0) != 0x80;
 
-      if (starts_char && col >= 74)
-        {
-          g_string_append (ics, "\r\n ");
-          col = 1;
-        }
-      g_string_append_c (ics, line[i]);
-      col++;
+    if (starts_char && col >= 74) {
+      g_string_append (ics, "\r\n ");
+      col = 1;
     }
+    g_string_append_c (ics, line[i]);
+    col++;
+  }
   g_string_append (ics, "\r\n");
 }
 
-static void
-add_linef (GString *ics, const gchar *format, ...) G_GNUC_PRINTF (2, 3);
+static void add_linef (GString *ics, const gchar *format, ...) G_GNUC_PRINTF (2, 3);
 
 static void
 add_linef (GString *ics, const gchar *format, ...)
@@ -110,16 +116,14 @@ kb_ics_build (const KbBooking *b, const gchar *join_url, const gchar *manage_url
   append_text (text, ". Reference ");
   append_text (text, b->reference);
   append_text (text, ".");
-  if (join_url)
-    {
-      append_text (text, "\nJoin: ");
-      append_text (text, join_url);
-    }
-  if (manage_url)
-    {
-      append_text (text, "\nChange or cancel: ");
-      append_text (text, manage_url);
-    }
+  if (join_url) {
+    append_text (text, "\nJoin: ");
+    append_text (text, join_url);
+  }
+  if (manage_url) {
+    append_text (text, "\nChange or cancel: ");
+    append_text (text, manage_url);
+  }
   add_line (ics, text->str);
   if (join_url)
     add_linef (ics, "URL:%s", join_url);

@@ -14,13 +14,13 @@ G_BEGIN_DECLS
 /* ---- embedded SQL (resources.c) --------------------------------------- */
 
 /* Migration file names ("001_initial.sql" …) in apply order.  Transfer full. */
-GStrv    kb_sql_migrations (void);
+GStrv kb_sql_migrations (void);
 /* The text of one embedded file: "sql/001_initial.sql", "queries/x.sql".
  * Transfer full; NULL if absent. */
-gchar   *kb_sql_text (const gchar *path);
+gchar *kb_sql_text (const gchar *path);
 /* Named statements: every file under queries/, name = basename without .sql.
  * Transfer full (NULL-terminated, pairs name, sql, name, sql, …). */
-GStrv    kb_sql_statements (void);
+GStrv kb_sql_statements (void);
 
 /* ---- migrations (migrate.c) ------------------------------------------- */
 
@@ -39,26 +39,21 @@ gboolean kb_migrate_check (PGconn *pg, GError **error);
  * cannot be reached or the connection was lost or gave no answer in time
  * (a write may or may not have been applied); KB_ERROR_DATABASE otherwise.
  * A PGresult means the statement was committed. */
-void      kb_store_query_async (KbStore *store, const gchar *statement,
-                                guint n_params, const gchar *const *params,
-                                GCancellable *cancellable,
-                                GAsyncReadyCallback callback,
-                                gpointer user_data);
+void kb_store_query_async (KbStore *store, const gchar *statement, guint n_params,
+                           const gchar *const *params, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
 /* The same for the read that completes a change already committed (the
  * booking as it is after book, cancel or move): it goes to the head of the
  * queue and is never refused for a full one, so that a write that went
  * through is not reported as refused for want of its answer. */
-void      kb_store_follow_up_async (KbStore *store, const gchar *statement,
-                                    guint n_params, const gchar *const *params,
-                                    GCancellable *cancellable,
-                                    GAsyncReadyCallback callback,
-                                    gpointer user_data);
-PGresult *kb_store_query_finish (KbStore *store, GAsyncResult *result,
-                                 GError **error);
+void kb_store_follow_up_async (KbStore *store, const gchar *statement, guint n_params,
+                               const gchar *const *params, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
+PGresult *kb_store_query_finish (KbStore *store, GAsyncResult *result, GError **error);
 
 /* FALSE while the database counts as down (queries are refused at once
  * with KB_ERROR_UNAVAILABLE): for work to skip before its first query. */
-gboolean  kb_store_available (KbStore *store);
+gboolean kb_store_available (KbStore *store);
 
 /* For the callback of a query run on behalf of task: the result (transfer
  * full, PQclear), or NULL when the query failed, in which case the error
@@ -67,22 +62,22 @@ gboolean  kb_store_available (KbStore *store);
 PGresult *kb_query_finish_or_return (GTask *task, GAsyncResult *result);
 
 /* Maps a failed result to a GError as described above. */
-void      kb_result_to_error (const PGresult *res, GError **error);
+void kb_result_to_error (const PGresult *res, GError **error);
 
 /* A blocking connection for start-up, migrations and the demo. */
-PGconn   *kb_connect_blocking (const gchar *conninfo, GError **error);
+PGconn *kb_connect_blocking (const gchar *conninfo, GError **error);
 
 /* ---- parameters and rows (row.c) -------------------------------------- */
 
 /* "\\x…" hex text of the SHA-256 of token, as a bytea parameter. */
-gchar        *kb_param_token_hash (const gchar *token);
-gchar        *kb_param_int64 (gint64 value);
+gchar *kb_param_token_hash (const gchar *token);
+gchar *kb_param_int64 (gint64 value);
 
-gint64        kb_row_int64 (const PGresult *res, int row, const gchar *column);
-const gchar  *kb_row_text (const PGresult *res, int row, const gchar *column);
-gboolean      kb_row_bool (const PGresult *res, int row, const gchar *column);
+gint64 kb_row_int64 (const PGresult *res, int row, const gchar *column);
+const gchar *kb_row_text (const PGresult *res, int row, const gchar *column);
+gboolean kb_row_bool (const PGresult *res, int row, const gchar *column);
 /* Reads the columns of booking_view. */
-KbBooking    *kb_booking_from_row (const PGresult *res, int row);
+KbBooking *kb_booking_from_row (const PGresult *res, int row);
 /* Reads id, name, email, office_id, office_name, office_tz, is_admin. */
 KbCaseworker *kb_caseworker_from_row (const PGresult *res, int row);
 
@@ -92,18 +87,16 @@ typedef gpointer (*KbRowParser) (const PGresult *res, int row);
  * parse (row 0) (freed with free_func) when there is exactly one row,
  * KB_ERROR_NOT_FOUND with the message not_found otherwise, or the query's
  * error.  task is borrowed. */
-void       kb_query_return_row (GTask *task, GAsyncResult *result, KbRowParser parse,
-                                GDestroyNotify free_func, const gchar *not_found);
+void kb_query_return_row (GTask *task, GAsyncResult *result, KbRowParser parse,
+                          GDestroyNotify free_func, const gchar *not_found);
 
 /* Runs a statement and parses every row with parse into a GPtrArray
  * (element free func free_func); finish with kb_store_rows_finish. */
-void       kb_store_rows_async (KbStore *store, const gchar *statement,
-                                guint n_params, const gchar *const *params,
-                                KbRowParser parse, GDestroyNotify free_func,
-                                GCancellable *cancellable,
-                                GAsyncReadyCallback callback, gpointer user_data);
-GPtrArray *kb_store_rows_finish (KbStore *store, GAsyncResult *result,
-                                 GError **error);
+void kb_store_rows_async (KbStore *store, const gchar *statement, guint n_params,
+                          const gchar *const *params, KbRowParser parse, GDestroyNotify free_func,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data);
+GPtrArray *kb_store_rows_finish (KbStore *store, GAsyncResult *result, GError **error);
 
 /* ---- bookings after a change (ops-book.c) ----------------------------- */
 
@@ -125,16 +118,16 @@ gchar *kb_kiosk_code_new (void);
  * a stolen table expensive).  Blocking (~10 ms): call from a thread. */
 gchar *kb_kiosk_code_hash (const gchar *code);
 /* sodium_init() once; safe from any thread. */
-void   kb_sodium_init (void);
+void kb_sodium_init (void);
 /* Overwrites a secret string (password, kiosk code) with zeros and frees
  * it; NULL is fine. */
-void   kb_secret_free (gchar *secret);
+void kb_secret_free (gchar *secret);
 /* Runs func in a worker thread on task's task data, then done on the
  * calling thread's main context with task as user_data (the caller's
  * reference on task passes to done).  For argon2, which blocks ~10 ms or
  * more: the thread reads the task data and the main thread must not touch
  * it until done runs.  No cancellable: a cancelled hash or verify would
  * read as a failure rather than a cancellation. */
-void   kb_task_run_blocking (GTask *task, GTaskThreadFunc func, GAsyncReadyCallback done);
+void kb_task_run_blocking (GTask *task, GTaskThreadFunc func, GAsyncReadyCallback done);
 
 G_END_DECLS

@@ -25,8 +25,7 @@ exec_ok (PGconn *pg, const gchar *sql, const gchar *what, GError **error)
   gboolean ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 
   if (!ok)
-    g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "%s: %s", what,
-                 PQresultErrorMessage (res));
+    g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "%s: %s", what, PQresultErrorMessage (res));
   PQclear (res);
   return ok;
 }
@@ -39,26 +38,24 @@ applied_versions (PGconn *pg, GError **error)
   g_autoptr (GHashTable) set = g_hash_table_new (NULL, NULL);
   PGresult *res = PQexec (pg, "SELECT to_regclass('schema_version') IS NOT NULL");
 
-  if (PQresultStatus (res) != PGRES_TUPLES_OK)
-    {
-      g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "reading schema_version: %s",
-                   PQresultErrorMessage (res));
-      PQclear (res);
-      return NULL;
-    }
+  if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+    g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "reading schema_version: %s",
+                 PQresultErrorMessage (res));
+    PQclear (res);
+    return NULL;
+  }
   gboolean exists = strcmp (PQgetvalue (res, 0, 0), "t") == 0;
   PQclear (res);
   if (!exists)
     return g_steal_pointer (&set);
 
   res = PQexec (pg, "SELECT version FROM schema_version");
-  if (PQresultStatus (res) != PGRES_TUPLES_OK)
-    {
-      g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "reading schema_version: %s",
-                   PQresultErrorMessage (res));
-      PQclear (res);
-      return NULL;
-    }
+  if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+    g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "reading schema_version: %s",
+                 PQresultErrorMessage (res));
+    PQclear (res);
+    return NULL;
+  }
   for (int i = 0; i < PQntuples (res); i++)
     g_hash_table_add (set, GINT_TO_POINTER (atoi (PQgetvalue (res, i, 0))));
   PQclear (res);
@@ -74,13 +71,13 @@ kb_migrate_check (PGconn *pg, GError **error)
   if (applied == NULL)
     return FALSE;
   for (guint i = 0; files[i]; i++)
-    if (!g_hash_table_contains (applied, GINT_TO_POINTER (migration_version (files[i]))))
-      {
-        g_set_error (error, KB_ERROR, KB_ERROR_DATABASE,
-                     "the database schema is behind: migration %s is not applied "
-                     "(run `kontor migrate`)", files[i]);
-        return FALSE;
-      }
+    if (!g_hash_table_contains (applied, GINT_TO_POINTER (migration_version (files[i])))) {
+      g_set_error (error, KB_ERROR, KB_ERROR_DATABASE,
+                   "the database schema is behind: migration %s is not applied "
+                   "(run `kontor migrate`)",
+                   files[i]);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -104,24 +101,22 @@ kb_migrate (const gchar *conninfo, GError **error)
 
     if (applied == NULL)
       goto out;
-    for (guint i = 0; files[i]; i++)
-      {
-        g_autofree gchar *path = NULL;
-        g_autofree gchar *sql = NULL;
+    for (guint i = 0; files[i]; i++) {
+      g_autofree gchar *path = NULL;
+      g_autofree gchar *sql = NULL;
 
-        if (g_hash_table_contains (applied, GINT_TO_POINTER (migration_version (files[i]))))
-          continue;
-        path = g_strconcat ("sql/", files[i], NULL);
-        sql = kb_sql_text (path);
-        /* Each file is BEGIN … COMMIT and records itself: on an error the
-         * transaction is left aborted, so roll it back before saying so. */
-        if (!exec_ok (pg, sql, files[i], error))
-          {
-            PQclear (PQexec (pg, "ROLLBACK"));
-            goto out;
-          }
-        g_info ("applied migration %s", files[i]);
+      if (g_hash_table_contains (applied, GINT_TO_POINTER (migration_version (files[i]))))
+        continue;
+      path = g_strconcat ("sql/", files[i], NULL);
+      sql = kb_sql_text (path);
+      /* Each file is BEGIN … COMMIT and records itself: on an error the
+       * transaction is left aborted, so roll it back before saying so. */
+      if (!exec_ok (pg, sql, files[i], error)) {
+        PQclear (PQexec (pg, "ROLLBACK"));
+        goto out;
       }
+      g_info ("applied migration %s", files[i]);
+    }
   }
   ok = TRUE;
 

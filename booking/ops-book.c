@@ -29,13 +29,13 @@ kb_booking_fetch (KbStore *store, gint64 id, GTask *task)
 /* ---- book ------------------------------------------------------------------ */
 
 typedef struct {
-  KbStore      *store;
-  gint64        now;
-  gint64        service_id, office_id, caseworker_id, starts_at;
-  gchar        *name, *contact, *language;
-  gboolean      interpreter;
+  KbStore *store;
+  gint64 now;
+  gint64 service_id, office_id, caseworker_id, starts_at;
+  gchar *name, *contact, *language;
+  gboolean interpreter;
   KbBookResult *result;
-  gchar        *kiosk_hash;
+  gchar *kiosk_hash;
 } Book;
 
 static void
@@ -105,16 +105,15 @@ book_hashed (GObject *source, GAsyncResult *result, gpointer data)
   GCancellable *cancellable = g_task_get_cancellable (task);
 
   b->kiosk_hash = g_task_propagate_pointer (G_TASK (result), NULL);
-  if (b->kiosk_hash == NULL)
-    {
-      g_task_return_new_error (task, KB_ERROR, KB_ERROR_DATABASE, "out of memory hashing");
-      return;
-    }
+  if (b->kiosk_hash == NULL) {
+    g_task_return_new_error (task, KB_ERROR, KB_ERROR_DATABASE, "out of memory hashing");
+    return;
+  }
   {
     g_autofree gchar *reference = kb_reference_new ();
-    const gchar *params[] = { now, service, office, cw, start, reference,
-                              token_hash, b->kiosk_hash, b->name, b->contact, b->language,
-                              b->interpreter ? "true" : "false" };
+    const gchar *params[] = { now,     service,    office,      cw,
+                              start,   reference,  token_hash,  b->kiosk_hash,
+                              b->name, b->contact, b->language, b->interpreter ? "true" : "false" };
 
     kb_store_query_async (b->store, "book", G_N_ELEMENTS (params), params, cancellable,
                           book_inserted, g_steal_pointer (&task));
@@ -122,9 +121,8 @@ book_hashed (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 void
-kb_book_async (KbStore *store, const KbBookRequest *request, gint64 now,
-               GCancellable *cancellable, GAsyncReadyCallback callback,
-               gpointer user_data)
+kb_book_async (KbStore *store, const KbBookRequest *request, gint64 now, GCancellable *cancellable,
+               GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   Book *b = g_new0 (Book, 1);
@@ -147,13 +145,12 @@ kb_book_async (KbStore *store, const KbBookRequest *request, gint64 now,
 
   /* The kiosk code's argon2 hash costs a worker thread tens of
    * milliseconds: not for a booking that cannot be stored now. */
-  if (!kb_store_available (store))
-    {
-      g_task_return_new_error (task, KB_ERROR, KB_ERROR_UNAVAILABLE,
-                               "book refused: the database is not reachable");
-      g_object_unref (task);
-      return;
-    }
+  if (!kb_store_available (store)) {
+    g_task_return_new_error (task, KB_ERROR, KB_ERROR_UNAVAILABLE,
+                             "book refused: the database is not reachable");
+    g_object_unref (task);
+    return;
+  }
   kb_task_run_blocking (task, book_hash_thread, book_hashed);
 }
 
@@ -190,8 +187,7 @@ outcome_done (GObject *source, GAsyncResult *result, gpointer data)
     g_task_return_new_error (task, KB_ERROR, KB_ERROR_STATE,
                              "state: the booking can no longer be changed");
   else
-    g_task_return_new_error (task, KB_ERROR, KB_ERROR_NOT_FOUND,
-                             "no_booking: no such booking");
+    g_task_return_new_error (task, KB_ERROR, KB_ERROR_NOT_FOUND, "no_booking: no such booking");
 }
 
 static void
@@ -214,9 +210,8 @@ outcome_finish (GAsyncResult *result, GError **error)
 }
 
 void
-kb_cancel_async (KbStore *store, const gchar *token, gint64 now,
-                 GCancellable *cancellable, GAsyncReadyCallback callback,
-                 gpointer user_data)
+kb_cancel_async (KbStore *store, const gchar *token, gint64 now, GCancellable *cancellable,
+                 GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autofree gchar *when = kb_param_int64 (now);
   g_autofree gchar *hash = kb_param_token_hash (token ? token : "");
@@ -233,17 +228,16 @@ kb_cancel_finish (KbStore *store, GAsyncResult *result, GError **error)
 
 void
 kb_cancel_by_caseworker_async (KbStore *store, gint64 booking_id, gint64 caseworker_id,
-                               const gchar *reason, gint64 now,
-                               GCancellable *cancellable, GAsyncReadyCallback callback,
-                               gpointer user_data)
+                               const gchar *reason, gint64 now, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autofree gchar *when = kb_param_int64 (now);
   g_autofree gchar *bid = kb_param_int64 (booking_id);
   g_autofree gchar *cid = kb_param_int64 (caseworker_id);
   const gchar *params[] = { when, NULL, bid, cid, reason ? reason : "" };
 
-  outcome_async (store, "cancel", 5, params, kb_cancel_by_caseworker_async, cancellable,
-                 callback, user_data);
+  outcome_async (store, "cancel", 5, params, kb_cancel_by_caseworker_async, cancellable, callback,
+                 user_data);
 }
 
 KbBooking *
@@ -254,8 +248,7 @@ kb_cancel_by_caseworker_finish (KbStore *store, GAsyncResult *result, GError **e
 
 void
 kb_move_async (KbStore *store, const gchar *token, gint64 new_start, gint64 now,
-               GCancellable *cancellable, GAsyncReadyCallback callback,
-               gpointer user_data)
+               GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autofree gchar *when = kb_param_int64 (now);
   g_autofree gchar *hash = kb_param_token_hash (token ? token : "");
@@ -275,8 +268,8 @@ kb_move_finish (KbStore *store, GAsyncResult *result, GError **error)
 
 typedef struct {
   KbStore *store;
-  gchar   *now;
-  gint64   closed;
+  gchar *now;
+  gint64 closed;
 } Sweep;
 
 static void
@@ -317,8 +310,8 @@ sweep_done (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 void
-kb_sweep_async (KbStore *store, gint64 now, GCancellable *cancellable,
-                GAsyncReadyCallback callback, gpointer user_data)
+kb_sweep_async (KbStore *store, gint64 now, GCancellable *cancellable, GAsyncReadyCallback callback,
+                gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   Sweep *s = g_new0 (Sweep, 1);

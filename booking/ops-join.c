@@ -5,17 +5,17 @@
 #include "kb-private.h"
 
 typedef struct {
-  KbStore      *store;
-  gchar        *hash;        /* bytea parameter text; NULL at a kiosk */
-  gchar        *reference;   /* kiosk: the reference … */
-  gchar        *code;        /* … and the code typed */
-  gchar        *kiosk_hash;
-  gboolean      verified;
-  gint64        now;
-  guint         lookups;
-  KbBooking    *booking;
+  KbStore *store;
+  gchar *hash;      /* bytea parameter text; NULL at a kiosk */
+  gchar *reference; /* kiosk: the reference … */
+  gchar *code;      /* … and the code typed */
+  gchar *kiosk_hash;
+  gboolean verified;
+  gint64 now;
+  guint lookups;
+  KbBooking *booking;
   KbJoinVerdict verdict;
-  gint64        opens_at;
+  gint64 opens_at;
 } Join;
 
 static void
@@ -38,8 +38,8 @@ join_lookup (GTask *task)
   const gchar *params[] = { j->hash ? j->hash : j->reference };
 
   j->lookups++;
-  kb_store_query_async (j->store, j->hash ? "booking_by_token_hash" : "booking_by_reference",
-                        1, params, g_task_get_cancellable (task), join_looked_up, task);
+  kb_store_query_async (j->store, j->hash ? "booking_by_token_hash" : "booking_by_reference", 1,
+                        params, g_task_get_cancellable (task), join_looked_up, task);
 }
 
 static void
@@ -51,25 +51,22 @@ join_checked_in (GObject *source, GAsyncResult *result, gpointer data)
 
   if (res == NULL)
     return;
-  if (PQntuples (res) == 1)
-    {
-      j->booking->status = KB_STATUS_WAITING;
-      j->booking->checked_in_at = j->now;
-      PQclear (res);
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
+  if (PQntuples (res) == 1) {
+    j->booking->status = KB_STATUS_WAITING;
+    j->booking->checked_in_at = j->now;
+    PQclear (res);
+    g_task_return_boolean (task, TRUE);
+    return;
+  }
   PQclear (res);
   /* Someone changed the status between our read and our write (a
    * cancellation, a second tab): decide again on fresh data, once. */
-  if (j->lookups < 2)
-    {
-      g_clear_pointer (&j->booking, kb_booking_free);
-      join_lookup (g_steal_pointer (&task));
-      return;
-    }
-  g_task_return_new_error (task, KB_ERROR, KB_ERROR_STATE,
-                           "the booking changed while checking in");
+  if (j->lookups < 2) {
+    g_clear_pointer (&j->booking, kb_booking_free);
+    join_lookup (g_steal_pointer (&task));
+    return;
+  }
+  g_task_return_new_error (task, KB_ERROR, KB_ERROR_STATE, "the booking changed while checking in");
 }
 
 /* Decides on j->booking and checks in on first entry. */
@@ -79,17 +76,16 @@ join_decide (GTask *task)
   Join *j = g_task_get_task_data (task);
 
   j->verdict = kb_join_decide (j->booking, j->now, &j->opens_at);
-  if (j->verdict == KB_JOIN_OK && j->booking->status == KB_STATUS_BOOKED)
-    {
-      g_autofree gchar *id = kb_param_int64 (j->booking->id);
-      g_autofree gchar *now = kb_param_int64 (j->now);
-      const gchar *params[] = { id, now };
-      GCancellable *cancellable = g_task_get_cancellable (task);
+  if (j->verdict == KB_JOIN_OK && j->booking->status == KB_STATUS_BOOKED) {
+    g_autofree gchar *id = kb_param_int64 (j->booking->id);
+    g_autofree gchar *now = kb_param_int64 (j->now);
+    const gchar *params[] = { id, now };
+    GCancellable *cancellable = g_task_get_cancellable (task);
 
-      kb_store_query_async (j->store, "booking_check_in", 2, params,
-                            cancellable, join_checked_in, task);
-      return;
-    }
+    kb_store_query_async (j->store, "booking_check_in", 2, params, cancellable, join_checked_in,
+                          task);
+    return;
+  }
   g_task_return_boolean (task, TRUE);
   g_object_unref (task);
 }
@@ -109,8 +105,7 @@ static void
 kiosk_verify_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   Join *j = data;
-  gboolean ok = kb_password_verify (j->kiosk_hash ? j->kiosk_hash : kiosk_dummy_hash (),
-                                    j->code);
+  gboolean ok = kb_password_verify (j->kiosk_hash ? j->kiosk_hash : kiosk_dummy_hash (), j->code);
 
   g_task_return_boolean (task, ok && j->kiosk_hash != NULL);
 }
@@ -123,7 +118,7 @@ kiosk_verified (GObject *source, GAsyncResult *result, gpointer data)
 
   j->verified = g_task_propagate_boolean (G_TASK (result), NULL);
   if (!j->verified)
-    g_clear_pointer (&j->booking, kb_booking_free);   /* a wrong code is no booking */
+    g_clear_pointer (&j->booking, kb_booking_free); /* a wrong code is no booking */
   join_decide (task);
 }
 
@@ -137,21 +132,19 @@ join_looked_up (GObject *source, GAsyncResult *result, gpointer data)
   if (res == NULL)
     return;
   j->booking = PQntuples (res) == 1 ? kb_booking_from_row (res, 0) : NULL;
-  if (j->code && !j->verified)
-    {
-      j->kiosk_hash = j->booking ? g_strdup (kb_row_text (res, 0, "kiosk_code_hash")) : NULL;
-      PQclear (res);
-      kb_task_run_blocking (g_steal_pointer (&task), kiosk_verify_thread, kiosk_verified);
-      return;
-    }
+  if (j->code && !j->verified) {
+    j->kiosk_hash = j->booking ? g_strdup (kb_row_text (res, 0, "kiosk_code_hash")) : NULL;
+    PQclear (res);
+    kb_task_run_blocking (g_steal_pointer (&task), kiosk_verify_thread, kiosk_verified);
+    return;
+  }
   PQclear (res);
   join_decide (g_steal_pointer (&task));
 }
 
 void
-kb_join_async (KbStore *store, const gchar *token, gint64 now,
-               GCancellable *cancellable, GAsyncReadyCallback callback,
-               gpointer user_data)
+kb_join_async (KbStore *store, const gchar *token, gint64 now, GCancellable *cancellable,
+               GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   Join *j = g_new0 (Join, 1);
@@ -165,9 +158,8 @@ kb_join_async (KbStore *store, const gchar *token, gint64 now,
 }
 
 void
-kb_kiosk_join_async (KbStore *store, const gchar *reference, const gchar *code,
-                     gint64 now, GCancellable *cancellable,
-                     GAsyncReadyCallback callback, gpointer user_data)
+kb_kiosk_join_async (KbStore *store, const gchar *reference, const gchar *code, gint64 now,
+                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   Join *j = g_new0 (Join, 1);
@@ -189,8 +181,8 @@ kb_kiosk_join_finish (KbStore *store, GAsyncResult *result, KbJoinVerdict *verdi
 }
 
 KbBooking *
-kb_join_finish (KbStore *store, GAsyncResult *result, KbJoinVerdict *verdict,
-                gint64 *opens_at, GError **error)
+kb_join_finish (KbStore *store, GAsyncResult *result, KbJoinVerdict *verdict, gint64 *opens_at,
+                GError **error)
 {
   Join *j;
 
@@ -217,8 +209,7 @@ by_token_done (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 void
-kb_booking_by_token_async (KbStore *store, const gchar *token,
-                           GCancellable *cancellable,
+kb_booking_by_token_async (KbStore *store, const gchar *token, GCancellable *cancellable,
                            GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
@@ -226,8 +217,8 @@ kb_booking_by_token_async (KbStore *store, const gchar *token,
   const gchar *params[] = { hash };
 
   g_task_set_source_tag (task, kb_booking_by_token_async);
-  kb_store_query_async (store, "booking_by_token_hash", 1, params, cancellable,
-                        by_token_done, task);
+  kb_store_query_async (store, "booking_by_token_hash", 1, params, cancellable, by_token_done,
+                        task);
 }
 
 KbBooking *

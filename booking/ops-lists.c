@@ -160,16 +160,16 @@ kb_special_days_async (KbStore *store, gint64 office_id, GCancellable *cancellab
 }
 
 void
-kb_offices_async (KbStore *store, GCancellable *cancellable,
-                  GAsyncReadyCallback callback, gpointer user_data)
+kb_offices_async (KbStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
+                  gpointer user_data)
 {
   kb_store_rows_async (store, "offices_list", 0, NULL, office_from_row,
                        (GDestroyNotify) kb_office_free, cancellable, callback, user_data);
 }
 
 void
-kb_services_async (KbStore *store, GCancellable *cancellable,
-                   GAsyncReadyCallback callback, gpointer user_data)
+kb_services_async (KbStore *store, GCancellable *cancellable, GAsyncReadyCallback callback,
+                   gpointer user_data)
 {
   kb_store_rows_async (store, "services_list", 0, NULL, service_from_row,
                        (GDestroyNotify) kb_service_free, cancellable, callback, user_data);
@@ -188,22 +188,19 @@ kb_caseworkers_async (KbStore *store, gint64 office_id, GCancellable *cancellabl
 
 void
 kb_queue_date_async (KbStore *store, gint64 caseworker_id, const gchar *date,
-                     GCancellable *cancellable, GAsyncReadyCallback callback,
-                     gpointer user_data)
+                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autofree gchar *cw = kb_param_int64 (caseworker_id);
   const gchar *params[] = { cw, date, "0" };
   gint y, m, d;
   gchar tail;
 
-  if (date == NULL || strlen (date) != 10
-      || sscanf (date, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3
-      || !g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
-    {
-      g_task_report_new_error (NULL, callback, user_data, kb_queue_date_async, KB_ERROR,
-                               KB_ERROR_INVALID, "date: impossible date");
-      return;
-    }
+  if (date == NULL || strlen (date) != 10 || sscanf (date, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3
+      || !g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y)) {
+    g_task_report_new_error (NULL, callback, user_data, kb_queue_date_async, KB_ERROR,
+                             KB_ERROR_INVALID, "date: impossible date");
+    return;
+  }
   kb_store_rows_async (store, "queue_for_date", 3, params, (KbRowParser) kb_booking_from_row,
                        (GDestroyNotify) kb_booking_free, cancellable, callback, user_data);
 }

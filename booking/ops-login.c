@@ -4,12 +4,12 @@
 #include "kb-private.h"
 
 typedef struct {
-  KbStore      *store;
-  gchar        *password;
-  gchar        *hash;         /* from the database, or NULL: unknown e-mail */
-  gint64        now;
+  KbStore *store;
+  gchar *password;
+  gchar *hash; /* from the database, or NULL: unknown e-mail */
+  gint64 now;
   KbCaseworker *caseworker;
-  gchar        *token;
+  gchar *token;
 } Login;
 
 static void
@@ -35,19 +35,17 @@ dummy_hash (void)
 }
 
 static void
-login_verify_thread (GTask *task, gpointer source, gpointer data,
-                     GCancellable *cancellable)
+login_verify_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   Login *l = data;
   gboolean ok;
 
   if (l->hash)
     ok = kb_password_verify (l->hash, l->password);
-  else
-    {
-      (void) kb_password_verify (dummy_hash (), l->password);
-      ok = FALSE;
-    }
+  else {
+    (void) kb_password_verify (dummy_hash (), l->password);
+    ok = FALSE;
+  }
   g_task_return_boolean (task, ok);
 }
 
@@ -72,12 +70,10 @@ login_verified (GObject *source, GAsyncResult *result, gpointer data)
   Login *l = g_task_get_task_data (task);
   g_autofree gchar *hash = NULL, *id = NULL, *now = NULL, *life = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), NULL))
-    {
-      g_task_return_new_error (task, KB_ERROR, KB_ERROR_BAD_LOGIN,
-                               "wrong e-mail or password");
-      return;
-    }
+  if (!g_task_propagate_boolean (G_TASK (result), NULL)) {
+    g_task_return_new_error (task, KB_ERROR, KB_ERROR_BAD_LOGIN, "wrong e-mail or password");
+    return;
+  }
   l->token = kb_token_new ();
   hash = kb_param_token_hash (l->token);
   id = kb_param_int64 (l->caseworker->id);
@@ -87,8 +83,8 @@ login_verified (GObject *source, GAsyncResult *result, gpointer data)
     const gchar *params[] = { hash, id, now, life };
     GCancellable *cancellable = g_task_get_cancellable (task);
 
-    kb_store_query_async (l->store, "session_insert", 4, params, cancellable,
-                          stored, g_steal_pointer (&task));
+    kb_store_query_async (l->store, "session_insert", 4, params, cancellable, stored,
+                          g_steal_pointer (&task));
   }
 }
 
@@ -101,11 +97,10 @@ login_looked_up (GObject *source, GAsyncResult *result, gpointer data)
 
   if (res == NULL)
     return;
-  if (PQntuples (res) == 1)
-    {
-      l->caseworker = kb_caseworker_from_row (res, 0);
-      l->hash = g_strdup (kb_row_text (res, 0, "password_hash"));
-    }
+  if (PQntuples (res) == 1) {
+    l->caseworker = kb_caseworker_from_row (res, 0);
+    l->hash = g_strdup (kb_row_text (res, 0, "password_hash"));
+  }
   PQclear (res);
 
   /* Not cancellable: a cancelled verify would read as a wrong password. */
@@ -113,9 +108,8 @@ login_looked_up (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 void
-kb_login_async (KbStore *store, const gchar *email, const gchar *password,
-                gint64 now, GCancellable *cancellable,
-                GAsyncReadyCallback callback, gpointer user_data)
+kb_login_async (KbStore *store, const gchar *email, const gchar *password, gint64 now,
+                GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   Login *l = g_new0 (Login, 1);
@@ -126,13 +120,12 @@ kb_login_async (KbStore *store, const gchar *email, const gchar *password,
   l->password = g_strdup (password ? password : "");
   l->now = now;
   g_task_set_task_data (task, l, (GDestroyNotify) login_free);
-  kb_store_query_async (store, "caseworker_by_email", 1, params, cancellable,
-                        login_looked_up, task);
+  kb_store_query_async (store, "caseworker_by_email", 1, params, cancellable, login_looked_up,
+                        task);
 }
 
 KbCaseworker *
-kb_login_finish (KbStore *store, GAsyncResult *result, gchar **session_token,
-                 GError **error)
+kb_login_finish (KbStore *store, GAsyncResult *result, gchar **session_token, GError **error)
 {
   Login *l;
 
@@ -157,9 +150,8 @@ session_done (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 void
-kb_session_async (KbStore *store, const gchar *token, gint64 now,
-                  GCancellable *cancellable, GAsyncReadyCallback callback,
-                  gpointer user_data)
+kb_session_async (KbStore *store, const gchar *token, gint64 now, GCancellable *cancellable,
+                  GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   g_autofree gchar *hash = kb_param_token_hash (token ? token : "");
@@ -167,8 +159,7 @@ kb_session_async (KbStore *store, const gchar *token, gint64 now,
   const gchar *params[] = { hash, when };
 
   g_task_set_source_tag (task, kb_session_async);
-  kb_store_query_async (store, "session_lookup", 2, params, cancellable,
-                        session_done, task);
+  kb_store_query_async (store, "session_lookup", 2, params, cancellable, session_done, task);
 }
 
 KbCaseworker *
@@ -187,8 +178,7 @@ kb_logout_async (KbStore *store, const gchar *token, GCancellable *cancellable,
   const gchar *params[] = { hash };
 
   g_task_set_source_tag (task, kb_logout_async);
-  kb_store_query_async (store, "session_delete", 1, params, cancellable,
-                        stored, task);
+  kb_store_query_async (store, "session_delete", 1, params, cancellable, stored, task);
 }
 
 gboolean

@@ -3,9 +3,8 @@
 #include "kb-private.h"
 
 void
-kb_queue_async (KbStore *store, gint64 caseworker_id, gint64 now,
-                GCancellable *cancellable, GAsyncReadyCallback callback,
-                gpointer user_data)
+kb_queue_async (KbStore *store, gint64 caseworker_id, gint64 now, GCancellable *cancellable,
+                GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autofree gchar *id = kb_param_int64 (caseworker_id);
   g_autofree gchar *when = kb_param_int64 (now);

@@ -18,8 +18,7 @@ valid_date (const gchar *text)
   gint y, m, d;
   gchar tail;
 
-  if (text == NULL || strlen (text) != 10
-      || sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+  if (text == NULL || strlen (text) != 10 || sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
     return FALSE;
   return g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y) && y >= 1970 && y < 9999;
 }
@@ -58,19 +57,17 @@ slot_from_row (const PGresult *res, int row)
   slot->starts_at = kb_row_int64 (res, row, "starts_us");
   slot->ends_at = kb_row_int64 (res, row, "ends_us");
   slot->caseworker_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-  for (guint i = 0; ids[i] && *ids[i]; i++)
-    {
-      gint64 id = g_ascii_strtoll (ids[i], NULL, 10);
+  for (guint i = 0; ids[i] && *ids[i]; i++) {
+    gint64 id = g_ascii_strtoll (ids[i], NULL, 10);
 
-      g_array_append_val (slot->caseworker_ids, id);
-    }
+    g_array_append_val (slot->caseworker_ids, id);
+  }
   return slot;
 }
 
 void
-kb_slots_async (KbStore *store, const KbSlotQuery *q, gint64 now,
-                GCancellable *cancellable, GAsyncReadyCallback callback,
-                gpointer user_data)
+kb_slots_async (KbStore *store, const KbSlotQuery *q, gint64 now, GCancellable *cancellable,
+                GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autofree gchar *when = kb_param_int64 (now);
   g_autofree gchar *service = kb_param_int64 (q->service_id);
@@ -78,12 +75,11 @@ kb_slots_async (KbStore *store, const KbSlotQuery *q, gint64 now,
   g_autofree gchar *cw = id_or_null (q->caseworker_id);
   const gchar *params[] = { when, service, office, cw, q->language, q->from_date, q->to_date };
 
-  if (!valid_range (q->from_date, q->to_date))
-    {
-      g_task_report_new_error (NULL, callback, user_data, kb_slots_async, KB_ERROR,
-                               KB_ERROR_INVALID, "date: impossible date or range");
-      return;
-    }
+  if (!valid_range (q->from_date, q->to_date)) {
+    g_task_report_new_error (NULL, callback, user_data, kb_slots_async, KB_ERROR, KB_ERROR_INVALID,
+                             "date: impossible date or range");
+    return;
+  }
   kb_store_rows_async (store, "slots", G_N_ELEMENTS (params), params, slot_from_row,
                        (GDestroyNotify) kb_slot_free, cancellable, callback, user_data);
 }
@@ -99,17 +95,15 @@ kb_slots_finish (KbStore *store, GAsyncResult *result, GError **error)
 /* ---- conflicts ------------------------------------------------------------ */
 
 void
-kb_conflicts_async (KbStore *store, gint64 office_id, gint64 now,
-                    GCancellable *cancellable, GAsyncReadyCallback callback,
-                    gpointer user_data)
+kb_conflicts_async (KbStore *store, gint64 office_id, gint64 now, GCancellable *cancellable,
+                    GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autofree gchar *office = kb_param_int64 (office_id);
   g_autofree gchar *when = kb_param_int64 (now);
   const gchar *params[] = { office, when };
 
-  kb_store_rows_async (store, "office_conflicts", 2, params,
-                       (KbRowParser) kb_booking_from_row, (GDestroyNotify) kb_booking_free,
-                       cancellable, callback, user_data);
+  kb_store_rows_async (store, "office_conflicts", 2, params, (KbRowParser) kb_booking_from_row,
+                       (GDestroyNotify) kb_booking_free, cancellable, callback, user_data);
 }
 
 GPtrArray *
@@ -146,19 +140,17 @@ stats_from_row (const PGresult *res, int row)
 }
 
 void
-kb_stats_async (KbStore *store, gint64 office_id, const gchar *from_date,
-                const gchar *to_date, GCancellable *cancellable,
-                GAsyncReadyCallback callback, gpointer user_data)
+kb_stats_async (KbStore *store, gint64 office_id, const gchar *from_date, const gchar *to_date,
+                GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autofree gchar *office = kb_param_int64 (office_id);
   const gchar *params[] = { office, from_date, to_date };
 
-  if (!valid_range (from_date, to_date))
-    {
-      g_task_report_new_error (NULL, callback, user_data, kb_stats_async, KB_ERROR,
-                               KB_ERROR_INVALID, "date: impossible date or range");
-      return;
-    }
+  if (!valid_range (from_date, to_date)) {
+    g_task_report_new_error (NULL, callback, user_data, kb_stats_async, KB_ERROR, KB_ERROR_INVALID,
+                             "date: impossible date or range");
+    return;
+  }
   kb_store_rows_async (store, "office_stats", 3, params, stats_from_row,
                        (GDestroyNotify) kb_day_stats_free, cancellable, callback, user_data);
 }

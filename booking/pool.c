@@ -19,59 +19,59 @@
 #include <glib-unix.h>
 #include <string.h>
 
-#define CLIENT_MARGIN_MS   2000   /* our timer = statement_timeout + this */
-#define CONNECT_TIMEOUT_MS 5000   /* PQconnectPoll has no timeout of its own */
-#define BACKOFF_MIN_MS     50
-#define BACKOFF_MAX_MS     2000
+#define CLIENT_MARGIN_MS 2000   /* our timer = statement_timeout + this */
+#define CONNECT_TIMEOUT_MS 5000 /* PQconnectPoll has no timeout of its own */
+#define BACKOFF_MIN_MS 50
+#define BACKOFF_MAX_MS 2000
 
 typedef enum {
-  CONN_DOWN,          /* waiting for the reconnect timer */
-  CONN_CONNECTING,    /* PQconnectPoll in progress */
-  CONN_PREPARING,     /* PQsendPrepare of statement prepare_next in flight */
+  CONN_DOWN,       /* waiting for the reconnect timer */
+  CONN_CONNECTING, /* PQconnectPoll in progress */
+  CONN_PREPARING,  /* PQsendPrepare of statement prepare_next in flight */
   CONN_IDLE,
-  CONN_BUSY,          /* query in flight */
+  CONN_BUSY, /* query in flight */
 } ConnState;
 
 typedef struct _Query Query;
 
 typedef struct {
-  KbStore   *store;
-  guint      index;
-  PGconn    *pg;
-  ConnState  state;
-  GSource   *watch;
+  KbStore *store;
+  guint index;
+  PGconn *pg;
+  ConnState state;
+  GSource *watch;
   GIOCondition watch_cond;
-  GSource   *reconnect;
-  GSource   *opening;       /* CONNECT_TIMEOUT_MS from PQconnectStart to ready */
-  PGresult  *pending;       /* first result of the statement in flight */
-  guint      backoff_ms;
-  guint      prepare_next;  /* index into store->statements pairs */
-  Query     *query;
+  GSource *reconnect;
+  GSource *opening;  /* CONNECT_TIMEOUT_MS from PQconnectStart to ready */
+  PGresult *pending; /* first result of the statement in flight */
+  guint backoff_ms;
+  guint prepare_next; /* index into store->statements pairs */
+  Query *query;
 } Conn;
 
 struct _Query {
-  KbStore  *store;
-  gchar    *statement;
-  GStrv     params;       /* may hold NULLs: n_params says how many */
-  guint     n_params;
-  GTask    *task;
-  GSource  *timeout;
-  Conn     *conn;         /* while in flight */
+  KbStore *store;
+  gchar *statement;
+  GStrv params; /* may hold NULLs: n_params says how many */
+  guint n_params;
+  GTask *task;
+  GSource *timeout;
+  Conn *conn; /* while in flight */
   PGresult *result;
 };
 
 struct _KbStore {
-  gchar        *conninfo;
-  GStrv         conn_keys;   /* the conninfo's parameters, statement_timeout */
-  GStrv         conn_values; /* added to its options (PQconnectStartParams) */
+  gchar *conninfo;
+  GStrv conn_keys;   /* the conninfo's parameters, statement_timeout */
+  GStrv conn_values; /* added to its options (PQconnectStartParams) */
   GMainContext *context;
-  GPtrArray    *conns;       /* Conn* */
-  GQueue        waiting;     /* Query* not yet sent */
-  GStrv         statements;  /* name, sql, name, sql, … */
-  guint         max_waiting;
-  guint         timeout_ms;  /* per wait: for a connection, for the answer */
-  gboolean      available;   /* FALSE: an attempt failed and none is open */
-  guint64       refused_busy, refused_unavailable, reconnects;
+  GPtrArray *conns; /* Conn* */
+  GQueue waiting;   /* Query* not yet sent */
+  GStrv statements; /* name, sql, name, sql, … */
+  guint max_waiting;
+  guint timeout_ms;   /* per wait: for a connection, for the answer */
+  gboolean available; /* FALSE: an attempt failed and none is open */
+  guint64 refused_busy, refused_unavailable, reconnects;
 };
 
 static void conn_broken (Conn *conn, const gchar *why);
@@ -89,12 +89,11 @@ attach (GSource *source, GSourceFunc func, gpointer data, GMainContext *context)
 static void
 clear_source (GSource **source)
 {
-  if (*source)
-    {
-      g_source_destroy (*source);
-      g_source_unref (*source);
-      *source = NULL;
-    }
+  if (*source) {
+    g_source_destroy (*source);
+    g_source_unref (*source);
+    *source = NULL;
+  }
 }
 static void conn_watch (Conn *conn, GIOCondition cond);
 static void pool_dispatch (KbStore *store);
@@ -109,35 +108,38 @@ kb_result_to_error (const PGresult *res, GError **error)
   const gchar *detail = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_DETAIL) : NULL;
   KbErrorCode code = KB_ERROR_DATABASE;
 
-  if (state && (g_str_has_prefix (state, "08")          /* connection exception */
-                || strcmp (state, "57P01") == 0         /* admin_shutdown */
-                || strcmp (state, "57P02") == 0         /* crash_shutdown */
-                || strcmp (state, "57P03") == 0))       /* cannot_connect_now */
-    {
-      g_set_error (error, KB_ERROR, KB_ERROR_UNAVAILABLE, "%s",
-                   primary ? primary : PQresultErrorMessage (res));
-      return;
-    }
-  if (state && (strcmp (state, "57014") == 0            /* statement_timeout */
-                || strcmp (state, "55P03") == 0         /* lock_not_available */
-                || g_str_has_prefix (state, "53")))     /* insufficient resources */
-    {
-      g_set_error (error, KB_ERROR, KB_ERROR_BUSY, "%s",
-                   primary ? primary : PQresultErrorMessage (res));
-      return;
-    }
+  if (state
+      && (g_str_has_prefix (state, "08")    /* connection exception */
+          || strcmp (state, "57P01") == 0   /* admin_shutdown */
+          || strcmp (state, "57P02") == 0   /* crash_shutdown */
+          || strcmp (state, "57P03") == 0)) /* cannot_connect_now */
+  {
+    g_set_error (error, KB_ERROR, KB_ERROR_UNAVAILABLE, "%s",
+                 primary ? primary : PQresultErrorMessage (res));
+    return;
+  }
+  if (state
+      && (strcmp (state, "57014") == 0        /* statement_timeout */
+          || strcmp (state, "55P03") == 0     /* lock_not_available */
+          || g_str_has_prefix (state, "53"))) /* insufficient resources */
+  {
+    g_set_error (error, KB_ERROR, KB_ERROR_BUSY, "%s",
+                 primary ? primary : PQresultErrorMessage (res));
+    return;
+  }
   if (state && (strcmp (state, "23P01") == 0 || strcmp (state, "40P01") == 0))
-    code = KB_ERROR_SLOT_TAKEN;              /* exclusion_violation; or two
-                                              * inserts racing on one (deadlock) */
+    code = KB_ERROR_SLOT_TAKEN; /* exclusion_violation; or two
+                                 * inserts racing on one (deadlock) */
   else if (state && strcmp (state, "42501") == 0)
-    code = KB_ERROR_FORBIDDEN;               /* insufficient_privilege */
+    code = KB_ERROR_FORBIDDEN; /* insufficient_privilege */
   else if (state && strcmp (state, "23514") == 0 && g_strcmp0 (detail, "not_found") == 0)
     code = KB_ERROR_NOT_FOUND;
   else if (state && strcmp (state, "23514") == 0 && g_strcmp0 (detail, "state") == 0)
     code = KB_ERROR_STATE;
-  else if (state && (g_str_has_prefix (state, "23")   /* integrity */
-                     || g_str_has_prefix (state, "22") /* data exception */
-                     || strcmp (state, "P0001") == 0)) /* RAISE in a rule */
+  else if (state
+           && (g_str_has_prefix (state, "23")    /* integrity */
+               || g_str_has_prefix (state, "22") /* data exception */
+               || strcmp (state, "P0001") == 0)) /* RAISE in a rule */
     code = KB_ERROR_INVALID;
   if (!primary)
     primary = res ? PQresultErrorMessage (res) : "no result";
@@ -150,11 +152,12 @@ kb_result_to_error (const PGresult *res, GError **error)
     g_set_error (error, KB_ERROR, code, "slot_taken: %s", primary);
   else if (code == KB_ERROR_INVALID)
     g_set_error (error, KB_ERROR, code, "%s: %s",
-                 strcmp (state, "23505") == 0 ? "duplicate"
-                 : strcmp (state, "23503") == 0 ? "not_found"
-                 : strcmp (state, "23502") == 0 ? "missing"
+                 strcmp (state, "23505") == 0     ? "duplicate"
+                 : strcmp (state, "23503") == 0   ? "not_found"
+                 : strcmp (state, "23502") == 0   ? "missing"
                  : g_str_has_prefix (state, "22") ? "bad_value"
-                 : "invalid", primary);
+                                                  : "invalid",
+                 primary);
   else
     g_set_error (error, KB_ERROR, code, "%s", primary);
 }
@@ -207,23 +210,20 @@ query_finish (Query *q, GError *error)
 {
   GTask *task = g_object_ref (q->task);
 
-  if (error)
-    {
-      query_count (q, error);
-      g_task_return_error (task, error);
-    }
-  else if (PQresultStatus (q->result) == PGRES_TUPLES_OK
-           || PQresultStatus (q->result) == PGRES_COMMAND_OK)
+  if (error) {
+    query_count (q, error);
+    g_task_return_error (task, error);
+  } else if (PQresultStatus (q->result) == PGRES_TUPLES_OK
+             || PQresultStatus (q->result) == PGRES_COMMAND_OK)
     g_task_return_pointer (task, g_steal_pointer (&q->result), (GDestroyNotify) PQclear);
-  else
-    {
-      GError *err = NULL;
+  else {
+    GError *err = NULL;
 
-      kb_result_to_error (q->result, &err);
-      g_debug ("%s failed: %s", q->statement, err->message);
-      query_count (q, err);
-      g_task_return_error (task, err);
-    }
+    kb_result_to_error (q->result, &err);
+    g_debug ("%s failed: %s", q->statement, err->message);
+    query_count (q, err);
+    g_task_return_error (task, err);
+  }
   query_free (q);
   g_object_unref (task);
 }
@@ -235,8 +235,8 @@ static void
 query_arm (Query *q)
 {
   clear_source (&q->timeout);
-  q->timeout = attach (g_timeout_source_new (q->store->timeout_ms), query_timed_out,
-                       q, q->store->context);
+  q->timeout =
+      attach (g_timeout_source_new (q->store->timeout_ms), query_timed_out, q, q->store->context);
 }
 
 static gboolean
@@ -245,70 +245,66 @@ query_timed_out (gpointer data)
   Query *q = data;
   KbStore *store = q->store;
 
-  if (q->conn)
-    {
-      /* Dropping the connection is the one way to stop a query without a
-       * blocking PQcancel; the server notices the closed socket.  Whether
-       * it ran is unknown. */
-      Conn *conn = q->conn;
+  if (q->conn) {
+    /* Dropping the connection is the one way to stop a query without a
+     * blocking PQcancel; the server notices the closed socket.  Whether
+     * it ran is unknown. */
+    Conn *conn = q->conn;
 
-      g_warning ("query %s timed out; resetting connection %u", q->statement, conn->index);
-      conn->query = NULL;
-      q->conn = NULL;
-      conn_broken (conn, "query timed out");
-      query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE,
-                                    "the database did not answer %s in time", q->statement));
-    }
-  else
-    {
-      /* Never sent: nothing changed. */
-      g_queue_remove (&store->waiting, q);
-      query_finish (q, g_error_new (KB_ERROR, KB_ERROR_BUSY,
-                                    "%s waited too long for a database connection", q->statement));
-    }
+    g_warning ("query %s timed out; resetting connection %u", q->statement, conn->index);
+    conn->query = NULL;
+    q->conn = NULL;
+    conn_broken (conn, "query timed out");
+    query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE,
+                                  "the database did not answer %s in time", q->statement));
+  } else {
+    /* Never sent: nothing changed. */
+    g_queue_remove (&store->waiting, q);
+    query_finish (q, g_error_new (KB_ERROR, KB_ERROR_BUSY,
+                                  "%s waited too long for a database connection", q->statement));
+  }
   return G_SOURCE_REMOVE;
 }
 
 /* A query the pool will not take: answered (after the caller returns, as
  * GTask does for a task returned in the iteration that made it). */
 static void
-query_refuse (KbStore *store, KbErrorCode code, const gchar *statement,
-              GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+query_refuse (KbStore *store, KbErrorCode code, const gchar *statement, GCancellable *cancellable,
+              GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, kb_store_query_async);
-  if (code == KB_ERROR_BUSY)
-    {
-      store->refused_busy++;
-      g_task_return_new_error (task, KB_ERROR, code, "%s refused: %u queries already wait "
-                               "for the database", statement, store->max_waiting);
-    }
-  else
-    {
-      store->refused_unavailable++;
-      g_task_return_new_error (task, KB_ERROR, code, "%s refused: the database is "
-                               "not reachable", statement);
-    }
+  if (code == KB_ERROR_BUSY) {
+    store->refused_busy++;
+    g_task_return_new_error (task, KB_ERROR, code,
+                             "%s refused: %u queries already wait "
+                             "for the database",
+                             statement, store->max_waiting);
+  } else {
+    store->refused_unavailable++;
+    g_task_return_new_error (task, KB_ERROR, code,
+                             "%s refused: the database is "
+                             "not reachable",
+                             statement);
+  }
 }
 
 static void
-query_enqueue (KbStore *store, const gchar *statement, guint n_params,
-               const gchar *const *params, gboolean follow_up, GCancellable *cancellable,
-               GAsyncReadyCallback callback, gpointer user_data)
+query_enqueue (KbStore *store, const gchar *statement, guint n_params, const gchar *const *params,
+               gboolean follow_up, GCancellable *cancellable, GAsyncReadyCallback callback,
+               gpointer user_data)
 {
   Query *q;
 
-  if (!store->available)
-    {
-      query_refuse (store, KB_ERROR_UNAVAILABLE, statement, cancellable, callback, user_data);
-      return;
-    }
-  if (!follow_up && g_queue_get_length (&store->waiting) >= store->max_waiting)
-    {
-      query_refuse (store, KB_ERROR_BUSY, statement, cancellable, callback, user_data);
-      return;
-    }
+  if (!store->available) {
+    query_refuse (store, KB_ERROR_UNAVAILABLE, statement, cancellable, callback, user_data);
+    return;
+  }
+  if (!follow_up && g_queue_get_length (&store->waiting) >= store->max_waiting) {
+    query_refuse (store, KB_ERROR_BUSY, statement, cancellable, callback, user_data);
+    return;
+  }
   q = g_new0 (Query, 1);
   q->store = store;
   q->statement = g_strdup (statement);
@@ -396,29 +392,27 @@ conn_prepare_next (Conn *conn)
 {
   GStrv st = conn->store->statements;
 
-  if (st[conn->prepare_next] == NULL)
-    {
-      KbStore *store = conn->store;
+  if (st[conn->prepare_next] == NULL) {
+    KbStore *store = conn->store;
 
-      clear_source (&conn->opening);
-      conn->state = CONN_IDLE;
-      conn->backoff_ms = BACKOFF_MIN_MS;
-      conn_watch (conn, G_IO_IN);
-      store->reconnects++;
-      if (!store->available)
-        g_message ("the database is reachable again (connection %u)", conn->index);
-      else
-        g_info ("connection %u ready", conn->index);
-      store->available = TRUE;
-      pool_dispatch (store);
-      return;
-    }
+    clear_source (&conn->opening);
+    conn->state = CONN_IDLE;
+    conn->backoff_ms = BACKOFF_MIN_MS;
+    conn_watch (conn, G_IO_IN);
+    store->reconnects++;
+    if (!store->available)
+      g_message ("the database is reachable again (connection %u)", conn->index);
+    else
+      g_info ("connection %u ready", conn->index);
+    store->available = TRUE;
+    pool_dispatch (store);
+    return;
+  }
   conn->state = CONN_PREPARING;
-  if (!PQsendPrepare (conn->pg, st[conn->prepare_next], st[conn->prepare_next + 1], 0, NULL))
-    {
-      conn_broken (conn, PQerrorMessage (conn->pg));
-      return;
-    }
+  if (!PQsendPrepare (conn->pg, st[conn->prepare_next], st[conn->prepare_next + 1], 0, NULL)) {
+    conn_broken (conn, PQerrorMessage (conn->pg));
+    return;
+  }
   conn_watch (conn, PQflush (conn->pg) == 1 ? G_IO_IN | G_IO_OUT : G_IO_IN);
 }
 
@@ -442,13 +436,12 @@ reconnect (gpointer data)
   conn->state = CONN_CONNECTING;
   conn->pg = PQconnectStartParams ((const char *const *) store->conn_keys,
                                    (const char *const *) store->conn_values, 0);
-  if (conn->pg == NULL || PQstatus (conn->pg) == CONNECTION_BAD)
-    {
-      conn_broken (conn, conn->pg ? PQerrorMessage (conn->pg) : "out of memory");
-      return G_SOURCE_REMOVE;
-    }
-  conn->opening = attach (g_timeout_source_new (CONNECT_TIMEOUT_MS), opening_timed_out,
-                          conn, store->context);
+  if (conn->pg == NULL || PQstatus (conn->pg) == CONNECTION_BAD) {
+    conn_broken (conn, conn->pg ? PQerrorMessage (conn->pg) : "out of memory");
+    return G_SOURCE_REMOVE;
+  }
+  conn->opening =
+      attach (g_timeout_source_new (CONNECT_TIMEOUT_MS), opening_timed_out, conn, store->context);
   /* libpq: behave as if PQconnectPoll had asked for writing. */
   conn_watch (conn, G_IO_OUT);
   return G_SOURCE_REMOVE;
@@ -463,25 +456,24 @@ store_attempt_failed (KbStore *store, const gchar *why)
   GQueue orphans = G_QUEUE_INIT;
   Query *q;
 
-  for (guint i = 0; i < store->conns->len; i++)
-    {
-      Conn *c = g_ptr_array_index (store->conns, i);
+  for (guint i = 0; i < store->conns->len; i++) {
+    Conn *c = g_ptr_array_index (store->conns, i);
 
-      if (c->state == CONN_IDLE || c->state == CONN_BUSY || c->state == CONN_PREPARING)
-        return;
-    }
+    if (c->state == CONN_IDLE || c->state == CONN_BUSY || c->state == CONN_PREPARING)
+      return;
+  }
   if (store->available)
     g_warning ("the database is not reachable (%s); answering db_unavailable "
-               "until a connection succeeds", why);
+               "until a connection succeeds",
+               why);
   store->available = FALSE;
   /* Taken out first: a callback may queue again (and is refused at once). */
   while ((q = g_queue_pop_head (&store->waiting)) != NULL)
     g_queue_push_tail (&orphans, q);
-  while ((q = g_queue_pop_head (&orphans)) != NULL)
-    {
-      query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE,
-                                    "%s not sent: the database is not reachable", q->statement));
-    }
+  while ((q = g_queue_pop_head (&orphans)) != NULL) {
+    query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE,
+                                  "%s not sent: the database is not reachable", q->statement));
+  }
 }
 
 static void
@@ -506,27 +498,24 @@ conn_broken (Conn *conn, const gchar *reason)
   conn->pg = NULL;
   conn->state = CONN_DOWN;
   g_clear_pointer (&conn->pending, PQclear);
-  if (conn->query)
-    {
-      Query *q = conn->query;
+  if (conn->query) {
+    Query *q = conn->query;
 
-      conn->query = NULL;
-      q->conn = NULL;
-      /* Whether the statement ran is unknown: say so, never retry it. */
-      query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE,
-                                    "database connection lost while running %s "
-                                    "(it may or may not have been applied): %s",
-                                    q->statement, why));
-    }
-  if (conn->reconnect == NULL)
-    {
-      /* Jitter, so the connections (and other nodes) do not all knock at
-       * once when the database comes back. */
-      delay = conn->backoff_ms / 2 + (guint) g_random_int_range (0, (gint) conn->backoff_ms / 2 + 1);
-      conn->reconnect = attach (g_timeout_source_new (delay), reconnect,
-                                conn, store->context);
-      conn->backoff_ms = MIN (conn->backoff_ms * 2, BACKOFF_MAX_MS);
-    }
+    conn->query = NULL;
+    q->conn = NULL;
+    /* Whether the statement ran is unknown: say so, never retry it. */
+    query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE,
+                                  "database connection lost while running %s "
+                                  "(it may or may not have been applied): %s",
+                                  q->statement, why));
+  }
+  if (conn->reconnect == NULL) {
+    /* Jitter, so the connections (and other nodes) do not all knock at
+     * once when the database comes back. */
+    delay = conn->backoff_ms / 2 + (guint) g_random_int_range (0, (gint) conn->backoff_ms / 2 + 1);
+    conn->reconnect = attach (g_timeout_source_new (delay), reconnect, conn, store->context);
+    conn->backoff_ms = MIN (conn->backoff_ms * 2, BACKOFF_MAX_MS);
+  }
   if (was_opening)
     store_attempt_failed (store, why);
 }
@@ -538,33 +527,29 @@ static gboolean
 conn_collect (Conn *conn, PGresult **result, gboolean *broken)
 {
   *broken = FALSE;
-  if (!PQconsumeInput (conn->pg))
-    {
-      *broken = TRUE;
-      return TRUE;
-    }
-  for (;;)
-    {
-      PGresult *res;
+  if (!PQconsumeInput (conn->pg)) {
+    *broken = TRUE;
+    return TRUE;
+  }
+  for (;;) {
+    PGresult *res;
 
-      if (PQisBusy (conn->pg))
-        return FALSE;
-      res = PQgetResult (conn->pg);
-      if (res == NULL)
-        return TRUE;
-      /* An error after the first result (the implicit COMMIT failing)
-       * must win: the statement's success was not committed. */
-      if (*result == NULL)
-        *result = res;
-      else if (PQresultStatus (res) == PGRES_FATAL_ERROR
-               && PQresultStatus (*result) != PGRES_FATAL_ERROR)
-        {
-          PQclear (*result);
-          *result = res;
-        }
-      else
-        PQclear (res);
-    }
+    if (PQisBusy (conn->pg))
+      return FALSE;
+    res = PQgetResult (conn->pg);
+    if (res == NULL)
+      return TRUE;
+    /* An error after the first result (the implicit COMMIT failing)
+     * must win: the statement's success was not committed. */
+    if (*result == NULL)
+      *result = res;
+    else if (PQresultStatus (res) == PGRES_FATAL_ERROR
+             && PQresultStatus (*result) != PGRES_FATAL_ERROR) {
+      PQclear (*result);
+      *result = res;
+    } else
+      PQclear (res);
+  }
 }
 
 static gboolean
@@ -572,114 +557,101 @@ conn_io (gint fd, GIOCondition cond, gpointer data)
 {
   Conn *conn = data;
 
-  switch (conn->state)
-    {
-    case CONN_DOWN:
+  switch (conn->state) {
+  case CONN_DOWN:
+    break;
+
+  case CONN_CONNECTING:
+    switch (PQconnectPoll (conn->pg)) {
+    case PGRES_POLLING_READING:
+      conn_watch (conn, G_IO_IN);
       break;
-
-    case CONN_CONNECTING:
-      switch (PQconnectPoll (conn->pg))
-        {
-        case PGRES_POLLING_READING:
-          conn_watch (conn, G_IO_IN);
-          break;
-        case PGRES_POLLING_WRITING:
-          conn_watch (conn, G_IO_OUT);
-          break;
-        case PGRES_POLLING_OK:
-          if (PQsetnonblocking (conn->pg, 1) != 0)
-            {
-              conn_broken (conn, PQerrorMessage (conn->pg));
-              break;
-            }
-          conn->prepare_next = 0;
-          conn_prepare_next (conn);
-          break;
-        default:
-          conn_broken (conn, PQerrorMessage (conn->pg));
-          break;
-        }
-      /* conn_watch() may have replaced this very source. */
-      return G_SOURCE_CONTINUE;
-
-    case CONN_PREPARING:
-    case CONN_BUSY:
-      {
-        PGresult *res;
-        gboolean broken;
-
-        if (cond & G_IO_OUT)
-          {
-            int f = PQflush (conn->pg);
-
-            if (f < 0)
-              {
-                conn_broken (conn, PQerrorMessage (conn->pg));
-                break;
-              }
-            if (f == 0)
-              conn_watch (conn, G_IO_IN);
-          }
-        if (!(cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
-          break;
-        if (!conn_collect (conn, &conn->pending, &broken))
-          break;
-        if (broken || PQstatus (conn->pg) == CONNECTION_BAD)
-          {
-            conn_broken (conn, PQerrorMessage (conn->pg));
-            break;
-          }
-        res = g_steal_pointer (&conn->pending);
-        if (conn->state == CONN_PREPARING)
-          {
-            if (PQresultStatus (res) != PGRES_COMMAND_OK)
-              {
-                /* A statement that does not prepare is a schema mismatch:
-                 * log loudly, keep retrying slowly. */
-                g_critical ("preparing %s failed: %s",
-                            conn->store->statements[conn->prepare_next],
-                            res ? PQresultErrorMessage (res) : "no result");
-                g_clear_pointer (&res, PQclear);
-                conn->backoff_ms = BACKOFF_MAX_MS;
-                conn_broken (conn, "prepare failed");
-                break;
-              }
-            PQclear (res);
-            conn->prepare_next += 2;
-            conn_prepare_next (conn);
-          }
-        else
-          {
-            Query *q = conn->query;
-
-            conn->query = NULL;
-            q->conn = NULL;
-            q->result = res;
-            conn->state = CONN_IDLE;
-            conn_watch (conn, G_IO_IN);
-            if (res == NULL)
-              query_finish (q, g_error_new (KB_ERROR, KB_ERROR_DATABASE, "no result"));
-            else
-              query_finish (q, NULL);
-            pool_dispatch (conn->store);
-          }
+    case PGRES_POLLING_WRITING:
+      conn_watch (conn, G_IO_OUT);
+      break;
+    case PGRES_POLLING_OK:
+      if (PQsetnonblocking (conn->pg, 1) != 0) {
+        conn_broken (conn, PQerrorMessage (conn->pg));
         break;
       }
-
-    case CONN_IDLE:
-      /* Nothing is expected: readable means a notice, or the server saying
-       * goodbye (restart, admin shutdown). */
-      if (!PQconsumeInput (conn->pg) || PQstatus (conn->pg) == CONNECTION_BAD)
-        conn_broken (conn, PQerrorMessage (conn->pg));
-      else
-        {
-          PGnotify *n;
-
-          while ((n = PQnotifies (conn->pg)) != NULL)
-            PQfreemem (n);
-        }
+      conn->prepare_next = 0;
+      conn_prepare_next (conn);
+      break;
+    default:
+      conn_broken (conn, PQerrorMessage (conn->pg));
       break;
     }
+    /* conn_watch() may have replaced this very source. */
+    return G_SOURCE_CONTINUE;
+
+  case CONN_PREPARING:
+  case CONN_BUSY: {
+    PGresult *res;
+    gboolean broken;
+
+    if (cond & G_IO_OUT) {
+      int f = PQflush (conn->pg);
+
+      if (f < 0) {
+        conn_broken (conn, PQerrorMessage (conn->pg));
+        break;
+      }
+      if (f == 0)
+        conn_watch (conn, G_IO_IN);
+    }
+    if (!(cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
+      break;
+    if (!conn_collect (conn, &conn->pending, &broken))
+      break;
+    if (broken || PQstatus (conn->pg) == CONNECTION_BAD) {
+      conn_broken (conn, PQerrorMessage (conn->pg));
+      break;
+    }
+    res = g_steal_pointer (&conn->pending);
+    if (conn->state == CONN_PREPARING) {
+      if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+        /* A statement that does not prepare is a schema mismatch:
+         * log loudly, keep retrying slowly. */
+        g_critical ("preparing %s failed: %s", conn->store->statements[conn->prepare_next],
+                    res ? PQresultErrorMessage (res) : "no result");
+        g_clear_pointer (&res, PQclear);
+        conn->backoff_ms = BACKOFF_MAX_MS;
+        conn_broken (conn, "prepare failed");
+        break;
+      }
+      PQclear (res);
+      conn->prepare_next += 2;
+      conn_prepare_next (conn);
+    } else {
+      Query *q = conn->query;
+
+      conn->query = NULL;
+      q->conn = NULL;
+      q->result = res;
+      conn->state = CONN_IDLE;
+      conn_watch (conn, G_IO_IN);
+      if (res == NULL)
+        query_finish (q, g_error_new (KB_ERROR, KB_ERROR_DATABASE, "no result"));
+      else
+        query_finish (q, NULL);
+      pool_dispatch (conn->store);
+    }
+    break;
+  }
+
+  case CONN_IDLE:
+    /* Nothing is expected: readable means a notice, or the server saying
+     * goodbye (restart, admin shutdown). */
+    if (!PQconsumeInput (conn->pg) || PQstatus (conn->pg) == CONNECTION_BAD)
+      conn_broken (conn, PQerrorMessage (conn->pg));
+    else {
+      PGnotify *n;
+
+      while ((n = PQnotifies (conn->pg)) != NULL)
+        PQfreemem (n);
+    }
+    break;
+  }
   return G_SOURCE_CONTINUE;
 }
 
@@ -687,34 +659,30 @@ conn_io (gint fd, GIOCondition cond, gpointer data)
 static void
 pool_dispatch (KbStore *store)
 {
-  for (guint i = 0; i < store->conns->len; i++)
-    {
-      Conn *conn = g_ptr_array_index (store->conns, i);
+  for (guint i = 0; i < store->conns->len; i++) {
+    Conn *conn = g_ptr_array_index (store->conns, i);
 
-      while (conn->state == CONN_IDLE && !g_queue_is_empty (&store->waiting))
-        {
-          Query *q = g_queue_pop_head (&store->waiting);
+    while (conn->state == CONN_IDLE && !g_queue_is_empty (&store->waiting)) {
+      Query *q = g_queue_pop_head (&store->waiting);
 
-          if (g_task_return_error_if_cancelled (q->task))
-            {
-              query_free (q);
-              continue;
-            }
-          if (!PQsendQueryPrepared (conn->pg, q->statement, (int) q->n_params,
-                                    (const char *const *) q->params, NULL, NULL, 0))
-            {
-              /* Not sent at all, so another connection may take it. */
-              g_queue_push_head (&store->waiting, q);
-              conn_broken (conn, PQerrorMessage (conn->pg));
-              break;
-            }
-          conn->state = CONN_BUSY;
-          conn->query = q;
-          q->conn = conn;
-          query_arm (q);
-          conn_watch (conn, PQflush (conn->pg) == 1 ? G_IO_IN | G_IO_OUT : G_IO_IN);
-        }
+      if (g_task_return_error_if_cancelled (q->task)) {
+        query_free (q);
+        continue;
+      }
+      if (!PQsendQueryPrepared (conn->pg, q->statement, (int) q->n_params,
+                                (const char *const *) q->params, NULL, NULL, 0)) {
+        /* Not sent at all, so another connection may take it. */
+        g_queue_push_head (&store->waiting, q);
+        conn_broken (conn, PQerrorMessage (conn->pg));
+        break;
+      }
+      conn->state = CONN_BUSY;
+      conn->query = q;
+      q->conn = conn;
+      query_arm (q);
+      conn_watch (conn, PQflush (conn->pg) == 1 ? G_IO_IN | G_IO_OUT : G_IO_IN);
     }
+  }
 }
 
 /* ---- the store ---------------------------------------------------------- */
@@ -724,13 +692,12 @@ kb_connect_blocking (const gchar *conninfo, GError **error)
 {
   PGconn *pg = PQconnectdb (conninfo ? conninfo : "");
 
-  if (pg == NULL || PQstatus (pg) != CONNECTION_OK)
-    {
-      g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "cannot connect to the database: %s",
-                   pg ? PQerrorMessage (pg) : "out of memory");
-      PQfinish (pg);
-      return NULL;
-    }
+  if (pg == NULL || PQstatus (pg) != CONNECTION_OK) {
+    g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "cannot connect to the database: %s",
+                 pg ? PQerrorMessage (pg) : "out of memory");
+    PQfinish (pg);
+    return NULL;
+  }
   return pg;
 }
 
@@ -747,32 +714,27 @@ store_parse_conninfo (KbStore *store, guint statement_timeout_ms, GError **error
   g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
   g_autofree gchar *options = g_strdup (g_getenv ("PGOPTIONS"));
 
-  if (parsed == NULL)
-    {
-      g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "the database conninfo is not valid: %s",
-                   message ? g_strstrip (message) : "out of memory");
-      PQfreemem (message);
-      return FALSE;
+  if (parsed == NULL) {
+    g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "the database conninfo is not valid: %s",
+                 message ? g_strstrip (message) : "out of memory");
+    PQfreemem (message);
+    return FALSE;
+  }
+  for (PQconninfoOption *o = parsed; o->keyword; o++) {
+    if (o->val == NULL)
+      continue;
+    if (strcmp (o->keyword, "options") == 0) {
+      g_free (options);
+      options = g_strdup (o->val);
+      continue;
     }
-  for (PQconninfoOption *o = parsed; o->keyword; o++)
-    {
-      if (o->val == NULL)
-        continue;
-      if (strcmp (o->keyword, "options") == 0)
-        {
-          g_free (options);
-          options = g_strdup (o->val);
-          continue;
-        }
-      g_ptr_array_add (keys, g_strdup (o->keyword));
-      g_ptr_array_add (values, g_strdup (o->val));
-    }
+    g_ptr_array_add (keys, g_strdup (o->keyword));
+    g_ptr_array_add (values, g_strdup (o->val));
+  }
   PQconninfoFree (parsed);
   g_ptr_array_add (keys, g_strdup ("options"));
-  g_ptr_array_add (values, g_strdup_printf ("%s%s-c statement_timeout=%u",
-                                            options ? options : "",
-                                            options && *options ? " " : "",
-                                            statement_timeout_ms));
+  g_ptr_array_add (values, g_strdup_printf ("%s%s-c statement_timeout=%u", options ? options : "",
+                                            options && *options ? " " : "", statement_timeout_ms));
   g_ptr_array_add (keys, NULL);
   g_ptr_array_add (values, NULL);
   store->conn_keys = (GStrv) g_ptr_array_free (g_steal_pointer (&keys), FALSE);
@@ -808,47 +770,41 @@ kb_store_new_full (const gchar *conninfo, const KbStoreOptions *options, GError 
   if (!store_parse_conninfo (store, MAX (options->statement_timeout_ms, 1), error))
     return NULL;
 
-  for (guint i = 0; i < MAX (options->pool_size, 1); i++)
-    {
-      Conn *conn = g_new0 (Conn, 1);
+  for (guint i = 0; i < MAX (options->pool_size, 1); i++) {
+    Conn *conn = g_new0 (Conn, 1);
 
-      conn->store = store;
-      conn->index = i;
-      conn->backoff_ms = BACKOFF_MIN_MS;
-      g_ptr_array_add (store->conns, conn);
+    conn->store = store;
+    conn->index = i;
+    conn->backoff_ms = BACKOFF_MIN_MS;
+    g_ptr_array_add (store->conns, conn);
 
-      conn->pg = PQconnectdbParams ((const char *const *) store->conn_keys,
-                                    (const char *const *) store->conn_values, 0);
-      if (conn->pg == NULL || PQstatus (conn->pg) != CONNECTION_OK)
-        {
-          g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "cannot connect to the database: %s",
-                       conn->pg ? PQerrorMessage (conn->pg) : "out of memory");
-          return NULL;
-        }
-      if (i == 0 && !kb_migrate_check (conn->pg, error))
-        return NULL;
-      for (guint s = 0; store->statements[s]; s += 2)
-        {
-          PGresult *res = PQprepare (conn->pg, store->statements[s],
-                                     store->statements[s + 1], 0, NULL);
-
-          if (PQresultStatus (res) != PGRES_COMMAND_OK)
-            {
-              g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "preparing %s: %s",
-                           store->statements[s], PQresultErrorMessage (res));
-              PQclear (res);
-              return NULL;
-            }
-          PQclear (res);
-        }
-      if (PQsetnonblocking (conn->pg, 1) != 0)
-        {
-          g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "%s", PQerrorMessage (conn->pg));
-          return NULL;
-        }
-      conn->state = CONN_IDLE;
-      conn_watch (conn, G_IO_IN);
+    conn->pg = PQconnectdbParams ((const char *const *) store->conn_keys,
+                                  (const char *const *) store->conn_values, 0);
+    if (conn->pg == NULL || PQstatus (conn->pg) != CONNECTION_OK) {
+      g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "cannot connect to the database: %s",
+                   conn->pg ? PQerrorMessage (conn->pg) : "out of memory");
+      return NULL;
     }
+    if (i == 0 && !kb_migrate_check (conn->pg, error))
+      return NULL;
+    for (guint s = 0; store->statements[s]; s += 2) {
+      PGresult *res = PQprepare (conn->pg, store->statements[s], store->statements[s + 1], 0, NULL);
+
+      if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+        g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "preparing %s: %s", store->statements[s],
+                     PQresultErrorMessage (res));
+        PQclear (res);
+        return NULL;
+      }
+      PQclear (res);
+    }
+    if (PQsetnonblocking (conn->pg, 1) != 0) {
+      g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "%s", PQerrorMessage (conn->pg));
+      return NULL;
+    }
+    conn->state = CONN_IDLE;
+    conn_watch (conn, G_IO_IN);
+  }
   return g_steal_pointer (&store);
 }
 
@@ -865,23 +821,21 @@ kb_store_free (KbStore *store)
    * Callbacks must not use the store after this call. */
   while ((q = g_queue_pop_head (&store->waiting)) != NULL)
     g_queue_push_tail (&orphans, q);
-  for (guint i = 0; i < store->conns->len; i++)
-    {
-      Conn *conn = g_ptr_array_index (store->conns, i);
+  for (guint i = 0; i < store->conns->len; i++) {
+    Conn *conn = g_ptr_array_index (store->conns, i);
 
-      if (conn->query)
-        {
-          conn->query->conn = NULL;
-          g_queue_push_tail (&orphans, g_steal_pointer (&conn->query));
-        }
-      conn_unwatch (conn);
-      clear_source (&conn->reconnect);
-      clear_source (&conn->opening);
-      g_clear_pointer (&conn->pending, PQclear);
-      if (conn->pg)
-        PQfinish (conn->pg);
-      g_free (conn);
+    if (conn->query) {
+      conn->query->conn = NULL;
+      g_queue_push_tail (&orphans, g_steal_pointer (&conn->query));
     }
+    conn_unwatch (conn);
+    clear_source (&conn->reconnect);
+    clear_source (&conn->opening);
+    g_clear_pointer (&conn->pending, PQclear);
+    if (conn->pg)
+      PQfinish (conn->pg);
+    g_free (conn);
+  }
   g_ptr_array_free (store->conns, TRUE);
   g_strfreev (store->statements);
   g_strfreev (store->conn_keys);
@@ -890,11 +844,10 @@ kb_store_free (KbStore *store)
   g_free (store->conninfo);
   g_free (store);
 
-  while ((q = g_queue_pop_head (&orphans)) != NULL)
-    {
-      q->store = NULL;
-      query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE, "the store is closing"));
-    }
+  while ((q = g_queue_pop_head (&orphans)) != NULL) {
+    q->store = NULL;
+    query_finish (q, g_error_new (KB_ERROR, KB_ERROR_UNAVAILABLE, "the store is closing"));
+  }
 }
 
 gboolean
@@ -908,12 +861,11 @@ kb_store_stats (KbStore *store, KbStoreStats *out)
 {
   memset (out, 0, sizeof *out);
   out->connections = store->conns->len;
-  for (guint i = 0; i < store->conns->len; i++)
-    {
-      Conn *c = g_ptr_array_index (store->conns, i);
+  for (guint i = 0; i < store->conns->len; i++) {
+    Conn *c = g_ptr_array_index (store->conns, i);
 
-      out->up += c->state == CONN_IDLE || c->state == CONN_BUSY;
-    }
+    out->up += c->state == CONN_IDLE || c->state == CONN_BUSY;
+  }
   out->waiting = g_queue_get_length (&store->waiting);
   out->available = store->available;
   out->refused_busy = store->refused_busy;

@@ -17,8 +17,8 @@ static GStrv
 list_sql (const gchar *folder)
 {
   g_autoptr (GPtrArray) names = g_ptr_array_new ();
-  g_auto (GStrv) children = g_resource_enumerate_children (
-      kb_get_resource (), folder, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_auto (GStrv) children = g_resource_enumerate_children (kb_get_resource (), folder,
+                                                           G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
 
   for (guint i = 0; children && children[i]; i++)
     if (g_str_has_suffix (children[i], ".sql"))
@@ -38,8 +38,8 @@ gchar *
 kb_sql_text (const gchar *path)
 {
   g_autofree gchar *full = g_strconcat ("/org/kontor/booking/", path, NULL);
-  g_autoptr (GBytes) bytes = g_resource_lookup_data (
-      kb_get_resource (), full, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_autoptr (GBytes) bytes =
+      g_resource_lookup_data (kb_get_resource (), full, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
   gsize len;
   const gchar *data;
 
@@ -55,13 +55,12 @@ kb_sql_statements (void)
   g_auto (GStrv) files = list_sql ("/org/kontor/booking/queries/");
   g_autoptr (GPtrArray) out = g_ptr_array_new ();
 
-  for (guint i = 0; files[i]; i++)
-    {
-      g_autofree gchar *path = g_strconcat ("queries/", files[i], NULL);
+  for (guint i = 0; files[i]; i++) {
+    g_autofree gchar *path = g_strconcat ("queries/", files[i], NULL);
 
-      g_ptr_array_add (out, g_strndup (files[i], strlen (files[i]) - 4));
-      g_ptr_array_add (out, kb_sql_text (path));
-    }
+    g_ptr_array_add (out, g_strndup (files[i], strlen (files[i]) - 4));
+    g_ptr_array_add (out, kb_sql_text (path));
+  }
   g_ptr_array_add (out, NULL);
   return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
 }

@@ -82,7 +82,7 @@ kb_booking_from_row (const PGresult *res, int row)
   b->join_before_s = (gint) kb_row_int64 (res, row, "join_before_s");
   b->join_after_s = (gint) kb_row_int64 (res, row, "join_after_s");
   if (!kb_status_from_string (kb_row_text (res, row, "status"), &b->status))
-    b->status = KB_STATUS_CANCELLED;   /* unknown label: refuse entry */
+    b->status = KB_STATUS_CANCELLED; /* unknown label: refuse entry */
   b->checked_in_at = kb_row_int64 (res, row, "checked_in_us");
   b->admitted_at = kb_row_int64 (res, row, "admitted_us");
   b->ended_at = kb_row_int64 (res, row, "ended_us");
@@ -115,8 +115,8 @@ kb_caseworker_from_row (const PGresult *res, int row)
 /* ---- one row ------------------------------------------------------------- */
 
 void
-kb_query_return_row (GTask *task, GAsyncResult *result, KbRowParser parse,
-                     GDestroyNotify free_func, const gchar *not_found)
+kb_query_return_row (GTask *task, GAsyncResult *result, KbRowParser parse, GDestroyNotify free_func,
+                     const gchar *not_found)
 {
   PGresult *res = kb_query_finish_or_return (task, result);
 
@@ -132,7 +132,7 @@ kb_query_return_row (GTask *task, GAsyncResult *result, KbRowParser parse,
 /* ---- many rows ----------------------------------------------------------- */
 
 typedef struct {
-  KbRowParser    parse;
+  KbRowParser parse;
   GDestroyNotify free_func;
 } Rows;
 
@@ -155,9 +155,8 @@ rows_done (GObject *source, GAsyncResult *result, gpointer data)
 
 void
 kb_store_rows_async (KbStore *store, const gchar *statement, guint n_params,
-                     const gchar *const *params, KbRowParser parse,
-                     GDestroyNotify free_func, GCancellable *cancellable,
-                     GAsyncReadyCallback callback, gpointer user_data)
+                     const gchar *const *params, KbRowParser parse, GDestroyNotify free_func,
+                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   Rows *r = g_new0 (Rows, 1);
@@ -166,8 +165,7 @@ kb_store_rows_async (KbStore *store, const gchar *statement, guint n_params,
   r->parse = parse;
   r->free_func = free_func;
   g_task_set_task_data (task, r, g_free);
-  kb_store_query_async (store, statement, n_params, params, cancellable,
-                        rows_done, task);
+  kb_store_query_async (store, statement, n_params, params, cancellable, rows_done, task);
 }
 
 GPtrArray *

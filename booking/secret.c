@@ -12,14 +12,13 @@ kb_sodium_init (void)
 {
   static gsize done;
 
-  if (g_once_init_enter (&done))
-    {
-      /* Only fails when the system has no entropy source: nothing safe is
-       * possible without one. */
-      if (sodium_init () < 0)
-        g_error ("libsodium could not be initialised");
-      g_once_init_leave (&done, 1);
-    }
+  if (g_once_init_enter (&done)) {
+    /* Only fails when the system has no entropy source: nothing safe is
+     * possible without one. */
+    if (sodium_init () < 0)
+      g_error ("libsodium could not be initialised");
+    g_once_init_leave (&done, 1);
+  }
 }
 
 gchar *
@@ -30,8 +29,7 @@ kb_token_new (void)
 
   kb_sodium_init ();
   randombytes_buf (raw, sizeof raw);
-  sodium_bin2base64 (out, sizeof out, raw, sizeof raw,
-                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_bin2base64 (out, sizeof out, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   sodium_memzero (raw, sizeof raw);
   return g_strdup (out);
 }
@@ -57,14 +55,13 @@ kb_password_hash (const gchar *password, GError **error)
   gchar out[crypto_pwhash_STRBYTES];
 
   kb_sodium_init ();
-  if (crypto_pwhash_str (out, password, strlen (password),
-                         crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-    {
-      g_set_error_literal (error, KB_ERROR, KB_ERROR_DATABASE,
-                           "out of memory while hashing a password");
-      return NULL;
-    }
+  if (crypto_pwhash_str (out, password, strlen (password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                         crypto_pwhash_MEMLIMIT_INTERACTIVE)
+      != 0) {
+    g_set_error_literal (error, KB_ERROR, KB_ERROR_DATABASE,
+                         "out of memory while hashing a password");
+    return NULL;
+  }
   return g_strdup (out);
 }
 
@@ -97,8 +94,7 @@ kb_reference_new (void)
 gchar *
 kb_password_new (guint length)
 {
-  static const gchar alphabet[] =
-      "abcdefghjkmnpqrstuvwxyzACDEFHJKMNPQRTUVWXY34679";
+  static const gchar alphabet[] = "abcdefghjkmnpqrstuvwxyzACDEFHJKMNPQRTUVWXY34679";
   gchar *out = g_malloc (length + 1);
 
   kb_sodium_init ();
@@ -121,8 +117,8 @@ kb_kiosk_code_hash (const gchar *code)
   gchar out[crypto_pwhash_STRBYTES];
 
   kb_sodium_init ();
-  if (crypto_pwhash_str (out, code, strlen (code), crypto_pwhash_OPSLIMIT_MIN + 1,
-                         8 * 1024 * 1024) != 0)
+  if (crypto_pwhash_str (out, code, strlen (code), crypto_pwhash_OPSLIMIT_MIN + 1, 8 * 1024 * 1024)
+      != 0)
     return NULL;
   return g_strdup (out);
 }

@@ -17,8 +17,8 @@ set_setting (const gchar *conninfo, const gchar *key, guint value, GError **erro
   pg = kb_connect_blocking (conninfo, error);
   if (pg == NULL)
     return FALSE;
-  res = PQexecParams (pg, "UPDATE settings SET value = $1 WHERE key = $2",
-                      2, NULL, params, NULL, NULL, 0);
+  res = PQexecParams (pg, "UPDATE settings SET value = $1 WHERE key = $2", 2, NULL, params, NULL,
+                      NULL, 0);
   ok = PQresultStatus (res) == PGRES_COMMAND_OK;
   if (!ok)
     kb_result_to_error (res, error);
@@ -30,23 +30,21 @@ set_setting (const gchar *conninfo, const gchar *key, guint value, GError **erro
 gboolean
 kb_set_contact_cap (const gchar *conninfo, guint cap, GError **error)
 {
-  if (cap < 1 || cap > 1000)
-    {
-      g_set_error (error, KB_ERROR, KB_ERROR_INVALID,
-                   "bad_value: the cap on live bookings per contact must be 1–1000");
-      return FALSE;
-    }
+  if (cap < 1 || cap > 1000) {
+    g_set_error (error, KB_ERROR, KB_ERROR_INVALID,
+                 "bad_value: the cap on live bookings per contact must be 1–1000");
+    return FALSE;
+  }
   return set_setting (conninfo, "max_live_bookings_per_contact", cap, error);
 }
 
 gboolean
 kb_set_retention_days (const gchar *conninfo, guint days, GError **error)
 {
-  if (days < 1 || days > 3650)
-    {
-      g_set_error (error, KB_ERROR, KB_ERROR_INVALID,
-                   "bad_value: the retention of personal data must be 1–3650 days");
-      return FALSE;
-    }
+  if (days < 1 || days > 3650) {
+    g_set_error (error, KB_ERROR, KB_ERROR_INVALID,
+                 "bad_value: the retention of personal data must be 1–3650 days");
+    return FALSE;
+  }
   return set_setting (conninfo, "personal_data_retention_days", days, error);
 }

@@ -29,34 +29,32 @@ kb_status_from_string (const gchar *text, KbStatus *out)
   if (text == NULL)
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (status_names); i++)
-    if (strcmp (text, status_names[i]) == 0)
-      {
-        if (out)
-          *out = (KbStatus) i;
-        return TRUE;
-      }
+    if (strcmp (text, status_names[i]) == 0) {
+      if (out)
+        *out = (KbStatus) i;
+      return TRUE;
+    }
   return FALSE;
 }
 
 const gchar *
 kb_join_verdict_code (KbJoinVerdict verdict)
 {
-  switch (verdict)
-    {
-    case KB_JOIN_OK:
-    case KB_JOIN_REJOIN:
-      return NULL;
-    case KB_JOIN_NO_BOOKING:
-      return "no_booking";
-    case KB_JOIN_CANCELLED:
-      return "cancelled";
-    case KB_JOIN_TOO_EARLY:
-      return "too_early";
-    case KB_JOIN_TOO_LATE:
-      return "too_late";
-    case KB_JOIN_COMPLETED:
-      return "completed";
-    }
+  switch (verdict) {
+  case KB_JOIN_OK:
+  case KB_JOIN_REJOIN:
+    return NULL;
+  case KB_JOIN_NO_BOOKING:
+    return "no_booking";
+  case KB_JOIN_CANCELLED:
+    return "cancelled";
+  case KB_JOIN_TOO_EARLY:
+    return "too_early";
+  case KB_JOIN_TOO_LATE:
+    return "too_late";
+  case KB_JOIN_COMPLETED:
+    return "completed";
+  }
   return "no_booking";
 }
 

@@ -31,7 +31,7 @@ h264_profile_ok (const gchar *plid)
  * forwards packets as they are, so a receiver decodes the sender's
  * bitstream: what matters here is only which streams a browser can take. */
 static const KmCodec codecs[] = {
-  { "VP8",  KM_KIND_VIDEO, 90000, NULL, NULL },
+  { "VP8", KM_KIND_VIDEO, 90000, NULL, NULL },
   { "H264", KM_KIND_VIDEO, 90000, "packetization-mode=1", h264_profile_ok },
   { "OPUS", KM_KIND_AUDIO, 48000, NULL, NULL },
 };
@@ -48,10 +48,10 @@ km_codec_lookup (const gchar *encoding)
 GstCaps *
 km_codec_caps (const KmCodec *codec, guint pt, const gchar *profile)
 {
-  GstCaps *caps = gst_caps_new_simple ("application/x-rtp",
-      "media", G_TYPE_STRING, codec->kind == KM_KIND_VIDEO ? "video" : "audio",
-      "encoding-name", G_TYPE_STRING, codec->encoding,
-      "clock-rate", G_TYPE_INT, (gint) codec->clock_rate, NULL);
+  GstCaps *caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
+                                       codec->kind == KM_KIND_VIDEO ? "video" : "audio",
+                                       "encoding-name", G_TYPE_STRING, codec->encoding,
+                                       "clock-rate", G_TYPE_INT, (gint) codec->clock_rate, NULL);
   GstStructure *s = gst_caps_get_structure (caps, 0);
   if (codec->fmtp) {
     /* As webrtcbin turns a=fmtp into caps: string values. */
@@ -82,24 +82,21 @@ fmtp_value (const gchar *params, const gchar *key)
  * pass on; where the codec has profiles, *pt and *profile get the
  * format's payload type and profile-level-id. */
 static gboolean
-media_offers (const GstSDPMedia *media, const KmCodec *codec, guint *pt_out,
-              gchar **profile)
+media_offers (const GstSDPMedia *media, const KmCodec *codec, guint *pt_out, gchar **profile)
 {
-  g_autofree gchar *want = g_strdup_printf ("%s/%u", codec->encoding,
-                                            codec->clock_rate);
+  g_autofree gchar *want = g_strdup_printf ("%s/%u", codec->encoding, codec->clock_rate);
   for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
     /* The browser's text: only a whole number 0-127 is a payload type. */
     guint64 number;
-    if (!g_ascii_string_to_unsigned (gst_sdp_media_get_format (media, i), 10,
-                                     0, 127, &number, NULL))
+    if (!g_ascii_string_to_unsigned (gst_sdp_media_get_format (media, i), 10, 0, 127, &number,
+                                     NULL))
       continue;
     gint pt = (gint) number;
     const gchar *rtpmap = NULL;
     g_autofree gchar *key = g_strdup_printf ("%d ", pt);
     for (guint k = 0; k < gst_sdp_media_attributes_len (media); k++) {
       const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, k);
-      if (g_strcmp0 (a->key, "rtpmap") == 0 && a->value
-          && g_str_has_prefix (a->value, key))
+      if (g_strcmp0 (a->key, "rtpmap") == 0 && a->value && g_str_has_prefix (a->value, key))
         rtpmap = a->value + strlen (key);
     }
     if (!rtpmap || g_ascii_strncasecmp (rtpmap, want, strlen (want)) != 0)
@@ -107,8 +104,7 @@ media_offers (const GstSDPMedia *media, const KmCodec *codec, guint *pt_out,
     const gchar *fmtp = "";
     for (guint k = 0; k < gst_sdp_media_attributes_len (media); k++) {
       const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, k);
-      if (g_strcmp0 (a->key, "fmtp") == 0 && a->value
-          && g_str_has_prefix (a->value, key))
+      if (g_strcmp0 (a->key, "fmtp") == 0 && a->value && g_str_has_prefix (a->value, key))
         fmtp = a->value + strlen (key);
     }
     if (codec->fmtp) {
@@ -155,13 +151,12 @@ km_codec_in_media (const GstSDPMedia *media, KmKind kind)
 /* The first video m-line of the offer that carries codec; FALSE if none
  * does or the offer has no video. */
 static gboolean
-offer_has (const GstSDPMessage *offer, const KmCodec *codec, guint *pt,
-           gchar **profile)
+offer_has (const GstSDPMessage *offer, const KmCodec *codec, guint *pt, gchar **profile)
 {
   for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++) {
     const GstSDPMedia *media = gst_sdp_message_get_media (offer, m);
-    if (g_strcmp0 (gst_sdp_media_get_media (media), "video") == 0
-        && km_codec_media_in_use (media) && media_offers (media, codec, pt, profile))
+    if (g_strcmp0 (gst_sdp_media_get_media (media), "video") == 0 && km_codec_media_in_use (media)
+        && media_offers (media, codec, pt, profile))
       return TRUE;
   }
   return FALSE;
@@ -187,16 +182,14 @@ offer_has_video (const GstSDPMessage *offer)
 {
   for (guint m = 0; m < gst_sdp_message_medias_len (offer); m++) {
     const GstSDPMedia *media = gst_sdp_message_get_media (offer, m);
-    if (g_strcmp0 (gst_sdp_media_get_media (media), "video") == 0
-        && km_codec_media_in_use (media))
+    if (g_strcmp0 (gst_sdp_media_get_media (media), "video") == 0 && km_codec_media_in_use (media))
       return TRUE;
   }
   return FALSE;
 }
 
 gboolean
-km_codec_choose (KmParticipant *p, const GstSDPMessage *offer,
-                 GError **error)
+km_codec_choose (KmParticipant *p, const GstSDPMessage *offer, GError **error)
 {
   if (!offer_has_video (offer))
     return TRUE;
@@ -227,13 +220,12 @@ km_codec_choose (KmParticipant *p, const GstSDPMessage *offer,
     g_set_error (error, KM_ERROR, KM_ERROR_CODEC,
                  "this meeting's video is %s%s and the offer has none: "
                  "the relay does not convert between codecs",
-                 want->encoding, want->profile_ok
-                 ? " (constrained baseline, packetization-mode 1)" : "");
+                 want->encoding,
+                 want->profile_ok ? " (constrained baseline, packetization-mode 1)" : "");
     return FALSE;
   }
   if (p->video != want)
-    GST_INFO ("%s: video codec %s (pt %u %s)", p->name, want->encoding, pt,
-              profile ? profile : "");
+    GST_INFO ("%s: video codec %s (pt %u %s)", p->name, want->encoding, pt, profile ? profile : "");
   p->video = want;
   gst_clear_caps (&p->video_caps);
   p->video_caps = km_codec_caps (want, pt, profile);

@@ -17,14 +17,14 @@ typedef enum {
  * Everything codec-specific lives in this table; nothing else compares
  * encoding names. */
 typedef struct {
-  const gchar *encoding;     /* SDP encoding name, upper case */
-  KmKind       kind;
-  guint        clock_rate;
-  const gchar *fmtp;         /* "key=value" an offered format must carry
-                              * in its a=fmtp (NULL: none) */
+  const gchar *encoding; /* SDP encoding name, upper case */
+  KmKind kind;
+  guint clock_rate;
+  const gchar *fmtp; /* "key=value" an offered format must carry
+                      * in its a=fmtp (NULL: none) */
   /* Whether an offered profile-level-id is one the relay passes on; NULL:
    * the codec has no profiles. */
-  gboolean   (*profile_ok) (const gchar *profile_level_id);
+  gboolean (*profile_ok) (const gchar *profile_level_id);
 } KmCodec;
 
 /* The table entry for an encoding name (any case), or NULL. */
@@ -36,7 +36,6 @@ const KmCodec *km_codec_lookup (const gchar *encoding);
  * profile-level-id strings exactly, unless level-asymmetry-allowed=1,
  * where gst_sdp_media_get_caps_from_media turns them into profile
  * names.) */
-GstCaps       *km_codec_caps (const KmCodec *codec, guint pt,
-                              const gchar *profile);
+GstCaps *km_codec_caps (const KmCodec *codec, guint pt, const gchar *profile);
 
 G_END_DECLS

@@ -8,8 +8,8 @@
 #include "media/km-private.h"
 
 typedef struct {
-  KmEventFunc    func;
-  gpointer       data;
+  KmEventFunc func;
+  gpointer data;
   GDestroyNotify destroy;
 } KmEvent;
 
@@ -64,8 +64,7 @@ dispatch (gpointer user_data)
 }
 
 void
-km_post (KmMeeting *meeting, KmEventFunc func, gpointer data,
-         GDestroyNotify destroy)
+km_post (KmMeeting *meeting, KmEventFunc func, gpointer data, GDestroyNotify destroy)
 {
   KmEvent *ev = g_new (KmEvent, 1);
   ev->func = func;
@@ -81,8 +80,7 @@ km_post (KmMeeting *meeting, KmEventFunc func, gpointer data,
   if (!meeting->dispatch) {
     meeting->dispatch = g_idle_source_new ();
     g_source_set_priority (meeting->dispatch, G_PRIORITY_DEFAULT);
-    g_source_set_callback (meeting->dispatch, dispatch,
-                           km_meeting_ref (meeting),
+    g_source_set_callback (meeting->dispatch, dispatch, km_meeting_ref (meeting),
                            (GDestroyNotify) km_meeting_unref);
     g_source_set_static_name (meeting->dispatch, "km-dispatch");
     g_source_attach (meeting->dispatch, NULL);

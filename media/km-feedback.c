@@ -22,8 +22,7 @@ add_cname (GstRTCPBuffer *rtcp, guint32 ssrc)
   GstRTCPPacket packet;
   gst_rtcp_buffer_add_packet (rtcp, GST_RTCP_TYPE_SDES, &packet);
   gst_rtcp_packet_sdes_add_item (&packet, ssrc);
-  gst_rtcp_packet_sdes_add_entry (&packet, GST_RTCP_SDES_CNAME,
-                                  sizeof cname - 1, cname);
+  gst_rtcp_packet_sdes_add_entry (&packet, GST_RTCP_SDES_CNAME, sizeof cname - 1, cname);
 }
 
 /* Under the port's lock. */
@@ -41,13 +40,13 @@ find_sink (KmFwdPort *port, guint32 ssrc)
 /* Keyframe requests found in one compound packet, passed on to the
  * senders once the receiver's port is unlocked. */
 typedef struct {
-  KmFwdPort *port;              /* the sender's, a reference */
-  guint32    ssrc;
+  KmFwdPort *port; /* the sender's, a reference */
+  guint32 ssrc;
 } KmWant;
 
 typedef struct {
-  KmWant   want[8];
-  guint    n;
+  KmWant want[8];
+  guint n;
 } KmWants;
 
 /* Under the receiver's port lock, which keeps sink->source alive. */
@@ -88,15 +87,14 @@ static void
 read_reports (KmFwdPort *port, GstRTCPPacket *packet, gsize fixed, gint64 now)
 {
   gsize body = body_size (packet);
-  guint n = body < fixed ? 0 : MIN (gst_rtcp_packet_get_rb_count (packet),
-                                    (body - fixed) / 24);
+  guint n = body < fixed ? 0 : MIN (gst_rtcp_packet_get_rb_count (packet), (body - fixed) / 24);
   for (guint i = 0; i < n; i++) {
     /* gst_rtcp_packet_get_rb leaves them as they were when it refuses. */
     guint32 ssrc = 0, exthighestseq = 0, jitter = 0, lsr = 0, dlsr = 0;
     guint8 fraction = 0;
     gint32 lost = 0;
-    gst_rtcp_packet_get_rb (packet, i, &ssrc, &fraction, &lost,
-                            &exthighestseq, &jitter, &lsr, &dlsr);
+    gst_rtcp_packet_get_rb (packet, i, &ssrc, &fraction, &lost, &exthighestseq, &jitter, &lsr,
+                            &dlsr);
     KmFwdSink *sink = find_sink (port, ssrc);
     if (!sink || !lsr)
       continue;
@@ -119,8 +117,7 @@ read_sender_info (KmFwdPort *port, GstRTCPPacket *packet, gint64 now)
   guint64 ntp = 0;
   if (body_size (packet) < 24)
     return;
-  gst_rtcp_packet_sr_get_sender_info (packet, &ssrc, &ntp, &rtp, &packets,
-                                      &octets);
+  gst_rtcp_packet_sr_get_sender_info (packet, &ssrc, &ntp, &rtp, &packets, &octets);
   for (GList *l = port->sources; l; l = l->next) {
     KmFwdSource *source = l->data;
     if (source->ssrc != ssrc)
@@ -140,15 +137,13 @@ static guint
 fci_words (GstRTCPPacket *packet)
 {
   gsize body = body_size (packet);
-  return body <= 8 ? 0 : MIN (gst_rtcp_packet_fb_get_fci_length (packet),
-                              (body - 8) / 4);
+  return body <= 8 ? 0 : MIN (gst_rtcp_packet_fb_get_fci_length (packet), (body - 8) / 4);
 }
 
 static void
 read_nack (KmFwdPort *port, GstRTCPPacket *packet, gint64 now)
 {
-  KmFwdSink *sink = find_sink (port, gst_rtcp_packet_fb_get_media_ssrc (
-                                         packet));
+  KmFwdSink *sink = find_sink (port, gst_rtcp_packet_fb_get_media_ssrc (packet));
   if (!sink)
     return;
   const guint8 *fci = gst_rtcp_packet_fb_get_fci (packet);
@@ -185,8 +180,7 @@ km_feedback_read (KmFwdPort *port, GstBuffer *buffer, gint64 now)
   /* Whole packets only, each inside the buffer (lengths adding up),
    * whatever rtpsession let through.  (GStreamer's checks refuse an
    * empty buffer with a critical.) */
-  if (gst_buffer_get_size (buffer) < 4
-      || !gst_rtcp_buffer_validate_reduced (buffer))
+  if (gst_buffer_get_size (buffer) < 4 || !gst_rtcp_buffer_validate_reduced (buffer))
     return;
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   if (!gst_rtcp_buffer_map (buffer, GST_MAP_READ, &rtcp))
@@ -194,8 +188,8 @@ km_feedback_read (KmFwdPort *port, GstBuffer *buffer, gint64 now)
   GstRTCPPacket packet;
   KmWants wants = { 0 };
   g_mutex_lock (&port->lock);
-  for (gboolean more = gst_rtcp_buffer_get_first_packet (&rtcp, &packet);
-       more; more = gst_rtcp_packet_move_to_next (&packet)) {
+  for (gboolean more = gst_rtcp_buffer_get_first_packet (&rtcp, &packet); more;
+       more = gst_rtcp_packet_move_to_next (&packet)) {
     switch (gst_rtcp_packet_get_type (&packet)) {
     case GST_RTCP_TYPE_SR:
       read_sender_info (port, &packet, now);
@@ -214,8 +208,7 @@ km_feedback_read (KmFwdPort *port, GstBuffer *buffer, gint64 now)
         break;
       switch (gst_rtcp_packet_fb_get_type (&packet)) {
       case GST_RTCP_PSFB_TYPE_PLI:
-        want_keyframe (&wants, find_sink (
-            port, gst_rtcp_packet_fb_get_media_ssrc (&packet)));
+        want_keyframe (&wants, find_sink (port, gst_rtcp_packet_fb_get_media_ssrc (&packet)));
         break;
       case GST_RTCP_PSFB_TYPE_FIR:
         read_fir (port, &packet, &wants);
@@ -255,12 +248,10 @@ km_feedback_send_sr (KmFwdSink *sink, gint64 now)
   gboolean have = source->have_sr;
   if (have) {
     guint64 since = now - source->sr_time;
-    ntp = source->sr_ntp + gst_util_uint64_scale (since,
-                                                  G_GUINT64_CONSTANT (1) << 32,
-                                                  G_USEC_PER_SEC);
+    ntp = source->sr_ntp
+          + gst_util_uint64_scale (since, G_GUINT64_CONSTANT (1) << 32, G_USEC_PER_SEC);
     rtp = source->sr_rtp + sink->ts_delta
-        + (guint32) gst_util_uint64_scale (since, source->clock_rate,
-                                           G_USEC_PER_SEC);
+          + (guint32) gst_util_uint64_scale (since, source->clock_rate, G_USEC_PER_SEC);
   }
   g_mutex_unlock (&source->sr_lock);
   if (!have)
@@ -271,8 +262,7 @@ km_feedback_send_sr (KmFwdSink *sink, gint64 now)
   GstRTCPPacket packet;
   gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
   gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_SR, &packet);
-  gst_rtcp_packet_sr_set_sender_info (&packet, sink->ssrc, ntp, rtp,
-                                      sink->packets, sink->octets);
+  gst_rtcp_packet_sr_set_sender_info (&packet, sink->ssrc, ntp, rtp, sink->packets, sink->octets);
   add_cname (&rtcp, sink->ssrc);
   gst_rtcp_buffer_unmap (&rtcp);
 
@@ -285,8 +275,8 @@ km_feedback_send_sr (KmFwdSink *sink, gint64 now)
 /* A compound packet with one feedback message of ours about ssrc: it
  * starts with an (empty) report and our CNAME (RFC 3550, 6.1). */
 static void
-add_feedback (GstRTCPBuffer *rtcp, GstRTCPPacket *packet, KmFwdPort *port,
-              GstRTCPType type, GstRTCPFBType fbtype, guint32 ssrc)
+add_feedback (GstRTCPBuffer *rtcp, GstRTCPPacket *packet, KmFwdPort *port, GstRTCPType type,
+              GstRTCPFBType fbtype, guint32 ssrc)
 {
   gst_rtcp_buffer_add_packet (rtcp, GST_RTCP_TYPE_RR, packet);
   gst_rtcp_packet_rr_set_ssrc (packet, port->ssrc);
@@ -304,16 +294,14 @@ km_feedback_send_pli (KmFwdPort *port, guint32 ssrc)
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   GstRTCPPacket packet;
   gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
-  add_feedback (&rtcp, &packet, port, GST_RTCP_TYPE_PSFB,
-                GST_RTCP_PSFB_TYPE_PLI, ssrc);
+  add_feedback (&rtcp, &packet, port, GST_RTCP_TYPE_PSFB, GST_RTCP_PSFB_TYPE_PLI, ssrc);
   gst_rtcp_buffer_unmap (&rtcp);
   GST_LOG ("%s: PLI for %u", port->name, ssrc);
   gst_pad_push (port->rtcp_out, buf);
 }
 
 void
-km_feedback_send_nack (KmFwdPort *port, guint32 ssrc, const guint16 *seqs,
-                       guint n)
+km_feedback_send_nack (KmFwdPort *port, guint32 ssrc, const guint16 *seqs, guint n)
 {
   /* Each FCI entry names a packet and, in a bitmask, up to 16 after it
    * (RFC 4585, 6.2.1). */
@@ -322,8 +310,7 @@ km_feedback_send_nack (KmFwdPort *port, guint32 ssrc, const guint16 *seqs,
   for (guint i = 0; i < n;) {
     guint16 pid = seqs[i++];
     guint16 blp = 0;
-    while (i < n && (guint16) (seqs[i] - pid) >= 1
-           && (guint16) (seqs[i] - pid) <= 16) {
+    while (i < n && (guint16) (seqs[i] - pid) >= 1 && (guint16) (seqs[i] - pid) <= 16) {
       blp |= 1u << ((guint16) (seqs[i] - pid) - 1);
       i++;
     }
@@ -333,8 +320,7 @@ km_feedback_send_nack (KmFwdPort *port, guint32 ssrc, const guint16 *seqs,
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   GstRTCPPacket packet;
   gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
-  add_feedback (&rtcp, &packet, port, GST_RTCP_TYPE_RTPFB,
-                GST_RTCP_RTPFB_TYPE_NACK, ssrc);
+  add_feedback (&rtcp, &packet, port, GST_RTCP_TYPE_RTPFB, GST_RTCP_RTPFB_TYPE_NACK, ssrc);
   gst_rtcp_packet_fb_set_fci_length (&packet, words);
   guint8 *out = gst_rtcp_packet_fb_get_fci (&packet);
   for (guint i = 0; i < words; i++)
@@ -369,18 +355,18 @@ km_feedback_send_rr (KmFwdPort *port, gint64 now)
     r->expected_prior = expected;
     r->received_prior = (guint32) r->received;
     gint64 lost_interval = (gint64) expected_interval - received_interval;
-    guint8 fraction = expected_interval == 0 || lost_interval <= 0 ? 0
-        : (guint8) MIN (255, (lost_interval << 8) / expected_interval);
+    guint8 fraction = expected_interval == 0 || lost_interval <= 0
+                          ? 0
+                          : (guint8) MIN (255, (lost_interval << 8) / expected_interval);
     guint32 lsr = 0, dlsr = 0;
     g_mutex_lock (&source->sr_lock);
     if (source->have_sr) {
       lsr = (guint32) (source->sr_ntp >> 16);
-      dlsr = (guint32) gst_util_uint64_scale (now - source->sr_time, 65536,
-                                              G_USEC_PER_SEC);
+      dlsr = (guint32) gst_util_uint64_scale (now - source->sr_time, 65536, G_USEC_PER_SEC);
     }
     g_mutex_unlock (&source->sr_lock);
-    gst_rtcp_packet_add_rb (&packet, source->ssrc, fraction, (gint32) lost,
-                            ext_max, (guint32) r->jitter, lsr, dlsr);
+    gst_rtcp_packet_add_rb (&packet, source->ssrc, fraction, (gint32) lost, ext_max,
+                            (guint32) r->jitter, lsr, dlsr);
   }
   add_cname (&rtcp, port->ssrc);
   gst_rtcp_buffer_unmap (&rtcp);

@@ -45,8 +45,7 @@ km_fwd_port_ref (KmFwdPort *port)
 static GstElement *
 find_element (GstElement *webrtc, const gchar *factory)
 {
-  GstIterator *it = gst_bin_iterate_all_by_element_factory_name (
-      GST_BIN (webrtc), factory);
+  GstIterator *it = gst_bin_iterate_all_by_element_factory_name (GST_BIN (webrtc), factory);
   GValue v = G_VALUE_INIT;
   GstElement *found = NULL;
   if (gst_iterator_next (it, &v) == GST_ITERATOR_OK)
@@ -58,18 +57,15 @@ find_element (GstElement *webrtc, const gchar *factory)
 
 /* A src pad of our own, linked to a new request pad of the encoder. */
 static GstPad *
-open_pad (KmFwdPort *port, const gchar *tpl, const gchar *pad_name,
-          GstPad **enc_pad)
+open_pad (KmFwdPort *port, const gchar *tpl, const gchar *pad_name, GstPad **enc_pad)
 {
   GstPadTemplate *t = gst_element_get_pad_template (port->enc, tpl);
-  *enc_pad = t ? gst_element_request_pad (port->enc, t, pad_name, NULL)
-               : NULL;
+  *enc_pad = t ? gst_element_request_pad (port->enc, t, pad_name, NULL) : NULL;
   if (!*enc_pad)
     return NULL;
   GstPad *out = gst_pad_new (pad_name, GST_PAD_SRC);
   gst_pad_set_active (out, TRUE);
-  if (gst_pad_link_full (out, *enc_pad, GST_PAD_LINK_CHECK_NOTHING)
-      != GST_PAD_LINK_OK) {
+  if (gst_pad_link_full (out, *enc_pad, GST_PAD_LINK_CHECK_NOTHING) != GST_PAD_LINK_OK) {
     gst_object_unref (out);
     return NULL;
   }
@@ -82,8 +78,7 @@ open_pad (KmFwdPort *port, const gchar *tpl, const gchar *pad_name,
 static void
 start_pad (KmFwdPort *port, GstPad *out, const gchar *caps)
 {
-  g_autofree gchar *id = g_strdup_printf ("kontor/%s/%s", port->name,
-                                          GST_PAD_NAME (out));
+  g_autofree gchar *id = g_strdup_printf ("kontor/%s/%s", port->name, GST_PAD_NAME (out));
   gst_pad_push_event (out, gst_event_new_stream_start (id));
   g_autoptr (GstCaps) c = gst_caps_from_string (caps);
   gst_pad_push_event (out, gst_event_new_caps (c));
@@ -105,8 +100,7 @@ km_fwd_port_attach (KmFwdPort *port)
   }
   /* Under max-bundle a webrtcbin has one transport, so one encoder. */
   GstElement *enc = find_element (port->webrtc, "dtlssrtpenc");
-  g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (port->webrtc),
-                                                       "rtpbin");
+  g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (port->webrtc), "rtpbin");
   if (!enc || !rtpbin) {
     g_clear_object (&enc);
     return FALSE;
@@ -115,20 +109,16 @@ km_fwd_port_attach (KmFwdPort *port)
    * srtpenc refuses unless told; its window covers the store. */
   GstElement *srtp = find_element (enc, "srtpenc");
   if (srtp)
-    g_object_set (srtp, "allow-repeat-tx", TRUE, "replay-window-size",
-                  KM_SRTP_WINDOW, NULL);
+    g_object_set (srtp, "allow-repeat-tx", TRUE, "replay-window-size", KM_SRTP_WINDOW, NULL);
   g_clear_object (&srtp);
   g_mutex_lock (&port->lock);
   port->enc = enc;
   /* Numbered far from webrtcbin's own (its session numbers). */
-  port->rtp_out = open_pad (port, "rtp_sink_%d", "rtp_sink_77",
-                            &port->enc_rtp);
-  port->rtcp_out = open_pad (port, "rtcp_sink_%d", "rtcp_sink_77",
-                             &port->enc_rtcp);
+  port->rtp_out = open_pad (port, "rtp_sink_%d", "rtp_sink_77", &port->enc_rtp);
+  port->rtcp_out = open_pad (port, "rtcp_sink_%d", "rtcp_sink_77", &port->enc_rtcp);
   g_mutex_unlock (&port->lock);
   if (!port->rtp_out || !port->rtcp_out)
-    GST_WARNING ("%s: no way into the SRTP encoder: nothing forwarded",
-                 port->name);
+    GST_WARNING ("%s: no way into the SRTP encoder: nothing forwarded", port->name);
   GstElement *dec = find_element (port->webrtc, "dtlssrtpdec");
   if (dec && port->rtp_out && port->rtcp_out) {
     port->rtpbin = gst_object_ref (rtpbin);
@@ -137,10 +127,8 @@ km_fwd_port_attach (KmFwdPort *port)
   g_clear_object (&dec);
   g_signal_emit_by_name (rtpbin, "get-internal-session", 0, &port->session);
   if (port->session)
-    port->rtcp_handler = g_signal_connect (port->session,
-                                           "on-receiving-rtcp",
-                                           G_CALLBACK (km_feedback_on_rtcp),
-                                           port);
+    port->rtcp_handler = g_signal_connect (port->session, "on-receiving-rtcp",
+                                           G_CALLBACK (km_feedback_on_rtcp), port);
   else
     GST_WARNING ("%s: no RTP session: its RTCP is not read", port->name);
   GST_DEBUG ("%s: forwarding into %s", port->name, GST_OBJECT_NAME (enc));
@@ -156,15 +144,14 @@ km_fwd_port_ready (KmFwdPort *port)
     return TRUE;
   if (port->closed || !port->enc || !port->rtp_out || !port->rtcp_out)
     return FALSE;
-  GParamSpec *ps = g_object_class_find_property (
-      G_OBJECT_GET_CLASS (port->enc), "connection-state");
+  GParamSpec *ps =
+      g_object_class_find_property (G_OBJECT_GET_CLASS (port->enc), "connection-state");
   if (!ps || !G_IS_PARAM_SPEC_ENUM (ps))
     return FALSE;
   GValue v = G_VALUE_INIT;
   g_value_init (&v, ps->value_type);
   g_object_get_property (G_OBJECT (port->enc), "connection-state", &v);
-  GEnumValue *e = g_enum_get_value (G_PARAM_SPEC_ENUM (ps)->enum_class,
-                                    g_value_get_enum (&v));
+  GEnumValue *e = g_enum_get_value (G_PARAM_SPEC_ENUM (ps)->enum_class, g_value_get_enum (&v));
   g_value_unset (&v);
   port->ready = e && g_strcmp0 (e->value_nick, "connected") == 0;
   if (!port->ready)
@@ -285,8 +272,7 @@ innermost (GstPad *pad, guint32 *ssrc)
   GstPad *p = gst_object_ref (pad);
   while (GST_IS_GHOST_PAD (p)) {
     guint session, s, pt;
-    if (sscanf (GST_PAD_NAME (p), "recv_rtp_src_%u_%u_%u", &session, &s,
-                &pt) == 3 && !*ssrc)
+    if (sscanf (GST_PAD_NAME (p), "recv_rtp_src_%u_%u_%u", &session, &s, &pt) == 3 && !*ssrc)
       *ssrc = s;
     GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (p));
     if (!target)
@@ -329,16 +315,13 @@ km_fwd_source_alloc (KmFwdPort *port, const gchar *encoding, guint32 ssrc)
 }
 
 KmFwdSource *
-km_fwd_source_new (GstBin *bin, GstPad *src, KmFwdPort *port,
-                   const gchar *name, GError **error)
+km_fwd_source_new (GstBin *bin, GstPad *src, KmFwdPort *port, const gchar *name, GError **error)
 {
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (src);
   if (!caps)
     caps = gst_pad_query_caps (src, NULL);
-  const GstStructure *s = gst_caps_get_size (caps) > 0
-      ? gst_caps_get_structure (caps, 0) : NULL;
-  const gchar *encoding = s ? gst_structure_get_string (s, "encoding-name")
-                            : NULL;
+  const GstStructure *s = gst_caps_get_size (caps) > 0 ? gst_caps_get_structure (caps, 0) : NULL;
+  const gchar *encoding = s ? gst_structure_get_string (s, "encoding-name") : NULL;
   const KmCodec *codec = km_codec_lookup (encoding);
   guint ssrc = 0;
   if (s)
@@ -353,26 +336,21 @@ km_fwd_source_new (GstBin *bin, GstPad *src, KmFwdPort *port,
   g_autofree gchar *drain_name = g_strdup_printf ("%s-drain", name);
   source->drain = gst_element_factory_make ("fakesink", drain_name);
   if (!source->drain) {
-    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
-                 "could not create fakesink");
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE, "could not create fakesink");
     km_fwd_source_free (source);
     return NULL;
   }
-  g_object_set (source->drain, "sync", FALSE, "async", FALSE,
-                "enable-last-sample", FALSE, NULL);
+  g_object_set (source->drain, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, NULL);
   gst_bin_add (bin, source->drain);
   gst_element_sync_state_with_parent (source->drain);
-  g_autoptr (GstPad) sink = gst_element_get_static_pad (source->drain,
-                                                        "sink");
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (source->drain, "sink");
   if (gst_pad_link (src, sink) != GST_PAD_LINK_OK) {
-    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
-                 "could not link %s", GST_PAD_NAME (src));
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE, "could not link %s", GST_PAD_NAME (src));
     km_fwd_source_free (source);
     return NULL;
   }
   if (!codec) {
-    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
-                 "codec %s is not relayed", source->codec);
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE, "codec %s is not relayed", source->codec);
     km_fwd_source_free (source);
     return NULL;
   }
@@ -382,11 +360,9 @@ km_fwd_source_new (GstBin *bin, GstPad *src, KmFwdPort *port,
   source->probe_pad = innermost (src, &named);
   if (!source->ssrc)
     source->ssrc = named;
-  source->probe = gst_pad_add_probe (source->probe_pad,
-                                     GST_PAD_PROBE_TYPE_BUFFER
-                                     | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                                     on_packet, km_fwd_source_ref (source),
-                                     (GDestroyNotify) km_fwd_source_unref);
+  source->probe = gst_pad_add_probe (
+      source->probe_pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, on_packet,
+      km_fwd_source_ref (source), (GDestroyNotify) km_fwd_source_unref);
   g_mutex_lock (&port->lock);
   port->sources = g_list_prepend (port->sources, source);
   g_mutex_unlock (&port->lock);
@@ -450,8 +426,8 @@ km_fwd_port_request_keyframe (KmFwdPort *port, guint32 ssrc)
     port->pli[slot].pending = TRUE;
   else if (now - port->pli[slot].at >= KM_KEYFRAME_GAP_US)
     send_pli (port, slot, now);
-  else    /* the keyframe asked for may be gone before this receiver
-           * could decrypt it: ask again once allowed */
+  else /* the keyframe asked for may be gone before this receiver
+        * could decrypt it: ask again once allowed */
     port->pli[slot].pending = TRUE;
   g_mutex_unlock (&port->lock);
 }
@@ -461,8 +437,7 @@ km_fwd_port_pli_due (KmFwdPort *port, guint32 ssrc, gint64 now)
 {
   for (guint i = 0; i < G_N_ELEMENTS (port->pli); i++)
     if (port->pli[i].ssrc == ssrc && port->pli[i].pending
-        && now - port->pli[i].at >= KM_KEYFRAME_GAP_US
-        && km_fwd_port_ready (port))
+        && now - port->pli[i].at >= KM_KEYFRAME_GAP_US && km_fwd_port_ready (port))
       send_pli (port, i, now);
 }
 
@@ -568,9 +543,8 @@ km_fwd_connect (KmFwdSource *source, KmFwdSink *sink, GError **error)
   if (sink->source == source)
     return TRUE;
   if (source->relayed != sink->codec) {
-    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
-                 "cannot relay %s into a %s slot", source->codec,
-                 sink->codec->encoding);
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE, "cannot relay %s into a %s slot",
+                 source->codec, sink->codec->encoding);
     return FALSE;
   }
   km_fwd_disconnect (sink);
@@ -633,8 +607,7 @@ push_to_sink (KmFwdSink *sink, const guint8 *data, gsize size, gint64 now)
      * that passed, so the receiver's playout does not jump. */
     guint32 step = 0;
     if (sink->started)
-      step = MAX (1, gst_util_uint64_scale (now - sink->last_time,
-                                            sink->codec->clock_rate,
+      step = MAX (1, gst_util_uint64_scale (now - sink->last_time, sink->codec->clock_rate,
                                             G_USEC_PER_SEC));
     sink->seq_delta = (guint16) (sink->next_seq - seq);
     sink->ts_delta = sink->last_ts + step - ts;
@@ -658,8 +631,7 @@ push_to_sink (KmFwdSink *sink, const guint8 *data, gsize size, gint64 now)
    * passed: it would fail the whole transport. */
   guint32 *recent = &sink->recent[out_seq % KM_RECENT];
   if (*recent == ((guint32) out_seq | (1u << 16))
-      || (sink->started
-          && (gint16) (sink->next_seq - 1 - out_seq) >= KM_TOO_OLD))
+      || (sink->started && (gint16) (sink->next_seq - 1 - out_seq) >= KM_TOO_OLD))
     return FALSE;
   *recent = (guint32) out_seq | (1u << 16);
 
@@ -718,17 +690,13 @@ km_fwd_forward_at (KmFwdSource *source, GstBuffer *buffer, gint64 now)
   g_mutex_lock (&source->lock);
   g_mutex_lock (&source->port->lock);
   if (!source->ssrc)
-    __atomic_store_n (&source->ssrc, GST_READ_UINT32_BE (map.data + 8),
-                      __ATOMIC_RELAXED);
+    __atomic_store_n (&source->ssrc, GST_READ_UINT32_BE (map.data + 8), __ATOMIC_RELAXED);
   gboolean keyframe = FALSE;
-  KmPacketKind kind = km_receive_note (source, map.data, map.size, now,
-                                       &keyframe);
+  KmPacketKind kind = km_receive_note (source, map.data, map.size, now, &keyframe);
   g_mutex_unlock (&source->port->lock);
-  if (kind != KM_PACKET_DUPLICATE
-      && (source->kind != KM_KIND_VIDEO || (map.data[1] & 0x80)))
+  if (kind != KM_PACKET_DUPLICATE && (source->kind != KM_KIND_VIDEO || (map.data[1] & 0x80)))
     __atomic_add_fetch (&source->frames, 1, __ATOMIC_RELAXED);
-  for (GList *l = source->sinks;
-       l && kind != KM_PACKET_DUPLICATE; l = l->next) {
+  for (GList *l = source->sinks; l && kind != KM_PACKET_DUPLICATE; l = l->next) {
     KmFwdSink *sink = l->data;
     g_mutex_lock (&sink->port->lock);
     if (kind == KM_PACKET_RESTART)
@@ -779,7 +747,7 @@ km_fwd_resend (KmFwdSink *sink, guint16 seq, gint64 now)
     map.data[1] = (in.data[1] & 0x80) | sink->rtx_pt;
     GST_WRITE_UINT16_BE (map.data + 2, sink->rtx_seq++);
     GST_WRITE_UINT32_BE (map.data + 8, sink->rtx_ssrc);
-    GST_WRITE_UINT16_BE (map.data + header, seq);   /* the original seq */
+    GST_WRITE_UINT16_BE (map.data + header, seq); /* the original seq */
     memcpy (map.data + header + 2, in.data + header, in.size - header);
     gst_buffer_unmap (out, &map);
     gst_buffer_unmap (st->buf, &in);

@@ -38,59 +38,57 @@ typedef struct _KmFwdSink KmFwdSink;
  * only while the webrtcbin runs).  It does nothing until
  * km_fwd_port_attach() found the transport.  Sources keep a reference,
  * since one may be freed after its participant. */
-KmFwdPort   *km_fwd_port_new (GstElement *webrtc, const gchar *name);
-KmFwdPort   *km_fwd_port_ref (KmFwdPort *port);
+KmFwdPort *km_fwd_port_new (GstElement *webrtc, const gchar *name);
+KmFwdPort *km_fwd_port_ref (KmFwdPort *port);
 /* Finds the transport once webrtcbin made it (after an answer was set);
  * TRUE once attached.  Safe to call again. */
-gboolean     km_fwd_port_attach (KmFwdPort *port);
+gboolean km_fwd_port_attach (KmFwdPort *port);
 /* Counted since the port was made: what the participant sent us and what
  * we sent it, the largest jitter of its streams, and the largest
  * round-trip time its reports gave (< 0: none yet). */
 typedef struct {
   guint64 bytes_in, packets_in, lost_in, bytes_out;
-  double  jitter_s, rtt_s;
+  double jitter_s, rtt_s;
 } KmFwdStats;
-void         km_fwd_port_stats (KmFwdPort *port, KmFwdStats *stats);
+void km_fwd_port_stats (KmFwdPort *port, KmFwdStats *stats);
 /* On the main thread, after every sink of the port is freed and the
  * webrtcbin stopped: lets go of webrtcbin's elements.  Whoever still holds
  * a reference finds the port closed (nothing is sent). */
-void         km_fwd_port_close (KmFwdPort *port);
-void         km_fwd_port_unref (KmFwdPort *port);
+void km_fwd_port_close (KmFwdPort *port);
+void km_fwd_port_unref (KmFwdPort *port);
 
 /* Takes src (a webrtcbin src pad with RTP caps) of the participant behind
  * port (referenced).  Returns NULL with error set when the codec is not relayable; the
  * pad is linked to a fakesink either way, so that the bundle does not fail
  * on a not-linked pad. */
-KmFwdSource *km_fwd_source_new (GstBin *bin, GstPad *src, KmFwdPort *port,
-                                const gchar *name, GError **error);
-KmKind       km_fwd_source_kind (KmFwdSource *source);
+KmFwdSource *km_fwd_source_new (GstBin *bin, GstPad *src, KmFwdPort *port, const gchar *name,
+                                GError **error);
+KmKind km_fwd_source_kind (KmFwdSource *source);
 const gchar *km_fwd_source_codec (KmFwdSource *source);
 /* Video frames (marker bits) or audio packets received so far. */
-guint64      km_fwd_source_frames (KmFwdSource *source);
+guint64 km_fwd_source_frames (KmFwdSource *source);
 /* Asks the sender for a keyframe (becomes a PLI/FIR on the wire). */
-void         km_fwd_source_request_keyframe (KmFwdSource *source);
+void km_fwd_source_request_keyframe (KmFwdSource *source);
 /* Stops feeding every sink (the stream paused or ended). */
-void         km_fwd_source_disconnect_all (KmFwdSource *source);
+void km_fwd_source_disconnect_all (KmFwdSource *source);
 /* Disconnects every sink, then frees; the sender's webrtcbin is stopped. */
-void         km_fwd_source_free (KmFwdSource *source);
+void km_fwd_source_free (KmFwdSource *source);
 
 /* A slot of codec toward the participant behind port. */
-KmFwdSink   *km_fwd_sink_new (KmFwdPort *port, const KmCodec *codec,
-                              const gchar *name);
+KmFwdSink *km_fwd_sink_new (KmFwdPort *port, const KmCodec *codec, const gchar *name);
 /* The payload types the receiving browser negotiated for this slot: the
  * codec's, and its RTX one (0: no RTX). */
-void         km_fwd_sink_set_pt (KmFwdSink *sink, guint pt, guint rtx_pt);
+void km_fwd_sink_set_pt (KmFwdSink *sink, guint pt, guint rtx_pt);
 /* The fixed SSRC of the slot's outgoing stream (never 0). */
-guint32      km_fwd_sink_ssrc (KmFwdSink *sink);
+guint32 km_fwd_sink_ssrc (KmFwdSink *sink);
 /* The SSRC of its retransmissions (RTX), fixed too. */
-guint32      km_fwd_sink_rtx_ssrc (KmFwdSink *sink);
+guint32 km_fwd_sink_rtx_ssrc (KmFwdSink *sink);
 /* Feeds sink from source, replacing any previous source.  The receiver
  * sees one continuous stream across the switch. */
-gboolean     km_fwd_connect (KmFwdSource *source, KmFwdSink *sink,
-                             GError **error);
+gboolean km_fwd_connect (KmFwdSource *source, KmFwdSink *sink, GError **error);
 /* The source currently feeding sink, or NULL. */
 KmFwdSource *km_fwd_sink_source (KmFwdSink *sink);
-void         km_fwd_disconnect (KmFwdSink *sink);
-void         km_fwd_sink_free (KmFwdSink *sink);
+void km_fwd_disconnect (KmFwdSink *sink);
+void km_fwd_sink_free (KmFwdSink *sink);
 
 G_END_DECLS

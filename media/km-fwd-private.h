@@ -10,165 +10,164 @@
  * 1.5 Mbit/s, longer than a retransmission is of use to a live picture.
  * A power of two that divides 65536, so that a sequence number keeps its
  * place across the wrap. */
-#define KM_STORE_SIZE       256
-#define KM_SR_INTERVAL_US   (1 * G_USEC_PER_SEC)
+#define KM_STORE_SIZE 256
+#define KM_SR_INTERVAL_US (1 * G_USEC_PER_SEC)
 /* At most one keyframe request per stream in this time after a loss. */
-#define KM_KEYFRAME_GAP_US  (200 * 1000)
-#define KM_RESEND_GAP_US    (30 * 1000)
+#define KM_KEYFRAME_GAP_US (200 * 1000)
+#define KM_RESEND_GAP_US (30 * 1000)
 /* A hole in a sender's stream is NACKed at once, again after
  * KM_RENACK_US, and after KM_GIVE_UP_US becomes a keyframe request. */
-#define KM_RENACK_US        (120 * 1000)
-#define KM_GIVE_UP_US       (450 * 1000)
-#define KM_MISSING          64
-#define KM_RR_INTERVAL_US   (1 * G_USEC_PER_SEC)
+#define KM_RENACK_US (120 * 1000)
+#define KM_GIVE_UP_US (450 * 1000)
+#define KM_MISSING 64
+#define KM_RR_INTERVAL_US (1 * G_USEC_PER_SEC)
 /* srtpenc refuses (as an error that fails the participant) a sequence
  * number it sent before, or one older than its replay window: the relay
  * never sends either.  The window is set to KM_SRTP_WINDOW, and packets
  * more than KM_TOO_OLD behind the newest are dropped. */
-#define KM_SRTP_WINDOW      512
-#define KM_TOO_OLD          400
-#define KM_RECENT           512         /* sequence numbers remembered */
+#define KM_SRTP_WINDOW 512
+#define KM_TOO_OLD 400
+#define KM_RECENT 512 /* sequence numbers remembered */
 /* A sender's jump of this many sequence numbers is a restart (RFC 3550,
  * A.1: MAX_DROPOUT), not loss. */
-#define KM_MAX_DROPOUT      3000
-#define KM_MAX_MISORDER     100
+#define KM_MAX_DROPOUT 3000
+#define KM_MAX_MISORDER 100
 /* A stream silent this long (a network drop, a paused share) starts its
  * counts afresh: what went missing meanwhile is past repair, and reporting
  * it as loss would only make the sender's bandwidth estimate collapse. */
-#define KM_SILENCE_US       (2 * G_USEC_PER_SEC)
+#define KM_SILENCE_US (2 * G_USEC_PER_SEC)
 
 /* What the relay knows of one stream it receives, as RFC 3550 A.1/A.3/A.8
  * count it for receiver reports.  Under the sender's port lock. */
 typedef struct {
   gboolean started;
-  guint16  max_seq;
-  guint32  cycles;              /* wraps of the sequence number, << 16 */
-  guint32  base_seq;
-  guint64  received, bytes;
-  guint32  expected_prior, received_prior;
+  guint16 max_seq;
+  guint32 cycles; /* wraps of the sequence number, << 16 */
+  guint32 base_seq;
+  guint64 received, bytes;
+  guint32 expected_prior, received_prior;
   gboolean have_transit;
-  gint64   transit;
-  double   jitter;              /* in RTP timestamp units */
+  gint64 transit;
+  double jitter; /* in RTP timestamp units */
   struct {
     guint16 seq;
-    gint64  since, nacked;
+    gint64 since, nacked;
     gboolean renacked;
   } missing[KM_MISSING];
-  guint    n_missing;
-  guint32  rtx_ssrc;            /* its RTX stream, once seen */
-  guint    pt;                  /* its payload type */
-  guint32  bad_seq;             /* after a jump: the seq that confirms it */
-  gint64   last_arrival;
+  guint n_missing;
+  guint32 rtx_ssrc; /* its RTX stream, once seen */
+  guint pt;         /* its payload type */
+  guint32 bad_seq;  /* after a jump: the seq that confirms it */
+  gint64 last_arrival;
 } KmRecvStats;
 
 /* What km_receive_note() makes of a packet. */
 typedef enum {
-  KM_PACKET_NEW,                /* forward it */
-  KM_PACKET_RESTART,            /* forward it; the numbering jumped */
-  KM_PACKET_DUPLICATE,          /* seen, too old, or not to be trusted yet */
+  KM_PACKET_NEW,       /* forward it */
+  KM_PACKET_RESTART,   /* forward it; the numbering jumped */
+  KM_PACKET_DUPLICATE, /* seen, too old, or not to be trusted yet */
 } KmPacketKind;
 
 struct _KmFwdPort {
-  gint        refs;             /* atomic */
-  GstElement *webrtc;           /* not owned */
-  gchar      *name;
-  GMutex      lock;
-  GstElement *enc;              /* its dtlssrtpenc, once attached */
-  GstPad     *enc_rtp, *enc_rtcp;   /* request pads of enc */
-  GstPad     *rtp_out, *rtcp_out;   /* ours, linked to them */
-  GObject    *session;          /* rtpbin's RTPSession 0 */
+  gint refs;          /* atomic */
+  GstElement *webrtc; /* not owned */
+  gchar *name;
+  GMutex lock;
+  GstElement *enc;            /* its dtlssrtpenc, once attached */
+  GstPad *enc_rtp, *enc_rtcp; /* request pads of enc */
+  GstPad *rtp_out, *rtcp_out; /* ours, linked to them */
+  GObject *session;           /* rtpbin's RTPSession 0 */
   GstElement *rtpbin;
-  GstPad     *rtp_in;           /* srtpdec's RTP output (km-receive.c) */
-  gulong      rtp_in_probe;
-  GstPad     *muted[4];         /* rtpbin's RTCP into enc, dropped */
-  gulong      muted_probe[4];
-  guint32     ssrc;             /* ours, in the feedback we send */
-  gulong      rtcp_handler;
+  GstPad *rtp_in; /* srtpdec's RTP output (km-receive.c) */
+  gulong rtp_in_probe;
+  GstPad *muted[4]; /* rtpbin's RTCP into enc, dropped */
+  gulong muted_probe[4];
+  guint32 ssrc; /* ours, in the feedback we send */
+  gulong rtcp_handler;
   /* under lock */
-  gboolean    ready;            /* DTLS keys in place */
-  GList      *sinks;            /* KmFwdSink*: slots toward this browser */
-  GList      *sources;          /* KmFwdSource*: streams it sends */
-  gboolean    closed;           /* km_fwd_port_close() ran */
-  guint64     bytes_out;
-  struct {                      /* the last PLIs sent */
-    guint32  ssrc;
-    gint64   at;
-    gboolean pending;           /* asked again too soon: send when due */
+  gboolean ready;  /* DTLS keys in place */
+  GList *sinks;    /* KmFwdSink*: slots toward this browser */
+  GList *sources;  /* KmFwdSource*: streams it sends */
+  gboolean closed; /* km_fwd_port_close() ran */
+  guint64 bytes_out;
+  struct { /* the last PLIs sent */
+    guint32 ssrc;
+    gint64 at;
+    gboolean pending; /* asked again too soon: send when due */
   } pli[4];
-  gint16      apt[128];         /* per payload type: -2 unknown, -1 not
-                                 * RTX, else RTX for that payload type */
-  gint64      last_rr;
+  gint16 apt[128]; /* per payload type: -2 unknown, -1 not
+                    * RTX, else RTX for that payload type */
+  gint64 last_rr;
 };
 
 struct _KmFwdSource {
-  gint           refs;          /* atomic: owner, probes, lookups */
-  KmFwdPort     *port;          /* the sender's */
-  GstBin        *bin;
-  GstPad        *pad;           /* webrtcbin src pad */
-  GstPad        *probe_pad;     /* where packets are taken */
-  gulong         probe;
-  GstElement    *drain;
-  KmKind         kind;
-  const KmCodec *relayed;       /* NULL: not relayable */
-  gchar         *codec;
-  guint          clock_rate;
-  guint64        frames;            /* atomic */
+  gint refs;       /* atomic: owner, probes, lookups */
+  KmFwdPort *port; /* the sender's */
+  GstBin *bin;
+  GstPad *pad;       /* webrtcbin src pad */
+  GstPad *probe_pad; /* where packets are taken */
+  gulong probe;
+  GstElement *drain;
+  KmKind kind;
+  const KmCodec *relayed; /* NULL: not relayable */
+  gchar *codec;
+  guint clock_rate;
+  guint64 frames; /* atomic */
   /* under lock (the sender's streaming thread, and connects) */
-  GMutex         lock;
-  GList         *sinks;
+  GMutex lock;
+  GList *sinks;
   /* under port->lock */
-  guint32        ssrc;          /* set before the source is listed */
-  KmRecvStats    recv;
+  guint32 ssrc; /* set before the source is listed */
+  KmRecvStats recv;
   /* under sr_lock: the sender's latest sender report */
-  GMutex         sr_lock;
-  gboolean       have_sr;
-  guint64        sr_ntp;
-  guint32        sr_rtp;
-  gint64         sr_time;       /* monotonic µs when it came */
+  GMutex sr_lock;
+  gboolean have_sr;
+  guint64 sr_ntp;
+  guint32 sr_rtp;
+  gint64 sr_time; /* monotonic µs when it came */
 };
 
 typedef struct {
-  GstBuffer *buf;               /* as sent, before SRTP */
-  guint16    seq;
-  gint64     resent;
+  GstBuffer *buf; /* as sent, before SRTP */
+  guint16 seq;
+  gint64 resent;
 } KmStored;
 
 struct _KmFwdSink {
-  KmFwdPort     *port;          /* the receiver's */
-  gchar         *name;
-  KmKind         kind;
+  KmFwdPort *port; /* the receiver's */
+  gchar *name;
+  KmKind kind;
   const KmCodec *codec;
-  guint32        ssrc, rtx_ssrc;
+  guint32 ssrc, rtx_ssrc;
   /* under port->lock */
-  guint          pt, rtx_pt;
-  KmFwdSource   *source;
-  gboolean       rebase;        /* map the next packet's numbers anew */
-  guint16        rebase_seq;    /* the source's first seq after it */
-  gboolean       guard;         /* still near it: drop what came before */
-  gboolean       need_keyframe; /* the receiver could not decrypt before */
-  guint16        seq_delta;
-  guint32        ts_delta;
-  gboolean       started;
-  guint16        next_seq;
-  guint32        last_ts;
-  gint64         last_time;
-  guint16        rtx_seq;
-  guint32        packets, octets;
-  gint64         last_sr;
-  guint32        sr_lsr[4];     /* middle 32 bits of our last reports' NTP */
-  gint64         sr_sent[4];    /* and when they went */
-  guint          sr_next;
-  double         rtt;           /* s, < 0: unknown */
-  KmStored      *store;         /* video only */
-  guint32        recent[KM_RECENT]; /* seq | 1 << 16 of what was sent */
+  guint pt, rtx_pt;
+  KmFwdSource *source;
+  gboolean rebase;        /* map the next packet's numbers anew */
+  guint16 rebase_seq;     /* the source's first seq after it */
+  gboolean guard;         /* still near it: drop what came before */
+  gboolean need_keyframe; /* the receiver could not decrypt before */
+  guint16 seq_delta;
+  guint32 ts_delta;
+  gboolean started;
+  guint16 next_seq;
+  guint32 last_ts;
+  gint64 last_time;
+  guint16 rtx_seq;
+  guint32 packets, octets;
+  gint64 last_sr;
+  guint32 sr_lsr[4]; /* middle 32 bits of our last reports' NTP */
+  gint64 sr_sent[4]; /* and when they went */
+  guint sr_next;
+  double rtt;                /* s, < 0: unknown */
+  KmStored *store;           /* video only */
+  guint32 recent[KM_RECENT]; /* seq | 1 << 16 of what was sent */
 };
 
 /* km-forward.c */
 /* A source of encoding (its SSRC, 0: from its first packet) for the
  * sender behind port, not yet listed on the port nor linked to any pad:
  * what km_fwd_source_new() starts from (and tests/fuzz builds on). */
-KmFwdSource *km_fwd_source_alloc (KmFwdPort *port, const gchar *encoding,
-                                  guint32 ssrc);
+KmFwdSource *km_fwd_source_alloc (KmFwdPort *port, const gchar *encoding, guint32 ssrc);
 KmFwdSource *km_fwd_source_ref (KmFwdSource *source);
 void km_fwd_source_unref (KmFwdSource *source);
 /* One packet of source to every slot it feeds; holding no lock.  _at:
@@ -178,7 +177,7 @@ void km_fwd_forward_at (KmFwdSource *source, GstBuffer *buffer, gint64 now);
 /* Under the port's lock. */
 gboolean km_fwd_port_ready (KmFwdPort *port);
 /* Sends a keyframe request held back by the rate limit, once due. */
-void     km_fwd_port_pli_due (KmFwdPort *port, guint32 ssrc, gint64 now);
+void km_fwd_port_pli_due (KmFwdPort *port, guint32 ssrc, gint64 now);
 void km_fwd_resend (KmFwdSink *sink, guint16 seq, gint64 now);
 /* Asks the browser behind port for a keyframe of its stream ssrc (at most
  * one per KM_KEYFRAME_GAP_US); holding no port's lock. */
@@ -186,8 +185,8 @@ void km_fwd_port_request_keyframe (KmFwdPort *port, guint32 ssrc);
 
 /* km-receive.c */
 /* Takes the sender's packets from its SRTP decoder, before rtpbin. */
-void     km_receive_attach (KmFwdPort *port, GstElement *dec);
-void     km_receive_detach (KmFwdPort *port);
+void km_receive_attach (KmFwdPort *port, GstElement *dec);
+void km_receive_detach (KmFwdPort *port);
 /* One decrypted packet from the sender behind port, arrived at now
  * (monotonic µs): forwarded (RTX unwrapped) when it belongs to a listed
  * source.  TRUE when it was ours to forward or drop; FALSE: rtpbin's (a
@@ -195,15 +194,14 @@ void     km_receive_detach (KmFwdPort *port);
 gboolean km_receive_take (KmFwdPort *port, GstBuffer *buffer, gint64 now);
 /* Counts one packet of source and NACKs holes; under source->port->lock.
  * *keyframe is set when a hole was given up. */
-KmPacketKind km_receive_note (KmFwdSource *source, const guint8 *data,
-                              gsize size, gint64 now, gboolean *keyframe);
+KmPacketKind km_receive_note (KmFwdSource *source, const guint8 *data, gsize size, gint64 now,
+                              gboolean *keyframe);
 /* RTP header length (CSRCs, extension), or size + 1 if it is cut. */
-gsize    km_rtp_header_length (const guint8 *data, gsize size);
+gsize km_rtp_header_length (const guint8 *data, gsize size);
 
 /* km-feedback.c */
 /* rtpsession's on-receiving-rtcp: the browser's reports and requests. */
-void km_feedback_on_rtcp (GObject *session, GstBuffer *buffer,
-                          KmFwdPort *port);
+void km_feedback_on_rtcp (GObject *session, GstBuffer *buffer, KmFwdPort *port);
 /* What km_feedback_on_rtcp() does, with the monotonic time (µs) the
  * compound packet arrived. */
 void km_feedback_read (KmFwdPort *port, GstBuffer *buffer, gint64 now);
@@ -212,8 +210,7 @@ void km_feedback_send_sr (KmFwdSink *sink, gint64 now);
 /* A PLI for the browser's stream ssrc, under the port's lock. */
 void km_feedback_send_pli (KmFwdPort *port, guint32 ssrc);
 /* A NACK for n sequence numbers of ssrc, under the port's lock. */
-void km_feedback_send_nack (KmFwdPort *port, guint32 ssrc,
-                            const guint16 *seqs, guint n);
+void km_feedback_send_nack (KmFwdPort *port, guint32 ssrc, const guint16 *seqs, guint n);
 /* A receiver report on every stream the browser sends, under the port's
  * lock. */
 void km_feedback_send_rr (KmFwdPort *port, gint64 now);

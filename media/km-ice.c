@@ -34,8 +34,7 @@ nice_stream_of (GstElement *webrtc, NiceAgent **agent, guint *stream_id)
   g_signal_emit_by_name (webrtc, "get-transceivers", &all);
   if (!all || all->len == 0)
     return FALSE;
-  GstWebRTCRTPTransceiver *t = g_array_index (all, GstWebRTCRTPTransceiver *,
-                                              0);
+  GstWebRTCRTPTransceiver *t = g_array_index (all, GstWebRTCRTPTransceiver *, 0);
   g_autoptr (GstWebRTCRTPSender) sender = NULL;
   g_autoptr (GstWebRTCDTLSTransport) dtls = NULL;
   g_autoptr (GstWebRTCICETransport) ice_transport = NULL;
@@ -46,12 +45,10 @@ nice_stream_of (GstElement *webrtc, NiceAgent **agent, guint *stream_id)
     g_object_get (sender, "transport", &dtls, NULL);
   if (dtls)
     g_object_get (dtls, "transport", &ice_transport, NULL);
-  if (ice_transport && g_object_class_find_property (
-          G_OBJECT_GET_CLASS (ice_transport), "stream"))
+  if (ice_transport && g_object_class_find_property (G_OBJECT_GET_CLASS (ice_transport), "stream"))
     g_object_get (ice_transport, "stream", &stream, NULL);
   g_object_get (webrtc, "ice-agent", &ice, NULL);
-  if (!stream || !ice
-      || !g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+  if (!stream || !ice || !g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
     return FALSE;
   g_object_get (stream, "stream-id", stream_id, NULL);
   g_object_get (ice, "agent", agent, NULL);
@@ -60,8 +57,7 @@ nice_stream_of (GstElement *webrtc, NiceAgent **agent, guint *stream_id)
 
 /* ice-ufrag and ice-pwd of an SDP: the first m-line's, or the session's. */
 static void
-sdp_credentials (const GstSDPMessage *sdp, const gchar **ufrag,
-                 const gchar **pwd)
+sdp_credentials (const GstSDPMessage *sdp, const gchar **ufrag, const gchar **pwd)
 {
   *ufrag = gst_sdp_message_get_attribute_val (sdp, "ice-ufrag");
   *pwd = gst_sdp_message_get_attribute_val (sdp, "ice-pwd");
@@ -81,9 +77,9 @@ km_ice_follow_offer (KmParticipant *p, const GstSDPMessage *offer)
   sdp_credentials (offer, &ufrag, &pwd);
   if (!ufrag || !pwd)
     return FALSE;
-  gboolean changed = p->remote_ufrag
-      && (g_strcmp0 (p->remote_ufrag, ufrag) != 0
-          || g_strcmp0 (p->remote_pwd, pwd) != 0);
+  gboolean changed =
+      p->remote_ufrag
+      && (g_strcmp0 (p->remote_ufrag, ufrag) != 0 || g_strcmp0 (p->remote_pwd, pwd) != 0);
   g_free (p->remote_ufrag);
   g_free (p->remote_pwd);
   p->remote_ufrag = g_strdup (ufrag);
@@ -94,15 +90,13 @@ km_ice_follow_offer (KmParticipant *p, const GstSDPMessage *offer)
   g_autoptr (NiceAgent) agent = NULL;
   guint stream_id = 0;
   if (!nice_stream_of (p->webrtc, &agent, &stream_id)) {
-    GST_WARNING ("%s: ICE restart offered but no ICE stream to restart",
-                 p->name);
+    GST_WARNING ("%s: ICE restart offered but no ICE stream to restart", p->name);
     return FALSE;
   }
   /* Before webrtcbin applies the offer: the new remote credentials and
    * candidates it is about to hand libnice must not be wiped by this. */
   if (!nice_agent_restart_stream (agent, stream_id)) {
-    GST_WARNING ("%s: libnice refused to restart stream %u", p->name,
-                 stream_id);
+    GST_WARNING ("%s: libnice refused to restart stream %u", p->name, stream_id);
     return FALSE;
   }
   GST_INFO ("%s: ICE restart (stream %u)", p->name, stream_id);
@@ -125,7 +119,8 @@ km_ice_answer_credentials (GstElement *webrtc, GstSDPMessage *answer)
     for (guint k = 0; k < gst_sdp_media_attributes_len (m); k++) {
       const GstSDPAttribute *a = gst_sdp_media_get_attribute (m, k);
       const gchar *value = g_strcmp0 (a->key, "ice-ufrag") == 0 ? ufrag
-          : g_strcmp0 (a->key, "ice-pwd") == 0 ? pwd : NULL;
+                           : g_strcmp0 (a->key, "ice-pwd") == 0 ? pwd
+                                                                : NULL;
       if (!value)
         continue;
       GstSDPAttribute fresh;
@@ -143,14 +138,11 @@ km_ice_local_candidates (GstElement *webrtc)
   guint stream_id = 0;
   if (!nice_stream_of (webrtc, &agent, &stream_id))
     return out;
-  GSList *cands = nice_agent_get_local_candidates (agent, stream_id,
-                                                   NICE_COMPONENT_TYPE_RTP);
+  GSList *cands = nice_agent_get_local_candidates (agent, stream_id, NICE_COMPONENT_TYPE_RTP);
   for (GSList *l = cands; l; l = l->next) {
-    g_autofree gchar *attr = nice_agent_generate_local_candidate_sdp (agent,
-                                                                      l->data);
+    g_autofree gchar *attr = nice_agent_generate_local_candidate_sdp (agent, l->data);
     if (attr)
-      g_ptr_array_add (out, g_strdup (g_str_has_prefix (attr, "a=")
-                                      ? attr + 2 : attr));
+      g_ptr_array_add (out, g_strdup (g_str_has_prefix (attr, "a=") ? attr + 2 : attr));
   }
   g_slist_free_full (cands, (GDestroyNotify) nice_candidate_free);
   return out;
@@ -165,10 +157,8 @@ describe (NiceCandidate *c)
   gboolean v6 = nice_address_ip_version (&c->addr) == 6;
   return g_strdup_printf ("%s%s%s:%u %s %s", v6 ? "[" : "", ip, v6 ? "]" : "",
                           nice_address_get_port (&c->addr),
-                          c->transport == NICE_CANDIDATE_TRANSPORT_UDP
-                          ? "udp" : "tcp",
-                          c->type < G_N_ELEMENTS (types) ? types[c->type]
-                                                         : "?");
+                          c->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp",
+                          c->type < G_N_ELEMENTS (types) ? types[c->type] : "?");
 }
 
 gchar *
@@ -180,8 +170,7 @@ km_meeting_ice_path (KmMeeting *meeting, guint participant)
   if (!p || !p->webrtc || !nice_stream_of (p->webrtc, &agent, &stream_id))
     return NULL;
   NiceCandidate *local = NULL, *remote = NULL;
-  if (!nice_agent_get_selected_pair (agent, stream_id,
-                                     NICE_COMPONENT_TYPE_RTP, &local, &remote)
+  if (!nice_agent_get_selected_pair (agent, stream_id, NICE_COMPONENT_TYPE_RTP, &local, &remote)
       || !local || !remote)
     return NULL;
   /* The agent owns them and may drop them (a restart) once its lock is

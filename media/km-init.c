@@ -8,33 +8,35 @@
 GST_DEBUG_CATEGORY (km_debug);
 KmGlobal km_global;
 
+/* The quark's name is the first argument, spaces and all. */
+/* clang-format off */
 G_DEFINE_QUARK (km-error-quark, km_error)
+/* clang-format on */
 
 /* Plugin, an element from it we use, and the Debian package shipping it. */
 static const struct {
   const gchar *plugin, *element, *package;
 } needed[] = {
-  { "coreelements", "fakesink",    "libgstreamer1.0-0" },
-  { "webrtc",       "webrtcbin",   "gstreamer1.0-plugins-bad" },
-  { "dtls",         "dtlssrtpdec", "gstreamer1.0-plugins-bad" },
-  { "dtls",         "dtlssrtpenc", "gstreamer1.0-plugins-bad" },
-  { "srtp",         "srtpdec",     "gstreamer1.0-plugins-bad" },
-  { "srtp",         "srtpenc",     "gstreamer1.0-plugins-bad" },
-  { "nice",         "nicesrc",     "gstreamer1.0-nice" },
-  { "rtpmanager",   "rtpbin",      "gstreamer1.0-plugins-good" },
+  { "coreelements", "fakesink", "libgstreamer1.0-0" },
+  { "webrtc", "webrtcbin", "gstreamer1.0-plugins-bad" },
+  { "dtls", "dtlssrtpdec", "gstreamer1.0-plugins-bad" },
+  { "dtls", "dtlssrtpenc", "gstreamer1.0-plugins-bad" },
+  { "srtp", "srtpdec", "gstreamer1.0-plugins-bad" },
+  { "srtp", "srtpenc", "gstreamer1.0-plugins-bad" },
+  { "nice", "nicesrc", "gstreamer1.0-nice" },
+  { "rtpmanager", "rtpbin", "gstreamer1.0-plugins-good" },
 };
 
 static gboolean
 check_plugins (GError **error)
 {
   for (gsize i = 0; i < G_N_ELEMENTS (needed); i++) {
-    g_autoptr (GstElementFactory) f =
-        gst_element_factory_find (needed[i].element);
+    g_autoptr (GstElementFactory) f = gst_element_factory_find (needed[i].element);
     if (!f) {
       g_set_error (error, KM_ERROR, KM_ERROR_MISSING_PLUGIN,
                    "GStreamer plugin '%s' (element %s) is missing: install "
-                   "the Debian package %s", needed[i].plugin,
-                   needed[i].element, needed[i].package);
+                   "the Debian package %s",
+                   needed[i].plugin, needed[i].element, needed[i].package);
       return FALSE;
     }
   }
@@ -53,8 +55,7 @@ prewarm (void)
     g_object_get (dec, "pem", &pem, NULL);
     gst_object_unref (gst_object_ref_sink (dec));
   }
-  GST_INFO ("DTLS certificate ready in %.1f ms",
-            (g_get_monotonic_time () - t0) / 1000.0);
+  GST_INFO ("DTLS certificate ready in %.1f ms", (g_get_monotonic_time () - t0) / 1000.0);
 }
 
 gboolean
@@ -84,20 +85,18 @@ parse_ice_addresses (const gchar *list, GError **error)
       continue;
     g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (text);
     if (!addr) {
-      g_set_error (error, KM_ERROR, KM_ERROR_ICE,
-                   "ICE address \"%s\" is not an IP address", text);
+      g_set_error (error, KM_ERROR, KM_ERROR_ICE, "ICE address \"%s\" is not an IP address", text);
       return NULL;
     }
     g_autoptr (GError) bind_error = NULL;
-    g_autoptr (GSocket) sock = g_socket_new (g_inet_address_get_family (addr),
-                                             G_SOCKET_TYPE_DATAGRAM,
-                                             G_SOCKET_PROTOCOL_UDP,
-                                             &bind_error);
+    g_autoptr (GSocket) sock =
+        g_socket_new (g_inet_address_get_family (addr), G_SOCKET_TYPE_DATAGRAM,
+                      G_SOCKET_PROTOCOL_UDP, &bind_error);
     g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, 0);
     if (!sock || !g_socket_bind (sock, sa, FALSE, &bind_error)) {
       g_set_error (error, KM_ERROR, KM_ERROR_ICE,
-                   "ICE address %s is not an address of this machine: %s",
-                   text, bind_error->message);
+                   "ICE address %s is not an address of this machine: %s", text,
+                   bind_error->message);
       return NULL;
     }
     g_ptr_array_add (out, g_strdup (text));
@@ -115,11 +114,9 @@ km_init (const KmConfig *config, GError **error)
     GST_DEBUG_CATEGORY_INIT (km_debug, "kontor-media", 0, "kontor media relay");
   if (!check_plugins (error))
     return FALSE;
-  if (config->ice_min_port > config->ice_max_port
-      || config->ice_max_port > 65535) {
-    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
-                 "bad ICE port range %u-%u", config->ice_min_port,
-                 config->ice_max_port);
+  if (config->ice_min_port > config->ice_max_port || config->ice_max_port > 65535) {
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE, "bad ICE port range %u-%u",
+                 config->ice_min_port, config->ice_max_port);
     return FALSE;
   }
   const KmCodec *video = NULL;
@@ -131,15 +128,13 @@ km_init (const KmConfig *config, GError **error)
       memmove (dot, dot + 1, strlen (dot));
     video = km_codec_lookup (name);
     if (!video || video->kind != KM_KIND_VIDEO) {
-      g_set_error (error, KM_ERROR, KM_ERROR_CODEC,
-                   "unknown video codec \"%s\" (VP8 or H264)",
+      g_set_error (error, KM_ERROR, KM_ERROR_CODEC, "unknown video codec \"%s\" (VP8 or H264)",
                    config->video_codec);
       return FALSE;
     }
   }
   g_autoptr (GError) address_error = NULL;
-  gchar **addresses = parse_ice_addresses (config->ice_addresses,
-                                           &address_error);
+  gchar **addresses = parse_ice_addresses (config->ice_addresses, &address_error);
   if (address_error) {
     g_propagate_error (error, g_steal_pointer (&address_error));
     return FALSE;
@@ -173,8 +168,7 @@ km_shutdown (void)
  * forwarded on the thread that received them.  KONTOR_MEDIA_JITTERBUFFER=1
  * keeps rtpbin's jitterbuffer (for comparisons). */
 static GstElement *
-request_jitterbuffer (GstElement *rtpbin, guint session, guint ssrc,
-                      gpointer data)
+request_jitterbuffer (GstElement *rtpbin, guint session, guint ssrc, gpointer data)
 {
   return km_relay_buffer_new ();
 }
@@ -188,15 +182,13 @@ km_configure_webrtcbin (GstElement *webrtc)
   const gchar *env = g_getenv ("KONTOR_MEDIA_LATENCY_MS");
   if (env)
     latency = (guint) g_ascii_strtoull (env, NULL, 10);
-  g_object_set (webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
-                "latency", latency, NULL);
+  g_object_set (webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", latency,
+                NULL);
   if (g_strcmp0 (g_getenv ("KONTOR_MEDIA_JITTERBUFFER"), "1") != 0) {
     /* webrtcbin 1.22 names its rtpbin "rtpbin". */
-    g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (webrtc),
-                                                         "rtpbin");
+    g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (webrtc), "rtpbin");
     if (rtpbin)
-      g_signal_connect (rtpbin, "request-jitterbuffer",
-                        G_CALLBACK (request_jitterbuffer), NULL);
+      g_signal_connect (rtpbin, "request-jitterbuffer", G_CALLBACK (request_jitterbuffer), NULL);
     else
       GST_WARNING_OBJECT (webrtc, "no rtpbin: keeping the jitterbuffer");
   }
@@ -211,8 +203,8 @@ km_configure_webrtcbin (GstElement *webrtc)
   if (!ice)
     return;
   if (km_global.ice_min_port || km_global.ice_max_port)
-    g_object_set (ice, "min-rtp-port", km_global.ice_min_port,
-                  "max-rtp-port", km_global.ice_max_port, NULL);
+    g_object_set (ice, "min-rtp-port", km_global.ice_min_port, "max-rtp-port",
+                  km_global.ice_max_port, NULL);
   /* Media is UDP in the configured range (TURN covers networks that block
    * UDP), and operators open a UDP range only.  ICE-TCP listeners would
    * be sockets no firewall lets through, and every socket of an agent is

@@ -26,16 +26,16 @@
 #define KEY "km-nicerecv"
 
 typedef struct {
-  GstPad       *src;          /* nicesrc's source pad (ref) */
-  NiceAgent    *agent;        /* (ref) */
-  guint         stream, component;
+  GstPad *src;      /* nicesrc's source pad (ref) */
+  NiceAgent *agent; /* (ref) */
+  guint stream, component;
   GMainContext *context;
-  GMainLoop    *loop;
-  GThread      *thread;
-  GstClock     *clock;        /* the pipeline's, for timestamps like
-                               * nicesrc's do-timestamp; may be NULL */
-  GstClockTime  base_time;
-  KmSsrcGate    gate;         /* streams this participant may send */
+  GMainLoop *loop;
+  GThread *thread;
+  GstClock *clock; /* the pipeline's, for timestamps like
+                    * nicesrc's do-timestamp; may be NULL */
+  GstClockTime base_time;
+  KmSsrcGate gate; /* streams this participant may send */
 } KmNiceRecv;
 
 /* Start and stop take it, so that a start on a streaming thread cannot
@@ -47,16 +47,17 @@ static gchar stopped;
 /* libnice calls this on our thread, without its agent lock, for every
  * packet that is not STUN. */
 static void
-on_packet (NiceAgent *agent, guint stream, guint component, guint len,
-           gchar *data, gpointer user_data)
+on_packet (NiceAgent *agent, guint stream, guint component, guint len, gchar *data,
+           gpointer user_data)
 {
   KmNiceRecv *r = user_data;
   if (!km_ssrcgate_admit (&r->gate, (const guint8 *) data, len, g_get_monotonic_time ())) {
     /* Once per 1,000 dropped, so that a flood does not flood the log. */
     if (r->gate.refused % 1000 == 1)
-      GST_WARNING_OBJECT (r->src, "more than %u streams from one participant: "
-                          "%" G_GUINT64_FORMAT " packets dropped", KM_SSRCGATE_MAX,
-                          r->gate.refused);
+      GST_WARNING_OBJECT (r->src,
+                          "more than %u streams from one participant: "
+                          "%" G_GUINT64_FORMAT " packets dropped",
+                          KM_SSRCGATE_MAX, r->gate.refused);
     return;
   }
   GstBuffer *buf = gst_buffer_new_allocate (NULL, len, NULL);
@@ -103,8 +104,7 @@ km_nicerecv_start (GstElement *nicesrc)
 
   NiceAgent *agent = NULL;
   guint stream = 0, component = 0;
-  g_object_get (nicesrc, "agent", &agent, "stream", &stream,
-                "component", &component, NULL);
+  g_object_get (nicesrc, "agent", &agent, "stream", &stream, "component", &component, NULL);
   if (!agent || !stream || !component) {
     GST_WARNING_OBJECT (nicesrc, "no libnice component: nicesrc kept");
     g_clear_object (&agent);
@@ -144,8 +144,7 @@ stop_one (const GValue *item, gpointer data)
   /* No callback: libnice stops reading, and once attach_recv returns it
    * starts none (it holds its agent lock around both).  One already
    * running ends before the join returns. */
-  nice_agent_attach_recv (r->agent, r->stream, r->component, r->context,
-                          NULL, NULL);
+  nice_agent_attach_recv (r->agent, r->stream, r->component, r->context, NULL, NULL);
   g_main_loop_quit (r->loop);
   g_thread_join (r->thread);
   nicerecv_free (r);
@@ -155,8 +154,7 @@ void
 km_nicerecv_stop (GstElement *webrtc)
 {
   g_mutex_lock (&lock);
-  GstIterator *it = gst_bin_iterate_all_by_element_factory_name (
-      GST_BIN (webrtc), "nicesrc");
+  GstIterator *it = gst_bin_iterate_all_by_element_factory_name (GST_BIN (webrtc), "nicesrc");
   while (gst_iterator_foreach (it, stop_one, NULL) == GST_ITERATOR_RESYNC)
     gst_iterator_resync (it);
   gst_iterator_free (it);

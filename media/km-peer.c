@@ -12,12 +12,12 @@
 
 /* What a signal handler or promise needs; never the participant itself. */
 typedef struct {
-  KmMeeting  *meeting;      /* a reference */
-  guint       id;
-  GstElement *webrtc;       /* a reference */
-  KmFwdPort  *port;         /* a reference */
-  gchar      *name;
-  gboolean    ice_restart;  /* the offer being answered restarts ICE */
+  KmMeeting *meeting; /* a reference */
+  guint id;
+  GstElement *webrtc; /* a reference */
+  KmFwdPort *port;    /* a reference */
+  gchar *name;
+  gboolean ice_restart; /* the offer being answered restarts ICE */
 } KmPeerCtx;
 
 static KmPeerCtx *
@@ -65,11 +65,11 @@ ctx_closure_free (gpointer data, GClosure *closure)
 /* ---- events handled on the main context ---- */
 
 typedef struct {
-  guint   id;
-  guint   mline;
-  gchar  *text;            /* candidate, SDP, or error message */
-  gint    value;           /* connection state */
-  GstPad      *pad;
+  guint id;
+  guint mline;
+  gchar *text; /* candidate, SDP, or error message */
+  gint value;  /* connection state */
+  GstPad *pad;
   KmFwdSource *fwd;
   GstWebRTCSessionDescription *answer;
 } KmPeerEvent;
@@ -89,7 +89,7 @@ event_free (gpointer data)
   g_free (ev->text);
   g_clear_object (&ev->pad);
   if (ev->fwd)
-    km_fwd_source_free (ev->fwd);     /* never claimed: participant gone */
+    km_fwd_source_free (ev->fwd); /* never claimed: participant gone */
   g_clear_pointer (&ev->answer, gst_webrtc_session_description_free);
   g_free (ev);
 }
@@ -196,7 +196,7 @@ on_failed_event (KmMeeting *m, gpointer data)
   if (!p)
     return;
   p->negotiating = FALSE;
-  if (ev->value == KM_ERROR_SDP)   /* the browser's offer, not our media */
+  if (ev->value == KM_ERROR_SDP) /* the browser's offer, not our media */
     g_message ("media %s: %s", p->name, ev->text);
   else
     g_warning ("media %s: %s", p->name, ev->text);
@@ -204,20 +204,17 @@ on_failed_event (KmMeeting *m, gpointer data)
   if (km_meeting_lookup (m, ev->id) != p)
     return;
   if (m->callbacks.failed) {
-    g_autoptr (GError) error = g_error_new_literal (KM_ERROR, ev->value,
-                                                    ev->text);
+    g_autoptr (GError) error = g_error_new_literal (KM_ERROR, ev->value, ev->text);
     m->callbacks.failed (p->id, error, m->user_data);
   }
 }
 
 static void
-post_failed (KmPeerCtx *ctx, KmErrorCode code, const gchar *what,
-             const GError *error)
+post_failed (KmPeerCtx *ctx, KmErrorCode code, const gchar *what, const GError *error)
 {
   KmPeerEvent *ev = event_new (ctx->id);
   ev->value = code;
-  ev->text = g_strdup_printf ("%s: %s", what,
-                              error ? error->message : "no reply");
+  ev->text = g_strdup_printf ("%s: %s", what, error ? error->message : "no reply");
   km_post (ctx->meeting, on_failed_event, ev, event_free);
 }
 
@@ -316,8 +313,8 @@ on_applied_event (KmMeeting *m, gpointer data)
     const GstSDPMedia *media = gst_sdp_message_get_media (sdp, mline);
     guint pt = answered_pt (media, slot_codec (p, slot->kind));
     gboolean sends = gst_sdp_media_get_port (media) != 0
-        && !gst_sdp_media_get_attribute_val (media, "recvonly")
-        && !gst_sdp_media_get_attribute_val (media, "inactive");
+                     && !gst_sdp_media_get_attribute_val (media, "recvonly")
+                     && !gst_sdp_media_get_attribute_val (media, "inactive");
     if (pt) {
       km_fwd_sink_set_pt (slot->fwd, pt, answered_rtx_pt (media, pt));
       slot->usable = sends;
@@ -340,8 +337,8 @@ on_applied_event (KmMeeting *m, gpointer data)
     if (mline < gst_sdp_message_medias_len (sdp)) {
       const GstSDPMedia *media = gst_sdp_message_get_media (sdp, mline);
       src->active = gst_sdp_media_get_port (media) != 0
-          && !gst_sdp_media_get_attribute_val (media, "sendonly")
-          && !gst_sdp_media_get_attribute_val (media, "inactive");
+                    && !gst_sdp_media_get_attribute_val (media, "sendonly")
+                    && !gst_sdp_media_get_attribute_val (media, "inactive");
     }
     if (!src->active) {
       GST_INFO ("%s: %s no longer sent", p->name, GST_PAD_NAME (src->pad));
@@ -379,8 +376,8 @@ on_source_added_event (KmMeeting *m, gpointer data)
       g_ptr_array_remove_index (p->sources, i - 1);
   }
   g_ptr_array_add (p->sources, src);
-  GST_INFO ("%s: receiving %s on %s", p->name,
-            km_fwd_source_codec (src->fwd), GST_PAD_NAME (src->pad));
+  GST_INFO ("%s: receiving %s on %s", p->name, km_fwd_source_codec (src->fwd),
+            GST_PAD_NAME (src->pad));
   km_route (m);
 }
 
@@ -415,8 +412,7 @@ on_source_removed_event (KmMeeting *m, gpointer data)
 
 /* on-ice-candidate: a local candidate for the browser. */
 static void
-on_ice_candidate (GstElement *webrtc, guint mline, gchar *candidate,
-                  KmPeerCtx *ctx)
+on_ice_candidate (GstElement *webrtc, guint mline, gchar *candidate, KmPeerCtx *ctx)
 {
   KmPeerEvent *ev = event_new (ctx->id);
   ev->mline = mline;
@@ -454,13 +450,11 @@ on_pad_added (GstElement *webrtc, GstPad *pad, KmPeerCtx *ctx)
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *name = g_strdup_printf ("%s-%s", ctx->name,
-                                            GST_PAD_NAME (pad));
+  g_autofree gchar *name = g_strdup_printf ("%s-%s", ctx->name, GST_PAD_NAME (pad));
   GstBin *bin = GST_BIN (GST_OBJECT_PARENT (webrtc));
   KmFwdSource *fwd = km_fwd_source_new (bin, pad, ctx->port, name, &error);
   if (!fwd) {
-    GST_WARNING ("%s: dropping %s: %s", ctx->name, GST_PAD_NAME (pad),
-                 error->message);
+    GST_WARNING ("%s: dropping %s: %s", ctx->name, GST_PAD_NAME (pad), error->message);
     return;
   }
   KmPeerEvent *ev = event_new (ctx->id);
@@ -493,9 +487,7 @@ promise_ok (GstPromise *promise, const gchar *field, GError **error)
   if (reply && gst_structure_has_field (reply, "error")) {
     GError *e = NULL;
     gst_structure_get (reply, "error", G_TYPE_ERROR, &e, NULL);
-    g_propagate_error (error, e ? e : g_error_new_literal (KM_ERROR,
-                                                           KM_ERROR_SDP,
-                                                           "refused"));
+    g_propagate_error (error, e ? e : g_error_new_literal (KM_ERROR, KM_ERROR_SDP, "refused"));
     return FALSE;
   }
   if (field && (!reply || !gst_structure_has_field (reply, field))) {
@@ -518,11 +510,9 @@ answer_text_for_browser (GstElement *webrtc, const GstSDPMessage *sdp)
   gst_sdp_message_copy (sdp, &copy);
   for (guint m = 0; m < gst_sdp_message_medias_len (copy); m++) {
     GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (copy, m);
-    for (gint i = (gint) gst_sdp_media_attributes_len (media) - 1; i >= 0;
-         i--) {
+    for (gint i = (gint) gst_sdp_media_attributes_len (media) - 1; i >= 0; i--) {
       const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
-      if (g_strcmp0 (a->key, "ssrc") == 0
-          || g_strcmp0 (a->key, "ssrc-group") == 0
+      if (g_strcmp0 (a->key, "ssrc") == 0 || g_strcmp0 (a->key, "ssrc-group") == 0
           || g_strcmp0 (a->key, "msid") == 0)
         gst_sdp_media_remove_attribute (media, i);
     }
@@ -530,33 +520,26 @@ answer_text_for_browser (GstElement *webrtc, const GstSDPMessage *sdp)
   g_autoptr (GArray) all = NULL;
   g_signal_emit_by_name (webrtc, "get-transceivers", &all);
   for (guint i = 0; all && i < all->len; i++) {
-    GstWebRTCRTPTransceiver *t =
-        g_array_index (all, GstWebRTCRTPTransceiver *, i);
+    GstWebRTCRTPTransceiver *t = g_array_index (all, GstWebRTCRTPTransceiver *, i);
     guint mline = G_MAXUINT;
     g_object_get (t, "mlineindex", &mline, NULL);
-    guint32 ssrc = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (t),
-                                                        "km-ssrc"));
-    guint32 rtx = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (t),
-                                                       "km-rtx-ssrc"));
+    guint32 ssrc = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (t), "km-ssrc"));
+    guint32 rtx = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (t), "km-rtx-ssrc"));
     if (!ssrc || mline >= gst_sdp_message_medias_len (copy))
       continue;
-    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (copy,
-                                                                    mline);
-    if (gst_sdp_media_get_port (media) == 0
-        || gst_sdp_media_get_attribute_val (media, "recvonly")
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (copy, mline);
+    if (gst_sdp_media_get_port (media) == 0 || gst_sdp_media_get_attribute_val (media, "recvonly")
         || gst_sdp_media_get_attribute_val (media, "inactive"))
       continue;
     gboolean has_rtx = FALSE;
     for (guint k = 0; k < gst_sdp_media_attributes_len (media); k++) {
       const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, k);
-      if (g_strcmp0 (a->key, "rtpmap") == 0 && a->value
-          && strstr (a->value, " rtx/"))
+      if (g_strcmp0 (a->key, "rtpmap") == 0 && a->value && strstr (a->value, " rtx/"))
         has_rtx = TRUE;
     }
     const gchar *mid = gst_sdp_media_get_attribute_val (media, "mid");
-    g_autofree gchar *msid = g_strdup_printf ("kontor-%s kontor-%s-track",
-                                              mid ? mid : "x",
-                                              mid ? mid : "x");
+    g_autofree gchar *msid =
+        g_strdup_printf ("kontor-%s kontor-%s-track", mid ? mid : "x", mid ? mid : "x");
     gst_sdp_media_add_attribute (media, "msid", msid);
     if (has_rtx && rtx) {
       g_autofree gchar *fid = g_strdup_printf ("FID %u %u", ssrc, rtx);
@@ -607,8 +590,8 @@ on_answer_created (GstPromise *promise, gpointer data)
     return;
   }
   GstWebRTCSessionDescription *answer = NULL;
-  gst_structure_get (gst_promise_get_reply (promise), "answer",
-                     GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL);
+  gst_structure_get (gst_promise_get_reply (promise), "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+                     &answer, NULL);
   gst_promise_unref (promise);
   /* Always what libnice holds: after a restart its fresh credentials, and
    * otherwise the same as webrtcbin wrote.  So a restart whose offer then
@@ -616,8 +599,7 @@ on_answer_created (GstPromise *promise, gpointer data)
    * matches the agent. */
   km_ice_answer_credentials (ctx->webrtc, answer->sdp);
 
-  GstPromise *next = gst_promise_new_with_change_func (
-      on_local_set, ctx_new_from (ctx), ctx_free);
+  GstPromise *next = gst_promise_new_with_change_func (on_local_set, ctx_new_from (ctx), ctx_free);
   g_signal_emit_by_name (ctx->webrtc, "set-local-description", answer, next);
   gst_webrtc_session_description_free (answer);
 }
@@ -630,8 +612,8 @@ on_remote_set (GstPromise *promise, gpointer data)
   if (!promise_ok (promise, NULL, &error)) {
     post_failed (ctx, KM_ERROR_SDP, "set-remote-description", error);
   } else {
-    GstPromise *next = gst_promise_new_with_change_func (
-        on_answer_created, ctx_new_from (ctx), ctx_free);
+    GstPromise *next =
+        gst_promise_new_with_change_func (on_answer_created, ctx_new_from (ctx), ctx_free);
     g_signal_emit_by_name (ctx->webrtc, "create-answer", NULL, next);
   }
   gst_promise_unref (promise);
@@ -652,24 +634,21 @@ add_slot (KmParticipant *p, KmKind kind, GError **error)
   if (pad)
     g_object_get (pad, "transceiver", &trans, NULL);
   if (!trans) {
-    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
-                 "%s: no transceiver for a new sink pad", p->name);
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE, "%s: no transceiver for a new sink pad",
+                 p->name);
     if (pad) {
       gst_element_release_request_pad (p->webrtc, pad);
       gst_object_unref (pad);
     }
     return FALSE;
   }
-  g_object_set (trans, "direction",
-                GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
+  g_object_set (trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
                 "codec-preferences", caps, NULL);
   if (kind == KM_KIND_VIDEO)
     g_object_set (trans, "do-nack", TRUE, NULL);
-  g_autofree gchar *name = g_strdup_printf ("%s-%s", p->name,
-                                            GST_PAD_NAME (pad));
+  g_autofree gchar *name = g_strdup_printf ("%s-%s", p->name, GST_PAD_NAME (pad));
   KmFwdSink *fwd = km_fwd_sink_new (p->port, slot_codec (p, kind), name);
-  g_object_set_data (G_OBJECT (trans), "km-ssrc",
-                     GUINT_TO_POINTER (km_fwd_sink_ssrc (fwd)));
+  g_object_set_data (G_OBJECT (trans), "km-ssrc", GUINT_TO_POINTER (km_fwd_sink_ssrc (fwd)));
   if (kind == KM_KIND_VIDEO)
     g_object_set_data (G_OBJECT (trans), "km-rtx-ssrc",
                        GUINT_TO_POINTER (km_fwd_sink_rtx_ssrc (fwd)));
@@ -708,8 +687,7 @@ km_peer_setup (KmParticipant *p, GError **error)
 {
   p->webrtc = gst_element_factory_make ("webrtcbin", p->name);
   if (!p->webrtc) {
-    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
-                 "could not create webrtcbin");
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE, "could not create webrtcbin");
     return FALSE;
   }
   gst_object_ref_sink (p->webrtc);
@@ -720,25 +698,22 @@ km_peer_setup (KmParticipant *p, GError **error)
 
   static const struct {
     const gchar *signal;
-    GCallback    handler;
+    GCallback handler;
   } signals[] = {
-    { "on-ice-candidate",             G_CALLBACK (on_ice_candidate) },
-    { "notify::ice-gathering-state",  G_CALLBACK (on_gathering_state) },
-    { "notify::connection-state",     G_CALLBACK (on_connection_state) },
-    { "pad-added",                    G_CALLBACK (on_pad_added) },
-    { "pad-removed",                  G_CALLBACK (on_pad_removed) },
+    { "on-ice-candidate", G_CALLBACK (on_ice_candidate) },
+    { "notify::ice-gathering-state", G_CALLBACK (on_gathering_state) },
+    { "notify::connection-state", G_CALLBACK (on_connection_state) },
+    { "pad-added", G_CALLBACK (on_pad_added) },
+    { "pad-removed", G_CALLBACK (on_pad_removed) },
   };
   G_STATIC_ASSERT (G_N_ELEMENTS (signals) <= G_N_ELEMENTS (p->handlers));
   for (gsize i = 0; i < G_N_ELEMENTS (signals); i++)
-    p->handlers[p->n_handlers++] =
-        g_signal_connect_data (p->webrtc, signals[i].signal,
-                               signals[i].handler, ctx_new (p),
-                               ctx_closure_free, 0);
+    p->handlers[p->n_handlers++] = g_signal_connect_data (
+        p->webrtc, signals[i].signal, signals[i].handler, ctx_new (p), ctx_closure_free, 0);
 
   gst_bin_add (GST_BIN (p->meeting->pipeline), p->webrtc);
   if (!gst_element_sync_state_with_parent (p->webrtc)) {
-    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE,
-                 "%s: could not start webrtcbin", p->name);
+    g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE, "%s: could not start webrtcbin", p->name);
     return FALSE;
   }
   return TRUE;
@@ -776,8 +751,7 @@ km_peer_parse_offer (const gchar *sdp, guint want[2], GError **error)
 {
   GstSDPMessage *msg = NULL;
   /* GStreamer's parser takes an empty text for a programming error. */
-  if (!sdp || !*sdp || gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK
-      || !msg) {
+  if (!sdp || !*sdp || gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK || !msg) {
     if (msg)
       gst_sdp_message_free (msg);
     g_set_error (error, KM_ERROR, KM_ERROR_SDP, "offer is not valid SDP");
@@ -785,8 +759,7 @@ km_peer_parse_offer (const gchar *sdp, guint want[2], GError **error)
   }
   want[KM_KIND_AUDIO] = want[KM_KIND_VIDEO] = 0;
   for (guint i = 0; i < gst_sdp_message_medias_len (msg); i++) {
-    const gchar *media = gst_sdp_media_get_media (
-        gst_sdp_message_get_media (msg, i));
+    const gchar *media = gst_sdp_media_get_media (gst_sdp_message_get_media (msg, i));
     if (g_strcmp0 (media, "audio") == 0)
       want[KM_KIND_AUDIO]++;
     else if (g_strcmp0 (media, "video") == 0)
@@ -829,8 +802,7 @@ km_peer_set_offer (KmParticipant *p, const gchar *sdp, GError **error)
       gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, msg);
   KmPeerCtx *ctx = ctx_new (p);
   ctx->ice_restart = ice_restart;
-  GstPromise *promise = gst_promise_new_with_change_func (on_remote_set, ctx,
-                                                          ctx_free);
+  GstPromise *promise = gst_promise_new_with_change_func (on_remote_set, ctx, ctx_free);
   p->negotiating = TRUE;
   p->answer_pending = TRUE;
   if (ice_restart)
@@ -841,16 +813,14 @@ km_peer_set_offer (KmParticipant *p, const gchar *sdp, GError **error)
 }
 
 gboolean
-km_peer_check_candidate (guint mline, const gchar *candidate,
-                         const gchar **text, GError **error)
+km_peer_check_candidate (guint mline, const gchar *candidate, const gchar **text, GError **error)
 {
   *text = NULL;
   if (!candidate || !*candidate)
-    return TRUE;   /* end of candidates: webrtcbin 1.22 needs nothing */
-  const gchar *c = g_str_has_prefix (candidate, "a=") ? candidate + 2
-                                                      : candidate;
-  if (!g_str_has_prefix (c, "candidate:") || strlen (c) > 1024
-      || strchr (c, '\n') || strchr (c, '\r') || mline > 63) {
+    return TRUE; /* end of candidates: webrtcbin 1.22 needs nothing */
+  const gchar *c = g_str_has_prefix (candidate, "a=") ? candidate + 2 : candidate;
+  if (!g_str_has_prefix (c, "candidate:") || strlen (c) > 1024 || strchr (c, '\n')
+      || strchr (c, '\r') || mline > 63) {
     g_set_error (error, KM_ERROR, KM_ERROR_ICE, "malformed candidate");
     return FALSE;
   }
@@ -859,8 +829,7 @@ km_peer_check_candidate (guint mline, const gchar *candidate,
 }
 
 gboolean
-km_peer_add_candidate (KmParticipant *p, guint mline, const gchar *candidate,
-                       GError **error)
+km_peer_add_candidate (KmParticipant *p, guint mline, const gchar *candidate, GError **error)
 {
   const gchar *c;
   if (!km_peer_check_candidate (mline, candidate, &c, error))

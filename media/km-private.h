@@ -15,10 +15,10 @@ GST_DEBUG_CATEGORY_EXTERN (km_debug);
 
 /* km-init.c: the configuration given to km_init(). */
 typedef struct {
-  guint  ice_min_port, ice_max_port;
+  guint ice_min_port, ice_max_port;
   gchar *stun_server, *turn_server, *public_address;
-  gchar **ice_addresses;          /* NULL: every local address */
-  const KmCodec *video_codec;     /* preferred, or NULL */
+  gchar **ice_addresses;      /* NULL: every local address */
+  const KmCodec *video_codec; /* preferred, or NULL */
   gboolean initialised;
 } KmGlobal;
 extern KmGlobal km_global;
@@ -31,73 +31,72 @@ gboolean km_env_switch (const gchar *name, gint *cache);
 /* One outgoing slot: a transceiver of the participant that can carry one
  * stream from someone else. */
 typedef struct {
-  KmKind                  kind;
+  KmKind kind;
   GstWebRTCRTPTransceiver *transceiver;
-  GstPad                  *pad;        /* webrtcbin sink pad */
-  KmFwdSink               *fwd;
-  gboolean                 usable;     /* answered with a send direction */
+  GstPad *pad; /* webrtcbin sink pad */
+  KmFwdSink *fwd;
+  gboolean usable; /* answered with a send direction */
 } KmSlot;
 
 /* One stream the participant sends. */
 typedef struct {
-  guint        owner;
-  GstPad      *pad;                     /* webrtcbin src pad */
+  guint owner;
+  GstPad *pad;                          /* webrtcbin src pad */
   GstWebRTCRTPTransceiver *transceiver; /* the m-line it arrives on */
   KmFwdSource *fwd;
-  gboolean     active;                  /* the browser still sends it */
+  gboolean active; /* the browser still sends it */
 } KmSource;
 
 typedef struct _KmParticipant KmParticipant;
 struct _KmParticipant {
-  KmMeeting  *meeting;
-  guint       id;
-  gchar      *label;
-  gchar      *name;                     /* label-id, element names */
+  KmMeeting *meeting;
+  guint id;
+  gchar *label;
+  gchar *name; /* label-id, element names */
   GstElement *webrtc;
-  KmFwdPort  *port;                     /* its transport, for forwarding */
-  GPtrArray  *slots;                    /* KmSlot* */
-  GPtrArray  *sources;                  /* KmSource* */
-  gboolean    answered;                 /* an answer was applied */
-  gboolean    negotiating;              /* an offer is being answered */
-  gboolean    answer_pending;           /* its answer not yet delivered */
-  GQueue      held_candidates;          /* gathered before the answer */
-  gboolean    connected;
-  gchar      *remote_ufrag, *remote_pwd; /* of the last offer (km-ice.c) */
-  guint       ice_mline;                /* m-line its candidates go with */
-  guint       asked_audio, asked_video; /* last renegotiate request */
-  guint       ask_timer;                /* pending renegotiate request */
-  const KmCodec *video;                 /* its video codec, once chosen */
-  GstCaps    *video_caps;               /* codec-preferences of its video */
-  gulong      handlers[8];
-  guint       n_handlers;
+  KmFwdPort *port;         /* its transport, for forwarding */
+  GPtrArray *slots;        /* KmSlot* */
+  GPtrArray *sources;      /* KmSource* */
+  gboolean answered;       /* an answer was applied */
+  gboolean negotiating;    /* an offer is being answered */
+  gboolean answer_pending; /* its answer not yet delivered */
+  GQueue held_candidates;  /* gathered before the answer */
+  gboolean connected;
+  gchar *remote_ufrag, *remote_pwd; /* of the last offer (km-ice.c) */
+  guint ice_mline;                  /* m-line its candidates go with */
+  guint asked_audio, asked_video;   /* last renegotiate request */
+  guint ask_timer;                  /* pending renegotiate request */
+  const KmCodec *video;             /* its video codec, once chosen */
+  GstCaps *video_caps;              /* codec-preferences of its video */
+  gulong handlers[8];
+  guint n_handlers;
   /* stats, main thread */
-  guint64     last_bytes_in, last_bytes_out;
-  guint64     last_packets_in, last_lost_in;
-  gint64      last_stats_time;
+  guint64 last_bytes_in, last_bytes_out;
+  guint64 last_packets_in, last_lost_in;
+  gint64 last_stats_time;
 };
 
 struct _KmMeeting {
-  gchar       *name;
-  KmCallbacks  callbacks;
-  gpointer     user_data;
+  gchar *name;
+  KmCallbacks callbacks;
+  gpointer user_data;
   GstPipeline *pipeline;
-  guint        bus_watch;
-  guint        stats_timer;
-  GHashTable  *participants;            /* id → KmParticipant* */
-  guint        next_id;
-  gboolean     closed;
+  guint bus_watch;
+  guint stats_timer;
+  GHashTable *participants; /* id → KmParticipant* */
+  guint next_id;
+  gboolean closed;
   /* events from GStreamer threads, delivered in order on the main context */
-  GMutex       lock;
-  GQueue       events;
-  GSource     *dispatch;
+  GMutex lock;
+  GQueue events;
+  GSource *dispatch;
 };
 
 /* km-dispatch.c */
 typedef void (*KmEventFunc) (KmMeeting *meeting, gpointer data);
 /* Queues func(meeting, data) for the main context; destroy frees data
  * whether or not func ran.  Safe from any thread. */
-void km_post (KmMeeting *meeting, KmEventFunc func, gpointer data,
-              GDestroyNotify destroy);
+void km_post (KmMeeting *meeting, KmEventFunc func, gpointer data, GDestroyNotify destroy);
 KmMeeting *km_meeting_ref (KmMeeting *meeting);
 void km_meeting_unref (KmMeeting *meeting);
 /* Drops queued events without running them (meeting being freed). */
@@ -105,39 +104,35 @@ void km_dispatch_clear (KmMeeting *meeting);
 
 /* km-peer.c: one participant's webrtcbin */
 gboolean km_peer_setup (KmParticipant *p, GError **error);
-void     km_peer_teardown (KmParticipant *p);
-gboolean km_peer_set_offer (KmParticipant *p, const gchar *sdp,
-                            GError **error);
-gboolean km_peer_add_candidate (KmParticipant *p, guint mline,
-                                const gchar *candidate, GError **error);
+void km_peer_teardown (KmParticipant *p);
+gboolean km_peer_set_offer (KmParticipant *p, const gchar *sdp, GError **error);
+gboolean km_peer_add_candidate (KmParticipant *p, guint mline, const gchar *candidate,
+                                GError **error);
 /* The checks km_peer_set_offer() makes before anything else: the text is
  * SDP with at least one audio or video m-line, each well formed
  * (km_sdp_check_offer); want[] gets how many of each kind.  NULL with
  * KM_ERROR_SDP otherwise; free the message. */
-GstSDPMessage *km_peer_parse_offer (const gchar *sdp, guint want[2],
-                                    GError **error);
+GstSDPMessage *km_peer_parse_offer (const gchar *sdp, guint want[2], GError **error);
 /* The checks km_peer_add_candidate() makes: *text is what webrtcbin gets
  * ("candidate:…"), or NULL for the end of candidates.  FALSE with
  * KM_ERROR_ICE for a malformed one. */
-gboolean km_peer_check_candidate (guint mline, const gchar *candidate,
-                                  const gchar **text, GError **error);
+gboolean km_peer_check_candidate (guint mline, const gchar *candidate, const gchar **text,
+                                  GError **error);
 
 /* km-ice.c: ICE restarts.  Main thread, before the offer is applied:
  * remembers its credentials and, when they changed (an ICE restart),
  * restarts the participant's nice stream.  Returns TRUE if it did. */
-gboolean   km_ice_follow_offer (KmParticipant *p, const GstSDPMessage *offer);
+gboolean km_ice_follow_offer (KmParticipant *p, const GstSDPMessage *offer);
 /* Any thread, on the answer before set-local-description: puts the nice
  * stream's current local credentials into it. */
-void       km_ice_answer_credentials (GstElement *webrtc,
-                                      GstSDPMessage *answer);
+void km_ice_answer_credentials (GstElement *webrtc, GstSDPMessage *answer);
 /* The relay's local candidates for the participant ("candidate:…"). */
 GPtrArray *km_ice_local_candidates (GstElement *webrtc);
 
 /* km-codec.c: sets p->video and p->video_caps from p's offer (see the
  * rule there); FALSE with KM_ERROR_CODEC when the offer lacks the
  * meeting's video codec.  An offer without video changes nothing. */
-gboolean km_codec_choose (KmParticipant *p, const GstSDPMessage *offer,
-                          GError **error);
+gboolean km_codec_choose (KmParticipant *p, const GstSDPMessage *offer, GError **error);
 /* Whether an offered m-line is in use (not rejected or stopped). */
 gboolean km_codec_media_in_use (const GstSDPMedia *media);
 /* Whether an offered m-line carries a format of a codec of this kind that
@@ -148,12 +143,11 @@ gboolean km_codec_in_media (const GstSDPMedia *media, KmKind kind);
  * and as parsed) is malformed or, in use, carries no codec the relay
  * forwards; an offer whose video has none at all passes (km_codec_choose
  * refuses it with KM_ERROR_CODEC). */
-gboolean km_sdp_check_offer (const gchar *text, const GstSDPMessage *offer,
-                             GError **error);
+gboolean km_sdp_check_offer (const gchar *text, const GstSDPMessage *offer, GError **error);
 
 /* km-stats.c */
 /* Starts the meeting's timer that asks every connected participant. */
-void     km_stats_start (KmMeeting *meeting);
+void km_stats_start (KmMeeting *meeting);
 
 /* km-meeting.c */
 KmParticipant *km_meeting_lookup (KmMeeting *meeting, guint id);
@@ -174,16 +168,15 @@ void km_recvpath_element_added (GstElement *element);
  * a webrtcbin's transports before the webrtcbin stops. */
 /* km-ssrcgate.c: at most KM_SSRCGATE_MAX streams per participant heard in
  * the last KM_SSRCGATE_IDLE_US; one gate per receive thread, unlocked. */
-#define KM_SSRCGATE_MAX      32
-#define KM_SSRCGATE_IDLE_US  (10 * G_USEC_PER_SEC)
+#define KM_SSRCGATE_MAX 32
+#define KM_SSRCGATE_IDLE_US (10 * G_USEC_PER_SEC)
 typedef struct {
   guint32 ssrc[KM_SSRCGATE_MAX];
-  gint64  last[KM_SSRCGATE_MAX];   /* 0: free */
-  guint64 refused;                 /* packets dropped */
+  gint64 last[KM_SSRCGATE_MAX]; /* 0: free */
+  guint64 refused;              /* packets dropped */
 } KmSsrcGate;
 /* FALSE when the packet (as received, SRTP or not) should be dropped. */
-gboolean km_ssrcgate_admit (KmSsrcGate *gate, const guint8 *data, gsize len,
-                            gint64 now_us);
+gboolean km_ssrcgate_admit (KmSsrcGate *gate, const guint8 *data, gsize len, gint64 now_us);
 
 void km_nicerecv_start (GstElement *nicesrc);
 void km_nicerecv_stop (GstElement *webrtc);

@@ -48,10 +48,9 @@ rtx_apt (KmFwdPort *port, guint pt)
   GstCaps *caps = NULL;
   g_signal_emit_by_name (port->rtpbin, "request-pt-map", 0, pt, &caps);
   apt = -1;
-  const GstStructure *s = caps && gst_caps_get_size (caps) > 0
-      ? gst_caps_get_structure (caps, 0) : NULL;
-  if (s && g_strcmp0 (gst_structure_get_string (s, "encoding-name"),
-                      "RTX") == 0) {
+  const GstStructure *s =
+      caps && gst_caps_get_size (caps) > 0 ? gst_caps_get_structure (caps, 0) : NULL;
+  if (s && g_strcmp0 (gst_structure_get_string (s, "encoding-name"), "RTX") == 0) {
     gint i;
     const gchar *text = gst_structure_get_string (s, "apt");
     if (text)
@@ -118,7 +117,7 @@ unwrap (const guint8 *data, gsize size, guint32 ssrc, guint apt)
   gst_buffer_map (out, &map, GST_MAP_WRITE);
   memcpy (map.data, data, header);
   map.data[1] = (data[1] & 0x80) | apt;
-  memcpy (map.data + 2, data + header, 2);   /* the original seq */
+  memcpy (map.data + 2, data + header, 2); /* the original seq */
   GST_WRITE_UINT32_BE (map.data + 8, ssrc);
   memcpy (map.data + header, data + header + 2, size - header - 2);
   gst_buffer_unmap (out, &map);
@@ -171,8 +170,7 @@ km_receive_take (KmFwdPort *port, GstBuffer *buffer, gint64 now)
     return apt >= 0;
   }
   if (rtx) {
-    GstBuffer *inner = apt >= 0
-        ? unwrap (map.data, map.size, source->ssrc, (guint) apt) : NULL;
+    GstBuffer *inner = apt >= 0 ? unwrap (map.data, map.size, source->ssrc, (guint) apt) : NULL;
     gst_buffer_unmap (buffer, &map);
     if (inner) {
       km_fwd_forward_at (source, inner, now);
@@ -192,9 +190,9 @@ on_rtp_in (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   /* nicesrc pushes single buffers; a list goes the old way. */
   if (!(info->type & GST_PAD_PROBE_TYPE_BUFFER))
     return GST_PAD_PROBE_OK;
-  return km_receive_take (data, GST_PAD_PROBE_INFO_BUFFER (info),
-                          g_get_monotonic_time ())
-      ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+  return km_receive_take (data, GST_PAD_PROBE_INFO_BUFFER (info), g_get_monotonic_time ())
+             ? GST_PAD_PROBE_DROP
+             : GST_PAD_PROBE_OK;
 }
 
 static GstPadProbeReturn
@@ -222,10 +220,9 @@ km_receive_attach (KmFwdPort *port, GstElement *dec)
     gst_object_unref (port->rtp_in);
     port->rtp_in = target;
   }
-  port->rtp_in_probe = gst_pad_add_probe (port->rtp_in,
-                                          GST_PAD_PROBE_TYPE_BUFFER
-                                          | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                                          on_rtp_in, port, NULL);
+  port->rtp_in_probe =
+      gst_pad_add_probe (port->rtp_in, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                         on_rtp_in, port, NULL);
   /* rtpbin's own RTCP into the encoder: its reports count only the
    * packets it saw, and km-feedback.c sends everything it did. */
   guint n = 0;
@@ -233,12 +230,12 @@ km_receive_attach (KmFwdPort *port, GstElement *dec)
   GValue v = G_VALUE_INIT;
   while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
     GstPad *pad = g_value_get_object (&v);
-    if (g_str_has_prefix (GST_PAD_NAME (pad), "rtcp_sink_")
-        && pad != port->enc_rtcp && n < G_N_ELEMENTS (port->muted)) {
+    if (g_str_has_prefix (GST_PAD_NAME (pad), "rtcp_sink_") && pad != port->enc_rtcp
+        && n < G_N_ELEMENTS (port->muted)) {
       port->muted[n] = gst_object_ref (pad);
-      port->muted_probe[n] = gst_pad_add_probe (
-          pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-          drop_buffers, NULL, NULL);
+      port->muted_probe[n] =
+          gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                             drop_buffers, NULL, NULL);
       n++;
     }
     g_value_reset (&v);
@@ -275,8 +272,7 @@ static void
 note_transit (KmFwdSource *source, guint32 ts, gint64 now)
 {
   KmRecvStats *r = &source->recv;
-  gint64 arrival = gst_util_uint64_scale (now, source->clock_rate,
-                                          G_USEC_PER_SEC);
+  gint64 arrival = gst_util_uint64_scale (now, source->clock_rate, G_USEC_PER_SEC);
   gint64 transit = arrival - (gint64) ts;
   if (r->have_transit) {
     gint64 dt = transit - r->transit;
@@ -306,8 +302,8 @@ restart (KmFwdSource *source, guint16 seq, guint32 ts, gint64 now)
 }
 
 KmPacketKind
-km_receive_note (KmFwdSource *source, const guint8 *data, gsize size,
-                 gint64 now, gboolean *keyframe)
+km_receive_note (KmFwdSource *source, const guint8 *data, gsize size, gint64 now,
+                 gboolean *keyframe)
 {
   KmRecvStats *r = &source->recv;
   KmFwdPort *port = source->port;
@@ -319,13 +315,12 @@ km_receive_note (KmFwdSource *source, const guint8 *data, gsize size,
   gboolean video = source->kind == KM_KIND_VIDEO;
 
   r->pt = data[1] & 0x7f;
-  guint16 ahead = seq - r->max_seq;       /* RFC 3550, A.1 */
+  guint16 ahead = seq - r->max_seq; /* RFC 3550, A.1 */
   if (!r->started) {
     restart (source, seq, ts, now);
   } else if (ahead == 0) {
     return KM_PACKET_DUPLICATE;
-  } else if (ahead > 1 && ahead < KM_MAX_DROPOUT
-             && now - r->last_arrival > KM_SILENCE_US) {
+  } else if (ahead > 1 && ahead < KM_MAX_DROPOUT && now - r->last_arrival > KM_SILENCE_US) {
     restart (source, seq, ts, now);
     kind = KM_PACKET_RESTART;
     *keyframe = video;
@@ -344,7 +339,7 @@ km_receive_note (KmFwdSource *source, const guint8 *data, gsize size,
         nack[n_nack++] = s;
       }
     } else if (ahead > KM_MISSING && video) {
-      *keyframe = TRUE;                   /* too much lost to ask for */
+      *keyframe = TRUE; /* too much lost to ask for */
     }
     if (seq < r->max_seq)
       r->cycles += 1u << 16;
@@ -381,8 +376,8 @@ km_receive_note (KmFwdSource *source, const guint8 *data, gsize size,
       forget_missing (r, i);
       continue;
     }
-    if (!r->missing[i].renacked && now - r->missing[i].nacked
-        >= KM_RENACK_US && n_nack < KM_MISSING) {
+    if (!r->missing[i].renacked && now - r->missing[i].nacked >= KM_RENACK_US
+        && n_nack < KM_MISSING) {
       r->missing[i].renacked = TRUE;
       nack[n_nack++] = r->missing[i].seq;
     }

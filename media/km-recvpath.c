@@ -105,28 +105,25 @@ bypass_queue (GstPad *caps_src, GstPadProbeInfo *info, gpointer data)
   }
   gst_pad_add_probe (caps_src,
                      GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER
-                       | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                         | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                      always_pass, NULL, NULL);
-  gst_pad_add_probe (queue_src,
-                     GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                     forward_stragglers, gst_object_ref (dec_sink),
-                     gst_object_unref);
+  gst_pad_add_probe (queue_src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     forward_stragglers, gst_object_ref (dec_sink), gst_object_unref);
   gst_pad_unlink (caps_src, queue_sink);
   gst_pad_unlink (queue_src, dec_sink);
   GstPadLinkReturn r = gst_pad_link (caps_src, dec_sink);
   if (r != GST_PAD_LINK_OK) {
     /* Put it back as it was rather than leave the transport deaf. */
-    GST_ERROR_OBJECT (queue, "cannot bypass the receive queue (%s)",
-                      gst_pad_link_get_name (r));
+    GST_ERROR_OBJECT (queue, "cannot bypass the receive queue (%s)", gst_pad_link_get_name (r));
     if (gst_pad_link (caps_src, queue_sink) != GST_PAD_LINK_OK
         || gst_pad_link (queue_src, dec_sink) != GST_PAD_LINK_OK)
       GST_ERROR_OBJECT (queue, "and cannot put it back: this participant "
-                        "receives nothing");
+                               "receives nothing");
   } else {
     GST_DEBUG_OBJECT (queue, "receive queue bypassed");
     gst_element_call_async (queue, stop_queue, NULL, NULL);
-    g_autoptr (GstPad) caps_sink = gst_element_get_static_pad (
-        GST_ELEMENT (GST_PAD_PARENT (caps_src)), "sink");
+    g_autoptr (GstPad) caps_sink =
+        gst_element_get_static_pad (GST_ELEMENT (GST_PAD_PARENT (caps_src)), "sink");
     g_autoptr (GstElement) src = peer_element (caps_sink);
     if (has_factory (src, "nicesrc"))
       km_nicerecv_start (src);
@@ -151,15 +148,15 @@ on_first_packet (GstPad *queue_src, GstPadProbeInfo *info, gpointer data)
   g_autoptr (GstElement) dec = peer_element (queue_src);
 
   if (!has_factory (caps, "capsfilter") || !has_factory (dec, "dtlssrtpdec")) {
-    GST_WARNING_OBJECT (queue, "unexpected receive path (%s → queue → %s), "
+    GST_WARNING_OBJECT (queue,
+                        "unexpected receive path (%s → queue → %s), "
                         "queue kept",
                         caps ? GST_OBJECT_NAME (caps) : "nothing",
                         dec ? GST_OBJECT_NAME (dec) : "nothing");
     return GST_PAD_PROBE_REMOVE;
   }
   g_autoptr (GstPad) caps_src = gst_element_get_static_pad (caps, "src");
-  gst_pad_add_probe (caps_src,
-                     GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+  gst_pad_add_probe (caps_src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                      bypass_queue, gst_object_ref (queue), gst_object_unref);
   return GST_PAD_PROBE_REMOVE;
 }
@@ -168,14 +165,12 @@ void
 km_recvpath_element_added (GstElement *element)
 {
   static gint keep_queue = -1;
-  if (km_env_switch ("KONTOR_MEDIA_RECVQUEUE", &keep_queue)
-      || !has_factory (element, "queue"))
+  if (km_env_switch ("KONTOR_MEDIA_RECVQUEUE", &keep_queue) || !has_factory (element, "queue"))
     return;
   GstObject *parent = GST_OBJECT_PARENT (element);
   if (!parent || strcmp (G_OBJECT_TYPE_NAME (parent), "TransportReceiveBin"))
     return;
   g_autoptr (GstPad) src = gst_element_get_static_pad (element, "src");
-  gst_pad_add_probe (src,
-                     GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                      on_first_packet, NULL, NULL);
 }

@@ -32,28 +32,27 @@
 
 typedef struct {
   GstBuffer *buf;
-  guint16    seq;
+  guint16 seq;
 } KmHeld;
 
 typedef struct {
   GstElement parent;
-  GstPad    *sinkpad, *srcpad;
-  gint       latency_ms;        /* atomic: set by rtpbin on any thread */
-  gint       do_rtx;            /* atomic; only stored, see nack_pt() */
+  GstPad *sinkpad, *srcpad;
+  gint latency_ms; /* atomic: set by rtpbin on any thread */
+  gint do_rtx;     /* atomic; only stored, see nack_pt() */
   /* Streaming thread only (chain and serialized events). */
-  gboolean   started;
-  guint32    ssrc;
-  gint       pt;                /* of the last packet, -1 before */
-  gboolean   nack;              /* the sender takes NACKs for pt */
-  guint16    next;              /* the sequence number to pass on next */
-  GQueue     held;              /* KmHeld*, ascending, all after next */
-  gint64     give_up_at;        /* monotonic µs */
+  gboolean started;
+  guint32 ssrc;
+  gint pt;           /* of the last packet, -1 before */
+  gboolean nack;     /* the sender takes NACKs for pt */
+  guint16 next;      /* the sequence number to pass on next */
+  GQueue held;       /* KmHeld*, ascending, all after next */
+  gint64 give_up_at; /* monotonic µs */
   /* Written by the streaming thread, read by get-stats: __atomic. */
-  guint64    pushed, lost, late, duplicates, rtx_requests, rtx_filled;
+  guint64 pushed, lost, late, duplicates, rtx_requests, rtx_filled;
 } KmRelayBuf;
 
-#define COUNT(self, field, n) \
-  __atomic_add_fetch (&(self)->field, (n), __ATOMIC_RELAXED)
+#define COUNT(self, field, n) __atomic_add_fetch (&(self)->field, (n), __ATOMIC_RELAXED)
 #define READ(self, field) __atomic_load_n (&(self)->field, __ATOMIC_RELAXED)
 
 typedef struct {
@@ -66,22 +65,20 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE (KmRelayBuf, km_relay_buf, GST_TYPE_ELEMENT)
 
-static GstStaticPadTemplate sink_tpl = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
-static GstStaticPadTemplate src_tpl = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
+static GstStaticPadTemplate sink_tpl = GST_STATIC_PAD_TEMPLATE (
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
+static GstStaticPadTemplate src_tpl = GST_STATIC_PAD_TEMPLATE (
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("application/x-rtp"));
 
 static gboolean
 parse (GstBuffer *buf, guint16 *seq, guint32 *ssrc, guint *pt)
 {
   guint8 h[12];
-  if (gst_buffer_extract (buf, 0, h, sizeof h) != sizeof h
-      || (h[0] >> 6) != 2)
+  if (gst_buffer_extract (buf, 0, h, sizeof h) != sizeof h || (h[0] >> 6) != 2)
     return FALSE;
   *pt = h[1] & 0x7f;
   *seq = (guint16) (h[2] << 8 | h[3]);
-  *ssrc = (guint32) h[8] << 24 | (guint32) h[9] << 16 | (guint32) h[10] << 8
-          | h[11];
+  *ssrc = (guint32) h[8] << 24 | (guint32) h[9] << 16 | (guint32) h[10] << 8 | h[11];
   return TRUE;
 }
 
@@ -92,15 +89,11 @@ request_rtx (KmRelayBuf *self, guint16 from, guint16 to)
 {
   guint deadline = (guint) g_atomic_int_get (&self->latency_ms);
   for (guint n = 0; from != to && n < 32; from++, n++) {
-    GstStructure *s = gst_structure_new ("GstRTPRetransmissionRequest",
-        "seqnum", G_TYPE_UINT, (guint) from,
-        "ssrc", G_TYPE_UINT, self->ssrc,
-        "delay", G_TYPE_UINT, 0u,
-        "deadline", G_TYPE_UINT, deadline,
-        "retry", G_TYPE_UINT, 0u,
-        "packet-count", G_TYPE_UINT, 1u, NULL);
-    gst_pad_push_event (self->sinkpad,
-                        gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s));
+    GstStructure *s = gst_structure_new (
+        "GstRTPRetransmissionRequest", "seqnum", G_TYPE_UINT, (guint) from, "ssrc", G_TYPE_UINT,
+        self->ssrc, "delay", G_TYPE_UINT, 0u, "deadline", G_TYPE_UINT, deadline, "retry",
+        G_TYPE_UINT, 0u, "packet-count", G_TYPE_UINT, 1u, NULL);
+    gst_pad_push_event (self->sinkpad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s));
     COUNT (self, rtx_requests, 1);
   }
 }
@@ -169,8 +162,7 @@ release (KmRelayBuf *self, gint64 now)
 {
   GstFlowReturn ret = GST_FLOW_OK;
   gboolean moved = FALSE;
-  while (self->held.length
-         && ((KmHeld *) self->held.head->data)->seq == self->next) {
+  while (self->held.length && ((KmHeld *) self->held.head->data)->seq == self->next) {
     GstFlowReturn r = push_head (self);
     if (r != GST_FLOW_OK)
       ret = r;
@@ -179,17 +171,14 @@ release (KmRelayBuf *self, gint64 now)
   if (!self->held.length)
     return ret;
   if (now >= self->give_up_at) {
-    GST_DEBUG_OBJECT (self, "ssrc %u: gave up waiting for %u", self->ssrc,
-                      self->next);
+    GST_DEBUG_OBJECT (self, "ssrc %u: gave up waiting for %u", self->ssrc, self->next);
     guint16 newest = ((KmHeld *) self->held.tail->data)->seq;
-    COUNT (self, lost, (guint16) (newest + 1 - self->next)
-           - self->held.length);
+    COUNT (self, lost, (guint16) (newest + 1 - self->next) - self->held.length);
     GstFlowReturn r = push_all (self);
     return r != GST_FLOW_OK ? r : ret;
   }
-  if (moved)    /* a later hole: its own wait starts now */
-    self->give_up_at = now
-        + (gint64) g_atomic_int_get (&self->latency_ms) * 1000;
+  if (moved) /* a later hole: its own wait starts now */
+    self->give_up_at = now + (gint64) g_atomic_int_get (&self->latency_ms) * 1000;
   return ret;
 }
 
@@ -281,7 +270,7 @@ chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
   if (after_last > 1)
     request_rtx (self, (guint16) (last + 1), seq);
   else if (after_last < 0)
-    COUNT (self, rtx_filled, 1);    /* or reordered: both fill a hole */
+    COUNT (self, rtx_filled, 1); /* or reordered: both fill a hole */
   hold (self, buf, seq);
   return release (self, now);
 }
@@ -309,8 +298,8 @@ static GstStateChangeReturn
 change_state (GstElement *element, GstStateChange transition)
 {
   KmRelayBuf *self = (KmRelayBuf *) element;
-  GstStateChangeReturn ret = GST_ELEMENT_CLASS (km_relay_buf_parent_class)
-      ->change_state (element, transition);
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS (km_relay_buf_parent_class)->change_state (element, transition);
   /* The pads are deactivated by now: no streaming thread is inside. */
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     drop_all (self);
@@ -321,14 +310,12 @@ change_state (GstElement *element, GstStateChange transition)
 }
 
 static void
-set_property (GObject *object, guint id, const GValue *value,
-              GParamSpec *pspec)
+set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
 {
   KmRelayBuf *self = (KmRelayBuf *) object;
   switch (id) {
   case PROP_LATENCY:
-    g_atomic_int_set (&self->latency_ms, (gint) MIN (g_value_get_uint (value),
-                                                     10000u));
+    g_atomic_int_set (&self->latency_ms, (gint) MIN (g_value_get_uint (value), 10000u));
     break;
   case PROP_DO_RETRANSMISSION:
     g_atomic_int_set (&self->do_rtx, g_value_get_boolean (value));
@@ -351,17 +338,15 @@ get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
     break;
   case PROP_STATS:
     /* The fields webrtcbin's get-stats reads from rtpjitterbuffer. */
-    g_value_take_boxed (value, gst_structure_new (
-        "application/x-rtp-jitterbuffer-stats",
-        "num-pushed", G_TYPE_UINT64, READ (self, pushed),
-        "num-lost", G_TYPE_UINT64, READ (self, lost),
-        "num-late", G_TYPE_UINT64, READ (self, late),
-        "num-duplicates", G_TYPE_UINT64, READ (self, duplicates),
-        "avg-jitter", G_TYPE_UINT64, (guint64) 0,
-        "rtx-count", G_TYPE_UINT64, READ (self, rtx_requests),
-        "rtx-success-count", G_TYPE_UINT64, READ (self, rtx_filled),
-        "rtx-per-packet", G_TYPE_DOUBLE, 0.0,
-        "rtx-rtt", G_TYPE_UINT64, (guint64) 0, NULL));
+    g_value_take_boxed (
+        value, gst_structure_new ("application/x-rtp-jitterbuffer-stats", "num-pushed",
+                                  G_TYPE_UINT64, READ (self, pushed), "num-lost", G_TYPE_UINT64,
+                                  READ (self, lost), "num-late", G_TYPE_UINT64, READ (self, late),
+                                  "num-duplicates", G_TYPE_UINT64, READ (self, duplicates),
+                                  "avg-jitter", G_TYPE_UINT64, (guint64) 0, "rtx-count",
+                                  G_TYPE_UINT64, READ (self, rtx_requests), "rtx-success-count",
+                                  G_TYPE_UINT64, READ (self, rtx_filled), "rtx-per-packet",
+                                  G_TYPE_DOUBLE, 0.0, "rtx-rtt", G_TYPE_UINT64, (guint64) 0, NULL));
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
@@ -383,30 +368,29 @@ km_relay_buf_class_init (KmRelayBufClass *klass)
   oc->set_property = set_property;
   oc->get_property = get_property;
   oc->finalize = finalize;
-  g_object_class_install_property (oc, PROP_LATENCY,
+  g_object_class_install_property (
+      oc, PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency",
-                         "How long a hole may wait for its retransmission (ms)",
-                         0, G_MAXUINT, 100,
+                         "How long a hole may wait for its retransmission (ms)", 0, G_MAXUINT, 100,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  g_object_class_install_property (oc, PROP_DO_RETRANSMISSION,
+  g_object_class_install_property (
+      oc, PROP_DO_RETRANSMISSION,
       g_param_spec_boolean ("do-retransmission", "Do retransmission",
-                            "Ask the sender to retransmit lost packets",
-                            FALSE,
+                            "Ask the sender to retransmit lost packets", FALSE,
                             G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (oc, PROP_STATS,
-      g_param_spec_boxed ("stats", "Statistics", "As rtpjitterbuffer's",
-                          GST_TYPE_STRUCTURE,
-                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+                                   g_param_spec_boxed ("stats", "Statistics",
+                                                       "As rtpjitterbuffer's", GST_TYPE_STRUCTURE,
+                                                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   /* rtpbin answers this as for rtpjitterbuffer. */
-  signals[SIGNAL_REQUEST_PT_MAP] = g_signal_new ("request-pt-map",
-      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-      GST_TYPE_CAPS, 1, G_TYPE_UINT);
+  signals[SIGNAL_REQUEST_PT_MAP] =
+      g_signal_new ("request-pt-map", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, GST_TYPE_CAPS, 1, G_TYPE_UINT);
   ec->change_state = change_state;
   gst_element_class_add_static_pad_template (ec, &sink_tpl);
   gst_element_class_add_static_pad_template (ec, &src_tpl);
-  gst_element_class_set_static_metadata (ec, "kontor relay buffer",
-      "Filter/Network/RTP", "Passes RTP on at once, NACKs holes",
-      "kontor");
+  gst_element_class_set_static_metadata (ec, "kontor relay buffer", "Filter/Network/RTP",
+                                         "Passes RTP on at once, NACKs holes", "kontor");
 }
 
 static void

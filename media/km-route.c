@@ -26,7 +26,7 @@ free_slot (KmParticipant *p, KmKind kind)
 }
 
 typedef struct {
-  guint  receiver, sender, stream;
+  guint receiver, sender, stream;
   gchar *mid;
   KmKind kind;
 } KmRouted;
@@ -44,8 +44,7 @@ deliver_routed (KmMeeting *m, gpointer data)
 {
   KmRouted *r = data;
   if (m->callbacks.routed)
-    m->callbacks.routed (r->receiver, r->mid,
-                         r->kind == KM_KIND_VIDEO ? "video" : "audio",
+    m->callbacks.routed (r->receiver, r->mid, r->kind == KM_KIND_VIDEO ? "video" : "audio",
                          r->sender, r->stream, m->user_data);
 }
 
@@ -61,8 +60,7 @@ mline_of (KmSource *src)
 /* Tells signaling whose stream a slot now carries; queued, so that it
  * never runs inside a km_* call and comes after the answer. */
 static void
-announce (KmMeeting *m, KmParticipant *to, KmSlot *slot, KmParticipant *from,
-          KmSource *src)
+announce (KmMeeting *m, KmParticipant *to, KmSlot *slot, KmParticipant *from, KmSource *src)
 {
   KmRouted *r = g_new0 (KmRouted, 1);
   g_object_get (slot->transceiver, "mid", &r->mid, NULL);
@@ -90,8 +88,8 @@ announce (KmMeeting *m, KmParticipant *to, KmSlot *slot, KmParticipant *from,
     for (guint i = 0; i < from->sources->len; i++) {
       KmSource *other = g_ptr_array_index (from->sources, i);
       guint m = mline_of (other);
-      r->stream += other != src && km_fwd_source_kind (other->fwd) == r->kind
-                   && m != first && m < mline;
+      r->stream +=
+          other != src && km_fwd_source_kind (other->fwd) == r->kind && m != first && m < mline;
     }
   }
   km_post (m, deliver_routed, r, routed_free);
@@ -127,9 +125,8 @@ route_to (KmMeeting *m, KmParticipant *p, guint need[2], guint missing[2])
         GST_WARNING ("%s → %s: %s", from->name, p->name, error->message);
         continue;
       }
-      GST_INFO ("%s → %s: %s on %s, ssrc %u", from->name, p->name,
-                km_fwd_source_codec (src->fwd), GST_PAD_NAME (slot->pad),
-                km_fwd_sink_ssrc (slot->fwd));
+      GST_INFO ("%s → %s: %s on %s, ssrc %u", from->name, p->name, km_fwd_source_codec (src->fwd),
+                GST_PAD_NAME (slot->pad), km_fwd_sink_ssrc (slot->fwd));
       announce (m, p, slot, from, src);
       /* The receiver can only start decoding at a keyframe. */
       km_fwd_source_request_keyframe (src->fwd);
@@ -139,7 +136,7 @@ route_to (KmMeeting *m, KmParticipant *p, guint need[2], guint missing[2])
 
 typedef struct {
   KmMeeting *meeting;
-  guint      id;
+  guint id;
 } KmAskCtx;
 
 /* Fires a little after a slot went missing, so that the audio and video of
@@ -155,21 +152,19 @@ on_ask_timer (gpointer data)
     return G_SOURCE_REMOVE;
   p->ask_timer = 0;
   if (p->negotiating || m->closed)
-    return G_SOURCE_REMOVE;   /* the answer routes again */
+    return G_SOURCE_REMOVE; /* the answer routes again */
   guint need[2] = { 0, 0 }, missing[2] = { 0, 0 };
   route_to (m, p, need, missing);
   if (!missing[KM_KIND_AUDIO] && !missing[KM_KIND_VIDEO])
     return G_SOURCE_REMOVE;
-  if (p->asked_audio == need[KM_KIND_AUDIO]
-      && p->asked_video == need[KM_KIND_VIDEO])
+  if (p->asked_audio == need[KM_KIND_AUDIO] && p->asked_video == need[KM_KIND_VIDEO])
     return G_SOURCE_REMOVE;
   p->asked_audio = need[KM_KIND_AUDIO];
   p->asked_video = need[KM_KIND_VIDEO];
-  GST_INFO ("%s: asking for %u audio, %u video slots", p->name,
-            need[KM_KIND_AUDIO], need[KM_KIND_VIDEO]);
+  GST_INFO ("%s: asking for %u audio, %u video slots", p->name, need[KM_KIND_AUDIO],
+            need[KM_KIND_VIDEO]);
   if (m->callbacks.renegotiate)
-    m->callbacks.renegotiate (p->id, need[KM_KIND_AUDIO], need[KM_KIND_VIDEO],
-                              m->user_data);
+    m->callbacks.renegotiate (p->id, need[KM_KIND_AUDIO], need[KM_KIND_VIDEO], m->user_data);
   return G_SOURCE_REMOVE;
 }
 
@@ -187,13 +182,11 @@ km_route (KmMeeting *m)
       continue;
     guint need[2] = { 0, 0 }, missing[2] = { 0, 0 };
     route_to (m, p, need, missing);
-    if ((!missing[KM_KIND_AUDIO] && !missing[KM_KIND_VIDEO])
-        || p->negotiating || p->ask_timer)
+    if ((!missing[KM_KIND_AUDIO] && !missing[KM_KIND_VIDEO]) || p->negotiating || p->ask_timer)
       continue;
     KmAskCtx *ctx = g_new (KmAskCtx, 1);
     ctx->meeting = m;
     ctx->id = p->id;
-    p->ask_timer = g_timeout_add_full (G_PRIORITY_DEFAULT, 150, on_ask_timer,
-                                       ctx, g_free);
+    p->ask_timer = g_timeout_add_full (G_PRIORITY_DEFAULT, 150, on_ask_timer, ctx, g_free);
   }
 }

@@ -72,8 +72,7 @@ mline_text_ok (const gchar *text, guint index, GError **error)
 }
 
 gboolean
-km_sdp_check_offer (const gchar *text, const GstSDPMessage *offer,
-                    GError **error)
+km_sdp_check_offer (const gchar *text, const GstSDPMessage *offer, GError **error)
 {
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
   guint seen = 0, n = gst_sdp_message_medias_len (offer);

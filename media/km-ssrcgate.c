@@ -26,13 +26,13 @@ gboolean
 km_ssrcgate_admit (KmSsrcGate *gate, const guint8 *data, gsize len, gint64 now_us)
 {
   if (len < 2 || (data[0] >> 6) != 2)
-    return TRUE;              /* DTLS, STUN: not ours to judge */
+    return TRUE; /* DTLS, STUN: not ours to judge */
   if (data[1] >= 192 && data[1] <= 223)
-    return TRUE;              /* RTCP */
+    return TRUE; /* RTCP */
   if (!is_rtp (data, len))
-    return FALSE;             /* shorter than an RTP header */
-  guint32 ssrc = (guint32) data[8] << 24 | (guint32) data[9] << 16
-                 | (guint32) data[10] << 8 | data[11];
+    return FALSE; /* shorter than an RTP header */
+  guint32 ssrc =
+      (guint32) data[8] << 24 | (guint32) data[9] << 16 | (guint32) data[10] << 8 | data[11];
   gint free_slot = -1;
   for (guint i = 0; i < KM_SSRCGATE_MAX; i++) {
     if (gate->last[i] && gate->ssrc[i] == ssrc) {

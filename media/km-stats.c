@@ -67,6 +67,5 @@ void
 km_stats_start (KmMeeting *m)
 {
   if (!m->stats_timer)
-    m->stats_timer = g_timeout_add_seconds (KM_STATS_INTERVAL_S,
-                                            on_stats_timer, m);
+    m->stats_timer = g_timeout_add_seconds (KM_STATS_INTERVAL_S, on_stats_timer, m);
 }

@@ -74,17 +74,18 @@ intervals (KsRequest *r, json_t *array, gboolean weekly, guint *n)
     int weekday = 0;
     const gchar *opens = NULL, *closes = NULL;
     int rc = weekly
-      ? json_unpack_ex (json_array_get (array, i), &err, JSON_STRICT, "{s:i, s:s, s:s}",
-                        "weekday", &weekday, "opens", &opens, "closes", &closes)
-      : json_unpack_ex (json_array_get (array, i), &err, JSON_STRICT, "{s:s, s:s}",
-                        "opens", &opens, "closes", &closes);
+                 ? json_unpack_ex (json_array_get (array, i), &err, JSON_STRICT, "{s:i, s:s, s:s}",
+                                   "weekday", &weekday, "opens", &opens, "closes", &closes)
+                 : json_unpack_ex (json_array_get (array, i), &err, JSON_STRICT, "{s:s, s:s}",
+                                   "opens", &opens, "closes", &closes);
     if (rc != 0 || (weekly && (weekday < 1 || weekday > 7))) {
       g_free (out);
-      bad (r, weekly ? "each interval is {weekday 1-7 (Monday 1), opens \"HH:MM\", closes \"HH:MM\"}."
-                     : "each interval is {opens \"HH:MM\", closes \"HH:MM\"}.");
+      bad (r, weekly
+                  ? "each interval is {weekday 1-7 (Monday 1), opens \"HH:MM\", closes \"HH:MM\"}."
+                  : "each interval is {opens \"HH:MM\", closes \"HH:MM\"}.");
       return NULL;
     }
-    out[i] = (KbInterval) { weekday, opens, closes };
+    out[i] = (KbInterval){ weekday, opens, closes };
   }
   *n = json_array_size (array);
   return out;
@@ -113,9 +114,10 @@ save_office (KsRequest *r, KbCaseworker *admin, json_t *body)
   json_error_t err;
   gboolean ok;
   e.address = "";
-  if (json_unpack_ex (body, &err, JSON_STRICT, "{s?I, s:s, s:s, s?s, s?o}", "id", &id,
-                      "name", &e.name, "time_zone", &e.time_zone, "address", &e.address,
-                      "languages", &langs) != 0) {
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s?I, s:s, s:s, s?s, s?o}", "id", &id, "name",
+                      &e.name, "time_zone", &e.time_zone, "address", &e.address, "languages",
+                      &langs)
+      != 0) {
     ks_respond_unpack_error (r, &err);
     return;
   }
@@ -124,8 +126,8 @@ save_office (KsRequest *r, KbCaseworker *admin, json_t *body)
     return;
   e.id = id;
   e.languages = (const gchar *const *) languages;
-  kb_admin_save_office_async (r->server->store, admin->id, &e, kb_clock_now (),
-                              r->cancellable, admin_done, ks_request_ref (r));
+  kb_admin_save_office_async (r->server->store, admin->id, &e, kb_clock_now (), r->cancellable,
+                              admin_done, ks_request_ref (r));
 }
 
 static void
@@ -135,8 +137,8 @@ set_hours (KsRequest *r, KbCaseworker *admin, json_t *body)
   json_t *list = NULL;
   json_error_t err;
   guint n;
-  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:o}", "office_id", &office,
-                      "hours", &list) != 0) {
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:o}", "office_id", &office, "hours", &list)
+      != 0) {
     ks_respond_unpack_error (r, &err);
     return;
   }
@@ -156,16 +158,16 @@ add_special_day (KsRequest *r, KbCaseworker *admin, json_t *body)
   json_error_t err;
   guint n = 0;
   if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:s, s:s, s?s, s?o}", "office_id", &office,
-                      "first_date", &first, "last_date", &last, "reason", &reason,
-                      "hours", &list) != 0) {
+                      "first_date", &first, "last_date", &last, "reason", &reason, "hours", &list)
+      != 0) {
     ks_respond_unpack_error (r, &err);
     return;
   }
   g_autofree KbInterval *hours = list ? intervals (r, list, FALSE, &n) : g_new0 (KbInterval, 1);
   if (!hours)
     return;
-  kb_admin_add_special_day_async (r->server->store, admin->id, office, first, last, reason,
-                                  hours, n, kb_clock_now (), r->cancellable, admin_done,
+  kb_admin_add_special_day_async (r->server->store, admin->id, office, first, last, reason, hours,
+                                  n, kb_clock_now (), r->cancellable, admin_done,
                                   ks_request_ref (r));
 }
 
@@ -196,8 +198,12 @@ delete_special_day (KsRequest *r, KbCaseworker *admin, json_t *body)
 static void
 save_service (KsRequest *r, KbCaseworker *admin, json_t *body)
 {
-  KbServiceEdit e = { .duration_min = 30, .buffer_min = 0, .notice_min = 60,
-                      .horizon_days = 60, .join_before_min = 10, .join_after_min = 15,
+  KbServiceEdit e = { .duration_min = 30,
+                      .buffer_min = 0,
+                      .notice_min = 60,
+                      .horizon_days = 60,
+                      .join_before_min = 10,
+                      .join_after_min = 15,
                       .interpreter_allowed = TRUE };
   json_int_t id = 0;
   json_t *langs = NULL;
@@ -205,11 +211,11 @@ save_service (KsRequest *r, KbCaseworker *admin, json_t *body)
   json_error_t err;
   gboolean ok;
   if (json_unpack_ex (body, &err, JSON_STRICT, "{s?I, s:s, s?i, s?i, s?i, s?i, s?i, s?i, s?o, s?b}",
-                      "id", &id, "name", &e.name, "duration_min", &e.duration_min,
-                      "buffer_min", &e.buffer_min, "notice_min", &e.notice_min,
-                      "horizon_days", &e.horizon_days, "join_before_min", &e.join_before_min,
-                      "join_after_min", &e.join_after_min, "languages", &langs,
-                      "interpreter_allowed", &interpreter) != 0) {
+                      "id", &id, "name", &e.name, "duration_min", &e.duration_min, "buffer_min",
+                      &e.buffer_min, "notice_min", &e.notice_min, "horizon_days", &e.horizon_days,
+                      "join_before_min", &e.join_before_min, "join_after_min", &e.join_after_min,
+                      "languages", &langs, "interpreter_allowed", &interpreter)
+      != 0) {
     ks_respond_unpack_error (r, &err);
     return;
   }
@@ -219,8 +225,8 @@ save_service (KsRequest *r, KbCaseworker *admin, json_t *body)
   e.id = id;
   e.languages = (const gchar *const *) languages;
   e.interpreter_allowed = interpreter;
-  kb_admin_save_service_async (r->server->store, admin->id, &e, kb_clock_now (),
-                               r->cancellable, admin_done, ks_request_ref (r));
+  kb_admin_save_service_async (r->server->store, admin->id, &e, kb_clock_now (), r->cancellable,
+                               admin_done, ks_request_ref (r));
 }
 
 static void
@@ -232,9 +238,10 @@ create_caseworker (KsRequest *r, KbCaseworker *admin, json_t *body)
   json_t *langs = NULL;
   json_error_t err;
   gboolean ok;
-  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:s, s:s, s:s, s?b, s?o}",
-                      "office_id", &office, "name", &name, "email", &email,
-                      "password", &password, "is_admin", &is_admin, "languages", &langs) != 0) {
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:s, s:s, s:s, s?b, s?o}", "office_id",
+                      &office, "name", &name, "email", &email, "password", &password, "is_admin",
+                      &is_admin, "languages", &langs)
+      != 0) {
     ks_respond_unpack_error (r, &err);
     return;
   }
@@ -258,8 +265,9 @@ set_active (KsRequest *r, KbCaseworker *admin, json_t *body)
   json_int_t id = 0;
   int active = 0;
   json_error_t err;
-  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:b}", "caseworker_id", &id,
-                      "active", &active) != 0) {
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:b}", "caseworker_id", &id, "active",
+                      &active)
+      != 0) {
     ks_respond_unpack_error (r, &err);
     return;
   }
@@ -274,8 +282,9 @@ add_absence (KsRequest *r, KbCaseworker *admin, json_t *body)
   const gchar *from_text = NULL, *to_text = NULL, *reason = "";
   gint64 from, to;
   json_error_t err;
-  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:s, s:s, s?s}", "caseworker_id", &id,
-                      "from", &from_text, "to", &to_text, "reason", &reason) != 0) {
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:s, s:s, s?s}", "caseworker_id", &id, "from",
+                      &from_text, "to", &to_text, "reason", &reason)
+      != 0) {
     ks_respond_unpack_error (r, &err);
     return;
   }
@@ -283,8 +292,8 @@ add_absence (KsRequest *r, KbCaseworker *admin, json_t *body)
     ks_respond_error (r, 400, "bad_date", "from and to must be RFC 3339 times, from before to.");
     return;
   }
-  kb_admin_add_absence_async (r->server->store, admin->id, id, from, to, reason,
-                              kb_clock_now (), r->cancellable, admin_done, ks_request_ref (r));
+  kb_admin_add_absence_async (r->server->store, admin->id, id, from, to, reason, kb_clock_now (),
+                              r->cancellable, admin_done, ks_request_ref (r));
 }
 
 static void
@@ -297,8 +306,9 @@ update_caseworker (KsRequest *r, KbCaseworker *admin, json_t *body)
   json_error_t err;
   gboolean ok;
   if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:I, s:s, s:b, s?o}", "caseworker_id", &id,
-                      "office_id", &office, "name", &name, "is_admin", &is_admin,
-                      "languages", &langs) != 0) {
+                      "office_id", &office, "name", &name, "is_admin", &is_admin, "languages",
+                      &langs)
+      != 0) {
     ks_respond_unpack_error (r, &err);
     return;
   }
@@ -316,8 +326,9 @@ set_password (KsRequest *r, KbCaseworker *admin, json_t *body)
   json_int_t id = 0;
   const gchar *password = NULL;
   json_error_t err;
-  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:s}", "caseworker_id", &id,
-                      "password", &password) != 0) {
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s:s}", "caseworker_id", &id, "password",
+                      &password)
+      != 0) {
     ks_respond_unpack_error (r, &err);
     return;
   }
@@ -351,30 +362,31 @@ reassign (KsRequest *r, KbCaseworker *admin, json_t *body)
   json_int_t booking = 0, to = 0;
   json_error_t err;
   if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I, s?I}", "booking_id", &booking,
-                      "to_caseworker_id", &to) != 0) {
+                      "to_caseworker_id", &to)
+      != 0) {
     ks_respond_unpack_error (r, &err);
     return;
   }
-  kb_reassign_async (r->server->store, booking, to, admin->id, kb_clock_now (),
-                     r->cancellable, reassign_done, ks_request_ref (r));
+  kb_reassign_async (r->server->store, booking, to, admin->id, kb_clock_now (), r->cancellable,
+                     reassign_done, ks_request_ref (r));
 }
 
 static const struct {
   const gchar *path;
-  AdminAction  action;
+  AdminAction action;
 } actions[] = {
-  { "/api/v1/admin/offices",             save_office },
-  { "/api/v1/admin/hours",               set_hours },
-  { "/api/v1/admin/special-days",        add_special_day },
+  { "/api/v1/admin/offices", save_office },
+  { "/api/v1/admin/hours", set_hours },
+  { "/api/v1/admin/special-days", add_special_day },
   { "/api/v1/admin/special-days/delete", delete_special_day },
-  { "/api/v1/admin/services",            save_service },
-  { "/api/v1/admin/caseworkers",         create_caseworker },
-  { "/api/v1/admin/caseworkers/active",  set_active },
-  { "/api/v1/admin/caseworkers/update",  update_caseworker },
+  { "/api/v1/admin/services", save_service },
+  { "/api/v1/admin/caseworkers", create_caseworker },
+  { "/api/v1/admin/caseworkers/active", set_active },
+  { "/api/v1/admin/caseworkers/update", update_caseworker },
   { "/api/v1/admin/caseworkers/password", set_password },
-  { "/api/v1/admin/absences",            add_absence },
-  { "/api/v1/admin/absences/delete",     delete_absence },
-  { "/api/v1/admin/reassign",            reassign },
+  { "/api/v1/admin/absences", add_absence },
+  { "/api/v1/admin/absences/delete", delete_absence },
+  { "/api/v1/admin/reassign", reassign },
 };
 
 static void
@@ -405,8 +417,8 @@ ks_api_admin (KsRequest *r)
 /* ---- GET /api/v1/admin/stats?office=ID&from=&to=[&format=csv] -------- */
 
 typedef struct {
-  gint64   office;
-  gchar   *from, *to;
+  gint64 office;
+  gchar *from, *to;
   gboolean csv;
 } StatsArgs;
 
@@ -448,8 +460,8 @@ stats_done (GObject *source, GAsyncResult *result, gpointer user_data)
       if (!isnan (d->booked_share))
         g_ascii_formatd (share, sizeof share, "%.3f", d->booked_share);
       g_string_append_printf (csv, "%s,%u,%u,%u,%u,%u,%s,%s,%s\r\n", d->date, d->booked,
-                              d->completed, d->cancelled, d->no_show, d->not_admitted,
-                              med, p90, share);
+                              d->completed, d->cancelled, d->no_show, d->not_admitted, med, p90,
+                              share);
     }
     ks_respond_text (r, 200, "text/csv; charset=utf-8", g_string_free (csv, FALSE));
     return;
@@ -457,15 +469,13 @@ stats_done (GObject *source, GAsyncResult *result, gpointer user_data)
   json_t *out = json_array ();
   for (guint i = 0; i < days->len; i++) {
     const KbDayStats *d = g_ptr_array_index (days, i);
-    json_array_append_new (out, json_pack ("{s:s, s:i, s:i, s:i, s:i, s:i, s:o, s:o, s:o}",
-                                           "date", d->date, "booked", (int) d->booked,
-                                           "completed", (int) d->completed,
-                                           "cancelled", (int) d->cancelled,
-                                           "no_show", (int) d->no_show,
-                                           "not_admitted", (int) d->not_admitted,
-                                           "wait_median_s", number_or_null (d->wait_median_s),
-                                           "wait_p90_s", number_or_null (d->wait_p90_s),
-                                           "booked_share", number_or_null (d->booked_share)));
+    json_array_append_new (
+        out, json_pack ("{s:s, s:i, s:i, s:i, s:i, s:i, s:o, s:o, s:o}", "date", d->date, "booked",
+                        (int) d->booked, "completed", (int) d->completed, "cancelled",
+                        (int) d->cancelled, "no_show", (int) d->no_show, "not_admitted",
+                        (int) d->not_admitted, "wait_median_s", number_or_null (d->wait_median_s),
+                        "wait_p90_s", number_or_null (d->wait_p90_s), "booked_share",
+                        number_or_null (d->booked_share)));
   }
   ks_respond (r, 200, json_pack ("{s:I, s:o}", "office_id", (json_int_t) a->office, "days", out));
 }
@@ -506,13 +516,14 @@ ks_api_admin_stats (KsRequest *r)
 
 /* ---- GET lists of one office: conflicts, absences, hours, special days -- */
 
-typedef void      (*ListStart) (KbStore *store, gint64 office, GCancellable *cancellable,
-                                GAsyncReadyCallback callback, gpointer user_data);
+typedef void (*ListStart) (KbStore *store, gint64 office, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
 typedef GPtrArray *(*ListFinish) (KbStore *store, GAsyncResult *result, GError **error);
-typedef json_t    *(*ItemJson) (gconstpointer item);
+typedef json_t *(*ItemJson) (gconstpointer item);
 
 static void
-start_conflicts (KbStore *store, gint64 office, GCancellable *c, GAsyncReadyCallback cb, gpointer ud)
+start_conflicts (KbStore *store, gint64 office, GCancellable *c, GAsyncReadyCallback cb,
+                 gpointer ud)
 {
   kb_conflicts_async (store, office, kb_clock_now (), c, cb, ud);
 }
@@ -537,18 +548,17 @@ static json_t *
 absence_json (gconstpointer item)
 {
   const KbAbsence *a = item;
-  return json_pack ("{s:I, s:I, s:o, s:o, s:s}", "id", (json_int_t) a->id,
-                    "caseworker_id", (json_int_t) a->caseworker_id,
-                    "from", ks_json_time_or_null (a->from), "to", ks_json_time_or_null (a->to),
-                    "reason", a->reason ? a->reason : "");
+  return json_pack ("{s:I, s:I, s:o, s:o, s:s}", "id", (json_int_t) a->id, "caseworker_id",
+                    (json_int_t) a->caseworker_id, "from", ks_json_time_or_null (a->from), "to",
+                    ks_json_time_or_null (a->to), "reason", a->reason ? a->reason : "");
 }
 
 static json_t *
 hours_json (gconstpointer item)
 {
   const KbHours *h = item;
-  return json_pack ("{s:i, s:s, s:s}", "weekday", h->weekday, "opens", h->opens,
-                    "closes", h->closes);
+  return json_pack ("{s:i, s:s, s:s}", "weekday", h->weekday, "opens", h->opens, "closes",
+                    h->closes);
 }
 
 static json_t *
@@ -561,17 +571,17 @@ special_day_json (gconstpointer item)
     if (pair[0] && pair[1])
       json_array_append_new (hours, json_pack ("{s:s, s:s}", "opens", pair[0], "closes", pair[1]));
   }
-  return json_pack ("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t) d->id,
-                    "first_date", d->first_date, "last_date", d->last_date,
-                    "reason", d->reason ? d->reason : "", "hours", hours);
+  return json_pack ("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t) d->id, "first_date",
+                    d->first_date, "last_date", d->last_date, "reason", d->reason ? d->reason : "",
+                    "hours", hours);
 }
 
 static const struct {
   const gchar *path;
   const gchar *key;
-  ListStart    start;
-  ListFinish   finish;
-  ItemJson     item;
+  ListStart start;
+  ListFinish finish;
+  ItemJson item;
 } lists[] = {
   { "/api/v1/admin/conflicts", "conflicts", start_conflicts, kb_conflicts_finish, conflict_json },
   { "/api/v1/admin/absences", "absences", start_absences, kb_list_finish, absence_json },
@@ -586,7 +596,7 @@ list_index (const gchar *path)
   for (gsize i = 0; i < G_N_ELEMENTS (lists); i++)
     if (g_str_equal (path, lists[i].path))
       return i;
-  g_assert_not_reached ();   /* only routed for these paths */
+  g_assert_not_reached (); /* only routed for these paths */
 }
 
 static void
@@ -613,7 +623,7 @@ list_next (KsRequest *r, KbCaseworker *cw)
     return;
   }
   lists[list_index (r->path)].start (r->server->store, *office ? *office : cw->office_id,
-                                      r->cancellable, list_done, ks_request_ref (r));
+                                     r->cancellable, list_done, ks_request_ref (r));
 }
 
 void

@@ -34,16 +34,15 @@ uid_domain (const gchar *public_url)
 }
 
 json_t *
-ks_json_booking_with_links (KsServer *server, const KbBooking *booking,
-                            const gchar *token)
+ks_json_booking_with_links (KsServer *server, const KbBooking *booking, const gchar *token)
 {
   const gchar *base = server->config->public_url;
   g_autofree gchar *join = g_strdup_printf ("%s/join.html#t=%s", base, token);
   g_autofree gchar *manage = g_strdup_printf ("%s/booking.html#t=%s", base, token);
   g_autofree gchar *domain = uid_domain (base);
   g_autofree gchar *ics = kb_ics_build (booking, join, manage, domain, kb_clock_now ());
-  return json_pack ("{s:o, s:s, s:s, s:s}", "booking", ks_json_booking (booking),
-                    "join_url", join, "manage_url", manage, "ics", ics);
+  return json_pack ("{s:o, s:s, s:s, s:s}", "booking", ks_json_booking (booking), "join_url", join,
+                    "manage_url", manage, "ics", ics);
 }
 
 static const struct {
@@ -51,7 +50,8 @@ static const struct {
   const gchar *message;
 } rule_messages[] = {
   { "outside_hours", "The office is closed at that time." },
-  { "not_a_slot", "That is not one of the offered times. Please pick a time from the list of free times." },
+  { "not_a_slot",
+    "That is not one of the offered times. Please pick a time from the list of free times." },
   { "notice", "That time is too soon to book." },
   { "horizon", "That time is too far ahead to book." },
   { "absent", "The caseworker is away at that time." },
@@ -110,10 +110,12 @@ ks_respond_booking_error (KsRequest *r, const GError *error)
     if (g_strcmp0 (reason, "no_caseworker") == 0)
       ks_respond_error (r, 422, reason, rule_message (reason));
     else
-      ks_respond_error (r, 409, "slot_taken", "Someone else just took that time. Please pick another.");
+      ks_respond_error (r, 409, "slot_taken",
+                        "Someone else just took that time. Please pick another.");
   } else if (g_error_matches (error, KB_ERROR, KB_ERROR_STATE)) {
-    ks_respond_error (r, 409, "not_changeable",
-                      "This booking can no longer be changed (it has started, ended or been cancelled).");
+    ks_respond_error (
+        r, 409, "not_changeable",
+        "This booking can no longer be changed (it has started, ended or been cancelled).");
   } else if (g_error_matches (error, KB_ERROR, KB_ERROR_FORBIDDEN)) {
     ks_respond_error (r, 403, "forbidden", "This booking belongs to another office.");
   } else if (g_error_matches (error, KB_ERROR, KB_ERROR_INVALID)) {
@@ -145,8 +147,8 @@ token_or_reply (KsRequest *r, const gchar *token)
 /* Each by-link request remembers its token until the answer. */
 typedef struct {
   KsRequest *request;
-  gchar     *token;
-  gboolean   calendar_only;
+  gchar *token;
+  gboolean calendar_only;
 } LinkStep;
 
 static LinkStep *
@@ -218,8 +220,16 @@ view (KsRequest *r, gboolean calendar_only)
   kb_booking_by_token_async (r->server->store, token, r->cancellable, booking_done, step);
 }
 
-void ks_api_booking (KsRequest *r) { view (r, FALSE); }
-void ks_api_calendar (KsRequest *r) { view (r, TRUE); }
+void
+ks_api_booking (KsRequest *r)
+{
+  view (r, FALSE);
+}
+void
+ks_api_calendar (KsRequest *r)
+{
+  view (r, TRUE);
+}
 
 /* ---- POST /api/v1/booking/cancel, /booking/move ---------------------- */
 
@@ -258,8 +268,8 @@ ks_api_cancel (KsRequest *r)
   const gchar *token = root ? unpack_token_or_reply (r, root) : NULL;
   if (!token)
     return;
-  kb_cancel_async (r->server->store, token, kb_clock_now (), r->cancellable,
-                   cancel_finished, link_step_new (r, token));
+  kb_cancel_async (r->server->store, token, kb_clock_now (), r->cancellable, cancel_finished,
+                   link_step_new (r, token));
 }
 
 /* Two digits at p as a number, or -1. */
@@ -284,8 +294,8 @@ ks_parse_time (const gchar *text, gint64 *out)
     return FALSE;
   memcpy (copy, text, len + 1);
   for (gsize k = 0; k < i; k++) {
-    gboolean ok = shape[k] == 'd' ? g_ascii_isdigit (copy[k])
-                                  : g_ascii_toupper (copy[k]) == shape[k];
+    gboolean ok =
+        shape[k] == 'd' ? g_ascii_isdigit (copy[k]) : g_ascii_toupper (copy[k]) == shape[k];
     if (!ok)
       return FALSE;
   }
@@ -307,7 +317,7 @@ ks_parse_time (const gchar *text, gint64 *out)
   } else {
     return FALSE;
   }
-  g_autoptr (GDateTime) t = g_date_time_new_from_iso8601 (copy, NULL);   /* checks the date */
+  g_autoptr (GDateTime) t = g_date_time_new_from_iso8601 (copy, NULL); /* checks the date */
   if (!t)
     return FALSE;
   *out = g_date_time_to_unix (t) * G_USEC_PER_SEC + g_date_time_get_microsecond (t);
@@ -323,8 +333,9 @@ ks_api_move (KsRequest *r)
   gint64 start;
   if (!root)
     return;
-  if (json_unpack_ex (root, &err, JSON_STRICT, "{s:s, s:s}", "token", &token,
-                      "starts_at", &starts_at) != 0) {
+  if (json_unpack_ex (root, &err, JSON_STRICT, "{s:s, s:s}", "token", &token, "starts_at",
+                      &starts_at)
+      != 0) {
     ks_respond_unpack_error (r, &err);
     return;
   }
@@ -335,6 +346,6 @@ ks_api_move (KsRequest *r)
   }
   if (!token_or_reply (r, token))
     return;
-  kb_move_async (r->server->store, token, start, kb_clock_now (), r->cancellable,
-                 move_finished, link_step_new (r, token));
+  kb_move_async (r->server->store, token, start, kb_clock_now (), r->cancellable, move_finished,
+                 link_step_new (r, token));
 }

@@ -25,12 +25,11 @@ offices_done (GObject *source, GAsyncResult *result, gpointer user_data)
   json_t *out = json_array ();
   for (guint i = 0; i < list->len; i++) {
     const KbOffice *o = g_ptr_array_index (list, i);
-    json_array_append_new (out, json_pack ("{s:I, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t) o->id,
-                                           "name", o->name, "time_zone", o->time_zone,
-                                           "address", o->address ? o->address : "",
-                                           "languages", strv_json (o->languages),
-                                           "caseworker_languages",
-                                           strv_json (o->caseworker_languages)));
+    json_array_append_new (
+        out, json_pack ("{s:I, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t) o->id, "name", o->name,
+                        "time_zone", o->time_zone, "address", o->address ? o->address : "",
+                        "languages", strv_json (o->languages), "caseworker_languages",
+                        strv_json (o->caseworker_languages)));
   }
   ks_respond (r, 200, json_pack ("{s:o}", "offices", out));
 }
@@ -54,16 +53,13 @@ services_done (GObject *source, GAsyncResult *result, gpointer user_data)
   json_t *out = json_array ();
   for (guint i = 0; i < list->len; i++) {
     const KbService *s = g_ptr_array_index (list, i);
-    json_array_append_new (out, json_pack ("{s:I, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:b}",
-                                           "id", (json_int_t) s->id, "name", s->name,
-                                           "duration_min", s->duration_min,
-                                           "buffer_min", s->buffer_min,
-                                           "notice_min", s->notice_min,
-                                           "horizon_days", s->horizon_days,
-                                           "join_before_min", s->join_before_min,
-                                           "join_after_min", s->join_after_min,
-                                           "languages", strv_json (s->languages),
-                                           "interpreter_allowed", s->interpreter_allowed));
+    json_array_append_new (
+        out,
+        json_pack ("{s:I, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:b}", "id", (json_int_t) s->id,
+                   "name", s->name, "duration_min", s->duration_min, "buffer_min", s->buffer_min,
+                   "notice_min", s->notice_min, "horizon_days", s->horizon_days, "join_before_min",
+                   s->join_before_min, "join_after_min", s->join_after_min, "languages",
+                   strv_json (s->languages), "interpreter_allowed", s->interpreter_allowed));
   }
   ks_respond (r, 200, json_pack ("{s:o}", "services", out));
 }
@@ -79,8 +75,8 @@ ks_api_services (KsRequest *r)
 /* ---- caseworkers of an office ---------------------------------------- */
 
 typedef struct {
-  gint64   office;
-  gboolean full;      /* the administrator's view */
+  gint64 office;
+  gboolean full; /* the administrator's view */
 } ListArgs;
 
 static void

@@ -15,12 +15,12 @@
  * once rather than queued without end. */
 typedef struct {
   KsRequest *request;
-  gchar     *email;
-  gchar     *password;
+  gchar *email;
+  gchar *password;
 } Login;
 
 static GQueue waiting_logins = G_QUEUE_INIT;
-static guint  running_logins;
+static guint running_logins;
 
 static void
 login_free (Login *l)
@@ -41,7 +41,7 @@ next_login (void)
 {
   Login *l;
   while ((l = g_queue_pop_head (&waiting_logins))) {
-    if (l->request->wsi) {      /* still someone to answer */
+    if (l->request->wsi) { /* still someone to answer */
       start_login (l);
       return;
     }
@@ -69,8 +69,7 @@ login_done (GObject *source, GAsyncResult *result, gpointer user_data)
     ks_respond_booking_error (r, error);
   } else {
     r->set_cookie = g_strdup_printf ("%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200%s",
-                                     KS_SESSION_COOKIE, token,
-                                     r->server->tls ? "; Secure" : "");
+                                     KS_SESSION_COOKIE, token, r->server->tls ? "; Secure" : "");
     ks_respond (r, 200, json_pack ("{s:o}", "caseworker", ks_json_caseworker (cw)));
   }
   login_free (l);
@@ -94,14 +93,15 @@ ks_api_login (KsRequest *r)
   json_error_t err;
   if (!root)
     return;
-  if (json_unpack_ex (root, &err, JSON_STRICT, "{s:s, s:s}", "email", &email,
-                      "password", &password) != 0) {
+  if (json_unpack_ex (root, &err, JSON_STRICT, "{s:s, s:s}", "email", &email, "password", &password)
+      != 0) {
     ks_respond_unpack_error (r, &err);
     return;
   }
   if (strlen (email) == 0 || strlen (email) > 254 || strlen (password) == 0
       || strlen (password) > 1024) {
-    ks_respond_error (r, 400, "bad_request", "E-mail and password must be 1-254 and 1-1024 characters.");
+    ks_respond_error (r, 400, "bad_request",
+                      "E-mail and password must be 1-254 and 1-1024 characters.");
     return;
   }
   if (!ks_rate_allow (r->server, KS_RATE_LOGIN, r->peer)) {
@@ -113,13 +113,15 @@ ks_api_login (KsRequest *r)
   guint wait = ks_login_wait (email);
   if (wait > 0) {
     g_autofree gchar *msg = g_strdup_printf ("Too many failed log-ins for this account. "
-                                             "Please wait %u seconds.", wait);
+                                             "Please wait %u seconds.",
+                                             wait);
     ks_respond_error (r, 429, "rate_limited", msg);
     return;
   }
   guint concurrency = r->server->config->login_concurrency;
   if (running_logins >= concurrency && waiting_logins.length >= 16 * concurrency) {
-    ks_respond_error (r, 503, "busy", "Many people are logging in right now. Please try again in a moment.");
+    ks_respond_error (r, 503, "busy",
+                      "Many people are logging in right now. Please try again in a moment.");
     return;
   }
   Login *l = g_new0 (Login, 1);
@@ -169,8 +171,8 @@ me_next (KsRequest *r, KbCaseworker *cw)
 /* The queue of today, or of ?date=YYYY-MM-DD (read while routing: the
  * query string is gone once the session lookup answers). */
 typedef struct {
-  gchar *date;        /* NULL: today */
-  gchar *time_zone;   /* the caseworker's office zone, for "today" */
+  gchar *date;      /* NULL: today */
+  gchar *time_zone; /* the caseworker's office zone, for "today" */
 } QueueArgs;
 
 static void
@@ -188,9 +190,8 @@ queue_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (KsRequest) r = user_data;
   g_autoptr (GError) error = NULL;
   QueueArgs *a = r->step;
-  g_autoptr (GPtrArray) bookings = a->date
-    ? kb_list_finish (r->server->store, result, &error)
-    : kb_queue_finish (r->server->store, result, &error);
+  g_autoptr (GPtrArray) bookings = a->date ? kb_list_finish (r->server->store, result, &error)
+                                           : kb_queue_finish (r->server->store, result, &error);
   if (ks_answer_dropped (r, error))
     return;
   if (error) {
@@ -231,5 +232,8 @@ ks_api_queue (KsRequest *r)
   ks_with_session (r, queue_next);
 }
 
-void ks_api_me (KsRequest *r) { ks_with_session (r, me_next); }
-
+void
+ks_api_me (KsRequest *r)
+{
+  ks_with_session (r, me_next);
+}

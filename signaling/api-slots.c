@@ -52,11 +52,10 @@ slots_done (GObject *source, GAsyncResult *result, gpointer user_data)
     json_t *ids = json_array ();
     for (guint j = 0; s->caseworker_ids && j < s->caseworker_ids->len; j++)
       json_array_append_new (ids, json_integer (g_array_index (s->caseworker_ids, gint64, j)));
-    json_array_append_new (list, json_pack ("{s:I, s:o, s:o, s:o}",
-                                            "office_id", (json_int_t) s->office_id,
-                                            "starts_at", ks_json_time_or_null (s->starts_at),
-                                            "ends_at", ks_json_time_or_null (s->ends_at),
-                                            "caseworker_ids", ids));
+    json_array_append_new (
+        list, json_pack ("{s:I, s:o, s:o, s:o}", "office_id", (json_int_t) s->office_id,
+                         "starts_at", ks_json_time_or_null (s->starts_at), "ends_at",
+                         ks_json_time_or_null (s->ends_at), "caseworker_ids", ids));
   }
   ks_respond (r, 200, json_pack ("{s:o}", "slots", list));
 }
@@ -78,7 +77,8 @@ ks_api_slots (KsRequest *r)
   }
   if (!ks_request_id_arg (r, "office", TRUE, &q.office_id)
       || !ks_request_id_arg (r, "caseworker", TRUE, &q.caseworker_id)) {
-    ks_respond_error (r, 400, "bad_request", "office and caseworker must be ids (or absent for any).");
+    ks_respond_error (r, 400, "bad_request",
+                      "office and caseworker must be ids (or absent for any).");
     return;
   }
   if (!valid_date (from_text, &from) || !valid_date (to_text, &to)) {
@@ -86,11 +86,13 @@ ks_api_slots (KsRequest *r)
     return;
   }
   if (g_date_compare (&from, &to) > 0 || g_date_days_between (&from, &to) > 31) {
-    ks_respond_error (r, 400, "bad_date", "from must not be after to, and the range is at most 31 days.");
+    ks_respond_error (r, 400, "bad_date",
+                      "from must not be after to, and the range is at most 31 days.");
     return;
   }
   if (language && *language && !valid_language (language)) {
-    ks_respond_error (r, 400, "bad_request", "language must be a two- or three-letter code such as nb.");
+    ks_respond_error (r, 400, "bad_request",
+                      "language must be a two- or three-letter code such as nb.");
     return;
   }
   q.language = language && *language ? language : NULL;
@@ -129,10 +131,10 @@ ks_api_book (KsRequest *r)
   if (!root)
     return;
   if (json_unpack_ex (root, &err, JSON_STRICT, "{s:I, s:I, s?I, s:s, s:s, s:s, s?s, s?b}",
-                      "service_id", &service, "office_id", &office,
-                      "caseworker_id", &caseworker, "starts_at", &starts_at,
-                      "name", &name, "contact", &contact, "language", &language,
-                      "interpreter", &interpreter) != 0) {
+                      "service_id", &service, "office_id", &office, "caseworker_id", &caseworker,
+                      "starts_at", &starts_at, "name", &name, "contact", &contact, "language",
+                      &language, "interpreter", &interpreter)
+      != 0) {
     ks_respond_unpack_error (r, &err);
     return;
   }
@@ -151,11 +153,13 @@ ks_api_book (KsRequest *r)
     return;
   }
   if (strlen (contact) < 3 || strlen (contact) > 254) {
-    ks_respond_error (r, 400, "bad_contact", "contact must be an e-mail address or a phone number.");
+    ks_respond_error (r, 400, "bad_contact",
+                      "contact must be an e-mail address or a phone number.");
     return;
   }
   if (!valid_language (language)) {
-    ks_respond_error (r, 400, "bad_request", "language must be a two- or three-letter code such as nb.");
+    ks_respond_error (r, 400, "bad_request",
+                      "language must be a two- or three-letter code such as nb.");
     return;
   }
   if (!ks_rate_allow (r->server, KS_RATE_BOOK, r->peer)) {
@@ -176,8 +180,8 @@ ks_api_book (KsRequest *r)
 /* ---- POST /api/v1/queue/cancel (caseworker) ---------------------------- */
 
 typedef struct {
-  gint64  booking_id;
-  gchar  *reason;
+  gint64 booking_id;
+  gchar *reason;
 } CancelArgs;
 
 static void
@@ -218,14 +222,15 @@ ks_api_queue_cancel (KsRequest *r)
   json_error_t err;
   if (!root)
     return;
-  if (json_unpack_ex (root, &err, JSON_STRICT, "{s:I, s:s}", "booking_id", &id,
-                      "reason", &reason) != 0) {
+  if (json_unpack_ex (root, &err, JSON_STRICT, "{s:I, s:s}", "booking_id", &id, "reason", &reason)
+      != 0) {
     ks_respond_unpack_error (r, &err);
     return;
   }
   glong n = g_utf8_strlen (reason, -1);
   if (id <= 0 || n < 1 || n > 500) {
-    ks_respond_error (r, 400, "bad_request", "booking_id must be an id and reason 1-500 characters.");
+    ks_respond_error (r, 400, "bad_request",
+                      "booking_id must be an id and reason 1-500 characters.");
     return;
   }
   CancelArgs *args = g_new0 (CancelArgs, 1);

@@ -14,17 +14,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The quark's name is the first argument, spaces and all. */
+/* clang-format off */
 G_DEFINE_QUARK (ks-error-quark, ks_error)
+/* clang-format on */
 
-typedef enum { KIND_STRING, KIND_PORT, KIND_UINT, KIND_INT64, KIND_RATE, KIND_DAYS, KIND_COUNT,
-               KIND_MS } Kind;
+typedef enum {
+  KIND_STRING,
+  KIND_PORT,
+  KIND_UINT,
+  KIND_INT64,
+  KIND_RATE,
+  KIND_DAYS,
+  KIND_COUNT,
+  KIND_MS
+} Kind;
 
 typedef struct {
   const gchar *group;
   const gchar *key;
   const gchar *env;
-  Kind         kind;
-  gsize        offset;
+  Kind kind;
+  gsize offset;
   const gchar *fallback;
   const gchar *help;
 } Setting;
@@ -34,8 +45,7 @@ typedef struct {
 static const Setting settings[] = {
   { "server", "listen_address", "KONTOR_LISTEN_ADDRESS", KIND_STRING, F (listen_address), "0.0.0.0",
     "address to listen on for HTTP and WebSocket" },
-  { "server", "port", "KONTOR_PORT", KIND_PORT, F (port), "8080",
-    "TCP port to listen on" },
+  { "server", "port", "KONTOR_PORT", KIND_PORT, F (port), "8080", "TCP port to listen on" },
   { "server", "web_root", "KONTOR_WEB_ROOT", KIND_STRING, F (web_root), KONTOR_DEFAULT_WEB_ROOT,
     "folder with the pages (web/)" },
   { "server", "public_url", "KONTOR_PUBLIC_URL", KIND_STRING, F (public_url), "",
@@ -54,7 +64,8 @@ static const Setting settings[] = {
     "database connections kept open (1-64)" },
   { "database", "max_waiting", "KONTOR_DB_MAX_WAITING", KIND_COUNT, F (db_max_waiting), "200",
     "queries that may wait for a free connection; past it a request is answered 503 busy at once (1-1000000)" },
-  { "database", "statement_timeout_ms", "KONTOR_DB_STATEMENT_TIMEOUT_MS", KIND_MS, F (db_statement_timeout_ms), "5000",
+  { "database", "statement_timeout_ms", "KONTOR_DB_STATEMENT_TIMEOUT_MS", KIND_MS,
+    F (db_statement_timeout_ms), "5000",
     "PostgreSQL statement_timeout of every connection (100-3600000); kontor itself gives up 2 s later" },
   { "media", "ice_port_min", "KONTOR_ICE_PORT_MIN", KIND_PORT, F (ice_port_min), "40000",
     "lowest UDP port for WebRTC media" },
@@ -77,27 +88,30 @@ static const Setting settings[] = {
     "new bookings per client address and minute" },
   { "limits", "link_per_minute", "KONTOR_LINK_PER_MINUTE", KIND_RATE, F (link_per_minute), "60",
     "lookups by booking link or kiosk code per client address and minute" },
-  { "limits", "public_per_minute", "KONTOR_PUBLIC_PER_MINUTE", KIND_RATE, F (public_per_minute), "300",
+  { "limits", "public_per_minute", "KONTOR_PUBLIC_PER_MINUTE", KIND_RATE, F (public_per_minute),
+    "300",
     "public lookups (offices, services, caseworkers, free times) per client address and minute" },
-  { "limits", "login_concurrency", "KONTOR_LOGIN_CONCURRENCY", KIND_UINT, F (login_concurrency), "2",
+  { "limits", "login_concurrency", "KONTOR_LOGIN_CONCURRENCY", KIND_UINT, F (login_concurrency),
+    "2",
     "password checks (argon2id, 64 MiB each) run at once; 16 times as many wait, more get 503 busy (1-64)" },
   { "limits", "ws_per_address", "KONTOR_WS_PER_ADDRESS", KIND_COUNT, F (ws_per_address), "64",
     "open WebSockets per client address (a service office behind one NAT shares it)" },
-  { "limits", "ws_messages_per_second", "KONTOR_WS_MESSAGES_PER_SECOND", KIND_COUNT, F (ws_messages_per_second), "20",
+  { "limits", "ws_messages_per_second", "KONTOR_WS_MESSAGES_PER_SECOND", KIND_COUNT,
+    F (ws_messages_per_second), "20",
     "WebSocket messages per socket and second (bursts of twice as many), chat included" },
   { "limits", "ws_queue_kib", "KONTOR_WS_QUEUE_KIB", KIND_COUNT, F (ws_queue_kib), "1024",
     "KiB of answers queued for a socket that does not read; past it the socket is dropped" },
   { "limits", "join_timeout", "KONTOR_JOIN_TIMEOUT", KIND_COUNT, F (join_timeout_s), "30",
     "seconds a new WebSocket has to send join or hello before it is closed" },
-  { "limits", "max_live_bookings_per_contact", "KONTOR_MAX_LIVE_BOOKINGS", KIND_UINT, F (contact_cap), "3",
-    "upcoming bookings one e-mail or phone may hold (1-64)" },
+  { "limits", "max_live_bookings_per_contact", "KONTOR_MAX_LIVE_BOOKINGS", KIND_UINT,
+    F (contact_cap), "3", "upcoming bookings one e-mail or phone may hold (1-64)" },
   { "privacy", "retention_days", "KONTOR_RETENTION_DAYS", KIND_DAYS, F (retention_days), "90",
     "days after a meeting that the job seeker's name and contact are kept (1-3650)" },
 };
 
 static gboolean
-parse_number (const Setting *s, const gchar *text, const gchar *origin,
-              KsConfig *config, GError **error)
+parse_number (const Setting *s, const gchar *text, const gchar *origin, KsConfig *config,
+              GError **error)
 {
   gchar *end = NULL;
   errno = 0;
@@ -117,14 +131,15 @@ parse_number (const Setting *s, const gchar *text, const gchar *origin,
   if (!bad && s->kind == KIND_MS && (value < 100 || value > 3600000))
     bad = TRUE;
   if (bad) {
-    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
-                 "%s: %s = \"%s\" is not a valid %s", origin, s->key, text,
-                 s->kind == KIND_PORT ? "port (1-65535)"
-                 : s->kind == KIND_UINT ? "number (1-64)"
-                 : s->kind == KIND_RATE ? "rate (1-1000000)"
-                 : s->kind == KIND_DAYS ? "number of days (1-3650)"
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "%s: %s = \"%s\" is not a valid %s", origin,
+                 s->key, text,
+                 s->kind == KIND_PORT    ? "port (1-65535)"
+                 : s->kind == KIND_UINT  ? "number (1-64)"
+                 : s->kind == KIND_RATE  ? "rate (1-1000000)"
+                 : s->kind == KIND_DAYS  ? "number of days (1-3650)"
                  : s->kind == KIND_COUNT ? "number (1-1000000)"
-                 : s->kind == KIND_MS ? "time in milliseconds (100-3600000)" : "integer");
+                 : s->kind == KIND_MS    ? "time in milliseconds (100-3600000)"
+                                         : "integer");
     return FALSE;
   }
   guint8 *field = (guint8 *) config + s->offset;
@@ -136,8 +151,7 @@ parse_number (const Setting *s, const gchar *text, const gchar *origin,
 }
 
 static gboolean
-apply (const Setting *s, const gchar *text, const gchar *origin,
-       KsConfig *config, GError **error)
+apply (const Setting *s, const gchar *text, const gchar *origin, KsConfig *config, GError **error)
 {
   if (s->kind == KIND_STRING) {
     gchar **field = (gchar **) ((guint8 *) config + s->offset);
@@ -169,8 +183,7 @@ load_file (KsConfig *config, const gchar *path, GError **error)
         if (g_str_equal (settings[i].group, *g) && g_str_equal (settings[i].key, *k))
           found = &settings[i];
       if (!found) {
-        g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
-                     "%s: unknown setting [%s] %s", path, *g, *k);
+        g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "%s: unknown setting [%s] %s", path, *g, *k);
         return FALSE;
       }
       g_autofree gchar *value = g_key_file_get_string (kf, *g, *k, error);
@@ -207,14 +220,12 @@ validate (KsConfig *config, GError **error)
     return FALSE;
   }
   if (config->ice_port_min > config->ice_port_max) {
-    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
-                 "ice_port_min (%u) is above ice_port_max (%u)",
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "ice_port_min (%u) is above ice_port_max (%u)",
                  config->ice_port_min, config->ice_port_max);
     return FALSE;
   }
   if ((*config->tls_cert == '\0') != (*config->tls_key == '\0')) {
-    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
-                 "tls_cert and tls_key must be set together");
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "tls_cert and tls_key must be set together");
     return FALSE;
   }
   if (*config->stun_server && !g_str_has_prefix (config->stun_server, "stun:")) {
@@ -225,21 +236,19 @@ validate (KsConfig *config, GError **error)
   if (*config->turn_server && !g_str_has_prefix (config->turn_server, "turn:")
       && !g_str_has_prefix (config->turn_server, "turns:")) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
-                 "turn_server \"%s\" must start with turn: or turns:",
-                 config->turn_server);
+                 "turn_server \"%s\" must start with turn: or turns:", config->turn_server);
     return FALSE;
   }
   if (g_ascii_strcasecmp (config->video_codec, "vp8") != 0
       && g_ascii_strcasecmp (config->video_codec, "h264") != 0) {
-    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
-                 "video_codec \"%s\" must be vp8 or h264", config->video_codec);
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "video_codec \"%s\" must be vp8 or h264",
+                 config->video_codec);
     return FALSE;
   }
   if (*config->public_url == '\0') {
     g_free (config->public_url);
-    config->public_url = g_strdup_printf ("%s://localhost:%u",
-                                          *config->tls_cert ? "https" : "http",
-                                          config->port);
+    config->public_url =
+        g_strdup_printf ("%s://localhost:%u", *config->tls_cert ? "https" : "http", config->port);
   }
   return TRUE;
 }

@@ -10,8 +10,6 @@
 
 #include <string.h>
 
-
-
 static void
 request_clear (KsRequest *r)
 {
@@ -83,8 +81,9 @@ ks_respond_text (KsRequest *r, guint status, const gchar *content_type, gchar *t
 void
 ks_respond_error (KsRequest *r, guint status, const gchar *code, const gchar *message)
 {
-  ks_respond (r, status, json_pack ("{s:{s:s, s:o}}", "error", "code", code,
-                                 "message", ks_json_text (message)));
+  ks_respond (
+      r, status,
+      json_pack ("{s:{s:s, s:o}}", "error", "code", code, "message", ks_json_text (message)));
 }
 
 gboolean
@@ -97,7 +96,8 @@ void
 ks_respond_internal (KsRequest *r, const GError *error)
 {
   g_warning ("%s: %s", r->path, error->message);
-  ks_respond_error (r, 500, "internal", "The service is not available right now. Please try again in a minute.");
+  ks_respond_error (r, 500, "internal",
+                    "The service is not available right now. Please try again in a minute.");
 }
 
 gchar *
@@ -179,9 +179,8 @@ ks_request_office_or_reply (KsRequest *r, gboolean required, gint64 *out)
 
 /* ---- sessions ------------------------------------------------------- */
 
-
 typedef struct {
-  KsRequest  *request;
+  KsRequest *request;
   KsSessionNext next;
 } SessionStep;
 
@@ -221,28 +220,27 @@ ks_with_session (KsRequest *r, KsSessionNext next)
   SessionStep *step = g_new0 (SessionStep, 1);
   step->request = ks_request_ref (r);
   step->next = next;
-  kb_session_async (r->server->store, token, kb_clock_now (), r->cancellable,
-                    session_done, step);
+  kb_session_async (r->server->store, token, kb_clock_now (), r->cancellable, session_done, step);
 }
 
 /* ---- routing --------------------------------------------------------- */
 
 static const struct {
   const gchar *path;
-  gboolean     post;
-  void       (*handler) (KsRequest *r);
+  gboolean post;
+  void (*handler) (KsRequest *r);
 } routes[] = {
-  { "/api/v1/config",  FALSE, ks_api_config },
-  { "/metrics",        FALSE, ks_api_metrics },
-  { "/api/v1/login",   TRUE,  ks_api_login },
-  { "/api/v1/logout",  TRUE,  ks_api_logout },
-  { "/api/v1/me",      FALSE, ks_api_me },
-  { "/api/v1/queue",   FALSE, ks_api_queue },
-  { "/api/v1/booking", TRUE,  ks_api_booking },
+  { "/api/v1/config", FALSE, ks_api_config },
+  { "/metrics", FALSE, ks_api_metrics },
+  { "/api/v1/login", TRUE, ks_api_login },
+  { "/api/v1/logout", TRUE, ks_api_logout },
+  { "/api/v1/me", FALSE, ks_api_me },
+  { "/api/v1/queue", FALSE, ks_api_queue },
+  { "/api/v1/booking", TRUE, ks_api_booking },
   { "/api/v1/booking/calendar", TRUE, ks_api_calendar },
   { "/api/v1/booking/cancel", TRUE, ks_api_cancel },
   { "/api/v1/booking/move", TRUE, ks_api_move },
-  { "/api/v1/slots",   FALSE, ks_api_slots },
+  { "/api/v1/slots", FALSE, ks_api_slots },
   { "/api/v1/bookings", TRUE, ks_api_book },
   { "/api/v1/queue/cancel", TRUE, ks_api_queue_cancel },
   { "/api/v1/admin/offices", TRUE, ks_api_admin },
@@ -284,7 +282,7 @@ route (KsRequest *r)
   }
   if (path_known)
     ks_respond_error (r, 405, "method_not_allowed",
-                   r->post ? "Use GET for this endpoint." : "Use POST for this endpoint.");
+                      r->post ? "Use GET for this endpoint." : "Use POST for this endpoint.");
   else
     ks_respond_error (r, 404, "not_found", "There is no such API endpoint.");
 }
@@ -311,11 +309,10 @@ write_response (struct lws *wsi, KsRequest *r)
   g_autofree guchar *buf = g_malloc (LWS_PRE + 1024 + n);
   guchar *start = buf + LWS_PRE, *p = start, *end = buf + LWS_PRE + 1024;
 
-  if (lws_add_http_common_headers (wsi, r->status,
-                                   r->content_type ? r->content_type : "application/json",
-                                   n, &p, end)
-      || lws_add_http_header_by_name (wsi, (const guchar *) "cache-control:",
-                                      (const guchar *) "no-store", 8, &p, end)
+  if (lws_add_http_common_headers (
+          wsi, r->status, r->content_type ? r->content_type : "application/json", n, &p, end)
+      || lws_add_http_header_by_name (
+          wsi, (const guchar *) "cache-control:", (const guchar *) "no-store", 8, &p, end)
       || (r->set_cookie
           && lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_SET_COOKIE,
                                            (const guchar *) r->set_cookie,
@@ -358,8 +355,8 @@ request_detach (struct lws *wsi)
 }
 
 int
-ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason,
-                  void *user, void *in, size_t len)
+ks_http_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len)
 {
   KsRequest *cur = lws_get_opaque_user_data (wsi);
   KsServer *server = lws_context_user (lws_get_context (wsi));

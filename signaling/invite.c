@@ -31,7 +31,8 @@ gchar *
 ks_invitation_new (KsServer *server, gint64 booking_id)
 {
   gchar *token = kb_token_new ();
-  g_hash_table_insert (table (server), hash_hex (token), g_memdup2 (&booking_id, sizeof booking_id));
+  g_hash_table_insert (table (server), hash_hex (token),
+                       g_memdup2 (&booking_id, sizeof booking_id));
   return token;
 }
 

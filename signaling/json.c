@@ -29,42 +29,36 @@ string_or_null (const gchar *s)
 json_t *
 ks_json_booking (const KbBooking *b)
 {
-  json_t *o = json_pack ("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o}",
-                         "id", (json_int_t) b->id,
-                         "reference", string_or_null (b->reference),
-                         "seeker_name", string_or_null (b->seeker_name),
-                         "service", string_or_null (b->service_name),
-                         "language", string_or_null (b->language),
-                         "starts_at", ks_json_time_or_null (b->starts_at),
-                         "ends_at", ks_json_time_or_null (b->ends_at),
-                         "office", string_or_null (b->office_name),
-                         "time_zone", string_or_null (b->office_tz),
-                         "status", kb_status_to_string (b->status),
-                         "checked_in_at", ks_json_time_or_null (b->checked_in_at),
-                         "admitted_at", ks_json_time_or_null (b->admitted_at),
-                         "ended_at", ks_json_time_or_null (b->ended_at));
+  json_t *o = json_pack (
+      "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o}", "id", (json_int_t) b->id,
+      "reference", string_or_null (b->reference), "seeker_name", string_or_null (b->seeker_name),
+      "service", string_or_null (b->service_name), "language", string_or_null (b->language),
+      "starts_at", ks_json_time_or_null (b->starts_at), "ends_at",
+      ks_json_time_or_null (b->ends_at), "office", string_or_null (b->office_name), "time_zone",
+      string_or_null (b->office_tz), "status", kb_status_to_string (b->status), "checked_in_at",
+      ks_json_time_or_null (b->checked_in_at), "admitted_at", ks_json_time_or_null (b->admitted_at),
+      "ended_at", ks_json_time_or_null (b->ended_at));
   /* What a page needs to move the booking or prepare the meeting. */
   json_object_set_new (o, "service_id", json_integer (b->service_id));
   json_object_set_new (o, "office_id", json_integer (b->office_id));
   json_object_set_new (o, "caseworker_id", json_integer (b->caseworker_id));
   json_object_set_new (o, "caseworker_name", string_or_null (b->caseworker_name));
   json_object_set_new (o, "interpreter", json_boolean (b->interpreter));
-  json_object_set_new (o, "join_opens_at",
-                       ks_json_time_or_null (b->starts_at - (gint64) b->join_before_s * G_USEC_PER_SEC));
-  json_object_set_new (o, "join_closes_at",
-                       ks_json_time_or_null (b->starts_at + (gint64) b->join_after_s * G_USEC_PER_SEC));
+  json_object_set_new (
+      o, "join_opens_at",
+      ks_json_time_or_null (b->starts_at - (gint64) b->join_before_s * G_USEC_PER_SEC));
+  json_object_set_new (
+      o, "join_closes_at",
+      ks_json_time_or_null (b->starts_at + (gint64) b->join_after_s * G_USEC_PER_SEC));
   return o;
 }
 
 json_t *
 ks_json_caseworker (const KbCaseworker *c)
 {
-  return json_pack ("{s:I, s:I, s:o, s:o, s:o, s:b}",
-                    "id", (json_int_t) c->id,
-                    "office_id", (json_int_t) c->office_id,
-                    "name", string_or_null (c->name),
-                    "office", string_or_null (c->office_name),
-                    "time_zone", string_or_null (c->office_tz),
+  return json_pack ("{s:I, s:I, s:o, s:o, s:o, s:b}", "id", (json_int_t) c->id, "office_id",
+                    (json_int_t) c->office_id, "name", string_or_null (c->name), "office",
+                    string_or_null (c->office_name), "time_zone", string_or_null (c->office_tz),
                     "is_admin", c->is_admin);
 }
 
@@ -82,6 +76,6 @@ ks_json_text (const gchar *text)
 json_t *
 ks_json_error (const gchar *code, const gchar *message)
 {
-  return json_pack ("{s:s, s:s, s:o}", "type", "error", "code", code,
-                    "message", ks_json_text (message));
+  return json_pack ("{s:s, s:s, s:o}", "type", "error", "code", code, "message",
+                    ks_json_text (message));
 }

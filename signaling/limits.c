@@ -27,7 +27,8 @@ join_timeout (gpointer user_data)
   c->join_timer = 0;
   if (c->wsi && c->role == KS_ROLE_NONE && !c->busy)
     ks_client_send_error (c, "join_timeout",
-                          "Send join or hello after connecting. Reload the page to try again.", TRUE);
+                          "Send join or hello after connecting. Reload the page to try again.",
+                          TRUE);
   return G_SOURCE_REMOVE;
 }
 
@@ -42,15 +43,14 @@ ks_limits_socket_opened (KsClient *client)
   client->counted = TRUE;
   if (n + 1 > server->config->ws_per_address) {
     g_message ("%s has %u WebSockets open: refusing one more", client->peer, n);
-    ks_client_send_error (client, "too_many_connections",
-                          "Too many connections from your network. Close other kontor windows and reload.",
-                          TRUE);
+    ks_client_send_error (
+        client, "too_many_connections",
+        "Too many connections from your network. Close other kontor windows and reload.", TRUE);
     return FALSE;
   }
-  client->join_timer = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
-                                                   server->config->join_timeout_s,
-                                                   join_timeout, ks_client_ref (client),
-                                                   (GDestroyNotify) ks_client_unref);
+  client->join_timer =
+      g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, server->config->join_timeout_s, join_timeout,
+                                  ks_client_ref (client), (GDestroyNotify) ks_client_unref);
   return TRUE;
 }
 
@@ -91,8 +91,8 @@ ks_limits_message (KsClient *client)
   if (client->msg_updated == 0)
     client->msg_tokens = 2 * rate;
   else
-    client->msg_tokens = MIN (2 * rate, client->msg_tokens
-                              + (now - client->msg_updated) * rate / G_USEC_PER_SEC);
+    client->msg_tokens =
+        MIN (2 * rate, client->msg_tokens + (now - client->msg_updated) * rate / G_USEC_PER_SEC);
   client->msg_updated = now;
   if (client->msg_tokens >= 1) {
     client->msg_tokens -= 1;
@@ -171,8 +171,7 @@ ks_limits_offer_or_reply (KsClient *client, const gchar *sdp)
   g_autofree gchar *ufrag = sdp_ufrag (sdp);
   if (ufrag && client->ice_ufrag && !g_str_equal (ufrag, client->ice_ufrag)
       && ++client->ice_restarts > KS_MAX_ICE_RESTARTS)
-    return refuse (client, "limit_exceeded",
-                   "Too many connection restarts. Reload the page.");
+    return refuse (client, "limit_exceeded", "Too many connection restarts. Reload the page.");
   if (ufrag) {
     g_free (client->ice_ufrag);
     client->ice_ufrag = g_steal_pointer (&ufrag);

@@ -13,15 +13,15 @@
 #include "media/media.h"
 #include "signaling/signaling.h"
 
-static gchar   *opt_config;
+static gchar *opt_config;
 static gboolean opt_json;
-static gint     opt_starts_in = 120;
+static gint opt_starts_in = 120;
 
 static const GOptionEntry entries[] = {
-  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
-    "Configuration file (kontor.conf)", "FILE" },
-  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
-    "demo: print the demo data as one JSON object", NULL },
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config, "Configuration file (kontor.conf)",
+    "FILE" },
+  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "demo: print the demo data as one JSON object",
+    NULL },
   { "starts-in", 0, 0, G_OPTION_ARG_INT, &opt_starts_in,
     "demo: seconds from now until the demo booking starts (default 120)", "SECONDS" },
   { NULL }
@@ -61,28 +61,28 @@ cmd_demo (const KsConfig *config)
     g_printerr ("kontor demo: %s\n", error->message);
     return 1;
   }
-  g_autoptr (KbDemo) demo = kb_demo_seed (config->database, kb_clock_now (),
-                                          opt_starts_in, &error);
+  g_autoptr (KbDemo) demo = kb_demo_seed (config->database, kb_clock_now (), opt_starts_in, &error);
   if (!demo) {
     g_printerr ("kontor demo: %s\n", error->message);
     return 1;
   }
   /* The demo office is in Oslo: say the time as it reads there. */
   g_autoptr (GTimeZone) oslo = g_time_zone_new_identifier ("Europe/Oslo");
-  g_autoptr (GDateTime) start_utc = g_date_time_new_from_unix_utc (demo->booking_starts_at / G_USEC_PER_SEC);
-  g_autoptr (GDateTime) start = oslo ? g_date_time_to_timezone (start_utc, oslo)
-                                     : g_date_time_ref (start_utc);
+  g_autoptr (GDateTime) start_utc =
+      g_date_time_new_from_unix_utc (demo->booking_starts_at / G_USEC_PER_SEC);
+  g_autoptr (GDateTime) start =
+      oslo ? g_date_time_to_timezone (start_utc, oslo) : g_date_time_ref (start_utc);
   g_autofree gchar *start_text = g_date_time_format (start, "%Y-%m-%d %H:%M Europe/Oslo (UTC%:z)");
   if (opt_json) {
-    g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (demo->booking_starts_at / G_USEC_PER_SEC);
+    g_autoptr (GDateTime) utc =
+        g_date_time_new_from_unix_utc (demo->booking_starts_at / G_USEC_PER_SEC);
     g_autofree gchar *iso = g_date_time_format (utc, "%Y-%m-%dT%H:%M:%SZ");
     g_print ("{\"caseworker_email\":\"%s\",\"caseworker_password\":\"%s\","
              "\"booking_reference\":\"%s\",\"booking_token\":\"%s\","
              "\"booking_starts_at\":\"%s\",\"join_url\":\"%s/join.html#t=%s\","
              "\"caseworker_url\":\"%s/caseworker.html\"}\n",
-             demo->caseworker_email, demo->caseworker_password,
-             demo->booking_reference, demo->booking_token, iso,
-             config->public_url, demo->booking_token, config->public_url);
+             demo->caseworker_email, demo->caseworker_password, demo->booking_reference,
+             demo->booking_token, iso, config->public_url, demo->booking_token, config->public_url);
     return 0;
   }
   g_print ("\n  Demo data is ready.\n\n"
@@ -92,8 +92,8 @@ cmd_demo (const KsConfig *config)
            "  Caseworker   %s/caseworker.html\n"
            "               e-mail %s   password %s\n\n",
            config->public_url, demo->booking_token, demo->booking_reference, start_text,
-           config->public_url, demo->booking_token,
-           config->public_url, demo->caseworker_email, demo->caseworker_password);
+           config->public_url, demo->booking_token, config->public_url, demo->caseworker_email,
+           demo->caseworker_password);
   return 0;
 }
 
@@ -172,11 +172,12 @@ main (int argc, char **argv)
   mallopt (M_ARENA_MAX, 2);
 
   g_autoptr (GOptionContext) ctx = g_option_context_new ("[run|migrate|demo]");
-  g_option_context_set_summary (ctx,
-    "kontor — booked video meetings between job seekers and caseworkers.\n\n"
-    "  run      serve the web pages, the API and the media relay (default)\n"
-    "  migrate  apply database migrations and exit\n"
-    "  demo     load demo data (an office, a caseworker, a booking) and print how to use it");
+  g_option_context_set_summary (
+      ctx,
+      "kontor — booked video meetings between job seekers and caseworkers.\n\n"
+      "  run      serve the web pages, the API and the media relay (default)\n"
+      "  migrate  apply database migrations and exit\n"
+      "  demo     load demo data (an office, a caseworker, a booking) and print how to use it");
   g_option_context_set_description (ctx, ks_config_help ());
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());

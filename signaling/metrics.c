@@ -10,8 +10,9 @@
 static gboolean
 from_loopback (const gchar *peer)
 {
-  return peer && (g_str_has_prefix (peer, "127.") || g_str_equal (peer, "::1")
-                  || g_str_has_prefix (peer, "::ffff:127."));
+  return peer
+         && (g_str_has_prefix (peer, "127.") || g_str_equal (peer, "::1")
+             || g_str_has_prefix (peer, "::ffff:127."));
 }
 
 void
@@ -46,66 +47,70 @@ ks_api_metrics (KsRequest *r)
   }
 
   GString *s = g_string_new (NULL);
-  g_string_append_printf (s,
-    "# HELP kontor_websockets Open WebSocket connections, by role.\n"
-    "# TYPE kontor_websockets gauge\n"
-    "kontor_websockets{role=\"any\"} %u\n"
-    "kontor_websockets{role=\"seeker\"} %u\n"
-    "kontor_websockets{role=\"caseworker\"} %u\n"
-    "kontor_websockets{role=\"interpreter\"} %u\n"
-    "# HELP kontor_rooms Bookings with someone connected.\n"
-    "# TYPE kontor_rooms gauge\n"
-    "kontor_rooms %u\n"
-    "# HELP kontor_media_participants Participants with a media connection in the relay.\n"
-    "# TYPE kontor_media_participants gauge\n"
-    "kontor_media_participants %u\n",
-    sockets, seekers, caseworkers, interpreters, g_hash_table_size (server->rooms), media);
+  g_string_append_printf (
+      s,
+      "# HELP kontor_websockets Open WebSocket connections, by role.\n"
+      "# TYPE kontor_websockets gauge\n"
+      "kontor_websockets{role=\"any\"} %u\n"
+      "kontor_websockets{role=\"seeker\"} %u\n"
+      "kontor_websockets{role=\"caseworker\"} %u\n"
+      "kontor_websockets{role=\"interpreter\"} %u\n"
+      "# HELP kontor_rooms Bookings with someone connected.\n"
+      "# TYPE kontor_rooms gauge\n"
+      "kontor_rooms %u\n"
+      "# HELP kontor_media_participants Participants with a media connection in the relay.\n"
+      "# TYPE kontor_media_participants gauge\n"
+      "kontor_media_participants %u\n",
+      sockets, seekers, caseworkers, interpreters, g_hash_table_size (server->rooms), media);
   /* Every socket that thinks it is in a room holds a seat there, and each
    * seat one socket: the two sums differ only if room state is corrupt
    * (the stateful protocol fuzzer checks this). */
   ks_rooms_count_seats (server, seats);
-  g_string_append_printf (s,
-    "# HELP kontor_room_seats Seats taken in rooms, by role (one per role and booking).\n"
-    "# TYPE kontor_room_seats gauge\n"
-    "kontor_room_seats{role=\"seeker\"} %u\n"
-    "kontor_room_seats{role=\"caseworker\"} %u\n"
-    "kontor_room_seats{role=\"interpreter\"} %u\n"
-    "# HELP kontor_websockets_in_room Open WebSockets that are in a room (equals the seats taken).\n"
-    "# TYPE kontor_websockets_in_room gauge\n"
-    "kontor_websockets_in_room %u\n",
-    seats[0], seats[1], seats[2], in_room);
-  g_string_append_printf (s,
-    "# HELP kontor_media_bitrate_kbps Sum over participants of the relay's last measured bitrate.\n"
-    "# TYPE kontor_media_bitrate_kbps gauge\n"
-    "kontor_media_bitrate_kbps{direction=\"in\"} %.1f\n"
-    "kontor_media_bitrate_kbps{direction=\"out\"} %.1f\n"
-    "# HELP kontor_media_loss_ratio Mean incoming packet loss over participants (last interval).\n"
-    "# TYPE kontor_media_loss_ratio gauge\n"
-    "kontor_media_loss_ratio %.4f\n",
-    in_kbps, out_kbps, with_stats ? loss / with_stats : 0.0);
+  g_string_append_printf (
+      s,
+      "# HELP kontor_room_seats Seats taken in rooms, by role (one per role and booking).\n"
+      "# TYPE kontor_room_seats gauge\n"
+      "kontor_room_seats{role=\"seeker\"} %u\n"
+      "kontor_room_seats{role=\"caseworker\"} %u\n"
+      "kontor_room_seats{role=\"interpreter\"} %u\n"
+      "# HELP kontor_websockets_in_room Open WebSockets that are in a room (equals the seats taken).\n"
+      "# TYPE kontor_websockets_in_room gauge\n"
+      "kontor_websockets_in_room %u\n",
+      seats[0], seats[1], seats[2], in_room);
+  g_string_append_printf (
+      s,
+      "# HELP kontor_media_bitrate_kbps Sum over participants of the relay's last measured bitrate.\n"
+      "# TYPE kontor_media_bitrate_kbps gauge\n"
+      "kontor_media_bitrate_kbps{direction=\"in\"} %.1f\n"
+      "kontor_media_bitrate_kbps{direction=\"out\"} %.1f\n"
+      "# HELP kontor_media_loss_ratio Mean incoming packet loss over participants (last interval).\n"
+      "# TYPE kontor_media_loss_ratio gauge\n"
+      "kontor_media_loss_ratio %.4f\n",
+      in_kbps, out_kbps, with_stats ? loss / with_stats : 0.0);
   KbStoreStats db;
   kb_store_stats (server->store, &db);
-  g_string_append_printf (s,
-    "# HELP kontor_db_connections_up Database connections open and ready, of kontor_db_connections.\n"
-    "# TYPE kontor_db_connections_up gauge\n"
-    "kontor_db_connections_up %u\n"
-    "# HELP kontor_db_connections Database connections configured ([database] pool_size).\n"
-    "# TYPE kontor_db_connections gauge\n"
-    "kontor_db_connections %u\n"
-    "# HELP kontor_db_available 0 while the database is unreachable (requests get 503 db_unavailable).\n"
-    "# TYPE kontor_db_available gauge\n"
-    "kontor_db_available %u\n"
-    "# HELP kontor_db_waiting Queries waiting for a free connection ([database] max_waiting).\n"
-    "# TYPE kontor_db_waiting gauge\n"
-    "kontor_db_waiting %u\n"
-    "# HELP kontor_db_refused_total Queries answered without a result, by reason (busy, db_unavailable).\n"
-    "# TYPE kontor_db_refused_total counter\n"
-    "kontor_db_refused_total{reason=\"busy\"} %" G_GUINT64_FORMAT "\n"
-    "kontor_db_refused_total{reason=\"db_unavailable\"} %" G_GUINT64_FORMAT "\n"
-    "# HELP kontor_db_reconnects_total Database connections opened again after a loss.\n"
-    "# TYPE kontor_db_reconnects_total counter\n"
-    "kontor_db_reconnects_total %" G_GUINT64_FORMAT "\n",
-    db.up, db.connections, db.available ? 1u : 0u, db.waiting,
-    db.refused_busy, db.refused_unavailable, db.reconnects);
+  g_string_append_printf (
+      s,
+      "# HELP kontor_db_connections_up Database connections open and ready, of kontor_db_connections.\n"
+      "# TYPE kontor_db_connections_up gauge\n"
+      "kontor_db_connections_up %u\n"
+      "# HELP kontor_db_connections Database connections configured ([database] pool_size).\n"
+      "# TYPE kontor_db_connections gauge\n"
+      "kontor_db_connections %u\n"
+      "# HELP kontor_db_available 0 while the database is unreachable (requests get 503 db_unavailable).\n"
+      "# TYPE kontor_db_available gauge\n"
+      "kontor_db_available %u\n"
+      "# HELP kontor_db_waiting Queries waiting for a free connection ([database] max_waiting).\n"
+      "# TYPE kontor_db_waiting gauge\n"
+      "kontor_db_waiting %u\n"
+      "# HELP kontor_db_refused_total Queries answered without a result, by reason (busy, db_unavailable).\n"
+      "# TYPE kontor_db_refused_total counter\n"
+      "kontor_db_refused_total{reason=\"busy\"} %" G_GUINT64_FORMAT "\n"
+      "kontor_db_refused_total{reason=\"db_unavailable\"} %" G_GUINT64_FORMAT "\n"
+      "# HELP kontor_db_reconnects_total Database connections opened again after a loss.\n"
+      "# TYPE kontor_db_reconnects_total counter\n"
+      "kontor_db_reconnects_total %" G_GUINT64_FORMAT "\n",
+      db.up, db.connections, db.available ? 1u : 0u, db.waiting, db.refused_busy,
+      db.refused_unavailable, db.reconnects);
   ks_respond_text (r, 200, "text/plain; version=0.0.4; charset=utf-8", g_string_free (s, FALSE));
 }

@@ -22,7 +22,7 @@ ks_peer_parse_address (const gchar *text)
   if (s[0] == '[' && (end = strchr (s, ']')))
     *end = '\0';
   else if ((end = strrchr (s, ':')) && strchr (s, ':') == end)
-    *end = '\0';             /* one colon: IPv4 with a port */
+    *end = '\0'; /* one colon: IPv4 with a port */
   else
     return NULL;
   return g_inet_address_new_from_string (s[0] == '[' ? s + 1 : s);
@@ -95,7 +95,8 @@ ks_peer_address (KsServer *server, struct lws *wsi)
     static gsize warned;
     if (g_once_init_enter (&warned)) {
       g_warning ("a request from trusted proxy %s had no usable X-Forwarded-For; "
-                 "counted as the proxy's own", buf);
+                 "counted as the proxy's own",
+                 buf);
       g_once_init_leave (&warned, 1);
     }
     return g_strdup (buf);

@@ -7,8 +7,8 @@
 #include "signaling/ks-private.h"
 
 json_t *
-ks_queue_json (KsServer *server, const gchar *time_zone, const gchar *day,
-               GPtrArray *bookings, gint64 now)
+ks_queue_json (KsServer *server, const gchar *time_zone, const gchar *day, GPtrArray *bookings,
+               gint64 now)
 {
   g_autoptr (GTimeZone) tz = g_time_zone_new_identifier (time_zone ? time_zone : "UTC");
   if (!tz)
@@ -44,8 +44,8 @@ queue_done (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   }
   if (error) {
-    g_warning ("queue for caseworker %" G_GINT64_FORMAT ": %s",
-               client->caseworker->id, error->message);
+    g_warning ("queue for caseworker %" G_GINT64_FORMAT ": %s", client->caseworker->id,
+               error->message);
     ks_client_send_error (client, "internal", "The queue could not be loaded.", FALSE);
     return;
   }
@@ -68,8 +68,8 @@ ks_queue_send (KsServer *server, KsClient *client)
     return;
   }
   client->queue_pending = TRUE;
-  kb_queue_async (server->store, client->caseworker->id, kb_clock_now (),
-                  client->cancellable, queue_done, ks_client_ref (client));
+  kb_queue_async (server->store, client->caseworker->id, kb_clock_now (), client->cancellable,
+                  queue_done, ks_client_ref (client));
 }
 
 void

@@ -10,10 +10,10 @@
 
 typedef struct {
   gdouble tokens;
-  gint64  updated;   /* monotonic µs */
+  gint64 updated; /* monotonic µs */
 } Bucket;
 
-static GHashTable *buckets;    /* "action|address" → Bucket* */
+static GHashTable *buckets; /* "action|address" → Bucket* */
 static gint64 last_sweep;
 
 static void
@@ -36,10 +36,10 @@ ks_rate_allow (KsServer *server, KsRateAction action, const gchar *address)
 {
   static const gchar *names[] = { "login", "book", "link", "public" };
   const KsConfig *c = server->config;
-  guint per_minute = action == KS_RATE_LOGIN ? c->login_per_minute
-                     : action == KS_RATE_BOOK ? c->book_per_minute
+  guint per_minute = action == KS_RATE_LOGIN    ? c->login_per_minute
+                     : action == KS_RATE_BOOK   ? c->book_per_minute
                      : action == KS_RATE_PUBLIC ? c->public_per_minute
-                     : c->link_per_minute;
+                                                : c->link_per_minute;
   gdouble burst = per_minute;
 
   gint64 now = g_get_monotonic_time ();
@@ -81,15 +81,15 @@ ks_public_rate_or_reply (KsRequest *r)
  * as the one before, up to MAX_WAIT; a success forgets the account.  The
  * wait is capped, so that a guesser cannot lock a caseworker out for long. */
 #define FREE_FAILURES 5
-#define MAX_WAIT_S    60
+#define MAX_WAIT_S 60
 
 typedef struct {
-  guint  failures;
-  gint64 not_before;   /* monotonic µs */
+  guint failures;
+  gint64 not_before; /* monotonic µs */
   gint64 last;
 } Account;
 
-static GHashTable *accounts;   /* lower-cased e-mail → Account* */
+static GHashTable *accounts; /* lower-cased e-mail → Account* */
 
 static gchar *
 account_key (const gchar *email)

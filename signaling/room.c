@@ -14,14 +14,14 @@
 
 #include <string.h>
 
-#define N_SEATS 3   /* indexed by KsRole - 1: seeker, caseworker, interpreter */
+#define N_SEATS 3 /* indexed by KsRole - 1: seeker, caseworker, interpreter */
 
 struct _KsRoom {
-  KsServer  *server;
-  gint64     booking_id;       /* hash key */
-  gint64     caseworker_id;
-  json_t    *booking;          /* latest booking JSON, for messages */
-  KsClient  *seats[N_SEATS];   /* weak: cleared in ks_room_leave */
+  KsServer *server;
+  gint64 booking_id; /* hash key */
+  gint64 caseworker_id;
+  json_t *booking;          /* latest booking JSON, for messages */
+  KsClient *seats[N_SEATS]; /* weak: cleared in ks_room_leave */
   KmMeeting *meeting;
 };
 
@@ -117,8 +117,7 @@ send_others (KsRoom *room, KsClient *except, json_t *msg)
 /* ---- media callbacks (always on the main context) -------------------- */
 
 static void
-on_local_description (guint participant, const gchar *type, const gchar *sdp,
-                      gpointer user_data)
+on_local_description (guint participant, const gchar *type, const gchar *sdp, gpointer user_data)
 {
   KsClient *c = client_of (user_data, participant);
   if (c)
@@ -126,13 +125,12 @@ on_local_description (guint participant, const gchar *type, const gchar *sdp,
 }
 
 static void
-on_local_candidate (guint participant, guint mline, const gchar *candidate,
-                    gpointer user_data)
+on_local_candidate (guint participant, guint mline, const gchar *candidate, gpointer user_data)
 {
   KsClient *c = client_of (user_data, participant);
   if (c)
-    ks_client_send (c, json_pack ("{s:s, s:o, s:i}", "type", "ice",
-                                  "candidate", candidate ? json_string (candidate) : json_null (),
+    ks_client_send (c, json_pack ("{s:s, s:o, s:i}", "type", "ice", "candidate",
+                                  candidate ? json_string (candidate) : json_null (),
                                   "sdpMLineIndex", (int) mline));
 }
 
@@ -141,16 +139,16 @@ on_renegotiate (guint participant, guint audio, guint video, gpointer user_data)
 {
   KsClient *c = client_of (user_data, participant);
   if (c)
-    ks_client_send (c, json_pack ("{s:s, s:i, s:i}", "type", "renegotiate",
-                                  "audio", (int) audio, "video", (int) video));
+    ks_client_send (c, json_pack ("{s:s, s:i, s:i}", "type", "renegotiate", "audio", (int) audio,
+                                  "video", (int) video));
 }
 
 static void
 on_connection_state (guint participant, gboolean connected, gpointer user_data)
 {
   KsRoom *room = user_data;
-  g_message ("booking %" G_GINT64_FORMAT ": participant %u media %s",
-             room->booking_id, participant, connected ? "connected" : "disconnected");
+  g_message ("booking %" G_GINT64_FORMAT ": participant %u media %s", room->booking_id, participant,
+             connected ? "connected" : "disconnected");
 }
 
 /* A coarse level a page can show without explaining RTCP: good, fair, poor. */
@@ -172,10 +170,9 @@ on_stats (guint participant, const KmStats *stats, gpointer user_data)
     return;
   c->last_stats = *stats;
   c->has_stats = TRUE;
-  ks_client_send (c, json_pack ("{s:s, s:s, s:f, s:f, s:f, s:f}", "type", "quality",
-                                "level", quality_level (stats),
-                                "loss", stats->loss_in, "rtt_ms", stats->rtt_ms,
-                                "bitrate_in_kbps", stats->bitrate_in_kbps,
+  ks_client_send (c, json_pack ("{s:s, s:s, s:f, s:f, s:f, s:f}", "type", "quality", "level",
+                                quality_level (stats), "loss", stats->loss_in, "rtt_ms",
+                                stats->rtt_ms, "bitrate_in_kbps", stats->bitrate_in_kbps,
                                 "bitrate_out_kbps", stats->bitrate_out_kbps));
 }
 
@@ -188,8 +185,8 @@ on_failed (guint participant, const GError *error, gpointer user_data)
   if (offer)
     g_message ("booking %" G_GINT64_FORMAT ": offer refused: %s", room->booking_id, error->message);
   else
-    g_warning ("booking %" G_GINT64_FORMAT ": media of participant %u failed: %s",
-               room->booking_id, participant, error->message);
+    g_warning ("booking %" G_GINT64_FORMAT ": media of participant %u failed: %s", room->booking_id,
+               participant, error->message);
   if (!c)
     return;
   /* webrtcbin refuses some offers only while applying them, on its own
@@ -197,22 +194,22 @@ on_failed (guint participant, const GError *error, gpointer user_data)
   if (offer)
     ks_client_send_error (c, "bad_sdp", error->message, FALSE);
   else
-    ks_client_send_error (c, "internal", "The video connection failed. Reload the page to reconnect.", FALSE);
+    ks_client_send_error (c, "internal",
+                          "The video connection failed. Reload the page to reconnect.", FALSE);
 }
 
 /* Tells a page whose picture or sound arrives on one of its receive slots
  * (docs/protocol.md, "track"). */
 static void
-on_routed (guint receiver, const gchar *mid, const gchar *kind, guint sender,
-           guint stream, gpointer user_data)
+on_routed (guint receiver, const gchar *mid, const gchar *kind, guint sender, guint stream,
+           gpointer user_data)
 {
   KsClient *to = client_of (user_data, receiver);
   KsClient *from = client_of (user_data, sender);
   if (to && from)
-    ks_client_send (to, json_pack ("{s:s, s:s, s:s, s:s, s:b}", "type", "track",
-                                   "mid", mid, "kind", kind,
-                                   "role", ks_role_name (from->role),
-                                   "screen", kind[0] == 'v' && stream > 0));
+    ks_client_send (to, json_pack ("{s:s, s:s, s:s, s:s, s:b}", "type", "track", "mid", mid, "kind",
+                                   kind, "role", ks_role_name (from->role), "screen",
+                                   kind[0] == 'v' && stream > 0));
 }
 
 static const KmCallbacks media_callbacks = {
@@ -230,8 +227,9 @@ static const KmCallbacks media_callbacks = {
 static void
 send_presence (KsRoom *room, KsClient *who, gboolean present)
 {
-  send_others (room, who, json_pack ("{s:s, s:s, s:b}", "type", "peer",
-                                     "role", ks_role_name (who->role), "present", present));
+  send_others (room, who,
+               json_pack ("{s:s, s:s, s:b}", "type", "peer", "role", ks_role_name (who->role),
+                          "present", present));
 }
 
 /* Tells the newcomer who else is here. */
@@ -240,9 +238,8 @@ send_present_others (KsRoom *room, KsClient *to)
 {
   for (guint i = 0; i < N_SEATS; i++)
     if (room->seats[i] && room->seats[i] != to)
-      ks_client_send (to, json_pack ("{s:s, s:s, s:b}", "type", "peer",
-                                     "role", ks_role_name (room->seats[i]->role),
-                                     "present", TRUE));
+      ks_client_send (to, json_pack ("{s:s, s:s, s:b}", "type", "peer", "role",
+                                     ks_role_name (room->seats[i]->role), "present", TRUE));
 }
 
 /* Gives the client a media participant and tells it to offer. */
@@ -262,8 +259,8 @@ enter_media (KsRoom *room, KsClient *client)
       return;
     }
   }
-  client->participant = km_meeting_add_participant (room->meeting, ks_role_name (client->role),
-                                                    &error);
+  client->participant =
+      km_meeting_add_participant (room->meeting, ks_role_name (client->role), &error);
   if (!client->participant) {
     g_warning ("booking %" G_GINT64_FORMAT ": %s", room->booking_id, error->message);
     ks_client_send_error (client, "internal", "The video meeting could not be started.", FALSE);
@@ -271,9 +268,9 @@ enter_media (KsRoom *room, KsClient *client)
   }
   json_error_t jerr;
   json_t *ice = json_loads (room->server->ice_servers_json, 0, &jerr);
-  ks_client_send (client, json_pack ("{s:s, s:O, s:o, s:s}", "type", "admitted",
-                                     "booking", room->booking, "ice_servers", ice,
-                                     "role", ks_role_name (client->role)));
+  ks_client_send (client,
+                  json_pack ("{s:s, s:O, s:o, s:s}", "type", "admitted", "booking", room->booking,
+                             "ice_servers", ice, "role", ks_role_name (client->role)));
 }
 
 static void
@@ -337,8 +334,8 @@ take_seat (KsServer *server, KsClient *client, const KbBooking *booking)
 }
 
 void
-ks_room_seeker_enter (KsServer *server, KsClient *client,
-                      const KbBooking *booking, gboolean admitted)
+ks_room_seeker_enter (KsServer *server, KsClient *client, const KbBooking *booking,
+                      gboolean admitted)
 {
   KsRoom *room = take_seat (server, client, booking);
   /* A seated caseworker means the meeting is in progress, whatever the
@@ -348,16 +345,14 @@ ks_room_seeker_enter (KsServer *server, KsClient *client,
     enter_media (room, client);
     send_present_others (room, client);
   } else {
-    ks_client_send (client, json_pack ("{s:s, s:O}", "type", "waiting",
-                                       "booking", room->booking));
+    ks_client_send (client, json_pack ("{s:s, s:O}", "type", "waiting", "booking", room->booking));
   }
   send_presence (room, client, TRUE);
   ks_queue_changed (server, room->caseworker_id);
 }
 
 void
-ks_room_caseworker_enter (KsServer *server, KsClient *client,
-                          const KbBooking *booking)
+ks_room_caseworker_enter (KsServer *server, KsClient *client, const KbBooking *booking)
 {
   KsRoom *room = take_seat (server, client, booking);
   enter_media (room, client);
@@ -394,7 +389,7 @@ ks_room_leave (KsServer *server, KsClient *client)
     return;
   gint64 caseworker_id = room->caseworker_id;
   gboolean was_seeker = vacate (room, client);
-  drop_room_if_empty (server, room);   /* room may be freed here */
+  drop_room_if_empty (server, room); /* room may be freed here */
   /* The job seeker's presence is part of the caseworker's queue. */
   if (was_seeker)
     ks_queue_changed (server, caseworker_id);
@@ -457,26 +452,24 @@ void
 ks_room_offer (KsServer *server, KsClient *client, const gchar *sdp)
 {
   g_autoptr (GError) error = NULL;
-  if (!km_meeting_set_remote_description (client->room->meeting, client->participant,
-                                          "offer", sdp, &error)) {
-    g_message ("booking %" G_GINT64_FORMAT ": offer refused: %s",
-               client->room->booking_id, error->message);
+  if (!km_meeting_set_remote_description (client->room->meeting, client->participant, "offer", sdp,
+                                          &error)) {
+    g_message ("booking %" G_GINT64_FORMAT ": offer refused: %s", client->room->booking_id,
+               error->message);
     /* A browser without the meeting's video codec can be told what to do
      * about it (another browser); other refusals cannot. */
-    ks_client_send_error (client,
-                          g_error_matches (error, KM_ERROR, KM_ERROR_CODEC)
-                          ? "unsupported_codec" : "bad_sdp",
-                          error->message, FALSE);
+    ks_client_send_error (
+        client, g_error_matches (error, KM_ERROR, KM_ERROR_CODEC) ? "unsupported_codec" : "bad_sdp",
+        error->message, FALSE);
   }
 }
 
 void
-ks_room_candidate (KsServer *server, KsClient *client, guint mline,
-                   const gchar *candidate)
+ks_room_candidate (KsServer *server, KsClient *client, guint mline, const gchar *candidate)
 {
   g_autoptr (GError) error = NULL;
-  if (!km_meeting_add_remote_candidate (client->room->meeting, client->participant,
-                                        mline, candidate, &error))
+  if (!km_meeting_add_remote_candidate (client->room->meeting, client->participant, mline,
+                                        candidate, &error))
     g_debug ("candidate refused: %s", error->message);
 }
 
@@ -485,6 +478,6 @@ ks_room_chat (KsServer *server, KsClient *client, const gchar *text)
 {
   g_autofree gchar *at = ks_json_time (kb_clock_now ());
   send_others (client->room, client,
-               json_pack ("{s:s, s:s, s:s, s:s}", "type", "chat",
-                          "from", ks_role_name (client->role), "text", text, "at", at));
+               json_pack ("{s:s, s:s, s:s, s:s}", "type", "chat", "from",
+                          ks_role_name (client->role), "text", text, "at", at));
 }

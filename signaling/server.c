@@ -35,15 +35,13 @@ close_after_answer (struct lws *wsi)
 
 /* An answer to a method lws does not serve (CONNECT turns the socket raw):
  * written whole, then the connection ends. */
-static const char refuse_method[] =
-  "HTTP/1.1 405 Method Not Allowed\r\n"
-  "allow: GET, POST\r\n"
-  "connection: close\r\n"
-  "content-length: 0\r\n\r\n";
+static const char refuse_method[] = "HTTP/1.1 405 Method Not Allowed\r\n"
+                                    "allow: GET, POST\r\n"
+                                    "connection: close\r\n"
+                                    "content-length: 0\r\n\r\n";
 
 static int
-files_callback (struct lws *wsi, enum lws_callback_reasons reason,
-                void *user, void *in, size_t len)
+files_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
   switch (reason) {
   case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
@@ -53,7 +51,7 @@ files_callback (struct lws *wsi, enum lws_callback_reasons reason,
     lws_callback_on_writable (wsi);
     return 0;
   case LWS_CALLBACK_RAW_RX:
-    return 0;   /* whatever follows a refused method is not read */
+    return 0; /* whatever follows a refused method is not read */
   case LWS_CALLBACK_RAW_WRITEABLE: {
     guchar buf[LWS_PRE + sizeof refuse_method];
     memcpy (buf + LWS_PRE, refuse_method, sizeof refuse_method - 1);
@@ -74,31 +72,32 @@ static const struct lws_protocols protocols[] = {
   { NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
-static const struct lws_protocol_vhost_options mime_svg = {
-  NULL, NULL, ".svg", "image/svg+xml" };
-static const struct lws_protocol_vhost_options mime_json = {
-  &mime_svg, NULL, ".json", "application/json" };
-static const struct lws_protocol_vhost_options mime_mjs = {
-  &mime_json, NULL, ".mjs", "text/javascript" };
-static const struct lws_protocol_vhost_options mime_ics = {
-  &mime_mjs, NULL, ".ics", "text/calendar" };
+static const struct lws_protocol_vhost_options mime_svg = { NULL, NULL, ".svg", "image/svg+xml" };
+static const struct lws_protocol_vhost_options mime_json = { &mime_svg, NULL, ".json",
+                                                             "application/json" };
+static const struct lws_protocol_vhost_options mime_mjs = { &mime_json, NULL, ".mjs",
+                                                            "text/javascript" };
+static const struct lws_protocol_vhost_options mime_ics = { &mime_mjs, NULL, ".ics",
+                                                            "text/calendar" };
 
 /* Sent with every response.  The CSP allows only our own scripts and
  * styles; Referrer-Policy keeps tokens out of other sites' logs. */
-static const struct lws_protocol_vhost_options hdr_close = {
-  NULL, NULL, "connection:", "close" };
+static const struct lws_protocol_vhost_options hdr_close = { NULL, NULL, "connection:", "close" };
 static const struct lws_protocol_vhost_options hdr_csp = {
   &hdr_close, NULL, "content-security-policy:",
   "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
   "connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; "
-  "frame-ancestors 'none'; base-uri 'none'" };
+  "frame-ancestors 'none'; base-uri 'none'"
+};
 static const struct lws_protocol_vhost_options hdr_nosniff = {
-  &hdr_csp, NULL, "x-content-type-options:", "nosniff" };
-static const struct lws_protocol_vhost_options hdr_referrer = {
-  &hdr_nosniff, NULL, "referrer-policy:", "no-referrer" };
+  &hdr_csp, NULL, "x-content-type-options:", "nosniff"
+};
+static const struct lws_protocol_vhost_options hdr_referrer = { &hdr_nosniff, NULL,
+                                                                "referrer-policy:", "no-referrer" };
 static const struct lws_protocol_vhost_options hdr_permissions = {
-  &hdr_referrer, NULL, "permissions-policy:",
-  "camera=(self), microphone=(self), display-capture=(self)" };
+  &hdr_referrer, NULL,
+  "permissions-policy:", "camera=(self), microphone=(self), display-capture=(self)"
+};
 
 /* A socket whose peer vanished (a laptop lid, a lost network) must not keep
  * a job seeker "present" for ever: ping after 20 s of silence, hang up
@@ -156,8 +155,7 @@ ks_ice_servers_json (const KsConfig *config)
         *colon = '\0';
       *scheme_end = '\0';
       g_autofree gchar *url = g_strdup_printf ("%s:%s", copy, at + 1);
-      json_array_append_new (list, json_pack ("{s:s, s:s, s:s}", "urls", url,
-                                              "username", creds,
+      json_array_append_new (list, json_pack ("{s:s, s:s, s:s}", "urls", url, "username", creds,
                                               "credential", colon ? colon + 1 : ""));
     } else {
       json_array_append_new (list, json_pack ("{s:s}", "urls", config->turn_server));
@@ -209,17 +207,20 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   server->config = ks_config_copy (config);
   server->store = store;
   server->tls = *config->tls_cert != '\0';
-  server->rooms = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
-                                         (GDestroyNotify) ks_room_free);
+  server->rooms =
+      g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) ks_room_free);
   server->ice_servers_json = ks_ice_servers_json (config);
 
   if (!g_file_test (config->web_root, G_FILE_TEST_IS_DIR)) {
-    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
-                 "web_root \"%s\" is not a folder", config->web_root);
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "web_root \"%s\" is not a folder",
+                 config->web_root);
     return NULL;
   }
 
-  lws_set_log_level (g_getenv ("KONTOR_LWS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_DEBUG : LLL_ERR | LLL_WARN, log_emit);
+  lws_set_log_level (g_getenv ("KONTOR_LWS_DEBUG")
+                         ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_DEBUG
+                         : LLL_ERR | LLL_WARN,
+                     log_emit);
 
   /* lws joins the default main context through a GMainLoop of its own
    * (it only needs the loop to find the context). */
@@ -230,7 +231,7 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
 
   /* lws keeps pointing at the mount for the life of the vhost. */
   struct lws_http_mount *files_mount = &server->files_mount;
-  *files_mount = (struct lws_http_mount) {
+  *files_mount = (struct lws_http_mount){
     .mount_next = &api_mount,
     .mountpoint = "/",
     .origin = server->config->web_root,
@@ -263,12 +264,12 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   server->context = lws_create_context (&info);
   if (!server->context) {
     g_set_error (error, KS_ERROR, KS_ERROR_LISTEN,
-                 "cannot listen on %s port %u (in use, or no permission?)",
-                 config->listen_address, config->port);
+                 "cannot listen on %s port %u (in use, or no permission?)", config->listen_address,
+                 config->port);
     return NULL;
   }
-  g_message ("listening on %s port %u, serving %s", config->listen_address,
-             config->port, config->web_root);
+  g_message ("listening on %s port %u, serving %s", config->listen_address, config->port,
+             config->web_root);
   server->cancellable = g_cancellable_new ();
   server->sweep_source = g_timeout_add_seconds (30, sweep_tick, server);
   sweep_tick (server);

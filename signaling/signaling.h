@@ -15,52 +15,53 @@ G_BEGIN_DECLS
 GQuark ks_error_quark (void);
 
 typedef enum {
-  KS_ERROR_CONFIG,          /* a setting is malformed or out of range */
-  KS_ERROR_LISTEN,          /* the server could not start */
+  KS_ERROR_CONFIG, /* a setting is malformed or out of range */
+  KS_ERROR_LISTEN, /* the server could not start */
 } KsErrorCode;
 
 /* Every setting kontor has.  Loaded from a GKeyFile, then overridden by
  * KONTOR_* environment variables (ks_config_help() lists them). */
 typedef struct {
-  gchar  *listen_address;     /* [server] listen_address  KONTOR_LISTEN_ADDRESS */
-  guint   port;               /* [server] port            KONTOR_PORT */
-  gchar  *web_root;           /* [server] web_root        KONTOR_WEB_ROOT */
-  gchar  *public_url;         /* [server] public_url      KONTOR_PUBLIC_URL */
-  gchar  *tls_cert;           /* [server] tls_cert        KONTOR_TLS_CERT */
-  gchar  *tls_key;            /* [server] tls_key         KONTOR_TLS_KEY */
-  gint64  clock_offset_s;     /* [server] clock_offset    KONTOR_CLOCK_OFFSET */
-  gchar  *trusted_proxies;    /* [server] trusted_proxies KONTOR_TRUSTED_PROXIES */
-  gchar  *database;           /* [database] conninfo      KONTOR_DATABASE */
-  guint   pool_size;          /* [database] pool_size     KONTOR_DB_POOL_SIZE */
-  guint   db_max_waiting;     /* [database] max_waiting   KONTOR_DB_MAX_WAITING */
-  guint   db_statement_timeout_ms; /* [database] statement_timeout_ms KONTOR_DB_STATEMENT_TIMEOUT_MS */
-  guint   ice_port_min;       /* [media] ice_port_min     KONTOR_ICE_PORT_MIN */
-  guint   ice_port_max;       /* [media] ice_port_max     KONTOR_ICE_PORT_MAX */
-  gchar  *stun_server;        /* [media] stun_server      KONTOR_STUN_SERVER */
-  gchar  *turn_server;        /* [media] turn_server      KONTOR_TURN_SERVER */
-  gchar  *public_address;     /* [media] public_address   KONTOR_PUBLIC_ADDRESS */
-  gchar  *ice_address;        /* [media] ice_address      KONTOR_ICE_ADDRESS */
-  gchar  *video_codec;        /* [media] video_codec      KONTOR_VIDEO_CODEC */
-  guint   login_per_minute;   /* [limits] login_per_minute    KONTOR_LOGIN_PER_MINUTE */
-  guint   book_per_minute;    /* [limits] book_per_minute     KONTOR_BOOK_PER_MINUTE */
-  guint   link_per_minute;    /* [limits] link_per_minute     KONTOR_LINK_PER_MINUTE */
-  guint   public_per_minute;  /* [limits] public_per_minute   KONTOR_PUBLIC_PER_MINUTE */
-  guint   login_concurrency;  /* [limits] login_concurrency   KONTOR_LOGIN_CONCURRENCY */
-  guint   ws_per_address;     /* [limits] ws_per_address      KONTOR_WS_PER_ADDRESS */
-  guint   ws_messages_per_second; /* [limits] ws_messages_per_second KONTOR_WS_MESSAGES_PER_SECOND */
-  guint   ws_queue_kib;       /* [limits] ws_queue_kib        KONTOR_WS_QUEUE_KIB */
-  guint   join_timeout_s;     /* [limits] join_timeout        KONTOR_JOIN_TIMEOUT */
-  guint   contact_cap;        /* [limits] max_live_bookings_per_contact KONTOR_MAX_LIVE_BOOKINGS */
-  guint   retention_days;     /* [privacy] retention_days  KONTOR_RETENTION_DAYS */
+  gchar *listen_address;  /* [server] listen_address  KONTOR_LISTEN_ADDRESS */
+  guint port;             /* [server] port            KONTOR_PORT */
+  gchar *web_root;        /* [server] web_root        KONTOR_WEB_ROOT */
+  gchar *public_url;      /* [server] public_url      KONTOR_PUBLIC_URL */
+  gchar *tls_cert;        /* [server] tls_cert        KONTOR_TLS_CERT */
+  gchar *tls_key;         /* [server] tls_key         KONTOR_TLS_KEY */
+  gint64 clock_offset_s;  /* [server] clock_offset    KONTOR_CLOCK_OFFSET */
+  gchar *trusted_proxies; /* [server] trusted_proxies KONTOR_TRUSTED_PROXIES */
+  gchar *database;        /* [database] conninfo      KONTOR_DATABASE */
+  guint pool_size;        /* [database] pool_size     KONTOR_DB_POOL_SIZE */
+  guint db_max_waiting;   /* [database] max_waiting   KONTOR_DB_MAX_WAITING */
+  guint
+      db_statement_timeout_ms;  /* [database] statement_timeout_ms KONTOR_DB_STATEMENT_TIMEOUT_MS */
+  guint ice_port_min;           /* [media] ice_port_min     KONTOR_ICE_PORT_MIN */
+  guint ice_port_max;           /* [media] ice_port_max     KONTOR_ICE_PORT_MAX */
+  gchar *stun_server;           /* [media] stun_server      KONTOR_STUN_SERVER */
+  gchar *turn_server;           /* [media] turn_server      KONTOR_TURN_SERVER */
+  gchar *public_address;        /* [media] public_address   KONTOR_PUBLIC_ADDRESS */
+  gchar *ice_address;           /* [media] ice_address      KONTOR_ICE_ADDRESS */
+  gchar *video_codec;           /* [media] video_codec      KONTOR_VIDEO_CODEC */
+  guint login_per_minute;       /* [limits] login_per_minute    KONTOR_LOGIN_PER_MINUTE */
+  guint book_per_minute;        /* [limits] book_per_minute     KONTOR_BOOK_PER_MINUTE */
+  guint link_per_minute;        /* [limits] link_per_minute     KONTOR_LINK_PER_MINUTE */
+  guint public_per_minute;      /* [limits] public_per_minute   KONTOR_PUBLIC_PER_MINUTE */
+  guint login_concurrency;      /* [limits] login_concurrency   KONTOR_LOGIN_CONCURRENCY */
+  guint ws_per_address;         /* [limits] ws_per_address      KONTOR_WS_PER_ADDRESS */
+  guint ws_messages_per_second; /* [limits] ws_messages_per_second KONTOR_WS_MESSAGES_PER_SECOND */
+  guint ws_queue_kib;           /* [limits] ws_queue_kib        KONTOR_WS_QUEUE_KIB */
+  guint join_timeout_s;         /* [limits] join_timeout        KONTOR_JOIN_TIMEOUT */
+  guint contact_cap;    /* [limits] max_live_bookings_per_contact KONTOR_MAX_LIVE_BOOKINGS */
+  guint retention_days; /* [privacy] retention_days  KONTOR_RETENTION_DAYS */
 } KsConfig;
 
 /* Defaults, then the file (if path is not NULL), then the environment.
  * envp is the environment to read (NULL: the process's own); tests pass
  * their own.  Transfer full; NULL with error naming the setting. */
-KsConfig    *ks_config_load (const gchar *path, gchar **envp, GError **error);
-void         ks_config_free (KsConfig *config);
+KsConfig *ks_config_load (const gchar *path, gchar **envp, GError **error);
+void ks_config_free (KsConfig *config);
 /* A deep copy; transfer full. */
-KsConfig    *ks_config_copy (const KsConfig *config);
+KsConfig *ks_config_copy (const KsConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KsConfig, ks_config_free)
 /* The text `kontor --help` prints about settings. */
 const gchar *ks_config_help (void);
@@ -69,9 +70,8 @@ typedef struct _KsServer KsServer;
 
 /* Starts listening on the default GMainContext; the caller runs the loop.
  * store is borrowed and must outlive the server. */
-KsServer *ks_server_new (const KsConfig *config, KbStore *store,
-                         GError **error);
-void      ks_server_free (KsServer *server);
+KsServer *ks_server_new (const KsConfig *config, KbStore *store, GError **error);
+void ks_server_free (KsServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KsServer, ks_server_free)
 
 G_END_DECLS

@@ -73,8 +73,7 @@ ks_client_send (KsClient *client, json_t *msg)
 }
 
 void
-ks_client_send_error (KsClient *client, const gchar *code,
-                      const gchar *message, gboolean close)
+ks_client_send_error (KsClient *client, const gchar *code, const gchar *message, gboolean close)
 {
   ks_client_send (client, ks_json_error (code, message));
   if (close && (client->wsi || client->detached))
@@ -142,8 +141,7 @@ token_well_formed (const gchar *token)
 static void
 send_refusal (KsClient *client, KbJoinVerdict verdict, gint64 opens_at)
 {
-  json_t *msg = ks_json_error (kb_join_verdict_code (verdict),
-                               refusal_message (verdict));
+  json_t *msg = ks_json_error (kb_join_verdict_code (verdict), refusal_message (verdict));
   if (verdict == KB_JOIN_TOO_EARLY)
     json_object_set_new (msg, "opens_at", ks_json_time_or_null (opens_at));
   ks_client_send (client, msg);
@@ -151,8 +149,8 @@ send_refusal (KsClient *client, KbJoinVerdict verdict, gint64 opens_at)
 
 /* The common end of both ways in. */
 static void
-joined (KsClient *client, KbBooking *booking, KbJoinVerdict verdict,
-        gint64 opens_at, const GError *error)
+joined (KsClient *client, KbBooking *booking, KbJoinVerdict verdict, gint64 opens_at,
+        const GError *error)
 {
   client->busy = FALSE;
   if (!still_open (client, error))
@@ -171,8 +169,7 @@ joined (KsClient *client, KbBooking *booking, KbJoinVerdict verdict,
   }
   client->role = KS_ROLE_SEEKER;
   client->booking_id = booking->id;
-  ks_room_seeker_enter (client->server, client, booking,
-                        verdict == KB_JOIN_REJOIN);
+  ks_room_seeker_enter (client->server, client, booking, verdict == KB_JOIN_REJOIN);
 }
 
 static void
@@ -183,7 +180,7 @@ join_done (GObject *source, GAsyncResult *result, gpointer user_data)
   KbJoinVerdict verdict = KB_JOIN_NO_BOOKING;
   gint64 opens_at = 0;
   g_autoptr (KbBooking) booking =
-    kb_join_finish (client->server->store, result, &verdict, &opens_at, &error);
+      kb_join_finish (client->server->store, result, &verdict, &opens_at, &error);
   joined (client, booking, verdict, opens_at, error);
 }
 
@@ -195,7 +192,7 @@ kiosk_join_done (GObject *source, GAsyncResult *result, gpointer user_data)
   KbJoinVerdict verdict = KB_JOIN_NO_BOOKING;
   gint64 opens_at = 0;
   g_autoptr (KbBooking) booking =
-    kb_kiosk_join_finish (client->server->store, result, &verdict, &opens_at, &error);
+      kb_kiosk_join_finish (client->server->store, result, &verdict, &opens_at, &error);
   joined (client, booking, verdict, opens_at, error);
 }
 
@@ -204,9 +201,9 @@ join_as_interpreter (KsClient *client, const gchar *invite)
 {
   gint64 booking_id = ks_invitation_lookup (client->server, invite);
   if (!booking_id) {
-    ks_client_send_error (client, "no_booking",
-                          "This invitation is not valid (any more). Ask the caseworker for a new link.",
-                          FALSE);
+    ks_client_send_error (
+        client, "no_booking",
+        "This invitation is not valid (any more). Ask the caseworker for a new link.", FALSE);
     return;
   }
   client->role = KS_ROLE_INTERPRETER;
@@ -225,9 +222,10 @@ on_join (KsClient *client, json_t *msg)
 {
   const gchar *token = NULL, *reference = NULL, *code = NULL, *invite = NULL;
   json_error_t err;
-  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s}",
-                      "type", &(const char *){ NULL }, "token", &token,
-                      "reference", &reference, "kiosk_code", &code, "invite", &invite) != 0
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s}", "type",
+                      &(const char *){ NULL }, "token", &token, "reference", &reference,
+                      "kiosk_code", &code, "invite", &invite)
+          != 0
       || (!!token + !!reference + !!invite) != 1 || (!reference != !code)) {
     ks_client_send_error (client, "bad_message",
                           "join needs one of: token; reference and kiosk_code; invite", TRUE);
@@ -242,7 +240,8 @@ on_join (KsClient *client, json_t *msg)
    * per address. */
   if (!ks_rate_allow (client->server, KS_RATE_LINK, client->peer)
       || (reference && !ks_rate_allow (client->server, KS_RATE_LINK, reference))) {
-    ks_client_send_error (client, "rate_limited", "Too many attempts. Please wait a minute.", FALSE);
+    ks_client_send_error (client, "rate_limited", "Too many attempts. Please wait a minute.",
+                          FALSE);
     return;
   }
   if ((token && !token_well_formed (token)) || (invite && !token_well_formed (invite))) {
@@ -259,8 +258,8 @@ on_join (KsClient *client, json_t *msg)
   }
   client->busy = TRUE;
   if (token)
-    kb_join_async (client->server->store, token, kb_clock_now (),
-                   client->cancellable, join_done, ks_client_ref (client));
+    kb_join_async (client->server->store, token, kb_clock_now (), client->cancellable, join_done,
+                   ks_client_ref (client));
   else
     kb_kiosk_join_async (client->server->store, reference, code, kb_clock_now (),
                          client->cancellable, kiosk_join_done, ks_client_ref (client));
@@ -328,18 +327,18 @@ caseworker_or_reply (KsClient *client)
 }
 
 static gboolean
-booking_action_error_or_reply (KsClient *client, const GError *error,
-                               const gchar *verb)
+booking_action_error_or_reply (KsClient *client, const GError *error, const gchar *verb)
 {
   if (!error)
     return FALSE;
   if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND))
     ks_client_send_error (client, "no_booking", "There is no such booking.", FALSE);
   else if (g_error_matches (error, KB_ERROR, KB_ERROR_FORBIDDEN))
-    ks_client_send_error (client, "forbidden", "This booking belongs to another caseworker.", FALSE);
+    ks_client_send_error (client, "forbidden", "This booking belongs to another caseworker.",
+                          FALSE);
   else if (g_error_matches (error, KB_ERROR, KB_ERROR_STATE)) {
-    g_autofree gchar *text = g_strdup_printf ("This booking cannot be %s now: %s",
-                                              verb, error->message);
+    g_autofree gchar *text =
+        g_strdup_printf ("This booking cannot be %s now: %s", verb, error->message);
     ks_client_send_error (client, g_str_equal (verb, "admitted") ? "not_waiting" : "not_in_meeting",
                           text, FALSE);
   } else
@@ -362,7 +361,7 @@ server_stopping (const GError *error)
  * answered after a later leave must not put the caseworker back in. */
 typedef struct {
   KsClient *client;
-  guint     leaves;
+  guint leaves;
 } AdmitCall;
 
 static void
@@ -413,9 +412,10 @@ no_show_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (server_stopping (error) || (error && !still_open (client, NULL)))
     return;
   if (g_error_matches (error, KB_ERROR, KB_ERROR_STATE)) {
-    ks_client_send_error (client, "too_soon",
-                          "A no-show can be recorded only when the time to enter has passed and the job seeker never came.",
-                          FALSE);
+    ks_client_send_error (
+        client, "too_soon",
+        "A no-show can be recorded only when the time to enter has passed and the job seeker never came.",
+        FALSE);
     return;
   }
   if (booking_action_error_or_reply (client, error, "marked"))
@@ -429,7 +429,8 @@ unpack_booking_id_or_reply (KsClient *client, json_t *msg, gint64 *id)
   json_int_t value = 0;
   json_error_t err;
   if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:I}", "type", &(const char *){ NULL },
-                      "booking_id", &value) != 0) {
+                      "booking_id", &value)
+      != 0) {
     ks_client_send_error (client, "bad_message", err.text, TRUE);
     return FALSE;
   }
@@ -490,8 +491,9 @@ on_offer (KsClient *client, json_t *msg)
 {
   const gchar *sdp = NULL;
   json_error_t err;
-  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:s}", "type", &(const char *){ NULL },
-                      "sdp", &sdp) != 0) {
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:s}", "type", &(const char *){ NULL }, "sdp",
+                      &sdp)
+      != 0) {
     ks_client_send_error (client, "bad_message", err.text, TRUE);
     return;
   }
@@ -515,10 +517,10 @@ on_ice (KsClient *client, json_t *msg)
   const gchar *mid = NULL;
   json_t *ufrag = NULL;
   json_error_t err;
-  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:o, s?I, s?s, s?o}",
-                      "type", &(const char *){ NULL }, "candidate", &candidate,
-                      "sdpMLineIndex", &mline, "sdpMid", &mid,
-                      "usernameFragment", &ufrag) != 0) {
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:o, s?I, s?s, s?o}", "type",
+                      &(const char *){ NULL }, "candidate", &candidate, "sdpMLineIndex", &mline,
+                      "sdpMid", &mid, "usernameFragment", &ufrag)
+      != 0) {
     ks_client_send_error (client, "bad_message", err.text, TRUE);
     return;
   }
@@ -527,7 +529,7 @@ on_ice (KsClient *client, json_t *msg)
     return;
   }
   if (mline == -1 && json_is_null (candidate))
-    mline = 0;   /* end of candidates needs no index */
+    mline = 0; /* end of candidates needs no index */
   if (mline < 0 || mline > 63) {
     ks_client_send_error (client, "bad_message", "sdpMLineIndex must be 0-63", TRUE);
     return;
@@ -570,10 +572,10 @@ on_invite (KsClient *client, json_t *msg)
     return;
   }
   g_autofree gchar *token = ks_invitation_new (client->server, id);
-  g_autofree gchar *url = g_strdup_printf ("%s/join.html#i=%s",
-                                           client->server->config->public_url, token);
-  ks_client_send (client, json_pack ("{s:s, s:I, s:s}", "type", "invitation",
-                                     "booking_id", (json_int_t) id, "url", url));
+  g_autofree gchar *url =
+      g_strdup_printf ("%s/join.html#i=%s", client->server->config->public_url, token);
+  ks_client_send (client, json_pack ("{s:s, s:I, s:s}", "type", "invitation", "booking_id",
+                                     (json_int_t) id, "url", url));
 }
 
 static void
@@ -581,8 +583,9 @@ on_chat (KsClient *client, json_t *msg)
 {
   const gchar *text = NULL;
   json_error_t err;
-  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:s}", "type", &(const char *){ NULL },
-                      "text", &text) != 0) {
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:s}", "type", &(const char *){ NULL }, "text",
+                      &text)
+      != 0) {
     ks_client_send_error (client, "bad_message", err.text, TRUE);
     return;
   }
@@ -601,18 +604,11 @@ typedef void (*Handler) (KsClient *client, json_t *msg);
 
 static const struct {
   const gchar *type;
-  Handler      handler;
+  Handler handler;
 } handlers[] = {
-  { "join",  on_join },
-  { "hello", on_hello },
-  { "admit", on_admit },
-  { "end",   on_end },
-  { "offer", on_offer },
-  { "ice",   on_ice },
-  { "leave", on_leave },
-  { "invite", on_invite },
-  { "chat",  on_chat },
-  { "no_show", on_no_show },
+  { "join", on_join },   { "hello", on_hello },     { "admit", on_admit }, { "end", on_end },
+  { "offer", on_offer }, { "ice", on_ice },         { "leave", on_leave }, { "invite", on_invite },
+  { "chat", on_chat },   { "no_show", on_no_show },
 };
 
 static void
@@ -717,8 +713,7 @@ closed (KsClient *c)
 }
 
 int
-ks_ws_callback (struct lws *wsi, enum lws_callback_reasons reason,
-                void *user, void *in, size_t len)
+ks_ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
   KsClient **pss = user;
   KsServer *server = lws_context_user (lws_get_context (wsi));

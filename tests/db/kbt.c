@@ -75,8 +75,8 @@ kbt_db_new (gboolean migrate)
 {
   static guint counter;
   const gchar *base = g_getenv ("KONTOR_TEST_CONNINFO");
-  g_autofree gchar *name = g_strdup_printf ("kbt_%d_%u_%u", (int) getpid (), counter++,
-                                            g_random_int () % 100000);
+  g_autofree gchar *name =
+      g_strdup_printf ("kbt_%d_%u_%u", (int) getpid (), counter++, g_random_int () % 100000);
   g_autofree gchar *sql = g_strdup_printf ("CREATE DATABASE %s", name);
   PGconn *admin = kbt_connect (base);
   gchar *conninfo;
@@ -85,13 +85,12 @@ kbt_db_new (gboolean migrate)
   kbt_exec_id (admin, sql, 0, NULL);
   PQfinish (admin);
   conninfo = g_strdup_printf ("%s dbname=%s", base, name);
-  if (migrate)
-    {
-      g_autoptr (GError) error = NULL;
+  if (migrate) {
+    g_autoptr (GError) error = NULL;
 
-      if (!kb_migrate (conninfo, &error))
-        g_error ("migrate: %s", error->message);
-    }
+    if (!kb_migrate (conninfo, &error))
+      g_error ("migrate: %s", error->message);
+  }
   return conninfo;
 }
 
@@ -137,9 +136,8 @@ kbt_close (gchar *db, PGconn *pg, KbStore *store)
 }
 
 void
-kbt_seed (PGconn *pg, const gchar *tz, gint duration_min, gint buffer_min,
-          const gchar *email, const gchar *password,
-          gint64 *office, gint64 *service, gint64 *caseworker)
+kbt_seed (PGconn *pg, const gchar *tz, gint duration_min, gint buffer_min, const gchar *email,
+          const gchar *password, gint64 *office, gint64 *service, gint64 *caseworker)
 {
   g_autoptr (GError) error = NULL;
   g_autofree gchar *hash = kb_password_hash (password, &error);
@@ -160,27 +158,33 @@ kbt_seed (PGconn *pg, const gchar *tz, gint duration_min, gint buffer_min,
   {
     const gchar *p[] = { o };
 
-    kbt_exec_id (pg, "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
-                     "SELECT $1, d, '00:00', '24:00' FROM generate_series(1, 7) d", 1, p);
+    kbt_exec_id (pg,
+                 "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
+                 "SELECT $1, d, '00:00', '24:00' FROM generate_series(1, 7) d",
+                 1, p);
   }
   {
     const gchar *p[] = { service_name, dur, buf };
 
-    *service = kbt_exec_id (pg, "INSERT INTO services (name, duration_min, buffer_min) "
-                                "VALUES ($1, $2, $3) RETURNING id", 3, p);
+    *service = kbt_exec_id (pg,
+                            "INSERT INTO services (name, duration_min, buffer_min) "
+                            "VALUES ($1, $2, $3) RETURNING id",
+                            3, p);
   }
   s = g_strdup_printf ("%" G_GINT64_FORMAT, *service);
   {
     const gchar *p[] = { o, email, hash };
 
-    *caseworker = kbt_exec_id (pg, "INSERT INTO caseworkers (office_id, name, email, password_hash) "
-                                   "VALUES ($1, 'Kari Test', $2, $3) RETURNING id", 3, p);
+    *caseworker = kbt_exec_id (pg,
+                               "INSERT INTO caseworkers (office_id, name, email, password_hash) "
+                               "VALUES ($1, 'Kari Test', $2, $3) RETURNING id",
+                               3, p);
   }
 }
 
 gint64
-kbt_book (PGconn *pg, gint64 service, gint64 caseworker, gint64 start_us,
-          const gchar *token, gchar **sqlstate)
+kbt_book (PGconn *pg, gint64 service, gint64 caseworker, gint64 start_us, const gchar *token,
+          gchar **sqlstate)
 {
   g_autofree gchar *tok = token ? g_strdup (token) : kb_token_new ();
   static const gchar alphabet[] = "ACDEFHJKMNPQRTUVWXY34679";
@@ -202,14 +206,16 @@ kbt_book (PGconn *pg, gint64 service, gint64 caseworker, gint64 start_us,
   {
     const gchar *p[] = { ref, hex->str, s, c, t };
 
-    res = kbt_exec (pg,
+    res = kbt_exec (
+        pg,
         "INSERT INTO bookings (reference, token_hash, seeker_name, service_id, caseworker_id, "
         "  during, blocked, created_at, status_changed_at) "
         "SELECT $1, $2::bytea, 'Ola Test', s.id, $4::bigint, "
         "  tstzrange(kb_ts($5), kb_ts($5) + make_interval(mins => s.duration_min)), "
         "  tstzrange(kb_ts($5), kb_ts($5) + make_interval(mins => s.duration_min + s.buffer_min)), "
         "  kb_ts($5) - interval '1 day', kb_ts($5) - interval '1 day' "
-        "FROM services s WHERE s.id = $3::bigint RETURNING id", 5, p);
+        "FROM services s WHERE s.id = $3::bigint RETURNING id",
+        5, p);
   }
   g_string_free (hex, TRUE);
   if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1)

@@ -7,11 +7,11 @@
 #define MIN_US ((gint64) 60 * G_USEC_PER_SEC)
 
 typedef struct {
-  gchar   *db;
-  PGconn  *pg;
+  gchar *db;
+  PGconn *pg;
   KbStore *store;
-  gint64   admin, worker, other_admin, office, service;
-  gint64   now, monday_nine;
+  gint64 admin, worker, other_admin, office, service;
+  gint64 now, monday_nine;
 } Fixture;
 
 static void
@@ -22,15 +22,27 @@ setup (Fixture *f, gconstpointer data)
   const gchar *p[] = { hash };
 
   kbt_open (&f->db, &f->pg);
-  f->office = kbt_exec_id (f->pg, "INSERT INTO offices (name, time_zone) VALUES ('Oslo', 'Europe/Oslo') RETURNING id", 0, NULL);
-  kbt_exec_id (f->pg, "INSERT INTO offices (name, time_zone) VALUES ('Malmö', 'Europe/Stockholm')", 0, NULL);
-  f->admin = kbt_exec_id (f->pg, "INSERT INTO caseworkers (office_id, name, email, password_hash, is_admin) "
-                                 "VALUES (1, 'Ada', 'ada@example.org', $1, true) RETURNING id", 1, p);
-  f->worker = kbt_exec_id (f->pg, "INSERT INTO caseworkers (office_id, name, email, password_hash) "
-                                  "VALUES (1, 'Kari', 'kari@example.org', $1) RETURNING id", 1, p);
-  f->other_admin = kbt_exec_id (f->pg, "INSERT INTO caseworkers (office_id, name, email, password_hash, is_admin) "
-                                       "VALUES (2, 'Sven', 'sven@example.org', $1, true) RETURNING id", 1, p);
-  f->monday_nine = kbt_exec_id (f->pg, "SELECT kb_us('2026-12-07 09:00'::timestamp AT TIME ZONE 'Europe/Oslo')", 0, NULL);
+  f->office = kbt_exec_id (
+      f->pg, "INSERT INTO offices (name, time_zone) VALUES ('Oslo', 'Europe/Oslo') RETURNING id", 0,
+      NULL);
+  kbt_exec_id (f->pg, "INSERT INTO offices (name, time_zone) VALUES ('Malmö', 'Europe/Stockholm')",
+               0, NULL);
+  f->admin =
+      kbt_exec_id (f->pg,
+                   "INSERT INTO caseworkers (office_id, name, email, password_hash, is_admin) "
+                   "VALUES (1, 'Ada', 'ada@example.org', $1, true) RETURNING id",
+                   1, p);
+  f->worker = kbt_exec_id (f->pg,
+                           "INSERT INTO caseworkers (office_id, name, email, password_hash) "
+                           "VALUES (1, 'Kari', 'kari@example.org', $1) RETURNING id",
+                           1, p);
+  f->other_admin =
+      kbt_exec_id (f->pg,
+                   "INSERT INTO caseworkers (office_id, name, email, password_hash, is_admin) "
+                   "VALUES (2, 'Sven', 'sven@example.org', $1, true) RETURNING id",
+                   1, p);
+  f->monday_nine = kbt_exec_id (
+      f->pg, "SELECT kb_us('2026-12-07 09:00'::timestamp AT TIME ZONE 'Europe/Oslo')", 0, NULL);
   f->now = f->monday_nine - 3 * 24 * 60 * MIN_US;
   f->store = kbt_store (f->db, 2);
 }
@@ -71,9 +83,8 @@ static void
 test_admin (Fixture *f, gconstpointer data)
 {
   static const KbInterval week[] = {
-    { 1, "08:00", "11:30" }, { 1, "12:30", "16:00" },
-    { 2, "08:00", "16:00" }, { 3, "08:00", "16:00" },
-    { 4, "08:00", "16:00" }, { 5, "08:00", "16:00" },
+    { 1, "08:00", "11:30" }, { 1, "12:30", "16:00" }, { 2, "08:00", "16:00" },
+    { 3, "08:00", "16:00" }, { 4, "08:00", "16:00" }, { 5, "08:00", "16:00" },
   };
   static const KbInterval no_monday[] = { { 2, "08:00", "16:00" } };
   const gchar *langs[] = { "nb", "en", NULL };
@@ -111,7 +122,8 @@ test_admin (Fixture *f, gconstpointer data)
     g_assert_cmpstr (reason, ==, "time_zone");
   }
   g_clear_error (&error);
-  g_assert_cmpint (kbt_exec_id (f->pg, "SELECT count(*) FROM offices WHERE name = 'Nowhere'", 0, NULL), ==, 0);
+  g_assert_cmpint (
+      kbt_exec_id (f->pg, "SELECT count(*) FROM offices WHERE name = 'Nowhere'", 0, NULL), ==, 0);
   kb_admin_save_office_async (f->store, f->admin, &good, f->now, NULL, kbt_ready, &res);
   g_assert_cmpint (wait_admin (f, &res, &error), >, 0);
   g_assert_no_error (error);
@@ -127,7 +139,8 @@ test_admin (Fixture *f, gconstpointer data)
 
   /* New hours without Monday: the booking stays and is listed. */
   g_assert_cmpint (set_hours (f, f->admin, no_monday, 1, &error), ==, 1);
-  g_assert_cmpint (kbt_exec_id (f->pg, "SELECT count(*) FROM bookings WHERE status = 'booked'", 0, NULL), ==, 1);
+  g_assert_cmpint (
+      kbt_exec_id (f->pg, "SELECT count(*) FROM bookings WHERE status = 'booked'", 0, NULL), ==, 1);
   kb_conflicts_async (f->store, f->office, f->now, NULL, kbt_ready, &res);
   conflicts = kb_conflicts_finish (f->store, kbt_wait (&res), &error);
   g_clear_object (&res);
@@ -140,11 +153,13 @@ test_admin (Fixture *f, gconstpointer data)
                                   "staff day", NULL, 0, f->now, NULL, kbt_ready, &res);
   id = wait_admin (f, &res, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (kbt_exec_id (f->pg, "SELECT count(*) FROM kb_office_conflicts(1, now())", 0, NULL), ==, 1);
+  g_assert_cmpint (
+      kbt_exec_id (f->pg, "SELECT count(*) FROM kb_office_conflicts(1, now())", 0, NULL), ==, 1);
   kb_admin_delete_special_day_async (f->store, f->admin, id, f->now, NULL, kbt_ready, &res);
   wait_admin (f, &res, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (kbt_exec_id (f->pg, "SELECT count(*) FROM kb_office_conflicts(1, now())", 0, NULL), ==, 0);
+  g_assert_cmpint (
+      kbt_exec_id (f->pg, "SELECT count(*) FROM kb_office_conflicts(1, now())", 0, NULL), ==, 0);
 
   /* A new caseworker: short passwords refused; then can log in. */
   kb_admin_create_caseworker_async (f->store, f->admin, f->office, "Nils", "nils@example.org",
@@ -153,12 +168,14 @@ test_admin (Fixture *f, gconstpointer data)
   g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
   g_clear_error (&error);
   kb_admin_create_caseworker_async (f->store, f->admin, f->office, "Nils", "nils@example.org",
-                                    "a long enough password", FALSE, NULL, f->now, NULL, kbt_ready, &res);
+                                    "a long enough password", FALSE, NULL, f->now, NULL, kbt_ready,
+                                    &res);
   id = wait_admin (f, &res, &error);
   g_assert_no_error (error);
   /* The same e-mail again, in another case: a duplicate. */
   kb_admin_create_caseworker_async (f->store, f->admin, f->office, "Nils 2", "NILS@example.org",
-                                    "a long enough password", FALSE, NULL, f->now, NULL, kbt_ready, &res);
+                                    "a long enough password", FALSE, NULL, f->now, NULL, kbt_ready,
+                                    &res);
   wait_admin (f, &res, &error);
   g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
   {
@@ -170,7 +187,8 @@ test_admin (Fixture *f, gconstpointer data)
     g_autoptr (KbCaseworker) c = NULL;
     g_autofree gchar *token = NULL;
 
-    kb_login_async (f->store, "nils@example.org", "a long enough password", f->now, NULL, kbt_ready, &res);
+    kb_login_async (f->store, "nils@example.org", "a long enough password", f->now, NULL, kbt_ready,
+                    &res);
     c = kb_login_finish (f->store, kbt_wait (&res), &token, &error);
     g_clear_object (&res);
     g_assert_no_error (error);
@@ -180,10 +198,12 @@ test_admin (Fixture *f, gconstpointer data)
   /* Kari is away that morning: her booking is listed; the administrator
    * reassigns it to whoever is free (Nils, the only other non-busy one). */
   kb_admin_add_absence_async (f->store, f->admin, f->worker, f->monday_nine - 60 * MIN_US,
-                              f->monday_nine + 180 * MIN_US, "course", f->now, NULL, kbt_ready, &res);
+                              f->monday_nine + 180 * MIN_US, "course", f->now, NULL, kbt_ready,
+                              &res);
   wait_admin (f, &res, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (kbt_exec_id (f->pg, "SELECT count(*) FROM kb_office_conflicts(1, now())", 0, NULL), ==, 1);
+  g_assert_cmpint (
+      kbt_exec_id (f->pg, "SELECT count(*) FROM kb_office_conflicts(1, now())", 0, NULL), ==, 1);
   {
     g_autoptr (KbBooking) moved = NULL;
 
@@ -203,7 +223,8 @@ test_admin (Fixture *f, gconstpointer data)
     g_assert_cmpint (moved->sequence, ==, 1);
     g_assert_cmpint (moved->starts_at, ==, f->monday_nine);
   }
-  g_assert_cmpint (kbt_exec_id (f->pg, "SELECT count(*) FROM kb_office_conflicts(1, now())", 0, NULL), ==, 0);
+  g_assert_cmpint (
+      kbt_exec_id (f->pg, "SELECT count(*) FROM kb_office_conflicts(1, now())", 0, NULL), ==, 0);
 
   /* Deactivating Nils ends his sessions. */
   kb_admin_set_active_async (f->store, f->admin, id, FALSE, f->now, NULL, kbt_ready, &res);
@@ -212,10 +233,14 @@ test_admin (Fixture *f, gconstpointer data)
   g_assert_cmpint (kbt_exec_id (f->pg, "SELECT count(*) FROM sessions", 0, NULL), ==, 0);
 
   /* Everything above is in the audit log. */
-  g_assert_cmpint (kbt_exec_id (f->pg, "SELECT count(DISTINCT action) FROM audit_log WHERE action IN "
-                                       "('save_office', 'set_hours', 'save_service', 'add_special_day', "
-                                       "'delete_special_day', 'create_caseworker', 'add_absence', 'reassign', "
-                                       "'deactivate')", 0, NULL), ==, 9);
+  g_assert_cmpint (
+      kbt_exec_id (f->pg,
+                   "SELECT count(DISTINCT action) FROM audit_log WHERE action IN "
+                   "('save_office', 'set_hours', 'save_service', 'add_special_day', "
+                   "'delete_special_day', 'create_caseworker', 'add_absence', 'reassign', "
+                   "'deactivate')",
+                   0, NULL),
+      ==, 9);
 }
 
 static void
@@ -229,15 +254,19 @@ test_kiosk (Fixture *f, gconstpointer data)
   g_autofree gchar *lower = NULL;
   gchar wrong[7];
 
-  kbt_exec_id (f->pg, "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
-                      "SELECT 1, d, '08:00', '16:00' FROM generate_series(1, 7) d", 0, NULL);
-  f->service = kbt_exec_id (f->pg, "INSERT INTO services (name) VALUES ('S') RETURNING id", 0, NULL);
+  kbt_exec_id (f->pg,
+               "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
+               "SELECT 1, d, '08:00', '16:00' FROM generate_series(1, 7) d",
+               0, NULL);
+  f->service =
+      kbt_exec_id (f->pg, "INSERT INTO services (name) VALUES ('S') RETURNING id", 0, NULL);
   b = book (f, f->worker, f->monday_nine, "ola@example.org", &error);
   g_assert_no_error (error);
 
   g_strlcpy (wrong, b->kiosk_code, sizeof wrong);
   wrong[0] = wrong[0] == '9' ? '0' : wrong[0] + 1;
-  kb_kiosk_join_async (f->store, b->booking->reference, wrong, f->monday_nine, NULL, kbt_ready, &res);
+  kb_kiosk_join_async (f->store, b->booking->reference, wrong, f->monday_nine, NULL, kbt_ready,
+                       &res);
   k = kb_kiosk_join_finish (f->store, kbt_wait (&res), &verdict, NULL, &error);
   g_clear_object (&res);
   g_assert_no_error (error);
@@ -251,7 +280,8 @@ test_kiosk (Fixture *f, gconstpointer data)
 
   /* The reference in any case, the right code, inside the window. */
   lower = g_ascii_strdown (b->booking->reference, -1);
-  kb_kiosk_join_async (f->store, lower, b->kiosk_code, f->monday_nine - 5 * MIN_US, NULL, kbt_ready, &res);
+  kb_kiosk_join_async (f->store, lower, b->kiosk_code, f->monday_nine - 5 * MIN_US, NULL, kbt_ready,
+                       &res);
   k = kb_kiosk_join_finish (f->store, kbt_wait (&res), &verdict, NULL, &error);
   g_clear_object (&res);
   g_assert_no_error (error);
@@ -278,10 +308,15 @@ test_lists (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   GAsyncResult *res = NULL;
 
-  kbt_exec_id (f->pg, "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
-                      "SELECT 1, d, '08:00', '16:00' FROM generate_series(1, 7) d", 0, NULL);
-  f->service = kbt_exec_id (f->pg, "INSERT INTO services (name, languages) VALUES ('S', '{nb,en}') RETURNING id", 0, NULL);
-  kbt_exec_id (f->pg, "UPDATE caseworkers SET languages = '{nb,en}', active = false WHERE id = 2", 0, NULL);
+  kbt_exec_id (f->pg,
+               "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
+               "SELECT 1, d, '08:00', '16:00' FROM generate_series(1, 7) d",
+               0, NULL);
+  f->service = kbt_exec_id (
+      f->pg, "INSERT INTO services (name, languages) VALUES ('S', '{nb,en}') RETURNING id", 0,
+      NULL);
+  kbt_exec_id (f->pg, "UPDATE caseworkers SET languages = '{nb,en}', active = false WHERE id = 2",
+               0, NULL);
   kbt_exec_id (f->pg, "UPDATE caseworkers SET active = true WHERE id = 2", 0, NULL);
   {
     g_autoptr (KbBookResult) b = NULL;

@@ -67,8 +67,8 @@ test_demo (void)
     g_autofree gchar *token = NULL;
     g_autoptr (KbCaseworker) c = NULL;
 
-    kb_login_async (store, demo->caseworker_email, demo->caseworker_password, now,
-                    NULL, kbt_ready, &res);
+    kb_login_async (store, demo->caseworker_email, demo->caseworker_password, now, NULL, kbt_ready,
+                    &res);
     c = kb_login_finish (store, kbt_wait (&res), &token, &error);
     g_assert_no_error (error);
     g_assert_cmpstr (c->office_tz, ==, "Europe/Oslo");

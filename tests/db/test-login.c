@@ -4,8 +4,8 @@
 #define HOUR_US ((gint64) 3600 * G_USEC_PER_SEC)
 
 static KbCaseworker *
-login (KbStore *store, const gchar *email, const gchar *password, gint64 now,
-       gchar **token, GError **error)
+login (KbStore *store, const gchar *email, const gchar *password, gint64 now, gchar **token,
+       GError **error)
 {
   GAsyncResult *res = NULL;
   KbCaseworker *c;
@@ -65,8 +65,15 @@ test_login (void)
   /* Only the hash is stored. */
   {
     const gchar *p[] = { token };
-    g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM sessions WHERE token_hash = convert_to($1, 'UTF8')", 1, p), ==, 0);
-    g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM sessions WHERE token_hash = sha256(convert_to($1, 'UTF8'))", 1, p), ==, 1);
+    g_assert_cmpint (
+        kbt_exec_id (pg, "SELECT count(*) FROM sessions WHERE token_hash = convert_to($1, 'UTF8')",
+                     1, p),
+        ==, 0);
+    g_assert_cmpint (
+        kbt_exec_id (
+            pg, "SELECT count(*) FROM sessions WHERE token_hash = sha256(convert_to($1, 'UTF8'))",
+            1, p),
+        ==, 1);
   }
 
   c = session (store, token, now + HOUR_US, &error);

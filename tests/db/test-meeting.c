@@ -5,10 +5,10 @@
 #define MIN_US ((gint64) 60 * G_USEC_PER_SEC)
 
 typedef struct {
-  gchar   *db;
-  PGconn  *pg;
+  gchar *db;
+  PGconn *pg;
   KbStore *store;
-  gint64   office, service, cw, other;
+  gint64 office, service, cw, other;
 } Fixture;
 
 static void
@@ -21,8 +21,10 @@ setup (Fixture *f, gconstpointer data)
   o = g_strdup_printf ("%" G_GINT64_FORMAT, f->office);
   {
     const gchar *p[] = { o };
-    f->other = kbt_exec_id (f->pg, "INSERT INTO caseworkers (office_id, name, email, password_hash) "
-                                   "VALUES ($1, 'Other', 'other@example.org', '$argon2id$x') RETURNING id", 1, p);
+    f->other = kbt_exec_id (f->pg,
+                            "INSERT INTO caseworkers (office_id, name, email, password_hash) "
+                            "VALUES ($1, 'Other', 'other@example.org', '$argon2id$x') RETURNING id",
+                            1, p);
   }
   f->store = kbt_store (f->db, 2);
 }
@@ -197,7 +199,7 @@ test_late_and_cancelled (Fixture *f, gconstpointer data)
   /* Exactly at start + 15 min one may still enter ... */
   b = join (f, late, start + 15 * MIN_US + 1, &verdict, NULL);
   g_assert_cmpint (verdict, ==, KB_JOIN_TOO_LATE);
-  g_assert_cmpint (b->status, ==, KB_STATUS_BOOKED);   /* not checked in */
+  g_assert_cmpint (b->status, ==, KB_STATUS_BOOKED); /* not checked in */
   kb_booking_free (b);
   b = join (f, late, start + 15 * MIN_US, &verdict, NULL);
   g_assert_cmpint (verdict, ==, KB_JOIN_OK);
@@ -220,6 +222,7 @@ main (int argc, char **argv)
   if (!kbt_init (&argc, &argv))
     return KBT_SKIP;
   g_test_add ("/db/meeting/lifecycle", Fixture, NULL, setup, test_lifecycle, teardown);
-  g_test_add ("/db/meeting/late-and-cancelled", Fixture, NULL, setup, test_late_and_cancelled, teardown);
+  g_test_add ("/db/meeting/late-and-cancelled", Fixture, NULL, setup, test_late_and_cancelled,
+              teardown);
   return g_test_run ();
 }

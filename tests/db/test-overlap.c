@@ -10,7 +10,8 @@ test_overlap (void)
 {
   gchar *db;
   PGconn *pg;
-  gint64 office, service, cw, other, first, later, t0 = (g_get_real_time () / MIN_US + 24 * 60) * MIN_US;
+  gint64 office, service, cw, other, first, later,
+      t0 = (g_get_real_time () / MIN_US + 24 * 60) * MIN_US;
   g_autofree gchar *state = NULL;
 
   kbt_open (&db, &pg);
@@ -44,8 +45,10 @@ test_overlap (void)
   {
     g_autofree gchar *o = g_strdup_printf ("%" G_GINT64_FORMAT, office);
     const gchar *p[] = { o };
-    other = kbt_exec_id (pg, "INSERT INTO caseworkers (office_id, name, email, password_hash) "
-                             "VALUES ($1, 'Other', 'other@example.org', '$argon2id$x') RETURNING id", 1, p);
+    other = kbt_exec_id (pg,
+                         "INSERT INTO caseworkers (office_id, name, email, password_hash) "
+                         "VALUES ($1, 'Other', 'other@example.org', '$argon2id$x') RETURNING id",
+                         1, p);
   }
   g_assert_cmpint (kbt_book (pg, service, other, t0, NULL, NULL), >, 0);
 
@@ -62,10 +65,13 @@ test_overlap (void)
   {
     g_autofree gchar *id = g_strdup_printf ("%" G_GINT64_FORMAT, later);
     const gchar *p[] = { id };
-    PGresult *res = kbt_exec (pg, "UPDATE bookings SET "
-                                  "during = tstzrange(lower(during) - interval '10 minutes', upper(during) - interval '10 minutes'), "
-                                  "blocked = tstzrange(lower(blocked) - interval '10 minutes', upper(blocked) - interval '10 minutes') "
-                                  "WHERE id = $1", 1, p);
+    PGresult *res = kbt_exec (
+        pg,
+        "UPDATE bookings SET "
+        "during = tstzrange(lower(during) - interval '10 minutes', upper(during) - interval '10 minutes'), "
+        "blocked = tstzrange(lower(blocked) - interval '10 minutes', upper(blocked) - interval '10 minutes') "
+        "WHERE id = $1",
+        1, p);
     g_assert_cmpstr (kbt_sqlstate (res), ==, "23P01");
     PQclear (res);
   }

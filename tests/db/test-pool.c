@@ -19,15 +19,14 @@ test_many (void)
   g_assert_no_error (error);
   for (guint i = 0; i < G_N_ELEMENTS (res); i++)
     kb_queue_async (store, 1, g_get_real_time (), NULL, kbt_ready, &res[i]);
-  for (guint i = 0; i < G_N_ELEMENTS (res); i++)
-    {
-      GPtrArray *list = kb_queue_finish (store, kbt_wait (&res[i]), &error);
+  for (guint i = 0; i < G_N_ELEMENTS (res); i++) {
+    GPtrArray *list = kb_queue_finish (store, kbt_wait (&res[i]), &error);
 
-      g_assert_no_error (error);
-      g_assert_cmpuint (list->len, ==, 0);
-      g_ptr_array_unref (list);
-      g_object_unref (res[i]);
-    }
+    g_assert_no_error (error);
+    g_assert_cmpuint (list->len, ==, 0);
+    g_ptr_array_unref (list);
+    g_object_unref (res[i]);
+  }
   g_clear_pointer (&store, kb_store_free);
   kbt_db_drop (db);
 }
@@ -42,11 +41,10 @@ one_query_ok (KbStore *store)
   kb_queue_async (store, 1, g_get_real_time (), NULL, kbt_ready, &res);
   list = kb_queue_finish (store, kbt_wait (&res), &error);
   g_object_unref (res);
-  if (list == NULL)
-    {
-      g_assert_error (error, KB_ERROR, KB_ERROR_UNAVAILABLE);
-      return FALSE;
-    }
+  if (list == NULL) {
+    g_assert_error (error, KB_ERROR, KB_ERROR_UNAVAILABLE);
+    return FALSE;
+  }
   g_ptr_array_unref (list);
   return TRUE;
 }
@@ -68,27 +66,29 @@ test_reconnect (void)
   /* Every other backend of this database goes away, as in a restart (the
    * pool's two, and perhaps an autovacuum worker or a backend of an
    * earlier case still on its way out). */
-  g_assert_cmpint (kbt_exec_id (pg, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                    "WHERE datname = current_database() AND pid <> pg_backend_pid()",
-                                0, NULL), >=, 2);
+  g_assert_cmpint (kbt_exec_id (pg,
+                                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                                0, NULL),
+                   >=, 2);
 
   /* A query may fail while the loss is noticed; within a few seconds the
    * pool answers again with freshly prepared statements. */
-  for (guint i = 0; i < 50 && !ok; i++)
-    {
-      ok = one_query_ok (store);
-      if (!ok)
-        g_usleep (100 * 1000);
-      else
-        {
-          /* Both connections must come back, not only one. */
-          ok = one_query_ok (store) && one_query_ok (store);
-        }
+  for (guint i = 0; i < 50 && !ok; i++) {
+    ok = one_query_ok (store);
+    if (!ok)
+      g_usleep (100 * 1000);
+    else {
+      /* Both connections must come back, not only one. */
+      ok = one_query_ok (store) && one_query_ok (store);
     }
+  }
   g_assert_true (ok);
-  g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM pg_stat_activity "
-                                    "WHERE datname = current_database() AND pid <> pg_backend_pid()",
-                                0, NULL), >=, 1);
+  g_assert_cmpint (kbt_exec_id (pg,
+                                "SELECT count(*) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                                0, NULL),
+                   >=, 1);
   PQfinish (pg);
   g_clear_pointer (&store, kb_store_free);
   kbt_db_drop (db);
@@ -108,15 +108,14 @@ test_free_busy (void)
   for (guint i = 0; i < G_N_ELEMENTS (res); i++)
     kb_queue_async (store, 1, g_get_real_time (), NULL, kbt_ready, &res[i]);
   kb_store_free (store);
-  for (guint i = 0; i < G_N_ELEMENTS (res); i++)
-    {
-      GPtrArray *list = kb_queue_finish (NULL, kbt_wait (&res[i]), &error);
+  for (guint i = 0; i < G_N_ELEMENTS (res); i++) {
+    GPtrArray *list = kb_queue_finish (NULL, kbt_wait (&res[i]), &error);
 
-      g_assert_null (list);
-      g_assert_error (error, KB_ERROR, KB_ERROR_UNAVAILABLE);
-      g_clear_error (&error);
-      g_object_unref (res[i]);
-    }
+    g_assert_null (list);
+    g_assert_error (error, KB_ERROR, KB_ERROR_UNAVAILABLE);
+    g_clear_error (&error);
+    g_object_unref (res[i]);
+  }
   kbt_db_drop (db);
 }
 
@@ -157,12 +156,11 @@ test_queue_is_bounded (void)
   start = g_get_monotonic_time ();
   for (guint i = 0; i < G_N_ELEMENTS (res); i++)
     kb_queue_async (store, 1, g_get_real_time (), NULL, kbt_ready, &res[i]);
-  for (guint i = 4; i < 6; i++)
-    {
-      g_assert_null (queue_finish (store, &res[i], &error));
-      g_assert_error (error, KB_ERROR, KB_ERROR_BUSY);
-      g_clear_error (&error);
-    }
+  for (guint i = 4; i < 6; i++) {
+    g_assert_null (queue_finish (store, &res[i], &error));
+    g_assert_error (error, KB_ERROR, KB_ERROR_BUSY);
+    g_clear_error (&error);
+  }
   /* Refused at once, not after the others. */
   g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC / 2);
   kb_store_stats (store, &stats);
@@ -170,13 +168,12 @@ test_queue_is_bounded (void)
   g_assert_cmpuint (stats.refused_busy, ==, 2);
 
   kbt_exec_ok (pg, "ROLLBACK");
-  for (guint i = 0; i < 4; i++)
-    {
-      GPtrArray *list = queue_finish (store, &res[i], &error);
+  for (guint i = 0; i < 4; i++) {
+    GPtrArray *list = queue_finish (store, &res[i], &error);
 
-      g_assert_no_error (error);
-      g_ptr_array_unref (list);
-    }
+    g_assert_no_error (error);
+    g_ptr_array_unref (list);
+  }
   PQfinish (pg);
   g_clear_pointer (&store, kb_store_free);
   kbt_db_drop (db);
@@ -227,11 +224,10 @@ spin (guint ms)
 {
   gint64 until = g_get_monotonic_time () + ms * 1000;
 
-  while (g_get_monotonic_time () < until)
-    {
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (5 * 1000);
-    }
+  while (g_get_monotonic_time () < until) {
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (5 * 1000);
+  }
 }
 
 /* From the cluster's first database: PostgreSQL refuses this for the
@@ -241,8 +237,8 @@ allow_connections (const gchar *dbname, gboolean allow)
 {
   PGconn *admin = kbt_connect (g_getenv ("KONTOR_TEST_CONNINFO"));
   char *name = PQescapeIdentifier (admin, dbname, strlen (dbname));
-  g_autofree gchar *sql = g_strdup_printf ("ALTER DATABASE %s ALLOW_CONNECTIONS %s", name,
-                                           allow ? "true" : "false");
+  g_autofree gchar *sql =
+      g_strdup_printf ("ALTER DATABASE %s ALLOW_CONNECTIONS %s", name, allow ? "true" : "false");
 
   kbt_exec_ok (admin, sql);
   PQfreemem (name);
@@ -267,11 +263,10 @@ test_unavailable_fast (void)
   allow_connections (PQdb (pg), FALSE);
   kbt_exec_ok (pg, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                    "WHERE datname = current_database() AND pid <> pg_backend_pid()");
-  for (guint i = 0; i < 100 && (stats.available || i == 0); i++)
-    {
-      spin (20);
-      kb_store_stats (store, &stats);
-    }
+  for (guint i = 0; i < 100 && (stats.available || i == 0); i++) {
+    spin (20);
+    kb_store_stats (store, &stats);
+  }
   g_assert_false (stats.available);
 
   /* From now on every query is answered at once. */
@@ -285,12 +280,11 @@ test_unavailable_fast (void)
   allow_connections (PQdb (pg), TRUE);
   /* Back within the longest back-off (2 s) and a little. */
   start = g_get_monotonic_time ();
-  for (guint i = 0; i < 60 && !back; i++)
-    {
-      back = one_query_ok (store);
-      if (!back)
-        spin (100);
-    }
+  for (guint i = 0; i < 60 && !back; i++) {
+    back = one_query_ok (store);
+    if (!back)
+      spin (100);
+  }
   g_assert_true (back);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
   kb_store_stats (store, &stats);

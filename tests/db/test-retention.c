@@ -15,15 +15,16 @@ test_retention (void)
   gint64 office, service, cw;
   gint64 now = kb_clock_now ();
 
-  kbt_seed (pg, "Europe/Oslo", 30, 0, "ret@test.example", "a long password", &office,
-            &service, &cw);
+  kbt_seed (pg, "Europe/Oslo", 30, 0, "ret@test.example", "a long password", &office, &service,
+            &cw);
   /* Bookings are inserted as they were made: back then.  Plain SQL with
    * the clock moved, so the notice rule holds as it did. */
   gint64 old_id = kbt_book (pg, service, cw, now - 100 * DAY_US, NULL, NULL);
   gint64 recent_id = kbt_book (pg, service, cw, now - 10 * DAY_US, NULL, NULL);
   g_assert_cmpint (old_id, >, 0);
   g_assert_cmpint (recent_id, >, 0);
-  kbt_exec_id (pg, "UPDATE bookings SET seeker_contact = 'kari@example.org', status = 'completed'", 0, NULL);
+  kbt_exec_id (pg, "UPDATE bookings SET seeker_contact = 'kari@example.org', status = 'completed'",
+               0, NULL);
 
   g_assert_true (kb_set_retention_days (conninfo, 30, &error));
   g_assert_no_error (error);
@@ -42,12 +43,15 @@ test_retention (void)
   g_autofree gchar *old_p = g_strdup_printf ("%" G_GINT64_FORMAT, old_id);
   g_autofree gchar *recent_p = g_strdup_printf ("%" G_GINT64_FORMAT, recent_id);
   const gchar *p_old[] = { old_p }, *p_recent[] = { recent_p };
-  const gchar *q = "SELECT (seeker_name = '-' AND seeker_contact = '' AND kiosk_code_hash IS NULL "
-                   "AND forgotten_at IS NOT NULL AND status = 'completed')::int FROM bookings WHERE id = $1";
+  const gchar *q =
+      "SELECT (seeker_name = '-' AND seeker_contact = '' AND kiosk_code_hash IS NULL "
+      "AND forgotten_at IS NOT NULL AND status = 'completed')::int FROM bookings WHERE id = $1";
   g_assert_cmpint (kbt_exec_id (pg, q, 1, p_old), ==, 1);
   g_assert_cmpint (kbt_exec_id (pg, q, 1, p_recent), ==, 0);
-  g_assert_cmpint (kbt_exec_id (pg, "SELECT count(*) FROM bookings WHERE seeker_contact = 'kari@example.org'",
-                                0, NULL), ==, 1);
+  g_assert_cmpint (
+      kbt_exec_id (pg, "SELECT count(*) FROM bookings WHERE seeker_contact = 'kari@example.org'", 0,
+                   NULL),
+      ==, 1);
 
   PQfinish (pg);
   g_clear_pointer (&store, kb_store_free);

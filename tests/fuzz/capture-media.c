@@ -39,14 +39,16 @@ static GMutex lock;
 
 /* ---- what the clients hand the relay ------------------------------------ */
 
-gboolean __real_km_meeting_set_remote_description (KmMeeting *meeting,
-    guint participant, const gchar *type, const gchar *sdp, GError **error);
-gboolean __wrap_km_meeting_set_remote_description (KmMeeting *meeting,
-    guint participant, const gchar *type, const gchar *sdp, GError **error);
-gboolean __real_km_meeting_add_remote_candidate (KmMeeting *meeting,
-    guint participant, guint mline, const gchar *candidate, GError **error);
-gboolean __wrap_km_meeting_add_remote_candidate (KmMeeting *meeting,
-    guint participant, guint mline, const gchar *candidate, GError **error);
+gboolean __real_km_meeting_set_remote_description (KmMeeting *meeting, guint participant,
+                                                   const gchar *type, const gchar *sdp,
+                                                   GError **error);
+gboolean __wrap_km_meeting_set_remote_description (KmMeeting *meeting, guint participant,
+                                                   const gchar *type, const gchar *sdp,
+                                                   GError **error);
+gboolean __real_km_meeting_add_remote_candidate (KmMeeting *meeting, guint participant, guint mline,
+                                                 const gchar *candidate, GError **error);
+gboolean __wrap_km_meeting_add_remote_candidate (KmMeeting *meeting, guint participant, guint mline,
+                                                 const gchar *candidate, GError **error);
 void __real_tc_set_answer (TestClient *tc, const gchar *sdp);
 void __wrap_tc_set_answer (TestClient *tc, const gchar *sdp);
 
@@ -54,8 +56,7 @@ static void
 save_numbered (const gchar *what, guint id, const gchar *text)
 {
   for (guint n = 0;; n++) {
-    g_autofree gchar *path = g_strdup_printf ("%s/%s-%u-%u-%u.sdp", dir, what,
-                                              meeting_no, id, n);
+    g_autofree gchar *path = g_strdup_printf ("%s/%s-%u-%u-%u.sdp", dir, what, meeting_no, id, n);
     if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
       g_file_set_contents (path, text, -1, NULL);
       return;
@@ -64,29 +65,26 @@ save_numbered (const gchar *what, guint id, const gchar *text)
 }
 
 gboolean
-__wrap_km_meeting_set_remote_description (KmMeeting *meeting,
-    guint participant, const gchar *type, const gchar *sdp, GError **error)
+__wrap_km_meeting_set_remote_description (KmMeeting *meeting, guint participant, const gchar *type,
+                                          const gchar *sdp, GError **error)
 {
   save_numbered ("offer", participant, sdp);
-  return __real_km_meeting_set_remote_description (meeting, participant, type,
-                                                   sdp, error);
+  return __real_km_meeting_set_remote_description (meeting, participant, type, sdp, error);
 }
 
 gboolean
-__wrap_km_meeting_add_remote_candidate (KmMeeting *meeting,
-    guint participant, guint mline, const gchar *candidate, GError **error)
+__wrap_km_meeting_add_remote_candidate (KmMeeting *meeting, guint participant, guint mline,
+                                        const gchar *candidate, GError **error)
 {
   if (candidate) {
-    g_autofree gchar *path = g_strdup_printf ("%s/candidates-%u.txt", dir,
-                                              meeting_no);
+    g_autofree gchar *path = g_strdup_printf ("%s/candidates-%u.txt", dir, meeting_no);
     FILE *f = fopen (path, "a");
     if (f) {
       fprintf (f, "%s\n", candidate);
       fclose (f);
     }
   }
-  return __real_km_meeting_add_remote_candidate (meeting, participant, mline,
-                                                 candidate, error);
+  return __real_km_meeting_add_remote_candidate (meeting, participant, mline, candidate, error);
 }
 
 void
@@ -143,8 +141,7 @@ participant_of (GstElement *element)
 {
   GstObject *o = gst_object_ref (GST_OBJECT (element));
   while (o) {
-    GstElementFactory *f = GST_IS_ELEMENT (o)
-        ? gst_element_get_factory (GST_ELEMENT (o)) : NULL;
+    GstElementFactory *f = GST_IS_ELEMENT (o) ? gst_element_get_factory (GST_ELEMENT (o)) : NULL;
     if (f && g_str_equal (GST_OBJECT_NAME (f), "webrtcbin")) {
       gchar *name = gst_object_get_name (o);
       gst_object_unref (o);
@@ -163,16 +160,13 @@ probe_pad (GstElement *element, const gchar *pad_name, guint kind)
   g_autoptr (GstPad) pad = gst_element_get_static_pad (element, pad_name);
   if (!pad)
     return;
-  g_object_set_data_full (G_OBJECT (pad), "capture-name",
-                          participant_of (element), g_free);
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER
-                     | GST_PAD_PROBE_TYPE_BUFFER_LIST, on_packet,
+  g_object_set_data_full (G_OBJECT (pad), "capture-name", participant_of (element), g_free);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, on_packet,
                      GUINT_TO_POINTER (kind), NULL);
 }
 
 static void
-on_element_added (GstBin *bin, GstBin *sub, GstElement *element,
-                  gpointer data)
+on_element_added (GstBin *bin, GstBin *sub, GstElement *element, gpointer data)
 {
   GstElementFactory *f = gst_element_get_factory (element);
   if (!f || !g_str_equal (GST_OBJECT_NAME (f), "srtpdec"))
@@ -186,8 +180,8 @@ meeting (const gchar *name)
 {
   meeting_no++;
   Harness *h = harness_new (name);
-  g_signal_connect (h->meeting->pipeline, "deep-element-added",
-                    G_CALLBACK (on_element_added), NULL);
+  g_signal_connect (h->meeting->pipeline, "deep-element-added", G_CALLBACK (on_element_added),
+                    NULL);
   return h;
 }
 
@@ -238,8 +232,7 @@ main (int argc, char **argv)
   const TcOptions ff = { .bundle_only = TRUE, .no_rtx = TRUE };
   a = harness_join_with (h, "seeker", &ff);
   b = harness_join_with (h, "caseworker", &ff);
-  CHECK (harness_wait_decoding (20000, a, 5, b, 5, FALSE),
-         "firefox: no media");
+  CHECK (harness_wait_decoding (20000, a, 5, b, 5, FALSE), "firefox: no media");
   harness_run (1000);
   done (h);
 

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
  * a target never has to check before reading. */
 typedef struct {
   const guint8 *data;
-  gsize         size;
+  gsize size;
 } FuzzInput;
 
 static inline gboolean
@@ -62,20 +62,24 @@ fuzz_bytes (FuzzInput *in, gsize max, gsize *n)
 
 /* A property of kontor's the target checks was broken: a finding, like a
  * sanitizer's report. */
-#define FUZZ_CHECK(cond, ...) \
-  do { if (!(cond)) { fprintf (stderr, "FUZZ_CHECK failed: %s: ", #cond); \
-                      fprintf (stderr, __VA_ARGS__); fputc ('\n', stderr); \
-                      abort (); } } while (0)
+#define FUZZ_CHECK(cond, ...)                             \
+  do {                                                    \
+    if (!(cond)) {                                        \
+      fprintf (stderr, "FUZZ_CHECK failed: %s: ", #cond); \
+      fprintf (stderr, __VA_ARGS__);                      \
+      fputc ('\n', stderr);                               \
+      abort ();                                           \
+    }                                                     \
+  } while (0)
 
 static void
-fuzz_log (const gchar *domain, GLogLevelFlags level, const gchar *message,
-          gpointer data)
+fuzz_log (const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data)
 {
   gboolean fatal = level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL);
   if (fatal || g_getenv ("FUZZ_VERBOSE"))
     fprintf (stderr, "%s: %s\n", domain ? domain : "?", message);
   if (fatal)
-    abort ();   /* libFuzzer keeps the input of an abort, not of a trap */
+    abort (); /* libFuzzer keeps the input of an abort, not of a trap */
 }
 
 /* Criticals abort; everything else is dropped unless FUZZ_VERBOSE is

@@ -37,12 +37,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   const guint8 *nul = memchr (data, 0, size);
   gsize file_len = nul ? (gsize) (nul - data) : size;
-  FUZZ_CHECK (ftruncate (fd, 0) == 0 && pwrite (fd, data, file_len, 0)
-              == (ssize_t) file_len, "writing the file failed");
-  g_autofree gchar *env_text = nul ? g_strndup ((const gchar *) nul + 1,
-                                                size - file_len - 1) : NULL;
-  g_auto (GStrv) env = env_text ? g_strsplit (env_text, "\n", 32)
-                                : g_new0 (gchar *, 1);
+  FUZZ_CHECK (ftruncate (fd, 0) == 0 && pwrite (fd, data, file_len, 0) == (ssize_t) file_len,
+              "writing the file failed");
+  g_autofree gchar *env_text =
+      nul ? g_strndup ((const gchar *) nul + 1, size - file_len - 1) : NULL;
+  g_auto (GStrv) env = env_text ? g_strsplit (env_text, "\n", 32) : g_new0 (gchar *, 1);
 
   g_autoptr (GError) error = NULL;
   g_autoptr (KsConfig) config = ks_config_load (path, env, &error);
@@ -50,25 +49,22 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     FUZZ_CHECK (error && error->message, "refused without a reason");
     return 0;
   }
-  FUZZ_CHECK (config->port >= 1 && config->port <= 65535, "port %u",
-              config->port);
-  FUZZ_CHECK (config->ice_port_min >= 1 && config->ice_port_min
-              <= config->ice_port_max && config->ice_port_max <= 65535,
+  FUZZ_CHECK (config->port >= 1 && config->port <= 65535, "port %u", config->port);
+  FUZZ_CHECK (config->ice_port_min >= 1 && config->ice_port_min <= config->ice_port_max
+                  && config->ice_port_max <= 65535,
               "ICE ports %u-%u", config->ice_port_min, config->ice_port_max);
   FUZZ_CHECK (config->login_per_minute >= 1 && config->book_per_minute >= 1
-              && config->link_per_minute >= 1, "a rate limit of 0");
-  FUZZ_CHECK (config->pool_size >= 1 && config->pool_size <= 64,
-              "pool_size %u", config->pool_size);
+                  && config->link_per_minute >= 1,
+              "a rate limit of 0");
+  FUZZ_CHECK (config->pool_size >= 1 && config->pool_size <= 64, "pool_size %u", config->pool_size);
   FUZZ_CHECK (*config->public_url, "no public URL");
-  FUZZ_CHECK (!*config->tls_cert == !*config->tls_key,
-              "tls_cert without tls_key");
+  FUZZ_CHECK (!*config->tls_cert == !*config->tls_key, "tls_cert without tls_key");
   g_autoptr (KsConfig) copy = ks_config_copy (config);
-  FUZZ_CHECK (g_str_equal (copy->public_url, config->public_url)
-              && copy->port == config->port, "the copy differs");
+  FUZZ_CHECK (g_str_equal (copy->public_url, config->public_url) && copy->port == config->port,
+              "the copy differs");
   g_autofree gchar *ice = ks_ice_servers_json (config);
   json_error_t err;
   g_autoptr (json_t) list = ice ? json_loads (ice, 0, &err) : NULL;
-  FUZZ_CHECK (json_is_array (list), "ICE servers are no JSON array: %s",
-              ice ? ice : "(none)");
+  FUZZ_CHECK (json_is_array (list), "ICE servers are no JSON array: %s", ice ? ice : "(none)");
   return 0;
 }

@@ -21,8 +21,7 @@ fuzz_guarded_buffer (const guint8 *data, gsize n)
   static gsize page;
   if (!pages) {
     page = (gsize) sysconf (_SC_PAGESIZE);
-    pages = mmap (NULL, 2 * page, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    pages = mmap (NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     g_assert (pages != MAP_FAILED);
     g_assert (mprotect (pages + page, page, PROT_NONE) == 0);
   }
@@ -32,6 +31,5 @@ fuzz_guarded_buffer (const guint8 *data, gsize n)
     return gst_buffer_new_memdup (data, n);
   guint8 *at = pages + page - n;
   memcpy (at, data, n);
-  return gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, at, n, 0, n,
-                                      NULL, NULL);
+  return gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, at, n, 0, n, NULL, NULL);
 }

@@ -32,11 +32,9 @@
 static void
 check_answer (KsRequest *r)
 {
-  FUZZ_CHECK (r->ready, "%s %s was not answered", r->post ? "POST" : "GET",
-              r->path);
+  FUZZ_CHECK (r->ready, "%s %s was not answered", r->post ? "POST" : "GET", r->path);
   FUZZ_CHECK (r->response, "%s: an answer that could not be built", r->path);
-  FUZZ_CHECK (r->status >= 200 && r->status < 500, "%s: status %u", r->path,
-              r->status);
+  FUZZ_CHECK (r->status >= 200 && r->status < 500, "%s: status %u", r->path, r->status);
   if (r->content_type)
     return;
   json_error_t err;
@@ -45,7 +43,7 @@ check_answer (KsRequest *r)
   if (r->status >= 400) {
     json_t *e = json_object_get (body, "error");
     FUZZ_CHECK (json_is_string (json_object_get (e, "code"))
-                && json_is_string (json_object_get (e, "message")),
+                    && json_is_string (json_object_get (e, "message")),
                 "%s: error answer %s", r->path, r->response);
   }
 }
@@ -58,7 +56,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   gsize line_len = eol ? (gsize) (eol - text) : size;
   g_autofree gchar *line = g_strndup (text, line_len);
   if (strlen (line) != line_len)
-    return 0;   /* lws refuses a request line with a NUL */
+    return 0; /* lws refuses a request line with a NUL */
   const gchar *space = strchr (line, ' ');
   const gchar *target = space ? space + 1 : line;
   const gchar *query = strchr (target, '?');

@@ -14,7 +14,7 @@
 
 typedef struct {
   KmFwdPort *port;
-  GstPad    *rtp_in, *rtcp_in;    /* ours: where the relay's pushes land */
+  GstPad *rtp_in, *rtcp_in; /* ours: where the relay's pushes land */
 } FuzzPort;
 
 /* Each media target starts the same way. */
@@ -53,8 +53,8 @@ fuzz_check_rtcp (GstPad *pad, GstObject *parent, GstBuffer *buf)
  * with private as its element-private data: what km_fwd_port_attach()
  * links to the encoder. */
 static inline GstPad *
-fuzz_checked_pad (GstPad **in, const gchar *name, GstPadChainFunction chain,
-                  gpointer private, const gchar *caps)
+fuzz_checked_pad (GstPad **in, const gchar *name, GstPadChainFunction chain, gpointer private,
+                  const gchar *caps)
 {
   GstPad *out = gst_pad_new (name, GST_PAD_SRC);
   *in = gst_pad_new (name, GST_PAD_SINK);
@@ -71,14 +71,13 @@ fuzz_checked_pad (GstPad **in, const gchar *name, GstPadChainFunction chain,
  * for) and its payload-type map as the SDP gave it (apt NULL: no RTX);
  * the RTP it sends goes to rtp_chain, with private. */
 static inline void
-fuzz_port_open (FuzzPort *p, const gchar *name, const gint16 *apt,
-                GstPadChainFunction rtp_chain, gpointer private)
+fuzz_port_open (FuzzPort *p, const gchar *name, const gint16 *apt, GstPadChainFunction rtp_chain,
+                gpointer private)
 {
   p->port = km_fwd_port_new (NULL, name);
-  p->port->rtp_out = fuzz_checked_pad (&p->rtp_in, "rtp", rtp_chain, private,
-                                       "application/x-rtp");
-  p->port->rtcp_out = fuzz_checked_pad (&p->rtcp_in, "rtcp", fuzz_check_rtcp,
-                                        private, "application/x-rtcp");
+  p->port->rtp_out = fuzz_checked_pad (&p->rtp_in, "rtp", rtp_chain, private, "application/x-rtp");
+  p->port->rtcp_out =
+      fuzz_checked_pad (&p->rtcp_in, "rtcp", fuzz_check_rtcp, private, "application/x-rtcp");
   for (guint i = 0; i < G_N_ELEMENTS (p->port->apt); i++)
     p->port->apt[i] = apt ? apt[i] : -1;
   p->port->ready = TRUE;
@@ -88,8 +87,7 @@ fuzz_port_open (FuzzPort *p, const gchar *name, const gint16 *apt,
 static inline void
 fuzz_port_close (FuzzPort *p)
 {
-  GstPad *pads[] = { p->port->rtp_out, p->port->rtcp_out, p->rtp_in,
-                     p->rtcp_in };
+  GstPad *pads[] = { p->port->rtp_out, p->port->rtcp_out, p->rtp_in, p->rtcp_in };
   for (guint i = 0; i < G_N_ELEMENTS (pads); i++) {
     gst_pad_set_active (pads[i], FALSE);
     gst_object_unref (pads[i]);

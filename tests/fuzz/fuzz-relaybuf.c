@@ -25,7 +25,7 @@
 
 typedef struct {
   guint64 out, not_rtp_out, not_rtp_in, rtx_requests;
-  GHashTable *ssrcs;            /* of every RTP buffer pushed in */
+  GHashTable *ssrcs; /* of every RTP buffer pushed in */
 } Seen;
 
 static Seen seen;
@@ -49,7 +49,7 @@ src_event (GstPad *pad, GstObject *parent, GstEvent *event)
   if (s && gst_structure_has_name (s, "GstRTPRetransmissionRequest")) {
     guint ssrc = 0, seqnum = 0;
     FUZZ_CHECK (gst_structure_get_uint (s, "ssrc", &ssrc)
-                && gst_structure_get_uint (s, "seqnum", &seqnum),
+                    && gst_structure_get_uint (s, "seqnum", &seqnum),
                 "a retransmission request without ssrc or seqnum");
     FUZZ_CHECK (g_hash_table_contains (seen.ssrcs, GUINT_TO_POINTER (ssrc)),
                 "a retransmission request for SSRC %u, never sent", ssrc);
@@ -62,8 +62,7 @@ src_event (GstPad *pad, GstObject *parent, GstEvent *event)
 static GstCaps *
 on_request_pt_map (GstElement *element, guint pt, gpointer data)
 {
-  return gst_caps_new_simple ("application/x-rtp",
-                              "rtcp-fb-nack", G_TYPE_BOOLEAN, pt % 2 == 0,
+  return gst_caps_new_simple ("application/x-rtp", "rtcp-fb-nack", G_TYPE_BOOLEAN, pt % 2 == 0,
                               "clock-rate", G_TYPE_INT, 90000, NULL);
 }
 
@@ -73,8 +72,7 @@ stat (GstElement *buffer, const gchar *field)
   GstStructure *s = NULL;
   guint64 v = 0;
   g_object_get (buffer, "stats", &s, NULL);
-  FUZZ_CHECK (s && gst_structure_get_uint64 (s, field, &v),
-              "stats without %s", field);
+  FUZZ_CHECK (s && gst_structure_get_uint64 (s, field, &v), "stats without %s", field);
   gst_structure_free (s);
   return v;
 }
@@ -88,8 +86,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_hash_table_add (seen.ssrcs, GUINT_TO_POINTER (0x11110000));
   g_hash_table_add (seen.ssrcs, GUINT_TO_POINTER (0x22220000));
   GstElement *relaybuf = gst_object_ref_sink (km_relay_buffer_new ());
-  g_signal_connect (relaybuf, "request-pt-map",
-                    G_CALLBACK (on_request_pt_map), NULL);
+  g_signal_connect (relaybuf, "request-pt-map", G_CALLBACK (on_request_pt_map), NULL);
   g_object_set (relaybuf, "latency", (guint) fuzz_u8 (&in) % 4, NULL);
   GstPad *src = gst_pad_new ("src", GST_PAD_SRC);
   GstPad *sink = gst_pad_new ("sink", GST_PAD_SINK);
@@ -115,10 +112,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       if (n < 12 || (bytes[0] >> 6) != 2)
         seen.not_rtp_in++;
       else
-        g_hash_table_add (seen.ssrcs,
-                          GUINT_TO_POINTER (GST_READ_UINT32_BE (bytes + 8)));
-      gst_pad_push (src, n ? gst_buffer_new_memdup (bytes, n)
-                           : gst_buffer_new ());
+        g_hash_table_add (seen.ssrcs, GUINT_TO_POINTER (GST_READ_UINT32_BE (bytes + 8)));
+      gst_pad_push (src, n ? gst_buffer_new_memdup (bytes, n) : gst_buffer_new ());
       break;
     }
     case 1: {
@@ -170,12 +165,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   }
 
   FUZZ_CHECK (seen.not_rtp_out == seen.not_rtp_in,
-              "%" G_GUINT64_FORMAT " buffers that are no RTP went in, %"
-              G_GUINT64_FORMAT " came out", seen.not_rtp_in,
-              seen.not_rtp_out);
+              "%" G_GUINT64_FORMAT " buffers that are no RTP went in, %" G_GUINT64_FORMAT
+              " came out",
+              seen.not_rtp_in, seen.not_rtp_out);
   FUZZ_CHECK (seen.out == stat (relaybuf, "num-pushed"),
-              "%" G_GUINT64_FORMAT " RTP buffers left, %" G_GUINT64_FORMAT
-              " counted as pushed", seen.out, stat (relaybuf, "num-pushed"));
+              "%" G_GUINT64_FORMAT " RTP buffers left, %" G_GUINT64_FORMAT " counted as pushed",
+              seen.out, stat (relaybuf, "num-pushed"));
   gst_element_set_state (relaybuf, GST_STATE_NULL);
   gst_pad_set_active (src, FALSE);
   gst_pad_set_active (sink, FALSE);

@@ -16,18 +16,18 @@
 #include "tests/fuzz/fuzz-media.h"
 
 /* The receiver's slots and the sender's camera, as seeds name them. */
-#define RTCP_VIDEO_SSRC     0x2fb5ee2au
+#define RTCP_VIDEO_SSRC 0x2fb5ee2au
 #define RTCP_VIDEO_RTX_SSRC 0x5ac53cd0u
-#define RTCP_AUDIO_SSRC     0x0a0d1e01u
-#define RTCP_CAMERA_SSRC    0x5e4d0001u
+#define RTCP_AUDIO_SSRC 0x0a0d1e01u
+#define RTCP_CAMERA_SSRC 0x5e4d0001u
 
 static GstFlowReturn
 check_rtp (GstPad *pad, GstObject *parent, GstBuffer *buf)
 {
   GstMapInfo map;
   gst_buffer_map (buf, &map, GST_MAP_READ);
-  FUZZ_CHECK (map.size >= 12 && (map.data[0] >> 6) == 2,
-              "sent a packet that is no RTP (%zu bytes)", map.size);
+  FUZZ_CHECK (map.size >= 12 && (map.data[0] >> 6) == 2, "sent a packet that is no RTP (%zu bytes)",
+              map.size);
   gst_buffer_unmap (buf, &map);
   gst_buffer_unref (buf);
   return GST_FLOW_OK;
@@ -45,13 +45,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   FuzzPort sender, receiver;
   fuzz_port_open (&sender, "sender", NULL, check_rtp, NULL);
   fuzz_port_open (&receiver, "receiver", NULL, check_rtp, NULL);
-  KmFwdSource *camera = km_fwd_source_alloc (sender.port, "VP8",
-                                             RTCP_CAMERA_SSRC);
+  KmFwdSource *camera = km_fwd_source_alloc (sender.port, "VP8", RTCP_CAMERA_SSRC);
   sender.port->sources = g_list_prepend (sender.port->sources, camera);
-  KmFwdSink *video = km_fwd_sink_new (receiver.port,
-                                      km_codec_lookup ("VP8"), "video");
-  KmFwdSink *audio = km_fwd_sink_new (receiver.port,
-                                      km_codec_lookup ("OPUS"), "audio");
+  KmFwdSink *video = km_fwd_sink_new (receiver.port, km_codec_lookup ("VP8"), "video");
+  KmFwdSink *audio = km_fwd_sink_new (receiver.port, km_codec_lookup ("OPUS"), "audio");
   /* Fixed, so that seeds can name them (km_fwd_sink_new draws them). */
   video->ssrc = RTCP_VIDEO_SSRC;
   video->rtx_ssrc = RTCP_VIDEO_RTX_SSRC;

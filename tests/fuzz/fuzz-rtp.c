@@ -36,29 +36,29 @@
 /* One port as the rig sees it: the port, and what its checking pads
  * expect. */
 typedef struct {
-  FuzzPort    fp;
-  KmFwdSink  *video, *audio;      /* a receiver's slots */
-  GHashTable *newest;             /* SSRC → newest seq sent + 1 (0: none) */
+  FuzzPort fp;
+  KmFwdSink *video, *audio; /* a receiver's slots */
+  GHashTable *newest;       /* SSRC → newest seq sent + 1 (0: none) */
 } Port;
 
 typedef struct {
   KmFwdSource *source;
-  guint32      ssrc;
-  guint16      seq;
-  guint32      ts;
-  guint        pt;
+  guint32 ssrc;
+  guint16 seq;
+  guint32 ts;
+  guint pt;
 } Stream;
 
 typedef struct {
-  Port    sender;
-  Port    receivers[MAX_RECEIVERS];
-  guint   n_receivers;
-  Stream  camera, mic, share;
+  Port sender;
+  Port receivers[MAX_RECEIVERS];
+  guint n_receivers;
+  Stream camera, mic, share;
   guint32 camera_rtx_ssrc;
   guint16 camera_rtx_seq;
-  guint   rtx_pt;
-  gint64  now;
-  KmSsrcGate gate;                /* the sender's receive thread's */
+  guint rtx_pt;
+  gint64 now;
+  KmSsrcGate gate; /* the sender's receive thread's */
 } Rig;
 
 /* ---- the checking pads ------------------------------------------------ */
@@ -66,9 +66,9 @@ typedef struct {
 static gboolean
 slot_ok (KmFwdSink *sink, guint32 ssrc, guint pt)
 {
-  return sink && ((ssrc == sink->ssrc && pt == sink->pt)
-                  || (ssrc == sink->rtx_ssrc && sink->rtx_pt
-                      && pt == sink->rtx_pt));
+  return sink
+         && ((ssrc == sink->ssrc && pt == sink->pt)
+             || (ssrc == sink->rtx_ssrc && sink->rtx_pt && pt == sink->rtx_pt));
 }
 
 static GstFlowReturn
@@ -77,8 +77,8 @@ check_rtp (GstPad *pad, GstObject *parent, GstBuffer *buf)
   Port *p = gst_pad_get_element_private (pad);
   GstMapInfo map;
   gst_buffer_map (buf, &map, GST_MAP_READ);
-  FUZZ_CHECK (map.size >= 12 && (map.data[0] >> 6) == 2,
-              "sent a packet that is no RTP (%zu bytes)", map.size);
+  FUZZ_CHECK (map.size >= 12 && (map.data[0] >> 6) == 2, "sent a packet that is no RTP (%zu bytes)",
+              map.size);
   guint32 ssrc = GST_READ_UINT32_BE (map.data + 8);
   guint pt = map.data[1] & 0x7f;
   guint16 seq = GST_READ_UINT16_BE (map.data + 2);
@@ -92,7 +92,8 @@ check_rtp (GstPad *pad, GstObject *parent, GstBuffer *buf)
     gint16 ahead = (gint16) (seq - (guint16) (newest - 1));
     FUZZ_CHECK (ahead > -KM_SRTP_WINDOW,
                 "sent seq %u on SSRC %u, %d behind the newest: srtpenc "
-                "refuses that", seq, ssrc, -ahead);
+                "refuses that",
+                seq, ssrc, -ahead);
     if (ahead > 0)
       g_hash_table_insert (p->newest, key, GUINT_TO_POINTER (seq + 1u));
   }
@@ -121,8 +122,7 @@ port_close (Port *p)
 /* ---- the sender's streams --------------------------------------------- */
 
 static void
-stream_open (Rig *rig, Stream *s, const gchar *encoding, guint32 ssrc,
-             guint pt)
+stream_open (Rig *rig, Stream *s, const gchar *encoding, guint32 ssrc, guint pt)
 {
   s->ssrc = ssrc;
   s->pt = pt;
@@ -167,8 +167,7 @@ built_packet (Rig *rig, FuzzInput *in)
   gsize payload_len;
   const guint8 *payload = fuzz_bytes (in, fuzz_u8 (in), &payload_len);
 
-  Stream *s = (what & 3) == 1 ? &rig->mic : (what & 3) == 2 ? &rig->share
-                                                           : &rig->camera;
+  Stream *s = (what & 3) == 1 ? &rig->mic : (what & 3) == 2 ? &rig->share : &rig->camera;
   gboolean rtx = (what & 3) == 3;
   if (!s->source)
     s = &rig->camera;
@@ -176,8 +175,8 @@ built_packet (Rig *rig, FuzzInput *in)
   guint ext_words = (flags & 0x08) ? (what >> 4) : 0;
   gboolean ext = (flags & 0x08) != 0;
   gboolean padding = (flags & 0x04) != 0;
-  gsize size = 12 + 4 * csrcs + (ext ? 4 + 4 * ext_words : 0)
-               + (rtx ? 2 : 0) + payload_len + (padding ? 4 : 0);
+  gsize size = 12 + 4 * csrcs + (ext ? 4 + 4 * ext_words : 0) + (rtx ? 2 : 0) + payload_len
+               + (padding ? 4 : 0);
   g_autofree guint8 *p = g_malloc0 (size);
   p[0] = 0x80 | (padding ? 0x20 : 0) | (ext ? 0x10 : 0) | csrcs;
   p[1] = (flags & 0x80 ? 0x80 : 0) | (rtx ? rig->rtx_pt : s->pt);
@@ -252,8 +251,7 @@ built_feedback (Rig *rig, Port *p, FuzzInput *in, gboolean nack)
   } else {
     gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_PSFB, &packet);
     gboolean fir = kind & 1;
-    gst_rtcp_packet_fb_set_type (&packet, fir ? GST_RTCP_PSFB_TYPE_FIR
-                                              : GST_RTCP_PSFB_TYPE_PLI);
+    gst_rtcp_packet_fb_set_type (&packet, fir ? GST_RTCP_PSFB_TYPE_FIR : GST_RTCP_PSFB_TYPE_PLI);
     gst_rtcp_packet_fb_set_sender_ssrc (&packet, 0x5eed);
     gst_rtcp_packet_fb_set_media_ssrc (&packet, fir ? 0 : media);
     if (fir) {
@@ -272,16 +270,16 @@ built_feedback (Rig *rig, Port *p, FuzzInput *in, gboolean nack)
 static void
 switch_source (Rig *rig, Port *p, guint8 how)
 {
-  KmFwdSource *to = (how & 3) == 0 ? NULL
-      : (how & 3) == 1 || !rig->share.source ? rig->camera.source
-                                             : rig->share.source;
+  KmFwdSource *to = (how & 3) == 0                         ? NULL
+                    : (how & 3) == 1 || !rig->share.source ? rig->camera.source
+                                                           : rig->share.source;
   if (!to) {
     km_fwd_disconnect (p->video);
     return;
   }
   g_autoptr (GError) error = NULL;
-  FUZZ_CHECK (km_fwd_connect (to, p->video, &error),
-              "a slot refused a source of its codec: %s", error->message);
+  FUZZ_CHECK (km_fwd_connect (to, p->video, &error), "a slot refused a source of its codec: %s",
+              error->message);
 }
 
 /* ---- the run ------------------------------------------------------------ */

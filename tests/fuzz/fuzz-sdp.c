@@ -10,12 +10,11 @@
  * the end of candidates).
  *
  * For the offer: km_peer_parse_offer (is it SDP, how many m-lines of each
- * kind, each m-line well formed: km_sdp_check_offer), km_codec_choose (the codec rule, payload types, H.264 profiles,
- * fmtp), km_ice_follow_offer (ICE credentials, restart detection), and
- * what webrtcbin 1.22 then makes of every m-line
- * (gst_sdp_media_get_caps_from_media, gst_sdp_media_attributes_to_caps).
- * For a candidate: km_peer_check_candidate, then, as webrtcbin hands it on,
- * libnice's parser (nice_agent_parse_remote_candidate_sdp).
+ * kind, each m-line well formed: km_sdp_check_offer), km_codec_choose (the codec rule, payload
+ * types, H.264 profiles, fmtp), km_ice_follow_offer (ICE credentials, restart detection), and what
+ * webrtcbin 1.22 then makes of every m-line (gst_sdp_media_get_caps_from_media,
+ * gst_sdp_media_attributes_to_caps). For a candidate: km_peer_check_candidate, then, as webrtcbin
+ * hands it on, libnice's parser (nice_agent_parse_remote_candidate_sdp).
  *
  * Checked besides the sanitizers: a chosen codec is one the relay forwards
  * and the caps for its slots name it; an accepted candidate starts with
@@ -49,28 +48,26 @@ read_offer (KmParticipant *p, const gchar *text)
   g_autoptr (GError) error = NULL;
   GstSDPMessage *msg = km_peer_parse_offer (text, want, &error);
   if (!msg) {
-    FUZZ_CHECK (error && error->domain == KM_ERROR,
-                "an offer refused without a media error");
+    FUZZ_CHECK (error && error->domain == KM_ERROR, "an offer refused without a media error");
     return;
   }
   FUZZ_CHECK (want[KM_KIND_AUDIO] + want[KM_KIND_VIDEO] > 0
-              && want[KM_KIND_AUDIO] + want[KM_KIND_VIDEO]
-                 <= gst_sdp_message_medias_len (msg),
+                  && want[KM_KIND_AUDIO] + want[KM_KIND_VIDEO] <= gst_sdp_message_medias_len (msg),
               "%u audio + %u video m-lines counted of %u", want[0], want[1],
               gst_sdp_message_medias_len (msg));
   if (km_codec_choose (p, msg, &error)) {
     if (p->video) {
       FUZZ_CHECK (km_codec_lookup (p->video->encoding) == p->video
-                  && p->video->kind == KM_KIND_VIDEO,
+                      && p->video->kind == KM_KIND_VIDEO,
                   "chose %s for video", p->video->encoding);
       const GstStructure *s = gst_caps_get_structure (p->video_caps, 0);
-      FUZZ_CHECK (g_strcmp0 (gst_structure_get_string (s, "encoding-name"),
-                             p->video->encoding) == 0,
+      FUZZ_CHECK (g_strcmp0 (gst_structure_get_string (s, "encoding-name"), p->video->encoding)
+                      == 0,
                   "slot caps for another codec than %s", p->video->encoding);
     }
   } else {
-    FUZZ_CHECK (g_error_matches (error, KM_ERROR, KM_ERROR_CODEC),
-                "refused with %s", error->message);
+    FUZZ_CHECK (g_error_matches (error, KM_ERROR, KM_ERROR_CODEC), "refused with %s",
+                error->message);
   }
   km_ice_follow_offer (p, msg);
   /* What webrtcbin does with each m-line once it has the offer. */
@@ -99,16 +96,14 @@ read_candidates (const gchar *text)
     g_autoptr (GError) error = NULL;
     guint mline = i % 3;
     if (!km_peer_check_candidate (mline, lines[i], &c, &error)) {
-      FUZZ_CHECK (g_error_matches (error, KM_ERROR, KM_ERROR_ICE),
-                  "candidate refused with %s", error->message);
+      FUZZ_CHECK (g_error_matches (error, KM_ERROR, KM_ERROR_ICE), "candidate refused with %s",
+                  error->message);
       continue;
     }
     if (!c)
       continue;
-    FUZZ_CHECK (g_str_has_prefix (c, "candidate:") && !strpbrk (c, "\r\n"),
-                "passed on \"%s\"", c);
-    NiceCandidate *cand = nice_agent_parse_remote_candidate_sdp (agent,
-                                                                 stream_id, c);
+    FUZZ_CHECK (g_str_has_prefix (c, "candidate:") && !strpbrk (c, "\r\n"), "passed on \"%s\"", c);
+    NiceCandidate *cand = nice_agent_parse_remote_candidate_sdp (agent, stream_id, c);
     if (cand)
       nice_candidate_free (cand);
   }
@@ -121,8 +116,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   guint8 setup = fuzz_u8 (&in);
   gsize n = strnlen ((const gchar *) in.data, in.size);
   g_autofree gchar *offer = g_strndup ((const gchar *) in.data, n);
-  g_autofree gchar *candidates = n < in.size
-      ? g_strndup ((const gchar *) in.data + n + 1, in.size - n - 1) : NULL;
+  g_autofree gchar *candidates =
+      n < in.size ? g_strndup ((const gchar *) in.data + n + 1, in.size - n - 1) : NULL;
 
   km_global.video_codec = setup & 1 ? km_codec_lookup ("H264") : NULL;
   KmMeeting meeting = { 0 };

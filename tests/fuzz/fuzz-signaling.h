@@ -22,8 +22,8 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   config->link_per_minute = config->public_per_minute = 0;
   server = g_new0 (KsServer, 1);
   server->config = config;
-  server->rooms = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
-                                         (GDestroyNotify) ks_room_free);
+  server->rooms =
+      g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) ks_room_free);
   server->ice_servers_json = ks_ice_servers_json (config);
   return 0;
 }

@@ -40,7 +40,7 @@ replies (KsClient *client)
     FUZZ_CHECK (type, "reply without a type: %s", text);
     if (g_str_equal (type, "error"))
       FUZZ_CHECK (json_is_string (json_object_get (msg, "code"))
-                  && json_is_string (json_object_get (msg, "message")),
+                      && json_is_string (json_object_get (msg, "message")),
                   "error without code or message: %s", text);
     g_free (text);
     n++;
@@ -52,8 +52,7 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   FuzzInput in = { data, size };
-  static const KsRole roles[] = { KS_ROLE_NONE, KS_ROLE_SEEKER,
-                                  KS_ROLE_INTERPRETER };
+  static const KsRole roles[] = { KS_ROLE_NONE, KS_ROLE_SEEKER, KS_ROLE_INTERPRETER };
   KsClient *client = ks_client_new_detached (server);
   client->role = roles[fuzz_u8 (&in) % G_N_ELEMENTS (roles)];
   client->peer = g_strdup ("192.0.2.7");
@@ -65,7 +64,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     gsize n = end ? (gsize) (end - in.data) : in.size;
     gsize len;
     const guint8 *text = fuzz_bytes (&in, n, &len);
-    fuzz_u8 (&in);   /* the separator */
+    fuzz_u8 (&in); /* the separator */
     if (len > KS_MAX_MESSAGE)
       continue;
     /* As ws.c reassembles it: in a GString, so NUL-terminated, but the
@@ -75,11 +74,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     copy[len] = '\0';
     /* A leave from a socket that joined is the one message without a
      * reply. */
-    g_autoptr (json_t) msg = json_loadb (copy, len, JSON_REJECT_DUPLICATES,
-                                         NULL);
+    g_autoptr (json_t) msg = json_loadb (copy, len, JSON_REJECT_DUPLICATES, NULL);
     gboolean leave = client->role != KS_ROLE_NONE && json_object_size (msg) == 1
-        && g_strcmp0 (json_string_value (json_object_get (msg, "type")),
-                      "leave") == 0;
+                     && g_strcmp0 (json_string_value (json_object_get (msg, "type")), "leave") == 0;
     ks_ws_dispatch (client, copy, len);
     guint n_replies = replies (client);
     FUZZ_CHECK (n_replies == (leave ? 0 : 1), "%u replies to %s", n_replies,

@@ -62,7 +62,8 @@ tci_offer_credentials (GstElement *webrtc, GstSDPMessage *offer)
       for (guint k = 0; k < gst_sdp_media_attributes_len (m); k++) {
         const gchar *key = gst_sdp_media_get_attribute (m, k)->key;
         const gchar *value = g_strcmp0 (key, "ice-ufrag") == 0 ? ufrag
-            : g_strcmp0 (key, "ice-pwd") == 0 ? pwd : NULL;
+                             : g_strcmp0 (key, "ice-pwd") == 0 ? pwd
+                                                               : NULL;
         GstSDPAttribute a;
         if (value && gst_sdp_attribute_set (&a, key, value) == GST_SDP_OK)
           gst_sdp_media_replace_attribute (m, k, &a);
@@ -85,8 +86,7 @@ tci_local_candidates (GstElement *webrtc)
   GSList *list = nice_agent_get_local_candidates (agent, id, 1);
   for (GSList *l = list; l; l = l->next) {
     gchar *sdp = nice_agent_generate_local_candidate_sdp (agent, l->data);
-    g_ptr_array_add (out, g_strdup (sdp + (g_str_has_prefix (sdp, "a=")
-                                           ? 2 : 0)));
+    g_ptr_array_add (out, g_strdup (sdp + (g_str_has_prefix (sdp, "a=") ? 2 : 0)));
     g_free (sdp);
   }
   g_slist_free_full (list, (GDestroyNotify) nice_candidate_free);
@@ -101,11 +101,9 @@ tci_remote_ufrag (GstElement *webrtc)
   g_object_get (webrtc, "current-remote-description", &d, NULL);
   if (!d)
     return NULL;
-  const GstSDPMedia *m = gst_sdp_message_medias_len (d->sdp) > 0
-      ? gst_sdp_message_get_media (d->sdp, 0) : NULL;
-  gchar *ufrag = m ? g_strdup (gst_sdp_media_get_attribute_val (m,
-                                                                "ice-ufrag"))
-                   : NULL;
+  const GstSDPMedia *m =
+      gst_sdp_message_medias_len (d->sdp) > 0 ? gst_sdp_message_get_media (d->sdp, 0) : NULL;
+  gchar *ufrag = m ? g_strdup (gst_sdp_media_get_attribute_val (m, "ice-ufrag")) : NULL;
   gst_webrtc_session_description_free (d);
   return ufrag;
 }

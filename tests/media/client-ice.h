@@ -6,10 +6,10 @@
 
 /* Restarts the libnice stream under webrtc: fresh local credentials,
  * remote candidates forgotten.  FALSE if there is none yet. */
-gboolean   tci_restart (GstElement *webrtc);
+gboolean tci_restart (GstElement *webrtc);
 /* Writes the stream's current local credentials into an offer. */
-void       tci_offer_credentials (GstElement *webrtc, GstSDPMessage *offer);
+void tci_offer_credentials (GstElement *webrtc, GstSDPMessage *offer);
 /* The stream's local candidates as "candidate:…" strings. */
 GPtrArray *tci_local_candidates (GstElement *webrtc);
 /* ice-ufrag of the answer in force, or NULL. */
-gchar     *tci_remote_ufrag (GstElement *webrtc);
+gchar *tci_remote_ufrag (GstElement *webrtc);

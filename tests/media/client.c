@@ -10,38 +10,38 @@
 #define MAX_STREAMS 8
 
 struct _TestClient {
-  gchar      *name;
-  KmMeeting  *meeting;
-  guint       id;
+  gchar *name;
+  KmMeeting *meeting;
+  guint id;
   GstElement *pipeline, *webrtc;
-  gint64      started;
-  gint64      first_frame;                /* atomic, monotonic µs or 0 */
-  guint64     video[MAX_STREAMS];         /* atomics, one per stream */
-  guint       n_video;                    /* atomic */
-  guint64     audio;                      /* atomic */
-  GstPad     *screen_pad;                 /* webrtcbin sink of the share */
-  gint        alive;                      /* atomic: 0 once freed */
-  gint        offered;                    /* atomic: first offer made */
-  guint64     keyframes;                  /* atomic: decoded keyframes */
-  gint        ice_restart;                /* atomic: next offer restarts */
-  GMutex      lock;
-  GPtrArray  *depays;                     /* receiving video depayloaders */
-  gboolean    h264;                       /* sends H.264, else VP8 */
-  gboolean    bundle_only;                /* offers like Firefox */
-  gboolean    no_rtx;                     /* offers no RTX */
-  guint       video_pt;
-  gchar      *refusal;                    /* main thread: offer refused */
-  gboolean    broken_first;               /* main thread: see TcOptions */
-  gchar      *held_offer;                 /* main thread: sent on failure */
-  gchar      *failure;                    /* main thread: media failed */
-  gint        received_pt;                /* atomic: of the last video */
+  gint64 started;
+  gint64 first_frame;         /* atomic, monotonic µs or 0 */
+  guint64 video[MAX_STREAMS]; /* atomics, one per stream */
+  guint n_video;              /* atomic */
+  guint64 audio;              /* atomic */
+  GstPad *screen_pad;         /* webrtcbin sink of the share */
+  gint alive;                 /* atomic: 0 once freed */
+  gint offered;               /* atomic: first offer made */
+  guint64 keyframes;          /* atomic: decoded keyframes */
+  gint ice_restart;           /* atomic: next offer restarts */
+  GMutex lock;
+  GPtrArray *depays;    /* receiving video depayloaders */
+  gboolean h264;        /* sends H.264, else VP8 */
+  gboolean bundle_only; /* offers like Firefox */
+  gboolean no_rtx;      /* offers no RTX */
+  guint video_pt;
+  gchar *refusal;        /* main thread: offer refused */
+  gboolean broken_first; /* main thread: see TcOptions */
+  gchar *held_offer;     /* main thread: sent on failure */
+  gchar *failure;        /* main thread: media failed */
+  gint received_pt;      /* atomic: of the last video */
 };
 
 /* ---- receiving ---- */
 
 typedef struct {
   TestClient *tc;
-  guint       slot;
+  guint slot;
 } Counter;
 
 static GstPadProbeReturn
@@ -50,8 +50,7 @@ on_video_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   Counter *c = data;
   if (g_atomic_int_get (&c->tc->alive)) {
     gint64 none = 0;
-    __atomic_compare_exchange_n (&c->tc->first_frame, &none,
-                                 g_get_monotonic_time (), FALSE,
+    __atomic_compare_exchange_n (&c->tc->first_frame, &none, g_get_monotonic_time (), FALSE,
                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED);
     __atomic_add_fetch (&c->tc->video[c->slot], 1, __ATOMIC_RELAXED);
   }
@@ -83,19 +82,18 @@ on_pad_added (GstElement *webrtc, GstPad *pad, TestClient *tc)
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
-  const gchar *enc = gst_structure_get_string (
-      gst_caps_get_structure (caps, 0), "encoding-name");
+  const gchar *enc = gst_structure_get_string (gst_caps_get_structure (caps, 0), "encoding-name");
   if (g_getenv ("KONTOR_TEST_PRINT_SDP")) {
     g_autofree gchar *str = gst_caps_to_string (caps);
     g_print ("%s receives %s\n", tc->name, str);
   }
   gboolean video = g_strcmp0 (enc, "OPUS") != 0;
   const gchar *desc = g_strcmp0 (enc, "H264") == 0
-      ? "rtph264depay name=depay ! h264parse ! openh264dec name=dec ! "
-        "fakesink name=out sync=false async=false"
-      : video ? "rtpvp8depay name=depay ! vp8dec name=dec ! "
-        "fakesink name=out sync=false async=false"
-      : "rtpopusdepay ! opusdec ! fakesink name=out sync=false async=false";
+                          ? "rtph264depay name=depay ! h264parse ! openh264dec name=dec ! "
+                            "fakesink name=out sync=false async=false"
+                      : video ? "rtpvp8depay name=depay ! vp8dec name=dec ! "
+                                "fakesink name=out sync=false async=false"
+                              : "rtpopusdepay ! opusdec ! fakesink name=out sync=false async=false";
   GstElement *bin = gst_parse_bin_from_description (desc, TRUE, NULL);
   gst_bin_add (GST_BIN (tc->pipeline), bin);
   g_autoptr (GstElement) out = gst_bin_get_by_name (GST_BIN (bin), "out");
@@ -107,19 +105,15 @@ on_pad_added (GstElement *webrtc, GstPad *pad, TestClient *tc)
     Counter *c = g_new0 (Counter, 1);
     c->tc = tc;
     c->slot = MIN (g_atomic_int_add (&tc->n_video, 1), MAX_STREAMS - 1);
-    gst_pad_add_probe (outpad, GST_PAD_PROBE_TYPE_BUFFER, on_video_frame, c,
-                       g_free);
+    gst_pad_add_probe (outpad, GST_PAD_PROBE_TYPE_BUFFER, on_video_frame, c, g_free);
     g_autoptr (GstElement) dec = gst_bin_get_by_name (GST_BIN (bin), "dec");
     g_autoptr (GstPad) decpad = gst_element_get_static_pad (dec, "sink");
-    gst_pad_add_probe (decpad, GST_PAD_PROBE_TYPE_BUFFER, on_decoder_input,
-                       tc, NULL);
+    gst_pad_add_probe (decpad, GST_PAD_PROBE_TYPE_BUFFER, on_decoder_input, tc, NULL);
     g_mutex_lock (&tc->lock);
-    g_ptr_array_add (tc->depays, gst_bin_get_by_name (GST_BIN (bin),
-                                                      "depay"));
+    g_ptr_array_add (tc->depays, gst_bin_get_by_name (GST_BIN (bin), "depay"));
     g_mutex_unlock (&tc->lock);
   } else {
-    gst_pad_add_probe (outpad, GST_PAD_PROBE_TYPE_BUFFER, on_audio_buffer,
-                       tc, NULL);
+    gst_pad_add_probe (outpad, GST_PAD_PROBE_TYPE_BUFFER, on_audio_buffer, tc, NULL);
   }
   gst_element_sync_state_with_parent (bin);
   g_autoptr (GstPad) sink = gst_element_get_static_pad (bin, "sink");
@@ -130,8 +124,8 @@ on_pad_added (GstElement *webrtc, GstPad *pad, TestClient *tc)
 
 typedef struct {
   TestClient *tc;
-  guint       mline;
-  gchar      *text;
+  guint mline;
+  gchar *text;
 } Msg;
 
 static void
@@ -175,8 +169,7 @@ send_candidate (gpointer data)
   Msg *m = data;
   if (g_atomic_int_get (&m->tc->alive)) {
     g_autoptr (GError) error = NULL;
-    if (!km_meeting_add_remote_candidate (m->tc->meeting, m->tc->id, m->mline,
-                                          m->text, &error))
+    if (!km_meeting_add_remote_candidate (m->tc->meeting, m->tc->id, m->mline, m->text, &error))
       g_printerr ("%s: candidate refused: %s\n", m->tc->name, error->message);
   }
   return G_SOURCE_REMOVE;
@@ -188,8 +181,7 @@ on_ice_candidate (GstElement *webrtc, guint mline, gchar *cand, TestClient *tc)
   Msg *m = msg_new (tc);
   m->mline = mline;
   m->text = g_strdup (cand);
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, send_candidate, m,
-                              msg_free);
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, send_candidate, m, msg_free);
 }
 
 /* The offer text with edit applied to each m-line (index from 0); the
@@ -227,8 +219,7 @@ without_rtx (GstSDPMedia *media, guint index)
   g_autoptr (GPtrArray) rtx = g_ptr_array_new_with_free_func (g_free);
   for (guint k = 0; k < gst_sdp_media_attributes_len (media); k++) {
     const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, k);
-    if (g_strcmp0 (a->key, "rtpmap") == 0 && a->value
-        && strstr (a->value, " rtx/"))
+    if (g_strcmp0 (a->key, "rtpmap") == 0 && a->value && strstr (a->value, " rtx/"))
       g_ptr_array_add (rtx, g_strndup (a->value, strcspn (a->value, " ")));
   }
   for (guint k = gst_sdp_media_attributes_len (media); k > 0; k--) {
@@ -236,19 +227,16 @@ without_rtx (GstSDPMedia *media, guint index)
     gboolean drop = g_strcmp0 (a->key, "ssrc-group") == 0;
     for (guint r = 0; r < rtx->len && a->value && !drop; r++) {
       const gchar *pt = rtx->pdata[r];
-      drop = (g_strcmp0 (a->key, "rtpmap") == 0
-              || g_strcmp0 (a->key, "fmtp") == 0
+      drop = (g_strcmp0 (a->key, "rtpmap") == 0 || g_strcmp0 (a->key, "fmtp") == 0
               || g_strcmp0 (a->key, "rtcp-fb") == 0)
-          && g_str_has_prefix (a->value, pt)
-          && a->value[strlen (pt)] == ' ';
+             && g_str_has_prefix (a->value, pt) && a->value[strlen (pt)] == ' ';
     }
     if (drop)
       gst_sdp_media_remove_attribute (media, k - 1);
   }
   for (guint f = gst_sdp_media_formats_len (media); f > 0; f--)
     for (guint r = 0; r < rtx->len; r++)
-      if (g_strcmp0 (gst_sdp_media_get_format (media, f - 1),
-                     rtx->pdata[r]) == 0) {
+      if (g_strcmp0 (gst_sdp_media_get_format (media, f - 1), rtx->pdata[r]) == 0) {
         gst_sdp_media_remove_format (media, f - 1);
         break;
       }
@@ -283,8 +271,8 @@ record_refusal (TestClient *tc, const GError *error)
 {
   g_printerr ("%s: offer refused: %s\n", tc->name, error->message);
   g_free (tc->refusal);
-  tc->refusal = g_strdup_printf ("%s %d: %s", g_quark_to_string (error->domain),
-                                 error->code, error->message);
+  tc->refusal =
+      g_strdup_printf ("%s %d: %s", g_quark_to_string (error->domain), error->code, error->message);
 }
 
 /* broken_first: the two broken copies; the real offer waits for the
@@ -297,12 +285,10 @@ send_broken_first (TestClient *tc, const gchar *offer)
   g_autofree gchar *bad_port = with_bad_video_port (offer);
   g_autofree gchar *no_fingerprint = without_fingerprint (offer);
   tc->broken_first = FALSE;
-  if (!km_meeting_set_remote_description (tc->meeting, tc->id, "offer",
-                                          bad_port, &error))
+  if (!km_meeting_set_remote_description (tc->meeting, tc->id, "offer", bad_port, &error))
     record_refusal (tc, error);
   g_clear_error (&error);
-  if (!km_meeting_set_remote_description (tc->meeting, tc->id, "offer",
-                                          no_fingerprint, &error))
+  if (!km_meeting_set_remote_description (tc->meeting, tc->id, "offer", no_fingerprint, &error))
     record_refusal (tc, error);
   tc->held_offer = g_strdup (offer);
 }
@@ -311,12 +297,11 @@ void
 tc_media_failed (TestClient *tc, const GError *error)
 {
   g_free (tc->failure);
-  tc->failure = g_strdup_printf ("%s %d: %s", g_quark_to_string (error->domain),
-                                 error->code, error->message);
+  tc->failure =
+      g_strdup_printf ("%s %d: %s", g_quark_to_string (error->domain), error->code, error->message);
   g_autofree gchar *offer = g_steal_pointer (&tc->held_offer);
   g_autoptr (GError) refused = NULL;
-  if (offer && !km_meeting_set_remote_description (tc->meeting, tc->id, "offer",
-                                                   offer, &refused))
+  if (offer && !km_meeting_set_remote_description (tc->meeting, tc->id, "offer", offer, &refused))
     record_refusal (tc, refused);
 }
 
@@ -344,8 +329,8 @@ send_offer (gpointer data)
     }
     if (m->tc->broken_first)
       send_broken_first (m->tc, m->text);
-    else if (!km_meeting_set_remote_description (m->tc->meeting, m->tc->id,
-                                                 "offer", m->text, &error))
+    else if (!km_meeting_set_remote_description (m->tc->meeting, m->tc->id, "offer", m->text,
+                                                 &error))
       record_refusal (m->tc, error);
   }
   return G_SOURCE_REMOVE;
@@ -360,8 +345,7 @@ send_candidates_again (TestClient *tc)
   for (guint i = 0; i <= cands->len; i++) {
     Msg *m = msg_new (tc);
     m->text = i < cands->len ? g_strdup (cands->pdata[i]) : NULL;
-    g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, send_candidate, m,
-                                msg_free);
+    g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, send_candidate, m, msg_free);
   }
 }
 
@@ -372,8 +356,7 @@ on_offer_created (GstPromise *promise, gpointer data)
   const GstStructure *reply = gst_promise_get_reply (promise);
   GstWebRTCSessionDescription *offer = NULL;
   if (reply)
-    gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
-                       &offer, NULL);
+    gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL);
   gst_promise_unref (promise);
   if (!offer) {
     GError *e = NULL;
@@ -383,8 +366,7 @@ on_offer_created (GstPromise *promise, gpointer data)
     g_clear_error (&e);
     return;
   }
-  gboolean restart = g_atomic_int_compare_and_exchange (&tc->ice_restart, 1,
-                                                        0);
+  gboolean restart = g_atomic_int_compare_and_exchange (&tc->ice_restart, 1, 0);
   if (restart)
     tci_offer_credentials (tc->webrtc, offer->sdp);
   g_signal_emit_by_name (tc->webrtc, "set-local-description", offer, NULL);
@@ -393,8 +375,7 @@ on_offer_created (GstPromise *promise, gpointer data)
   if (g_getenv ("KONTOR_TEST_PRINT_SDP"))
     g_print ("---- %s offer\n%s", tc->name, m->text);
   gst_webrtc_session_description_free (offer);
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, send_offer, m,
-                              msg_free);
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, send_offer, m, msg_free);
   if (restart)
     send_candidates_again (tc);
 }
@@ -404,10 +385,12 @@ static gchar *
 video_rtp_caps (TestClient *tc)
 {
   return g_strdup_printf ("application/x-rtp,media=video,encoding-name=%s,"
-      "clock-rate=90000,payload=%u%s", tc->h264 ? "H264" : "VP8",
-      tc->video_pt, tc->h264 ? ",packetization-mode=(string)1,"
-      "profile-level-id=(string)42e01f,level-asymmetry-allowed=(string)1"
-      : "");
+                          "clock-rate=90000,payload=%u%s",
+                          tc->h264 ? "H264" : "VP8", tc->video_pt,
+                          tc->h264
+                              ? ",packetization-mode=(string)1,"
+                                "profile-level-id=(string)42e01f,level-asymmetry-allowed=(string)1"
+                              : "");
 }
 
 static guint
@@ -417,8 +400,7 @@ count_transceivers (TestClient *tc, GstWebRTCKind kind)
   g_signal_emit_by_name (tc->webrtc, "get-transceivers", &all);
   guint n = 0;
   for (guint i = 0; all && i < all->len; i++) {
-    GstWebRTCRTPTransceiver *t = g_array_index (all, GstWebRTCRTPTransceiver *,
-                                                i);
+    GstWebRTCRTPTransceiver *t = g_array_index (all, GstWebRTCRTPTransceiver *, i);
     GstWebRTCKind k;
     g_object_get (t, "kind", &k, NULL);
     n += k == kind;
@@ -427,13 +409,15 @@ count_transceivers (TestClient *tc, GstWebRTCKind kind)
 }
 
 void
-tc_offer (TestClient *tc, guint audio_mlines, guint video_mlines,
-          gboolean ice_restart)
+tc_offer (TestClient *tc, guint audio_mlines, guint video_mlines, gboolean ice_restart)
 {
   g_autofree gchar *video_caps = video_rtp_caps (tc);
-  const struct { GstWebRTCKind kind; const gchar *caps; } kinds[] = {
+  const struct {
+    GstWebRTCKind kind;
+    const gchar *caps;
+  } kinds[] = {
     { GST_WEBRTC_KIND_AUDIO, "application/x-rtp,media=audio,"
-      "encoding-name=OPUS,clock-rate=48000,payload=111" },
+                             "encoding-name=OPUS,clock-rate=48000,payload=111" },
     { GST_WEBRTC_KIND_VIDEO, video_caps },
   };
   guint want[2] = { audio_mlines, video_mlines };
@@ -443,16 +427,15 @@ tc_offer (TestClient *tc, guint audio_mlines, guint video_mlines,
       g_autoptr (GstCaps) caps = gst_caps_from_string (kinds[k].caps);
       GstWebRTCRTPTransceiver *t = NULL;
       g_signal_emit_by_name (tc->webrtc, "add-transceiver",
-                             GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
-                             caps, &t);
+                             GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &t);
       g_clear_object (&t);
     }
   }
   /* webrtcbin 1.22 knows no "ice-restart" option: see client-ice.c. */
   if (ice_restart && tci_restart (tc->webrtc))
     g_atomic_int_set (&tc->ice_restart, 1);
-  GstPromise *p = gst_promise_new_with_change_func (
-      on_offer_created, g_atomic_rc_box_acquire (tc), tc_unref);
+  GstPromise *p =
+      gst_promise_new_with_change_func (on_offer_created, g_atomic_rc_box_acquire (tc), tc_unref);
   g_signal_emit_by_name (tc->webrtc, "create-offer", NULL, p);
 }
 
@@ -495,8 +478,7 @@ on_negotiation_needed (GstElement *webrtc, TestClient *tc)
 {
   if (!g_atomic_int_compare_and_exchange (&tc->offered, 0, 1))
     return;
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, first_offer,
-                              msg_new (tc), msg_free);
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, first_offer, msg_new (tc), msg_free);
 }
 
 /* ---- sending ---- */
@@ -510,16 +492,14 @@ add_sender (TestClient *tc, const gchar *desc)
    * caps filter must be spelled out, or its fields (fmtp) never reach the
    * offer. */
   const gchar *caps_text = strrchr (desc, '!') + 1;
-  g_autofree gchar *full = g_strdup_printf ("%.*s capsfilter caps=\"%s\"",
-                                            (int) (caps_text - desc), desc,
-                                            caps_text);
+  g_autofree gchar *full =
+      g_strdup_printf ("%.*s capsfilter caps=\"%s\"", (int) (caps_text - desc), desc, caps_text);
   GstElement *bin = gst_parse_bin_from_description (full, TRUE, NULL);
   gst_bin_add (GST_BIN (tc->pipeline), bin);
   g_autoptr (GstPad) src = gst_element_get_static_pad (bin, "src");
   g_autoptr (GstCaps) caps = gst_caps_from_string (caps_text);
   GstPad *sink = gst_element_request_pad (
-      tc->webrtc, gst_element_get_pad_template (tc->webrtc, "sink_%u"), NULL,
-      caps);
+      tc->webrtc, gst_element_get_pad_template (tc->webrtc, "sink_%u"), NULL, caps);
   gst_pad_link (src, sink);
   gst_element_sync_state_with_parent (bin);
   return sink;
@@ -532,12 +512,14 @@ video_sender (TestClient *tc, const gchar *pattern)
 {
   g_autofree gchar *caps = video_rtp_caps (tc);
   return g_strdup_printf ("videotestsrc is-live=true pattern=%s ! "
-      "video/x-raw,width=160,height=120,framerate=15/1 ! %s pt=%u ! %s",
-      pattern, tc->h264
-      ? "openh264enc gop-size=3000 rate-control=bitrate bitrate=200000 ! "
-        "rtph264pay config-interval=-1"
-      : "vp8enc deadline=1 keyframe-max-dist=3000 target-bitrate=200000 ! "
-        "rtpvp8pay picture-id-mode=15-bit", tc->video_pt, caps);
+                          "video/x-raw,width=160,height=120,framerate=15/1 ! %s pt=%u ! %s",
+                          pattern,
+                          tc->h264
+                              ? "openh264enc gop-size=3000 rate-control=bitrate bitrate=200000 ! "
+                                "rtph264pay config-interval=-1"
+                              : "vp8enc deadline=1 keyframe-max-dist=3000 target-bitrate=200000 ! "
+                                "rtpvp8pay picture-id-mode=15-bit",
+                          tc->video_pt, caps);
 }
 
 TestClient *
@@ -553,15 +535,13 @@ tc_new (const gchar *name, KmMeeting *meeting, guint id)
  * client's early-feedback turn (RFC 4585), so its keyframe requests waited
  * for the next regular report. */
 static void
-on_new_jitterbuffer (GstElement *rtpbin, GstElement *jb, guint session,
-                     guint ssrc, gpointer data)
+on_new_jitterbuffer (GstElement *rtpbin, GstElement *jb, guint session, guint ssrc, gpointer data)
 {
   g_object_set (jb, "rtx-next-seqnum", FALSE, NULL);
 }
 
 TestClient *
-tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
-             const TcOptions *options)
+tc_new_with (const gchar *name, KmMeeting *meeting, guint id, const TcOptions *options)
 {
   TestClient *tc = g_atomic_rc_box_new0 (TestClient);
   tc->h264 = options && g_strcmp0 (options->video_codec, "H264") == 0;
@@ -578,27 +558,20 @@ tc_new_with (const gchar *name, KmMeeting *meeting, guint id,
   tc->started = g_get_monotonic_time ();
   tc->pipeline = gst_pipeline_new (name);
   tc->webrtc = gst_element_factory_make ("webrtcbin", "webrtc");
-  g_object_set (tc->webrtc, "bundle-policy",
-                GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
-                options && options->latency_ms ? options->latency_ms : 50,
-                NULL);
+  g_object_set (tc->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
+                options && options->latency_ms ? options->latency_ms : 50, NULL);
   gst_bin_add (GST_BIN (tc->pipeline), tc->webrtc);
-  g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (tc->webrtc),
-                                                       "rtpbin");
+  g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (tc->webrtc), "rtpbin");
   if (rtpbin)
-    g_signal_connect (rtpbin, "new-jitterbuffer",
-                      G_CALLBACK (on_new_jitterbuffer), NULL);
-  g_signal_connect (tc->webrtc, "on-ice-candidate",
-                    G_CALLBACK (on_ice_candidate), tc);
+    g_signal_connect (rtpbin, "new-jitterbuffer", G_CALLBACK (on_new_jitterbuffer), NULL);
+  g_signal_connect (tc->webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), tc);
   g_signal_connect (tc->webrtc, "pad-added", G_CALLBACK (on_pad_added), tc);
-  g_signal_connect (tc->webrtc, "on-negotiation-needed",
-                    G_CALLBACK (on_negotiation_needed), tc);
+  g_signal_connect (tc->webrtc, "on-negotiation-needed", G_CALLBACK (on_negotiation_needed), tc);
   g_autofree gchar *video = video_sender (tc, "ball");
-  const gchar *audio =
-      "audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=48000,channels=1 ! "
-      "opusenc ! rtpopuspay pt=111 ! "
-      "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,"
-      "payload=111";
+  const gchar *audio = "audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=48000,channels=1 ! "
+                       "opusenc ! rtpopuspay pt=111 ! "
+                       "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,"
+                       "payload=111";
   /* The Firefox-shaped client puts its microphone first, as the page does,
    * so that its video m-lines are the bundle-only ones. */
   GstPad *a = tc->bundle_only ? add_sender (tc, audio) : NULL;
@@ -627,8 +600,7 @@ tc_set_screen (TestClient *tc, gboolean on)
     GstWebRTCRTPTransceiver *t = NULL;
     g_object_get (tc->screen_pad, "transceiver", &t, NULL);
     if (t) {
-      g_object_set (t, "direction",
-                    GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
+      g_object_set (t, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
       gst_object_unref (t);
     }
     g_autoptr (GstPad) peer = gst_pad_get_peer (tc->screen_pad);
@@ -703,11 +675,11 @@ tc_request_keyframe (TestClient *tc)
 {
   g_mutex_lock (&tc->lock);
   for (guint i = 0; i < tc->depays->len; i++) {
-    g_autoptr (GstPad) src = gst_element_get_static_pad (
-        g_ptr_array_index (tc->depays, i), "src");
-    gst_pad_send_event (src, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
-        gst_structure_new ("GstForceKeyUnit", "all-headers", G_TYPE_BOOLEAN,
-                           TRUE, NULL)));
+    g_autoptr (GstPad) src = gst_element_get_static_pad (g_ptr_array_index (tc->depays, i), "src");
+    gst_pad_send_event (src,
+                        gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+                                              gst_structure_new ("GstForceKeyUnit", "all-headers",
+                                                                 G_TYPE_BOOLEAN, TRUE, NULL)));
   }
   g_mutex_unlock (&tc->lock);
 }

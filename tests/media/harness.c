@@ -14,7 +14,8 @@ harness_init (int *argc, char ***argv)
     exit (77);
   }
   gst_init (argc, argv);
-  KmConfig config = { .ice_min_port = 40000, .ice_max_port = 40999,
+  KmConfig config = { .ice_min_port = 40000,
+                      .ice_max_port = 40999,
                       .ice_addresses = g_getenv ("KONTOR_ICE_ADDRESS") };
   g_autoptr (GError) error = NULL;
   gint64 t0 = g_get_monotonic_time ();
@@ -64,8 +65,7 @@ cb_candidate (guint id, guint mline, const gchar *cand, gpointer data)
 {
   TestClient *tc = client_of (data, id);
   if (g_getenv ("KONTOR_TEST_PRINT_SDP"))
-    g_print ("relay candidate for %u, mline %u: %s\n", id, mline,
-             cand ? cand : "(end)");
+    g_print ("relay candidate for %u, mline %u: %s\n", id, mline, cand ? cand : "(end)");
   if (cand)
     check_candidate (data, cand);
   if (tc)
@@ -77,8 +77,7 @@ cb_renegotiate (guint id, guint audio, guint video, gpointer data)
 {
   Harness *h = data;
   h->renegotiations++;
-  g_print ("renegotiate participant %u: %u audio, %u video slots\n", id,
-           audio, video);
+  g_print ("renegotiate participant %u: %u audio, %u video slots\n", id, audio, video);
   TestClient *tc = client_of (h, id);
   if (tc && h->auto_renegotiate)
     tc_offer (tc, audio, video, FALSE);
@@ -91,16 +90,16 @@ cb_state (guint id, gboolean connected, gpointer data)
   h->connected += connected ? 1 : -1;
   if (!connected) {
     gpointer key = GUINT_TO_POINTER (id);
-    g_hash_table_insert (h->drops, key, GUINT_TO_POINTER (
-        GPOINTER_TO_UINT (g_hash_table_lookup (h->drops, key)) + 1));
+    g_hash_table_insert (
+        h->drops, key,
+        GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (h->drops, key)) + 1));
   }
 }
 
 guint
 harness_drops (Harness *h, TestClient *tc)
 {
-  return GPOINTER_TO_UINT (g_hash_table_lookup (h->drops,
-                                                GUINT_TO_POINTER (tc_id (tc))));
+  return GPOINTER_TO_UINT (g_hash_table_lookup (h->drops, GUINT_TO_POINTER (tc_id (tc))));
 }
 
 static void
@@ -108,9 +107,9 @@ cb_stats (guint id, const KmStats *s, gpointer data)
 {
   if (g_getenv ("KONTOR_TEST_PRINT_STATS"))
     g_print ("stats %u: in %.0f kbit/s out %.0f kbit/s loss %.3f rtt %.1f ms "
-             "jitter %.1f ms frames %" G_GUINT64_FORMAT "\n", id,
-             s->bitrate_in_kbps, s->bitrate_out_kbps, s->loss_in, s->rtt_ms,
-             s->jitter_ms, s->frames_in);
+             "jitter %.1f ms frames %" G_GUINT64_FORMAT "\n",
+             id, s->bitrate_in_kbps, s->bitrate_out_kbps, s->loss_in, s->rtt_ms, s->jitter_ms,
+             s->frames_in);
 }
 
 static void
@@ -126,8 +125,8 @@ cb_failed (guint id, const GError *error, gpointer data)
 
 /* Keeps the latest announcement per receive slot. */
 static void
-cb_routed (guint receiver, const gchar *mid, const gchar *kind, guint sender,
-           guint stream, gpointer data)
+cb_routed (guint receiver, const gchar *mid, const gchar *kind, guint sender, guint stream,
+           gpointer data)
 {
   Harness *h = data;
   g_hash_table_insert (h->routes, g_strdup_printf ("%u/%s", receiver, mid),
@@ -135,12 +134,11 @@ cb_routed (guint receiver, const gchar *mid, const gchar *kind, guint sender,
 }
 
 gboolean
-harness_routed (Harness *h, TestClient *receiver, const gchar *kind,
-                TestClient *sender, guint stream)
+harness_routed (Harness *h, TestClient *receiver, const gchar *kind, TestClient *sender,
+                guint stream)
 {
   g_autofree gchar *prefix = g_strdup_printf ("%u/", tc_id (receiver));
-  g_autofree gchar *want = g_strdup_printf ("%s %u %u", kind, tc_id (sender),
-                                            stream);
+  g_autofree gchar *want = g_strdup_printf ("%s %u %u", kind, tc_id (sender), stream);
   GHashTableIter it;
   gpointer key, value;
   g_hash_table_iter_init (&it, h->routes);
@@ -259,23 +257,21 @@ harness_run (guint ms)
 
 typedef struct {
   TestClient *a, *b;
-  guint64     a_frames, b_frames;
-  gboolean    audio;
+  guint64 a_frames, b_frames;
+  gboolean audio;
 } Decoding;
 
 static gboolean
 decoding (gpointer data)
 {
   Decoding *d = data;
-  return tc_video_frames (d->a) >= d->a_frames
-      && tc_video_frames (d->b) >= d->b_frames
-      && (!d->audio || (tc_audio_buffers (d->a) > 10
-                        && tc_audio_buffers (d->b) > 10));
+  return tc_video_frames (d->a) >= d->a_frames && tc_video_frames (d->b) >= d->b_frames
+         && (!d->audio || (tc_audio_buffers (d->a) > 10 && tc_audio_buffers (d->b) > 10));
 }
 
 gboolean
-harness_wait_decoding (guint timeout_ms, TestClient *a, guint64 a_frames,
-                       TestClient *b, guint64 b_frames, gboolean audio)
+harness_wait_decoding (guint timeout_ms, TestClient *a, guint64 a_frames, TestClient *b,
+                       guint64 b_frames, gboolean audio)
 {
   Decoding d = { a, b, a_frames, b_frames, audio };
   return harness_wait (timeout_ms, decoding, &d);
@@ -295,7 +291,7 @@ harness_wait_refused (guint timeout_ms, TestClient *tc)
 
 typedef struct {
   TestClient *tc;
-  guint64     count;
+  guint64 count;
 } Keyframes;
 
 static gboolean

@@ -5,55 +5,54 @@
 #include "tests/media/client.h"
 
 typedef struct {
-  KmMeeting  *meeting;
-  GHashTable *clients;        /* participant id → TestClient* */
-  guint       renegotiations;
-  guint       connected;      /* participants currently connected */
-  gboolean    auto_renegotiate;
-  GHashTable *routes;         /* "receiver/mid" → "kind sender stream" */
-  GHashTable *drops;          /* participant id → times the relay reported
-                               * it disconnected */
-  guint       failures;       /* media failures the relay reported */
-  guint       unexpected_candidates; /* TCP, or not on KONTOR_ICE_ADDRESS */
+  KmMeeting *meeting;
+  GHashTable *clients; /* participant id → TestClient* */
+  guint renegotiations;
+  guint connected; /* participants currently connected */
+  gboolean auto_renegotiate;
+  GHashTable *routes;          /* "receiver/mid" → "kind sender stream" */
+  GHashTable *drops;           /* participant id → times the relay reported
+                                * it disconnected */
+  guint failures;              /* media failures the relay reported */
+  guint unexpected_candidates; /* TCP, or not on KONTOR_ICE_ADDRESS */
 } Harness;
 
 /* Fails the test (main returns 1) with a message when cond is false;
  * KONTOR_TEST_HOLD=1 keeps the process 30 s first, for a look at it. */
-#define CHECK(cond, ...) \
-  do { if (!(cond)) { g_printerr ("FAIL: " __VA_ARGS__); \
-                      g_printerr ("\n"); \
-                      if (g_getenv ("KONTOR_TEST_HOLD")) \
-                        g_usleep (G_USEC_PER_SEC * 30); \
-                      return 1; } } while (0)
+#define CHECK(cond, ...)                 \
+  do {                                   \
+    if (!(cond)) {                       \
+      g_printerr ("FAIL: " __VA_ARGS__); \
+      g_printerr ("\n");                 \
+      if (g_getenv ("KONTOR_TEST_HOLD")) \
+        g_usleep (G_USEC_PER_SEC * 30);  \
+      return 1;                          \
+    }                                    \
+  } while (0)
 
 /* Exits 77 unless run by run-in-netns.sh; then km_init with a port range. */
-void        harness_init (int *argc, char ***argv);
-Harness    *harness_new (const gchar *name);
-void        harness_free (Harness *h);
+void harness_init (int *argc, char ***argv);
+Harness *harness_new (const gchar *name);
+void harness_free (Harness *h);
 TestClient *harness_join (Harness *h, const gchar *label);
-TestClient *harness_join_with (Harness *h, const gchar *label,
-                               const TcOptions *options);
-void        harness_leave (Harness *h, TestClient *tc);
+TestClient *harness_join_with (Harness *h, const gchar *label, const TcOptions *options);
+void harness_leave (Harness *h, TestClient *tc);
 /* Runs the main loop until cond(data) or timeout_ms; returns cond's value. */
-gboolean    harness_wait (guint timeout_ms, gboolean (*cond) (gpointer),
-                          gpointer data);
-void        harness_run (guint ms);
+gboolean harness_wait (guint timeout_ms, gboolean (*cond) (gpointer), gpointer data);
+void harness_run (guint ms);
 /* Until a and b have decoded at least a_frames and b_frames video frames in
  * all (and, with audio, more than 10 audio buffers each). */
-gboolean    harness_wait_decoding (guint timeout_ms, TestClient *a,
-                                   guint64 a_frames, TestClient *b,
-                                   guint64 b_frames, gboolean audio);
+gboolean harness_wait_decoding (guint timeout_ms, TestClient *a, guint64 a_frames, TestClient *b,
+                                guint64 b_frames, gboolean audio);
 /* Until the relay has refused tc's offer (tc_refusal). */
-gboolean    harness_wait_refused (guint timeout_ms, TestClient *tc);
+gboolean harness_wait_refused (guint timeout_ms, TestClient *tc);
 /* Until tc's decoders have seen count keyframes in all. */
-gboolean    harness_wait_keyframes (guint timeout_ms, TestClient *tc,
-                                    guint64 count);
+gboolean harness_wait_keyframes (guint timeout_ms, TestClient *tc, guint64 count);
 /* Whether the relay announced (KmCallbacks.routed) that a slot of receiver
  * carries sender's stream number `stream` of kind ("audio", "video"). */
-gboolean    harness_routed (Harness *h, TestClient *receiver,
-                            const gchar *kind, TestClient *sender,
-                            guint stream);
+gboolean harness_routed (Harness *h, TestClient *receiver, const gchar *kind, TestClient *sender,
+                         guint stream);
 /* Frames decoded by tc over ms of running the loop. */
-guint64     harness_frames_during (TestClient *tc, guint ms);
+guint64 harness_frames_during (TestClient *tc, guint ms);
 /* Times the relay reported tc's connection lost. */
-guint       harness_drops (Harness *h, TestClient *tc);
+guint harness_drops (Harness *h, TestClient *tc);

@@ -21,13 +21,13 @@
 #include <unistd.h>
 
 static GMainLoop *loop;
-static GHashTable *meetings;       /* name → KmMeeting* */
-static GHashTable *routes;         /* global id → Route* */
+static GHashTable *meetings; /* name → KmMeeting* */
+static GHashTable *routes;   /* global id → Route* */
 static guint next_global = 1;
 
 typedef struct {
   KmMeeting *meeting;
-  guint      local;
+  guint local;
 } Route;
 
 /* Callbacks carry the meeting's local ids; user_data is the name. */
@@ -68,34 +68,31 @@ static void
 cb_candidate (guint id, guint mline, const gchar *c, gpointer d)
 {
   id = global_id (d, id);
-  emit (json_pack ("{s:s, s:i, s:i, s:s?}", "ev", "ice", "id", id, "mline",
-                   mline, "candidate", c));
+  emit (json_pack ("{s:s, s:i, s:i, s:s?}", "ev", "ice", "id", id, "mline", mline, "candidate", c));
 }
 
 static void
 cb_renegotiate (guint id, guint audio, guint video, gpointer d)
 {
   id = global_id (d, id);
-  emit (json_pack ("{s:s, s:i, s:i, s:i}", "ev", "renegotiate", "id", id,
-                   "audio", audio, "video", video));
+  emit (json_pack ("{s:s, s:i, s:i, s:i}", "ev", "renegotiate", "id", id, "audio", audio, "video",
+                   video));
 }
 
 static void
 cb_state (guint id, gboolean connected, gpointer d)
 {
   id = global_id (d, id);
-  emit (json_pack ("{s:s, s:i, s:b}", "ev", "state", "id", id, "connected",
-                   connected));
+  emit (json_pack ("{s:s, s:i, s:b}", "ev", "state", "id", id, "connected", connected));
 }
 
 static void
 cb_stats (guint id, const KmStats *s, gpointer d)
 {
   id = global_id (d, id);
-  emit (json_pack ("{s:s, s:i, s:f, s:f, s:f, s:f, s:f, s:I}", "ev", "stats",
-                   "id", id, "in_kbps", s->bitrate_in_kbps, "out_kbps",
-                   s->bitrate_out_kbps, "loss_in", s->loss_in, "rtt_ms",
-                   s->rtt_ms, "jitter_ms", s->jitter_ms, "frames_in",
+  emit (json_pack ("{s:s, s:i, s:f, s:f, s:f, s:f, s:f, s:I}", "ev", "stats", "id", id, "in_kbps",
+                   s->bitrate_in_kbps, "out_kbps", s->bitrate_out_kbps, "loss_in", s->loss_in,
+                   "rtt_ms", s->rtt_ms, "jitter_ms", s->jitter_ms, "frames_in",
                    (json_int_t) s->frames_in));
 }
 
@@ -103,8 +100,7 @@ static void
 cb_failed (guint id, const GError *error, gpointer d)
 {
   id = global_id (d, id);
-  emit (json_pack ("{s:s, s:i, s:s}", "ev", "failed", "id", id, "message",
-                   error->message));
+  emit (json_pack ("{s:s, s:i, s:s}", "ev", "failed", "id", id, "message", error->message));
 }
 
 static void
@@ -115,9 +111,12 @@ report_error (const gchar *op, const GError *error)
 }
 
 static KmCallbacks callbacks = {
-  .local_description = cb_description, .local_candidate = cb_candidate,
-  .renegotiate = cb_renegotiate, .connection_state = cb_state,
-  .stats = cb_stats, .failed = cb_failed,
+  .local_description = cb_description,
+  .local_candidate = cb_candidate,
+  .renegotiate = cb_renegotiate,
+  .connection_state = cb_state,
+  .stats = cb_stats,
+  .failed = cb_failed,
 };
 
 static KmMeeting *
@@ -147,9 +146,10 @@ handle (const gchar *line)
   g_autoptr (GError) error = NULL;
   Route *route = NULL;
   json_t *jcand = NULL;
-  if (!msg || json_unpack (msg, "{s:s, s?:s, s?:i, s?:s, s?:i, s?:o}", "op",
-                           &op, "label", &label, "id", &id, "sdp", &sdp,
-                           "mline", &mline, "candidate", &jcand) != 0
+  if (!msg
+      || json_unpack (msg, "{s:s, s?:s, s?:i, s?:s, s?:i, s?:o}", "op", &op, "label", &label, "id",
+                      &id, "sdp", &sdp, "mline", &mline, "candidate", &jcand)
+             != 0
       || (jcand && !json_is_null (jcand) && !json_is_string (jcand))) {
     report_error ("parse", NULL);
   } else if (g_str_equal (op, "join")) {
@@ -170,14 +170,11 @@ handle (const gchar *line)
   } else if (!(route = g_hash_table_lookup (routes, GINT_TO_POINTER (id)))) {
     report_error (op, NULL);
   } else if (g_str_equal (op, "offer")) {
-    if (!km_meeting_set_remote_description (route->meeting, route->local,
-                                            "offer", sdp,
-                                            &error))
+    if (!km_meeting_set_remote_description (route->meeting, route->local, "offer", sdp, &error))
       report_error (op, error);
   } else if (g_str_equal (op, "ice")) {
     cand = jcand && json_is_string (jcand) ? json_string_value (jcand) : NULL;
-    if (!km_meeting_add_remote_candidate (route->meeting, route->local, mline,
-                                          cand, &error))
+    if (!km_meeting_add_remote_candidate (route->meeting, route->local, mline, cand, &error))
       report_error (op, error);
   } else if (g_str_equal (op, "leave")) {
     km_meeting_remove_participant (route->meeting, route->local);
@@ -210,8 +207,7 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   KmConfig config = { 0 };
   const gchar *ports = g_getenv ("KONTOR_ICE_PORTS");
-  if (ports && sscanf (ports, "%u-%u", &config.ice_min_port,
-                       &config.ice_max_port) != 2) {
+  if (ports && sscanf (ports, "%u-%u", &config.ice_min_port, &config.ice_max_port) != 2) {
     g_printerr ("KONTOR_ICE_PORTS=min-max\n");
     return 2;
   }
@@ -223,8 +219,8 @@ main (int argc, char **argv)
     g_printerr ("%s\n", error->message);
     return 1;
   }
-  meetings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                    (GDestroyNotify) km_meeting_free);
+  meetings =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) km_meeting_free);
   routes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   loop = g_main_loop_new (NULL, FALSE);
   GIOChannel *ch = g_io_channel_unix_new (0);

@@ -15,7 +15,7 @@
 
 typedef struct {
   TestClient *tc;
-  gchar      *old;
+  gchar *old;
 } Answer;
 
 static gboolean
@@ -39,8 +39,7 @@ longest_gaps (TestClient *a, TestClient *b, guint ms, gint64 gap[2])
     last[i] = start;
     gap[i] = 0;
   }
-  for (guint n = 0; n < ms / 10 && g_get_monotonic_time () - start
-       < ms * 1000; n++) {
+  for (guint n = 0; n < ms / 10 && g_get_monotonic_time () - start < ms * 1000; n++) {
     harness_run (10);
     gint64 now = g_get_monotonic_time ();
     for (guint i = 0; i < 2; i++) {
@@ -61,9 +60,8 @@ nft (const gchar *commands)
   gint status = -1;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *err = NULL;
-  if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH
-                     | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
-                     &status, &error)) {
+  if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                     NULL, NULL, NULL, &err, &status, &error)) {
     g_printerr ("nft: %s\n", error->message);
     return FALSE;
   }
@@ -97,17 +95,17 @@ cut_path (const gchar *path)
   g_auto (GStrv) ends = g_strsplit (path, " -> ", 2);
   g_autofree gchar *l = NULL, *r = NULL;
   guint lp, rp;
-  if (g_strv_length (ends) != 2 || !parse_end (ends[0], &l, &lp)
-      || !parse_end (ends[1], &r, &rp))
+  if (g_strv_length (ends) != 2 || !parse_end (ends[0], &l, &lp) || !parse_end (ends[1], &r, &rp))
     return FALSE;
   const gchar *ip = strchr (l, ':') ? "ip6" : "ip";
-  g_autofree gchar *cmd = g_strdup_printf (
-      "add table inet kmcut; "
-      "add chain inet kmcut input { type filter hook input priority 0; }; "
-      "add rule inet kmcut input %s saddr %s %s daddr %s udp sport %u "
-      "udp dport %u drop; "
-      "add rule inet kmcut input %s saddr %s %s daddr %s udp sport %u "
-      "udp dport %u drop", ip, l, ip, r, lp, rp, ip, r, ip, l, rp, lp);
+  g_autofree gchar *cmd =
+      g_strdup_printf ("add table inet kmcut; "
+                       "add chain inet kmcut input { type filter hook input priority 0; }; "
+                       "add rule inet kmcut input %s saddr %s %s daddr %s udp sport %u "
+                       "udp dport %u drop; "
+                       "add rule inet kmcut input %s saddr %s %s daddr %s udp sport %u "
+                       "udp dport %u drop",
+                       ip, l, ip, r, lp, rp, ip, r, ip, l, rp, lp);
   return nft (cmd);
 }
 
@@ -118,8 +116,7 @@ main (int argc, char **argv)
   Harness *h = harness_new ("ice");
   TestClient *a = harness_join (h, "seeker");
   TestClient *b = harness_join (h, "caseworker");
-  CHECK (harness_wait_decoding (20000, a, 10, b, 10, FALSE),
-         "1:1: no decoded video");
+  CHECK (harness_wait_decoding (20000, a, 10, b, 10, FALSE), "1:1: no decoded video");
   g_autofree gchar *b_ufrag = tc_answer_ufrag (b);
   guint b_drops = harness_drops (h, b);
 
@@ -130,20 +127,19 @@ main (int argc, char **argv)
   tc_offer (a, 0, 0, TRUE);
   CHECK (harness_wait (5000, new_answer, &w),
          "plain restart: the relay answered with its old credentials");
-  g_print ("plain restart: answered in %.0f ms\n",
-           (g_get_monotonic_time () - t0) / 1000.0);
+  g_print ("plain restart: answered in %.0f ms\n", (g_get_monotonic_time () - t0) / 1000.0);
   g_free (w.old);
   gint64 gap[2];
   longest_gaps (a, b, 3000, gap);
   fa = tc_video_frames (a) - fa;
   fb = tc_video_frames (b) - fb;
-  g_print ("plain restart: seeker %" G_GUINT64_FORMAT " frames, caseworker %"
-           G_GUINT64_FORMAT "; longest gap seeker %" G_GINT64_FORMAT
-           " ms, caseworker %" G_GINT64_FORMAT " ms\n", fa, fb, gap[0], gap[1]);
-  CHECK (fa >= 20 && fb >= 20 && gap[0] < 1000 && gap[1] < 1000,
-         "plain restart: video stalled");
+  g_print ("plain restart: seeker %" G_GUINT64_FORMAT " frames, caseworker %" G_GUINT64_FORMAT
+           "; longest gap seeker %" G_GINT64_FORMAT " ms, caseworker %" G_GINT64_FORMAT " ms\n",
+           fa, fb, gap[0], gap[1]);
+  CHECK (fa >= 20 && fb >= 20 && gap[0] < 1000 && gap[1] < 1000, "plain restart: video stalled");
   g_print ("plain restart: relay reported the seeker's connection lost %u "
-           "times\n", harness_drops (h, a));
+           "times\n",
+           harness_drops (h, a));
 
   /* 2. The seeker's path goes dark. */
   g_autofree gchar *before = km_meeting_ice_path (h->meeting, tc_id (a));
@@ -153,10 +149,9 @@ main (int argc, char **argv)
   harness_run (1500);
   fa = harness_frames_during (a, 1500);
   g_print ("cut: seeker %" G_GUINT64_FORMAT " frames in 1.5 s\n", fa);
-  CHECK (fa <= 2, "the cut did not stop the seeker's video (%"
-         G_GUINT64_FORMAT " frames)", fa);
+  CHECK (fa <= 2, "the cut did not stop the seeker's video (%" G_GUINT64_FORMAT " frames)", fa);
 
-  w = (Answer) { a, tc_answer_ufrag (a) };
+  w = (Answer){ a, tc_answer_ufrag (a) };
   t0 = g_get_monotonic_time ();
   guint64 a_min = tc_video_frames (a) + 10;
   guint64 b_min = tc_video_frames (b) + 10;
@@ -165,26 +160,23 @@ main (int argc, char **argv)
   gint64 took = g_get_monotonic_time () - t0;
   CHECK (new_answer (&w), "restart: the relay kept its old credentials");
   g_free (w.old);
-  CHECK (back, "restart after a cut: not decoded again within 15 s "
+  CHECK (back,
+         "restart after a cut: not decoded again within 15 s "
          "(seeker +%" G_GUINT64_FORMAT ", caseworker +%" G_GUINT64_FORMAT ")",
-         tc_video_frames (a) + 10 - a_min,
-         tc_video_frames (b) + 10 - b_min);
-  g_print ("restart after a cut: both decoding again after %.0f ms\n",
-           took / 1000.0);
+         tc_video_frames (a) + 10 - a_min, tc_video_frames (b) + 10 - b_min);
+  g_print ("restart after a cut: both decoding again after %.0f ms\n", took / 1000.0);
   g_autofree gchar *after = km_meeting_ice_path (h->meeting, tc_id (a));
   g_print ("seeker's new path: %s\n", after ? after : "(none)");
-  CHECK (after && g_strcmp0 (after, before) != 0,
-         "the relay still uses the cut pair");
-  CHECK (harness_frames_during (a, 2000) >= 15
-         && harness_frames_during (b, 2000) >= 15,
+  CHECK (after && g_strcmp0 (after, before) != 0, "the relay still uses the cut pair");
+  CHECK (harness_frames_during (a, 2000) >= 15 && harness_frames_during (b, 2000) >= 15,
          "stalled after the restart");
 
   g_autofree gchar *b_now = tc_answer_ufrag (b);
   CHECK (g_strcmp0 (b_now, b_ufrag) == 0 && harness_drops (h, b) == b_drops,
-         "the caseworker had to reconnect (%u drops)",
-         harness_drops (h, b) - b_drops);
+         "the caseworker had to reconnect (%u drops)", harness_drops (h, b) - b_drops);
   g_print ("caseworker: no drop, no ICE restart; seeker drops seen by the "
-           "relay: %u\n", harness_drops (h, a));
+           "relay: %u\n",
+           harness_drops (h, a));
 
   nft ("delete table inet kmcut");
   harness_free (h);

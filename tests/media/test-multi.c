@@ -8,8 +8,8 @@
 
 typedef struct {
   TestClient *tc[3];
-  guint       n;
-  guint       streams;
+  guint n;
+  guint streams;
 } Group;
 
 /* Every client decodes at least `streams` distinct video streams. */
@@ -54,19 +54,18 @@ main (int argc, char **argv)
   g.tc[2] = harness_join (h, "interpreter");
   g.n = 3;
   g.streams = 2;
-  CHECK (harness_wait (20000, all_see, &g),
-         "third participant: streams seen %u, %u, %u",
-         tc_video_streams (g.tc[0]), tc_video_streams (g.tc[1]),
-         tc_video_streams (g.tc[2]));
+  CHECK (harness_wait (20000, all_see, &g), "third participant: streams seen %u, %u, %u",
+         tc_video_streams (g.tc[0]), tc_video_streams (g.tc[1]), tc_video_streams (g.tc[2]));
   g_print ("three participants see each other after %.0f ms "
-           "(%u renegotiations)\n", (g_get_monotonic_time () - t0) / 1000.0,
-           h->renegotiations);
+           "(%u renegotiations)\n",
+           (g_get_monotonic_time () - t0) / 1000.0, h->renegotiations);
   CHECK (all_decoding (&g, 2000, 2 * 20), "three: video stalled");
   /* Each page is told whose picture each of its slots carries. */
   for (guint i = 0; i < 3; i++)
     for (guint j = 0; j < 3; j++)
-      CHECK (i == j || (harness_routed (h, g.tc[i], "video", g.tc[j], 0)
-                        && harness_routed (h, g.tc[i], "audio", g.tc[j], 0)),
+      CHECK (i == j
+                 || (harness_routed (h, g.tc[i], "video", g.tc[j], 0)
+                     && harness_routed (h, g.tc[i], "audio", g.tc[j], 0)),
              "client %u was not told which slot carries client %u", i, j);
 
   /* The caseworker shares a screen: the others get a third stream. */
@@ -75,14 +74,13 @@ main (int argc, char **argv)
   harness_run (300);
   tc_offer (g.tc[1], 0, 0, FALSE);
   Group others = { .tc = { g.tc[0], g.tc[2] }, .n = 2, .streams = 3 };
-  CHECK (harness_wait (20000, all_see, &others),
-         "screen share not received: %u, %u", tc_video_streams (g.tc[0]),
-         tc_video_streams (g.tc[2]));
+  CHECK (harness_wait (20000, all_see, &others), "screen share not received: %u, %u",
+         tc_video_streams (g.tc[0]), tc_video_streams (g.tc[2]));
   g_print ("screen share decoded by both others after %.0f ms\n",
            (g_get_monotonic_time () - t0) / 1000.0);
   CHECK (all_decoding (&others, 2000, 3 * 20), "with screen: stalled");
   CHECK (harness_routed (h, g.tc[0], "video", g.tc[1], 1)
-         && harness_routed (h, g.tc[2], "video", g.tc[1], 1),
+             && harness_routed (h, g.tc[2], "video", g.tc[1], 1),
          "the share was not announced as the caseworker's second video");
 
   /* The share stops: the cameras keep going. */

@@ -56,20 +56,21 @@ main (int argc, char **argv)
       guint64 fa = harness_frames_during (a, 2000);
       guint64 fb = tc_video_frames (b);
       g_print ("window %d: seeker %" G_GUINT64_FORMAT " frames, caseworker "
-               "total %" G_GUINT64_FORMAT ", keyframes %" G_GUINT64_FORMAT
-               "/%" G_GUINT64_FORMAT "\n", w, fa, fb, tc_keyframes (a),
-               tc_keyframes (b));
+               "total %" G_GUINT64_FORMAT ", keyframes %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
+               "\n",
+               w, fa, fb, tc_keyframes (a), tc_keyframes (b));
       total += fa;
-      CHECK (sanitized || fa >= 4, "video stalled under loss (window %d: %"
-             G_GUINT64_FORMAT " frames)", w, fa);
+      CHECK (sanitized || fa >= 4,
+             "video stalled under loss (window %d: %" G_GUINT64_FORMAT " frames)", w, fa);
     }
-    CHECK (total >= (sanitized ? 10 : 75), "only %" G_GUINT64_FORMAT " of 150 frames decoded "
-           "under loss", total);
+    CHECK (total >= (sanitized ? 10 : 75),
+           "only %" G_GUINT64_FORMAT " of 150 frames decoded "
+           "under loss",
+           total);
     guint64 fb = harness_frames_during (b, 2000);
     CHECK (fb >= 4, "caseworker stalled under loss");
   }
-  CHECK (h->failures == 0, "the relay reported %u media failures",
-         h->failures);
+  CHECK (h->failures == 0, "the relay reported %u media failures", h->failures);
   harness_free (h);
   harness_run (200);
   km_shutdown ();

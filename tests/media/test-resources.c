@@ -46,8 +46,8 @@ cycle (guint i)
   gboolean ok = harness_wait_decoding (15000, a, 1, b, 1, FALSE);
   if (!ok)
     g_print ("cycle %u: no media (seeker %" G_GUINT64_FORMAT " frames, "
-             "caseworker %" G_GUINT64_FORMAT ", %u connected)\n", i,
-             tc_video_frames (a), tc_video_frames (b), h->connected);
+             "caseworker %" G_GUINT64_FORMAT ", %u connected)\n",
+             i, tc_video_frames (a), tc_video_frames (b), h->connected);
   harness_leave (h, b);
   harness_leave (h, a);
   harness_free (h);
@@ -85,11 +85,11 @@ main (int argc, char **argv)
     failed += !cycle (i);
   Usage atn = settle ();
   double secs = (g_get_monotonic_time () - t0) / 1e6;
-  g_print ("after 20 cycles: rss %ld kB, %ld threads, %ld fds\n",
-           at20.rss_kb, at20.threads, at20.fds);
+  g_print ("after 20 cycles: rss %ld kB, %ld threads, %ld fds\n", at20.rss_kb, at20.threads,
+           at20.fds);
   g_print ("after %u cycles: rss %ld kB, %ld threads, %ld fds "
-           "(%.0f ms per cycle, %u without media)\n", total, atn.rss_kb,
-           atn.threads, atn.fds, secs * 1000 / total, failed);
+           "(%.0f ms per cycle, %u without media)\n",
+           total, atn.rss_kb, atn.threads, atn.fds, secs * 1000 / total, failed);
   km_shutdown ();
   /* Threads and descriptors must match exactly.  Resident memory keeps a
    * residue of 8–30 kB per cycle (varies from run to run) that

@@ -50,8 +50,8 @@ test_file_then_environment (void)
   g_autoptr (KsConfig) c = ks_config_load (path, env, &error);
   g_unlink (path);
   g_assert_no_error (error);
-  g_assert_cmpuint (c->port, ==, 9000);                /* from the file */
-  g_assert_cmpstr (c->database, ==, "dbname=b");        /* env wins */
+  g_assert_cmpuint (c->port, ==, 9000);          /* from the file */
+  g_assert_cmpstr (c->database, ==, "dbname=b"); /* env wins */
   g_assert_cmpuint (c->ice_port_min, ==, 41000);
   g_assert_cmpuint (c->ice_port_max, ==, 41200);
   g_assert_cmpstr (c->stun_server, ==, "stun:stun.example.org:3478");
@@ -107,10 +107,12 @@ static void
 test_help_lists_every_variable (void)
 {
   const gchar *help = ks_config_help ();
-  const gchar *vars[] = { "KONTOR_LISTEN_ADDRESS", "KONTOR_PORT", "KONTOR_WEB_ROOT",
-                          "KONTOR_DATABASE", "KONTOR_ICE_PORT_MIN", "KONTOR_ICE_PORT_MAX",
-                          "KONTOR_STUN_SERVER", "KONTOR_TURN_SERVER", "KONTOR_PUBLIC_ADDRESS",
-                          "KONTOR_TRUSTED_PROXIES", "KONTOR_VIDEO_CODEC", "KONTOR_ICE_ADDRESS",
+  const gchar *vars[] = { "KONTOR_LISTEN_ADDRESS", "KONTOR_PORT",
+                          "KONTOR_WEB_ROOT",       "KONTOR_DATABASE",
+                          "KONTOR_ICE_PORT_MIN",   "KONTOR_ICE_PORT_MAX",
+                          "KONTOR_STUN_SERVER",    "KONTOR_TURN_SERVER",
+                          "KONTOR_PUBLIC_ADDRESS", "KONTOR_TRUSTED_PROXIES",
+                          "KONTOR_VIDEO_CODEC",    "KONTOR_ICE_ADDRESS",
                           "KONTOR_DB_MAX_WAITING", "KONTOR_DB_STATEMENT_TIMEOUT_MS" };
   for (gsize i = 0; i < G_N_ELEMENTS (vars); i++)
     g_assert_nonnull (strstr (help, vars[i]));

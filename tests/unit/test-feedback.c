@@ -7,14 +7,14 @@
 
 #include <gst/rtp/gstrtcpbuffer.h>
 
-#define SLOT   0x2fb5ee2au
+#define SLOT 0x2fb5ee2au
 #define CAMERA 0x5e4d0001u
 
 typedef struct {
-  KmFwdPort   *port;
-  KmFwdSink   *sink;
+  KmFwdPort *port;
+  KmFwdSink *sink;
   KmFwdSource *source;
-  gint64       now;
+  gint64 now;
 } Rig;
 
 static void
@@ -53,10 +53,11 @@ test_sender_report (void)
   Rig rig;
   rig_init (&rig);
   static const guint8 sr[] = {
-    0x80, 200, 0, 6, 0x5e, 0x4d, 0x00, 0x01,       /* SR, 6 words, camera */
-    0xe8, 0xa1, 0xb2, 0xc3, 0, 0, 0, 0,            /* NTP time */
-    0, 1, 0x5f, 0x90,                              /* RTP time 90000 */
-    0, 0, 0, 10, 0, 0, 0x10, 0 };                  /* packets, octets */
+    0x80, 200,  0,    6,    0x5e, 0x4d, 0x00, 0x01, /* SR, 6 words, camera */
+    0xe8, 0xa1, 0xb2, 0xc3, 0,    0,    0,    0,    /* NTP time */
+    0,    1,    0x5f, 0x90,                         /* RTP time 90000 */
+    0,    0,    0,    10,   0,    0,    0x10, 0
+  }; /* packets, octets */
   read_bytes (&rig, sr, sizeof sr);
   g_assert_true (rig.source->have_sr);
   g_assert_cmphex (rig.source->sr_ntp, ==, G_GUINT64_CONSTANT (0xe8a1b2c300000000));
@@ -81,11 +82,10 @@ test_round_trip (void)
 {
   Rig rig;
   rig_init (&rig);
-  static const guint8 rr[] = {
-    0x81, 201, 0, 7, 0, 0, 0, 9,                   /* RR, one block */
-    0x2f, 0xb5, 0xee, 0x2a, 0, 0, 0, 0,            /* on the slot */
-    0, 0, 0, 0, 0, 0, 0, 0,
-    0x12, 0x34, 0x56, 0x78, 0, 0, 0x10, 0 };       /* LSR, DLSR 1/16 s */
+  static const guint8 rr[] = { 0x81, 201,  0,    7,    0, 0, 0,    9, /* RR, one block */
+                               0x2f, 0xb5, 0xee, 0x2a, 0, 0, 0,    0, /* on the slot */
+                               0,    0,    0,    0,    0, 0, 0,    0,
+                               0x12, 0x34, 0x56, 0x78, 0, 0, 0x10, 0 }; /* LSR, DLSR 1/16 s */
   read_bytes (&rig, rr, sizeof rr);
   /* 100 ms since the report, 62.5 of them held by the browser. */
   g_assert_cmpfloat_with_epsilon (rig.sink->rtt, 0.0375, 0.001);
@@ -99,11 +99,9 @@ test_count_beyond_length (void)
   rig_init (&rig);
   /* The count says 31 blocks, the length holds none; what follows in the
    * buffer (here an APP packet) would read as a block on the slot. */
-  static const guint8 rr[] = {
-    0x9f, 201, 0, 1, 0, 0, 0, 9,
-    0x80, 204, 0, 6, 0x2f, 0xb5, 0xee, 0x2a,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0x12, 0x34, 0x56, 0x78, 0, 0, 0x10, 0 };
+  static const guint8 rr[] = { 0x9f, 201,  0,    1,    0,    0,    0,    9,    0x80, 204, 0,    6,
+                               0x2f, 0xb5, 0xee, 0x2a, 0,    0,    0,    0,    0,    0,   0,    0,
+                               0,    0,    0,    0,    0x12, 0x34, 0x56, 0x78, 0,    0,   0x10, 0 };
   read_bytes (&rig, rr, sizeof rr);
   g_assert_cmpfloat (rig.sink->rtt, <, 0);
   rig_clear (&rig);
@@ -115,9 +113,9 @@ test_not_a_compound_packet (void)
   Rig rig;
   rig_init (&rig);
   static const guint8 odd[][12] = {
-    { 0x81, 201, 0, 7, 0, 0, 0, 9, 0x2f, 0xb5, 0xee, 0x2a },  /* cut short */
-    { 0x40, 201, 0, 1, 0, 0, 0, 9 },                          /* version 1 */
-    { 0x81, 205, 0, 0 },                                      /* a NACK of nothing */
+    { 0x81, 201, 0, 7, 0, 0, 0, 9, 0x2f, 0xb5, 0xee, 0x2a }, /* cut short */
+    { 0x40, 201, 0, 1, 0, 0, 0, 9 },                         /* version 1 */
+    { 0x81, 205, 0, 0 },                                     /* a NACK of nothing */
   };
   read_bytes (&rig, NULL, 0);
   read_bytes (&rig, odd[0], 12);

@@ -41,9 +41,9 @@ test_booked (void)
   g_assert_cmpint (kb_join_decide (&b, start - 60 * MIN_US, NULL), ==, KB_JOIN_TOO_EARLY);
   g_assert_cmpstr (kb_join_verdict_code (KB_JOIN_TOO_EARLY), ==, "too_early");
 
-  g_assert_cmpint (kb_join_decide (&b, start - 10 * MIN_US, NULL), ==, KB_JOIN_OK);  /* opens */
+  g_assert_cmpint (kb_join_decide (&b, start - 10 * MIN_US, NULL), ==, KB_JOIN_OK); /* opens */
   g_assert_cmpint (kb_join_decide (&b, start, NULL), ==, KB_JOIN_OK);
-  g_assert_cmpint (kb_join_decide (&b, start + 15 * MIN_US, NULL), ==, KB_JOIN_OK);  /* closes */
+  g_assert_cmpint (kb_join_decide (&b, start + 15 * MIN_US, NULL), ==, KB_JOIN_OK); /* closes */
   g_assert_null (kb_join_verdict_code (KB_JOIN_OK));
 
   g_assert_cmpint (kb_join_decide (&b, start + 15 * MIN_US + 1, NULL), ==, KB_JOIN_TOO_LATE);
@@ -94,13 +94,12 @@ test_other_states (void)
 static void
 test_status_names (void)
 {
-  for (KbStatus s = KB_STATUS_BOOKED; s <= KB_STATUS_NOT_ADMITTED; s++)
-    {
-      KbStatus back;
+  for (KbStatus s = KB_STATUS_BOOKED; s <= KB_STATUS_NOT_ADMITTED; s++) {
+    KbStatus back;
 
-      g_assert_true (kb_status_from_string (kb_status_to_string (s), &back));
-      g_assert_cmpint (back, ==, s);
-    }
+    g_assert_true (kb_status_from_string (kb_status_to_string (s), &back));
+    g_assert_cmpint (back, ==, s);
+  }
   g_assert_cmpstr (kb_status_to_string (KB_STATUS_IN_MEETING), ==, "in_meeting");
   g_assert_false (kb_status_from_string ("admitted", NULL));
   g_assert_false (kb_status_from_string (NULL, NULL));

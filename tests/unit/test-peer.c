@@ -21,7 +21,9 @@ test_listed (void)
 static void
 test_forwarded (void)
 {
-  const struct { const gchar *header, *client; } cases[] = {
+  const struct {
+    const gchar *header, *client;
+  } cases[] = {
     { "203.0.113.9", "203.0.113.9" },
     /* Only the last entry is the trusted proxy's. */
     { "198.51.100.1, 203.0.113.9", "203.0.113.9" },

@@ -59,7 +59,7 @@ test_other_packets_pass (void)
   KmSsrcGate gate = { 0 };
   guint8 p[20];
   fill (&gate);
-  rtp (p, 9999, 200);            /* RTCP sender report */
+  rtp (p, 9999, 200); /* RTCP sender report */
   g_assert_true (km_ssrcgate_admit (&gate, p, 20, 2 * S));
   guint8 dtls[13] = { 22, 0xfe, 0xfd };
   g_assert_true (km_ssrcgate_admit (&gate, dtls, sizeof dtls, 2 * S));

@@ -20,10 +20,10 @@ static void
 test_token_hash (void)
 {
   /* SHA-256("abc"), FIPS 180-2 test vector. */
-  static const guint8 abc[KB_TOKEN_HASH_LEN] = {
-    0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde,
-    0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
-    0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad };
+  static const guint8 abc[KB_TOKEN_HASH_LEN] = { 0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+                                                 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+                                                 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+                                                 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad };
   guint8 h1[KB_TOKEN_HASH_LEN], h2[KB_TOKEN_HASH_LEN];
   g_autofree gchar *t = kb_token_new ();
 
@@ -52,12 +52,11 @@ test_secret_equal (void)
   memcpy (b, a, sizeof b);
   g_assert_true (kb_secret_equal (a, b, sizeof a));
   /* A difference in the first, a middle and the last byte. */
-  for (guint i = 0; i < sizeof b; i += 15)
-    {
-      b[i] ^= 1;
-      g_assert_false (kb_secret_equal (a, b, sizeof a));
-      b[i] ^= 1;
-    }
+  for (guint i = 0; i < sizeof b; i += 15) {
+    b[i] ^= 1;
+    g_assert_false (kb_secret_equal (a, b, sizeof a));
+    b[i] ^= 1;
+  }
   b[31] ^= 0x80;
   g_assert_false (kb_secret_equal (a, b, sizeof a));
   g_assert_true (kb_secret_equal (a, b, 0));
@@ -72,7 +71,7 @@ test_password (void)
 
   g_assert_no_error (error);
   g_assert_true (g_str_has_prefix (h, "$argon2id$"));
-  g_assert_cmpstr (h, !=, h2);     /* salted */
+  g_assert_cmpstr (h, !=, h2); /* salted */
   g_assert_true (kb_password_verify (h, "correct horse battery staple"));
   g_assert_false (kb_password_verify (h, "correct horse battery stapl"));
   g_assert_false (kb_password_verify (h, ""));

@@ -19,11 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CASEWORKERS   50
-#define SLOT_QUERIES  40
-#define CLIENTS       16
+#define CASEWORKERS 50
+#define SLOT_QUERIES 40
+#define CLIENTS 16
 #define BOOK_ATTEMPTS 320
-#define SERIAL_BOOKS  100
+#define SERIAL_BOOKS 100
 
 static PGconn *
 connect_or_die (const gchar *conninfo)
@@ -73,11 +73,11 @@ compare_double (gconstpointer a, gconstpointer b)
 }
 
 typedef struct {
-  KbStore   *store;
-  gint64     service, office, now;
-  GPtrArray *free_slots;   /* KbSlot* to pick from */
-  guint      started, done, ok, taken, other;
-  gint64     t0;
+  KbStore *store;
+  gint64 service, office, now;
+  GPtrArray *free_slots; /* KbSlot* to pick from */
+  guint started, done, ok, taken, other;
+  gint64 t0;
 } Race;
 
 static void client_next (Race *r);
@@ -114,11 +114,10 @@ client_done (GObject *source, GAsyncResult *result, gpointer data)
     r->ok++;
   else if (g_error_matches (error, KB_ERROR, KB_ERROR_SLOT_TAKEN))
     r->taken++;
-  else
-    {
-      r->other++;
-      g_printerr ("book: %s\n", error->message);
-    }
+  else {
+    r->other++;
+    g_printerr ("book: %s\n", error->message);
+  }
   kb_book_result_free (b);
   client_next (r);
 }
@@ -156,11 +155,10 @@ main (int argc, char **argv)
   gint64 office, service, now, seed_t0;
   Race r = { 0 };
 
-  if (base == NULL || *base == '\0')
-    {
-      g_printerr ("bench-booking: set KONTOR_TEST_CONNINFO (deploy/pg-local start DIR)\n");
-      return 77;
-    }
+  if (base == NULL || *base == '\0') {
+    g_printerr ("bench-booking: set KONTOR_TEST_CONNINFO (deploy/pg-local start DIR)\n");
+    return 77;
+  }
   name = g_strdup_printf ("kbbench_%d", (int) getpid ());
   admin = connect_or_die (base);
   sql = g_strdup_printf ("CREATE DATABASE %s", name);
@@ -172,7 +170,8 @@ main (int argc, char **argv)
   /* Four weeks from Monday 2026-11-30, Monday–Friday 08:00–16:00, 30-minute
    * meetings: 16 slots a day per caseworker; 70 % of them booked. */
   pg = connect_or_die (conninfo);
-  office = exec_or_die (pg, "INSERT INTO offices (name, time_zone) VALUES ('Bench', 'Europe/Oslo') RETURNING id");
+  office = exec_or_die (
+      pg, "INSERT INTO offices (name, time_zone) VALUES ('Bench', 'Europe/Oslo') RETURNING id");
   exec_or_die (pg, "INSERT INTO opening_hours (office_id, weekday, opens_at, closes_at) "
                    "SELECT 1, d, '08:00', '16:00' FROM generate_series(1, 5) d");
   service = exec_or_die (pg, "INSERT INTO services (name, duration_min, notice_min, horizon_days) "
@@ -182,7 +181,8 @@ main (int argc, char **argv)
                    "FROM generate_series(1, 50) i");
   seed_t0 = g_get_monotonic_time ();
   exec_or_die (pg, "SELECT setseed(0.42)");
-  exec_or_die (pg,
+  exec_or_die (
+      pg,
       "INSERT INTO bookings (reference, token_hash, seeker_name, service_id, caseworker_id, "
       "  during, blocked, created_at, status_changed_at) "
       "SELECT (SELECT string_agg(substr('ACDEFHJKMNPQRTUVWXY34679', (n / (24 ^ k)::bigint % 24)::int + 1, 1), '' ORDER BY k) "
@@ -207,34 +207,34 @@ main (int argc, char **argv)
     g_error ("store: %s", error->message);
 
   /* Free-slot search for a week, any caseworker, one office. */
-  for (guint i = 0; i < SLOT_QUERIES; i++)
-    {
-      static const gchar *weeks[][2] = {
-        { "2026-11-30", "2026-12-06" }, { "2026-12-07", "2026-12-13" },
-        { "2026-12-14", "2026-12-20" }, { "2026-12-21", "2026-12-27" },
-      };
-      KbSlotQuery q = { service, office, 0, NULL, weeks[i % 4][0], weeks[i % 4][1] };
-      GAsyncResult *res = NULL;
-      gint64 t = g_get_monotonic_time ();
-      GPtrArray *slots;
-      gdouble ms;
+  for (guint i = 0; i < SLOT_QUERIES; i++) {
+    static const gchar *weeks[][2] = {
+      { "2026-11-30", "2026-12-06" },
+      { "2026-12-07", "2026-12-13" },
+      { "2026-12-14", "2026-12-20" },
+      { "2026-12-21", "2026-12-27" },
+    };
+    KbSlotQuery q = { service, office, 0, NULL, weeks[i % 4][0], weeks[i % 4][1] };
+    GAsyncResult *res = NULL;
+    gint64 t = g_get_monotonic_time ();
+    GPtrArray *slots;
+    gdouble ms;
 
-      kb_slots_async (store, &q, now, NULL, ready, &res);
-      slots = kb_slots_finish (store, wait_for (&res), &error);
-      ms = (g_get_monotonic_time () - t) / 1000.0;
-      g_object_unref (res);
-      if (slots == NULL)
-        g_error ("slots: %s", error->message);
-      g_array_append_val (lat, ms);
-      if (i < 4)
-        {
-          if (r.free_slots == NULL)
-            r.free_slots = g_ptr_array_new_with_free_func ((GDestroyNotify) kb_slot_free);
-          while (slots->len > 0)
-            g_ptr_array_add (r.free_slots, g_ptr_array_steal_index_fast (slots, 0));
-        }
-      g_ptr_array_unref (slots);
+    kb_slots_async (store, &q, now, NULL, ready, &res);
+    slots = kb_slots_finish (store, wait_for (&res), &error);
+    ms = (g_get_monotonic_time () - t) / 1000.0;
+    g_object_unref (res);
+    if (slots == NULL)
+      g_error ("slots: %s", error->message);
+    g_array_append_val (lat, ms);
+    if (i < 4) {
+      if (r.free_slots == NULL)
+        r.free_slots = g_ptr_array_new_with_free_func ((GDestroyNotify) kb_slot_free);
+      while (slots->len > 0)
+        g_ptr_array_add (r.free_slots, g_ptr_array_steal_index_fast (slots, 0));
     }
+    g_ptr_array_unref (slots);
+  }
   g_array_sort (lat, compare_double);
   g_print ("free_slots_week_p50: %.1f ms\n", g_array_index (lat, gdouble, lat->len / 2));
   g_print ("free_slots_week_p99: %.1f ms\n",
@@ -243,16 +243,17 @@ main (int argc, char **argv)
     g_autoptr (GArray) base = g_array_new (FALSE, FALSE, sizeof (gdouble));
     g_autofree gchar *office_text = g_strdup_printf ("%" G_GINT64_FORMAT, office);
     static const gchar *mondays[] = { "2026-11-30", "2026-12-07", "2026-12-14", "2026-12-21" };
-    for (guint i = 0; i < SLOT_QUERIES; i++)
-      {
-        const gchar *params[] = { office_text, mondays[i % 4] };
-        gdouble ms = timed_exec (pg,
-            "SELECT b.caseworker_id, lower(b.during), upper(b.during) FROM bookings b "
-            "JOIN caseworkers c ON c.id = b.caseworker_id WHERE c.office_id = $1 "
-            "AND b.during && tstzrange($2::date::timestamp AT TIME ZONE 'Europe/Oslo', "
-            "($2::date + 7)::timestamp AT TIME ZONE 'Europe/Oslo')", 2, params);
-        g_array_append_val (base, ms);
-      }
+    for (guint i = 0; i < SLOT_QUERIES; i++) {
+      const gchar *params[] = { office_text, mondays[i % 4] };
+      gdouble ms =
+          timed_exec (pg,
+                      "SELECT b.caseworker_id, lower(b.during), upper(b.during) FROM bookings b "
+                      "JOIN caseworkers c ON c.id = b.caseworker_id WHERE c.office_id = $1 "
+                      "AND b.during && tstzrange($2::date::timestamp AT TIME ZONE 'Europe/Oslo', "
+                      "($2::date + 7)::timestamp AT TIME ZONE 'Europe/Oslo')",
+                      2, params);
+      g_array_append_val (base, ms);
+    }
     gdouble b = median (base);
     g_print ("baseline_read_week_bookings_p50: %.2f ms\n", b);
     g_print ("ratio free_slots_week_p50 / baseline: %.1f\n",
@@ -286,43 +287,48 @@ main (int argc, char **argv)
     g_autoptr (GArray) book_ms = g_array_new (FALSE, FALSE, sizeof (gdouble));
     g_autoptr (GArray) insert_ms = g_array_new (FALSE, FALSE, sizeof (gdouble));
     exec_or_die (pg, "CREATE TABLE bench_plain AS SELECT * FROM bookings WITH NO DATA");
-    for (guint i = 0; i < SERIAL_BOOKS * 3 && book_ms->len < SERIAL_BOOKS; i++)
-      {
-        KbSlot *slot = r.free_slots->pdata[g_random_int_range (0, r.free_slots->len)];
-        g_autofree gchar *contact = g_strdup_printf ("serial%u@example.org", i);
-        KbBookRequest req = { .service_id = service, .office_id = office,
-                              .starts_at = slot->starts_at, .seeker_name = "Bench",
-                              .seeker_contact = contact, .language = "nb" };
-        GAsyncResult *res = NULL;
-        g_autoptr (GError) book_error = NULL;
-        gint64 t = g_get_monotonic_time ();
-        kb_book_async (store, &req, now, NULL, ready, &res);
-        KbBookResult *b = kb_book_finish (store, wait_for (&res), &book_error);
-        gdouble ms = (g_get_monotonic_time () - t) / 1000.0;
-        g_object_unref (res);
-        if (!b)
-          continue;   /* taken meanwhile: try another slot */
-        g_array_append_val (book_ms, ms);
-        g_autofree gchar *id = g_strdup_printf ("%" G_GINT64_FORMAT, b->booking->id);
-        const gchar *params[] = { id };
-        ms = timed_exec (pg, "INSERT INTO bench_plain SELECT * FROM bookings WHERE id = $1", 1, params);
-        (void) ms;  /* includes reading the row: measured again below without it */
-        kb_book_result_free (b);
-      }
+    for (guint i = 0; i < SERIAL_BOOKS * 3 && book_ms->len < SERIAL_BOOKS; i++) {
+      KbSlot *slot = r.free_slots->pdata[g_random_int_range (0, r.free_slots->len)];
+      g_autofree gchar *contact = g_strdup_printf ("serial%u@example.org", i);
+      KbBookRequest req = { .service_id = service,
+                            .office_id = office,
+                            .starts_at = slot->starts_at,
+                            .seeker_name = "Bench",
+                            .seeker_contact = contact,
+                            .language = "nb" };
+      GAsyncResult *res = NULL;
+      g_autoptr (GError) book_error = NULL;
+      gint64 t = g_get_monotonic_time ();
+      kb_book_async (store, &req, now, NULL, ready, &res);
+      KbBookResult *b = kb_book_finish (store, wait_for (&res), &book_error);
+      gdouble ms = (g_get_monotonic_time () - t) / 1000.0;
+      g_object_unref (res);
+      if (!b)
+        continue; /* taken meanwhile: try another slot */
+      g_array_append_val (book_ms, ms);
+      g_autofree gchar *id = g_strdup_printf ("%" G_GINT64_FORMAT, b->booking->id);
+      const gchar *params[] = { id };
+      ms = timed_exec (pg, "INSERT INTO bench_plain SELECT * FROM bookings WHERE id = $1", 1,
+                       params);
+      (void) ms; /* includes reading the row: measured again below without it */
+      kb_book_result_free (b);
+    }
     /* The plain INSERT alone: the same rows, values given. */
-    PGresult *rows = PQexec (pg, "SELECT reference, seeker_name, service_id, caseworker_id, during::text "
-                                 "FROM bench_plain");
-    for (int i = 0; i < PQntuples (rows); i++)
-      {
-        g_autofree gchar *ref = g_strdup_printf ("P%s", PQgetvalue (rows, i, 0));
-        const gchar *params[] = { ref, PQgetvalue (rows, i, 1), PQgetvalue (rows, i, 2),
-                                  PQgetvalue (rows, i, 3), PQgetvalue (rows, i, 4) };
-        gdouble ms = timed_exec (pg, "INSERT INTO bench_plain (reference, token_hash, seeker_name, "
-                                     "service_id, caseworker_id, during, blocked, created_at, status_changed_at) "
-                                     "VALUES ($1, sha256(convert_to($1, 'UTF8')), $2, $3, $4, $5::tstzrange, 'empty', now(), now())",
-                                 5, params);
-        g_array_append_val (insert_ms, ms);
-      }
+    PGresult *rows =
+        PQexec (pg, "SELECT reference, seeker_name, service_id, caseworker_id, during::text "
+                    "FROM bench_plain");
+    for (int i = 0; i < PQntuples (rows); i++) {
+      g_autofree gchar *ref = g_strdup_printf ("P%s", PQgetvalue (rows, i, 0));
+      const gchar *params[] = { ref, PQgetvalue (rows, i, 1), PQgetvalue (rows, i, 2),
+                                PQgetvalue (rows, i, 3), PQgetvalue (rows, i, 4) };
+      gdouble ms = timed_exec (
+          pg,
+          "INSERT INTO bench_plain (reference, token_hash, seeker_name, "
+          "service_id, caseworker_id, during, blocked, created_at, status_changed_at) "
+          "VALUES ($1, sha256(convert_to($1, 'UTF8')), $2, $3, $4, $5::tstzrange, 'empty', now(), now())",
+          5, params);
+      g_array_append_val (insert_ms, ms);
+    }
     PQclear (rows);
     gdouble bm = median (book_ms), im = median (insert_ms);
     g_print ("book_one_client_p50: %.2f ms\n", bm);
@@ -342,11 +348,10 @@ main (int argc, char **argv)
   /* KONTOR_BENCH_KEEP=1 keeps the database for EXPLAIN ANALYZE. */
   if (g_getenv ("KONTOR_BENCH_KEEP"))
     g_printerr ("kept database %s\n", name);
-  else
-    {
-      sql = g_strdup_printf ("DROP DATABASE %s WITH (FORCE)", name);
-      exec_or_die (admin, sql);
-    }
+  else {
+    sql = g_strdup_printf ("DROP DATABASE %s WITH (FORCE)", name);
+    exec_or_die (admin, sql);
+  }
   PQfinish (admin);
   return 0;
 }

@@ -32,26 +32,26 @@
 
 typedef struct _Peer Peer;
 struct _Peer {
-  guint       index;
-  gchar      *name;
-  Peer       *other;
+  guint index;
+  gchar *name;
+  Peer *other;
   GstElement *pipe, *webrtc;
-  GstAppSrc  *vsrc, *asrc;
-  guint       relay_id;
-  gint64      t_join, t_first;          /* µs; t_first atomic */
-  gint64      sent[LOOP_S * 30];        /* send time per frame index */
-  guint64     recv_window;              /* atomic */
-  guint64     sent_window;
-  GMutex      lock;
-  GArray     *delays;                   /* gint64 µs, under lock */
-  guint       vi;                       /* next video frame to send */
-  guint64     jsession, jhandle;        /* Janus ids */
-  gboolean    registered;
-  gint        want_key;                 /* atomic: a keyframe was asked */
+  GstAppSrc *vsrc, *asrc;
+  guint relay_id;
+  gint64 t_join, t_first;   /* µs; t_first atomic */
+  gint64 sent[LOOP_S * 30]; /* send time per frame index */
+  guint64 recv_window;      /* atomic */
+  guint64 sent_window;
+  GMutex lock;
+  GArray *delays;            /* gint64 µs, under lock */
+  guint vi;                  /* next video frame to send */
+  guint64 jsession, jhandle; /* Janus ids */
+  gboolean registered;
+  gint want_key; /* atomic: a keyframe was asked */
 };
 
 static GPtrArray *video_frames, *audio_frames;
-static GHashTable *frame_index;         /* content hash → index + 1 */
+static GHashTable *frame_index; /* content hash → index + 1 */
 static GPtrArray *peers;
 static gboolean direct;
 static gchar *janus_path;
@@ -59,7 +59,7 @@ static GSocket *janus;
 static GIOChannel *relay_in, *relay_out;
 static GPid relay_pid;
 static GQueue joining = G_QUEUE_INIT;
-static gint in_window;                  /* atomic */
+static gint in_window; /* atomic */
 static gint64 start_us;
 
 /* ---- pre-encoding, once ---- */
@@ -74,8 +74,7 @@ encode (const gchar *desc)
     exit (1);
   }
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "out");
-  GPtrArray *out = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) gst_buffer_unref);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   GstSample *s;
   while ((s = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
@@ -116,8 +115,8 @@ on_video (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (!__atomic_load_n (&p->t_first, __ATOMIC_RELAXED)
       && !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT))
     __atomic_store_n (&p->t_first, now, __ATOMIC_RELAXED);
-  guint k = GPOINTER_TO_UINT (g_hash_table_lookup (frame_index,
-      GUINT_TO_POINTER (content_hash (buf))));
+  guint k =
+      GPOINTER_TO_UINT (g_hash_table_lookup (frame_index, GUINT_TO_POINTER (content_hash (buf))));
   if (!k || !g_atomic_int_get (&in_window))
     return GST_PAD_PROBE_OK;
   __atomic_add_fetch (&p->recv_window, 1, __ATOMIC_RELAXED);
@@ -137,14 +136,12 @@ on_pad_added (GstElement *webrtc, GstPad *pad, Peer *p)
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
-  const gchar *enc = gst_structure_get_string (gst_caps_get_structure (caps,
-                                                                        0),
-                                               "encoding-name");
+  const gchar *enc = gst_structure_get_string (gst_caps_get_structure (caps, 0), "encoding-name");
   gboolean video = g_strcmp0 (enc, "VP8") == 0;
-  GstElement *bin = gst_parse_bin_from_description (video
-      ? "rtpvp8depay ! fakesink name=out sync=false async=false"
-      : "rtpopusdepay ! fakesink name=out sync=false async=false", TRUE,
-      NULL);
+  GstElement *bin = gst_parse_bin_from_description (
+      video ? "rtpvp8depay ! fakesink name=out sync=false async=false"
+            : "rtpopusdepay ! fakesink name=out sync=false async=false",
+      TRUE, NULL);
   gst_bin_add (GST_BIN (p->pipe), bin);
   if (video) {
     g_autoptr (GstElement) out = gst_bin_get_by_name (GST_BIN (bin), "out");
@@ -170,9 +167,9 @@ relay_send (json_t *obj)
 }
 
 typedef struct {
-  Peer  *p;
+  Peer *p;
   gchar *sdp;
-  guint  mline;
+  guint mline;
   gchar *cand;
   gboolean offer;
 } Hop;
@@ -202,13 +199,11 @@ janus_send (json_t *obj)
 static void
 janus_message (Peer *p, json_t *body, const gchar *type, const gchar *sdp)
 {
-  json_t *m = json_pack ("{s:s, s:s, s:I, s:I, s:o}", "janus", "message",
-                         "transaction", "m", "session_id",
-                         (json_int_t) p->jsession, "handle_id",
-                         (json_int_t) p->jhandle, "body", body);
+  json_t *m =
+      json_pack ("{s:s, s:s, s:I, s:I, s:o}", "janus", "message", "transaction", "m", "session_id",
+                 (json_int_t) p->jsession, "handle_id", (json_int_t) p->jhandle, "body", body);
   if (sdp)
-    json_object_set_new (m, "jsep", json_pack ("{s:s, s:s}", "type", type,
-                                               "sdp", sdp));
+    json_object_set_new (m, "jsep", json_pack ("{s:s, s:s}", "type", type, "sdp", sdp));
   janus_send (m);
 }
 
@@ -219,31 +214,27 @@ deliver (gpointer data)
   if (janus && h->sdp) {
     g_autofree gchar *user = g_strdup_printf ("u%u", h->p->other->index);
     if (h->offer)
-      janus_message (h->p, json_pack ("{s:s, s:s}", "request", "call",
-                                      "username", user), "offer", h->sdp);
+      janus_message (h->p, json_pack ("{s:s, s:s}", "request", "call", "username", user), "offer",
+                     h->sdp);
     else
-      janus_message (h->p, json_pack ("{s:s}", "request", "accept"),
-                     "answer", h->sdp);
+      janus_message (h->p, json_pack ("{s:s}", "request", "accept"), "answer", h->sdp);
   } else if (janus && h->cand) {
-    janus_send (json_pack ("{s:s, s:s, s:I, s:I, s:{s:s, s:i}}", "janus",
-                           "trickle", "transaction", "t", "session_id",
-                           (json_int_t) h->p->jsession, "handle_id",
-                           (json_int_t) h->p->jhandle, "candidate",
-                           "candidate", h->cand, "sdpMLineIndex", h->mline));
+    janus_send (json_pack ("{s:s, s:s, s:I, s:I, s:{s:s, s:i}}", "janus", "trickle", "transaction",
+                           "t", "session_id", (json_int_t) h->p->jsession, "handle_id",
+                           (json_int_t) h->p->jhandle, "candidate", "candidate", h->cand,
+                           "sdpMLineIndex", h->mline));
   } else if (h->sdp) {
     if (direct)
       set_remote (h->p->other, h->sdp, h->offer);
     else
-      relay_send (json_pack ("{s:s, s:i, s:s}", "op", "offer", "id",
-                             h->p->relay_id, "sdp", h->sdp));
+      relay_send (
+          json_pack ("{s:s, s:i, s:s}", "op", "offer", "id", h->p->relay_id, "sdp", h->sdp));
   } else if (h->cand) {
     if (direct)
-      g_signal_emit_by_name (h->p->other->webrtc, "add-ice-candidate",
-                             h->mline, h->cand);
+      g_signal_emit_by_name (h->p->other->webrtc, "add-ice-candidate", h->mline, h->cand);
     else
-      relay_send (json_pack ("{s:s, s:i, s:i, s:s}", "op", "ice", "id",
-                             h->p->relay_id, "mline", h->mline, "candidate",
-                             h->cand));
+      relay_send (json_pack ("{s:s, s:i, s:i, s:s}", "op", "ice", "id", h->p->relay_id, "mline",
+                             h->mline, "candidate", h->cand));
   }
   return G_SOURCE_REMOVE;
 }
@@ -255,8 +246,7 @@ on_ice_candidate (GstElement *w, guint mline, gchar *cand, Peer *p)
   h->p = p;
   h->mline = mline;
   h->cand = g_strdup (cand);
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, deliver, h,
-                              hop_free);
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, deliver, h, hop_free);
 }
 
 static void
@@ -266,8 +256,7 @@ on_description (GstPromise *promise, gpointer data)
   const GstStructure *r = gst_promise_get_reply (promise);
   GstWebRTCSessionDescription *d = NULL;
   gboolean offer = gst_structure_has_field (r, "offer");
-  gst_structure_get (r, offer ? "offer" : "answer",
-                     GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &d, NULL);
+  gst_structure_get (r, offer ? "offer" : "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &d, NULL);
   gst_promise_unref (promise);
   if (!d) {
     g_printerr ("%s: no description\n", p->name);
@@ -279,8 +268,7 @@ on_description (GstPromise *promise, gpointer data)
   h->sdp = gst_sdp_message_as_text (d->sdp);
   h->offer = offer;
   gst_webrtc_session_description_free (d);
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, deliver, h,
-                              hop_free);
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, deliver, h, hop_free);
 }
 
 static gboolean
@@ -288,7 +276,7 @@ make_offer (gpointer data)
 {
   Peer *p = data;
   g_signal_emit_by_name (p->webrtc, "create-offer", NULL,
-      gst_promise_new_with_change_func (on_description, p, NULL));
+                         gst_promise_new_with_change_func (on_description, p, NULL));
   return G_SOURCE_REMOVE;
 }
 
@@ -313,7 +301,7 @@ set_remote (Peer *p, const gchar *sdp, gboolean offer)
   gst_webrtc_session_description_free (d);
   if (offer)
     g_signal_emit_by_name (p->webrtc, "create-answer", NULL,
-        gst_promise_new_with_change_func (on_description, p, NULL));
+                           gst_promise_new_with_change_func (on_description, p, NULL));
 }
 
 static Peer *
@@ -333,16 +321,16 @@ static gboolean
 on_relay_line (GIOChannel *ch, GIOCondition cond, gpointer data)
 {
   g_autofree gchar *line = NULL;
-  if (g_io_channel_read_line (ch, &line, NULL, NULL, NULL)
-      != G_IO_STATUS_NORMAL)
+  if (g_io_channel_read_line (ch, &line, NULL, NULL, NULL) != G_IO_STATUS_NORMAL)
     return G_SOURCE_REMOVE;
   json_t *ev = json_loads (line, 0, NULL);
   const char *type = NULL, *sdp = NULL;
   int id = 0, mline = 0;
   json_t *cand = NULL;
-  if (!ev || json_unpack (ev, "{s:s, s?:i, s?:s, s?:i, s?:o}", "ev", &type,
-                          "id", &id, "sdp", &sdp, "mline", &mline,
-                          "candidate", &cand) != 0) {
+  if (!ev
+      || json_unpack (ev, "{s:s, s?:i, s?:s, s?:i, s?:o}", "ev", &type, "id", &id, "sdp", &sdp,
+                      "mline", &mline, "candidate", &cand)
+             != 0) {
     json_decref (ev);
     return G_SOURCE_CONTINUE;
   }
@@ -356,8 +344,7 @@ on_relay_line (GIOChannel *ch, GIOCondition cond, gpointer data)
   } else if (g_str_equal (type, "answer") && p) {
     set_remote (p, sdp, FALSE);
   } else if (g_str_equal (type, "ice") && p && json_is_string (cand)) {
-    g_signal_emit_by_name (p->webrtc, "add-ice-candidate", mline,
-                           json_string_value (cand));
+    g_signal_emit_by_name (p->webrtc, "add-ice-candidate", mline, json_string_value (cand));
   } else if (g_str_equal (type, "error") || g_str_equal (type, "failed")) {
     g_printerr ("relay: %s", line);
   }
@@ -386,8 +373,7 @@ on_janus (GSocket *sock, GIOCondition cond, gpointer data)
   buf[n] = 0;
   json_t *ev = json_loads (buf, 0, NULL);
   const char *type = NULL, *tr = NULL;
-  if (!ev || json_unpack (ev, "{s:s, s?:s}", "janus", &type, "transaction",
-                          &tr) != 0) {
+  if (!ev || json_unpack (ev, "{s:s, s?:s}", "janus", &type, "transaction", &tr) != 0) {
     json_decref (ev);
     return G_SOURCE_CONTINUE;
   }
@@ -398,22 +384,20 @@ on_janus (GSocket *sock, GIOCondition cond, gpointer data)
     if (tr[0] == 'c') {
       p->jsession = id;
       g_autofree gchar *t = g_strdup_printf ("a%u", p->index);
-      janus_send (json_pack ("{s:s, s:s, s:s, s:I}", "janus", "attach",
-                             "plugin", "janus.plugin.videocall",
-                             "transaction", t,
-                             "session_id", (json_int_t) p->jsession));
+      janus_send (json_pack ("{s:s, s:s, s:s, s:I}", "janus", "attach", "plugin",
+                             "janus.plugin.videocall", "transaction", t, "session_id",
+                             (json_int_t) p->jsession));
     } else {
       p->jhandle = id;
       g_autofree gchar *user = g_strdup_printf ("u%u", p->index);
-      janus_message (p, json_pack ("{s:s, s:s}", "request", "register",
-                                   "username", user), NULL, NULL);
+      janus_message (p, json_pack ("{s:s, s:s}", "request", "register", "username", user), NULL,
+                     NULL);
     }
   } else if (g_str_equal (type, "event")) {
     json_int_t sender = 0;
     const char *what = NULL, *jtype = NULL, *sdp = NULL;
-    json_unpack (ev, "{s:I, s:{s:{s?:{s:s}}}, s?:{s:s, s:s}}", "sender",
-                 &sender, "plugindata", "data", "result", "event", &what,
-                 "jsep", "type", &jtype, "sdp", &sdp);
+    json_unpack (ev, "{s:I, s:{s:{s?:{s:s}}}, s?:{s:s, s:s}}", "sender", &sender, "plugindata",
+                 "data", "result", "event", &what, "jsep", "type", &jtype, "sdp", &sdp);
     Peer *p = peer_by_janus (sender);
     if (p && what && g_str_equal (what, "registered")) {
       p->registered = TRUE;
@@ -438,9 +422,8 @@ janus_keepalive (gpointer data)
   for (guint i = 0; i < peers->len; i++) {
     Peer *p = g_ptr_array_index (peers, i);
     if (p->jsession)
-      janus_send (json_pack ("{s:s, s:s, s:I}", "janus", "keepalive",
-                             "transaction", "k", "session_id",
-                             (json_int_t) p->jsession));
+      janus_send (json_pack ("{s:s, s:s, s:I}", "janus", "keepalive", "transaction", "k",
+                             "session_id", (json_int_t) p->jsession));
   }
   return G_SOURCE_CONTINUE;
 }
@@ -463,15 +446,13 @@ add_sender (Peer *p, const gchar *desc)
   GstElement *bin = gst_parse_bin_from_description (desc, TRUE, NULL);
   gst_bin_add (GST_BIN (p->pipe), bin);
   GstElement *src = gst_bin_get_by_name (GST_BIN (bin), "src");
-  g_object_set (src, "is-live", TRUE, "format", GST_FORMAT_TIME,
-                "do-timestamp", TRUE, NULL);
+  g_object_set (src, "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp", TRUE, NULL);
   g_autoptr (GstPad) srcpad = gst_element_get_static_pad (src, "src");
-  gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
-                     on_keyframe_request, p, NULL);
+  gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_keyframe_request, p, NULL);
   g_autoptr (GstPad) out = gst_element_get_static_pad (bin, "src");
   g_autoptr (GstCaps) caps = gst_caps_from_string (strrchr (desc, '!') + 1);
-  GstPad *sink = gst_element_request_pad (p->webrtc,
-      gst_element_get_pad_template (p->webrtc, "sink_%u"), NULL, caps);
+  GstPad *sink = gst_element_request_pad (
+      p->webrtc, gst_element_get_pad_template (p->webrtc, "sink_%u"), NULL, caps);
   gst_pad_link (out, sink);
   gst_object_unref (sink);
   return GST_APP_SRC (src);
@@ -482,22 +463,18 @@ peer_start (Peer *p)
 {
   p->pipe = gst_pipeline_new (p->name);
   p->webrtc = gst_element_factory_make ("webrtcbin", "webrtc");
-  g_object_set (p->webrtc, "bundle-policy",
-                GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 50, NULL);
+  g_object_set (p->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 50,
+                NULL);
   gst_bin_add (GST_BIN (p->pipe), p->webrtc);
-  g_signal_connect (p->webrtc, "on-ice-candidate",
-                    G_CALLBACK (on_ice_candidate), p);
+  g_signal_connect (p->webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), p);
   g_signal_connect (p->webrtc, "pad-added", G_CALLBACK (on_pad_added), p);
-  g_signal_connect (p->webrtc, "on-negotiation-needed",
-                    G_CALLBACK (on_negotiation_needed), p);
-  p->vsrc = add_sender (p,
-      "appsrc name=src caps=video/x-vp8,width=640,height=480,framerate=30/1 "
-      "! rtpvp8pay pt=96 mtu=1200 picture-id-mode=15-bit ! application/x-rtp,"
-      "media=video,encoding-name=VP8,clock-rate=90000,payload=96");
-  p->asrc = add_sender (p,
-      "appsrc name=src caps=audio/x-opus,channel-mapping-family=0,"
-      "channels=1,rate=48000 ! rtpopuspay pt=111 ! application/x-rtp,"
-      "media=audio,encoding-name=OPUS,clock-rate=48000,payload=111");
+  g_signal_connect (p->webrtc, "on-negotiation-needed", G_CALLBACK (on_negotiation_needed), p);
+  p->vsrc = add_sender (p, "appsrc name=src caps=video/x-vp8,width=640,height=480,framerate=30/1 "
+                           "! rtpvp8pay pt=96 mtu=1200 picture-id-mode=15-bit ! application/x-rtp,"
+                           "media=video,encoding-name=VP8,clock-rate=90000,payload=96");
+  p->asrc = add_sender (p, "appsrc name=src caps=audio/x-opus,channel-mapping-family=0,"
+                           "channels=1,rate=48000 ! rtpopuspay pt=111 ! application/x-rtp,"
+                           "media=audio,encoding-name=OPUS,clock-rate=48000,payload=111");
   g_autoptr (GArray) all = NULL;
   g_signal_emit_by_name (p->webrtc, "get-transceivers", &all);
   for (guint i = 0; all && i < all->len; i++)
@@ -522,14 +499,13 @@ on_tick (gpointer data)
       /* Answer a keyframe request (PLI/FIR) as an encoder would: the loop
        * jumps to its next keyframe. */
       if (g_atomic_int_compare_and_exchange (&p->want_key, 1, 0))
-        while (GST_BUFFER_FLAG_IS_SET (g_ptr_array_index (video_frames,
-                   p->vi % video_frames->len), GST_BUFFER_FLAG_DELTA_UNIT))
+        while (GST_BUFFER_FLAG_IS_SET (g_ptr_array_index (video_frames, p->vi % video_frames->len),
+                                       GST_BUFFER_FLAG_DELTA_UNIT))
           p->vi++;
       guint k = p->vi++ % video_frames->len;
       GstBuffer *b = gst_buffer_copy (g_ptr_array_index (video_frames, k));
       GST_BUFFER_PTS (b) = GST_BUFFER_DTS (b) = GST_CLOCK_TIME_NONE;
-      __atomic_store_n (&p->sent[k], g_get_monotonic_time (),
-                        __ATOMIC_RELAXED);
+      __atomic_store_n (&p->sent[k], g_get_monotonic_time (), __ATOMIC_RELAXED);
       gst_app_src_push_buffer (p->vsrc, b);
       if (window)
         p->sent_window++;
@@ -562,16 +538,14 @@ proc_usage (double *cpu_s, double *rss_mb)
 {
   clockid_t clock;
   struct timespec ts;
-  if (clock_getcpuclockid (relay_pid, &clock) != 0
-      || clock_gettime (clock, &ts) != 0)
+  if (clock_getcpuclockid (relay_pid, &clock) != 0 || clock_gettime (clock, &ts) != 0)
     return FALSE;
   *cpu_s = ts.tv_sec + ts.tv_nsec / 1e9;
 
   g_autofree gchar *path = g_strdup_printf ("/proc/%d/statm", relay_pid);
   g_autofree gchar *statm = NULL;
   long rss = 0;
-  if (!g_file_get_contents (path, &statm, NULL, NULL)
-      || sscanf (statm, "%*d %ld", &rss) != 1)
+  if (!g_file_get_contents (path, &statm, NULL, NULL) || sscanf (statm, "%*d %ld", &rss) != 1)
     return FALSE;
   *rss_mb = rss * (sysconf (_SC_PAGESIZE) / 1024.0) / 1024.0;
   return TRUE;
@@ -619,8 +593,8 @@ main (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)
-      || (!relay && !direct && !janus_path) || meetings < 1) {
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || (!relay && !direct && !janus_path)
+      || meetings < 1) {
     g_printerr ("usage: load-client --relay PATH | --direct [--meetings N]\n");
     return 2;
   }
@@ -628,14 +602,14 @@ main (int argc, char **argv)
 
   /* Fresh 8x8-block noise every frame: ~1.4 Mbit/s at 640x480. */
   video_frames = encode ("videotestsrc pattern=snow num-buffers=300 ! "
-      "video/x-raw,width=80,height=60,framerate=30/1 ! "
-      "videoscale method=nearest-neighbour ! "
-      "video/x-raw,width=640,height=480,framerate=30/1 ! "
-      "vp8enc deadline=1 end-usage=cbr target-bitrate=1500000 "
-      "keyframe-max-dist=60 ! appsink name=out sync=false");
+                         "video/x-raw,width=80,height=60,framerate=30/1 ! "
+                         "videoscale method=nearest-neighbour ! "
+                         "video/x-raw,width=640,height=480,framerate=30/1 ! "
+                         "vp8enc deadline=1 end-usage=cbr target-bitrate=1500000 "
+                         "keyframe-max-dist=60 ! appsink name=out sync=false");
   audio_frames = encode ("audiotestsrc wave=pink-noise num-buffers=500 "
-      "samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=1 ! "
-      "opusenc ! appsink name=out sync=false");
+                         "samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=1 ! "
+                         "opusenc ! appsink name=out sync=false");
   frame_index = g_hash_table_new (NULL, NULL);
   guint64 bytes = 0;
   for (guint i = 0; i < video_frames->len; i++) {
@@ -650,16 +624,14 @@ main (int argc, char **argv)
 
   double cpu0 = 0, rss_base = 0, cpu1 = 0, rss1 = 0;
   if (janus_path) {
-    janus = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_SEQPACKET, 0,
-                          &error);
+    janus = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_SEQPACKET, 0, &error);
     g_autoptr (GSocketAddress) addr = g_unix_socket_address_new (janus_path);
     if (!janus || !g_socket_connect (janus, addr, NULL, &error)) {
       g_printerr ("janus: %s\n", error->message);
       return 1;
     }
     GSource *src = g_socket_create_source (janus, G_IO_IN, NULL);
-    g_source_set_callback (src, (GSourceFunc) (void (*) (void)) on_janus,
-                           NULL, NULL);
+    g_source_set_callback (src, (GSourceFunc) (void (*) (void)) on_janus, NULL, NULL);
     g_source_attach (src, NULL);
     g_timeout_add_seconds (20, janus_keepalive, NULL);
     run_for (500);
@@ -667,9 +639,8 @@ main (int argc, char **argv)
   } else if (!direct) {
     gint in_fd, out_fd;
     gchar *args[] = { "taskset", "-c", "0", relay, NULL };
-    if (!g_spawn_async_with_pipes (NULL, args, NULL, G_SPAWN_SEARCH_PATH,
-                                   NULL, NULL, &relay_pid, &in_fd, &out_fd,
-                                   NULL, &error)) {
+    if (!g_spawn_async_with_pipes (NULL, args, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &relay_pid,
+                                   &in_fd, &out_fd, NULL, &error)) {
       g_printerr ("%s\n", error->message);
       return 1;
     }
@@ -698,19 +669,17 @@ main (int argc, char **argv)
         peer_start (p);
       } else if (janus) {
         g_autofree gchar *t = g_strdup_printf ("c%u", p->index);
-        janus_send (json_pack ("{s:s, s:s}", "janus", "create",
-                               "transaction", t));
+        janus_send (json_pack ("{s:s, s:s}", "janus", "create", "transaction", t));
       } else {
         g_autofree gchar *mname = g_strdup_printf ("m%d", m);
         g_queue_push_tail (&joining, p);
         relay_send (json_pack ("{s:s, s:s, s:s}", "op", "join", "label",
-                               k ? "caseworker" : "seeker", "meeting",
-                               mname));
+                               k ? "caseworker" : "seeker", "meeting", mname));
       }
     }
     pair[0]->other = pair[1];
     pair[1]->other = pair[0];
-    run_for (300);   /* stagger the starts a little */
+    run_for (300); /* stagger the starts a little */
   }
   run_for (warmup * 1000);
   if (relay_pid)
@@ -747,25 +716,21 @@ main (int argc, char **argv)
   printf ("mode: %s\n", who);
   printf ("meetings: %d\n", meetings);
   if (relay_pid) {
-    printf ("%s cpu per meeting-minute: %.3f s\n", who,
-            (cpu1 - cpu0) / meetings / (window / 60.0));
-    printf ("%s cpu share of one core: %.1f %%\n", who,
-            (cpu1 - cpu0) / window * 100);
+    printf ("%s cpu per meeting-minute: %.3f s\n", who, (cpu1 - cpu0) / meetings / (window / 60.0));
+    printf ("%s cpu share of one core: %.1f %%\n", who, (cpu1 - cpu0) / window * 100);
     printf ("%s rss: %.1f MB\n", who, rss1);
-    printf ("%s rss per meeting: %.2f MB\n", who,
-            (rss1 - rss_base) / meetings);
+    printf ("%s rss per meeting: %.2f MB\n", who, (rss1 - rss_base) / meetings);
   }
   if (all->len) {
-    printf ("%s delay median: %.2f ms\n", who,
-            g_array_index (all, gint64, all->len / 2) / 1000.0);
+    printf ("%s delay median: %.2f ms\n", who, g_array_index (all, gint64, all->len / 2) / 1000.0);
     printf ("%s delay p99: %.2f ms\n", who,
             g_array_index (all, gint64, all->len * 99 / 100) / 1000.0);
   }
   printf ("%s frame loss: %.2f %%\n", who,
           sent ? 100.0 * (1.0 - MIN (1.0, (double) recv / sent)) : 100.0);
   if (first->len)
-    printf ("%s first frame median: %.0f ms\n%s first frame max: %.0f ms\n",
-            who, g_array_index (first, gint64, first->len / 2) / 1000.0, who,
+    printf ("%s first frame median: %.0f ms\n%s first frame max: %.0f ms\n", who,
+            g_array_index (first, gint64, first->len / 2) / 1000.0, who,
             g_array_index (first, gint64, first->len - 1) / 1000.0);
   printf ("%s participants without video: %u\n", who, no_media);
   fflush (stdout);
