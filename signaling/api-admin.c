@@ -6,7 +6,6 @@
  * Every action is a POST under /api/v1/admin/ whose body is checked
  * strictly here; the database checks the actor is an administrator of the
  * office concerned and writes the audit log (booking/sql/003_admin.sql). */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

@@ -4,7 +4,6 @@
  *
  * The link token arrives in a request body, never in a URL, so it stays out
  * of logs.  Every lookup by token is rate limited per client address. */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

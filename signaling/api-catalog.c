@@ -1,7 +1,6 @@
 /* api-catalog.c — what there is to book: offices, services, and the
  * caseworkers of an office (public: name and languages only; the
  * administrator also sees e-mail, role and whether they are active). */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

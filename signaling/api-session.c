@@ -1,6 +1,5 @@
 /* api-session.c — caseworker sessions: login, logout, who am I, and the
  * day's queue over plain HTTP (docs/api.md "Caseworker session"). */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

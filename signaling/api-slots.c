@@ -2,7 +2,6 @@
  * a caseworker cancelling a booking with a reason (docs/api.md
  * "Booking").  The rules themselves live in PostgreSQL; this file only
  * checks the shape of the input and maps refusals to codes. */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

@@ -4,7 +4,6 @@
  * its environment variable, its kind and its default.  Loading, the help
  * text and validation all read that table, so they cannot disagree.
  */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/signaling.h"
 

@@ -4,7 +4,6 @@
  * route handler runs, and the answer is written when lws says the socket
  * is writable.  Handlers that ask the database hold a reference; if the
  * socket closes first, the answer is dropped. */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

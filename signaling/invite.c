@@ -4,7 +4,6 @@
  * Only the SHA-256 of the secret is kept, in memory: an invitation never
  * outlives its meeting, and a meeting does not survive a restart of the
  * server either. */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

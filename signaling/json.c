@@ -1,6 +1,5 @@
 /* json.c — the JSON shapes of bookings, caseworkers and errors, shared by
  * the HTTP API and the WebSocket so both say the same thing. */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

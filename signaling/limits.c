@@ -12,7 +12,6 @@
  * A refusal is an error message with a stable code (docs/protocol.md);
  * only what cannot be answered any more (a socket that does not read) is
  * dropped without one. */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

@@ -1,7 +1,6 @@
 /* main.c — the kontor command: reads the configuration and wires the
  * modules together.  `kontor` (or `kontor run`) serves, `kontor migrate`
  * brings the database schema up to date, `kontor demo` loads demo data. */
-#define G_LOG_DOMAIN "kontor"
 
 #include <glib-unix.h>
 #include <gst/gst.h>

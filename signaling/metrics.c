@@ -3,7 +3,6 @@
  * its quality as the relay last saw it); nothing about any person.
  * Answered only to loopback: expose it further through the proxy that
  * scrapes it, not to the internet. */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

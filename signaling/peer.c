@@ -5,7 +5,6 @@
  * The header and the list of proxies are text from outside the process
  * (the header from anyone who can reach the proxy), so the parsing is
  * apart from lws (ks_peer_forwarded) and fuzzed (tests/fuzz/fuzz-peer.c). */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

@@ -2,7 +2,6 @@
  * status and live presence, pushed to every open caseworker page whenever
  * anything in it changes.  At most one query per page is in flight; changes
  * meanwhile are folded into one more. */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

@@ -4,7 +4,6 @@
  * Each bucket holds `burst` tokens and regains `per_minute` a minute.  The
  * table is swept of full buckets now and then, so it does not grow with
  * every address ever seen. */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

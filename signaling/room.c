@@ -8,7 +8,6 @@
  * others notice no more than a short pause.  Stored status lives in the
  * database; the room holds only live presence.  Chat passes through and is
  * never stored. */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

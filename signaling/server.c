@@ -1,6 +1,5 @@
 /* server.c — the libwebsockets context on the GLib main loop: one vhost
  * serving web/ as files, the JSON API under /api and the WebSocket /ws. */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 

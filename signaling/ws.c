@@ -5,7 +5,6 @@
  * handler sees it; a malformed one closes the socket with bad_message.
  * Replies that wait for the database hold a reference on the client, and
  * check client->wsi: a socket may close while its query is in flight. */
-#define G_LOG_DOMAIN "kontor-signaling"
 
 #include "signaling/ks-private.h"
 
