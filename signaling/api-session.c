@@ -1,7 +1,9 @@
 /* api-session.c — caseworker sessions: login, logout, who am I, and the
  * day's queue over plain HTTP (docs/api.md "Caseworker session"). */
 
-#include "signaling/ks-private.h"
+#include "signaling/ks-handlers.h"
+#include "signaling/ks-limits.h"
+#include "signaling/ks-room.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -153,7 +155,7 @@ logout_done (GObject *source, GAsyncResult *result, gpointer user_data)
 void
 ks_api_logout (KsRequest *r)
 {
-  g_autofree gchar *token = ks_http_session_cookie (r->wsi);
+  g_autofree gchar *token = ks_peer_session_cookie (r->wsi);
   if (!token) {
     ks_respond (r, 200, json_object ());
     return;
@@ -165,70 +167,6 @@ static void
 me_next (KsRequest *r, KbCaseworker *cw)
 {
   ks_respond (r, 200, json_pack ("{s:o}", "caseworker", ks_json_caseworker (cw)));
-}
-
-/* The queue of today, or of ?date=YYYY-MM-DD (read while routing: the
- * query string is gone once the session lookup answers). */
-typedef struct {
-  gchar *date;      /* NULL: today */
-  gchar *time_zone; /* the caseworker's office zone, for "today" */
-} QueueArgs;
-
-static void
-queue_args_free (gpointer p)
-{
-  QueueArgs *a = p;
-  g_free (a->date);
-  g_free (a->time_zone);
-  g_free (a);
-}
-
-static void
-queue_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (KsRequest) r = user_data;
-  g_autoptr (GError) error = NULL;
-  QueueArgs *a = r->step;
-  g_autoptr (GPtrArray) bookings = a->date ? kb_list_finish (r->server->store, result, &error)
-                                           : kb_queue_finish (r->server->store, result, &error);
-  if (ks_answer_dropped (r, error))
-    return;
-  if (error) {
-    ks_respond_booking_error (r, error);
-    return;
-  }
-  ks_respond (r, 200, ks_queue_json (r->server, a->time_zone, a->date, bookings, kb_clock_now ()));
-}
-
-static void
-queue_next (KsRequest *r, KbCaseworker *cw)
-{
-  QueueArgs *a = r->step;
-  a->time_zone = g_strdup (cw->office_tz);
-  if (a->date)
-    kb_queue_date_async (r->server->store, cw->id, a->date, r->cancellable, queue_done,
-                         ks_request_ref (r));
-  else
-    kb_queue_async (r->server->store, cw->id, kb_clock_now (), r->cancellable, queue_done,
-                    ks_request_ref (r));
-}
-
-void
-ks_api_queue (KsRequest *r)
-{
-  QueueArgs *a = g_new0 (QueueArgs, 1);
-  ks_request_set_step (r, a, queue_args_free);
-  a->date = ks_request_arg (r, "date");
-  if (a->date) {
-    guint y, m, day;
-    gchar tail;
-    if (strlen (a->date) != 10 || sscanf (a->date, "%4u-%2u-%2u%c", &y, &m, &day, &tail) != 3
-        || !g_date_valid_dmy (day, m, y)) {
-      ks_respond_error (r, 400, "bad_date", "date must be a real date as YYYY-MM-DD.");
-      return;
-    }
-  }
-  ks_with_session (r, queue_next);
 }
 
 void

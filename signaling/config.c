@@ -5,7 +5,7 @@
  * text and validation all read that table, so they cannot disagree.
  */
 
-#include "signaling/signaling.h"
+#include "signaling/ks-server.h"
 
 #include <gio/gio.h>
 
@@ -321,5 +321,37 @@ ks_config_help (void)
     g_string_append_c (s, '\n');
   }
   text = g_string_free (s, FALSE);
+  return text;
+}
+
+gchar *
+ks_ice_servers_json (const KsConfig *config)
+{
+  json_t *list = json_array ();
+  if (*config->stun_server)
+    json_array_append_new (list, json_pack ("{s:s}", "urls", config->stun_server));
+  if (*config->turn_server) {
+    /* turn:user:secret@host:port → {urls: "turn:host:port", username, credential} */
+    g_autofree gchar *copy = g_strdup (config->turn_server);
+    gchar *at = strrchr (copy, '@');
+    gchar *scheme_end = strchr (copy, ':');
+    if (at && scheme_end && scheme_end < at) {
+      *at = '\0';
+      gchar *creds = scheme_end + 1;
+      while (*creds == '/')
+        creds++;
+      gchar *colon = strchr (creds, ':');
+      if (colon)
+        *colon = '\0';
+      *scheme_end = '\0';
+      g_autofree gchar *url = g_strdup_printf ("%s:%s", copy, at + 1);
+      json_array_append_new (list, json_pack ("{s:s, s:s, s:s}", "urls", url, "username", creds,
+                                              "credential", colon ? colon + 1 : ""));
+    } else {
+      json_array_append_new (list, json_pack ("{s:s}", "urls", config->turn_server));
+    }
+  }
+  gchar *text = json_dumps (list, JSON_COMPACT);
+  json_decref (list);
   return text;
 }

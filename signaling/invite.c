@@ -5,7 +5,7 @@
  * outlives its meeting, and a meeting does not survive a restart of the
  * server either. */
 
-#include "signaling/ks-private.h"
+#include "signaling/ks-server.h"
 
 static gchar *
 hash_hex (const gchar *token)

@@ -1,7 +1,7 @@
 /* json.c — the JSON shapes of bookings, caseworkers and errors, shared by
  * the HTTP API and the WebSocket so both say the same thing. */
 
-#include "signaling/ks-private.h"
+#include "signaling/ks-server.h"
 
 gchar *
 ks_json_time (gint64 usec)
@@ -77,4 +77,135 @@ ks_json_error (const gchar *code, const gchar *message)
 {
   return json_pack ("{s:s, s:s, s:o}", "type", "error", "code", code, "message",
                     ks_json_text (message));
+}
+
+/* ---- shared shapes and errors --------------------------------------- */
+
+static gchar *
+uid_domain (const gchar *public_url)
+{
+  const gchar *host = strstr (public_url, "://");
+  host = host ? host + 3 : public_url;
+  gsize n = strcspn (host, ":/");
+  return n ? g_strndup (host, n) : g_strdup ("kontor.invalid");
+}
+
+json_t *
+ks_json_booking_with_links (KsServer *server, const KbBooking *booking, const gchar *token)
+{
+  const gchar *base = server->config->public_url;
+  g_autofree gchar *join = g_strdup_printf ("%s/join.html#t=%s", base, token);
+  g_autofree gchar *manage = g_strdup_printf ("%s/booking.html#t=%s", base, token);
+  g_autofree gchar *domain = uid_domain (base);
+  g_autofree gchar *ics = kb_ics_build (booking, join, manage, domain, kb_clock_now ());
+  return json_pack ("{s:o, s:s, s:s, s:s}", "booking", ks_json_booking (booking), "join_url", join,
+                    "manage_url", manage, "ics", ics);
+}
+
+const gchar *
+ks_db_trouble (const GError *error, const gchar **message)
+{
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_UNAVAILABLE)) {
+    *message = "The booking system cannot reach its database right now. Please try again "
+               "in a minute; if you were changing something, check whether it was saved first.";
+    return "db_unavailable";
+  }
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_BUSY)) {
+    *message = "The booking system is busy right now. Please try again in a moment.";
+    return "busy";
+  }
+  return NULL;
+}
+
+/* Two digits at p as a number, or -1. */
+static int
+two_digits (const gchar *p)
+{
+  return g_ascii_isdigit (p[0]) && g_ascii_isdigit (p[1]) ? (p[0] - '0') * 10 + (p[1] - '0') : -1;
+}
+
+/* RFC 3339 (section 5.6) and nothing else: YYYY-MM-DDTHH:MM:SS, at most
+ * six fraction digits, then Z or ±HH:MM.  GLib's ISO 8601 parser alone
+ * would also take week and ordinal dates, the basic format and offsets
+ * without minutes, drop digits past the microsecond, and read a leap
+ * second (23:59:60) as 23:59:59: a time the client never sent. */
+gboolean
+ks_parse_time (const gchar *text, gint64 *out)
+{
+  static const gchar shape[] = "dddd-dd-ddTdd:dd:dd";
+  gchar copy[40];
+  gsize len = strlen (text), i = sizeof shape - 1;
+  if (len >= sizeof copy || len < i + 1)
+    return FALSE;
+  memcpy (copy, text, len + 1);
+  for (gsize k = 0; k < i; k++) {
+    gboolean ok =
+        shape[k] == 'd' ? g_ascii_isdigit (copy[k]) : g_ascii_toupper (copy[k]) == shape[k];
+    if (!ok)
+      return FALSE;
+  }
+  copy[10] = 'T';
+  if (two_digits (copy + 11) > 23 || two_digits (copy + 14) > 59 || two_digits (copy + 17) > 59)
+    return FALSE;
+  if (copy[i] == '.') {
+    gsize digits = strspn (copy + i + 1, "0123456789");
+    if (digits < 1 || digits > 6)
+      return FALSE;
+    i += 1 + digits;
+  }
+  if (g_ascii_toupper (copy[i]) == 'Z' && copy[i + 1] == '\0') {
+    copy[i] = 'Z';
+  } else if ((copy[i] == '+' || copy[i] == '-') && len == i + 6 && copy[i + 3] == ':') {
+    int h = two_digits (copy + i + 1), m = two_digits (copy + i + 4);
+    if (h < 0 || h > 23 || m < 0 || m > 59)
+      return FALSE;
+  } else {
+    return FALSE;
+  }
+  g_autoptr (GDateTime) t = g_date_time_new_from_iso8601 (copy, NULL); /* checks the date */
+  if (!t)
+    return FALSE;
+  *out = g_date_time_to_unix (t) * G_USEC_PER_SEC + g_date_time_get_microsecond (t);
+  return TRUE;
+}
+
+gboolean
+ks_valid_language (const gchar *text)
+{
+  gsize n = strlen (text);
+  if (n < 2 || n > 3)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_islower (text[i]))
+      return FALSE;
+  return TRUE;
+}
+
+json_t *
+ks_json_strv (GStrv v)
+{
+  json_t *a = json_array ();
+  for (gsize i = 0; v && v[i]; i++)
+    json_array_append_new (a, json_string (v[i]));
+  return a;
+}
+
+json_t *
+ks_json_caseworker_list (GPtrArray *list, gboolean full)
+{
+  json_t *out = json_array ();
+  for (guint i = 0; i < list->len; i++) {
+    const KbCaseworker *c = g_ptr_array_index (list, i);
+    if (!full && !c->active)
+      continue;
+    json_t *item = json_pack ("{s:I, s:s, s:o}", "id", (json_int_t) c->id, "name", c->name,
+                              "languages", ks_json_strv (c->languages));
+    if (full) {
+      json_object_set_new (item, "email", json_string (c->email ? c->email : ""));
+      json_object_set_new (item, "active", json_boolean (c->active));
+      json_object_set_new (item, "is_admin", json_boolean (c->is_admin));
+    }
+    json_array_append_new (out, item);
+  }
+  return out;
 }

@@ -5,15 +5,16 @@
  *   open sockets per address     ws_per_address
  *   messages per socket          ws_messages_per_second (bursts of twice that)
  *   answers queued unread        ws_queue_kib, then the socket is dropped
+ *                                (client.c)
  *   time to say who one is       join_timeout, then the socket is closed
  *   per media participant        KS_MAX_MLINES, _OFFERS, _CANDIDATES,
- *                                _ICE_RESTARTS (ks-private.h)
+ *                                _ICE_RESTARTS (ks-server.h)
  *
  * A refusal is an error message with a stable code (docs/protocol.md);
  * only what cannot be answered any more (a socket that does not read) is
  * dropped without one. */
 
-#include "signaling/ks-private.h"
+#include "signaling/ks-limits.h"
 
 #include <string.h>
 
@@ -103,20 +104,6 @@ ks_limits_message (KsClient *client)
     ks_client_send_error (client, "rate_limited",
                           "Too many messages: some were dropped. Slow down.", FALSE);
   }
-  return FALSE;
-}
-
-gboolean
-ks_limits_queue (KsClient *client, gsize bytes)
-{
-  client->queued_bytes += bytes;
-  if (client->queued_bytes <= (gsize) client->server->config->ws_queue_kib * 1024)
-    return TRUE;
-  g_message ("a socket of %s reads nothing (%" G_GSIZE_FORMAT " bytes waiting): dropping it",
-             client->peer, client->queued_bytes);
-  /* It reads nothing, so a closing handshake would never get through. */
-  client->closing = TRUE;
-  lws_set_timeout (client->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
   return FALSE;
 }
 

@@ -4,7 +4,8 @@
  * Answered only to loopback: expose it further through the proxy that
  * scrapes it, not to the internet. */
 
-#include "signaling/ks-private.h"
+#include "signaling/ks-handlers.h"
+#include "signaling/ks-room.h"
 
 static gboolean
 from_loopback (const gchar *peer)

@@ -6,7 +6,7 @@
  * (the header from anyone who can reach the proxy), so the parsing is
  * apart from lws (ks_peer_forwarded) and fuzzed (tests/fuzz/fuzz-peer.c). */
 
-#include "signaling/ks-private.h"
+#include "signaling/ks-server.h"
 
 #include <string.h>
 
@@ -101,4 +101,14 @@ ks_peer_address (KsServer *server, struct lws *wsi)
     return g_strdup (buf);
   }
   return client;
+}
+
+gchar *
+ks_peer_session_cookie (struct lws *wsi)
+{
+  char buf[128];
+  size_t max = sizeof buf;
+  if (!wsi || lws_http_cookie_get (wsi, KS_SESSION_COOKIE, buf, &max) != 0 || max == 0)
+    return NULL;
+  return g_strndup (buf, max);
 }

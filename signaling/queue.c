@@ -3,7 +3,7 @@
  * anything in it changes.  At most one query per page is in flight; changes
  * meanwhile are folded into one more. */
 
-#include "signaling/ks-private.h"
+#include "signaling/ks-room.h"
 
 json_t *
 ks_queue_json (KsServer *server, const gchar *time_zone, const gchar *day, GPtrArray *bookings,

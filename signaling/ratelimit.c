@@ -5,7 +5,7 @@
  * table is swept of full buckets now and then, so it does not grow with
  * every address ever seen. */
 
-#include "signaling/ks-private.h"
+#include "signaling/ks-limits.h"
 
 typedef struct {
   gdouble tokens;

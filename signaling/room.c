@@ -9,7 +9,7 @@
  * database; the room holds only live presence.  Chat passes through and is
  * never stored. */
 
-#include "signaling/ks-private.h"
+#include "signaling/ks-room.h"
 
 #include <string.h>
 
@@ -30,6 +30,15 @@ const gchar *
 ks_role_name (KsRole role)
 {
   return role_names[role];
+}
+
+/* The caseworker's queue shows whether the job seeker is here; queue.c,
+ * the layer above, hears of it through the server's hook. */
+static void
+seeker_moved (KsServer *server, gint64 caseworker_id)
+{
+  if (server->seeker_moved)
+    server->seeker_moved (server, caseworker_id);
 }
 
 static KsClient **
@@ -347,7 +356,7 @@ ks_room_seeker_enter (KsServer *server, KsClient *client, const KbBooking *booki
     ks_client_send (client, json_pack ("{s:s, s:O}", "type", "waiting", "booking", room->booking));
   }
   send_presence (room, client, TRUE);
-  ks_queue_changed (server, room->caseworker_id);
+  seeker_moved (server, room->caseworker_id);
 }
 
 void
@@ -391,7 +400,7 @@ ks_room_leave (KsServer *server, KsClient *client)
   drop_room_if_empty (server, room); /* room may be freed here */
   /* The job seeker's presence is part of the caseworker's queue. */
   if (was_seeker)
-    ks_queue_changed (server, caseworker_id);
+    seeker_moved (server, caseworker_id);
 }
 
 /* Long enough for any answer in flight at the end to have come back. */

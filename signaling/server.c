@@ -1,7 +1,8 @@
 /* server.c — the libwebsockets context on the GLib main loop: one vhost
  * serving web/ as files, the JSON API under /api and the WebSocket /ws. */
 
-#include "signaling/ks-private.h"
+#include "signaling/ks-handlers.h"
+#include "signaling/ks-room.h"
 
 #include <string.h>
 
@@ -133,38 +134,6 @@ log_emit (int level, const char *line)
     g_message ("lws: %.*s", (int) n, line);
 }
 
-gchar *
-ks_ice_servers_json (const KsConfig *config)
-{
-  json_t *list = json_array ();
-  if (*config->stun_server)
-    json_array_append_new (list, json_pack ("{s:s}", "urls", config->stun_server));
-  if (*config->turn_server) {
-    /* turn:user:secret@host:port → {urls: "turn:host:port", username, credential} */
-    g_autofree gchar *copy = g_strdup (config->turn_server);
-    gchar *at = strrchr (copy, '@');
-    gchar *scheme_end = strchr (copy, ':');
-    if (at && scheme_end && scheme_end < at) {
-      *at = '\0';
-      gchar *creds = scheme_end + 1;
-      while (*creds == '/')
-        creds++;
-      gchar *colon = strchr (creds, ':');
-      if (colon)
-        *colon = '\0';
-      *scheme_end = '\0';
-      g_autofree gchar *url = g_strdup_printf ("%s:%s", copy, at + 1);
-      json_array_append_new (list, json_pack ("{s:s, s:s, s:s}", "urls", url, "username", creds,
-                                              "credential", colon ? colon + 1 : ""));
-    } else {
-      json_array_append_new (list, json_pack ("{s:s}", "urls", config->turn_server));
-    }
-  }
-  gchar *text = json_dumps (list, JSON_COMPACT);
-  json_decref (list);
-  return text;
-}
-
 /* Bookings whose time has passed change status by themselves (no_show,
  * not_admitted); the caseworkers' open queues must show it. */
 static void
@@ -209,6 +178,7 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   server->rooms =
       g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) ks_room_free);
   server->ice_servers_json = ks_ice_servers_json (config);
+  server->seeker_moved = ks_queue_changed;
 
   if (!g_file_test (config->web_root, G_FILE_TEST_IS_DIR)) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "web_root \"%s\" is not a folder",

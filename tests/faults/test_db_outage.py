@@ -29,7 +29,7 @@ PROMPT_S = 1.0     # "at once": the slowest 503 allowed
 # writer's 503s get this bound, and their median PROMPT_S / 2 (measured:
 # 1 ms); without the fast path each would wait statement_timeout + 2 s.
 WRITER_PROMPT_S = 2.0
-# Routes behind a caseworker session look the session up in signaling/http.c
+# Routes behind a caseworker session look the session up in signaling/request.c
 # (session_done), which still answers every failure 500 internal.  Set this
 # to True once it maps errors with ks_respond_booking_error like the rest.
 SESSION_ROUTES_503 = True

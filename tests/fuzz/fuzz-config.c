@@ -12,7 +12,7 @@
  * the ICE servers are a JSON array.
  */
 #define _GNU_SOURCE
-#include "signaling/ks-private.h"
+#include "signaling/ks-server.h"
 
 #include <sys/mman.h>
 #include <unistd.h>

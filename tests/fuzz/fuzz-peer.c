@@ -9,7 +9,7 @@
  * one (it parses again, to itself), and a peer is listed when the list is
  * exactly that peer.
  */
-#include "signaling/ks-private.h"
+#include "signaling/ks-server.h"
 
 #include "tests/fuzz/fuzz-common.h"
 

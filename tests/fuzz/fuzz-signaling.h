@@ -4,7 +4,8 @@
  * refuses, and that is where a handler's query would come next). */
 #pragma once
 
-#include "signaling/ks-private.h"
+#include "signaling/ks-handlers.h"
+#include "signaling/ks-room.h"
 
 #include "tests/fuzz/fuzz-common.h"
 
@@ -25,5 +26,6 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   server->rooms =
       g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) ks_room_free);
   server->ice_servers_json = ks_ice_servers_json (config);
+  server->seeker_moved = ks_queue_changed;
   return 0;
 }

@@ -1,6 +1,6 @@
 /* fuzz-ws.c — libFuzzer target: every WebSocket message handler, as a
  * socket's messages reach them (signaling/ws.c, through ks_ws_dispatch on
- * a client without a socket, ks_client_new_detached).
+ * a client without a socket, ks_client_new with no wsi).
  *
  * Input: one byte saying who the socket is (not joined yet, a job seeker,
  * or an interpreter, none of them in a room), then messages separated by
@@ -53,7 +53,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   FuzzInput in = { data, size };
   static const KsRole roles[] = { KS_ROLE_NONE, KS_ROLE_SEEKER, KS_ROLE_INTERPRETER };
-  KsClient *client = ks_client_new_detached (server);
+  KsClient *client = ks_client_new (server, NULL);
   client->role = roles[fuzz_u8 (&in) % G_N_ELEMENTS (roles)];
   client->peer = g_strdup ("192.0.2.7");
   if (client->role != KS_ROLE_NONE)

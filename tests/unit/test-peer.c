@@ -1,7 +1,7 @@
 /* test-peer.c — who is at the other end (signaling/peer.c): the trusted
  * proxy list, X-Forwarded-For, and the text of error answers, as
  * tests/fuzz found them wanting. */
-#include "signaling/ks-private.h"
+#include "signaling/ks-server.h"
 
 static void
 test_listed (void)

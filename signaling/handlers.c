@@ -1,0 +1,564 @@
+/* handlers.c — what each WebSocket message does (docs/protocol.md): join
+ * by link, kiosk code or invitation, hello, admit, end, no_show, offer,
+ * ice, leave, invite, chat.
+ *
+ * A message is validated completely (strict JSON shape, sizes) before its
+ * handler sees it; a malformed one closes the socket with bad_message.
+ * Replies that wait for the database hold a reference on the client and
+ * check that its socket is still open (ks_client_still_open). */
+
+#include "signaling/ks-handlers.h"
+#include "signaling/ks-limits.h"
+#include "signaling/ks-room.h"
+
+#include <string.h>
+
+static void
+send_internal (KsClient *client, const GError *error)
+{
+  const gchar *message;
+  const gchar *code = ks_db_trouble (error, &message);
+  if (code) {
+    ks_client_send_error (client, code, message, FALSE);
+    return;
+  }
+  g_warning ("request failed: %s", error->message);
+  ks_client_send_error (client, "internal",
+                        "The service is not available right now. Please try again in a minute.",
+                        FALSE);
+}
+
+/* ---- join: a job seeker with a link token --------------------------- */
+
+static const gchar *
+refusal_message (KbJoinVerdict verdict)
+{
+  switch (verdict) {
+  case KB_JOIN_NO_BOOKING:
+    return "There is no booking for this link. Check that you opened the whole link from your confirmation.";
+  case KB_JOIN_CANCELLED:
+    return "This booking has been cancelled.";
+  case KB_JOIN_TOO_EARLY:
+    return "The meeting room is not open yet.";
+  case KB_JOIN_TOO_LATE:
+    return "The time to enter this meeting has passed. Please book a new time.";
+  case KB_JOIN_COMPLETED:
+    return "This meeting has ended.";
+  default:
+    return "";
+  }
+}
+
+static gboolean
+token_well_formed (const gchar *token)
+{
+  if (strlen (token) != 43)
+    return FALSE;
+  for (const gchar *p = token; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+      return FALSE;
+  return TRUE;
+}
+
+static void
+send_refusal (KsClient *client, KbJoinVerdict verdict, gint64 opens_at)
+{
+  json_t *msg = ks_json_error (kb_join_verdict_code (verdict), refusal_message (verdict));
+  if (verdict == KB_JOIN_TOO_EARLY)
+    json_object_set_new (msg, "opens_at", ks_json_time_or_null (opens_at));
+  ks_client_send (client, msg);
+}
+
+/* The common end of both ways in. */
+static void
+joined (KsClient *client, KbBooking *booking, KbJoinVerdict verdict, gint64 opens_at,
+        const GError *error)
+{
+  client->busy = FALSE;
+  if (!ks_client_still_open (client, error))
+    return;
+  if (error) {
+    send_internal (client, error);
+    return;
+  }
+  /* Read before the meeting ended here: it is over now (that is final). */
+  if ((verdict == KB_JOIN_OK || verdict == KB_JOIN_REJOIN)
+      && ks_room_ended (client->server, booking->id))
+    verdict = KB_JOIN_COMPLETED;
+  if (verdict != KB_JOIN_OK && verdict != KB_JOIN_REJOIN) {
+    send_refusal (client, verdict, opens_at);
+    return;
+  }
+  client->role = KS_ROLE_SEEKER;
+  client->booking_id = booking->id;
+  ks_room_seeker_enter (client->server, client, booking, verdict == KB_JOIN_REJOIN);
+}
+
+static void
+join_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsClient) client = user_data;
+  g_autoptr (GError) error = NULL;
+  KbJoinVerdict verdict = KB_JOIN_NO_BOOKING;
+  gint64 opens_at = 0;
+  g_autoptr (KbBooking) booking =
+      kb_join_finish (client->server->store, result, &verdict, &opens_at, &error);
+  joined (client, booking, verdict, opens_at, error);
+}
+
+static void
+kiosk_join_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsClient) client = user_data;
+  g_autoptr (GError) error = NULL;
+  KbJoinVerdict verdict = KB_JOIN_NO_BOOKING;
+  gint64 opens_at = 0;
+  g_autoptr (KbBooking) booking =
+      kb_kiosk_join_finish (client->server->store, result, &verdict, &opens_at, &error);
+  joined (client, booking, verdict, opens_at, error);
+}
+
+static void
+join_as_interpreter (KsClient *client, const gchar *invite)
+{
+  gint64 booking_id = ks_invitation_lookup (client->server, invite);
+  if (!booking_id) {
+    ks_client_send_error (
+        client, "no_booking",
+        "This invitation is not valid (any more). Ask the caseworker for a new link.", FALSE);
+    return;
+  }
+  client->role = KS_ROLE_INTERPRETER;
+  if (!ks_room_interpreter_enter (client->server, client, booking_id)) {
+    client->role = KS_ROLE_NONE;
+    ks_client_send_error (client, "not_started",
+                          "The meeting is not in progress. Try again when the caseworker is there.",
+                          FALSE);
+  }
+}
+
+/* join carries either the link token, or (at a service-office kiosk) the
+ * booking reference and the kiosk code. */
+static void
+on_join (KsClient *client, json_t *msg)
+{
+  const gchar *token = NULL, *reference = NULL, *code = NULL, *invite = NULL;
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s}", "type",
+                      &(const char *){ NULL }, "token", &token, "reference", &reference,
+                      "kiosk_code", &code, "invite", &invite)
+          != 0
+      || (!!token + !!reference + !!invite) != 1 || (!reference != !code)) {
+    ks_client_send_error (client, "bad_message",
+                          "join needs one of: token; reference and kiosk_code; invite", TRUE);
+    return;
+  }
+  if (client->role != KS_ROLE_NONE || client->busy) {
+    ks_client_send_error (client, "bad_message", "This socket has already joined.", TRUE);
+    return;
+  }
+  ks_limits_joining (client);
+  /* A six-digit code is guessable without a limit per booking as well as
+   * per address. */
+  if (!ks_rate_allow (client->server, KS_RATE_LINK, client->peer)
+      || (reference && !ks_rate_allow (client->server, KS_RATE_LINK, reference))) {
+    ks_client_send_error (client, "rate_limited", "Too many attempts. Please wait a minute.",
+                          FALSE);
+    return;
+  }
+  if ((token && !token_well_formed (token)) || (invite && !token_well_formed (invite))) {
+    send_refusal (client, KB_JOIN_NO_BOOKING, 0);
+    return;
+  }
+  if (invite) {
+    join_as_interpreter (client, invite);
+    return;
+  }
+  if (reference && (strlen (reference) > 16 || strlen (code) > 16)) {
+    send_refusal (client, KB_JOIN_NO_BOOKING, 0);
+    return;
+  }
+  client->busy = TRUE;
+  if (token)
+    kb_join_async (client->server->store, token, kb_clock_now (), client->cancellable, join_done,
+                   ks_client_ref (client));
+  else
+    kb_kiosk_join_async (client->server->store, reference, code, kb_clock_now (),
+                         client->cancellable, kiosk_join_done, ks_client_ref (client));
+}
+
+/* ---- hello: a caseworker with a session cookie ---------------------- */
+
+static void
+hello_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsClient) client = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KbCaseworker) cw = kb_session_finish (client->server->store, result, &error);
+
+  client->busy = FALSE;
+  if (!ks_client_still_open (client, error))
+    return;
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND)) {
+    ks_client_send_error (client, "not_logged_in", "Please log in again.", TRUE);
+    return;
+  }
+  if (error) {
+    send_internal (client, error);
+    return;
+  }
+  client->role = KS_ROLE_CASEWORKER;
+  client->caseworker = g_steal_pointer (&cw);
+  ks_queue_send (client->server, client);
+}
+
+static void
+on_hello (KsClient *client, json_t *msg)
+{
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s}", "type", &(const char *){ NULL }) != 0) {
+    ks_client_send_error (client, "bad_message", err.text, TRUE);
+    return;
+  }
+  if (client->role != KS_ROLE_NONE || client->busy) {
+    ks_client_send_error (client, "bad_message", "This socket has already joined.", TRUE);
+    return;
+  }
+  if (!client->session_token) {
+    ks_client_send_error (client, "not_logged_in", "Please log in first.", TRUE);
+    return;
+  }
+  ks_limits_joining (client);
+  client->busy = TRUE;
+  kb_session_async (client->server->store, client->session_token, kb_clock_now (),
+                    client->cancellable, hello_done, ks_client_ref (client));
+}
+
+/* ---- admit and end: the caseworker acts on a booking ---------------- */
+
+static gboolean
+caseworker_or_reply (KsClient *client)
+{
+  if (client->role == KS_ROLE_CASEWORKER)
+    return TRUE;
+  if (client->role == KS_ROLE_NONE)
+    ks_client_send_error (client, "not_logged_in", "Please log in first.", TRUE);
+  else
+    ks_client_send_error (client, "forbidden", "Only caseworkers can do this.", FALSE);
+  return FALSE;
+}
+
+static gboolean
+booking_action_error_or_reply (KsClient *client, const GError *error, const gchar *verb)
+{
+  if (!error)
+    return FALSE;
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND))
+    ks_client_send_error (client, "no_booking", "There is no such booking.", FALSE);
+  else if (g_error_matches (error, KB_ERROR, KB_ERROR_FORBIDDEN))
+    ks_client_send_error (client, "forbidden", "This booking belongs to another caseworker.",
+                          FALSE);
+  else if (g_error_matches (error, KB_ERROR, KB_ERROR_STATE)) {
+    g_autofree gchar *text =
+        g_strdup_printf ("This booking cannot be %s now: %s", verb, error->message);
+    ks_client_send_error (client, g_str_equal (verb, "admitted") ? "not_waiting" : "not_in_meeting",
+                          text, FALSE);
+  } else
+    send_internal (client, error);
+  return TRUE;
+}
+
+/* admit, end and no_show change the stored booking whether or not the
+ * socket that asked is still there when the answer comes (they run under
+ * the server's cancellable, not the socket's): what follows from the change
+ * (the room ends, queues are pushed) happens regardless; only the reply,
+ * and taking a seat, need the socket.  Each returns on a stopping server. */
+static gboolean
+server_stopping (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* An admit in flight remembers how many times its socket had left: one
+ * answered after a later leave must not put the caseworker back in. */
+typedef struct {
+  KsClient *client;
+  guint leaves;
+} AdmitCall;
+
+static void
+admit_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AdmitCall *call = user_data;
+  g_autoptr (KsClient) client = call->client;
+  gboolean left_since = client->leaves != call->leaves;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KbBooking) booking = kb_admit_finish (client->server->store, result, &error);
+
+  g_free (call);
+
+  if (server_stopping (error) || (error && !ks_client_still_open (client, NULL)))
+    return;
+  /* A re-entry read before the meeting ended here: it is over now. */
+  if (!error && ks_room_ended (client->server, booking->id))
+    error = g_error_new (KB_ERROR, KB_ERROR_STATE, "the booking is completed");
+  if (booking_action_error_or_reply (client, error, "admitted"))
+    return;
+  if (ks_client_still_open (client, NULL) && !left_since)
+    ks_room_caseworker_enter (client->server, client, booking);
+  ks_queue_changed (client->server, booking->caseworker_id);
+}
+
+static void
+complete_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsClient) client = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KbBooking) booking = kb_complete_finish (client->server->store, result, &error);
+
+  if (server_stopping (error) || (error && !ks_client_still_open (client, NULL)))
+    return;
+  if (booking_action_error_or_reply (client, error, "ended"))
+    return;
+  ks_room_end (client->server, booking);
+  ks_queue_changed (client->server, booking->caseworker_id);
+}
+
+static void
+no_show_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsClient) client = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KbBooking) booking = kb_no_show_finish (client->server->store, result, &error);
+
+  if (server_stopping (error) || (error && !ks_client_still_open (client, NULL)))
+    return;
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_STATE)) {
+    ks_client_send_error (
+        client, "too_soon",
+        "A no-show can be recorded only when the time to enter has passed and the job seeker never came.",
+        FALSE);
+    return;
+  }
+  if (booking_action_error_or_reply (client, error, "marked"))
+    return;
+  ks_queue_changed (client->server, booking->caseworker_id);
+}
+
+static gboolean
+unpack_booking_id_or_reply (KsClient *client, json_t *msg, gint64 *id)
+{
+  json_int_t value = 0;
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:I}", "type", &(const char *){ NULL },
+                      "booking_id", &value)
+      != 0) {
+    ks_client_send_error (client, "bad_message", err.text, TRUE);
+    return FALSE;
+  }
+  if (value <= 0) {
+    ks_client_send_error (client, "bad_message", "booking_id must be positive", TRUE);
+    return FALSE;
+  }
+  *id = value;
+  return TRUE;
+}
+
+static void
+on_admit (KsClient *client, json_t *msg)
+{
+  gint64 id;
+  if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
+    return;
+  AdmitCall *call = g_new (AdmitCall, 1);
+  call->client = ks_client_ref (client);
+  call->leaves = client->leaves;
+  kb_admit_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
+                  client->server->cancellable, admit_done, call);
+}
+
+static void
+on_no_show (KsClient *client, json_t *msg)
+{
+  gint64 id;
+  if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
+    return;
+  kb_no_show_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
+                    client->server->cancellable, no_show_done, ks_client_ref (client));
+}
+
+static void
+on_end (KsClient *client, json_t *msg)
+{
+  gint64 id;
+  if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
+    return;
+  kb_complete_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
+                     client->server->cancellable, complete_done, ks_client_ref (client));
+}
+
+/* ---- offer, ice, leave: inside a meeting ---------------------------- */
+
+static gboolean
+in_meeting_or_reply (KsClient *client)
+{
+  if (client->room && client->participant)
+    return TRUE;
+  ks_client_send_error (client, "not_in_meeting", "You are not in a meeting.", FALSE);
+  return FALSE;
+}
+
+static void
+on_offer (KsClient *client, json_t *msg)
+{
+  const gchar *sdp = NULL;
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:s}", "type", &(const char *){ NULL }, "sdp",
+                      &sdp)
+      != 0) {
+    ks_client_send_error (client, "bad_message", err.text, TRUE);
+    return;
+  }
+  if (strlen (sdp) > KS_MAX_SDP) {
+    ks_client_send_error (client, "bad_message", "sdp is too large", TRUE);
+    return;
+  }
+  if (!g_str_has_prefix (sdp, "v=0")) {
+    ks_client_send_error (client, "bad_sdp", "sdp must be a session description (v=0 …)", FALSE);
+    return;
+  }
+  if (in_meeting_or_reply (client) && ks_limits_offer_or_reply (client, sdp))
+    ks_room_offer (client->server, client, sdp);
+}
+
+static void
+on_ice (KsClient *client, json_t *msg)
+{
+  json_t *candidate = NULL;
+  json_int_t mline = -1;
+  const gchar *mid = NULL;
+  json_t *ufrag = NULL;
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:o, s?I, s?s, s?o}", "type",
+                      &(const char *){ NULL }, "candidate", &candidate, "sdpMLineIndex", &mline,
+                      "sdpMid", &mid, "usernameFragment", &ufrag)
+      != 0) {
+    ks_client_send_error (client, "bad_message", err.text, TRUE);
+    return;
+  }
+  if (!json_is_string (candidate) && !json_is_null (candidate)) {
+    ks_client_send_error (client, "bad_message", "candidate must be a string or null", TRUE);
+    return;
+  }
+  if (mline == -1 && json_is_null (candidate))
+    mline = 0; /* end of candidates needs no index */
+  if (mline < 0 || mline > 63) {
+    ks_client_send_error (client, "bad_message", "sdpMLineIndex must be 0-63", TRUE);
+    return;
+  }
+  const gchar *text = json_is_string (candidate) ? json_string_value (candidate) : NULL;
+  if (text && strlen (text) > KS_MAX_CANDIDATE) {
+    ks_client_send_error (client, "bad_message", "candidate is too large", TRUE);
+    return;
+  }
+  if (in_meeting_or_reply (client) && ks_limits_candidate_or_reply (client))
+    ks_room_candidate (client->server, client, (guint) mline, text);
+}
+
+static void
+on_leave (KsClient *client, json_t *msg)
+{
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s}", "type", &(const char *){ NULL }) != 0) {
+    ks_client_send_error (client, "bad_message", err.text, TRUE);
+    return;
+  }
+  client->leaves++;
+  ks_room_leave (client->server, client);
+  /* A job seeker or interpreter who left may join again on this socket;
+   * a caseworker stays on their queue. */
+  if (client->role != KS_ROLE_CASEWORKER)
+    client->role = KS_ROLE_NONE;
+}
+
+/* ---- invite, chat: inside a meeting ---------------------------------- */
+
+static void
+on_invite (KsClient *client, json_t *msg)
+{
+  gint64 id;
+  if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
+    return;
+  if (!client->room || !client->participant || ks_room_booking_id (client->room) != id) {
+    ks_client_send_error (client, "not_in_meeting", "Invite from inside the meeting.", FALSE);
+    return;
+  }
+  g_autofree gchar *token = ks_invitation_new (client->server, id);
+  g_autofree gchar *url =
+      g_strdup_printf ("%s/join.html#i=%s", client->server->config->public_url, token);
+  ks_client_send (client, json_pack ("{s:s, s:I, s:s}", "type", "invitation", "booking_id",
+                                     (json_int_t) id, "url", url));
+}
+
+static void
+on_chat (KsClient *client, json_t *msg)
+{
+  const gchar *text = NULL;
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:s}", "type", &(const char *){ NULL }, "text",
+                      &text)
+      != 0) {
+    ks_client_send_error (client, "bad_message", err.text, TRUE);
+    return;
+  }
+  glong n = g_utf8_strlen (text, -1);
+  if (n < 1 || n > 2000) {
+    ks_client_send_error (client, "bad_message", "chat text must be 1-2000 characters", TRUE);
+    return;
+  }
+  if (in_meeting_or_reply (client))
+    ks_room_chat (client->server, client, text);
+}
+
+/* ---- dispatch ------------------------------------------------------- */
+
+typedef void (*Handler) (KsClient *client, json_t *msg);
+
+static const struct {
+  const gchar *type;
+  Handler handler;
+} handlers[] = {
+  { "join", on_join },   { "hello", on_hello },     { "admit", on_admit }, { "end", on_end },
+  { "offer", on_offer }, { "ice", on_ice },         { "leave", on_leave }, { "invite", on_invite },
+  { "chat", on_chat },   { "no_show", on_no_show },
+};
+
+void
+ks_ws_dispatch (KsClient *client, const gchar *text, gsize len)
+{
+  json_error_t err;
+  g_autoptr (json_t) msg = json_loadb (text, len, JSON_REJECT_DUPLICATES, &err);
+  if (!msg || !json_is_object (msg)) {
+    ks_client_send_error (client, "bad_message", msg ? "expected a JSON object" : err.text, TRUE);
+    return;
+  }
+  const gchar *type = json_string_value (json_object_get (msg, "type"));
+  if (!type) {
+    ks_client_send_error (client, "bad_message", "missing \"type\"", TRUE);
+    return;
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (handlers); i++)
+    if (g_str_equal (type, handlers[i].type)) {
+      gboolean opening = g_str_equal (type, "join") || g_str_equal (type, "hello");
+      if (!opening && client->role == KS_ROLE_NONE) {
+        ks_client_send_error (client, "not_joined", "Send join or hello first.", FALSE);
+        return;
+      }
+      handlers[i].handler (client, msg);
+      return;
+    }
+  /* Cut by characters: a cut inside one would leave no UTF-8. */
+  g_autofree gchar *shown = g_utf8_substring (type, 0, MIN (g_utf8_strlen (type, -1), 40));
+  g_autofree gchar *text_err = g_strdup_printf ("unknown type \"%s\"", shown);
+  ks_client_send_error (client, "bad_message", text_err, TRUE);
+}

@@ -1,0 +1,122 @@
+/* ks-server.h — the base every file of signaling/ stands on: the server
+ * object, what a browser may send at most, and the leaf helpers that call
+ * nothing else of signaling/ (json.c, peer.c, invite.c).  Not for other
+ * modules: they use signaling.h.
+ *
+ * The layers above it, lowest first; a file calls only into its own layer's
+ * headers and those below (signaling/README.md, tests/layers):
+ *   ks-client.h, ks-request.h   a WebSocket client; an HTTP request
+ *   ks-limits.h                 bounds per socket, rate limits
+ *   ks-room.h                   meetings (room.c), then queues (queue.c)
+ *   ks-handlers.h               message and route handlers, the lws callbacks */
+#pragma once
+
+#include <jansson.h>
+#include <libwebsockets.h>
+
+#include "booking/booking.h"
+#include "media/media.h"
+#include "signaling/signaling.h"
+
+#define KS_MAX_MESSAGE (64 * 1024)
+#define KS_MAX_SDP (32 * 1024)
+#define KS_MAX_CANDIDATE 1024
+#define KS_MAX_BODY (16 * 1024)
+/* What one media participant may send (a page needs a handful of each;
+ * renegotiation happens on screen sharing and reconnection). */
+#define KS_MAX_MLINES 16
+#define KS_MAX_OFFERS 200
+#define KS_MAX_CANDIDATES 256
+#define KS_MAX_ICE_RESTARTS 20
+#define KS_SESSION_COOKIE "kontor_session"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (json_t, json_decref)
+
+typedef struct _KsClient KsClient;
+typedef struct _KsRoom KsRoom;
+typedef struct _KsRequest KsRequest;
+
+typedef enum { KS_ROLE_NONE, KS_ROLE_SEEKER, KS_ROLE_CASEWORKER, KS_ROLE_INTERPRETER } KsRole;
+
+/* A job seeker came to or left a booking's room: the caseworker's queue
+ * shows it.  room.c calls it; server.c points it at queue.c, a layer
+ * above room.c, so that the calls between the two run one way. */
+typedef void (*KsSeekerMoved) (KsServer *server, gint64 caseworker_id);
+
+struct _KsServer {
+  KsConfig *config; /* owned copy */
+  KbStore *store;   /* borrowed */
+  struct lws_context *context;
+  gboolean tls;
+  GHashTable *rooms;       /* booking id (gint64*) → KsRoom* (owned) */
+  GList *clients;          /* KsClient*, every open WebSocket (weak) */
+  gchar *ice_servers_json; /* RTCIceServer array for pages */
+  struct lws_http_mount files_mount;
+  guint sweep_source;
+  gboolean sweeping;
+  GCancellable *cancellable;  /* server-wide queries */
+  GHashTable *invitations;    /* SHA-256 hex of a token → booking id */
+  GHashTable *ws_per_address; /* client address → open WebSockets (GUINT) */
+  GHashTable *ended;          /* booking id (gint64*) → monotonic µs its meeting ended */
+  KsSeekerMoved seeker_moved;
+};
+
+/* ---- json.c: shapes and texts shared by the API and the WebSocket ------ */
+
+gchar *ks_json_time (gint64 usec); /* RFC 3339 UTC or NULL */
+json_t *ks_json_time_or_null (gint64 usec);
+json_t *ks_json_booking (const KbBooking *booking);
+json_t *ks_json_caseworker (const KbCaseworker *caseworker);
+/* {type: "error", code, message}; the message may quote what a client
+ * sent (jansson's error texts do), so it is made valid UTF-8 first. */
+json_t *ks_json_error (const gchar *code, const gchar *message);
+/* A JSON string of text, with what is not UTF-8 replaced (U+FFFD): never
+ * NULL, unlike json_string(). */
+json_t *ks_json_text (const gchar *text);
+/* The answer for a KbBookResult / KbBooking: booking, links, calendar. */
+json_t *ks_json_booking_with_links (KsServer *server, const KbBooking *booking, const gchar *token);
+/* When the database cannot answer now (booking's KB_ERROR_UNAVAILABLE or
+ * KB_ERROR_BUSY): the stable code, "db_unavailable" or "busy", that HTTP
+ * (with 503) and the WebSocket send, and *message; NULL otherwise. */
+const gchar *ks_db_trouble (const GError *error, const gchar **message);
+/* RFC 3339 with a zone → µs since the epoch. */
+gboolean ks_parse_time (const gchar *text, gint64 *out);
+/* A language as the API takes it: two or three lower-case letters. */
+gboolean ks_valid_language (const gchar *text);
+json_t *ks_json_strv (GStrv v); /* an array of strings ([] for NULL) */
+/* The caseworkers of an office (KbCaseworker*): the public listing (name and
+ * languages of the active ones) or, full, the administrator's (also e-mail,
+ * role and state, and the inactive ones). */
+json_t *ks_json_caseworker_list (GPtrArray *list, gboolean full);
+
+/* ---- peer.c: who is at the other end ---------------------------------- */
+
+/* The client's address (X-Forwarded-For from a trusted proxy), for rate
+ * limits and logs; transfer full. */
+gchar *ks_peer_address (KsServer *server, struct lws *wsi);
+/* An address as proxies write it: "1.2.3.4", "1.2.3.4:5678", "2001:db8::1"
+ * or "[2001:db8::1]:5678".  NULL if it is none of these. */
+GInetAddress *ks_peer_parse_address (const gchar *text);
+/* Whether address is one of the comma-separated list (an IPv4 peer may
+ * come as ::ffff:a.b.c.d on a dual-stack socket). */
+gboolean ks_peer_listed (const gchar *list, const gchar *address);
+/* The client an X-Forwarded-For value names (its last entry) as text, or
+ * NULL when that entry is no address; transfer full. */
+gchar *ks_peer_forwarded (const gchar *xff);
+/* Copy the session cookie of a request or handshake (NULL if none, or if
+ * the connection is gone: wsi NULL). */
+gchar *ks_peer_session_cookie (struct lws *wsi);
+
+/* ---- invite.c: interpreter invitations -------------------------------- */
+
+/* A new secret for one meeting (transfer full); only its hash is kept. */
+gchar *ks_invitation_new (KsServer *server, gint64 booking_id);
+/* The booking an invitation is for, or 0. */
+gint64 ks_invitation_lookup (KsServer *server, const gchar *token);
+void ks_invitations_forget (KsServer *server, gint64 booking_id);
+
+/* ---- config.c ---------------------------------------------------------- */
+
+/* The RTCIceServer array the pages get (/api/v1/config), from the STUN and
+ * TURN settings; transfer full. */
+gchar *ks_ice_servers_json (const KsConfig *config);
