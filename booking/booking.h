@@ -24,20 +24,29 @@ G_BEGIN_DECLS
 GQuark kb_error_quark (void);
 
 typedef enum {
-  KB_ERROR_DATABASE,   /* connection lost, SQL failed, schema behind */
-  KB_ERROR_NOT_FOUND,  /* no such booking / caseworker / session */
-  KB_ERROR_BAD_LOGIN,  /* wrong e-mail or password */
-  KB_ERROR_STATE,      /* transition not allowed from the current status */
-  KB_ERROR_FORBIDDEN,  /* the caseworker may not act on this booking */
-  KB_ERROR_SLOT_TAKEN, /* refused by an exclusion constraint */
-  KB_ERROR_INVALID,    /* input refused by a rule (check, trigger) */
-  /* Appended for issue 12 (faults and bounds). */
+  KB_ERROR_DATABASE,    /* connection lost, SQL failed, schema behind */
+  KB_ERROR_NOT_FOUND,   /* no such booking / caseworker / session */
+  KB_ERROR_BAD_LOGIN,   /* wrong e-mail or password */
+  KB_ERROR_STATE,       /* transition not allowed from the current status */
+  KB_ERROR_FORBIDDEN,   /* the caseworker may not act on this booking */
+  KB_ERROR_SLOT_TAKEN,  /* refused by an exclusion constraint */
+  KB_ERROR_INVALID,     /* input refused by a rule (check, trigger) */
   KB_ERROR_UNAVAILABLE, /* the database cannot be reached, or did not
                          * answer in time; a write in flight then may or
                          * may not have been applied */
   KB_ERROR_BUSY,        /* refused without running: too many queries
                          * waiting, or the statement timed out (rolled back) */
 } KbErrorCode;
+
+/* Rule violations (KB_ERROR_INVALID) and overlaps (KB_ERROR_SLOT_TAKEN)
+ * carry a stable machine reason as the start of the message, before ": ":
+ * outside_hours, not_a_slot, notice, horizon, absent, caseworker_inactive,
+ * duration, contact_cap, seeker_overlap, language, no_interpreter, no_service,
+ * no_office, slot_taken, no_caseworker, time_zone, date, hours; and for
+ * plain constraint failures duplicate, not_found, missing, bad_value,
+ * invalid.  This returns it (transfer full), or NULL if the error carries
+ * none (database errors). */
+gchar *kb_error_reason (const GError *error);
 
 /* ---- clock ------------------------------------------------------------ */
 
@@ -61,7 +70,7 @@ gboolean kb_secret_equal (const void *a, const void *b, gsize len);
 gchar *kb_password_hash (const gchar *password, GError **error);
 gboolean kb_password_verify (const gchar *hash, const gchar *password);
 
-/* ---- booking state ---------------------------------------------------- */
+/* ---- bookings ---------------------------------------------------------- */
 
 typedef enum {
   KB_STATUS_BOOKED,
@@ -97,7 +106,6 @@ typedef struct {
   gint64 checked_in_at;
   gint64 admitted_at;
   gint64 ended_at;
-  /* Appended for issue 4 (booking in PostgreSQL). */
   gint sequence;        /* iCalendar SEQUENCE: +1 per move/cancel */
   gboolean interpreter; /* the job seeker asked for an interpreter */
   gint64 service_id;
@@ -111,28 +119,7 @@ typedef struct {
 void kb_booking_free (KbBooking *booking);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbBooking, kb_booking_free)
 
-/* ---- the join window -------------------------------------------------- */
-
-typedef enum {
-  KB_JOIN_OK,     /* first entry (or back to the waiting room) */
-  KB_JOIN_REJOIN, /* admitted before and the meeting is not over */
-  KB_JOIN_NO_BOOKING,
-  KB_JOIN_CANCELLED,
-  KB_JOIN_TOO_EARLY,
-  KB_JOIN_TOO_LATE,
-  KB_JOIN_COMPLETED,
-} KbJoinVerdict;
-
-/* The stable machine code sent to browsers: "no_booking", "cancelled",
- * "too_early", "too_late", "completed"; NULL for OK and REJOIN. */
-const gchar *kb_join_verdict_code (KbJoinVerdict verdict);
-
-/* Pure decision, no I/O.  booking may be NULL (unknown token).  On
- * KB_JOIN_TOO_EARLY, *opens_at (if not NULL) is set to the time the window
- * opens. */
-KbJoinVerdict kb_join_decide (const KbBooking *booking, gint64 now, gint64 *opens_at);
-
-/* ---- the store: pool, migrations -------------------------------------- */
+/* ---- the store: pool, migrations, settings ----------------------------- */
 
 typedef struct _KbStore KbStore;
 
@@ -185,22 +172,17 @@ void kb_store_stats (KbStore *store, KbStoreStats *out);
 void kb_store_free (KbStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbStore, kb_store_free)
 
-/* ---- operations (asynchronous) ---------------------------------------- */
+/* The cap on live (booked or waiting, not yet over) bookings per
+ * normalised job seeker contact that the database enforces (default 3), so
+ * a script cannot book out a week.  From kontor.conf. */
+gboolean kb_set_contact_cap (const gchar *conninfo, guint cap, GError **error);
 
-/* A job seeker arrives with a booking link token.  Looks the booking up,
- * decides with kb_join_decide() and, on KB_JOIN_OK for a booked booking,
- * checks it in (status waiting, checked_in_at = now).  The finish function
- * returns the booking (NULL when no_booking) and the verdict; it fails
- * (returns NULL with error set) only on database errors. */
-void kb_join_async (KbStore *store, const gchar *token, gint64 now, GCancellable *cancellable,
-                    GAsyncReadyCallback callback, gpointer user_data);
-KbBooking *kb_join_finish (KbStore *store, GAsyncResult *result, KbJoinVerdict *verdict,
-                           gint64 *opens_at, GError **error);
+/* How many days after a booking's end its job seeker's name, contact and
+ * kiosk code are kept (default 90); kb_sweep_async() blanks them after
+ * that, keeping the times and statuses statistics read. */
+gboolean kb_set_retention_days (const gchar *conninfo, guint days, GError **error);
 
-/* The booking behind a link token, read only (the "my booking" page). */
-void kb_booking_by_token_async (KbStore *store, const gchar *token, GCancellable *cancellable,
-                                GAsyncReadyCallback callback, gpointer user_data);
-KbBooking *kb_booking_by_token_finish (KbStore *store, GAsyncResult *result, GError **error);
+/* ---- caseworkers and their sessions ------------------------------------ */
 
 typedef struct {
   gint64 id;
@@ -210,7 +192,7 @@ typedef struct {
   gchar *office_name;
   gchar *office_tz;
   gboolean is_admin;
-  /* Appended for issue 4; filled by kb_caseworkers_async() only. */
+  /* filled by kb_caseworkers_async() only: */
   gboolean active;
   GStrv languages;
 } KbCaseworker;
@@ -237,305 +219,7 @@ void kb_logout_async (KbStore *store, const gchar *token, GCancellable *cancella
                       GAsyncReadyCallback callback, gpointer user_data);
 gboolean kb_logout_finish (KbStore *store, GAsyncResult *result, GError **error);
 
-/* The caseworker's bookings on the local date (office zone) that contains
- * now, ordered by start.  Returns a GPtrArray of KbBooking* (transfer full,
- * free func set). */
-void kb_queue_async (KbStore *store, gint64 caseworker_id, gint64 now, GCancellable *cancellable,
-                     GAsyncReadyCallback callback, gpointer user_data);
-GPtrArray *kb_queue_finish (KbStore *store, GAsyncResult *result, GError **error);
-
-/* waiting → in_meeting, by the booking's own caseworker.  Admitting a
- * booking already in_meeting by the same caseworker succeeds (re-entry
- * after a reload).  Returns the updated booking. */
-void kb_admit_async (KbStore *store, gint64 booking_id, gint64 caseworker_id, gint64 now,
-                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
-KbBooking *kb_admit_finish (KbStore *store, GAsyncResult *result, GError **error);
-
-/* in_meeting → completed, by the booking's own caseworker. */
-void kb_complete_async (KbStore *store, gint64 booking_id, gint64 caseworker_id, gint64 now,
-                        GCancellable *cancellable, GAsyncReadyCallback callback,
-                        gpointer user_data);
-KbBooking *kb_complete_finish (KbStore *store, GAsyncResult *result, GError **error);
-
-/* booked → no_show, by the booking's own caseworker, only once the
- * late-entry window has closed and nobody checked in (what the sweep would
- * do; never earlier: a no-show can cost a person their benefits).  Too
- * soon, or checked in: KB_ERROR_STATE. */
-void kb_no_show_async (KbStore *store, gint64 booking_id, gint64 caseworker_id, gint64 now,
-                       GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
-KbBooking *kb_no_show_finish (KbStore *store, GAsyncResult *result, GError **error);
-
-/* ---- demo data (blocking; for `kontor demo`) -------------------------- */
-
-typedef struct {
-  gchar *caseworker_email;
-  gchar *caseworker_password; /* printed once to the operator */
-  gchar *booking_reference;
-  gchar *booking_token; /* raw link secret */
-  gint64 booking_starts_at;
-} KbDemo;
-
-void kb_demo_free (KbDemo *demo);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbDemo, kb_demo_free)
-
-/* Creates (or refreshes) an office in Europe/Oslo open around now, a
- * service, a caseworker (nb and en) with a fresh random password, and a booking that
- * starts starts_in_s seconds after now.  Each call adds one new booking; the
- * office, service and caseworker are reused. */
-KbDemo *kb_demo_seed (const gchar *conninfo, gint64 now, gint starts_in_s, GError **error);
-
-/* ==== issue 4: slots, booking, cancel, move, calendar, statistics ======= */
-
-/* Rule violations (KB_ERROR_INVALID) and overlaps (KB_ERROR_SLOT_TAKEN)
- * carry a stable machine reason as the start of the message, before ": ":
- * outside_hours, not_a_slot, notice, horizon, absent, caseworker_inactive,
- * duration, contact_cap, seeker_overlap, language, no_interpreter, no_service,
- * no_office, slot_taken, no_caseworker, time_zone, date, hours; and for
- * plain constraint failures duplicate, not_found, missing, bad_value,
- * invalid.  This returns it (transfer full), or NULL if the error carries
- * none (database errors). */
-gchar *kb_error_reason (const GError *error);
-
-/* ---- free slots ---- */
-
-typedef struct {
-  gint64 office_id;
-  gint64 starts_at; /* µs since the epoch */
-  gint64 ends_at;
-  GArray *caseworker_ids; /* gint64: the caseworkers free then, ascending */
-} KbSlot;
-
-void kb_slot_free (KbSlot *slot);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbSlot, kb_slot_free)
-
-typedef struct {
-  gint64 service_id;
-  gint64 office_id;       /* 0: every office (a video meeting need not be local) */
-  gint64 caseworker_id;   /* 0: any caseworker */
-  const gchar *language;  /* NULL: any */
-  const gchar *from_date; /* office-local date "YYYY-MM-DD", inclusive */
-  const gchar *to_date;   /* inclusive */
-} KbSlotQuery;
-
-/* Free slots, in start order: the grid begins at each opening interval and
- * steps by duration + buffer in absolute time, so DST changes neither drop
- * nor double a slot; notice and horizon are applied against now.  Returns a
- * GPtrArray of KbSlot* (transfer full).  An impossible date fails with
- * KB_ERROR_INVALID. */
-void kb_slots_async (KbStore *store, const KbSlotQuery *query, gint64 now,
-                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
-GPtrArray *kb_slots_finish (KbStore *store, GAsyncResult *result, GError **error);
-
-/* ---- booking ---- */
-
-typedef struct {
-  gint64 service_id;
-  gint64 office_id;
-  gint64 caseworker_id; /* 0: the least-loaded free one that day */
-  gint64 starts_at;
-  const gchar *seeker_name;
-  const gchar *seeker_contact; /* e-mail or phone; normalised by the database */
-  const gchar *language;
-  gboolean interpreter;
-} KbBookRequest;
-
-typedef struct {
-  KbBooking *booking;
-  gchar *token;      /* raw link secret: put it in the link, never log */
-  gchar *kiosk_code; /* raw 6-digit kiosk code (stored argon2id-hashed) */
-} KbBookResult;
-
-void kb_book_result_free (KbBookResult *result);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbBookResult, kb_book_result_free)
-
-/* Books a slot.  With "any caseworker" the database tries the least-loaded
- * free caseworker of the office that local day, then the next if a race
- * takes that one; KB_ERROR_SLOT_TAKEN only when none is left.  Rule
- * violations: KB_ERROR_INVALID with a reason (see kb_error_reason). */
-void kb_book_async (KbStore *store, const KbBookRequest *request, gint64 now,
-                    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
-KbBookResult *kb_book_finish (KbStore *store, GAsyncResult *result, GError **error);
-
-/* The job seeker cancels by link: only while booked and not yet started
- * (else KB_ERROR_STATE; unknown link KB_ERROR_NOT_FOUND).  Returns the
- * cancelled booking (sequence raised: give out a new calendar file). */
-void kb_cancel_async (KbStore *store, const gchar *token, gint64 now, GCancellable *cancellable,
-                      GAsyncReadyCallback callback, gpointer user_data);
-KbBooking *kb_cancel_finish (KbStore *store, GAsyncResult *result, GError **error);
-
-/* A caseworker (or administrator) of the booking's office cancels with a
- * reason, while booked or waiting; audited.  KB_ERROR_FORBIDDEN for
- * another office. */
-void kb_cancel_by_caseworker_async (KbStore *store, gint64 booking_id, gint64 caseworker_id,
-                                    const gchar *reason, gint64 now, GCancellable *cancellable,
-                                    GAsyncReadyCallback callback, gpointer user_data);
-KbBooking *kb_cancel_by_caseworker_finish (KbStore *store, GAsyncResult *result, GError **error);
-
-/* The job seeker moves a booked, not yet started booking by link to
- * new_start, same caseworker and service.  KB_ERROR_SLOT_TAKEN if that
- * time is taken, KB_ERROR_INVALID if it breaks a rule. */
-void kb_move_async (KbStore *store, const gchar *token, gint64 new_start, gint64 now,
-                    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
-KbBooking *kb_move_finish (KbStore *store, GAsyncResult *result, GError **error);
-
-/* Closes overdue bookings: booked and never checked in when the late-entry
- * window closed → no_show; checked in but not admitted by the booked end →
- * not_admitted; forgets expired sessions, and blanks personal data past
- * its retention (kb_set_retention_days).  Call every minute or so.
- * Returns how many bookings it closed (≥ 0), -1 on error. */
-void kb_sweep_async (KbStore *store, gint64 now, GCancellable *cancellable,
-                     GAsyncReadyCallback callback, gpointer user_data);
-gint kb_sweep_finish (KbStore *store, GAsyncResult *result, GError **error);
-
-/* Future booked meetings of an office that the current hours, closures,
- * absences or caseworker status would refuse: the administrator's list.
- * GPtrArray of KbBooking* (each booking's cancel_reason field holds the
- * problem, e.g. "outside_hours"). */
-void kb_conflicts_async (KbStore *store, gint64 office_id, gint64 now, GCancellable *cancellable,
-                         GAsyncReadyCallback callback, gpointer user_data);
-GPtrArray *kb_conflicts_finish (KbStore *store, GAsyncResult *result, GError **error);
-
-/* ---- calendar ---- */
-
-/* An RFC 5545 VCALENDAR for the booking: DTSTART/DTEND in UTC (a local
- * time in the repeated hour of an autumn change would be ambiguous), UID stable for the booking's
- * life, DTSTAMP = now, SEQUENCE = booking->sequence, STATUS:CANCELLED when cancelled; join_url and
- * manage_url (may be NULL) in DESCRIPTION and URL.  uid_domain e.g. "kontor.example".  Pure;
- * transfer full, CRLF line ends. */
-gchar *kb_ics_build (const KbBooking *booking, const gchar *join_url, const gchar *manage_url,
-                     const gchar *uid_domain, gint64 now);
-
-/* ---- statistics ---- */
-
-typedef struct {
-  gchar *date;  /* office-local "YYYY-MM-DD" */
-  guint booked; /* not cancelled */
-  guint completed;
-  guint cancelled;
-  guint no_show;
-  guint not_admitted;
-  gdouble wait_median_s; /* check-in → admit; NAN when nobody was admitted */
-  gdouble wait_p90_s;
-  gdouble booked_share; /* booked time / (opening time × active caseworkers); NAN if closed */
-} KbDayStats;
-
-void kb_day_stats_free (KbDayStats *stats);
-
-/* One KbDayStats per local date in [from_date, to_date] (inclusive), for
- * the office.  GPtrArray (transfer full). */
-void kb_stats_async (KbStore *store, gint64 office_id, const gchar *from_date, const gchar *to_date,
-                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
-GPtrArray *kb_stats_finish (KbStore *store, GAsyncResult *result, GError **error);
-
-/* ---- kiosk ---- */
-
-/* A job seeker at a service-office kiosk types the reference and the
- * kiosk code instead of following the link.  Same verdicts and check-in as
- * kb_join_async(); a wrong code or unknown reference is KB_JOIN_NO_BOOKING
- * (the two are not told apart).  The code is verified (argon2id) off the
- * main thread. */
-void kb_kiosk_join_async (KbStore *store, const gchar *reference, const gchar *code, gint64 now,
-                          GCancellable *cancellable, GAsyncReadyCallback callback,
-                          gpointer user_data);
-KbBooking *kb_kiosk_join_finish (KbStore *store, GAsyncResult *result, KbJoinVerdict *verdict,
-                                 gint64 *opens_at, GError **error);
-
-/* ---- administration ---- */
-
-/* Every kb_admin_* call names the acting caseworker (actor_id); the
- * database refuses with KB_ERROR_FORBIDDEN unless that is an active
- * administrator (of the office concerned), and writes the audit log in the
- * same transaction.  Existing bookings are never deleted by a change:
- * kb_conflicts_async() lists the ones left outside the rules.  Finish any of
- * them with kb_admin_finish(), which returns the id created or changed (for
- * kb_admin_set_hours_async: the number of future bookings now in conflict),
- * or -1 with an error (KB_ERROR_INVALID with a reason for bad input). */
-
-typedef struct {
-  gint weekday;        /* ISO 1 = Monday … 7 = Sunday; ignored for special days */
-  const gchar *opens;  /* local "HH:MM" */
-  const gchar *closes; /* local "HH:MM", after opens; "24:00" allowed */
-} KbInterval;
-
-typedef struct {
-  gint64 id; /* 0: create */
-  const gchar *name;
-  const gchar *time_zone; /* IANA; refused if unknown */
-  const gchar *address;
-  const gchar *const *languages; /* NULL-terminated; NULL keeps / defaults */
-} KbOfficeEdit;
-
-typedef struct {
-  gint64 id; /* 0: create */
-  const gchar *name;
-  gint duration_min, buffer_min, notice_min, horizon_days;
-  gint join_before_min, join_after_min;
-  const gchar *const *languages; /* NULL or empty: any */
-  gboolean interpreter_allowed;
-} KbServiceEdit;
-
-void kb_admin_save_office_async (KbStore *store, gint64 actor_id, const KbOfficeEdit *office,
-                                 gint64 now, GCancellable *cancellable,
-                                 GAsyncReadyCallback callback, gpointer user_data);
-/* Replaces all weekly hours of the office. */
-void kb_admin_set_hours_async (KbStore *store, gint64 actor_id, gint64 office_id,
-                               const KbInterval *hours, guint n_hours, gint64 now,
-                               GCancellable *cancellable, GAsyncReadyCallback callback,
-                               gpointer user_data);
-/* A closure (n_hours 0) or special day with its own hours, on local dates
- * first_date … last_date ("YYYY-MM-DD", inclusive). */
-void kb_admin_add_special_day_async (KbStore *store, gint64 actor_id, gint64 office_id,
-                                     const gchar *first_date, const gchar *last_date,
-                                     const gchar *reason, const KbInterval *hours, guint n_hours,
-                                     gint64 now, GCancellable *cancellable,
-                                     GAsyncReadyCallback callback, gpointer user_data);
-void kb_admin_delete_special_day_async (KbStore *store, gint64 actor_id, gint64 special_day_id,
-                                        gint64 now, GCancellable *cancellable,
-                                        GAsyncReadyCallback callback, gpointer user_data);
-void kb_admin_save_service_async (KbStore *store, gint64 actor_id, const KbServiceEdit *service,
-                                  gint64 now, GCancellable *cancellable,
-                                  GAsyncReadyCallback callback, gpointer user_data);
-/* The password is hashed (argon2id) off the main thread. */
-void kb_admin_create_caseworker_async (KbStore *store, gint64 actor_id, gint64 office_id,
-                                       const gchar *name, const gchar *email, const gchar *password,
-                                       gboolean is_admin, const gchar *const *languages, gint64 now,
-                                       GCancellable *cancellable, GAsyncReadyCallback callback,
-                                       gpointer user_data);
-/* Deactivating also ends the caseworker's sessions. */
-void kb_admin_set_active_async (KbStore *store, gint64 actor_id, gint64 caseworker_id,
-                                gboolean active, gint64 now, GCancellable *cancellable,
-                                GAsyncReadyCallback callback, gpointer user_data);
-void kb_admin_add_absence_async (KbStore *store, gint64 actor_id, gint64 caseworker_id, gint64 from,
-                                 gint64 to, const gchar *reason, gint64 now,
-                                 GCancellable *cancellable, GAsyncReadyCallback callback,
-                                 gpointer user_data);
-/* Office, name, role and languages (NULL keeps them).  An administrator
- * cannot take away their own role (KB_ERROR_INVALID "own_role"). */
-void kb_admin_update_caseworker_async (KbStore *store, gint64 actor_id, gint64 caseworker_id,
-                                       gint64 office_id, const gchar *name, gboolean is_admin,
-                                       const gchar *const *languages, gint64 now,
-                                       GCancellable *cancellable, GAsyncReadyCallback callback,
-                                       gpointer user_data);
-/* A new password (hashed off the main thread); ends the caseworker's
- * sessions. */
-void kb_admin_set_password_async (KbStore *store, gint64 actor_id, gint64 caseworker_id,
-                                  const gchar *password, gint64 now, GCancellable *cancellable,
-                                  GAsyncReadyCallback callback, gpointer user_data);
-void kb_admin_delete_absence_async (KbStore *store, gint64 actor_id, gint64 absence_id, gint64 now,
-                                    GCancellable *cancellable, GAsyncReadyCallback callback,
-                                    gpointer user_data);
-gint64 kb_admin_finish (KbStore *store, GAsyncResult *result, GError **error);
-
-/* An administrator gives a booked meeting to another caseworker of the
- * office: to_caseworker_id, or (0) the least-loaded one free then.  The
- * sequence is raised (new calendar file).  KB_ERROR_SLOT_TAKEN when nobody
- * is free. */
-void kb_reassign_async (KbStore *store, gint64 booking_id, gint64 to_caseworker_id, gint64 actor_id,
-                        gint64 now, GCancellable *cancellable, GAsyncReadyCallback callback,
-                        gpointer user_data);
-KbBooking *kb_reassign_finish (KbStore *store, GAsyncResult *result, GError **error);
-
-/* ---- lists (public and administrator pages) ---- */
+/* ---- what there is to book: offices, services, caseworkers, hours ------ */
 
 typedef struct {
   gint64 id;
@@ -611,23 +295,211 @@ void kb_hours_async (KbStore *store, gint64 office_id, GCancellable *cancellable
 void kb_special_days_async (KbStore *store, gint64 office_id, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data);
 
+GPtrArray *kb_list_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* ---- free slots -------------------------------------------------------- */
+
+typedef struct {
+  gint64 office_id;
+  gint64 starts_at; /* µs since the epoch */
+  gint64 ends_at;
+  GArray *caseworker_ids; /* gint64: the caseworkers free then, ascending */
+} KbSlot;
+
+void kb_slot_free (KbSlot *slot);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbSlot, kb_slot_free)
+
+typedef struct {
+  gint64 service_id;
+  gint64 office_id;       /* 0: every office (a video meeting need not be local) */
+  gint64 caseworker_id;   /* 0: any caseworker */
+  const gchar *language;  /* NULL: any */
+  const gchar *from_date; /* office-local date "YYYY-MM-DD", inclusive */
+  const gchar *to_date;   /* inclusive */
+} KbSlotQuery;
+
+/* Free slots, in start order: the grid begins at each opening interval and
+ * steps by duration + buffer in absolute time, so DST changes neither drop
+ * nor double a slot; notice and horizon are applied against now.  Returns a
+ * GPtrArray of KbSlot* (transfer full).  An impossible date fails with
+ * KB_ERROR_INVALID. */
+void kb_slots_async (KbStore *store, const KbSlotQuery *query, gint64 now,
+                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+GPtrArray *kb_slots_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* ---- booking, cancelling, moving --------------------------------------- */
+
+/* The booking behind a link token, read only (the "my booking" page). */
+void kb_booking_by_token_async (KbStore *store, const gchar *token, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data);
+KbBooking *kb_booking_by_token_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+typedef struct {
+  gint64 service_id;
+  gint64 office_id;
+  gint64 caseworker_id; /* 0: the least-loaded free one that day */
+  gint64 starts_at;
+  const gchar *seeker_name;
+  const gchar *seeker_contact; /* e-mail or phone; normalised by the database */
+  const gchar *language;
+  gboolean interpreter;
+} KbBookRequest;
+
+typedef struct {
+  KbBooking *booking;
+  gchar *token;      /* raw link secret: put it in the link, never log */
+  gchar *kiosk_code; /* raw 6-digit kiosk code (stored argon2id-hashed) */
+} KbBookResult;
+
+void kb_book_result_free (KbBookResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbBookResult, kb_book_result_free)
+
+/* Books a slot.  With "any caseworker" the database tries the least-loaded
+ * free caseworker of the office that local day, then the next if a race
+ * takes that one; KB_ERROR_SLOT_TAKEN only when none is left.  Rule
+ * violations: KB_ERROR_INVALID with a reason (see kb_error_reason). */
+void kb_book_async (KbStore *store, const KbBookRequest *request, gint64 now,
+                    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+KbBookResult *kb_book_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* The job seeker cancels by link: only while booked and not yet started
+ * (else KB_ERROR_STATE; unknown link KB_ERROR_NOT_FOUND).  Returns the
+ * cancelled booking (sequence raised: give out a new calendar file). */
+void kb_cancel_async (KbStore *store, const gchar *token, gint64 now, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data);
+KbBooking *kb_cancel_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* A caseworker (or administrator) of the booking's office cancels with a
+ * reason, while booked or waiting; audited.  KB_ERROR_FORBIDDEN for
+ * another office. */
+void kb_cancel_by_caseworker_async (KbStore *store, gint64 booking_id, gint64 caseworker_id,
+                                    const gchar *reason, gint64 now, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+KbBooking *kb_cancel_by_caseworker_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* The job seeker moves a booked, not yet started booking by link to
+ * new_start, same caseworker and service.  KB_ERROR_SLOT_TAKEN if that
+ * time is taken, KB_ERROR_INVALID if it breaks a rule. */
+void kb_move_async (KbStore *store, const gchar *token, gint64 new_start, gint64 now,
+                    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+KbBooking *kb_move_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* ---- the join window: entering by link or at a kiosk ------------------- */
+
+typedef enum {
+  KB_JOIN_OK,     /* first entry (or back to the waiting room) */
+  KB_JOIN_REJOIN, /* admitted before and the meeting is not over */
+  KB_JOIN_NO_BOOKING,
+  KB_JOIN_CANCELLED,
+  KB_JOIN_TOO_EARLY,
+  KB_JOIN_TOO_LATE,
+  KB_JOIN_COMPLETED,
+} KbJoinVerdict;
+
+/* The stable machine code sent to browsers: "no_booking", "cancelled",
+ * "too_early", "too_late", "completed"; NULL for OK and REJOIN. */
+const gchar *kb_join_verdict_code (KbJoinVerdict verdict);
+
+/* Pure decision, no I/O.  booking may be NULL (unknown token).  On
+ * KB_JOIN_TOO_EARLY, *opens_at (if not NULL) is set to the time the window
+ * opens. */
+KbJoinVerdict kb_join_decide (const KbBooking *booking, gint64 now, gint64 *opens_at);
+
+/* A job seeker arrives with a booking link token.  Looks the booking up,
+ * decides with kb_join_decide() and, on KB_JOIN_OK for a booked booking,
+ * checks it in (status waiting, checked_in_at = now).  The finish function
+ * returns the booking (NULL when no_booking) and the verdict; it fails
+ * (returns NULL with error set) only on database errors. */
+void kb_join_async (KbStore *store, const gchar *token, gint64 now, GCancellable *cancellable,
+                    GAsyncReadyCallback callback, gpointer user_data);
+KbBooking *kb_join_finish (KbStore *store, GAsyncResult *result, KbJoinVerdict *verdict,
+                           gint64 *opens_at, GError **error);
+
+/* A job seeker at a service-office kiosk types the reference and the
+ * kiosk code instead of following the link.  Same verdicts and check-in as
+ * kb_join_async(); a wrong code or unknown reference is KB_JOIN_NO_BOOKING
+ * (the two are not told apart).  The code is verified (argon2id) off the
+ * main thread. */
+void kb_kiosk_join_async (KbStore *store, const gchar *reference, const gchar *code, gint64 now,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data);
+KbBooking *kb_kiosk_join_finish (KbStore *store, GAsyncResult *result, KbJoinVerdict *verdict,
+                                 gint64 *opens_at, GError **error);
+
+/* ---- the caseworker's day: queue, admit, end, no-show ------------------ */
+
+/* The caseworker's bookings on the local date (office zone) that contains
+ * now, ordered by start.  Returns a GPtrArray of KbBooking* (transfer full,
+ * free func set). */
+void kb_queue_async (KbStore *store, gint64 caseworker_id, gint64 now, GCancellable *cancellable,
+                     GAsyncReadyCallback callback, gpointer user_data);
+GPtrArray *kb_queue_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* waiting → in_meeting, by the booking's own caseworker.  Admitting a
+ * booking already in_meeting by the same caseworker succeeds (re-entry
+ * after a reload).  Returns the updated booking. */
+void kb_admit_async (KbStore *store, gint64 booking_id, gint64 caseworker_id, gint64 now,
+                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+KbBooking *kb_admit_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* in_meeting → completed, by the booking's own caseworker. */
+void kb_complete_async (KbStore *store, gint64 booking_id, gint64 caseworker_id, gint64 now,
+                        GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data);
+KbBooking *kb_complete_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* booked → no_show, by the booking's own caseworker, only once the
+ * late-entry window has closed and nobody checked in (what the sweep would
+ * do; never earlier: a no-show can cost a person their benefits).  Too
+ * soon, or checked in: KB_ERROR_STATE. */
+void kb_no_show_async (KbStore *store, gint64 booking_id, gint64 caseworker_id, gint64 now,
+                       GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+KbBooking *kb_no_show_finish (KbStore *store, GAsyncResult *result, GError **error);
+
 /* A caseworker's bookings on an office-local date "YYYY-MM-DD" (any day,
  * unlike kb_queue_async's today): GPtrArray of KbBooking*. */
 void kb_queue_date_async (KbStore *store, gint64 caseworker_id, const gchar *date,
                           GCancellable *cancellable, GAsyncReadyCallback callback,
                           gpointer user_data);
-GPtrArray *kb_list_finish (KbStore *store, GAsyncResult *result, GError **error);
 
-/* ---- settings (blocking; at start-up, after kb_migrate) ---- */
+/* ---- the sweep --------------------------------------------------------- */
 
-/* The cap on live (booked or waiting, not yet over) bookings per
- * normalised job seeker contact that the database enforces (default 3), so
- * a script cannot book out a week.  From kontor.conf. */
-gboolean kb_set_contact_cap (const gchar *conninfo, guint cap, GError **error);
+/* Closes overdue bookings: booked and never checked in when the late-entry
+ * window closed → no_show; checked in but not admitted by the booked end →
+ * not_admitted; forgets expired sessions, and blanks personal data past
+ * its retention (kb_set_retention_days).  Call every minute or so.
+ * Returns how many bookings it closed (≥ 0), -1 on error. */
+void kb_sweep_async (KbStore *store, gint64 now, GCancellable *cancellable,
+                     GAsyncReadyCallback callback, gpointer user_data);
+gint kb_sweep_finish (KbStore *store, GAsyncResult *result, GError **error);
 
-/* How many days after a booking's end its job seeker's name, contact and
- * kiosk code are kept (default 90); kb_sweep_async() blanks them after
- * that, keeping the times and statuses statistics read. */
-gboolean kb_set_retention_days (const gchar *conninfo, guint days, GError **error);
+/* ---- calendar files ---------------------------------------------------- */
+
+/* An RFC 5545 VCALENDAR for the booking: DTSTART/DTEND in UTC (a local
+ * time in the repeated hour of an autumn change would be ambiguous), UID stable for the booking's
+ * life, DTSTAMP = now, SEQUENCE = booking->sequence, STATUS:CANCELLED when cancelled; join_url and
+ * manage_url (may be NULL) in DESCRIPTION and URL.  uid_domain e.g. "kontor.example".  Pure;
+ * transfer full, CRLF line ends. */
+gchar *kb_ics_build (const KbBooking *booking, const gchar *join_url, const gchar *manage_url,
+                     const gchar *uid_domain, gint64 now);
+
+/* ---- demo data (blocking; for `kontor demo`) --------------------------- */
+
+typedef struct {
+  gchar *caseworker_email;
+  gchar *caseworker_password; /* printed once to the operator */
+  gchar *booking_reference;
+  gchar *booking_token; /* raw link secret */
+  gint64 booking_starts_at;
+} KbDemo;
+
+void kb_demo_free (KbDemo *demo);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbDemo, kb_demo_free)
+
+/* Creates (or refreshes) an office in Europe/Oslo open around now, a
+ * service, a caseworker (nb and en) with a fresh random password, and a booking that
+ * starts starts_in_s seconds after now.  Each call adds one new booking; the
+ * office, service and caseworker are reused. */
+KbDemo *kb_demo_seed (const gchar *conninfo, gint64 now, gint starts_in_s, GError **error);
 
 G_END_DECLS

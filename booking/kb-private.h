@@ -3,6 +3,7 @@
 #pragma once
 
 #include "booking/booking.h"
+#include "booking/booking-admin.h"
 
 #include <libpq-fe.h>
 
@@ -15,6 +16,8 @@ G_BEGIN_DECLS
 
 /* Migration file names ("001_initial.sql" …) in apply order.  Transfer full. */
 GStrv kb_sql_migrations (void);
+/* The function files, sql/functions/NAME.sql, sorted. */
+GStrv kb_sql_functions (void);
 /* The text of one embedded file: "sql/001_initial.sql", "queries/x.sql".
  * Transfer full; NULL if absent. */
 gchar *kb_sql_text (const gchar *path);

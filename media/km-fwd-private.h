@@ -1,5 +1,7 @@
-/* km-fwd-private.h — what km-forward.c (packets) and km-feedback.c (RTCP)
- * share about ports, sources and slots.  Nothing else includes it. */
+/* km-fwd-private.h — what the forwarding files share about ports, sources
+ * and slots: km-forward.c (packets out), km-receive.c (packets in) and
+ * km-feedback.c (RTCP); also tests/unit/test-feedback.c.  The rest of
+ * media/ uses km-forward.h. */
 #pragma once
 
 #include <gst/gst.h>

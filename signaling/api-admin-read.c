@@ -4,6 +4,7 @@
  * of an office with their e-mail, role and state, and statistics (JSON or
  * CSV).  The changes are api-admin.c's. */
 
+#include "booking/booking-admin.h"
 #include "signaling/ks-handlers.h"
 
 #include <math.h>

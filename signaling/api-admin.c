@@ -7,6 +7,7 @@
  * strictly here; the database checks the actor is an administrator of the
  * office concerned and writes the audit log (booking/sql/003_admin.sql). */
 
+#include "booking/booking-admin.h"
 #include "signaling/ks-handlers.h"
 #include "signaling/ks-room.h"
 

@@ -3,6 +3,7 @@
  * special days, services, caseworkers, absences, reassignment, and the
  * kiosk entry with reference and code. */
 #include "kbt.h"
+#include "booking/booking-admin.h"
 
 #define MIN_US ((gint64) 60 * G_USEC_PER_SEC)
 

@@ -3,6 +3,7 @@
  * caseworker's cancellation, the no-show sweep, statistics, and the
  * iCalendar file checked by a real parser (python3-icalendar). */
 #include "kbt.h"
+#include "booking/booking-admin.h"
 
 #include <math.h>
 
