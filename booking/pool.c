@@ -552,6 +552,117 @@ conn_collect (Conn *conn, PGresult **result, gboolean *broken)
   }
 }
 
+/* CONN_CONNECTING: libpq's connection state machine wants the socket. */
+static void
+on_connecting (Conn *conn)
+{
+  switch (PQconnectPoll (conn->pg)) {
+  case PGRES_POLLING_READING:
+    conn_watch (conn, G_IO_IN);
+    break;
+  case PGRES_POLLING_WRITING:
+    conn_watch (conn, G_IO_OUT);
+    break;
+  case PGRES_POLLING_OK:
+    if (PQsetnonblocking (conn->pg, 1) != 0) {
+      conn_broken (conn, PQerrorMessage (conn->pg));
+      break;
+    }
+    conn->prepare_next = 0;
+    conn_prepare_next (conn);
+    break;
+  default:
+    conn_broken (conn, PQerrorMessage (conn->pg));
+    break;
+  }
+}
+
+/* CONN_PREPARING: one statement prepared (res); on to the next. */
+static void
+on_prepared (Conn *conn, PGresult *res)
+{
+  if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+    /* A statement that does not prepare is a schema mismatch: log
+     * loudly, keep retrying slowly. */
+    g_critical ("preparing %s failed: %s", conn->store->statements[conn->prepare_next],
+                res ? PQresultErrorMessage (res) : "no result");
+    g_clear_pointer (&res, PQclear);
+    conn->backoff_ms = BACKOFF_MAX_MS;
+    conn_broken (conn, "prepare failed");
+    return;
+  }
+  PQclear (res);
+  conn->prepare_next += 2;
+  conn_prepare_next (conn);
+}
+
+/* CONN_BUSY: the query's answer (res, NULL if none came) is complete;
+ * the connection is idle again and takes the next waiting query. */
+static void
+on_answered (Conn *conn, PGresult *res)
+{
+  Query *q = conn->query;
+
+  conn->query = NULL;
+  q->conn = NULL;
+  q->result = res;
+  conn->state = CONN_IDLE;
+  conn_watch (conn, G_IO_IN);
+  if (res == NULL)
+    query_finish (q, g_error_new (KB_ERROR, KB_ERROR_DATABASE, "no result"));
+  else
+    query_finish (q, NULL);
+  pool_dispatch (conn->store);
+}
+
+/* CONN_PREPARING and CONN_BUSY: a statement was sent; flush what libpq
+ * still holds, then collect the answer once it is whole. */
+static void
+on_statement_io (Conn *conn, GIOCondition cond)
+{
+  gboolean broken;
+
+  if (cond & G_IO_OUT) {
+    int f = PQflush (conn->pg);
+
+    if (f < 0) {
+      conn_broken (conn, PQerrorMessage (conn->pg));
+      return;
+    }
+    if (f == 0)
+      conn_watch (conn, G_IO_IN);
+  }
+  if (!(cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
+    return;
+  if (!conn_collect (conn, &conn->pending, &broken))
+    return;
+  if (broken || PQstatus (conn->pg) == CONNECTION_BAD) {
+    conn_broken (conn, PQerrorMessage (conn->pg));
+    return;
+  }
+  if (conn->state == CONN_PREPARING)
+    on_prepared (conn, g_steal_pointer (&conn->pending));
+  else
+    on_answered (conn, g_steal_pointer (&conn->pending));
+}
+
+/* CONN_IDLE: nothing is expected, so readable means a notice, or the
+ * server saying goodbye (restart, admin shutdown). */
+static void
+on_idle_io (Conn *conn)
+{
+  PGnotify *n;
+
+  if (!PQconsumeInput (conn->pg) || PQstatus (conn->pg) == CONNECTION_BAD) {
+    conn_broken (conn, PQerrorMessage (conn->pg));
+    return;
+  }
+  while ((n = PQnotifies (conn->pg)) != NULL)
+    PQfreemem (n);
+}
+
+/* The connection's socket is ready: one handler per state.  A handler may
+ * replace this very source (conn_watch), so it always continues. */
 static gboolean
 conn_io (gint fd, GIOCondition cond, gpointer data)
 {
@@ -560,96 +671,15 @@ conn_io (gint fd, GIOCondition cond, gpointer data)
   switch (conn->state) {
   case CONN_DOWN:
     break;
-
   case CONN_CONNECTING:
-    switch (PQconnectPoll (conn->pg)) {
-    case PGRES_POLLING_READING:
-      conn_watch (conn, G_IO_IN);
-      break;
-    case PGRES_POLLING_WRITING:
-      conn_watch (conn, G_IO_OUT);
-      break;
-    case PGRES_POLLING_OK:
-      if (PQsetnonblocking (conn->pg, 1) != 0) {
-        conn_broken (conn, PQerrorMessage (conn->pg));
-        break;
-      }
-      conn->prepare_next = 0;
-      conn_prepare_next (conn);
-      break;
-    default:
-      conn_broken (conn, PQerrorMessage (conn->pg));
-      break;
-    }
-    /* conn_watch() may have replaced this very source. */
-    return G_SOURCE_CONTINUE;
-
-  case CONN_PREPARING:
-  case CONN_BUSY: {
-    PGresult *res;
-    gboolean broken;
-
-    if (cond & G_IO_OUT) {
-      int f = PQflush (conn->pg);
-
-      if (f < 0) {
-        conn_broken (conn, PQerrorMessage (conn->pg));
-        break;
-      }
-      if (f == 0)
-        conn_watch (conn, G_IO_IN);
-    }
-    if (!(cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
-      break;
-    if (!conn_collect (conn, &conn->pending, &broken))
-      break;
-    if (broken || PQstatus (conn->pg) == CONNECTION_BAD) {
-      conn_broken (conn, PQerrorMessage (conn->pg));
-      break;
-    }
-    res = g_steal_pointer (&conn->pending);
-    if (conn->state == CONN_PREPARING) {
-      if (PQresultStatus (res) != PGRES_COMMAND_OK) {
-        /* A statement that does not prepare is a schema mismatch:
-         * log loudly, keep retrying slowly. */
-        g_critical ("preparing %s failed: %s", conn->store->statements[conn->prepare_next],
-                    res ? PQresultErrorMessage (res) : "no result");
-        g_clear_pointer (&res, PQclear);
-        conn->backoff_ms = BACKOFF_MAX_MS;
-        conn_broken (conn, "prepare failed");
-        break;
-      }
-      PQclear (res);
-      conn->prepare_next += 2;
-      conn_prepare_next (conn);
-    } else {
-      Query *q = conn->query;
-
-      conn->query = NULL;
-      q->conn = NULL;
-      q->result = res;
-      conn->state = CONN_IDLE;
-      conn_watch (conn, G_IO_IN);
-      if (res == NULL)
-        query_finish (q, g_error_new (KB_ERROR, KB_ERROR_DATABASE, "no result"));
-      else
-        query_finish (q, NULL);
-      pool_dispatch (conn->store);
-    }
+    on_connecting (conn);
     break;
-  }
-
+  case CONN_PREPARING:
+  case CONN_BUSY:
+    on_statement_io (conn, cond);
+    break;
   case CONN_IDLE:
-    /* Nothing is expected: readable means a notice, or the server saying
-     * goodbye (restart, admin shutdown). */
-    if (!PQconsumeInput (conn->pg) || PQstatus (conn->pg) == CONNECTION_BAD)
-      conn_broken (conn, PQerrorMessage (conn->pg));
-    else {
-      PGnotify *n;
-
-      while ((n = PQnotifies (conn->pg)) != NULL)
-        PQfreemem (n);
-    }
+    on_idle_io (conn);
     break;
   }
   return G_SOURCE_CONTINUE;
@@ -686,20 +716,6 @@ pool_dispatch (KbStore *store)
 }
 
 /* ---- the store ---------------------------------------------------------- */
-
-PGconn *
-kb_connect_blocking (const gchar *conninfo, GError **error)
-{
-  PGconn *pg = PQconnectdb (conninfo ? conninfo : "");
-
-  if (pg == NULL || PQstatus (pg) != CONNECTION_OK) {
-    g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "cannot connect to the database: %s",
-                 pg ? PQerrorMessage (pg) : "out of memory");
-    PQfinish (pg);
-    return NULL;
-  }
-  return pg;
-}
 
 /* The conninfo as keyword/value pairs, with statement_timeout added to the
  * server options it sets (or PGOPTIONS, which an explicit options value

@@ -5,14 +5,6 @@
 #include <gio/gio.h>
 #include <string.h>
 
-GST_DEBUG_CATEGORY (km_debug);
-KmGlobal km_global;
-
-/* The quark's name is the first argument, spaces and all. */
-/* clang-format off */
-G_DEFINE_QUARK (km-error-quark, km_error)
-/* clang-format on */
-
 /* Plugin, an element from it we use, and the Debian package shipping it. */
 static const struct {
   const gchar *plugin, *element, *package;

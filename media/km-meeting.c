@@ -13,12 +13,6 @@ participant_free (gpointer data)
   g_free (p);
 }
 
-KmParticipant *
-km_meeting_lookup (KmMeeting *meeting, guint id)
-{
-  return g_hash_table_lookup (meeting->participants, GUINT_TO_POINTER (id));
-}
-
 void
 km_meeting_dump (KmMeeting *meeting, const gchar *why)
 {

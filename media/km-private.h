@@ -150,7 +150,13 @@ gboolean km_sdp_check_offer (const gchar *text, const GstSDPMessage *offer, GErr
 void km_stats_start (KmMeeting *meeting);
 
 /* km-meeting.c */
-KmParticipant *km_meeting_lookup (KmMeeting *meeting, guint id);
+/* A participant by id, or NULL once it has left (inline: every file of
+ * the meeting asks, and the meeting calls them). */
+static inline KmParticipant *
+km_meeting_lookup (KmMeeting *meeting, guint id)
+{
+  return g_hash_table_lookup (meeting->participants, GUINT_TO_POINTER (id));
+}
 /* Connects every stream to a slot of every other participant, asking for
  * renegotiation where slots are missing. */
 void km_route (KmMeeting *meeting);

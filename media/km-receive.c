@@ -301,51 +301,67 @@ restart (KmFwdSource *source, guint16 seq, guint32 ts, gint64 now)
   note_transit (source, ts, now);
 }
 
-KmPacketKind
-km_receive_note (KmFwdSource *source, const guint8 *data, gsize size, gint64 now,
-                 gboolean *keyframe)
+/* The NACKs one packet gives rise to, sent together after it. */
+typedef struct {
+  guint16 seq[KM_MISSING];
+  guint n;
+} Nacks;
+
+/* A packet ahead of the newest, in order or past a hole.  Holes are
+ * remembered and NACKed for video only: browsers do not retransmit audio,
+ * and a late voice packet is of no use. */
+static void
+advance (KmFwdSource *source, guint16 seq, guint32 ts, guint16 ahead, gint64 now, Nacks *nacks,
+         gboolean *keyframe)
 {
   KmRecvStats *r = &source->recv;
-  KmFwdPort *port = source->port;
-  guint16 seq = GST_READ_UINT16_BE (data + 2);
-  guint32 ts = GST_READ_UINT32_BE (data + 4);
-  guint16 nack[KM_MISSING];
-  guint n_nack = 0;
-  KmPacketKind kind = KM_PACKET_NEW;
   gboolean video = source->kind == KM_KIND_VIDEO;
+  if (ahead > 1 && video && ahead <= KM_MISSING) {
+    for (guint16 s = r->max_seq + 1; s != seq; s++) {
+      if (r->n_missing == KM_MISSING)
+        break;
+      r->missing[r->n_missing].seq = s;
+      r->missing[r->n_missing].since = now;
+      r->missing[r->n_missing].nacked = now;
+      r->missing[r->n_missing].renacked = FALSE;
+      r->n_missing++;
+      nacks->seq[nacks->n++] = s;
+    }
+  } else if (ahead > KM_MISSING && video) {
+    *keyframe = TRUE; /* too much lost to ask for */
+  }
+  if (seq < r->max_seq)
+    r->cycles += 1u << 16;
+  r->max_seq = seq;
+  note_transit (source, ts, now);
+}
 
-  r->pt = data[1] & 0x7f;
-  guint16 ahead = seq - r->max_seq; /* RFC 3550, A.1 */
+/* Where the packet's sequence number puts it (RFC 3550, A.1): new (in
+ * order, past a hole, or filling one), a restart of the stream, or a
+ * duplicate to drop (also a stray jump, until the next packet confirms it). */
+static KmPacketKind
+place (KmFwdSource *source, guint16 seq, guint32 ts, gint64 now, Nacks *nacks, gboolean *keyframe)
+{
+  KmRecvStats *r = &source->recv;
+  gboolean video = source->kind == KM_KIND_VIDEO;
+  guint16 ahead = seq - r->max_seq;
+
   if (!r->started) {
     restart (source, seq, ts, now);
-  } else if (ahead == 0) {
+    return KM_PACKET_NEW;
+  }
+  if (ahead == 0)
     return KM_PACKET_DUPLICATE;
-  } else if (ahead > 1 && ahead < KM_MAX_DROPOUT && now - r->last_arrival > KM_SILENCE_US) {
+  if (ahead > 1 && ahead < KM_MAX_DROPOUT && now - r->last_arrival > KM_SILENCE_US) {
     restart (source, seq, ts, now);
-    kind = KM_PACKET_RESTART;
     *keyframe = video;
-  } else if (ahead < KM_MAX_DROPOUT) {
-    /* Holes are NACKed for video only: browsers do not retransmit
-     * audio, and a late voice packet is of no use. */
-    if (ahead > 1 && video && ahead <= KM_MISSING) {
-      for (guint16 s = r->max_seq + 1; s != seq; s++) {
-        if (r->n_missing == KM_MISSING)
-          break;
-        r->missing[r->n_missing].seq = s;
-        r->missing[r->n_missing].since = now;
-        r->missing[r->n_missing].nacked = now;
-        r->missing[r->n_missing].renacked = FALSE;
-        r->n_missing++;
-        nack[n_nack++] = s;
-      }
-    } else if (ahead > KM_MISSING && video) {
-      *keyframe = TRUE; /* too much lost to ask for */
-    }
-    if (seq < r->max_seq)
-      r->cycles += 1u << 16;
-    r->max_seq = seq;
-    note_transit (source, ts, now);
-  } else if (ahead <= G_MAXUINT16 - KM_MAX_MISORDER) {
+    return KM_PACKET_RESTART;
+  }
+  if (ahead < KM_MAX_DROPOUT) {
+    advance (source, seq, ts, ahead, now, nacks, keyframe);
+    return KM_PACKET_NEW;
+  }
+  if (ahead <= G_MAXUINT16 - KM_MAX_MISORDER) {
     /* A jump: the sender restarted its numbering, or a stray packet.
      * Believed when the next packet follows it. */
     if (((guint32) seq | (1u << 16)) != r->bad_seq) {
@@ -353,23 +369,25 @@ km_receive_note (KmFwdSource *source, const guint8 *data, gsize size, gint64 now
       return KM_PACKET_DUPLICATE;
     }
     restart (source, seq, ts, now);
-    kind = KM_PACKET_RESTART;
     *keyframe = video;
-  } else {
-    /* Behind the newest: wanted only if it fills a hole (a
-     * retransmission, or a packet that came late). */
-    guint i = 0;
-    while (i < r->n_missing && r->missing[i].seq != seq)
-      i++;
-    if (i == r->n_missing)
-      return KM_PACKET_DUPLICATE;
-    forget_missing (r, i);
+    return KM_PACKET_RESTART;
   }
-  r->bad_seq = 0;
-  r->last_arrival = now;
-  r->received++;
-  r->bytes += size;
+  /* Behind the newest: wanted only if it fills a hole (a retransmission,
+   * or a packet that came late). */
+  guint i = 0;
+  while (i < r->n_missing && r->missing[i].seq != seq)
+    i++;
+  if (i == r->n_missing)
+    return KM_PACKET_DUPLICATE;
+  forget_missing (r, i);
+  return KM_PACKET_NEW;
+}
 
+/* A hole waited for too long becomes a keyframe request; one not filled
+ * after KM_RENACK_US is NACKed once more. */
+static void
+age_missing (KmRecvStats *r, gint64 now, Nacks *nacks, gboolean *keyframe)
+{
   for (guint i = 0; i < r->n_missing;) {
     if (now - r->missing[i].since >= KM_GIVE_UP_US) {
       *keyframe = TRUE;
@@ -377,19 +395,47 @@ km_receive_note (KmFwdSource *source, const guint8 *data, gsize size, gint64 now
       continue;
     }
     if (!r->missing[i].renacked && now - r->missing[i].nacked >= KM_RENACK_US
-        && n_nack < KM_MISSING) {
+        && nacks->n < KM_MISSING) {
       r->missing[i].renacked = TRUE;
-      nack[n_nack++] = r->missing[i].seq;
+      nacks->seq[nacks->n++] = r->missing[i].seq;
     }
     i++;
   }
-  if (video)
+}
+
+/* What the sender hears back: keyframe requests that are due, NACKs,
+ * and a receiver report once per KM_RR_INTERVAL_US. */
+static void
+send_feedback (KmFwdSource *source, const Nacks *nacks, gint64 now)
+{
+  KmFwdPort *port = source->port;
+  if (source->kind == KM_KIND_VIDEO)
     km_fwd_port_pli_due (port, source->ssrc, now);
-  if (n_nack && km_fwd_port_ready (port))
-    km_feedback_send_nack (port, source->ssrc, nack, n_nack);
+  if (nacks->n && km_fwd_port_ready (port))
+    km_feedback_send_nack (port, source->ssrc, nacks->seq, nacks->n);
   if (now - port->last_rr >= KM_RR_INTERVAL_US && km_fwd_port_ready (port))
     km_feedback_send_rr (port, now);
-  if (!video)
+}
+
+KmPacketKind
+km_receive_note (KmFwdSource *source, const guint8 *data, gsize size, gint64 now,
+                 gboolean *keyframe)
+{
+  KmRecvStats *r = &source->recv;
+  Nacks nacks = { .n = 0 };
+
+  r->pt = data[1] & 0x7f;
+  KmPacketKind kind = place (source, GST_READ_UINT16_BE (data + 2), GST_READ_UINT32_BE (data + 4),
+                             now, &nacks, keyframe);
+  if (kind == KM_PACKET_DUPLICATE)
+    return kind;
+  r->bad_seq = 0;
+  r->last_arrival = now;
+  r->received++;
+  r->bytes += size;
+  age_missing (r, now, &nacks, keyframe);
+  send_feedback (source, &nacks, now);
+  if (source->kind != KM_KIND_VIDEO)
     *keyframe = FALSE;
   return kind;
 }

@@ -93,10 +93,13 @@ def main():
         print("circle:", " ↔ ".join(c))
     if "--check" not in sys.argv:
         return 0
-    layers = {}
+    layers, one_job = {}, set()
     with open(sys.argv[sys.argv.index("--check") + 1]) as f:
         for n, line in enumerate(l for l in f if l.strip() and not l.startswith("#")):
-            for name in line.split(":", 1)[-1].split():
+            label, files = line.split(":", 1)
+            if label.startswith("job "):
+                one_job.add(n)
+            for name in files.split():
                 layers[name] = n
     bad = 0
     for f, targets in edges.items():
@@ -109,6 +112,8 @@ def main():
                 print(f"FAIL {f} (layer {layers[f]}) calls up into {t} (layer {layers[t]})")
                 bad += 1
     for c in found:
+        if len({layers.get(f) for f in c}) == 1 and layers.get(c[0]) in one_job:
+            continue  # one job's files calling each other
         print("FAIL circle:", " ↔ ".join(c))
         bad += 1
     print(f"{module}: {len(edges)} files, {sum(map(len, edges.values()))} edges, "
