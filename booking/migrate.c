@@ -1,5 +1,7 @@
-/* migrate.c — applies booking/sql/NNN_name.sql in order, each once, and
- * tells a server whose database is behind which migration is missing.
+/* migrate.c — applies booking/sql/NNN_name.sql in order, each once, then
+ * each function file booking/sql/functions/NAME.sql whose text changed
+ * since it was last applied; and tells a server whose database is behind
+ * which migration or function file is missing.
  * Blocking by design: it runs at start-up and in `kontor migrate`, never on
  * the running loop. */
 #include "kb-private.h"
@@ -62,6 +64,110 @@ applied_versions (PGconn *pg, GError **error)
   return g_steal_pointer (&set);
 }
 
+/* ---- function files ----------------------------------------------------- */
+
+/* SHA-256 (hex) recorded for each function file; empty before 012. */
+static GHashTable *
+applied_functions (PGconn *pg, GError **error)
+{
+  g_autoptr (GHashTable) map = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  PGresult *res = PQexec (pg, "SELECT name, sha256 FROM function_files");
+
+  if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+    /* 42P01 undefined_table: a database from before 012. */
+    gboolean missing = g_strcmp0 (PQresultErrorField (res, PG_DIAG_SQLSTATE), "42P01") == 0;
+    if (!missing)
+      g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "reading function_files: %s",
+                   PQresultErrorMessage (res));
+    PQclear (res);
+    return missing ? g_steal_pointer (&map) : NULL;
+  }
+  for (int i = 0; i < PQntuples (res); i++)
+    g_hash_table_insert (map, g_strdup (PQgetvalue (res, i, 0)), g_strdup (PQgetvalue (res, i, 1)));
+  PQclear (res);
+  return g_steal_pointer (&map);
+}
+
+/* The text of a function file and its SHA-256 (hex), transfer full. */
+static gchar *
+function_text (const gchar *file, gchar **sha256)
+{
+  g_autofree gchar *path = g_strconcat ("sql/functions/", file, NULL);
+  gchar *sql = kb_sql_text (path);
+  *sha256 = g_compute_checksum_for_string (G_CHECKSUM_SHA256, sql, -1);
+  return sql;
+}
+
+/* Runs every function file whose text is not the one last applied, each in
+ * its own transaction with its new checksum, so that a failing file leaves
+ * the function as it was and names itself. */
+static gboolean
+apply_functions (PGconn *pg, GError **error)
+{
+  g_auto (GStrv) files = kb_sql_functions ();
+  g_autoptr (GHashTable) applied = applied_functions (pg, error);
+
+  if (applied == NULL)
+    return FALSE;
+  for (guint i = 0; files[i]; i++) {
+    g_autofree gchar *sha = NULL;
+    g_autofree gchar *sql = function_text (files[i], &sha);
+    const gchar *params[] = { files[i], sha };
+    PGresult *res;
+
+    if (g_strcmp0 (g_hash_table_lookup (applied, files[i]), sha) == 0)
+      continue;
+    if (!exec_ok (pg, "BEGIN", files[i], error))
+      return FALSE;
+    if (!exec_ok (pg, sql, files[i], error)) {
+      PQclear (PQexec (pg, "ROLLBACK"));
+      return FALSE;
+    }
+    res = PQexecParams (pg,
+                        "INSERT INTO function_files (name, sha256) VALUES ($1, $2) "
+                        "ON CONFLICT (name) DO UPDATE SET sha256 = $2, applied_at = now()",
+                        2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+      g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "recording %s: %s", files[i],
+                   PQresultErrorMessage (res));
+      PQclear (res);
+      PQclear (PQexec (pg, "ROLLBACK"));
+      return FALSE;
+    }
+    PQclear (res);
+    if (!exec_ok (pg, "COMMIT", files[i], error))
+      return FALSE;
+    g_info ("applied function file %s", files[i]);
+  }
+  return TRUE;
+}
+
+/* Whether every function file is applied in its current text. */
+static gboolean
+functions_check (PGconn *pg, GError **error)
+{
+  g_auto (GStrv) files = kb_sql_functions ();
+  g_autoptr (GHashTable) applied = applied_functions (pg, error);
+
+  if (applied == NULL)
+    return FALSE;
+  for (guint i = 0; files[i]; i++) {
+    g_autofree gchar *sha = NULL;
+    g_autofree gchar *sql = function_text (files[i], &sha);
+
+    if (g_strcmp0 (g_hash_table_lookup (applied, files[i]), sha) != 0) {
+      g_set_error (error, KB_ERROR, KB_ERROR_DATABASE,
+                   "the database schema is behind: function file %s is not applied in its "
+                   "current form (run `kontor migrate`)",
+                   files[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* ---- the check and the migration ------------------------------------------ */
+
 gboolean
 kb_migrate_check (PGconn *pg, GError **error)
 {
@@ -78,7 +184,7 @@ kb_migrate_check (PGconn *pg, GError **error)
                    files[i]);
       return FALSE;
     }
-  return TRUE;
+  return functions_check (pg, error);
 }
 
 gboolean
@@ -118,7 +224,7 @@ kb_migrate (const gchar *conninfo, GError **error)
       g_info ("applied migration %s", files[i]);
     }
   }
-  ok = TRUE;
+  ok = apply_functions (pg, error);
 
 out:
   PQfinish (pg);

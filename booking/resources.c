@@ -34,6 +34,12 @@ kb_sql_migrations (void)
   return list_sql ("/org/kontor/booking/sql/");
 }
 
+GStrv
+kb_sql_functions (void)
+{
+  return list_sql ("/org/kontor/booking/sql/functions/");
+}
+
 gchar *
 kb_sql_text (const gchar *path)
 {

@@ -1,0 +1,28 @@
+-- kb_office_open: its current definition, the only place to change it.  `kontor
+-- migrate` runs this file again when it changes (booking/README.md,
+-- "Functions").  Earlier versions: migrations 002.
+CREATE OR REPLACE FUNCTION public.kb_office_open(p_office bigint, p_from date, p_to date)
+ RETURNS tstzmultirange
+ LANGUAGE sql
+ STABLE
+AS $function$
+  SELECT coalesce(range_agg(tstzrange((d.day + h.opens_at) AT TIME ZONE o.time_zone,
+                                      (d.day + h.closes_at) AT TIME ZONE o.time_zone)),
+                  '{}'::tstzmultirange)
+    FROM offices o
+   CROSS JOIN LATERAL (SELECT g::date AS day
+                         FROM generate_series(p_from, p_to, interval '1 day') g) d
+   CROSS JOIN LATERAL (
+          SELECT sh.opens_at, sh.closes_at
+            FROM special_days sd JOIN special_hours sh ON sh.special_day_id = sd.id
+           WHERE sd.office_id = o.id AND sd.days @> d.day
+          UNION ALL
+          SELECT oh.opens_at, oh.closes_at
+            FROM opening_hours oh
+           WHERE oh.office_id = o.id AND oh.weekday = extract(isodow FROM d.day)
+             AND NOT EXISTS (SELECT 1 FROM special_days sd
+                              WHERE sd.office_id = o.id AND sd.days @> d.day)) h
+   WHERE o.id = p_office
+$function$
+;
+COMMENT ON FUNCTION kb_office_open(bigint,date,date) IS 'Opening intervals of an office over a range of its local dates (special days replace weekly hours) as one multirange of instants.';
