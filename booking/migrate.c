@@ -88,57 +88,73 @@ applied_functions (PGconn *pg, GError **error)
   return g_steal_pointer (&map);
 }
 
-/* The text of a function file and its SHA-256 (hex), transfer full. */
-static gchar *
-function_text (const gchar *file, gchar **sha256)
-{
-  g_autofree gchar *path = g_strconcat ("sql/functions/", file, NULL);
-  gchar *sql = kb_sql_text (path);
-  *sha256 = g_compute_checksum_for_string (G_CHECKSUM_SHA256, sql, -1);
-  return sql;
-}
-
-/* Runs every function file whose text is not the one last applied, each in
- * its own transaction with its new checksum, so that a failing file leaves
- * the function as it was and names itself. */
-static gboolean
-apply_functions (PGconn *pg, GError **error)
+/* The function files whose text is not the one last applied (names,
+ * sorted; empty when all are current), or NULL on error. */
+static GPtrArray *
+stale_functions (PGconn *pg, GError **error)
 {
   g_auto (GStrv) files = kb_sql_functions ();
   g_autoptr (GHashTable) applied = applied_functions (pg, error);
+  g_autoptr (GPtrArray) stale = g_ptr_array_new_with_free_func (g_free);
 
   if (applied == NULL)
-    return FALSE;
+    return NULL;
   for (guint i = 0; files[i]; i++) {
-    g_autofree gchar *sha = NULL;
-    g_autofree gchar *sql = function_text (files[i], &sha);
-    const gchar *params[] = { files[i], sha };
-    PGresult *res;
+    g_autofree gchar *path = g_strconcat ("sql/functions/", files[i], NULL);
+    g_autofree gchar *sql = kb_sql_text (path);
+    g_autofree gchar *sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, sql, -1);
 
-    if (g_strcmp0 (g_hash_table_lookup (applied, files[i]), sha) == 0)
-      continue;
-    if (!exec_ok (pg, "BEGIN", files[i], error))
-      return FALSE;
-    if (!exec_ok (pg, sql, files[i], error)) {
-      PQclear (PQexec (pg, "ROLLBACK"));
-      return FALSE;
-    }
-    res = PQexecParams (pg,
-                        "INSERT INTO function_files (name, sha256) VALUES ($1, $2) "
-                        "ON CONFLICT (name) DO UPDATE SET sha256 = $2, applied_at = now()",
-                        2, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus (res) != PGRES_COMMAND_OK) {
-      g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "recording %s: %s", files[i],
-                   PQresultErrorMessage (res));
-      PQclear (res);
-      PQclear (PQexec (pg, "ROLLBACK"));
-      return FALSE;
-    }
-    PQclear (res);
-    if (!exec_ok (pg, "COMMIT", files[i], error))
-      return FALSE;
-    g_info ("applied function file %s", files[i]);
+    if (g_strcmp0 (g_hash_table_lookup (applied, files[i]), sha) != 0)
+      g_ptr_array_add (stale, g_strdup (files[i]));
   }
+  return g_steal_pointer (&stale);
+}
+
+/* Runs one function file and records its checksum, in one transaction, so
+ * that a failing file leaves the function as it was and names itself. */
+static gboolean
+apply_function (PGconn *pg, const gchar *file, GError **error)
+{
+  g_autofree gchar *path = g_strconcat ("sql/functions/", file, NULL);
+  g_autofree gchar *sql = kb_sql_text (path);
+  g_autofree gchar *sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, sql, -1);
+  const gchar *params[] = { file, sha };
+  PGresult *res;
+
+  if (!exec_ok (pg, "BEGIN", file, error))
+    return FALSE;
+  if (!exec_ok (pg, sql, file, error)) {
+    PQclear (PQexec (pg, "ROLLBACK"));
+    return FALSE;
+  }
+  res = PQexecParams (pg,
+                      "INSERT INTO function_files (name, sha256) VALUES ($1, $2) "
+                      "ON CONFLICT (name) DO UPDATE SET sha256 = $2, applied_at = now()",
+                      2, NULL, params, NULL, NULL, 0);
+  if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+    g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "recording %s: %s", file,
+                 PQresultErrorMessage (res));
+    PQclear (res);
+    PQclear (PQexec (pg, "ROLLBACK"));
+    return FALSE;
+  }
+  PQclear (res);
+  if (!exec_ok (pg, "COMMIT", file, error))
+    return FALSE;
+  g_info ("applied function file %s", file);
+  return TRUE;
+}
+
+static gboolean
+apply_functions (PGconn *pg, GError **error)
+{
+  g_autoptr (GPtrArray) stale = stale_functions (pg, error);
+
+  if (stale == NULL)
+    return FALSE;
+  for (guint i = 0; i < stale->len; i++)
+    if (!apply_function (pg, g_ptr_array_index (stale, i), error))
+      return FALSE;
   return TRUE;
 }
 
@@ -146,22 +162,16 @@ apply_functions (PGconn *pg, GError **error)
 static gboolean
 functions_check (PGconn *pg, GError **error)
 {
-  g_auto (GStrv) files = kb_sql_functions ();
-  g_autoptr (GHashTable) applied = applied_functions (pg, error);
+  g_autoptr (GPtrArray) stale = stale_functions (pg, error);
 
-  if (applied == NULL)
+  if (stale == NULL)
     return FALSE;
-  for (guint i = 0; files[i]; i++) {
-    g_autofree gchar *sha = NULL;
-    g_autofree gchar *sql = function_text (files[i], &sha);
-
-    if (g_strcmp0 (g_hash_table_lookup (applied, files[i]), sha) != 0) {
-      g_set_error (error, KB_ERROR, KB_ERROR_DATABASE,
-                   "the database schema is behind: function file %s is not applied in its "
-                   "current form (run `kontor migrate`)",
-                   files[i]);
-      return FALSE;
-    }
+  if (stale->len > 0) {
+    g_set_error (error, KB_ERROR, KB_ERROR_DATABASE,
+                 "the database schema is behind: function file %s is not applied in its "
+                 "current form (run `kontor migrate`)",
+                 (const gchar *) g_ptr_array_index (stale, 0));
+    return FALSE;
   }
   return TRUE;
 }
