@@ -161,7 +161,7 @@ on_join (KsClient *client, json_t *msg)
   /* A six-digit code is guessable without a limit per booking as well as
    * per address. */
   if (!ks_rate_allow (client->server, KS_RATE_LINK, client->peer)
-      || (reference && !ks_rate_allow (client->server, KS_RATE_LINK, reference))) {
+      || (reference && !ks_rate_allow (client->server, KS_RATE_REFERENCE, reference))) {
     ks_client_send_error (client, "rate_limited", "Too many attempts. Please wait a minute.",
                           FALSE);
     return;

@@ -22,9 +22,17 @@ gboolean ks_limits_candidate_or_reply (KsClient *client);
 
 /* ---- ratelimit.c ------------------------------------------------------ */
 
-typedef enum { KS_RATE_LOGIN, KS_RATE_BOOK, KS_RATE_LINK, KS_RATE_PUBLIC } KsRateAction;
-/* FALSE when address has used up its allowance for action. */
-gboolean ks_rate_allow (KsServer *server, KsRateAction action, const gchar *address);
+typedef enum {
+  KS_RATE_LOGIN,    /* per client address (IPv6: per /64) */
+  KS_RATE_BOOK,     /* per client address */
+  KS_RATE_LINK,     /* lookups by link or kiosk code, per client address */
+  KS_RATE_PUBLIC,   /* public GETs, per client address */
+  KS_RATE_REFERENCE /* kiosk lookups per booking reference, in any case */
+} KsRateAction;
+/* FALSE when subject (a client address, or for KS_RATE_REFERENCE a
+ * booking reference) has used up its allowance for action.  Each action
+ * counts apart from the others. */
+gboolean ks_rate_allow (KsServer *server, KsRateAction action, const gchar *subject);
 /* The public lookups' limit per address; on FALSE it has answered 429. */
 gboolean ks_public_rate_or_reply (KsRequest *r);
 /* Seconds an account must wait before its next log-in try (0: none), and

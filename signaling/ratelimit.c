@@ -7,6 +7,8 @@
 
 #include "signaling/ks-limits.h"
 
+#include <string.h>
+
 typedef struct {
   gdouble tokens;
   gint64 updated; /* monotonic µs */
@@ -30,10 +32,31 @@ sweep (gint64 now)
   last_sweep = now;
 }
 
-gboolean
-ks_rate_allow (KsServer *server, KsRateAction action, const gchar *address)
+/* The bucket key of a client address: one IPv6 host usually holds a whole
+ * /64 (privacy addresses change by the hour), so its buckets are per /64;
+ * IPv4, and IPv4 mapped into IPv6, per address. */
+static gchar *
+address_key (const gchar *address)
 {
-  static const gchar *names[] = { "login", "book", "link", "public" };
+  g_autoptr (GInetAddress) a = address ? ks_peer_parse_address (address) : NULL;
+  if (!a)
+    return g_strdup (address ? address : "?");
+  if (g_inet_address_get_family (a) != G_SOCKET_FAMILY_IPV6 || g_inet_address_get_is_loopback (a))
+    return g_inet_address_to_string (a);
+  const guint8 *b = g_inet_address_to_bytes (a);
+  static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+  if (memcmp (b, mapped, sizeof mapped) == 0)
+    return g_strdup_printf ("%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
+  return g_strdup_printf ("%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", b[0], b[1], b[2], b[3], b[4],
+                          b[5], b[6], b[7]);
+}
+
+gboolean
+ks_rate_allow (KsServer *server, KsRateAction action, const gchar *subject)
+{
+  /* Each kind has its own namespace: a reference typed at a kiosk must not
+   * drain an address's allowance, nor the other way round. */
+  static const gchar *names[] = { "login", "book", "link", "public", "reference" };
   const KsConfig *c = server->config;
   guint per_minute = action == KS_RATE_LOGIN    ? c->login_per_minute
                      : action == KS_RATE_BOOK   ? c->book_per_minute
@@ -47,7 +70,11 @@ ks_rate_allow (KsServer *server, KsRateAction action, const gchar *address)
   if (now - last_sweep > 60 * G_USEC_PER_SEC)
     sweep (now);
 
-  g_autofree gchar *key = g_strdup_printf ("%s|%s", names[action], address ? address : "?");
+  /* A reference is looked up in any case (booking_by_reference.sql), so
+   * every spelling of it shares one allowance. */
+  g_autofree gchar *who = action == KS_RATE_REFERENCE ? g_ascii_strup (subject ? subject : "?", -1)
+                                                      : address_key (subject);
+  g_autofree gchar *key = g_strdup_printf ("%s|%s", names[action], who);
   Bucket *b = g_hash_table_lookup (buckets, key);
   if (!b) {
     b = g_new0 (Bucket, 1);
