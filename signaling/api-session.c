@@ -69,8 +69,9 @@ login_done (GObject *source, GAsyncResult *result, gpointer user_data)
   } else if (error) {
     ks_respond_booking_error (r, error);
   } else {
-    r->set_cookie = g_strdup_printf ("%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200%s",
-                                     KS_SESSION_COOKIE, token, r->server->tls ? "; Secure" : "");
+    r->set_cookie =
+        g_strdup_printf ("%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200%s",
+                         r->server->session_cookie, token, r->server->secure ? "; Secure" : "");
     ks_respond (r, 200, json_pack ("{s:o}", "caseworker", ks_json_caseworker (cw)));
   }
   login_free (l);
@@ -148,7 +149,7 @@ logout_done (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   }
   r->set_cookie = g_strdup_printf ("%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
-                                   KS_SESSION_COOKIE, r->server->tls ? "; Secure" : "");
+                                   r->server->session_cookie, r->server->secure ? "; Secure" : "");
   ks_respond (r, 200, json_object ());
 }
 

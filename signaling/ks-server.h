@@ -29,6 +29,10 @@
 #define KS_MAX_CANDIDATES 256
 #define KS_MAX_ICE_RESTARTS 20
 #define KS_SESSION_COOKIE "kontor_session"
+/* Over https the cookie's name carries the __Host- prefix: browsers then
+ * keep it only with Secure, Path=/ and no Domain, so no other site of the
+ * domain, and no plain-HTTP answer, can set or shadow it. */
+#define KS_SESSION_COOKIE_SECURE "__Host-kontor_session"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (json_t, json_decref)
 
@@ -47,7 +51,11 @@ struct _KsServer {
   KsConfig *config; /* owned copy */
   KbStore *store;   /* borrowed */
   struct lws_context *context;
-  gboolean tls;
+  gboolean tls;                /* kontor itself holds the certificate */
+  gboolean secure;             /* pages come over https: tls, or public_url https (a TLS proxy) */
+  const gchar *session_cookie; /* KS_SESSION_COOKIE or, secure, KS_SESSION_COOKIE_SECURE */
+  struct lws_protocol_vhost_options headers[7]; /* sent with every answer (server.c) */
+  gchar *csp;
   GHashTable *rooms;       /* booking id (gint64*) → KsRoom* (owned) */
   GList *clients;          /* KsClient*, every open WebSocket (weak) */
   gchar *ice_servers_json; /* RTCIceServer array for pages */
@@ -103,8 +111,8 @@ gboolean ks_peer_listed (const gchar *list, const gchar *address);
 /* The client an X-Forwarded-For value names (its last entry) as text, or
  * NULL when that entry is no address; transfer full. */
 gchar *ks_peer_forwarded (const gchar *xff);
-/* Copy the session cookie of a request or handshake (NULL if none, or if
- * the connection is gone: wsi NULL). */
+/* Copy the session cookie (server->session_cookie) of a request or
+ * handshake (NULL if none, or if the connection is gone: wsi NULL). */
 gchar *ks_peer_session_cookie (struct lws *wsi);
 
 /* ---- invite.c: interpreter invitations -------------------------------- */

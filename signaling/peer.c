@@ -108,7 +108,11 @@ ks_peer_session_cookie (struct lws *wsi)
 {
   char buf[128];
   size_t max = sizeof buf;
-  if (!wsi || lws_http_cookie_get (wsi, KS_SESSION_COOKIE, buf, &max) != 0 || max == 0)
+  if (!wsi)
+    return NULL;
+  KsServer *server = lws_context_user (lws_get_context (wsi));
+  const gchar *name = server && server->session_cookie ? server->session_cookie : KS_SESSION_COOKIE;
+  if (lws_http_cookie_get (wsi, name, buf, &max) != 0 || max == 0)
     return NULL;
   return g_strndup (buf, max);
 }

@@ -80,25 +80,6 @@ static const struct lws_protocol_vhost_options mime_mjs = { &mime_json, NULL, ".
 static const struct lws_protocol_vhost_options mime_ics = { &mime_mjs, NULL, ".ics",
                                                             "text/calendar" };
 
-/* Sent with every response.  The CSP allows only our own scripts and
- * styles; Referrer-Policy keeps tokens out of other sites' logs. */
-static const struct lws_protocol_vhost_options hdr_close = { NULL, NULL, "connection:", "close" };
-static const struct lws_protocol_vhost_options hdr_csp = {
-  &hdr_close, NULL, "content-security-policy:",
-  "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-  "connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; "
-  "frame-ancestors 'none'; base-uri 'none'"
-};
-static const struct lws_protocol_vhost_options hdr_nosniff = {
-  &hdr_csp, NULL, "x-content-type-options:", "nosniff"
-};
-static const struct lws_protocol_vhost_options hdr_referrer = { &hdr_nosniff, NULL,
-                                                                "referrer-policy:", "no-referrer" };
-static const struct lws_protocol_vhost_options hdr_permissions = {
-  &hdr_referrer, NULL,
-  "permissions-policy:", "camera=(self), microphone=(self), display-capture=(self)"
-};
-
 /* A socket whose peer vanished (a laptop lid, a lost network) must not keep
  * a job seeker "present" for ever: ping after 20 s of silence, hang up
  * after 45 s.  Pages answer pings by themselves (the browser does). */
@@ -121,6 +102,43 @@ static const struct lws_http_mount api_mount = {
   .origin_protocol = LWSMPRO_CALLBACK,
   .mountpoint_len = 4,
 };
+
+/* The headers sent with every answer.  The CSP allows only our own
+ * scripts and styles, and WebSockets only to ourselves (public_url's
+ * host; 'self' covers the page's own); Referrer-Policy keeps tokens out of
+ * other sites' logs; over https, HSTS keeps browsers off plain HTTP. */
+static void
+security_headers (KsServer *server)
+{
+  const gchar *url = server->config->public_url;
+  const gchar *host = strstr (url, "://");
+  g_autofree gchar *ws = NULL;
+  if (host && host[3] != '\0')
+    ws = g_strdup_printf (" %s://%.*s", g_str_has_prefix (url, "https") ? "wss" : "ws",
+                          (int) strcspn (host + 3, "/"), host + 3);
+  server->csp =
+      g_strdup_printf ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+                       "connect-src 'self'%s; style-src 'self'; script-src 'self'; "
+                       "frame-ancestors 'none'; base-uri 'none'",
+                       ws ? ws : "");
+  const struct {
+    const gchar *name, *value;
+  } all[] = {
+    { "connection:", "close" },
+    { "content-security-policy:", server->csp },
+    { "x-content-type-options:", "nosniff" },
+    { "referrer-policy:", "no-referrer" },
+    { "permissions-policy:", "camera=(self), microphone=(self), display-capture=(self)" },
+    { "strict-transport-security:", "max-age=31536000" },
+  };
+  guint n = G_N_ELEMENTS (all) - (server->secure ? 0 : 1);
+  for (guint i = 0; i < n; i++)
+    server->headers[i] = (struct lws_protocol_vhost_options){
+      .next = i + 1 < n ? &server->headers[i + 1] : NULL,
+      .name = all[i].name,
+      .value = all[i].value,
+    };
+}
 
 static void
 log_emit (int level, const char *line)
@@ -175,6 +193,9 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   server->config = ks_config_copy (config);
   server->store = store;
   server->tls = *config->tls_cert != '\0';
+  server->secure = server->tls || g_str_has_prefix (server->config->public_url, "https://");
+  server->session_cookie = server->secure ? KS_SESSION_COOKIE_SECURE : KS_SESSION_COOKIE;
+  security_headers (server);
   server->rooms =
       g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) ks_room_free);
   server->ice_servers_json = ks_ice_servers_json (config);
@@ -219,7 +240,7 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   info.iface = *config->listen_address ? config->listen_address : NULL;
   info.protocols = protocols;
   info.mounts = files_mount;
-  info.headers = &hdr_permissions;
+  info.headers = &server->headers[0];
   info.user = server;
   info.vhost_name = "kontor";
   info.timeout_secs = 30;
@@ -264,6 +285,7 @@ ks_server_free (KsServer *server)
   g_clear_pointer (&server->ws_per_address, g_hash_table_destroy);
   g_clear_pointer (&server->ended, g_hash_table_destroy);
   g_free (server->ice_servers_json);
+  g_free (server->csp);
   ks_config_free (server->config);
   g_free (server);
 }

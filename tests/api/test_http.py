@@ -94,7 +94,56 @@ def main():
         msg = ws.recv()
         spec.check("and talk", msg.get("code") == "not_joined", msg)
         ws.close()
+        plain_http(k, spec)
+    with Kontor({"KONTOR_PUBLIC_URL": "https://kontor.example"}) as k:
+        behind_tls_proxy(k, spec)
     spec.done()
+
+
+def plain_http(k, spec):
+    """Plain HTTP (localhost, tests): no HSTS, a cookie without Secure, and
+    WebSockets only to ourselves."""
+    demo = k.demo(600)
+    status, _, headers, _ = k.request("POST", "/api/v1/login", {
+        "email": demo["caseworker_email"], "password": demo["caseworker_password"]})
+    cookie = headers.get("Set-Cookie", "")
+    spec.check("plain HTTP: the session cookie is kontor_session, HttpOnly, SameSite, not Secure",
+               status == 200 and cookie.startswith("kontor_session=") and "HttpOnly" in cookie
+               and "SameSite=Strict" in cookie and "Secure" not in cookie, cookie)
+    spec.check("plain HTTP: no Strict-Transport-Security",
+               headers.get("Strict-Transport-Security") is None)
+    csp = headers.get("Content-Security-Policy", "")
+    spec.check("the CSP lets pages open WebSockets to this server only",
+               f"connect-src 'self' ws://localhost:{k.port};" in csp and " ws: " not in csp
+               and " wss:" not in csp, csp)
+
+
+def behind_tls_proxy(k, spec):
+    """public_url https, no certificate here: a TLS proxy in front.  Pages
+    come over https, so the cookie is Secure with the __Host- prefix and
+    browsers are told to stay on https."""
+    demo = k.demo(600)
+    status, _, headers, _ = k.request("POST", "/api/v1/login", {
+        "email": demo["caseworker_email"], "password": demo["caseworker_password"]})
+    cookie = headers.get("Set-Cookie", "")
+    spec.check("behind a TLS proxy: the cookie is __Host-kontor_session, Secure, Path=/, no Domain",
+               status == 200 and cookie.startswith("__Host-kontor_session=") and "; Secure" in cookie
+               and "Path=/;" in cookie and "Domain" not in cookie, cookie)
+    spec.check("behind a TLS proxy: Strict-Transport-Security on every answer",
+               "max-age=" in (headers.get("Strict-Transport-Security") or "")
+               and "max-age=" in (k.request("GET", "/api/v1/config")[2].get("Strict-Transport-Security") or ""))
+    spec.check("behind a TLS proxy: WebSockets only to wss://kontor.example",
+               "connect-src 'self' wss://kontor.example;" in headers.get("Content-Security-Policy", ""))
+    session = cookie.split(";")[0]
+    me = k.request("GET", "/api/v1/me", headers={"Cookie": session})[0]
+    spec.check("the __Host- cookie is the session", me == 200, me)
+    plain = "kontor_session=" + session.split("=", 1)[1]
+    spec.check("the same secret under the plain name is not",
+               k.request("GET", "/api/v1/me", headers={"Cookie": plain})[0] == 401)
+    ws = k.ws(cookie=session)
+    ws.send({"type": "hello"})
+    spec.check("and the WebSocket takes it too", ws.recv_type("queue").get("type") == "queue")
+    ws.close()
 
 
 if __name__ == "__main__":
