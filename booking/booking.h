@@ -24,18 +24,21 @@ G_BEGIN_DECLS
 GQuark kb_error_quark (void);
 
 typedef enum {
-  KB_ERROR_DATABASE,    /* connection lost, SQL failed, schema behind */
-  KB_ERROR_NOT_FOUND,   /* no such booking / caseworker / session */
-  KB_ERROR_BAD_LOGIN,   /* wrong e-mail or password */
-  KB_ERROR_STATE,       /* transition not allowed from the current status */
-  KB_ERROR_FORBIDDEN,   /* the caseworker may not act on this booking */
-  KB_ERROR_SLOT_TAKEN,  /* refused by an exclusion constraint */
-  KB_ERROR_INVALID,     /* input refused by a rule (check, trigger) */
-  KB_ERROR_UNAVAILABLE, /* the database cannot be reached, or did not
-                         * answer in time; a write in flight then may or
-                         * may not have been applied */
-  KB_ERROR_BUSY,        /* refused without running: too many queries
-                         * waiting, or the statement timed out (rolled back) */
+  KB_ERROR_DATABASE,      /* connection lost, SQL failed, schema behind */
+  KB_ERROR_NOT_FOUND,     /* no such booking / caseworker / session */
+  KB_ERROR_BAD_LOGIN,     /* wrong e-mail or password */
+  KB_ERROR_STATE,         /* transition not allowed from the current status */
+  KB_ERROR_FORBIDDEN,     /* the role may not do this (not an administrator) */
+  KB_ERROR_SLOT_TAKEN,    /* refused by an exclusion constraint */
+  KB_ERROR_INVALID,       /* input refused by a rule (check, trigger) */
+  KB_ERROR_UNAVAILABLE,   /* the database cannot be reached, or did not
+                           * answer in time; a write in flight then may or
+                           * may not have been applied */
+  KB_ERROR_BUSY,          /* refused without running: too many queries
+                           * waiting, or the statement timed out (rolled back) */
+  KB_ERROR_NOT_LOGGED_IN, /* the session acted through is over (logged out,
+                           * expired, password reset) or its caseworker
+                           * deactivated */
 } KbErrorCode;
 
 /* Rule violations (KB_ERROR_INVALID) and overlaps (KB_ERROR_SLOT_TAKEN)
@@ -215,6 +218,14 @@ void kb_session_async (KbStore *store, const gchar *token, gint64 now, GCancella
                        GAsyncReadyCallback callback, gpointer user_data);
 KbCaseworker *kb_session_finish (KbStore *store, GAsyncResult *result, GError **error);
 
+/* Which of n session secrets are still live (unexpired, caseworker
+ * active), in one query: for the sockets that opened with them.  Finish
+ * returns n flags, TRUE for live (transfer full). */
+void kb_sessions_live_async (KbStore *store, const gchar *const *tokens, guint n, gint64 now,
+                             GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data);
+gboolean *kb_sessions_live_finish (KbStore *store, GAsyncResult *result, GError **error);
+
 void kb_logout_async (KbStore *store, const gchar *token, GCancellable *cancellable,
                       GAsyncReadyCallback callback, gpointer user_data);
 gboolean kb_logout_finish (KbStore *store, GAsyncResult *result, GError **error);
@@ -370,8 +381,8 @@ void kb_cancel_async (KbStore *store, const gchar *token, gint64 now, GCancellab
 KbBooking *kb_cancel_finish (KbStore *store, GAsyncResult *result, GError **error);
 
 /* A caseworker (or administrator) of the booking's office cancels with a
- * reason, while booked or waiting; audited.  KB_ERROR_FORBIDDEN for
- * another office. */
+ * reason, while booked or waiting; audited.  Another office's booking
+ * fails as an unknown one does, KB_ERROR_NOT_FOUND. */
 void kb_cancel_by_caseworker_async (KbStore *store, gint64 booking_id, gint64 caseworker_id,
                                     const gchar *reason, gint64 now, GCancellable *cancellable,
                                     GAsyncReadyCallback callback, gpointer user_data);
@@ -435,15 +446,20 @@ void kb_queue_async (KbStore *store, gint64 caseworker_id, gint64 now, GCancella
                      GAsyncReadyCallback callback, gpointer user_data);
 GPtrArray *kb_queue_finish (KbStore *store, GAsyncResult *result, GError **error);
 
+/* The three below act for the caseworker behind session_token, checked in
+ * the same statement: a session that is over, or a caseworker deactivated,
+ * fails with KB_ERROR_NOT_LOGGED_IN and changes nothing.  Another
+ * caseworker's booking fails as an unknown one does: KB_ERROR_NOT_FOUND. */
+
 /* waiting → in_meeting, by the booking's own caseworker.  Admitting a
  * booking already in_meeting by the same caseworker succeeds (re-entry
  * after a reload).  Returns the updated booking. */
-void kb_admit_async (KbStore *store, gint64 booking_id, gint64 caseworker_id, gint64 now,
+void kb_admit_async (KbStore *store, gint64 booking_id, const gchar *session_token, gint64 now,
                      GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 KbBooking *kb_admit_finish (KbStore *store, GAsyncResult *result, GError **error);
 
 /* in_meeting → completed, by the booking's own caseworker. */
-void kb_complete_async (KbStore *store, gint64 booking_id, gint64 caseworker_id, gint64 now,
+void kb_complete_async (KbStore *store, gint64 booking_id, const gchar *session_token, gint64 now,
                         GCancellable *cancellable, GAsyncReadyCallback callback,
                         gpointer user_data);
 KbBooking *kb_complete_finish (KbStore *store, GAsyncResult *result, GError **error);
@@ -452,7 +468,7 @@ KbBooking *kb_complete_finish (KbStore *store, GAsyncResult *result, GError **er
  * late-entry window has closed and nobody checked in (what the sweep would
  * do; never earlier: a no-show can cost a person their benefits).  Too
  * soon, or checked in: KB_ERROR_STATE. */
-void kb_no_show_async (KbStore *store, gint64 booking_id, gint64 caseworker_id, gint64 now,
+void kb_no_show_async (KbStore *store, gint64 booking_id, const gchar *session_token, gint64 now,
                        GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 KbBooking *kb_no_show_finish (KbStore *store, GAsyncResult *result, GError **error);
 

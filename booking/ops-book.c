@@ -178,11 +178,10 @@ outcome_done (GObject *source, GAsyncResult *result, gpointer data)
   id = kb_row_int64 (res, 0, "booking_id");
   PQclear (res);
 
+  /* Another office's booking reads as no booking at all: booking ids are
+   * counted, and the answer must not tell which exist. */
   if (g_strcmp0 (outcome, "ok") == 0)
     kb_booking_fetch (store, id, g_steal_pointer (&task));
-  else if (g_strcmp0 (outcome, "forbidden") == 0)
-    g_task_return_new_error (task, KB_ERROR, KB_ERROR_FORBIDDEN,
-                             "forbidden: the booking belongs to another office");
   else if (g_strcmp0 (outcome, "state") == 0)
     g_task_return_new_error (task, KB_ERROR, KB_ERROR_STATE,
                              "state: the booking can no longer be changed");

@@ -187,3 +187,54 @@ kb_logout_finish (KbStore *store, GAsyncResult *result, GError **error)
   g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
+
+/* ---- sessions behind open sockets --------------------------------------- */
+
+static void
+sessions_live_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  guint n = GPOINTER_TO_UINT (g_task_get_task_data (task));
+  PGresult *res = kb_query_finish_or_return (task, result);
+  gboolean *live;
+
+  if (res == NULL)
+    return;
+  live = g_new0 (gboolean, MAX (n, 1));
+  for (int i = 0; i < PQntuples (res); i++) {
+    gint64 position = kb_row_int64 (res, i, "position");
+    if (position >= 1 && position <= n)
+      live[position - 1] = TRUE;
+  }
+  PQclear (res);
+  g_task_return_pointer (task, live, g_free);
+}
+
+void
+kb_sessions_live_async (KbStore *store, const gchar *const *tokens, guint n, gint64 now,
+                        GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GString) hashes = g_string_new ("{");
+  g_autofree gchar *when = kb_param_int64 (now);
+
+  g_task_set_source_tag (task, kb_sessions_live_async);
+  g_task_set_task_data (task, GUINT_TO_POINTER (n), NULL);
+  for (guint i = 0; i < n; i++) {
+    /* kb_param_token_hash gives bytea text, "\\x" then hex: keep the hex. */
+    g_autofree gchar *hash = kb_param_token_hash (tokens[i] ? tokens[i] : "");
+    g_string_append_printf (hashes, "%s%s", i ? "," : "", hash + 2);
+  }
+  g_string_append_c (hashes, '}');
+  {
+    const gchar *params[] = { hashes->str, when };
+    kb_store_query_async (store, "sessions_live", 2, params, cancellable, sessions_live_done, task);
+  }
+}
+
+gboolean *
+kb_sessions_live_finish (KbStore *store, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

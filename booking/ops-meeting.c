@@ -1,10 +1,11 @@
 /* ops-meeting.c — the caseworker's side of a meeting: admit a waiting job
- * seeker, complete the meeting, confirm a no-show.  One statement each; the reply tells apart
- * "no such booking", "not yours" and "not in the right state". */
+ * seeker, complete the meeting, confirm a no-show.  One statement each,
+ * which also checks that the session behind the socket is still live and
+ * its caseworker active; the reply tells apart "no live session", "no such
+ * booking of yours" and "not in the right state". */
 #include "kb-private.h"
 
 typedef struct {
-  gint64 caseworker_id;
   gint64 now;
   KbStatus to; /* in_meeting (admit), completed or no_show */
 } Transition;
@@ -17,23 +18,28 @@ transition_done (GObject *source, GAsyncResult *result, gpointer data)
   PGresult *res = kb_query_finish_or_return (task, result);
   g_autoptr (KbBooking) b = NULL;
   gboolean changed;
+  gint64 actor;
 
   if (res == NULL)
     return;
-  if (PQntuples (res) != 1) {
+  if (PQgetisnull (res, 0, PQfnumber (res, "actor_id"))) {
     PQclear (res);
-    g_task_return_new_error (task, KB_ERROR, KB_ERROR_NOT_FOUND, "no such booking");
+    g_task_return_new_error (task, KB_ERROR, KB_ERROR_NOT_LOGGED_IN, "no live session");
+    return;
+  }
+  actor = kb_row_int64 (res, 0, "actor_id");
+  /* Another caseworker's booking reads as no booking at all: booking ids
+   * are counted, and the answer must not tell which exist. */
+  if (PQgetisnull (res, 0, PQfnumber (res, "id"))
+      || kb_row_int64 (res, 0, "caseworker_id") != actor) {
+    PQclear (res);
+    g_task_return_new_error (task, KB_ERROR, KB_ERROR_NOT_FOUND, "no such booking of yours");
     return;
   }
   b = kb_booking_from_row (res, 0);
   changed = kb_row_bool (res, 0, "changed");
   PQclear (res);
 
-  if (b->caseworker_id != t->caseworker_id) {
-    g_task_return_new_error (task, KB_ERROR, KB_ERROR_FORBIDDEN,
-                             "the booking belongs to another caseworker");
-    return;
-  }
   if (changed) {
     /* The row was read before the update in the same statement. */
     b->status = t->to;
@@ -55,18 +61,17 @@ transition_done (GObject *source, GAsyncResult *result, gpointer data)
 
 static void
 transition_async (KbStore *store, const gchar *statement, KbStatus to, gint64 booking_id,
-                  gint64 caseworker_id, gint64 now, GCancellable *cancellable,
+                  const gchar *session_token, gint64 now, GCancellable *cancellable,
                   GAsyncReadyCallback callback, gpointer user_data, gpointer tag)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   Transition *t = g_new0 (Transition, 1);
   g_autofree gchar *bid = kb_param_int64 (booking_id);
-  g_autofree gchar *cid = kb_param_int64 (caseworker_id);
+  g_autofree gchar *hash = kb_param_token_hash (session_token ? session_token : "");
   g_autofree gchar *when = kb_param_int64 (now);
-  const gchar *params[] = { bid, cid, when };
+  const gchar *params[] = { bid, hash, when };
 
   g_task_set_source_tag (task, tag);
-  t->caseworker_id = caseworker_id;
   t->now = now;
   t->to = to;
   g_task_set_task_data (task, t, g_free);
@@ -81,10 +86,10 @@ transition_finish (GAsyncResult *result, GError **error)
 }
 
 void
-kb_admit_async (KbStore *store, gint64 booking_id, gint64 caseworker_id, gint64 now,
+kb_admit_async (KbStore *store, gint64 booking_id, const gchar *session_token, gint64 now,
                 GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
-  transition_async (store, "booking_admit", KB_STATUS_IN_MEETING, booking_id, caseworker_id, now,
+  transition_async (store, "booking_admit", KB_STATUS_IN_MEETING, booking_id, session_token, now,
                     cancellable, callback, user_data, kb_admit_async);
 }
 
@@ -95,10 +100,10 @@ kb_admit_finish (KbStore *store, GAsyncResult *result, GError **error)
 }
 
 void
-kb_complete_async (KbStore *store, gint64 booking_id, gint64 caseworker_id, gint64 now,
+kb_complete_async (KbStore *store, gint64 booking_id, const gchar *session_token, gint64 now,
                    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
-  transition_async (store, "booking_complete", KB_STATUS_COMPLETED, booking_id, caseworker_id, now,
+  transition_async (store, "booking_complete", KB_STATUS_COMPLETED, booking_id, session_token, now,
                     cancellable, callback, user_data, kb_complete_async);
 }
 
@@ -109,10 +114,10 @@ kb_complete_finish (KbStore *store, GAsyncResult *result, GError **error)
 }
 
 void
-kb_no_show_async (KbStore *store, gint64 booking_id, gint64 caseworker_id, gint64 now,
+kb_no_show_async (KbStore *store, gint64 booking_id, const gchar *session_token, gint64 now,
                   GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
-  transition_async (store, "booking_no_show", KB_STATUS_NO_SHOW, booking_id, caseworker_id, now,
+  transition_async (store, "booking_no_show", KB_STATUS_NO_SHOW, booking_id, session_token, now,
                     cancellable, callback, user_data, kb_no_show_async);
 }
 

@@ -10,6 +10,7 @@
 #include "booking/booking-admin.h"
 #include "signaling/ks-handlers.h"
 #include "signaling/ks-room.h"
+#include "signaling/ks-staff.h"
 
 #include <string.h>
 
@@ -21,6 +22,39 @@ admin_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (KsRequest) r = user_data;
   g_autoptr (GError) error = NULL;
   gint64 id = kb_admin_finish (r->server->store, result, &error);
+  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
+    return;
+  ks_respond (r, 200, json_pack ("{s:I}", "id", (json_int_t) id));
+}
+
+/* A deactivation or a new password has ended the caseworker's sessions in
+ * the database; their open sockets end here (ks-staff.h). */
+typedef struct {
+  KsRequest *request;
+  gint64 caseworker_id;
+} SessionsEnd;
+
+static SessionsEnd *
+sessions_end_new (KsRequest *r, gint64 caseworker_id)
+{
+  SessionsEnd *end = g_new (SessionsEnd, 1);
+  end->request = ks_request_ref (r);
+  end->caseworker_id = caseworker_id;
+  return end;
+}
+
+static void
+sessions_ended_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SessionsEnd *end = user_data;
+  g_autoptr (KsRequest) r = end->request;
+  gint64 caseworker_id = end->caseworker_id;
+  g_autoptr (GError) error = NULL;
+  gint64 id = kb_admin_finish (r->server->store, result, &error);
+
+  g_free (end);
+  if (!error)
+    ks_staff_log_out (r->server, NULL, caseworker_id);
   if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
     return;
   ks_respond (r, 200, json_pack ("{s:I}", "id", (json_int_t) id));
@@ -271,8 +305,12 @@ set_active (KsRequest *r, KbCaseworker *admin, json_t *body)
     ks_respond_unpack_error (r, &err);
     return;
   }
-  kb_admin_set_active_async (r->server->store, admin->id, id, active, kb_clock_now (),
-                             r->cancellable, admin_done, ks_request_ref (r));
+  if (active)
+    kb_admin_set_active_async (r->server->store, admin->id, id, TRUE, kb_clock_now (),
+                               r->cancellable, admin_done, ks_request_ref (r));
+  else
+    kb_admin_set_active_async (r->server->store, admin->id, id, FALSE, kb_clock_now (),
+                               r->cancellable, sessions_ended_done, sessions_end_new (r, id));
 }
 
 static void
@@ -335,7 +373,7 @@ set_password (KsRequest *r, KbCaseworker *admin, json_t *body)
   if (!password_ok_or_reply (r, password))
     return;
   kb_admin_set_password_async (r->server->store, admin->id, id, password, kb_clock_now (),
-                               r->cancellable, admin_done, ks_request_ref (r));
+                               r->cancellable, sessions_ended_done, sessions_end_new (r, id));
 }
 
 static void

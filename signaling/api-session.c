@@ -4,6 +4,7 @@
 #include "signaling/ks-handlers.h"
 #include "signaling/ks-limits.h"
 #include "signaling/ks-room.h"
+#include "signaling/ks-staff.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -142,6 +143,10 @@ logout_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (KsRequest) r = user_data;
   g_autoptr (GError) error = NULL;
   kb_logout_finish (r->server->store, result, &error);
+  /* The session is gone from the database: its open sockets go too, even
+   * when nobody waits for this answer any more. */
+  if (!error)
+    ks_staff_log_out (r->server, r->step, 0);
   if (ks_answer_dropped (r, error))
     return;
   if (error && !g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND)) {
@@ -161,6 +166,7 @@ ks_api_logout (KsRequest *r)
     ks_respond (r, 200, json_object ());
     return;
   }
+  ks_request_set_step (r, g_strdup (token), g_free);
   kb_logout_async (r->server->store, token, r->cancellable, logout_done, ks_request_ref (r));
 }
 

@@ -253,11 +253,10 @@ booking_action_error_or_reply (KsClient *client, const GError *error, const gcha
 {
   if (!error)
     return FALSE;
-  if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND))
-    ks_client_send_error (client, "no_booking", "There is no such booking.", FALSE);
-  else if (g_error_matches (error, KB_ERROR, KB_ERROR_FORBIDDEN))
-    ks_client_send_error (client, "forbidden", "This booking belongs to another caseworker.",
-                          FALSE);
+  if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_LOGGED_IN))
+    ks_client_send_error (client, "not_logged_in", "Please log in again.", TRUE);
+  else if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND))
+    ks_client_send_error (client, "no_booking", "You have no such booking.", FALSE);
   else if (g_error_matches (error, KB_ERROR, KB_ERROR_STATE)) {
     g_autofree gchar *text =
         g_strdup_printf ("This booking cannot be %s now: %s", verb, error->message);
@@ -373,7 +372,7 @@ on_admit (KsClient *client, json_t *msg)
   AdmitCall *call = g_new (AdmitCall, 1);
   call->client = ks_client_ref (client);
   call->leaves = client->leaves;
-  kb_admit_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
+  kb_admit_async (client->server->store, id, client->session_token, kb_clock_now (),
                   client->server->cancellable, admit_done, call);
 }
 
@@ -383,7 +382,7 @@ on_no_show (KsClient *client, json_t *msg)
   gint64 id;
   if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
     return;
-  kb_no_show_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
+  kb_no_show_async (client->server->store, id, client->session_token, kb_clock_now (),
                     client->server->cancellable, no_show_done, ks_client_ref (client));
 }
 
@@ -393,7 +392,7 @@ on_end (KsClient *client, json_t *msg)
   gint64 id;
   if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
     return;
-  kb_complete_async (client->server->store, id, client->caseworker->id, kb_clock_now (),
+  kb_complete_async (client->server->store, id, client->session_token, kb_clock_now (),
                      client->server->cancellable, complete_done, ks_client_ref (client));
 }
 

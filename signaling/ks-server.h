@@ -62,6 +62,7 @@ struct _KsServer {
   struct lws_http_mount files_mount;
   guint sweep_source;
   gboolean sweeping;
+  gboolean rechecking;        /* staff.c: a check of caseworker sessions runs */
   GCancellable *cancellable;  /* server-wide queries */
   GHashTable *invitations;    /* SHA-256 hex of a token → booking id */
   GHashTable *ws_per_address; /* client address → open WebSockets (GUINT) */

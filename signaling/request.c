@@ -279,7 +279,7 @@ ks_respond_booking_error (KsRequest *r, const GError *error)
         r, 409, "not_changeable",
         "This booking can no longer be changed (it has started, ended or been cancelled).");
   } else if (g_error_matches (error, KB_ERROR, KB_ERROR_FORBIDDEN)) {
-    ks_respond_error (r, 403, "forbidden", "This booking belongs to another office.");
+    ks_respond_error (r, 403, "forbidden", "Only administrators can do this.");
   } else if (g_error_matches (error, KB_ERROR, KB_ERROR_INVALID)) {
     g_autofree gchar *reason = kb_error_reason (error);
     const gchar *message = rule_message (reason);

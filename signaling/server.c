@@ -3,6 +3,7 @@
 
 #include "signaling/ks-handlers.h"
 #include "signaling/ks-room.h"
+#include "signaling/ks-staff.h"
 
 #include <string.h>
 
@@ -183,6 +184,7 @@ sweep_tick (gpointer user_data)
     server->sweeping = TRUE;
     kb_sweep_async (server->store, kb_clock_now (), server->cancellable, sweep_done, server);
   }
+  ks_staff_recheck (server);
   return G_SOURCE_CONTINUE;
 }
 
