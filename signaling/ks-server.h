@@ -112,6 +112,12 @@ gboolean ks_peer_listed (const gchar *list, const gchar *address);
 /* The client an X-Forwarded-For value names (its last entry) as text, or
  * NULL when that entry is no address; transfer full. */
 gchar *ks_peer_forwarded (const gchar *xff);
+/* Whether a browser's Origin header may open a WebSocket: the whole origin
+ * (scheme, host, port; default ports implied) must be public_url's.  When
+ * public_url names this machine (localhost, 127.0.0.1, ::1: a developer's
+ * set-up), any loopback name with the same scheme and port will do.  An
+ * origin that is no URL ("null", a truncated header) is refused. */
+gboolean ks_peer_origin_allowed (const gchar *origin, const gchar *public_url);
 /* Copy the session cookie (server->session_cookie) of a request or
  * handshake (NULL if none, or if the connection is gone: wsi NULL). */
 gchar *ks_peer_session_cookie (struct lws *wsi);

@@ -116,3 +116,62 @@ ks_peer_session_cookie (struct lws *wsi)
     return NULL;
   return g_strndup (buf, max);
 }
+
+/* ---- the Origin of a WebSocket handshake ------------------------------ */
+
+typedef struct {
+  gchar *scheme, *host;
+  gint port;
+} Origin;
+
+static void
+origin_clear (Origin *o)
+{
+  g_free (o->scheme);
+  g_free (o->host);
+}
+
+/* scheme://host[:port] of an http(s) URL, lower-case, the port made
+ * explicit; FALSE for anything else. */
+static gboolean
+origin_parse (const gchar *text, Origin *o)
+{
+  g_autoptr (GUri) uri = g_uri_parse (text, G_URI_FLAGS_NONE, NULL);
+  const gchar *scheme = uri ? g_uri_get_scheme (uri) : NULL;
+  const gchar *host = uri ? g_uri_get_host (uri) : NULL;
+
+  if (!scheme || !host || !*host || g_uri_get_userinfo (uri))
+    return FALSE;
+  o->scheme = g_ascii_strdown (scheme, -1);
+  if (!g_str_equal (o->scheme, "http") && !g_str_equal (o->scheme, "https")) {
+    g_clear_pointer (&o->scheme, g_free);
+    return FALSE;
+  }
+  o->host = g_ascii_strdown (host, -1);
+  o->port = g_uri_get_port (uri);
+  if (o->port < 0)
+    o->port = g_str_equal (o->scheme, "https") ? 443 : 80;
+  return TRUE;
+}
+
+static gboolean
+loopback_name (const gchar *host)
+{
+  return g_str_equal (host, "localhost") || g_str_equal (host, "::1")
+         || g_str_has_prefix (host, "127.");
+}
+
+gboolean
+ks_peer_origin_allowed (const gchar *origin, const gchar *public_url)
+{
+  Origin got = { 0 }, want = { 0 };
+  gboolean ok = FALSE;
+
+  if (origin_parse (origin, &got) && origin_parse (public_url, &want)
+      && g_str_equal (got.scheme, want.scheme) && got.port == want.port)
+    ok = g_str_equal (got.host, want.host)
+         || (loopback_name (got.host) && loopback_name (want.host));
+  origin_clear (&got);
+  origin_clear (&want);
+  return ok;
+}

@@ -11,17 +11,20 @@
 /* ---- the lws callback ----------------------------------------------- */
 
 /* Browsers send Origin with every WebSocket handshake; a page from another
- * site must not ride on a caseworker's cookie. */
+ * site must not ride on a caseworker's cookie.  A handshake without one is
+ * no browser's (and carries no browser's cookie).  One that does not fit
+ * the copy buffer is refused, not waved through. */
 static gboolean
-origin_allowed (struct lws *wsi)
+origin_allowed (KsServer *server, struct lws *wsi)
 {
-  char origin[256], host[256];
-  if (lws_hdr_copy (wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
-    return TRUE; /* not a browser */
-  if (lws_hdr_copy (wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+  char origin[512];
+  int total = lws_hdr_total_length (wsi, WSI_TOKEN_ORIGIN);
+  if (total == 0)
+    return TRUE;
+  if (total < 0 || total >= (int) sizeof origin
+      || lws_hdr_copy (wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) != total)
     return FALSE;
-  const gchar *o = strstr (origin, "://");
-  return o && g_ascii_strcasecmp (o + 3, host) == 0;
+  return ks_peer_origin_allowed (origin, server->config->public_url);
 }
 
 static void
@@ -47,7 +50,7 @@ ks_ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 
   switch (reason) {
   case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-    return origin_allowed (wsi) ? 0 : 1;
+    return origin_allowed (server, wsi) ? 0 : 1;
 
   case LWS_CALLBACK_ESTABLISHED:
     *pss = ks_client_new (server, wsi);

@@ -138,6 +138,21 @@ def hostile_messages(k, spec):
     ws = k.ws(origin="http://evil.example")
     spec.check("a WebSocket from another origin is refused", ws.status != 101, ws.status)
     ws.close()
+    # public_url is http://localhost:PORT here: the whole origin counts.
+    own = f"http://localhost:{k.port}"
+    for origin, allowed, what in [
+            (own, True, "its own origin"),
+            (f"http://127.0.0.1:{k.port}", True, "another loopback name of this developer's machine"),
+            (f"https://localhost:{k.port}", False, "the same host and port over another scheme"),
+            (f"http://localhost:{k.port + 1}", False, "another port"),
+            (f"http://localhost:{k.port}.evil.example", False, "a host that starts like its own"),
+            ("null", False, "an opaque origin (null)"),
+            (own + "/" + "x" * 600, False, "an origin too long to read whole"),
+            ("http://evil.example/" + "x" * 6000 + own, False, "a huge origin that ends like its own")]:
+        ws = k.ws(origin=origin)
+        spec.check(f"a WebSocket from {what} is {'accepted' if allowed else 'refused'}",
+                   (ws.status == 101) == allowed, ws.status)
+        ws.close()
 
 
 def waiting_and_queue(k, spec, demo, cookie):

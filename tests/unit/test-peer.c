@@ -56,12 +56,48 @@ test_error_text_is_utf8 (void)
   g_assert_cmpstr (json_string_value (plain), ==, "hei på deg");
 }
 
+/* The whole origin of a WebSocket handshake must be public_url's: scheme,
+ * host and port (default ports implied, case ignored). */
+static void
+test_origin (void)
+{
+  static const struct {
+    const gchar *origin, *public_url;
+    gboolean allowed;
+  } cases[] = {
+    { "https://kontor.example.org", "https://kontor.example.org", TRUE },
+    { "https://KONTOR.example.org:443", "https://kontor.example.org/", TRUE },
+    { "https://kontor.example.org", "https://kontor.example.org:8443", FALSE },
+    { "http://kontor.example.org", "https://kontor.example.org", FALSE }, /* scheme */
+    { "https://kontor.example.org.evil.example", "https://kontor.example.org", FALSE },
+    { "https://evil.example", "https://kontor.example.org", FALSE },
+    { "https://user@kontor.example.org", "https://kontor.example.org", FALSE },
+    { "null", "https://kontor.example.org", FALSE },
+    { "", "https://kontor.example.org", FALSE },
+    { "kontor.example.org", "https://kontor.example.org", FALSE },
+    { "ftp://kontor.example.org", "ftp://kontor.example.org", FALSE },
+    /* A developer's machine: any loopback name, same scheme and port. */
+    { "http://127.0.0.1:8080", "http://localhost:8080", TRUE },
+    { "http://localhost:8080", "http://localhost:8080", TRUE },
+    { "http://[::1]:8080", "http://localhost:8080", TRUE },
+    { "http://127.0.0.1:9090", "http://localhost:8080", FALSE },
+    { "https://localhost:8080", "http://localhost:8080", FALSE },
+    { "http://127.0.0.1", "https://kontor.example.org", FALSE },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_test_message ("%s for %s", cases[i].origin, cases[i].public_url);
+    g_assert_cmpint (ks_peer_origin_allowed (cases[i].origin, cases[i].public_url), ==,
+                     cases[i].allowed);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/peer/listed", test_listed);
   g_test_add_func ("/peer/forwarded", test_forwarded);
+  g_test_add_func ("/peer/origin", test_origin);
   g_test_add_func ("/peer/error-text-is-utf8", test_error_text_is_utf8);
   return g_test_run ();
 }
