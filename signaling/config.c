@@ -57,6 +57,8 @@ static const Setting settings[] = {
     "seconds added to the real time (demos and tests only)" },
   { "server", "trusted_proxies", "KONTOR_TRUSTED_PROXIES", KIND_STRING, F (trusted_proxies), "",
     "addresses of reverse proxies (comma-separated IPs) whose X-Forwarded-For names the client, for rate limits; empty: none" },
+  { "server", "metrics_token", "KONTOR_METRICS_TOKEN", KIND_STRING, F (metrics_token), "",
+    "secret that monitoring sends to read /metrics (Authorization: Bearer ...), 16-256 characters; empty: /metrics is off" },
   { "database", "conninfo", "KONTOR_DATABASE", KIND_STRING, F (database), "",
     "libpq connection string, e.g. \"host=/run/postgresql dbname=kontor\"" },
   { "database", "pool_size", "KONTOR_DB_POOL_SIZE", KIND_UINT, F (pool_size), "4",
@@ -242,6 +244,12 @@ validate (KsConfig *config, GError **error)
       && g_ascii_strcasecmp (config->video_codec, "h264") != 0) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "video_codec \"%s\" must be vp8 or h264",
                  config->video_codec);
+    return FALSE;
+  }
+  gsize token = strlen (config->metrics_token);
+  if (token && (token < 16 || token > 256)) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "metrics_token must be 16-256 characters (it is %" G_GSIZE_FORMAT ")", token);
     return FALSE;
   }
   if (*config->public_url == '\0') {

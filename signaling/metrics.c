@@ -1,18 +1,29 @@
 /* metrics.c — GET /metrics: what an operator's monitoring reads, in the
  * Prometheus text format.  Live figures only (sockets, rooms, media and
  * its quality as the relay last saw it); nothing about any person.
- * Answered only to loopback: expose it further through the proxy that
- * scrapes it, not to the internet. */
+ * Answered only to a request with the configured bearer token ([server]
+ * metrics_token): the peer address proves nothing behind a proxy on the
+ * same host, where every request comes from loopback. */
 
 #include "signaling/ks-handlers.h"
 #include "signaling/ks-room.h"
 
+#include <string.h>
+
 static gboolean
-from_loopback (const gchar *peer)
+bearer_ok (KsRequest *r)
 {
-  return peer
-         && (g_str_has_prefix (peer, "127.") || g_str_equal (peer, "::1")
-             || g_str_has_prefix (peer, "::ffff:127."));
+  const gchar *want = r->server->config->metrics_token;
+  char header[320];
+  gsize n = strlen (want);
+  int total = r->wsi ? lws_hdr_total_length (r->wsi, WSI_TOKEN_HTTP_AUTHORIZATION) : 0;
+
+  if (n == 0 || total <= 0 || total >= (int) sizeof header
+      || lws_hdr_copy (r->wsi, header, sizeof header, WSI_TOKEN_HTTP_AUTHORIZATION) != total)
+    return FALSE;
+  if (g_ascii_strncasecmp (header, "Bearer ", 7) != 0)
+    return FALSE;
+  return strlen (header + 7) == n && kb_secret_equal (header + 7, want, n);
 }
 
 void
@@ -24,7 +35,7 @@ ks_api_metrics (KsRequest *r)
   gdouble in_kbps = 0, out_kbps = 0, loss = 0;
   guint with_stats = 0;
 
-  if (!from_loopback (r->peer)) {
+  if (!bearer_ok (r)) {
     ks_respond_error (r, 404, "not_found", "There is no such API endpoint.");
     return;
   }

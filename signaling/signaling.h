@@ -30,6 +30,7 @@ typedef struct {
   gchar *tls_key;         /* [server] tls_key         KONTOR_TLS_KEY */
   gint64 clock_offset_s;  /* [server] clock_offset    KONTOR_CLOCK_OFFSET */
   gchar *trusted_proxies; /* [server] trusted_proxies KONTOR_TRUSTED_PROXIES */
+  gchar *metrics_token;   /* [server] metrics_token   KONTOR_METRICS_TOKEN */
   gchar *database;        /* [database] conninfo      KONTOR_DATABASE */
   guint pool_size;        /* [database] pool_size     KONTOR_DB_POOL_SIZE */
   guint db_max_waiting;   /* [database] max_waiting   KONTOR_DB_MAX_WAITING */

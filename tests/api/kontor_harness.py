@@ -45,6 +45,8 @@ def psql(conninfo, sql):
 class Kontor:
     """A kontor server on its own fresh database; use as a context manager."""
 
+    METRICS_TOKEN = secrets.token_hex(16)
+
     def __init__(self, extra_env=None):
         self.base_conninfo = os.environ["KONTOR_TEST_CONNINFO"]
         self.dbname = "api_" + secrets.token_hex(6)
@@ -55,6 +57,7 @@ class Kontor:
                         KONTOR_PORT=str(self.port), KONTOR_LISTEN_ADDRESS="127.0.0.1",
                         # A g_critical is a bug: let it stop the server and fail the test.
                         G_DEBUG="fatal-criticals",
+                        KONTOR_METRICS_TOKEN=self.METRICS_TOKEN,
                         **(extra_env or {}))
         self.proc = None
 
@@ -140,6 +143,14 @@ class Kontor:
         except json.JSONDecodeError:
             parsed = None
         return resp.status, parsed, resp.headers, text
+
+    def metrics(self):
+        """GET /metrics as monitoring does, with the bearer token: the text."""
+        status, _, _, text = self.request(
+            "GET", "/metrics", headers={"Authorization": "Bearer " + self.METRICS_TOKEN})
+        if status != 200:
+            raise RuntimeError(f"/metrics answered {status}")
+        return text
 
     def login(self, email, password):
         status, body, headers, _ = self.request("POST", "/api/v1/login",

@@ -38,10 +38,19 @@ def api_errors(k, spec):
     status, body, _, _ = k.request("GET", "/api/v1/config")
     spec.check("config lists ice_servers and the server's time",
                status == 200 and isinstance(body.get("ice_servers"), list) and body.get("now"), body)
-    status, _, headers, text = k.request("GET", "/metrics")
-    spec.check("/metrics answers loopback in the Prometheus format",
+    status, _, headers, text = k.request("GET", "/metrics", headers={"Authorization": "Bearer " + k.METRICS_TOKEN})
+    spec.check("/metrics answers monitoring's bearer token in the Prometheus format",
                status == 200 and "kontor_websockets{role=\"seeker\"}" in text
                and headers.get("Content-Type", "").startswith("text/plain"), text[:200])
+    # Loopback proves nothing (behind a proxy on the same host everyone is
+    # loopback): without the token, or with a wrong one, there is no /metrics.
+    for what, h in [("no token, from loopback", {}),
+                    ("a wrong token", {"Authorization": "Bearer " + "0" * 32}),
+                    ("the token with one character more", {"Authorization": "Bearer " + k.METRICS_TOKEN + "0"}),
+                    ("the token as Basic", {"Authorization": "Basic " + k.METRICS_TOKEN}),
+                    ("a trusted proxy's X-Forwarded-For of loopback", {"X-Forwarded-For": "127.0.0.1"})]:
+        status, body, _, _ = k.request("GET", "/metrics", headers=h)
+        spec.check(f"/metrics with {what} is 404, as for no such endpoint", status == 404, status)
 
 
 def login_and_session(k, spec, demo):

@@ -206,7 +206,7 @@ def end_then_close(k, spec):
 
 
 def metric(k, name):
-    text = k.request("GET", "/metrics")[3]
+    text = k.metrics()
     return next(float(line.rpartition(" ")[2]) for line in text.splitlines() if line.startswith(name + " "))
 
 

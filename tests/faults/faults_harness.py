@@ -125,7 +125,8 @@ class Page:
 
 def metrics(k):
     """/metrics as {name-with-labels: float}."""
-    status, _, _, text = k.request("GET", "/metrics")
+    status, _, _, text = k.request("GET", "/metrics",
+                                   headers={"Authorization": "Bearer " + k.METRICS_TOKEN})
     values = {}
     if status == 200:
         for line in text.splitlines():

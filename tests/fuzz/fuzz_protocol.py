@@ -349,7 +349,8 @@ class Fuzzer:
                     b["invite"] = token
 
     def metrics(self):
-        status, _, _, text = self.k.request("GET", "/metrics")
+        status, _, _, text = self.k.request(
+            "GET", "/metrics", headers={"Authorization": "Bearer " + self.k.METRICS_TOKEN})
         if status != 200:
             raise Failure(f"/metrics answered {status}")
         out = {}

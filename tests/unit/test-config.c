@@ -87,6 +87,7 @@ test_mistakes_are_named (void)
   gchar *stun[] = { "KONTOR_STUN_SERVER=http://x", NULL };
   gchar *proxy[] = { "KONTOR_TRUSTED_PROXIES=10.0.0.1, proxy.example", NULL };
   gchar *codec[] = { "KONTOR_VIDEO_CODEC=vp9", NULL };
+  gchar *metrics[] = { "KONTOR_METRICS_TOKEN=short", NULL };
 
   assert_refused (NULL, bad_port, "KONTOR_PORT");
   assert_refused (NULL, zero_port, "port");
@@ -98,6 +99,7 @@ test_mistakes_are_named (void)
   assert_refused (NULL, stun, "stun:");
   assert_refused (NULL, proxy, "trusted_proxies \"10.0.0.1, proxy.example\" must be IP addresses");
   assert_refused (NULL, codec, "video_codec \"vp9\"");
+  assert_refused (NULL, metrics, "metrics_token must be 16-256 characters (it is 5)");
   assert_refused ("[server]\nprot = 1\n", none, "unknown setting [server] prot");
   assert_refused ("[media]\nice_port_min = 5000\nice_port_max = 4000\n", none, "above");
   assert_refused ("[server\n", none, "");
@@ -113,7 +115,8 @@ test_help_lists_every_variable (void)
                           "KONTOR_STUN_SERVER",    "KONTOR_TURN_SERVER",
                           "KONTOR_PUBLIC_ADDRESS", "KONTOR_TRUSTED_PROXIES",
                           "KONTOR_VIDEO_CODEC",    "KONTOR_ICE_ADDRESS",
-                          "KONTOR_DB_MAX_WAITING", "KONTOR_DB_STATEMENT_TIMEOUT_MS" };
+                          "KONTOR_DB_MAX_WAITING", "KONTOR_DB_STATEMENT_TIMEOUT_MS",
+                          "KONTOR_METRICS_TOKEN" };
   for (gsize i = 0; i < G_N_ELEMENTS (vars); i++)
     g_assert_nonnull (strstr (help, vars[i]));
 }

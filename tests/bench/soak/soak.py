@@ -230,7 +230,7 @@ class Soak:
         with open(f"/proc/{pid}/status") as f:
             rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
         fds = len(os.listdir(f"/proc/{pid}/fd"))
-        text = self.k.request("GET", "/metrics")[3]
+        text = self.k.metrics()
         m = {}
         for line in text.splitlines():
             if line and not line.startswith("#"):
