@@ -117,6 +117,7 @@ typedef struct {
   gint64 cancelled_at;
   gchar *cancel_reason;  /* NULL unless a caseworker gave one */
   gchar *seeker_contact; /* as the job seeker gave it */
+  gboolean kiosk_locked; /* ten wrong kiosk codes: a new one is needed */
 } KbBooking;
 
 void kb_booking_free (KbBooking *booking);
@@ -387,6 +388,19 @@ void kb_cancel_by_caseworker_async (KbStore *store, gint64 booking_id, gint64 ca
                                     const gchar *reason, gint64 now, GCancellable *cancellable,
                                     GAsyncReadyCallback callback, gpointer user_data);
 KbBooking *kb_cancel_by_caseworker_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* A new kiosk code for a booking, while booked or waiting, by a caseworker
+ * of its office or an administrator (active); audited.  The old code stops
+ * working, and a lock after ten wrong codes ends.  Returns the new code,
+ * raw, for the caseworker to pass on (transfer full; only its hash is
+ * stored), and in *owner_id the booking's caseworker (whose queue shows
+ * it).  Another office's booking fails as an unknown one does,
+ * KB_ERROR_NOT_FOUND; an ended one KB_ERROR_STATE. */
+void kb_kiosk_code_renew_async (KbStore *store, gint64 booking_id, gint64 caseworker_id, gint64 now,
+                                GCancellable *cancellable, GAsyncReadyCallback callback,
+                                gpointer user_data);
+gchar *kb_kiosk_code_renew_finish (KbStore *store, GAsyncResult *result, gint64 *owner_id,
+                                   GError **error);
 
 /* The job seeker moves a booked, not yet started booking by link to
  * new_start, same caseworker and service.  KB_ERROR_SLOT_TAKEN if that

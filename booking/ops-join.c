@@ -1,7 +1,8 @@
 /* ops-join.c — a job seeker arrives with a link token (or, at a kiosk,
  * a reference and kiosk code): look the booking up, decide with
- * kb_join_decide() and check in on first entry.  Also the read-only lookup
- * for the "my booking" page. */
+ * kb_join_decide() and check in on first entry.  At a kiosk, wrong codes
+ * are counted per booking and the tenth locks the code (migration 013).
+ * Also the read-only lookup for the "my booking" page. */
 #include "kb-private.h"
 
 typedef struct {
@@ -76,6 +77,14 @@ join_decide (GTask *task)
   Join *j = g_task_get_task_data (task);
 
   j->verdict = kb_join_decide (j->booking, j->now, &j->opens_at);
+  /* At a kiosk only "come in" is told apart from "no": a right code
+   * outside the join window answers as a wrong one does, so that a code
+   * cannot be confirmed by guessing for days before the meeting. */
+  if (j->code && j->verdict != KB_JOIN_OK && j->verdict != KB_JOIN_REJOIN) {
+    j->verdict = KB_JOIN_NO_BOOKING;
+    j->opens_at = 0;
+    g_clear_pointer (&j->booking, kb_booking_free);
+  }
   if (j->verdict == KB_JOIN_OK && j->booking->status == KB_STATUS_BOOKED) {
     g_autofree gchar *id = kb_param_int64 (j->booking->id);
     g_autofree gchar *now = kb_param_int64 (j->now);
@@ -110,6 +119,26 @@ kiosk_verify_thread (GTask *task, gpointer source, gpointer data, GCancellable *
   g_task_return_boolean (task, ok && j->kiosk_hash != NULL);
 }
 
+/* The wrong code has been counted: now it is no booking. */
+static void
+kiosk_failure_counted (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GTask *task = data;
+  Join *j = g_task_get_task_data (task);
+  PGresult *res = kb_query_finish_or_return (task, result);
+
+  if (res == NULL) {
+    g_object_unref (task);
+    return;
+  }
+  if (PQntuples (res) == 1 && kb_row_bool (res, 0, "locked"))
+    g_message ("kiosk code of booking %" G_GINT64_FORMAT " locked after %s wrong codes",
+               j->booking->id, kb_row_text (res, 0, "kiosk_failures"));
+  PQclear (res);
+  g_clear_pointer (&j->booking, kb_booking_free);
+  join_decide (task);
+}
+
 static void
 kiosk_verified (GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -117,6 +146,14 @@ kiosk_verified (GObject *source, GAsyncResult *result, gpointer data)
   Join *j = g_task_get_task_data (task);
 
   j->verified = g_task_propagate_boolean (G_TASK (result), NULL);
+  if (!j->verified && j->booking && !j->booking->kiosk_locked) {
+    g_autofree gchar *id = kb_param_int64 (j->booking->id);
+    g_autofree gchar *now = kb_param_int64 (j->now);
+    const gchar *params[] = { id, now };
+    kb_store_query_async (j->store, "kiosk_failed", 2, params, g_task_get_cancellable (task),
+                          kiosk_failure_counted, task);
+    return;
+  }
   if (!j->verified)
     g_clear_pointer (&j->booking, kb_booking_free); /* a wrong code is no booking */
   join_decide (task);
@@ -133,7 +170,11 @@ join_looked_up (GObject *source, GAsyncResult *result, gpointer data)
     return;
   j->booking = PQntuples (res) == 1 ? kb_booking_from_row (res, 0) : NULL;
   if (j->code && !j->verified) {
-    j->kiosk_hash = j->booking ? g_strdup (kb_row_text (res, 0, "kiosk_code_hash")) : NULL;
+    /* A locked code is checked against nothing (the same work as a
+     * wrong one): even the right one no longer opens. */
+    j->kiosk_hash = j->booking && !j->booking->kiosk_locked
+                        ? g_strdup (kb_row_text (res, 0, "kiosk_code_hash"))
+                        : NULL;
     PQclear (res);
     kb_task_run_blocking (g_steal_pointer (&task), kiosk_verify_thread, kiosk_verified);
     return;

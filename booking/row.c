@@ -94,6 +94,9 @@ kb_booking_from_row (const PGresult *res, int row)
   b->cancelled_at = kb_row_int64 (res, row, "cancelled_us");
   b->cancel_reason = g_strdup (kb_row_text (res, row, "cancel_reason"));
   b->seeker_contact = g_strdup (kb_row_text (res, row, "seeker_contact"));
+  /* Only queries that read booking_view whole (migration 013) carry it. */
+  if (PQfnumber (res, "kiosk_locked") >= 0)
+    b->kiosk_locked = kb_row_bool (res, row, "kiosk_locked");
   return b;
 }
 

@@ -1,6 +1,7 @@
 /* api-queue.c — a caseworker's queue over plain HTTP: the day's bookings
- * (GET /api/v1/queue) and cancelling one with a reason (POST
- * /api/v1/queue/cancel); docs/api.md "Caseworker session".  The live queue
+ * (GET /api/v1/queue), cancelling one with a reason (POST
+ * /api/v1/queue/cancel) and a new kiosk code (POST
+ * /api/v1/queue/kiosk-code); docs/api.md "Caseworker session".  The live queue
  * on the WebSocket is queue.c's. */
 
 #include "signaling/ks-handlers.h"
@@ -134,4 +135,50 @@ ks_api_queue_cancel (KsRequest *r)
   args->reason = g_strdup (reason);
   ks_request_set_step (r, args, cancel_args_free);
   ks_with_session (r, queue_cancel_next);
+}
+
+/* ---- POST /api/v1/queue/kiosk-code (caseworker) ------------------------ */
+
+static void
+kiosk_code_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (KsRequest) r = user_data;
+  g_autoptr (GError) error = NULL;
+  gint64 owner = 0;
+  gchar *code = kb_kiosk_code_renew_finish (r->server->store, result, &owner, &error);
+  if (!error)
+    ks_queue_changed (r->server, owner); /* the lock is gone from the queue */
+  if (!ks_answer_dropped (r, error) && !ks_respond_booking_error (r, error))
+    ks_respond (r, 200, json_pack ("{s:s}", "kiosk_code", code));
+  if (code) /* a secret of the job seeker's: no copy left behind */
+    memset (code, 0, strlen (code));
+  g_free (code);
+}
+
+static void
+kiosk_code_next (KsRequest *r, KbCaseworker *cw)
+{
+  kb_kiosk_code_renew_async (r->server->store, *(gint64 *) r->step, cw->id, kb_clock_now (),
+                             r->cancellable, kiosk_code_done, ks_request_ref (r));
+}
+
+void
+ks_api_queue_kiosk_code (KsRequest *r)
+{
+  g_autoptr (json_t) root = ks_body_json_or_reply (r);
+  json_int_t id = 0;
+  json_error_t err;
+  if (!root)
+    return;
+  if (json_unpack_ex (root, &err, JSON_STRICT, "{s:I}", "booking_id", &id) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  if (id <= 0) {
+    ks_respond_error (r, 400, "bad_request", "booking_id must be an id.");
+    return;
+  }
+  gint64 booking_id = id;
+  ks_request_set_step (r, g_memdup2 (&booking_id, sizeof booking_id), g_free);
+  ks_with_session (r, kiosk_code_next);
 }

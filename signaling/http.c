@@ -30,6 +30,7 @@ static const struct {
   { "/api/v1/slots", FALSE, ks_api_slots },
   { "/api/v1/bookings", TRUE, ks_api_book },
   { "/api/v1/queue/cancel", TRUE, ks_api_queue_cancel },
+  { "/api/v1/queue/kiosk-code", TRUE, ks_api_queue_kiosk_code },
   { "/api/v1/admin/offices", TRUE, ks_api_admin },
   { "/api/v1/admin/hours", TRUE, ks_api_admin },
   { "/api/v1/admin/hours", FALSE, ks_api_admin_list },

@@ -43,6 +43,7 @@ ks_json_booking (const KbBooking *b)
   json_object_set_new (o, "caseworker_id", json_integer (b->caseworker_id));
   json_object_set_new (o, "caseworker_name", string_or_null (b->caseworker_name));
   json_object_set_new (o, "interpreter", json_boolean (b->interpreter));
+  json_object_set_new (o, "kiosk_locked", json_boolean (b->kiosk_locked));
   json_object_set_new (
       o, "join_opens_at",
       ks_json_time_or_null (b->starts_at - (gint64) b->join_before_s * G_USEC_PER_SEC));

@@ -20,6 +20,7 @@ void ks_api_logout (KsRequest *r);            /* api-session.c */
 void ks_api_me (KsRequest *r);                /* api-session.c */
 void ks_api_queue (KsRequest *r);             /* api-queue.c */
 void ks_api_queue_cancel (KsRequest *r);      /* api-queue.c */
+void ks_api_queue_kiosk_code (KsRequest *r);  /* api-queue.c */
 void ks_api_booking (KsRequest *r);           /* api-booking.c */
 void ks_api_calendar (KsRequest *r);          /* api-booking.c */
 void ks_api_cancel (KsRequest *r);            /* api-booking.c */

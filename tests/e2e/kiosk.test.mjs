@@ -59,7 +59,7 @@ test('kiosk: reference and code, a meeting, then a fresh screen', async () => {
   await kiosk.getByLabel('Booking reference').fill(booked.booking.reference);
   await kiosk.getByLabel('Kiosk code (6 digits)').fill(wrong);
   await kiosk.getByRole('button', { name: 'Go to the waiting room' }).click();
-  await kiosk.getByText('The reference or the code is wrong.', { exact: false }).waitFor();
+  await kiosk.getByText('The reference or the code is wrong', { exact: false }).waitFor();
   assert.equal(await pageState(kiosk), 'kiosk');
   await screenshot(kiosk, 'wrong-code');
 

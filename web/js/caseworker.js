@@ -194,6 +194,12 @@ function renderQueue() {
     label.className = `badge badge-${b.status}`;
     label.textContent = statusText(b);
     status.append(label);
+    if (b.kiosk_locked && (b.status === 'booked' || b.status === 'waiting')) {
+      const locked = document.createElement('span');
+      locked.className = 'badge badge-locked';
+      locked.textContent = t('cw.kiosk.locked');
+      status.append(' ', locked);
+    }
     if (b.status === 'waiting' || b.status === 'in_meeting') {
       const presence = document.createElement('span');
       presence.className = `presence ${b.present ? 'on' : 'off'}`;
@@ -227,6 +233,15 @@ function renderQueue() {
       noShow.addEventListener('click', () => channel.send({ type: 'no_show', booking_id: b.id }));
       action.append(noShow, ' ');
     }
+    if (b.kiosk_locked && (b.status === 'booked' || b.status === 'waiting')) {
+      const renew = document.createElement('button');
+      renew.type = 'button';
+      renew.className = 'secondary kiosk-code';
+      renew.textContent = t('cw.kiosk.new');
+      renew.setAttribute('aria-label', `${renew.textContent}: ${name(b)}`);
+      renew.addEventListener('click', () => newKioskCode(b));
+      action.append(' ', renew);
+    }
     if (b.status === 'booked' || b.status === 'waiting') {
       const cancel = document.createElement('button');
       cancel.type = 'button';
@@ -242,6 +257,20 @@ function renderQueue() {
   renderNext();
   const waiting = q.bookings.filter((b) => b.status === 'waiting' && b.present).length;
   document.title = waiting ? `(${waiting}) ${t('cw.title_waiting')} — ${TITLE}` : TITLE;
+}
+
+// ---- a new kiosk code (POST /api/v1/queue/kiosk-code) ------------------------
+// After ten wrong codes at a terminal a booking's code is locked; the
+// caseworker gives out a new one, shown here once, to pass on by phone.
+
+async function newKioskCode(b) {
+  try {
+    const r = await api('queue/kiosk-code', { booking_id: b.id });
+    notice(t('cw.kiosk.done', { name: name(b), code: r.kiosk_code }));
+    try { const q = await api('queue'); kontor.queue = { ...kontor.queue, ...q }; renderQueue(); } catch { /* the socket will */ }
+  } catch (e) {
+    notice(errorText(e.code));
+  }
 }
 
 // ---- cancelling from the queue (POST /api/v1/queue/cancel) ------------------
