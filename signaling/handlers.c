@@ -121,7 +121,7 @@ kiosk_join_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 join_as_interpreter (KsClient *client, const gchar *invite)
 {
-  gint64 booking_id = ks_invitation_lookup (client->server, invite);
+  gint64 booking_id = ks_invitation_lookup (client->server, invite, client);
   if (!booking_id) {
     ks_client_send_error (
         client, "no_booking",
@@ -134,7 +134,10 @@ join_as_interpreter (KsClient *client, const gchar *invite)
     ks_client_send_error (client, "not_started",
                           "The meeting is not in progress. Try again when the caseworker is there.",
                           FALSE);
+    return;
   }
+  /* In: the link is this socket's alone now, and revoked when it leaves. */
+  ks_invitation_hold (client->server, invite, client);
 }
 
 /* join carries either the link token, or (at a service-office kiosk) the
@@ -482,17 +485,32 @@ on_leave (KsClient *client, json_t *msg)
 
 /* ---- invite, chat: inside a meeting ---------------------------------- */
 
+/* One live link per meeting: asking again shows the same one; "new"
+ * revokes it and makes another (invite.c). */
 static void
 on_invite (KsClient *client, json_t *msg)
 {
-  gint64 id;
-  if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
+  json_int_t value = 0;
+  int renew = 0;
+  json_error_t err;
+  if (json_unpack_ex (msg, &err, JSON_STRICT, "{s:s, s:I, s?b}", "type", &(const char *){ NULL },
+                      "booking_id", &value, "new", &renew)
+      != 0) {
+    ks_client_send_error (client, "bad_message", err.text, TRUE);
+    return;
+  }
+  if (value <= 0) {
+    ks_client_send_error (client, "bad_message", "booking_id must be positive", TRUE);
+    return;
+  }
+  gint64 id = value;
+  if (!caseworker_or_reply (client))
     return;
   if (!client->room || !client->participant || ks_room_booking_id (client->room) != id) {
     ks_client_send_error (client, "not_in_meeting", "Invite from inside the meeting.", FALSE);
     return;
   }
-  g_autofree gchar *token = ks_invitation_new (client->server, id);
+  g_autofree gchar *token = ks_invitation_for (client->server, id, renew);
   g_autofree gchar *url =
       g_strdup_printf ("%s/join.html#i=%s", client->server->config->public_url, token);
   ks_client_send (client, json_pack ("{s:s, s:I, s:s}", "type", "invitation", "booking_id",

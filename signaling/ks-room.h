@@ -25,6 +25,9 @@ void ks_room_candidate (KsServer *server, KsClient *client, guint mline, const g
 /* An invited interpreter enters a meeting in progress; FALSE (nothing
  * changed) when nobody admitted is there. */
 gboolean ks_room_interpreter_enter (KsServer *server, KsClient *client, gint64 booking_id);
+/* The sweep: revokes the interpreter invitations of meetings that are over
+ * (nobody seated to let an interpreter in, and no interpreter in). */
+void ks_room_sweep (KsServer *server);
 /* Chat text from a participant to the others; passes through, never stored. */
 void ks_room_chat (KsServer *server, KsClient *client, const gchar *text);
 gboolean ks_room_seeker_present (KsServer *server, gint64 booking_id);

@@ -64,7 +64,7 @@ struct _KsServer {
   gboolean sweeping;
   gboolean rechecking;        /* staff.c: a check of caseworker sessions runs */
   GCancellable *cancellable;  /* server-wide queries */
-  GHashTable *invitations;    /* SHA-256 hex of a token → booking id */
+  GHashTable *invitations;    /* SHA-256 hex of a token → its invitation (invite.c) */
   GHashTable *ws_per_address; /* client address → open WebSockets (GUINT) */
   GHashTable *ended;          /* booking id (gint64*) → monotonic µs its meeting ended */
   KsSeekerMoved seeker_moved;
@@ -124,11 +124,21 @@ gchar *ks_peer_session_cookie (struct lws *wsi);
 
 /* ---- invite.c: interpreter invitations -------------------------------- */
 
-/* A new secret for one meeting (transfer full); only its hash is kept. */
-gchar *ks_invitation_new (KsServer *server, gint64 booking_id);
-/* The booking an invitation is for, or 0. */
-gint64 ks_invitation_lookup (KsServer *server, const gchar *token);
+/* The secret of booking_id's one live invitation (transfer full): the same
+ * one again, unless renew or there is none; renew revokes the old one. */
+gchar *ks_invitation_for (KsServer *server, gint64 booking_id, gboolean renew);
+/* The booking an invitation is for, or 0: unknown, revoked, or already
+ * held by another socket than holder. */
+gint64 ks_invitation_lookup (KsServer *server, const gchar *token, gconstpointer holder);
+/* holder came in with the invitation: from now on it is holder's only. */
+void ks_invitation_hold (KsServer *server, const gchar *token, gconstpointer holder);
+/* holder left: the invitation it held is revoked. */
+void ks_invitations_release (KsServer *server, gconstpointer holder);
+/* The meeting ended: its invitation is revoked. */
 void ks_invitations_forget (KsServer *server, gint64 booking_id);
+/* Revokes every invitation whose meeting live() says is over; how many. */
+typedef gboolean (*KsInvitationLive) (KsServer *server, gint64 booking_id);
+guint ks_invitations_sweep (KsServer *server, KsInvitationLive live);
 
 /* ---- config.c ---------------------------------------------------------- */
 

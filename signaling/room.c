@@ -250,6 +250,24 @@ send_present_others (KsRoom *room, KsClient *to)
                                      ks_role_name (room->seats[i]->role), "present", TRUE));
 }
 
+/* What an interpreter is told of the booking: what interpreting needs
+ * (the language and the time), nothing of who the job seeker is.
+ * Transfer full. */
+static json_t *
+booking_for (KsClient *client, json_t *booking)
+{
+  if (client->role != KS_ROLE_INTERPRETER)
+    return json_incref (booking);
+  json_t *o = json_object ();
+  static const gchar *keep[] = { "id", "status", "language", "starts_at", "ends_at", "time_zone" };
+  for (gsize i = 0; i < G_N_ELEMENTS (keep); i++) {
+    json_t *value = json_object_get (booking, keep[i]);
+    if (value)
+      json_object_set (o, keep[i], value);
+  }
+  return o;
+}
+
 /* Gives the client a media participant and tells it to offer. */
 static void
 enter_media (KsRoom *room, KsClient *client)
@@ -276,9 +294,9 @@ enter_media (KsRoom *room, KsClient *client)
   }
   json_error_t jerr;
   json_t *ice = json_loads (room->server->ice_servers_json, 0, &jerr);
-  ks_client_send (client,
-                  json_pack ("{s:s, s:O, s:o, s:s}", "type", "admitted", "booking", room->booking,
-                             "ice_servers", ice, "role", ks_role_name (client->role)));
+  ks_client_send (client, json_pack ("{s:s, s:o, s:o, s:s}", "type", "admitted", "booking",
+                                     booking_for (client, room->booking), "ice_servers", ice,
+                                     "role", ks_role_name (client->role)));
 }
 
 static void
@@ -396,6 +414,9 @@ ks_room_leave (KsServer *server, KsClient *client)
   if (!room)
     return;
   gint64 caseworker_id = room->caseworker_id;
+  /* An interpreter's link was theirs alone: gone with them. */
+  if (client->role == KS_ROLE_INTERPRETER)
+    ks_invitations_release (server, client);
   gboolean was_seeker = vacate (room, client);
   drop_room_if_empty (server, room); /* room may be freed here */
   /* The job seeker's presence is part of the caseworker's queue. */
@@ -437,12 +458,13 @@ ks_room_end (KsServer *server, const KbBooking *booking)
   note_ended (server, booking->id);
   if (!room)
     return;
-  json_t *msg = json_pack ("{s:s, s:o}", "type", "ended", "booking", ks_json_booking (booking));
+  json_t *ended = ks_json_booking (booking);
   for (guint i = 0; i < N_SEATS; i++) {
     KsClient *c = room->seats[i];
     if (!c)
       continue;
-    ks_client_send (c, json_incref (msg));
+    ks_client_send (c,
+                    json_pack ("{s:s, s:o}", "type", "ended", "booking", booking_for (c, ended)));
     if (c->participant && room->meeting)
       km_meeting_remove_participant (room->meeting, c->participant);
     c->participant = 0;
@@ -452,7 +474,7 @@ ks_room_end (KsServer *server, const KbBooking *booking)
       c->role = KS_ROLE_NONE;
     room->seats[i] = NULL;
   }
-  json_decref (msg);
+  json_decref (ended);
   g_hash_table_remove (server->rooms, &booking->id);
 }
 
@@ -488,4 +510,21 @@ ks_room_chat (KsServer *server, KsClient *client, const gchar *text)
   send_others (client->room, client,
                json_pack ("{s:s, s:s, s:s, s:s}", "type", "chat", "from",
                           ks_role_name (client->role), "text", text, "at", at));
+}
+
+/* An invitation lives while its meeting can let an interpreter in, or
+ * holds one. */
+static gboolean
+meeting_open (KsServer *server, gint64 booking_id)
+{
+  KsRoom *room = g_hash_table_lookup (server->rooms, &booking_id);
+  return room && (*seat (room, KS_ROLE_CASEWORKER) || *seat (room, KS_ROLE_INTERPRETER));
+}
+
+void
+ks_room_sweep (KsServer *server)
+{
+  guint revoked = ks_invitations_sweep (server, meeting_open);
+  if (revoked)
+    g_info ("%u interpreter invitation(s) revoked: their meetings are over", revoked);
 }

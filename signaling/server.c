@@ -185,6 +185,7 @@ sweep_tick (gpointer user_data)
     kb_sweep_async (server->store, kb_clock_now (), server->cancellable, sweep_done, server);
   }
   ks_staff_recheck (server);
+  ks_room_sweep (server);
   return G_SOURCE_CONTINUE;
 }
 

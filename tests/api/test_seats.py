@@ -20,6 +20,17 @@ def alive(k):
     return k.request("GET", "/api/v1/config")[0] == 200
 
 
+def alive_socket(ws):
+    """The socket is open and answers: an invite from an interpreter is
+    refused (forbidden) and the socket stays open."""
+    try:
+        ws.send({"type": "invite", "booking_id": 1})
+        msg = ws.recv_type("error", 5)
+        return not isinstance(msg, tuple) and msg.get("code") == "forbidden"
+    except (TimeoutError, OSError, ConnectionError):
+        return False
+
+
 def replaced(ws, timeout=10):
     """True when ws was told `replaced` and then closed; False when it was
     not within timeout."""
@@ -137,21 +148,60 @@ def caseworker_second_tab_after_seeker_left(k, spec):
         ws.close()
 
 
+def invite(cw, bid, new=False):
+    cw.send({"type": "invite", "booking_id": bid, **({"new": True} if new else {})})
+    return cw.recv_type("invitation")["url"].split("#i=")[1]
+
+
 def interpreter_link_twice(k, spec):
+    """One live link per meeting, held by the first socket that comes in
+    with it, revoked when it leaves (issue 14)."""
     demo, bid, cw, seeker = admitted_meeting(k)
-    cw.send({"type": "invite", "booking_id": bid})
-    token = cw.recv_type("invitation")["url"].split("#i=")[1]
+    token = invite(cw, bid)
+    spec.check("a second click shows the same interpreter link", invite(cw, bid) == token)
     i1, i2 = k.ws(), k.ws()
     i1.send({"type": "join", "invite": token})
-    i1.recv_type("admitted")
+    admitted = i1.recv_type("admitted")
+    spec.check("the interpreter enters with it", admitted.get("role") == "interpreter")
+    spec.check("and is told only what interpreting needs of the booking (no name, reference, contact)",
+               set(admitted["booking"]) == {"id", "status", "language", "starts_at", "ends_at", "time_zone"},
+               admitted["booking"])
     i2.send({"type": "join", "invite": token})
-    spec.check("an interpreter link opened in a second tab enters",
-               i2.recv_type("admitted").get("role") == "interpreter")
-    spec.check("the first interpreter tab is replaced", replaced(i1))
+    msg = i2.recv_type("error")
+    spec.check("the link opened from another socket is refused, as an unknown link is",
+               msg.get("code") == "no_booking", msg)
+    spec.check("and the interpreter in the meeting keeps the seat", alive_socket(i1))
+    i1.send({"type": "leave"})
+    i3 = k.ws()
+    i3.send({"type": "join", "invite": token})
+    msg = i3.recv_type("error")
+    spec.check("once the interpreter has left, the link is revoked", msg.get("code") == "no_booking", msg)
+    new = invite(cw, bid)
+    spec.check("the caseworker's next click makes a new link", new != token)
+    renewed = invite(cw, bid, new=True)
+    i4 = k.ws()
+    i4.send({"type": "join", "invite": new})
+    msg = i4.recv_type("error")
+    spec.check("'new link' revokes the one before", renewed != new and msg.get("code") == "no_booking", msg)
+    i4.send({"type": "join", "invite": renewed})
+    spec.check("and the new one works", i4.recv_type("admitted").get("role") == "interpreter")
+    i4.close()
+    time.sleep(0.5)
+    i5 = k.ws()
+    i5.send({"type": "join", "invite": renewed})
+    msg = i5.recv_type("error")
+    spec.check("closing the interpreter's page revokes its link too", msg.get("code") == "no_booking", msg)
+    last = invite(cw, bid)
+    i6 = k.ws()
+    i6.send({"type": "join", "invite": last})
+    i6.recv_type("admitted")
     cw.send({"type": "end", "booking_id": bid})
-    spec.check("the meeting ends for everyone left", i2.recv_type("ended").get("type") == "ended")
+    ended = i6.recv_type("ended")
+    spec.check("the meeting ends for the interpreter, told as little of the booking",
+               "seeker_name" not in ended.get("booking", {}) and "reference" not in ended.get("booking", {}),
+               ended)
     spec.check("the server is still up", alive(k))
-    for ws in (cw, seeker, i2):
+    for ws in (cw, seeker, i1, i2, i3, i5, i6):
         ws.close()
 
 

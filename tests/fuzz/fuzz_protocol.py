@@ -243,6 +243,8 @@ class Fuzzer:
         target = b if self.rng.random() < 0.9 else self.rng.choice(self.bookings)
         if verb == "leave":
             s.send({"type": "leave"})
+        elif verb == "invite" and self.rng.random() < 0.3:
+            s.send({"type": verb, "booking_id": target["id"], "new": True})
         else:
             s.send({"type": verb, "booking_id": target["id"]})
 

@@ -58,6 +58,10 @@ async function start() {
     if (kontor.booking) channel.send({ type: 'invite', booking_id: kontor.booking.id });
   });
   $('copy-invitation').addEventListener('click', copyInvitation);
+  // The old link stops working: for a link sent to the wrong person.
+  $('renew-invitation').addEventListener('click', () => {
+    if (kontor.booking) channel.send({ type: 'invite', booking_id: kontor.booking.id, new: true });
+  });
   // Relative times ("in 5 min") move on without any message.
   setInterval(renderNext, 15000);
   try {
@@ -444,6 +448,12 @@ function onMessage(msg) {
       if (msg.role === 'seeker') peerGone = !msg.present;
       if (msg.role === 'interpreter' && kontor.booking)
         notice(t(msg.present ? 'meeting.interpreter_in' : 'meeting.interpreter_out'));
+      // An interpreter who leaves takes the link along: it no longer works.
+      if (msg.role === 'interpreter' && !msg.present) {
+        $('invitation').hidden = true;
+        $('invitation-url').value = '';
+        kontor.invitation = null;
+      }
       break;
     case 'invitation':
       if (kontor.booking?.id !== msg.booking_id) break;
