@@ -134,4 +134,30 @@ void kb_stats_async (KbStore *store, gint64 office_id, const gchar *from_date, c
                      GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 GPtrArray *kb_stats_finish (KbStore *store, GAsyncResult *result, GError **error);
 
+/* ---- the audit log ------------------------------------------------------ */
+
+typedef struct {
+  gint64 id;
+  gint64 at;              /* µs since the epoch */
+  gint64 caseworker_id;   /* who acted; 0 for the system (the sweep, a kiosk lock) */
+  gchar *caseworker_name; /* NULL for the system */
+  gchar *action;          /* admit, complete, cancel, login, save_office, … */
+  gint64 booking_id;      /* 0 when none */
+  gchar *details;         /* JSON object text */
+} KbAuditEntry;
+
+void kb_audit_entry_free (KbAuditEntry *entry);
+
+/* The audit rows of an office (its staff's actions and its bookings'
+ * events) between two office-local dates "YYYY-MM-DD" (inclusive), of one
+ * caseworker when caseworker_id > 0, oldest first, at most limit.
+ * admin_id must be an active administrator (else an empty list).
+ * KB_ERROR_INVALID for impossible dates or a range over 366 days.  GPtrArray of KbAuditEntry*
+ * (transfer full). */
+void kb_audit_list_async (KbStore *store, gint64 admin_id, gint64 office_id, gint64 caseworker_id,
+                          const gchar *from_date, const gchar *to_date, guint limit,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data);
+GPtrArray *kb_audit_list_finish (KbStore *store, GAsyncResult *result, GError **error);
+
 G_END_DECLS

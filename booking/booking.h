@@ -185,6 +185,9 @@ gboolean kb_set_contact_cap (const gchar *conninfo, guint cap, GError **error);
  * kiosk code are kept (default 90); kb_sweep_async() blanks them after
  * that, keeping the times and statuses statistics read. */
 gboolean kb_set_retention_days (const gchar *conninfo, guint days, GError **error);
+/* How many days audit_log rows are kept (default 730); kb_sweep_async()
+ * removes older ones, through kb_purge_audit (the only way rows leave). */
+gboolean kb_set_audit_retention_days (const gchar *conninfo, guint days, GError **error);
 
 /* ---- caseworkers and their sessions ------------------------------------ */
 
@@ -227,7 +230,8 @@ void kb_sessions_live_async (KbStore *store, const gchar *const *tokens, guint n
                              gpointer user_data);
 gboolean *kb_sessions_live_finish (KbStore *store, GAsyncResult *result, GError **error);
 
-void kb_logout_async (KbStore *store, const gchar *token, GCancellable *cancellable,
+/* Ends the session (audited as logout at now). */
+void kb_logout_async (KbStore *store, const gchar *token, gint64 now, GCancellable *cancellable,
                       GAsyncReadyCallback callback, gpointer user_data);
 gboolean kb_logout_finish (KbStore *store, GAsyncResult *result, GError **error);
 

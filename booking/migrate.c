@@ -176,6 +176,23 @@ functions_check (PGconn *pg, GError **error)
   return TRUE;
 }
 
+/* The server's role, kontor_app, gets what it needs on every table and
+ * function there is now (kb_grant_app, migration 014). */
+static gboolean
+grant_app (PGconn *pg, GError **error)
+{
+  PGresult *res = PQexec (pg, "SELECT kb_grant_app()");
+  gboolean ok = PQresultStatus (res) == PGRES_TUPLES_OK;
+
+  if (!ok)
+    g_set_error (error, KB_ERROR, KB_ERROR_DATABASE, "granting kontor_app: %s",
+                 PQresultErrorMessage (res));
+  else if (PQgetvalue (res, 0, 0)[0] != 't')
+    g_warning ("there is no role kontor_app: the server's role gets no grants (migration 014)");
+  PQclear (res);
+  return ok;
+}
+
 /* ---- the check and the migration ------------------------------------------ */
 
 gboolean
@@ -234,7 +251,7 @@ kb_migrate (const gchar *conninfo, GError **error)
       g_info ("applied migration %s", files[i]);
     }
   }
-  ok = apply_functions (pg, error);
+  ok = apply_functions (pg, error) && grant_app (pg, error);
 
 out:
   PQfinish (pg);

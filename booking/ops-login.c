@@ -63,6 +63,19 @@ stored (GObject *source, GAsyncResult *result, gpointer data)
   g_task_return_boolean (task, TRUE);
 }
 
+/* The failed log-in is in the audit log: now say so. */
+static void
+failure_recorded (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  PGresult *res = kb_query_finish_or_return (task, result);
+
+  if (res == NULL)
+    return;
+  PQclear (res);
+  g_task_return_new_error (task, KB_ERROR, KB_ERROR_BAD_LOGIN, "wrong e-mail or password");
+}
+
 static void
 login_verified (GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -71,7 +84,13 @@ login_verified (GObject *source, GAsyncResult *result, gpointer data)
   g_autofree gchar *hash = NULL, *id = NULL, *now = NULL, *life = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), NULL)) {
-    g_task_return_new_error (task, KB_ERROR, KB_ERROR_BAD_LOGIN, "wrong e-mail or password");
+    g_autofree gchar *who = l->caseworker ? kb_param_int64 (l->caseworker->id) : NULL;
+    g_autofree gchar *when = kb_param_int64 (l->now);
+    const gchar *params[] = { who, when };
+    GCancellable *cancellable = g_task_get_cancellable (task);
+
+    kb_store_query_async (l->store, "login_failed", 2, params, cancellable, failure_recorded,
+                          g_steal_pointer (&task));
     return;
   }
   l->token = kb_token_new ();
@@ -170,15 +189,16 @@ kb_session_finish (KbStore *store, GAsyncResult *result, GError **error)
 }
 
 void
-kb_logout_async (KbStore *store, const gchar *token, GCancellable *cancellable,
+kb_logout_async (KbStore *store, const gchar *token, gint64 now, GCancellable *cancellable,
                  GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   g_autofree gchar *hash = kb_param_token_hash (token ? token : "");
-  const gchar *params[] = { hash };
+  g_autofree gchar *when = kb_param_int64 (now);
+  const gchar *params[] = { hash, when };
 
   g_task_set_source_tag (task, kb_logout_async);
-  kb_store_query_async (store, "session_delete", 1, params, cancellable, stored, task);
+  kb_store_query_async (store, "session_delete", 2, params, cancellable, stored, task);
 }
 
 gboolean

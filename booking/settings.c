@@ -48,3 +48,14 @@ kb_set_retention_days (const gchar *conninfo, guint days, GError **error)
   }
   return set_setting (conninfo, "personal_data_retention_days", days, error);
 }
+
+gboolean
+kb_set_audit_retention_days (const gchar *conninfo, guint days, GError **error)
+{
+  if (days < 1 || days > 3650) {
+    g_set_error (error, KB_ERROR, KB_ERROR_INVALID,
+                 "bad_value: the retention of the audit log must be 1–3650 days");
+    return FALSE;
+  }
+  return set_setting (conninfo, "audit_retention_days", days, error);
+}

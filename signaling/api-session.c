@@ -167,7 +167,8 @@ ks_api_logout (KsRequest *r)
     return;
   }
   ks_request_set_step (r, g_strdup (token), g_free);
-  kb_logout_async (r->server->store, token, r->cancellable, logout_done, ks_request_ref (r));
+  kb_logout_async (r->server->store, token, kb_clock_now (), r->cancellable, logout_done,
+                   ks_request_ref (r));
 }
 
 static void

@@ -61,6 +61,9 @@ static const Setting settings[] = {
     "secret that monitoring sends to read /metrics (Authorization: Bearer ...), 16-256 characters; empty: /metrics is off" },
   { "database", "conninfo", "KONTOR_DATABASE", KIND_STRING, F (database), "",
     "libpq connection string, e.g. \"host=/run/postgresql dbname=kontor\"" },
+  { "database", "migrate_conninfo", "KONTOR_MIGRATE_DATABASE", KIND_STRING, F (migrate_database),
+    "",
+    "libpq connection string for `kontor migrate` and `kontor demo`, as the schema's owner (default: conninfo); the server itself needs no DDL rights" },
   { "database", "pool_size", "KONTOR_DB_POOL_SIZE", KIND_UINT, F (pool_size), "4",
     "database connections kept open (1-64)" },
   { "database", "max_waiting", "KONTOR_DB_MAX_WAITING", KIND_COUNT, F (db_max_waiting), "200",
@@ -108,6 +111,9 @@ static const Setting settings[] = {
     F (contact_cap), "3", "upcoming bookings one e-mail or phone may hold (1-64)" },
   { "privacy", "retention_days", "KONTOR_RETENTION_DAYS", KIND_DAYS, F (retention_days), "90",
     "days after a meeting that the job seeker's name and contact are kept (1-3650)" },
+  { "privacy", "audit_retention_days", "KONTOR_AUDIT_RETENTION_DAYS", KIND_DAYS,
+    F (audit_retention_days), "730",
+    "days the audit log of staff actions is kept; older rows are removed by the sweep (1-3650)" },
 };
 
 static gboolean

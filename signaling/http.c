@@ -52,6 +52,7 @@ static const struct {
   { "/api/v1/services", FALSE, ks_api_services },
   { "/api/v1/caseworkers", FALSE, ks_api_caseworkers },
   { "/api/v1/admin/stats", FALSE, ks_api_admin_stats },
+  { "/api/v1/admin/audit", FALSE, ks_api_admin_audit },
 };
 
 static void

@@ -34,6 +34,7 @@ void ks_api_admin (KsRequest *r);             /* api-admin.c */
 void ks_api_admin_list (KsRequest *r);        /* api-admin-read.c */
 void ks_api_admin_caseworkers (KsRequest *r); /* api-admin-read.c */
 void ks_api_admin_stats (KsRequest *r);       /* api-admin-read.c */
+void ks_api_admin_audit (KsRequest *r);       /* api-audit.c */
 void ks_api_metrics (KsRequest *r);           /* metrics.c */
 
 /* ---- the lws callbacks ------------------------------------------------- */

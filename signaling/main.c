@@ -36,13 +36,21 @@ need_database (const KsConfig *config)
   return FALSE;
 }
 
+/* Migrations run as the schema's owner; the server itself runs as a role
+ * without DDL (migration 014), so they may have two connection strings. */
+static const gchar *
+owner_conninfo (const KsConfig *config)
+{
+  return *config->migrate_database ? config->migrate_database : config->database;
+}
+
 static int
 cmd_migrate (const KsConfig *config)
 {
   g_autoptr (GError) error = NULL;
   if (!need_database (config))
     return 1;
-  if (!kb_migrate (config->database, &error)) {
+  if (!kb_migrate (owner_conninfo (config), &error)) {
     g_printerr ("kontor migrate: %s\n", error->message);
     return 1;
   }
@@ -56,7 +64,7 @@ cmd_demo (const KsConfig *config)
   g_autoptr (GError) error = NULL;
   if (!need_database (config))
     return 1;
-  if (!kb_migrate (config->database, &error)) {
+  if (!kb_migrate (owner_conninfo (config), &error)) {
     g_printerr ("kontor demo: %s\n", error->message);
     return 1;
   }
@@ -124,12 +132,11 @@ cmd_run (const KsConfig *config)
     g_printerr ("kontor: %s\n", error->message);
     return 1;
   }
-  if (!kb_migrate (config->database, &error)) {
-    g_printerr ("kontor: %s\n", error->message);
-    return 1;
-  }
+  /* No migration here: the server's role may not change the schema.  The
+   * store below refuses a schema that is behind, naming `kontor migrate`. */
   if (!kb_set_contact_cap (config->database, config->contact_cap, &error)
-      || !kb_set_retention_days (config->database, config->retention_days, &error)) {
+      || !kb_set_retention_days (config->database, config->retention_days, &error)
+      || !kb_set_audit_retention_days (config->database, config->audit_retention_days, &error)) {
     g_printerr ("kontor: %s\n", error->message);
     return 1;
   }

@@ -22,18 +22,19 @@ typedef enum {
 /* Every setting kontor has.  Loaded from a GKeyFile, then overridden by
  * KONTOR_* environment variables (ks_config_help() lists them). */
 typedef struct {
-  gchar *listen_address;  /* [server] listen_address  KONTOR_LISTEN_ADDRESS */
-  guint port;             /* [server] port            KONTOR_PORT */
-  gchar *web_root;        /* [server] web_root        KONTOR_WEB_ROOT */
-  gchar *public_url;      /* [server] public_url      KONTOR_PUBLIC_URL */
-  gchar *tls_cert;        /* [server] tls_cert        KONTOR_TLS_CERT */
-  gchar *tls_key;         /* [server] tls_key         KONTOR_TLS_KEY */
-  gint64 clock_offset_s;  /* [server] clock_offset    KONTOR_CLOCK_OFFSET */
-  gchar *trusted_proxies; /* [server] trusted_proxies KONTOR_TRUSTED_PROXIES */
-  gchar *metrics_token;   /* [server] metrics_token   KONTOR_METRICS_TOKEN */
-  gchar *database;        /* [database] conninfo      KONTOR_DATABASE */
-  guint pool_size;        /* [database] pool_size     KONTOR_DB_POOL_SIZE */
-  guint db_max_waiting;   /* [database] max_waiting   KONTOR_DB_MAX_WAITING */
+  gchar *listen_address;   /* [server] listen_address  KONTOR_LISTEN_ADDRESS */
+  guint port;              /* [server] port            KONTOR_PORT */
+  gchar *web_root;         /* [server] web_root        KONTOR_WEB_ROOT */
+  gchar *public_url;       /* [server] public_url      KONTOR_PUBLIC_URL */
+  gchar *tls_cert;         /* [server] tls_cert        KONTOR_TLS_CERT */
+  gchar *tls_key;          /* [server] tls_key         KONTOR_TLS_KEY */
+  gint64 clock_offset_s;   /* [server] clock_offset    KONTOR_CLOCK_OFFSET */
+  gchar *trusted_proxies;  /* [server] trusted_proxies KONTOR_TRUSTED_PROXIES */
+  gchar *metrics_token;    /* [server] metrics_token   KONTOR_METRICS_TOKEN */
+  gchar *database;         /* [database] conninfo      KONTOR_DATABASE */
+  gchar *migrate_database; /* [database] migrate_conninfo KONTOR_MIGRATE_DATABASE */
+  guint pool_size;         /* [database] pool_size     KONTOR_DB_POOL_SIZE */
+  guint db_max_waiting;    /* [database] max_waiting   KONTOR_DB_MAX_WAITING */
   guint
       db_statement_timeout_ms;  /* [database] statement_timeout_ms KONTOR_DB_STATEMENT_TIMEOUT_MS */
   guint ice_port_min;           /* [media] ice_port_min     KONTOR_ICE_PORT_MIN */
@@ -52,8 +53,9 @@ typedef struct {
   guint ws_messages_per_second; /* [limits] ws_messages_per_second KONTOR_WS_MESSAGES_PER_SECOND */
   guint ws_queue_kib;           /* [limits] ws_queue_kib        KONTOR_WS_QUEUE_KIB */
   guint join_timeout_s;         /* [limits] join_timeout        KONTOR_JOIN_TIMEOUT */
-  guint contact_cap;    /* [limits] max_live_bookings_per_contact KONTOR_MAX_LIVE_BOOKINGS */
-  guint retention_days; /* [privacy] retention_days  KONTOR_RETENTION_DAYS */
+  guint contact_cap;          /* [limits] max_live_bookings_per_contact KONTOR_MAX_LIVE_BOOKINGS */
+  guint retention_days;       /* [privacy] retention_days  KONTOR_RETENTION_DAYS */
+  guint audit_retention_days; /* [privacy] audit_retention_days KONTOR_AUDIT_RETENTION_DAYS */
 } KsConfig;
 
 /* Defaults, then the file (if path is not NULL), then the environment.

@@ -47,7 +47,12 @@ class Kontor:
 
     METRICS_TOKEN = secrets.token_hex(16)
 
-    def __init__(self, extra_env=None):
+    def __init__(self, extra_env=None, server_role=None, stderr_path=None, cwd=None):
+        """server_role: run kontor as this login role, a member of
+        kontor_app (no DDL, migration 014), while `kontor migrate` runs as
+        the cluster's superuser.  stderr_path: kontor's whole log (stdout and
+        stderr) goes there.
+        cwd: kontor's working folder."""
         self.base_conninfo = os.environ["KONTOR_TEST_CONNINFO"]
         self.dbname = "api_" + secrets.token_hex(6)
         psql(self.base_conninfo, f"CREATE DATABASE {self.dbname}")
@@ -60,6 +65,12 @@ class Kontor:
                         KONTOR_METRICS_TOKEN=self.METRICS_TOKEN,
                         **(extra_env or {}))
         self.proc = None
+        self.server_role = server_role
+        self.stderr_path = stderr_path
+        self.cwd = cwd
+        if server_role:
+            self.env["KONTOR_MIGRATE_DATABASE"] = self.conninfo
+            self.env["KONTOR_DATABASE"] = f"{self.conninfo} user={server_role}"
 
     def run(self, *args, env=None):
         p = subprocess.run([os.environ["KONTOR_BIN"], *args], env=dict(self.env, **(env or {})),
@@ -82,14 +93,22 @@ class Kontor:
 
     def __enter__(self):
         self.run("migrate")
+        if self.server_role:
+            psql(self.base_conninfo, f"""DO $$ BEGIN
+                   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{self.server_role}') THEN
+                     CREATE ROLE {self.server_role} LOGIN;
+                   END IF; END $$; GRANT kontor_app TO {self.server_role}""")
         self.start()
         return self
 
     def start(self):
         """Starts the server (again, after a kill: same port, same database)
         and waits until it listens."""
-        self.proc = subprocess.Popen([os.environ["KONTOR_BIN"]], env=self.env,
-                                     stdout=subprocess.DEVNULL, stderr=sys.stderr)
+        # GLib writes messages, info and debug to stdout, the rest to stderr.
+        err = open(self.stderr_path, "a") if self.stderr_path else sys.stderr
+        out = err if self.stderr_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen([os.path.abspath(os.environ["KONTOR_BIN"])], env=self.env,
+                                     cwd=self.cwd, stdout=out, stderr=err)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:

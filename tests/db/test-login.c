@@ -110,7 +110,7 @@ test_login (void)
   {
     GAsyncResult *res = NULL;
 
-    kb_logout_async (store, token, NULL, kbt_ready, &res);
+    kb_logout_async (store, token, now, NULL, kbt_ready, &res);
     g_assert_true (kb_logout_finish (store, kbt_wait (&res), &error));
     g_assert_no_error (error);
     g_object_unref (res);
@@ -118,6 +118,23 @@ test_login (void)
   c = session (store, token, now, &error);
   g_assert_error (error, KB_ERROR, KB_ERROR_NOT_FOUND);
   g_clear_error (&error);
+
+  /* Every log-in, failed log-in and logout is in the audit log, without
+   * what was typed; a failure for an unknown e-mail names nobody. */
+  g_assert_cmpint (
+      kbt_exec_id (pg, "SELECT count(*) FROM audit_log WHERE action = 'login'", 0, NULL), >=, 1);
+  g_assert_cmpint (
+      kbt_exec_id (pg, "SELECT count(*) FROM audit_log WHERE action = 'logout'", 0, NULL), ==, 1);
+  g_assert_cmpint (kbt_exec_id (pg,
+                                "SELECT count(*) FROM audit_log WHERE action = 'login_failed' "
+                                "AND caseworker_id IS NOT NULL",
+                                0, NULL),
+                   >=, 1);
+  g_assert_cmpint (kbt_exec_id (pg,
+                                "SELECT count(*) FROM audit_log WHERE action = 'login_failed' "
+                                "AND details <> '{}'",
+                                0, NULL),
+                   ==, 0);
 
   kbt_close (db, pg, store);
 }

@@ -1,9 +1,13 @@
 -- kb_forget_personal_data: its current definition, the only place to change it.  `kontor
 -- migrate` runs this file again when it changes (booking/README.md,
 -- "Functions").  Earlier versions: migrations 007.
+-- SECURITY DEFINER: it blanks details in audit_log, which only the schema
+-- owner may change (migration 014).
 CREATE OR REPLACE FUNCTION public.kb_forget_personal_data(p_now timestamp with time zone)
  RETURNS integer
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'public', 'pg_temp'
 AS $function$
 DECLARE
   days integer;
