@@ -177,10 +177,26 @@ test('statistics show the completed meeting, as a chart, a table and CSV', async
   await screenshot(admin, 'statistics');
   const [download] = await Promise.all([
     admin.waitForEvent('download'),
-    admin.getByRole('button', { name: 'Download CSV' }).click(),
+    admin.locator('#stats-section').getByRole('button', { name: 'Download CSV' }).click(),
   ]);
   const csv = readFileSync(await download.path(), 'utf8');
   assert.match(csv, /^date,booked,completed/);
   assert.ok(csv.includes(demoDay), `the CSV has no row for ${demoDay}`);
+});
+
+test('the audit log shows who admitted and ended the meeting, and exports as CSV', async () => {
+  const audit = admin.locator('#audit-section');
+  await audit.getByRole('button', { name: 'Show' }).click();
+  await audit.locator('#audit-body tr[data-action="complete"]').first().waitFor({ timeout: 10000 });
+  assert.ok(await audit.locator('#audit-body tr[data-action="admit"]').count() >= 1, 'no admission in the log');
+  assert.ok(await audit.locator('#audit-body tr[data-action="login"]').count() >= 1, 'no log-in in the log');
+  await screenshot(admin, 'audit-log');
+  const [download] = await Promise.all([
+    admin.waitForEvent('download'),
+    audit.getByRole('button', { name: 'Download CSV' }).click(),
+  ]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert.match(csv, /^id,at,caseworker_id,caseworker,action,booking_id,details\r\n/);
+  assert.ok(csv.includes('"complete"'), 'the CSV has no end of a meeting');
   await admin.context().close();
 });

@@ -329,6 +329,7 @@ function renderCaseworkers() {
   if (kontor.caseworkers.some((c) => c.active && String(c.id) === keep)) $('absence-who').value = keep;
   const editKeep = $('cw-edit-who').value;
   $('cw-edit-who').replaceChildren(...kontor.caseworkers.map((c) => el('option', { value: String(c.id), text: c.name })));
+  renderAuditPeople();
   if (kontor.caseworkers.some((c) => String(c.id) === editKeep)) $('cw-edit-who').value = editKeep;
   fillCaseworkerEdit();
   const names = new Map(kontor.caseworkers.map((c) => [c.id, c.name]));
@@ -547,21 +548,61 @@ function chart(days) {
   return svg;
 }
 
-async function downloadCsv() {
+// ---- the audit log (GET /api/v1/admin/audit) ---------------------------------
+
+function auditQuery() {
+  const who = $('audit-who').value;
+  return `office=${office().id}&from=${$('audit-from').value}&to=${$('audit-to').value}${who ? `&caseworker=${who}` : ''}`;
+}
+
+async function loadAudit(ev) {
+  ev?.preventDefault();
+  if (!office()) return;
+  const r = await run('audit-problem', () => api(`admin/audit?${auditQuery()}`));
+  const rows = r?.entries || [];
   const o = office();
-  const url = `/api/v1/admin/stats?office=${o.id}&from=${$('stats-from').value}&to=${$('stats-to').value}&format=csv`;
+  $('audit-caption').textContent = t(r?.truncated ? 'admin.audit.caption_cut' : 'admin.audit.caption',
+    { office: o?.name ?? '', n: rows.length });
+  $('audit-body').replaceChildren(...rows.map((e) => el('tr', { 'data-action': e.action },
+    el('td', { text: `${day(e.at, o?.time_zone)} ${clock(e.at, o?.time_zone)}` }),
+    el('td', { text: e.caseworker ?? t('admin.audit.system') }),
+    el('td', { text: e.action }),
+    el('td', { text: e.booking_id == null ? '' : String(e.booking_id) }),
+    el('td', { text: Object.keys(e.details || {}).length ? JSON.stringify(e.details) : '' }))));
+}
+
+function renderAuditPeople() {
+  const keep = $('audit-who').value;
+  $('audit-who').replaceChildren(el('option', { value: '', text: t('admin.audit.everyone') }),
+    ...kontor.caseworkers.map((c) => el('option', { value: String(c.id), text: c.name })));
+  if (kontor.caseworkers.some((c) => String(c.id) === keep)) $('audit-who').value = keep;
+}
+
+function downloadStatsCsv() {
+  const o = office();
+  downloadCsv(`/api/v1/admin/stats?office=${o.id}&from=${$('stats-from').value}&to=${$('stats-to').value}&format=csv`,
+    `kontor-stats-${o.id}-${$('stats-from').value}-${$('stats-to').value}.csv`, 'stats-problem');
+}
+
+function downloadAuditCsv() {
+  const o = office();
+  downloadCsv(`/api/v1/admin/audit?${auditQuery()}&format=csv`,
+    `kontor-audit-${o.id}-${$('audit-from').value}-${$('audit-to').value}.csv`, 'audit-problem');
+}
+
+async function downloadCsv(url, name, problem) {
   try {
     const response = await fetch(url, { credentials: 'same-origin' });
     if (!response.ok) throw new Error(String(response.status));
     const blob = new Blob([await response.text()], { type: 'text/csv' });
     const href = URL.createObjectURL(blob);
-    const a = el('a', { href, download: `kontor-stats-${o.id}-${$('stats-from').value}-${$('stats-to').value}.csv` });
+    const a = el('a', { href, download: name });
     document.body.append(a);
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(href), 10000);
   } catch {
-    $('stats-problem').textContent = errorText('internal');
+    $(problem).textContent = errorText('internal');
   }
 }
 
@@ -585,6 +626,8 @@ async function main() {
     today = localDate(config.now || new Date().toISOString(), own?.time_zone);
     $('stats-from').value = addDays(today, -13);
     $('stats-to').value = today;
+    $('audit-from').value = addDays(today, -6);
+    $('audit-to').value = today;
     $('special-first').value = addDays(today, 7);
     $('special-last').value = addDays(today, 7);
   } catch (e) {
@@ -606,7 +649,9 @@ async function main() {
   $('cw-edit-who').addEventListener('change', fillCaseworkerEdit);
   $('cw-edit-form').addEventListener('submit', editCaseworker);
   $('stats-form').addEventListener('submit', loadStats);
-  $('stats-csv').addEventListener('click', downloadCsv);
+  $('stats-csv').addEventListener('click', downloadStatsCsv);
+  $('audit-form').addEventListener('submit', loadAudit);
+  $('audit-csv').addEventListener('click', downloadAuditCsv);
   document.addEventListener('kontor:language', () => {
     const hours = readHours();
     fillOfficeForm(office()?.id === kontor.editingOffice ? office() : null);
