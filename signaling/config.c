@@ -78,7 +78,11 @@ static const Setting settings[] = {
   { "media", "stun_server", "KONTOR_STUN_SERVER", KIND_STRING, F (stun_server), "",
     "STUN URL given to browsers and the relay, e.g. stun:stun.example.org:3478" },
   { "media", "turn_server", "KONTOR_TURN_SERVER", KIND_STRING, F (turn_server), "",
-    "TURN URL, e.g. turn://user:secret@turn.example.org:3478" },
+    "TURN URL, e.g. turn:turn.example.org:3478 (a user:secret@ in it is for the relay alone: pages never get it)" },
+  { "media", "turn_secret", "KONTOR_TURN_SECRET", KIND_STRING, F (turn_secret), "",
+    "coturn's static-auth-secret: a page in a meeting gets TURN credentials of its own that expire (16-256 characters); empty: pages get no TURN" },
+  { "media", "turn_ttl", "KONTOR_TURN_TTL", KIND_COUNT, F (turn_ttl_s), "14400",
+    "seconds a page's TURN credentials last (60-86400)" },
   { "media", "public_address", "KONTOR_PUBLIC_ADDRESS", KIND_STRING, F (public_address), "",
     "IPv4 address the relay advertises when behind 1:1 NAT" },
   { "media", "ice_address", "KONTOR_ICE_ADDRESS", KIND_STRING, F (ice_address), "",
@@ -240,6 +244,17 @@ validate (KsConfig *config, GError **error)
                  "stun_server \"%s\" must start with stun:", config->stun_server);
     return FALSE;
   }
+  gsize secret = strlen (config->turn_secret);
+  if (secret && (secret < 16 || secret > 256 || !*config->turn_server)) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "turn_secret must be 16-256 characters, with turn_server set");
+    return FALSE;
+  }
+  if (config->turn_ttl_s < 60 || config->turn_ttl_s > 86400) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "turn_ttl %u must be 60-86400 seconds",
+                 config->turn_ttl_s);
+    return FALSE;
+  }
   if (*config->turn_server && !g_str_has_prefix (config->turn_server, "turn:")
       && !g_str_has_prefix (config->turn_server, "turns:")) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
@@ -338,34 +353,44 @@ ks_config_help (void)
   return text;
 }
 
+/* turn_server without the user:secret@ the relay may use: what pages see. */
+static gchar *
+turn_url_for_pages (const gchar *turn_server)
+{
+  const gchar *colon = strchr (turn_server, ':');
+  const gchar *at = strrchr (turn_server, '@');
+  if (!colon || !at || at < colon)
+    return g_strdup (turn_server);
+  return g_strdup_printf ("%.*s:%s", (int) (colon - turn_server), turn_server, at + 1);
+}
+
 gchar *
-ks_ice_servers_json (const KsConfig *config)
+ks_turn_password (const gchar *secret, const gchar *username)
+{
+  guint8 digest[20];
+  gsize len = sizeof digest;
+  g_autoptr (GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA1, (const guchar *) secret, strlen (secret));
+  g_hmac_update (hmac, (const guchar *) username, -1);
+  g_hmac_get_digest (hmac, digest, &len);
+  return g_base64_encode (digest, len);
+}
+
+json_t *
+ks_ice_servers (const KsConfig *config, gboolean with_turn, gint64 now_s)
 {
   json_t *list = json_array ();
   if (*config->stun_server)
     json_array_append_new (list, json_pack ("{s:s}", "urls", config->stun_server));
-  if (*config->turn_server) {
-    /* turn:user:secret@host:port → {urls: "turn:host:port", username, credential} */
-    g_autofree gchar *copy = g_strdup (config->turn_server);
-    gchar *at = strrchr (copy, '@');
-    gchar *scheme_end = strchr (copy, ':');
-    if (at && scheme_end && scheme_end < at) {
-      *at = '\0';
-      gchar *creds = scheme_end + 1;
-      while (*creds == '/')
-        creds++;
-      gchar *colon = strchr (creds, ':');
-      if (colon)
-        *colon = '\0';
-      *scheme_end = '\0';
-      g_autofree gchar *url = g_strdup_printf ("%s:%s", copy, at + 1);
-      json_array_append_new (list, json_pack ("{s:s, s:s, s:s}", "urls", url, "username", creds,
-                                              "credential", colon ? colon + 1 : ""));
-    } else {
-      json_array_append_new (list, json_pack ("{s:s}", "urls", config->turn_server));
-    }
+  if (with_turn && *config->turn_server && *config->turn_secret) {
+    /* coturn's shared-secret scheme (use-auth-secret): the user name is
+     * the expiry, the password its HMAC; nothing is stored, and a
+     * credential copied out of a page stops working by itself. */
+    g_autofree gchar *url = turn_url_for_pages (config->turn_server);
+    g_autofree gchar *username =
+        g_strdup_printf ("%" G_GINT64_FORMAT ":kontor", now_s + (gint64) config->turn_ttl_s);
+    g_autofree gchar *password = ks_turn_password (config->turn_secret, username);
+    json_array_append_new (list, json_pack ("{s:s, s:s, s:s}", "urls", url, "username", username,
+                                            "credential", password));
   }
-  gchar *text = json_dumps (list, JSON_COMPACT);
-  json_decref (list);
-  return text;
+  return list;
 }

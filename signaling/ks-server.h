@@ -56,9 +56,8 @@ struct _KsServer {
   const gchar *session_cookie; /* KS_SESSION_COOKIE or, secure, KS_SESSION_COOKIE_SECURE */
   struct lws_protocol_vhost_options headers[7]; /* sent with every answer (server.c) */
   gchar *csp;
-  GHashTable *rooms;       /* booking id (gint64*) → KsRoom* (owned) */
-  GList *clients;          /* KsClient*, every open WebSocket (weak) */
-  gchar *ice_servers_json; /* RTCIceServer array for pages */
+  GHashTable *rooms; /* booking id (gint64*) → KsRoom* (owned) */
+  GList *clients;    /* KsClient*, every open WebSocket (weak) */
   struct lws_http_mount files_mount;
   guint sweep_source;
   gboolean sweeping;
@@ -142,6 +141,10 @@ guint ks_invitations_sweep (KsServer *server, KsInvitationLive live);
 
 /* ---- config.c ---------------------------------------------------------- */
 
-/* The RTCIceServer array the pages get (/api/v1/config), from the STUN and
- * TURN settings; transfer full. */
-gchar *ks_ice_servers_json (const KsConfig *config);
+/* The RTCIceServer array a page gets (transfer full): the STUN server, and
+ * with_turn (a participant entering a meeting, never /api/v1/config) the
+ * TURN server with credentials of its own that expire turn_ttl after
+ * now_s (coturn's use-auth-secret), when turn_secret is set. */
+json_t *ks_ice_servers (const KsConfig *config, gboolean with_turn, gint64 now_s);
+/* coturn's password for a user name: base64 (HMAC-SHA1 (secret, name)). */
+gchar *ks_turn_password (const gchar *secret, const gchar *username);

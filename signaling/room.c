@@ -292,8 +292,7 @@ enter_media (KsRoom *room, KsClient *client)
     ks_client_send_error (client, "internal", "The video meeting could not be started.", FALSE);
     return;
   }
-  json_error_t jerr;
-  json_t *ice = json_loads (room->server->ice_servers_json, 0, &jerr);
+  json_t *ice = ks_ice_servers (room->server->config, TRUE, kb_clock_now () / G_USEC_PER_SEC);
   ks_client_send (client, json_pack ("{s:s, s:o, s:o, s:s}", "type", "admitted", "booking",
                                      booking_for (client, room->booking), "ice_servers", ice,
                                      "role", ks_role_name (client->role)));

@@ -201,7 +201,6 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   security_headers (server);
   server->rooms =
       g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) ks_room_free);
-  server->ice_servers_json = ks_ice_servers_json (config);
   server->seeker_moved = ks_queue_changed;
 
   if (!g_file_test (config->web_root, G_FILE_TEST_IS_DIR)) {
@@ -287,7 +286,6 @@ ks_server_free (KsServer *server)
   g_clear_pointer (&server->invitations, g_hash_table_destroy);
   g_clear_pointer (&server->ws_per_address, g_hash_table_destroy);
   g_clear_pointer (&server->ended, g_hash_table_destroy);
-  g_free (server->ice_servers_json);
   g_free (server->csp);
   ks_config_free (server->config);
   g_free (server);

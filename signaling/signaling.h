@@ -41,6 +41,8 @@ typedef struct {
   guint ice_port_max;           /* [media] ice_port_max     KONTOR_ICE_PORT_MAX */
   gchar *stun_server;           /* [media] stun_server      KONTOR_STUN_SERVER */
   gchar *turn_server;           /* [media] turn_server      KONTOR_TURN_SERVER */
+  gchar *turn_secret;           /* [media] turn_secret      KONTOR_TURN_SECRET */
+  guint turn_ttl_s;             /* [media] turn_ttl         KONTOR_TURN_TTL */
   gchar *public_address;        /* [media] public_address   KONTOR_PUBLIC_ADDRESS */
   gchar *ice_address;           /* [media] ice_address      KONTOR_ICE_ADDRESS */
   gchar *video_codec;           /* [media] video_codec      KONTOR_VIDEO_CODEC */

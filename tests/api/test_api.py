@@ -38,6 +38,8 @@ def api_errors(k, spec):
     status, body, _, _ = k.request("GET", "/api/v1/config")
     spec.check("config lists ice_servers and the server's time",
                status == 200 and isinstance(body.get("ice_servers"), list) and body.get("now"), body)
+    spec.check("config, which anyone may read, carries STUN but no TURN credentials",
+               body["ice_servers"] == [{"urls": "stun:127.0.0.1:9"}], body)
     status, _, headers, text = k.request("GET", "/metrics", headers={"Authorization": "Bearer " + k.METRICS_TOKEN})
     spec.check("/metrics answers monitoring's bearer token in the Prometheus format",
                status == 200 and "kontor_websockets{role=\"seeker\"}" in text
@@ -238,6 +240,12 @@ def meeting_without_media(k, spec, cw, seeker, booking_id):
     spec.check("admit: both sides are told to offer, with ICE servers and their role",
                a1.get("role") == "caseworker" and a2.get("role") == "seeker"
                and isinstance(a2.get("ice_servers"), list), (a1, a2))
+    turn = turn_entries(a2.get("ice_servers", []))
+    expiry = int(turn[0]["username"].split(":")[0]) if turn else 0
+    spec.check("a participant gets TURN credentials of its own that expire in turn_ttl (600 s)",
+               len(turn) == 1 and turn[0]["urls"] == "turn:127.0.0.1:9"
+               and abs(expiry - (time.time() + 600)) < 30 and turn[0]["credential"], turn)
+    spec.check("and never the relay's own TURN secret", "relaysecret" not in json.dumps(a1) + json.dumps(a2))
 
     # An offer whose only video codec the relay cannot forward is refused
     # before anything is applied (so no ICE gathering), with a code the
@@ -361,10 +369,22 @@ def behind_a_proxy(spec):
         spec.check("without trusted_proxies X-Forwarded-For changes nothing", spoofed[-1] == 429, spoofed)
 
 
+# A TURN server whose credentials pages must never see (the relay's own),
+# and coturn's shared secret for credentials that expire.  Loopback, port 9
+# (discard): whatever the relay sends there stays on this machine.
+TURN = {"KONTOR_STUN_SERVER": "stun:127.0.0.1:9",
+        "KONTOR_TURN_SERVER": "turn:relayonly:relaysecret@127.0.0.1:9",
+        "KONTOR_TURN_SECRET": "test-shared-secret-0123456789", "KONTOR_TURN_TTL": "600"}
+
+
+def turn_entries(ice_servers):
+    return [s for s in ice_servers if str(s.get("urls", "")).startswith("turn")]
+
+
 def main():
     need_env()
     spec = Spec()
-    with Kontor() as k:
+    with Kontor(extra_env=TURN) as k:
         demo = k.demo(60)
         api_errors(k, spec)
         cookie = login_and_session(k, spec, demo)

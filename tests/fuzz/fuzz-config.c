@@ -62,9 +62,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autoptr (KsConfig) copy = ks_config_copy (config);
   FUZZ_CHECK (g_str_equal (copy->public_url, config->public_url) && copy->port == config->port,
               "the copy differs");
-  g_autofree gchar *ice = ks_ice_servers_json (config);
-  json_error_t err;
-  g_autoptr (json_t) list = ice ? json_loads (ice, 0, &err) : NULL;
-  FUZZ_CHECK (json_is_array (list), "ICE servers are no JSON array: %s", ice ? ice : "(none)");
+  g_autoptr (json_t) list = ks_ice_servers (config, TRUE, 1700000000);
+  FUZZ_CHECK (json_is_array (list), "ICE servers are no JSON array");
   return 0;
 }

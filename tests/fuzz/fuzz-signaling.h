@@ -25,7 +25,6 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   server->config = config;
   server->rooms =
       g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) ks_room_free);
-  server->ice_servers_json = ks_ice_servers_json (config);
   server->seeker_moved = ks_queue_changed;
   return 0;
 }

@@ -1,5 +1,6 @@
 /* test-config.c — kontor.conf and KONTOR_* overrides: what a setting
  * becomes, which source wins, and how mistakes are reported. */
+#include "signaling/ks-server.h"
 #include "signaling/signaling.h"
 
 #include <glib/gstdio.h>
@@ -88,6 +89,8 @@ test_mistakes_are_named (void)
   gchar *proxy[] = { "KONTOR_TRUSTED_PROXIES=10.0.0.1, proxy.example", NULL };
   gchar *codec[] = { "KONTOR_VIDEO_CODEC=vp9", NULL };
   gchar *metrics[] = { "KONTOR_METRICS_TOKEN=short", NULL };
+  gchar *turn_secret[] = { "KONTOR_TURN_SECRET=0123456789abcdef-shared", NULL };
+  gchar *turn_ttl[] = { "KONTOR_TURN_TTL=5", NULL };
 
   assert_refused (NULL, bad_port, "KONTOR_PORT");
   assert_refused (NULL, zero_port, "port");
@@ -100,6 +103,8 @@ test_mistakes_are_named (void)
   assert_refused (NULL, proxy, "trusted_proxies \"10.0.0.1, proxy.example\" must be IP addresses");
   assert_refused (NULL, codec, "video_codec \"vp9\"");
   assert_refused (NULL, metrics, "metrics_token must be 16-256 characters (it is 5)");
+  assert_refused (NULL, turn_secret, "turn_secret must be 16-256 characters, with turn_server set");
+  assert_refused (NULL, turn_ttl, "turn_ttl 5 must be 60-86400 seconds");
   assert_refused ("[server]\nprot = 1\n", none, "unknown setting [server] prot");
   assert_refused ("[media]\nice_port_min = 5000\nice_port_max = 4000\n", none, "above");
   assert_refused ("[server\n", none, "");
@@ -121,6 +126,44 @@ test_help_lists_every_variable (void)
     g_assert_nonnull (strstr (help, vars[i]));
 }
 
+/* Pages never see TURN credentials that do not expire: /api/v1/config
+ * gives STUN only, a participant entering a meeting gets a user name that
+ * is the expiry and coturn's HMAC of it as the password. */
+static void
+test_turn_credentials (void)
+{
+  gchar *env[] = { "KONTOR_STUN_SERVER=stun:stun.example.org:3478",
+                   "KONTOR_TURN_SERVER=turn:relayuser:relaysecret@turn.example.org:3478",
+                   "KONTOR_TURN_SECRET=0123456789abcdef-shared", "KONTOR_TURN_TTL=600", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KsConfig) c = ks_config_load (NULL, env, &error);
+  g_assert_no_error (error);
+
+  g_autoptr (json_t) public = ks_ice_servers (c, FALSE, 1000000);
+  g_assert_cmpuint (json_array_size (public), ==, 1);
+  g_assert_cmpstr (json_string_value (json_object_get (json_array_get (public, 0), "urls")), ==,
+                   "stun:stun.example.org:3478");
+
+  g_autoptr (json_t) meeting = ks_ice_servers (c, TRUE, 1000000);
+  json_t *turn = json_array_get (meeting, 1);
+  g_assert_cmpstr (json_string_value (json_object_get (turn, "urls")), ==,
+                   "turn:turn.example.org:3478");
+  g_assert_cmpstr (json_string_value (json_object_get (turn, "username")), ==, "1000600:kontor");
+  /* printf 1000600:kontor | openssl dgst -sha1 -hmac 0123456789abcdef-shared -binary | base64 */
+  g_assert_cmpstr (json_string_value (json_object_get (turn, "credential")), ==,
+                   "NK+u4yv0XQr+hTzi1Qsf1JPtmXY=");
+  g_autofree gchar *text = json_dumps (meeting, 0);
+  g_assert_null (strstr (text, "relaysecret"));
+
+  /* Without a shared secret a page gets no TURN at all, not the relay's own. */
+  gchar *no_secret[] = { "KONTOR_TURN_SERVER=turn:relayuser:relaysecret@turn.example.org:3478",
+                         NULL };
+  g_autoptr (KsConfig) d = ks_config_load (NULL, no_secret, &error);
+  g_assert_no_error (error);
+  g_autoptr (json_t) none = ks_ice_servers (d, TRUE, 1000000);
+  g_assert_cmpuint (json_array_size (none), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -129,5 +172,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config/file-then-environment", test_file_then_environment);
   g_test_add_func ("/config/mistakes-are-named", test_mistakes_are_named);
   g_test_add_func ("/config/help-lists-every-variable", test_help_lists_every_variable);
+  g_test_add_func ("/config/turn-credentials", test_turn_credentials);
   return g_test_run ();
 }
