@@ -57,6 +57,8 @@ static const Setting settings[] = {
     "seconds added to the real time (demos and tests only)" },
   { "server", "trusted_proxies", "KONTOR_TRUSTED_PROXIES", KIND_STRING, F (trusted_proxies), "",
     "addresses of reverse proxies (comma-separated IPs) whose X-Forwarded-For names the client, for rate limits; empty: none" },
+  { "server", "drain_timeout", "KONTOR_DRAIN_TIMEOUT", KIND_COUNT, F (drain_timeout_s), "3600",
+    "on SIGTERM, seconds the meetings in progress may go on before kontor stops anyway (a second SIGTERM or SIGINT stops at once)" },
   { "server", "metrics_token", "KONTOR_METRICS_TOKEN", KIND_STRING, F (metrics_token), "",
     "secret that monitoring sends to read /metrics (Authorization: Bearer ...), 16-256 characters; empty: /metrics is off" },
   { "database", "conninfo", "KONTOR_DATABASE", KIND_STRING, F (database), "",

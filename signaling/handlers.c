@@ -69,6 +69,15 @@ send_refusal (KsClient *client, KbJoinVerdict verdict, gint64 opens_at)
   ks_client_send (client, msg);
 }
 
+static void
+send_draining (KsClient *client)
+{
+  ks_client_send_error (client, "draining",
+                        "This server is about to restart and starts no new meetings. "
+                        "The page tries again by itself.",
+                        FALSE);
+}
+
 /* The common end of both ways in. */
 static void
 joined (KsClient *client, KbBooking *booking, KbJoinVerdict verdict, gint64 opens_at,
@@ -87,6 +96,13 @@ joined (KsClient *client, KbBooking *booking, KbJoinVerdict verdict, gint64 open
     verdict = KB_JOIN_COMPLETED;
   if (verdict != KB_JOIN_OK && verdict != KB_JOIN_REJOIN) {
     send_refusal (client, verdict, opens_at);
+    return;
+  }
+  /* A server that drains takes no new meetings: the page tries again
+   * (another node, or this one's successor); a meeting running here goes
+   * on and its job seeker may come back in. */
+  if (client->server->draining && !ks_room_in_progress (client->server, booking->id)) {
+    send_draining (client);
     return;
   }
   client->role = KS_ROLE_SEEKER;
@@ -372,6 +388,10 @@ on_admit (KsClient *client, json_t *msg)
   gint64 id;
   if (!unpack_booking_id_or_reply (client, msg, &id) || !caseworker_or_reply (client))
     return;
+  if (client->server->draining && !ks_room_in_progress (client->server, id)) {
+    send_draining (client);
+    return;
+  }
   AdmitCall *call = g_new (AdmitCall, 1);
   call->client = ks_client_ref (client);
   call->leaves = client->leaves;

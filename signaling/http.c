@@ -19,6 +19,8 @@ static const struct {
 } routes[] = {
   { "/api/v1/config", FALSE, ks_api_config },
   { "/metrics", FALSE, ks_api_metrics },
+  { "/healthz", FALSE, ks_api_healthz },
+  { "/readyz", FALSE, ks_api_readyz },
   { "/api/v1/login", TRUE, ks_api_login },
   { "/api/v1/logout", TRUE, ks_api_logout },
   { "/api/v1/me", FALSE, ks_api_me },

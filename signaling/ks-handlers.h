@@ -36,6 +36,8 @@ void ks_api_admin_caseworkers (KsRequest *r); /* api-admin-read.c */
 void ks_api_admin_stats (KsRequest *r);       /* api-admin-read.c */
 void ks_api_admin_audit (KsRequest *r);       /* api-audit.c */
 void ks_api_metrics (KsRequest *r);           /* metrics.c */
+void ks_api_healthz (KsRequest *r);           /* api-health.c */
+void ks_api_readyz (KsRequest *r);            /* api-health.c */
 
 /* ---- the lws callbacks ------------------------------------------------- */
 

@@ -31,6 +31,9 @@ void ks_room_sweep (KsServer *server);
 /* Chat text from a participant to the others; passes through, never stored. */
 void ks_room_chat (KsServer *server, KsClient *client, const gchar *text);
 gboolean ks_room_seeker_present (KsServer *server, gint64 booking_id);
+/* A meeting runs for booking_id here: a caseworker in the room, or media. */
+gboolean ks_room_in_progress (KsServer *server, gint64 booking_id);
+guint ks_rooms_in_progress (KsServer *server);
 /* Whether the meeting of booking_id ended here lately (minutes): an answer
  * from the database that was read before the end is out of date. */
 gboolean ks_room_ended (KsServer *server, gint64 booking_id);

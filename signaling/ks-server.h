@@ -62,6 +62,7 @@ struct _KsServer {
   guint sweep_source;
   gboolean sweeping;
   gboolean rechecking;        /* staff.c: a check of caseworker sessions runs */
+  gboolean draining;          /* SIGTERM came: no new meetings (ks_server_drain) */
   GCancellable *cancellable;  /* server-wide queries */
   GHashTable *invitations;    /* SHA-256 hex of a token → its invitation (invite.c) */
   GHashTable *ws_per_address; /* client address → open WebSockets (GUINT) */

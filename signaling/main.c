@@ -104,12 +104,58 @@ cmd_demo (const KsConfig *config)
   return 0;
 }
 
+/* SIGINT stops at once.  SIGTERM drains: no new meetings, the running
+ * ones go on until they end or [server] drain_timeout passes; a second
+ * SIGTERM stops at once. */
+typedef struct {
+  GMainLoop *loop;
+  KsServer *server;
+  guint timeout_s; /* [server] drain_timeout */
+  gint64 deadline; /* monotonic µs; 0 while not draining */
+  guint tick;      /* drain_tick's source */
+} Stopping;
+
 static gboolean
-on_signal (gpointer loop)
+on_sigint (gpointer data)
 {
+  Stopping *s = data;
   g_message ("stopping");
-  g_main_loop_quit (loop);
+  g_main_loop_quit (s->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+drain_tick (gpointer data)
+{
+  Stopping *s = data;
+  guint meetings = ks_server_meetings (s->server);
+  if (meetings > 0 && g_get_monotonic_time () < s->deadline)
+    return G_SOURCE_CONTINUE;
+  if (meetings > 0)
+    g_message ("drain deadline passed with %u meeting(s) still running: stopping", meetings);
+  else
+    g_message ("drained: no meeting left, stopping");
+  g_main_loop_quit (s->loop);
+  s->tick = 0;
   return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_sigterm (gpointer data)
+{
+  Stopping *s = data;
+  if (s->deadline) {
+    g_message ("second SIGTERM: stopping now");
+    g_main_loop_quit (s->loop);
+    return G_SOURCE_CONTINUE;
+  }
+  s->deadline = g_get_monotonic_time () + (gint64) s->timeout_s * G_USEC_PER_SEC;
+  g_message ("draining: no new meetings; %u running may go on for up to %u s",
+             ks_server_meetings (s->server), s->timeout_s);
+  ks_server_drain (s->server);
+  if (drain_tick (s) == G_SOURCE_CONTINUE)
+    s->tick = g_timeout_add_seconds (1, drain_tick, s);
+  return G_SOURCE_CONTINUE;
 }
 
 static int
@@ -157,11 +203,15 @@ cmd_run (const KsConfig *config)
   }
 
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGINT, on_signal, loop);
-  g_unix_signal_add (SIGTERM, on_signal, loop);
+  Stopping stopping = { .loop = loop, .server = server, .timeout_s = config->drain_timeout_s };
+  guint sigint = g_unix_signal_add (SIGINT, on_sigint, &stopping);
+  guint sigterm = g_unix_signal_add (SIGTERM, on_sigterm, &stopping);
   g_print ("kontor: serving %s\n", config->public_url);
   g_main_loop_run (loop);
 
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  g_clear_handle_id (&stopping.tick, g_source_remove);
   g_clear_pointer (&server, ks_server_free);
   km_shutdown ();
   return 0;

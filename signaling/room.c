@@ -75,6 +75,30 @@ ks_room_seeker_present (KsServer *server, gint64 booking_id)
   return room && *seat (room, KS_ROLE_SEEKER);
 }
 
+static gboolean
+room_in_progress (KsRoom *room)
+{
+  return room && (room->meeting || *seat (room, KS_ROLE_CASEWORKER));
+}
+
+gboolean
+ks_room_in_progress (KsServer *server, gint64 booking_id)
+{
+  return room_in_progress (g_hash_table_lookup (server->rooms, &booking_id));
+}
+
+guint
+ks_rooms_in_progress (KsServer *server)
+{
+  GHashTableIter it;
+  gpointer value;
+  guint n = 0;
+  g_hash_table_iter_init (&it, server->rooms);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    n += room_in_progress (value);
+  return n;
+}
+
 void
 ks_rooms_count_seats (KsServer *server, guint seats[N_SEATS])
 {

@@ -89,7 +89,23 @@ static const lws_retry_bo_t idle_policy = {
   .secs_since_valid_hangup = 45,
 };
 
+static const struct lws_http_mount readyz_mount = {
+  .mountpoint = "/readyz",
+  .origin = "kontor-api",
+  .origin_protocol = LWSMPRO_CALLBACK,
+  .mountpoint_len = 7,
+};
+
+static const struct lws_http_mount healthz_mount = {
+  .mount_next = &readyz_mount,
+  .mountpoint = "/healthz",
+  .origin = "kontor-api",
+  .origin_protocol = LWSMPRO_CALLBACK,
+  .mountpoint_len = 8,
+};
+
 static const struct lws_http_mount metrics_mount = {
+  .mount_next = &healthz_mount,
   .mountpoint = "/metrics",
   .origin = "kontor-api",
   .origin_protocol = LWSMPRO_CALLBACK,
@@ -187,6 +203,18 @@ sweep_tick (gpointer user_data)
   ks_staff_recheck (server);
   ks_room_sweep (server);
   return G_SOURCE_CONTINUE;
+}
+
+void
+ks_server_drain (KsServer *server)
+{
+  server->draining = TRUE;
+}
+
+guint
+ks_server_meetings (KsServer *server)
+{
+  return ks_rooms_in_progress (server);
 }
 
 KsServer *

@@ -31,6 +31,7 @@ typedef struct {
   gint64 clock_offset_s;   /* [server] clock_offset    KONTOR_CLOCK_OFFSET */
   gchar *trusted_proxies;  /* [server] trusted_proxies KONTOR_TRUSTED_PROXIES */
   gchar *metrics_token;    /* [server] metrics_token   KONTOR_METRICS_TOKEN */
+  guint drain_timeout_s;   /* [server] drain_timeout   KONTOR_DRAIN_TIMEOUT */
   gchar *database;         /* [database] conninfo      KONTOR_DATABASE */
   gchar *migrate_database; /* [database] migrate_conninfo KONTOR_MIGRATE_DATABASE */
   guint pool_size;         /* [database] pool_size     KONTOR_DB_POOL_SIZE */
@@ -76,6 +77,12 @@ typedef struct _KsServer KsServer;
 /* Starts listening on the default GMainContext; the caller runs the loop.
  * store is borrowed and must outlive the server. */
 KsServer *ks_server_new (const KsConfig *config, KbStore *store, GError **error);
+/* SIGTERM: stop taking new meetings (/readyz says so, a join or admit that
+ * would start one is answered `draining`) while the meetings in progress
+ * go on, and people of those meetings may still come back in. */
+void ks_server_drain (KsServer *server);
+/* Meetings in progress here (a caseworker in the room, or media running). */
+guint ks_server_meetings (KsServer *server);
 void ks_server_free (KsServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KsServer, ks_server_free)
 

@@ -28,7 +28,7 @@ class ContractError(AssertionError):
 
 def is_api_path(path):
     """Whether the server's API handler (not the static files) answers path."""
-    return any(path == p or path.startswith(p + "/") for p in ("/api", "/metrics"))
+    return any(path == p or path.startswith(p + "/") for p in ("/api", "/metrics", "/healthz", "/readyz"))
 
 
 class Contract:

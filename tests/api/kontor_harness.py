@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import secrets
+import signal
 import socket
 import struct
 import subprocess
@@ -123,7 +124,9 @@ class Kontor:
     def __exit__(self, *exc):
         code = None
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
+            # SIGINT stops at once; SIGTERM would drain (test_drain.py) and
+            # wait for meetings a test left running.
+            self.proc.send_signal(signal.SIGINT)
             try:
                 code = self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -59,7 +59,7 @@ conn=$(with_db "$admin_conn" "$db")
 
 cleanup () {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid"
+    kill -INT "$server_pid"  # at once: SIGTERM would drain
     for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$server_pid" 2>/dev/null && kill -KILL "$server_pid"
     wait "$server_pid" 2>/dev/null

@@ -11,10 +11,12 @@
 // stays up but join/hello are answered db_unavailable or busy: until the
 // first answer that is not an error, those repeat the opening message with
 // the same back-off (the page sees 'reconnecting', then 'open'), so a page
-// gets back in by itself when the database does.
+// gets back in by itself when the database does.  A server that drains
+// before a restart answers a join that would start a new meeting
+// `draining`: the same, until the restarted server (or another node) is in.
 
 const FINAL_CODES = new Set(['replaced', 'not_logged_in', 'bad_message']);
-const RETRY_CODES = new Set(['db_unavailable', 'busy']);
+const RETRY_CODES = new Set(['db_unavailable', 'busy', 'draining']);
 const DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15000];
 
 export class Channel {

@@ -23,7 +23,7 @@ export async function startServer({ name, port, icePortMin, icePortMax, clockOff
   const base = `http://localhost:${port}`;
   const stop = async () => {
     if (child.exitCode !== null) return;
-    child.kill('SIGTERM');
+    child.kill('SIGINT'); // at once: SIGTERM would wait for meetings to end
     const exited = new Promise((r) => child.once('exit', r));
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await exited;
