@@ -118,6 +118,9 @@ typedef struct {
   gchar *cancel_reason;  /* NULL unless a caseworker gave one */
   gchar *seeker_contact; /* as the job seeker gave it */
   gboolean kiosk_locked; /* ten wrong kiosk codes: a new one is needed */
+  /* Only from the queue: the node in whose room the job seeker is now
+   * (migration 015), NULL when nowhere. */
+  gchar *seeker_present_on;
 } KbBooking;
 
 void kb_booking_free (KbBooking *booking);
@@ -495,6 +498,49 @@ KbBooking *kb_no_show_finish (KbStore *store, GAsyncResult *result, GError **err
 void kb_queue_date_async (KbStore *store, gint64 caseworker_id, const gchar *date,
                           GCancellable *cancellable, GAsyncReadyCallback callback,
                           gpointer user_data);
+
+/* ---- several nodes (ops-hosts.c, listen.c; migration 015) ------------ */
+
+/* Take the lease on a meeting for node (lease_s seconds), or learn who
+ * holds it.  Finish: the holder afterwards, node itself when it got the
+ * lease (transfer full), and how many ms the holder's lease still runs; NULL
+ * without an error when another node took it at that very moment. */
+void kb_host_claim_async (KbStore *store, gint64 booking_id, const gchar *node, guint lease_s,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data);
+gchar *kb_host_claim_finish (KbStore *store, GAsyncResult *result, gint64 *remaining_ms,
+                             GError **error);
+/* The heartbeat: renew node's leases on n meetings, with their job
+ * seekers' presence.  Finish: a GArray of the gint64 booking ids node holds
+ * afterwards (transfer full); one missing went to another node. */
+void kb_host_renew_async (KbStore *store, const gchar *node, const gint64 *booking_ids,
+                          const gboolean *present, guint n, guint lease_s,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data);
+GArray *kb_host_renew_finish (KbStore *store, GAsyncResult *result, GError **error);
+/* The room closed here: give the lease back. */
+void kb_host_release_async (KbStore *store, gint64 booking_id, const gchar *node,
+                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                            gpointer user_data);
+/* The job seeker came or went (every node's queues hear of it). */
+void kb_host_presence_async (KbStore *store, gint64 booking_id, const gchar *node, gboolean present,
+                             GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data);
+/* At start: drop the leases node held in a previous life. */
+void kb_host_forget_node_async (KbStore *store, const gchar *node, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data);
+/* The finish of release, presence and forget_node. */
+gboolean kb_host_command_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* A connection of its own LISTENing on channel (a plain lower-case name):
+ * func gets each notification's payload on the main loop, and NULL after
+ * every (re)connection, when notifications may have been missed. */
+typedef struct _KbListener KbListener;
+typedef void (*KbNotifyFunc) (const gchar *payload, gpointer user_data);
+KbListener *kb_listener_new (const gchar *conninfo, const gchar *channel, KbNotifyFunc func,
+                             gpointer user_data);
+void kb_listener_free (KbListener *listener);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbListener, kb_listener_free)
 
 /* ---- the sweep --------------------------------------------------------- */
 

@@ -78,6 +78,9 @@ kb_booking_from_row (const PGresult *res, int row)
   b->office_name = g_strdup (kb_row_text (res, row, "office_name"));
   b->office_tz = g_strdup (kb_row_text (res, row, "office_tz"));
   b->starts_at = kb_row_int64 (res, row, "starts_us");
+  /* Only the queue's query has it (migration 015). */
+  if (PQfnumber (res, "seeker_present_on") >= 0)
+    b->seeker_present_on = g_strdup (kb_row_text (res, row, "seeker_present_on"));
   b->ends_at = kb_row_int64 (res, row, "ends_us");
   b->join_before_s = (gint) kb_row_int64 (res, row, "join_before_s");
   b->join_after_s = (gint) kb_row_int64 (res, row, "join_after_s");

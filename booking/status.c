@@ -72,6 +72,7 @@ kb_booking_free (KbBooking *booking)
   g_free (booking->office_tz);
   g_free (booking->office_address);
   g_free (booking->cancel_reason);
+  g_free (booking->seeker_present_on);
   g_free (booking->seeker_contact);
   g_free (booking);
 }

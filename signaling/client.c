@@ -32,6 +32,7 @@ client_clear (KsClient *c)
   g_object_unref (c->cancellable);
   g_free (c->session_token);
   g_free (c->peer);
+  g_free (c->node_hint);
   g_free (c->ice_ufrag);
   g_clear_pointer (&c->caseworker, kb_caseworker_free);
 }

@@ -115,6 +115,10 @@ static const Setting settings[] = {
     "seconds a new WebSocket has to send join or hello before it is closed" },
   { "limits", "max_live_bookings_per_contact", "KONTOR_MAX_LIVE_BOOKINGS", KIND_UINT,
     F (contact_cap), "3", "upcoming bookings one e-mail or phone may hold (1-64)" },
+  { "cluster", "node_name", "KONTOR_NODE_NAME", KIND_STRING, F (node_name), "",
+    "this node's name, unique among the nodes sharing the database and the one the load balancer's server line carries (letters, digits, . _ : -; default: HOSTNAME-PORT)" },
+  { "cluster", "lease", "KONTOR_LEASE", KIND_COUNT, F (lease_s), "6",
+    "seconds a node's hold on its meetings lasts unrenewed (renewed every third of it); after a node dies, its meetings move to another node this long after (3-600)" },
   { "privacy", "retention_days", "KONTOR_RETENTION_DAYS", KIND_DAYS, F (retention_days), "90",
     "days after a meeting that the job seeker's name and contact are kept (1-3650)" },
   { "privacy", "audit_retention_days", "KONTOR_AUDIT_RETENTION_DAYS", KIND_DAYS,
@@ -223,6 +227,18 @@ valid_address_list (const gchar *list)
   return TRUE;
 }
 
+gboolean
+ks_node_name_valid (const gchar *name)
+{
+  gsize n = strlen (name);
+  if (n == 0 || n > 64)
+    return FALSE;
+  for (const gchar *p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && !strchr ("._:-", *p))
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 validate (KsConfig *config, GError **error)
 {
@@ -273,6 +289,24 @@ validate (KsConfig *config, GError **error)
   if (token && (token < 16 || token > 256)) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
                  "metrics_token must be 16-256 characters (it is %" G_GSIZE_FORMAT ")", token);
+    return FALSE;
+  }
+  if (config->lease_s < 3 || config->lease_s > 600) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "lease %u must be 3-600 seconds",
+                 config->lease_s);
+    return FALSE;
+  }
+  if (*config->node_name == '\0') {
+    g_free (config->node_name);
+    config->node_name = g_strdup_printf ("%s-%u", g_get_host_name (), config->port);
+    g_strcanon (config->node_name,
+                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-", '-');
+    if (strlen (config->node_name) > 64)
+      config->node_name[64] = '\0';
+  }
+  if (!ks_node_name_valid (config->node_name)) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "node_name \"%s\" must be 1-64 letters, digits, . _ : or -", config->node_name);
     return FALSE;
   }
   if (*config->public_url == '\0') {

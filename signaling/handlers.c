@@ -28,6 +28,96 @@ send_internal (KsClient *client, const GError *error)
                         FALSE);
 }
 
+/* ---- which node hosts the meeting (hosts.c, migration 015) ---------- */
+
+typedef void (*HostedFunc) (KsClient *client, const KbBooking *booking, gboolean flag);
+
+typedef struct {
+  KsClient *client;
+  KbBooking *booking;
+  HostedFunc then;
+  gboolean flag;
+  guint leaves;
+} Hosting;
+
+static void
+hosting_free (Hosting *h)
+{
+  ks_client_unref (h->client);
+  kb_booking_free (h->booking);
+  g_free (h);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Hosting, hosting_free)
+
+/* The page asked the balancer for the meeting's node and came here: that
+ * node is out of reach, and its lease will run out unless it renews it.
+ * The page asks again shortly; whoever asks after the lease ran out
+ * takes the meeting over. */
+static void
+send_moving (KsClient *client, gint64 remaining_ms)
+{
+  json_t *msg = ks_json_error ("moving", "The meeting's server is not answering. Trying again.");
+  json_object_set_new (msg, "retry_ms", json_integer (CLAMP (remaining_ms + 100, 250, 2000)));
+  ks_client_send (client, msg);
+}
+
+static void
+claimed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (Hosting) h = user_data;
+  KsClient *client = h->client;
+  g_autoptr (GError) error = NULL;
+  gint64 remaining_ms = 0;
+  g_autofree gchar *holder =
+      kb_host_claim_finish (client->server->store, result, &remaining_ms, &error);
+
+  client->busy = FALSE;
+  if (!ks_client_still_open (client, error) || client->leaves != h->leaves)
+    return;
+  if (error) {
+    send_internal (client, error);
+    return;
+  }
+  const gchar *me = client->server->config->node_name;
+  if (holder && g_str_equal (holder, me)) {
+    h->then (client, h->booking, h->flag);
+    return;
+  }
+  if (!holder || (client->node_hint && g_str_equal (client->node_hint, holder))) {
+    send_moving (client, holder ? remaining_ms : 0);
+    return;
+  }
+  /* Running on another node: the page goes there (the balancer routes
+   * /ws?node=NAME to it). */
+  ks_client_send (client, json_pack ("{s:s, s:s, s:I}", "type", "moved", "node", holder,
+                                     "booking_id", (json_int_t) h->booking->id));
+  client->closing = TRUE; /* once that is written */
+}
+
+/* Goes on with then (client, booking, flag) once this node hosts booking's
+ * meeting: at once when its room is open here; otherwise after taking the
+ * lease, unless another node holds it, in which case the page is sent
+ * there.  booking: transfer full. */
+static void
+with_host (KsClient *client, KbBooking *booking, HostedFunc then, gboolean flag)
+{
+  KsServer *server = client->server;
+  if (!server->store || g_hash_table_contains (server->rooms, &booking->id)) {
+    client->busy = FALSE;
+    then (client, booking, flag);
+    kb_booking_free (booking);
+    return;
+  }
+  Hosting *h = g_new0 (Hosting, 1);
+  h->client = ks_client_ref (client);
+  h->booking = booking;
+  h->then = then;
+  h->flag = flag;
+  h->leaves = client->leaves;
+  kb_host_claim_async (server->store, booking->id, server->config->node_name,
+                       server->config->lease_s, client->cancellable, claimed, h);
+}
+
 /* ---- join: a job seeker with a link token --------------------------- */
 
 static const gchar *
@@ -78,11 +168,21 @@ send_draining (KsClient *client)
                         FALSE);
 }
 
-/* The common end of both ways in. */
 static void
-joined (KsClient *client, KbBooking *booking, KbJoinVerdict verdict, gint64 opens_at,
+seeker_in (KsClient *client, const KbBooking *booking, gboolean admitted)
+{
+  client->role = KS_ROLE_SEEKER;
+  client->booking_id = booking->id;
+  ks_room_seeker_enter (client->server, client, booking, admitted);
+}
+
+/* The common end of both ways in.  booking: transfer full. */
+static void
+joined (KsClient *client, KbBooking *owned, KbJoinVerdict verdict, gint64 opens_at,
         const GError *error)
 {
+  g_autoptr (KbBooking) booking = owned;
+
   client->busy = FALSE;
   if (!ks_client_still_open (client, error))
     return;
@@ -105,9 +205,9 @@ joined (KsClient *client, KbBooking *booking, KbJoinVerdict verdict, gint64 open
     send_draining (client);
     return;
   }
-  client->role = KS_ROLE_SEEKER;
-  client->booking_id = booking->id;
-  ks_room_seeker_enter (client->server, client, booking, verdict == KB_JOIN_REJOIN);
+  /* The socket is spoken for while its meeting's host is found. */
+  client->busy = TRUE;
+  with_host (client, g_steal_pointer (&booking), seeker_in, verdict == KB_JOIN_REJOIN);
 }
 
 static void
@@ -117,8 +217,7 @@ join_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   KbJoinVerdict verdict = KB_JOIN_NO_BOOKING;
   gint64 opens_at = 0;
-  g_autoptr (KbBooking) booking =
-      kb_join_finish (client->server->store, result, &verdict, &opens_at, &error);
+  KbBooking *booking = kb_join_finish (client->server->store, result, &verdict, &opens_at, &error);
   joined (client, booking, verdict, opens_at, error);
 }
 
@@ -129,7 +228,7 @@ kiosk_join_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   KbJoinVerdict verdict = KB_JOIN_NO_BOOKING;
   gint64 opens_at = 0;
-  g_autoptr (KbBooking) booking =
+  KbBooking *booking =
       kb_kiosk_join_finish (client->server->store, result, &verdict, &opens_at, &error);
   joined (client, booking, verdict, opens_at, error);
 }
@@ -305,6 +404,12 @@ typedef struct {
 } AdmitCall;
 
 static void
+caseworker_in (KsClient *client, const KbBooking *booking, gboolean unused)
+{
+  ks_room_caseworker_enter (client->server, client, booking);
+}
+
+static void
 admit_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   AdmitCall *call = user_data;
@@ -322,9 +427,9 @@ admit_done (GObject *source, GAsyncResult *result, gpointer user_data)
     error = g_error_new (KB_ERROR, KB_ERROR_STATE, "the booking is completed");
   if (booking_action_error_or_reply (client, error, "admitted"))
     return;
-  if (ks_client_still_open (client, NULL) && !left_since)
-    ks_room_caseworker_enter (client->server, client, booking);
   ks_queue_changed (client->server, booking->caseworker_id);
+  if (ks_client_still_open (client, NULL) && !left_since)
+    with_host (client, g_steal_pointer (&booking), caseworker_in, FALSE);
 }
 
 static void
@@ -532,7 +637,10 @@ on_invite (KsClient *client, json_t *msg)
   }
   g_autofree gchar *token = ks_invitation_for (client->server, id, renew);
   g_autofree gchar *url =
-      g_strdup_printf ("%s/join.html#i=%s", client->server->config->public_url, token);
+      /* The link works on this node only (invitations live in memory):
+       * ?node= has the load balancer bring the interpreter here. */
+      g_strdup_printf ("%s/join.html?node=%s#i=%s", client->server->config->public_url,
+                       client->server->config->node_name, token);
   ks_client_send (client, json_pack ("{s:s, s:I, s:s}", "type", "invitation", "booking_id",
                                      (json_int_t) id, "url", url));
 }

@@ -36,6 +36,7 @@ struct _KsClient {
   guint offers, candidates, ice_restarts;
   gchar *ice_ufrag;  /* of its latest offer */
   gboolean detached; /* never had a socket: replies stay in outq */
+  gchar *node_hint;  /* the node the page asked for (?node=), if any */
 };
 
 /* A client for a socket that just opened (wsi), or (wsi NULL) the seam

@@ -43,6 +43,24 @@ void ks_rooms_count_seats (KsServer *server, guint seats[3]);
 gint64 ks_room_booking_id (KsRoom *room);
 void ks_room_free (KsRoom *room);
 
+/* The lease on booking_id's meeting went to another node (hosts.c): every
+ * socket in its room is told to go there, and the room closes here. */
+void ks_room_evict (KsServer *server, gint64 booking_id);
+
+/* ---- hosts.c: the meetings this node hosts (migration 015) ------------ */
+
+/* Start: drop this node's leases from a previous life, renew the leases
+ * of the rooms open here every third of [cluster] lease, and listen for
+ * other nodes' queue changes (server->seeker_moved).  Stop: before the
+ * server's cancellable is cancelled. */
+void ks_hosts_start (KsServer *server);
+void ks_hosts_stop (KsServer *server);
+/* room.c: a room opened here (its lease was claimed: handlers.c), closed,
+ * or its job seeker came or went. */
+void ks_host_hold (KsServer *server, gint64 booking_id);
+void ks_host_release (KsServer *server, gint64 booking_id);
+void ks_host_presence (KsServer *server, gint64 booking_id, gboolean present);
+
 /* ---- queue.c: the caseworkers' live queues --------------------------- */
 
 /* Send a fresh queue to every caseworker socket of caseworker_id (also

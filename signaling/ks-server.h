@@ -46,6 +46,10 @@ typedef enum { KS_ROLE_NONE, KS_ROLE_SEEKER, KS_ROLE_CASEWORKER, KS_ROLE_INTERPR
  * shows it.  room.c calls it; server.c points it at queue.c, a layer
  * above room.c, so that the calls between the two run one way. */
 typedef void (*KsSeekerMoved) (KsServer *server, gint64 caseworker_id);
+/* Another node took the lease on a meeting whose room is open here:
+ * server.c points it at room.c (ks_room_evict), which hosts.c may not
+ * call. */
+typedef void (*KsHostLost) (KsServer *server, gint64 booking_id);
 
 struct _KsServer {
   KsConfig *config; /* owned copy */
@@ -68,6 +72,13 @@ struct _KsServer {
   GHashTable *ws_per_address; /* client address → open WebSockets (GUINT) */
   GHashTable *ended;          /* booking id (gint64*) → monotonic µs its meeting ended */
   KsSeekerMoved seeker_moved;
+  /* hosts.c: several nodes (migration 015) */
+  GHashTable *hosted;   /* booking id (gint64*) → its lease here (owned) */
+  GArray *renew_sent;   /* gint64 ids of the heartbeat in flight */
+  gboolean renewing;    /* a heartbeat is in flight */
+  guint heartbeat;      /* source id */
+  KbListener *listener; /* LISTEN kontor_queue */
+  KsHostLost host_lost;
 };
 
 /* ---- json.c: shapes and texts shared by the API and the WebSocket ------ */
@@ -147,5 +158,8 @@ guint ks_invitations_sweep (KsServer *server, KsInvitationLive live);
  * TURN server with credentials of its own that expire turn_ttl after
  * now_s (coturn's use-auth-secret), when turn_secret is set. */
 json_t *ks_ice_servers (const KsConfig *config, gboolean with_turn, gint64 now_s);
+/* A node name as [cluster] node_name and the WebSocket's ?node= take it:
+ * 1-64 of letters, digits and . _ : - (what migration 015 accepts). */
+gboolean ks_node_name_valid (const gchar *name);
 /* coturn's password for a user name: base64 (HMAC-SHA1 (secret, name)). */
 gchar *ks_turn_password (const gchar *secret, const gchar *username);

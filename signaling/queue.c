@@ -20,7 +20,12 @@ ks_queue_json (KsServer *server, const gchar *time_zone, const gchar *day, GPtrA
   for (guint i = 0; i < bookings->len; i++) {
     const KbBooking *b = g_ptr_array_index (bookings, i);
     json_t *item = ks_json_booking (b);
-    json_object_set_new (item, "present", json_boolean (ks_room_seeker_present (server, b->id)));
+    /* This node knows its own rooms best (the database may lag behind
+     * a moment); another node's speak through the database (hosts.c). */
+    const gchar *on = b->seeker_present_on;
+    gboolean present = ks_room_seeker_present (server, b->id)
+                       || (on && !g_str_equal (on, server->config->node_name));
+    json_object_set_new (item, "present", json_boolean (present));
     json_array_append_new (list, item);
   }
   return json_pack ("{s:s, s:o}", "date", date, "bookings", list);

@@ -32,20 +32,23 @@ ks_role_name (KsRole role)
   return role_names[role];
 }
 
-/* The caseworker's queue shows whether the job seeker is here; queue.c,
- * the layer above, hears of it through the server's hook. */
-static void
-seeker_moved (KsServer *server, gint64 caseworker_id)
-{
-  if (server->seeker_moved)
-    server->seeker_moved (server, caseworker_id);
-}
-
 static KsClient **
 seat (KsRoom *room, KsRole role)
 {
   g_return_val_if_fail (role >= KS_ROLE_SEEKER && role <= KS_ROLE_INTERPRETER, NULL);
   return &room->seats[role - 1];
+}
+
+/* The caseworker's queue shows whether the job seeker is here; queue.c,
+ * the layer above, hears of it through the server's hook. */
+static void
+seeker_moved (KsServer *server, KsRoom *room, gint64 caseworker_id)
+{
+  /* Other nodes' queues hear of it through the database (hosts.c). */
+  if (room)
+    ks_host_presence (server, room->booking_id, *seat (room, KS_ROLE_SEEKER) != NULL);
+  if (server->seeker_moved)
+    server->seeker_moved (server, caseworker_id);
 }
 
 void
@@ -120,6 +123,7 @@ room_for (KsServer *server, const KbBooking *booking)
     room->server = server;
     room->booking_id = booking->id;
     g_hash_table_insert (server->rooms, &room->booking_id, room);
+    ks_host_hold (server, booking->id);
   }
   room->caseworker_id = booking->caseworker_id;
   json_decref (room->booking);
@@ -328,9 +332,10 @@ drop_room_if_empty (KsServer *server, KsRoom *room)
   gboolean empty = TRUE;
   for (guint i = 0; i < N_SEATS; i++)
     empty = empty && !room->seats[i];
-  if (empty)
+  if (empty) {
+    ks_host_release (server, room->booking_id);
     g_hash_table_remove (server->rooms, &room->booking_id);
-  else if (room->meeting && km_meeting_participant_count (room->meeting) == 0)
+  } else if (room->meeting && km_meeting_participant_count (room->meeting) == 0)
     g_clear_pointer (&room->meeting, km_meeting_free);
 }
 
@@ -397,7 +402,7 @@ ks_room_seeker_enter (KsServer *server, KsClient *client, const KbBooking *booki
     ks_client_send (client, json_pack ("{s:s, s:O}", "type", "waiting", "booking", room->booking));
   }
   send_presence (room, client, TRUE);
-  seeker_moved (server, room->caseworker_id);
+  seeker_moved (server, room, room->caseworker_id);
 }
 
 void
@@ -441,10 +446,12 @@ ks_room_leave (KsServer *server, KsClient *client)
   if (client->role == KS_ROLE_INTERPRETER)
     ks_invitations_release (server, client);
   gboolean was_seeker = vacate (room, client);
-  drop_room_if_empty (server, room); /* room may be freed here */
   /* The job seeker's presence is part of the caseworker's queue. */
   if (was_seeker)
-    seeker_moved (server, caseworker_id);
+    ks_host_presence (server, room->booking_id, FALSE);
+  drop_room_if_empty (server, room); /* room may be freed here */
+  if (was_seeker)
+    seeker_moved (server, NULL, caseworker_id);
 }
 
 /* Long enough for any answer in flight at the end to have come back. */
@@ -498,7 +505,34 @@ ks_room_end (KsServer *server, const KbBooking *booking)
     room->seats[i] = NULL;
   }
   json_decref (ended);
+  ks_host_release (server, booking->id);
   g_hash_table_remove (server->rooms, &booking->id);
+}
+
+void
+ks_room_evict (KsServer *server, gint64 booking_id)
+{
+  KsRoom *room = g_hash_table_lookup (server->rooms, &booking_id);
+  if (!room)
+    return;
+  gint64 caseworker_id = room->caseworker_id;
+  for (guint i = 0; i < N_SEATS; i++) {
+    KsClient *c = room->seats[i];
+    if (!c)
+      continue;
+    if (c->participant && room->meeting)
+      km_meeting_remove_participant (room->meeting, c->participant);
+    c->participant = 0;
+    c->room = NULL;
+    room->seats[i] = NULL;
+    /* The page comes back through the balancer and is sent on to the
+     * node that holds the meeting now. */
+    ks_client_send_error (c, "moving", "The meeting moved to another server. Reconnecting.", TRUE);
+  }
+  ks_host_release (server, booking_id); /* only a row of this node's goes */
+  g_hash_table_remove (server->rooms, &booking_id);
+  if (server->seeker_moved)
+    server->seeker_moved (server, caseworker_id);
 }
 
 void

@@ -230,6 +230,7 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   server->rooms =
       g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) ks_room_free);
   server->seeker_moved = ks_queue_changed;
+  server->host_lost = ks_room_evict;
 
   if (!g_file_test (config->web_root, G_FILE_TEST_IS_DIR)) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "web_root \"%s\" is not a folder",
@@ -291,6 +292,7 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   g_message ("listening on %s port %u, serving %s", config->listen_address, config->port,
              config->web_root);
   server->cancellable = g_cancellable_new ();
+  ks_hosts_start (server);
   server->sweep_source = g_timeout_add_seconds (30, sweep_tick, server);
   sweep_tick (server);
   return g_steal_pointer (&server);
@@ -303,6 +305,7 @@ ks_server_free (KsServer *server)
     return;
   if (server->sweep_source)
     g_source_remove (server->sweep_source);
+  ks_hosts_stop (server);
   if (server->cancellable) {
     g_cancellable_cancel (server->cancellable);
     g_object_unref (server->cancellable);

@@ -57,6 +57,8 @@ typedef struct {
   guint ws_queue_kib;           /* [limits] ws_queue_kib        KONTOR_WS_QUEUE_KIB */
   guint join_timeout_s;         /* [limits] join_timeout        KONTOR_JOIN_TIMEOUT */
   guint contact_cap;          /* [limits] max_live_bookings_per_contact KONTOR_MAX_LIVE_BOOKINGS */
+  gchar *node_name;           /* [cluster] node_name       KONTOR_NODE_NAME */
+  guint lease_s;              /* [cluster] lease           KONTOR_LEASE */
   guint retention_days;       /* [privacy] retention_days  KONTOR_RETENTION_DAYS */
   guint audit_retention_days; /* [privacy] audit_retention_days KONTOR_AUDIT_RETENTION_DAYS */
 } KsConfig;

@@ -27,6 +27,16 @@ origin_allowed (KsServer *server, struct lws *wsi)
   return ks_peer_origin_allowed (origin, server->config->public_url);
 }
 
+/* The node a page asked the load balancer for (/ws?node=NAME, after a
+ * `moved`): when it is not this one, the balancer could not reach it. */
+static gchar *
+node_hint (struct lws *wsi)
+{
+  char buf[80];
+  const char *value = lws_get_urlarg_by_name (wsi, "node=", buf, sizeof buf);
+  return value && ks_node_name_valid (value) ? g_strdup (value) : NULL;
+}
+
 static void
 closed (KsClient *c)
 {
@@ -56,6 +66,7 @@ ks_ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, v
     *pss = ks_client_new (server, wsi);
     (*pss)->session_token = ks_peer_session_cookie (wsi);
     (*pss)->peer = ks_peer_address (server, wsi);
+    (*pss)->node_hint = node_hint (wsi);
     server->clients = g_list_prepend (server->clients, *pss);
     ks_limits_socket_opened (*pss);
     return 0;

@@ -180,17 +180,17 @@ class Kontor:
         cookie = headers.get("Set-Cookie", "")
         return status, body, cookie.split(";")[0] if cookie else None
 
-    def ws(self, cookie=None, origin=None):
-        return WebSocket("127.0.0.1", self.port, cookie=cookie, origin=origin)
+    def ws(self, cookie=None, origin=None, path="/ws"):
+        return WebSocket("127.0.0.1", self.port, cookie=cookie, origin=origin, path=path)
 
 
 class WebSocket:
     """A minimal RFC 6455 client: text frames, masking, close."""
 
-    def __init__(self, host, port, cookie=None, origin=None):
+    def __init__(self, host, port, cookie=None, origin=None, path="/ws"):
         self.sock = socket.create_connection((host, port), timeout=10)
         key = base64.b64encode(secrets.token_bytes(16)).decode()
-        lines = [f"GET /ws HTTP/1.1", f"Host: {host}:{port}", "Upgrade: websocket",
+        lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Upgrade: websocket",
                  "Connection: Upgrade", f"Sec-WebSocket-Key: {key}",
                  "Sec-WebSocket-Version: 13", "Sec-WebSocket-Protocol: kontor.v1"]
         if cookie:

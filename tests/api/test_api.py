@@ -187,8 +187,14 @@ def waiting_and_queue(k, spec, demo, cookie):
                and mine[0]["checked_in_at"], mine)
 
     seeker.close()
-    queue = cw.recv_type("queue")
-    mine = [b for b in queue["bookings"] if b["reference"] == demo["booking_reference"]]
+    # Queue pushes may come more than once for one change (this node's own,
+    # and the database's announcement to every node): the last one counts.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        queue = cw.recv_type("queue")
+        mine = [b for b in queue["bookings"] if b["reference"] == demo["booking_reference"]]
+        if mine and mine[0]["present"] is False:
+            break
     spec.check("a closed tab changes presence, not the stored status",
                mine and mine[0]["status"] == "waiting" and mine[0]["present"] is False, mine)
 
@@ -307,7 +313,7 @@ def meeting_without_media(k, spec, cw, seeker, booking_id):
     cw2.send({"type": "invite", "booking_id": booking_id})
     inv = cw2.recv_type("invitation")
     url = inv.get("url", "")
-    spec.check("the caseworker gets an interpreter link for this meeting", "/join.html#i=" in url, inv)
+    spec.check("the caseworker gets an interpreter link for this meeting", "/join.html?node=" in url and "#i=" in url, inv)
     interp = k.ws()
     interp.send({"type": "join", "invite": url.split("#i=")[1]})
     msg = interp.recv_type("admitted")

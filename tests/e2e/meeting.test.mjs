@@ -424,7 +424,7 @@ step('the caseworker invites an interpreter, who joins and sees both', async () 
   await caseworker.getByRole('button', { name: 'Invite interpreter' }).click();
   const url = await until('the invitation link', async () => {
     const v = await caseworker.getByLabel(/^Link for the interpreter/).inputValue();
-    return /\/join\.html#i=[A-Za-z0-9_-]{43}$/.test(v) ? v : null;
+    return /\/join\.html\?node=[A-Za-z0-9._:-]+#i=[A-Za-z0-9_-]{43}$/.test(v) ? v : null;
   });
   await screenshot(caseworker, 'caseworker-invitation');
   await checkA11y(caseworker, 'meeting with the invitation (1280px)');

@@ -356,6 +356,7 @@ function admit(bookingId) {
   // by it (and the click counts as the gesture that allows sound).
   mediaPromise ??= getLocalMedia();
   kontor.error = null;
+  kontor.admitting = bookingId;
   channel.send({ type: 'admit', booking_id: bookingId });
 }
 
@@ -434,12 +435,13 @@ function onMessage(msg) {
       const resume = Number(sessionStorage.getItem(RESUME_KEY));
       if (resume && !kontor.booking) {
         const b = msg.bookings.find((x) => x.id === resume);
-        if (b?.status === 'in_meeting') channel.send({ type: 'admit', booking_id: resume });
+        if (b?.status === 'in_meeting') { kontor.admitting = resume; channel.send({ type: 'admit', booking_id: resume }); }
         else sessionStorage.removeItem(RESUME_KEY);
       }
       break;
     }
     case 'admitted':
+      kontor.admitting = null;
       enterMeeting(msg);
       break;
     case 'peer':
@@ -471,8 +473,18 @@ function onMessage(msg) {
       renderQueue();
       break;
     }
+    case 'moved':
+      // The meeting runs on another node: the channel goes there, and the
+      // queue it gets there brings the caseworker back in (as after a reload).
+      sessionStorage.setItem(RESUME_KEY, String(msg.booking_id));
+      break;
     case 'error':
       kontor.error = { code: msg.code, status: msg.status };
+      if (msg.code === 'moving' && kontor.admitting && !kontor.booking) {
+        // The meeting's node is out of reach; ask again, as the server says.
+        const id = kontor.admitting;
+        setTimeout(() => { if (!kontor.booking && kontor.admitting === id) admit(id); }, msg.retry_ms || 1000);
+      }
       if (msg.code === 'bad_sdp') { view.meeting?.offerRefused(); break; }
       if (msg.code === 'unsupported_codec') view.meeting?.offerRefused();
       if (msg.code === 'not_logged_in') { kontor.me = null; renderWho(); setState('login'); }

@@ -1,0 +1,17 @@
+-- The heartbeat (signaling/hosts.c): renews the leases of the meetings
+-- whose rooms are open on this node, with their job seekers' presence.
+-- $1 = this node, $2 = bigint[] booking ids, $3 = boolean[] job seeker
+-- present (same order), $4 = lease in seconds.  A row that went missing
+-- (a release racing a new claim) is put back; a row another node holds
+-- with a live lease is not touched.  Returns the booking ids this node
+-- holds afterwards: a meeting not among them is lost to another node.
+INSERT INTO meeting_hosts AS h (booking_id, node, lease_until, seeker_present)
+SELECT t.id, $1, now() + make_interval(secs => $4), t.present
+  FROM unnest($2::bigint[], $3::boolean[]) AS t (id, present)
+  JOIN bookings b ON b.id = t.id
+ON CONFLICT (booking_id) DO UPDATE
+   SET node = EXCLUDED.node,
+       lease_until = EXCLUDED.lease_until,
+       seeker_present = EXCLUDED.seeker_present
+ WHERE h.node = EXCLUDED.node OR h.lease_until < now()
+RETURNING booking_id
