@@ -28,12 +28,17 @@ origin_allowed (KsServer *server, struct lws *wsi)
 }
 
 /* The node a page asked the load balancer for (/ws?node=NAME, after a
- * `moved`): when it is not this one, the balancer could not reach it. */
+ * `moved`): when it is not this one, the balancer could not reach it.
+ * Or (?gone=NAME) the node the page could not reach through the balancer
+ * at all, which it says so that this node waits for that node's lease to
+ * run out rather than send it back there. */
 static gchar *
 node_hint (struct lws *wsi)
 {
   char buf[80];
   const char *value = lws_get_urlarg_by_name (wsi, "node=", buf, sizeof buf);
+  if (!value)
+    value = lws_get_urlarg_by_name (wsi, "gone=", buf, sizeof buf);
   return value && ks_node_name_valid (value) ? g_strdup (value) : NULL;
 }
 

@@ -21,7 +21,10 @@
 // which the load balancer routes there, and repeats its opening message.
 // `moving` (that node is out of reach and its hold on the meeting has not
 // run out yet) repeats the opening message after the `retry_ms` it gives.
-// A page opened with ?node=NAME in its address starts with that node.
+// A page opened with ?node=NAME in its address starts with that node.  If
+// the balancer cannot reach that node (the socket fails before it opens:
+// the node died), the next socket says ?gone=NAME instead, and the node it
+// reaches takes the meeting over once the dead node's lease has run out.
 
 const FINAL_CODES = new Set(['replaced', 'not_logged_in', 'bad_message']);
 const RETRY_CODES = new Set(['db_unavailable', 'busy', 'moving']);
@@ -38,6 +41,7 @@ export class Channel {
   #retries = 0;        // opening messages repeated since the last welcome
   #retryTimer = 0;
   #node = null;        // the node to ask the load balancer for
+  #gone = null;        // a node the balancer could not reach
   #moves = 0;          // `moved` in a row
 
   constructor({ onOpen, onMessage, onState }) {
@@ -76,10 +80,13 @@ export class Channel {
     url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
     url.search = '';
     if (this.#node) url.searchParams.set('node', this.#node);
+    else if (this.#gone) url.searchParams.set('gone', this.#gone);
+    let opened = false;
     this.onState(this.#attempt === 0 ? 'connecting' : 'reconnecting');
     const ws = new WebSocket(url, 'kontor.v1');
     this.#ws = ws;
     ws.addEventListener('open', () => {
+      opened = true;
       this.#attempt = 0;
       this.#welcomed = false;
       this.onState('open');
@@ -106,6 +113,7 @@ export class Channel {
       if (msg?.type !== 'error' && !this.#welcomed) {
         this.#welcomed = true;
         this.#moves = 0;
+        this.#gone = null;
         if (this.#retries) { this.#retries = 0; this.onState('open'); }
       }
       if (msg?.type === 'error' && FINAL_CODES.has(msg.code)) this.#stopped = true;
@@ -115,6 +123,13 @@ export class Channel {
       if (this.#ws !== ws) return;
       this.#ws = null;
       if (this.#stopped) { this.onState('closed'); return; }
+      if (!opened && this.#node) {
+        // The balancer could not reach that node: ask another, at once.
+        this.#gone = this.#node;
+        this.#node = null;
+        this.#timer = setTimeout(() => this.#connect(), 0);
+        return;
+      }
       const delay = DELAYS_MS[Math.min(this.#attempt, DELAYS_MS.length - 1)];
       this.#attempt++;
       this.onState('reconnecting');
@@ -125,6 +140,7 @@ export class Channel {
   // To the node that hosts the meeting: at once, unless moves go round.
   #moveTo(ws, node) {
     this.#node = node;
+    this.#gone = null;
     this.#moves++;
     if (this.#moves <= MOVES_AT_ONCE) this.#attempt = 0;
     if (this.#ws !== ws) return;
