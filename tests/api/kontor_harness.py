@@ -22,6 +22,9 @@ import time
 from kontor_contract import contract
 
 SKIP = 77
+# The pages of this source tree: the binary's own default is where meson
+# install puts them (web/meson.build).
+WEB_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "web")
 
 
 def need_env():
@@ -61,6 +64,7 @@ class Kontor:
         self.port = free_port()
         self.env = dict(os.environ, KONTOR_DATABASE=self.conninfo,
                         KONTOR_PORT=str(self.port), KONTOR_LISTEN_ADDRESS="127.0.0.1",
+                        KONTOR_WEB_ROOT=os.environ.get("KONTOR_WEB_ROOT", os.path.normpath(WEB_ROOT)),
                         # A g_critical is a bug: let it stop the server and fail the test.
                         G_DEBUG="fatal-criticals",
                         KONTOR_METRICS_TOKEN=self.METRICS_TOKEN,
