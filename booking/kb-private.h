@@ -7,6 +7,20 @@
 
 #include <libpq-fe.h>
 
+/* A log line about one booking or meeting carries its id as the field
+ * MEETING_ID (the program's log writer makes it a journal field or a JSON
+ * key).  Log no name, contact, reference, code or token. */
+#define kb_log_meeting(level, booking_id, ...)                                        \
+  G_STMT_START                                                                        \
+  {                                                                                   \
+    gchar kb_meeting_id_[24];                                                         \
+    g_snprintf (kb_meeting_id_, sizeof kb_meeting_id_, "%" G_GINT64_FORMAT,           \
+                (gint64) (booking_id));                                               \
+    g_log_structured (G_LOG_DOMAIN, (level), "MEETING_ID", kb_meeting_id_, "MESSAGE", \
+                      __VA_ARGS__);                                                   \
+  }                                                                                   \
+  G_STMT_END
+
 G_BEGIN_DECLS
 
 /* How long a caseworker session lives (docs/api.md says 12 hours). */

@@ -132,8 +132,9 @@ kiosk_failure_counted (GObject *source, GAsyncResult *result, gpointer data)
     return;
   }
   if (PQntuples (res) == 1 && kb_row_bool (res, 0, "locked"))
-    g_message ("kiosk code of booking %" G_GINT64_FORMAT " locked after %s wrong codes",
-               j->booking->id, kb_row_text (res, 0, "kiosk_failures"));
+    kb_log_meeting (G_LOG_LEVEL_MESSAGE, j->booking->id,
+                    "kiosk code of booking %" G_GINT64_FORMAT " locked after %s wrong codes",
+                    j->booking->id, kb_row_text (res, 0, "kiosk_failures"));
   PQclear (res);
   g_clear_pointer (&j->booking, kb_booking_free);
   join_decide (task);

@@ -41,8 +41,8 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
     g_autoptr (GError) error = NULL;
     g_autofree gchar *debug = NULL;
     gst_message_parse_error (msg, &error, &debug);
-    g_warning ("media %s: error from %s: %s (%s)", meeting->name, GST_OBJECT_NAME (msg->src),
-               error->message, debug ? debug : "");
+    km_log_meeting (G_LOG_LEVEL_WARNING, meeting, "media %s: error from %s: %s (%s)", meeting->name,
+                    GST_OBJECT_NAME (msg->src), error->message, debug ? debug : "");
     km_meeting_dump (meeting, "error");
     guint id = owner_of (msg->src);
     if (id && km_meeting_lookup (meeting, id) && meeting->callbacks.failed) {

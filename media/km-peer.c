@@ -197,9 +197,9 @@ on_failed_event (KmMeeting *m, gpointer data)
     return;
   p->negotiating = FALSE;
   if (ev->value == KM_ERROR_SDP) /* the browser's offer, not our media */
-    g_message ("media %s: %s", p->name, ev->text);
+    km_log_meeting (G_LOG_LEVEL_MESSAGE, m, "media %s: %s", p->name, ev->text);
   else
-    g_warning ("media %s: %s", p->name, ev->text);
+    km_log_meeting (G_LOG_LEVEL_WARNING, m, "media %s: %s", p->name, ev->text);
   release_candidates (m, p);
   if (km_meeting_lookup (m, ev->id) != p)
     return;

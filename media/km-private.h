@@ -1,6 +1,11 @@
 /* km-private.h — state shared by the files of media/ (never installed). */
 #pragma once
 
+/* A log line about a meeting carries the name its caller gave it
+ * (km_meeting_new: kontor gives the booking id) as the field MEETING_ID. */
+#define km_log_meeting(level, meeting, ...) \
+  g_log_structured (G_LOG_DOMAIN, (level), "MEETING_ID", (meeting)->name, "MESSAGE", __VA_ARGS__)
+
 #include <gst/gst.h>
 #ifndef GST_USE_UNSTABLE_API
 #define GST_USE_UNSTABLE_API

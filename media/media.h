@@ -105,7 +105,9 @@ typedef struct {
 
 typedef struct _KmMeeting KmMeeting;
 
-/* name shows up in element names and logs.  callbacks is copied. */
+/* name shows up in element names and, as the field MEETING_ID, in log
+ * lines about the meeting (kontor gives the booking id).  callbacks is
+ * copied. */
 KmMeeting *km_meeting_new (const gchar *name, const KmCallbacks *callbacks, gpointer user_data,
                            GError **error);
 /* Stops the pipeline and frees every element, pad and thread. */

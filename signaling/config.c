@@ -61,6 +61,8 @@ static const Setting settings[] = {
     "on SIGTERM, seconds the meetings in progress may go on before kontor stops anyway (a second SIGTERM or SIGINT stops at once)" },
   { "server", "metrics_token", "KONTOR_METRICS_TOKEN", KIND_STRING, F (metrics_token), "",
     "secret that monitoring sends to read /metrics (Authorization: Bearer ...), 16-256 characters; empty: /metrics is off" },
+  { "server", "log_format", "KONTOR_LOG_FORMAT", KIND_STRING, F (log_format), "auto",
+    "where log lines go: auto (the journal's fields under systemd, text on a terminal, else json), json (one JSON object per line on stderr) or text" },
   { "database", "conninfo", "KONTOR_DATABASE", KIND_STRING, F (database), "",
     "libpq connection string, e.g. \"host=/run/postgresql dbname=kontor\"" },
   { "database", "migrate_conninfo", "KONTOR_MIGRATE_DATABASE", KIND_STRING, F (migrate_database),
@@ -283,6 +285,12 @@ validate (KsConfig *config, GError **error)
       && g_ascii_strcasecmp (config->video_codec, "h264") != 0) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "video_codec \"%s\" must be vp8 or h264",
                  config->video_codec);
+    return FALSE;
+  }
+  if (!g_str_equal (config->log_format, "auto") && !g_str_equal (config->log_format, "json")
+      && !g_str_equal (config->log_format, "text")) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "log_format \"%s\" must be auto, json or text",
+                 config->log_format);
     return FALSE;
   }
   gsize token = strlen (config->metrics_token);

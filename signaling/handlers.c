@@ -22,7 +22,10 @@ send_internal (KsClient *client, const GError *error)
     ks_client_send_error (client, code, message, FALSE);
     return;
   }
-  g_warning ("request failed: %s", error->message);
+  if (client->booking_id)
+    ks_log_meeting (G_LOG_LEVEL_WARNING, client->booking_id, "request failed: %s", error->message);
+  else
+    g_warning ("request failed: %s", error->message);
   ks_client_send_error (client, "internal",
                         "The service is not available right now. Please try again in a minute.",
                         FALSE);

@@ -112,6 +112,9 @@ write_response (struct lws *wsi, KsRequest *r)
       || lws_finalize_write_http_header (wsi, start, &p, end))
     return -1;
 
+  /* The path has no query string (lws keeps it apart) and no route has
+   * a secret in its path: the line names no one. */
+  ks_request_log (r, G_LOG_LEVEL_INFO, "%s %s %u", r->post ? "POST" : "GET", r->path, r->status);
   memcpy (buf + LWS_PRE, r->response, n);
   lws_write (wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL);
   /* Hang up after the answer (server.c, "One request per connection");

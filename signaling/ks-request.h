@@ -27,7 +27,12 @@ struct _KsRequest {
   gint64 started_us;   /* monotonic, when the headers came (/metrics) */
   const gchar *route;  /* the route table's path, once routed to it */
   const gchar *method; /* "GET", "POST" or, refused, "other" (/metrics) */
+  gchar id[17];        /* REQUEST_ID of its log lines: 16 random hex digits */
 };
+
+/* A log line about request r carries its REQUEST_ID (log.c). */
+#define ks_request_log(r, level, ...) \
+  g_log_structured (G_LOG_DOMAIN, (level), "REQUEST_ID", (r)->id, "MESSAGE", __VA_ARGS__)
 
 /* A request on wsi (NULL: without a connection, tests/fuzz); transfer full. */
 KsRequest *ks_request_new (KsServer *server, struct lws *wsi);

@@ -252,6 +252,10 @@ main (int argc, char **argv)
     g_printerr ("kontor: %s\n", error->message);
     return 2;
   }
+  if (!ks_log_setup (config->log_format, &error)) {
+    g_printerr ("kontor: %s\n", error->message);
+    return 2;
+  }
   kb_clock_set_offset (config->clock_offset_s * G_USEC_PER_SEC);
 
   if (g_str_equal (command, "run"))

@@ -39,7 +39,7 @@ ks_respond (KsRequest *r, guint status, json_t *body)
 {
   /* One answer per request: a second would be a bug in a handler. */
   if (r->ready) {
-    g_critical ("%s answered twice", r->path);
+    ks_request_log (r, G_LOG_LEVEL_CRITICAL, "%s answered twice", r->path);
     json_decref (body);
     return;
   }
@@ -49,7 +49,7 @@ ks_respond (KsRequest *r, guint status, json_t *body)
   if (!r->response) {
     /* A handler built an answer jansson could not make: a bug, but the
      * client still gets an answer and the server stays up. */
-    g_critical ("%s: an answer that is no JSON", r->path);
+    ks_request_log (r, G_LOG_LEVEL_CRITICAL, "%s: an answer that is no JSON", r->path);
     r->status = 500;
     r->response = g_strdup ("{\"error\":{\"code\":\"internal\",\"message\":"
                             "\"The service is not available right now.\"}}");
@@ -63,7 +63,7 @@ void
 ks_respond_text (KsRequest *r, guint status, const gchar *content_type, gchar *text)
 {
   if (r->ready) {
-    g_critical ("%s answered twice", r->path);
+    ks_request_log (r, G_LOG_LEVEL_CRITICAL, "%s answered twice", r->path);
     g_free (text);
     return;
   }
@@ -92,7 +92,7 @@ ks_answer_dropped (KsRequest *r, const GError *error)
 void
 ks_respond_internal (KsRequest *r, const GError *error)
 {
-  g_warning ("%s: %s", r->path, error->message);
+  ks_request_log (r, G_LOG_LEVEL_WARNING, "%s: %s", r->path, error->message);
   ks_respond_error (r, 500, "internal",
                     "The service is not available right now. Please try again in a minute.");
 }
@@ -218,6 +218,8 @@ ks_request_new (KsServer *server, struct lws *wsi)
   r->wsi = wsi;
   r->body = g_string_new (NULL);
   r->cancellable = g_cancellable_new ();
+  /* Random rather than counted: unique across restarts and nodes. */
+  g_snprintf (r->id, sizeof r->id, "%08x%08x", g_random_int (), g_random_int ());
   r->peer = ks_peer_address (server, wsi);
   r->started_us = g_get_monotonic_time ();
   r->method = "GET";
@@ -262,7 +264,7 @@ ks_respond_booking_error (KsRequest *r, const GError *error)
     return FALSE;
   if ((code = ks_db_trouble (error, &message))) {
     /* The pool logs the outage once; one line per request would drown it. */
-    g_debug ("%s: %s", r->path, error->message);
+    ks_request_log (r, G_LOG_LEVEL_DEBUG, "%s: %s", r->path, error->message);
     ks_respond_error (r, 503, code, message);
   } else if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND)) {
     ks_respond_error (r, 404, "no_booking", "There is no booking for this link.");

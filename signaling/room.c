@@ -183,8 +183,9 @@ static void
 on_connection_state (guint participant, gboolean connected, gpointer user_data)
 {
   KsRoom *room = user_data;
-  g_message ("booking %" G_GINT64_FORMAT ": participant %u media %s", room->booking_id, participant,
-             connected ? "connected" : "disconnected");
+  ks_log_meeting (G_LOG_LEVEL_MESSAGE, room->booking_id,
+                  "booking %" G_GINT64_FORMAT ": participant %u media %s", room->booking_id,
+                  participant, connected ? "connected" : "disconnected");
 }
 
 /* A coarse level a page can show without explaining RTCP: good, fair, poor. */
@@ -221,10 +222,13 @@ on_failed (guint participant, const GError *error, gpointer user_data)
   KsClient *c = client_of (room, participant);
   gboolean offer = g_error_matches (error, KM_ERROR, KM_ERROR_SDP);
   if (offer)
-    g_message ("booking %" G_GINT64_FORMAT ": offer refused: %s", room->booking_id, error->message);
+    ks_log_meeting (G_LOG_LEVEL_MESSAGE, room->booking_id,
+                    "booking %" G_GINT64_FORMAT ": offer refused: %s", room->booking_id,
+                    error->message);
   else
-    g_warning ("booking %" G_GINT64_FORMAT ": media of participant %u failed: %s", room->booking_id,
-               participant, error->message);
+    ks_log_meeting (G_LOG_LEVEL_WARNING, room->booking_id,
+                    "booking %" G_GINT64_FORMAT ": media of participant %u failed: %s",
+                    room->booking_id, participant, error->message);
   if (!c)
     return;
   /* webrtcbin refuses some offers only while applying them, on its own
@@ -307,10 +311,13 @@ enter_media (KsRoom *room, KsClient *client)
   if (client->participant)
     return;
   if (!room->meeting) {
-    g_autofree gchar *name = g_strdup_printf ("booking-%" G_GINT64_FORMAT, room->booking_id);
+    /* The media meeting is named by the booking id alone: its log lines
+     * carry the name as MEETING_ID (media.h). */
+    g_autofree gchar *name = g_strdup_printf ("%" G_GINT64_FORMAT, room->booking_id);
     room->meeting = km_meeting_new (name, &media_callbacks, room, &error);
     if (!room->meeting) {
-      g_warning ("booking %" G_GINT64_FORMAT ": %s", room->booking_id, error->message);
+      ks_log_meeting (G_LOG_LEVEL_WARNING, room->booking_id, "booking %" G_GINT64_FORMAT ": %s",
+                      room->booking_id, error->message);
       ks_client_send_error (client, "internal", "The video meeting could not be started.", FALSE);
       return;
     }
@@ -318,7 +325,8 @@ enter_media (KsRoom *room, KsClient *client)
   client->participant =
       km_meeting_add_participant (room->meeting, ks_role_name (client->role), &error);
   if (!client->participant) {
-    g_warning ("booking %" G_GINT64_FORMAT ": %s", room->booking_id, error->message);
+    ks_log_meeting (G_LOG_LEVEL_WARNING, room->booking_id, "booking %" G_GINT64_FORMAT ": %s",
+                    room->booking_id, error->message);
     ks_client_send_error (client, "internal", "The video meeting could not be started.", FALSE);
     return;
   }
@@ -543,8 +551,9 @@ ks_room_offer (KsServer *server, KsClient *client, const gchar *sdp)
   g_autoptr (GError) error = NULL;
   if (!km_meeting_set_remote_description (client->room->meeting, client->participant, "offer", sdp,
                                           &error)) {
-    g_message ("booking %" G_GINT64_FORMAT ": offer refused: %s", client->room->booking_id,
-               error->message);
+    ks_log_meeting (G_LOG_LEVEL_MESSAGE, client->room->booking_id,
+                    "booking %" G_GINT64_FORMAT ": offer refused: %s", client->room->booking_id,
+                    error->message);
     /* A browser without the meeting's video codec can be told what to do
      * about it (another browser); other refusals cannot. */
     ks_client_send_error (
@@ -559,7 +568,8 @@ ks_room_candidate (KsServer *server, KsClient *client, guint mline, const gchar 
   g_autoptr (GError) error = NULL;
   if (!km_meeting_add_remote_candidate (client->room->meeting, client->participant, mline,
                                         candidate, &error))
-    g_debug ("candidate refused: %s", error->message);
+    ks_log_meeting (G_LOG_LEVEL_DEBUG, client->room->booking_id, "candidate refused: %s",
+                    error->message);
 }
 
 void

@@ -32,6 +32,7 @@ typedef struct {
   gchar *trusted_proxies;  /* [server] trusted_proxies KONTOR_TRUSTED_PROXIES */
   gchar *metrics_token;    /* [server] metrics_token   KONTOR_METRICS_TOKEN */
   guint drain_timeout_s;   /* [server] drain_timeout   KONTOR_DRAIN_TIMEOUT */
+  gchar *log_format;       /* [server] log_format      KONTOR_LOG_FORMAT */
   gchar *database;         /* [database] conninfo      KONTOR_DATABASE */
   gchar *migrate_database; /* [database] migrate_conninfo KONTOR_MIGRATE_DATABASE */
   guint pool_size;         /* [database] pool_size     KONTOR_DB_POOL_SIZE */
@@ -73,6 +74,15 @@ KsConfig *ks_config_copy (const KsConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KsConfig, ks_config_free)
 /* The text `kontor --help` prints about settings. */
 const gchar *ks_config_help (void);
+
+/* Sends GLib's log to where log_format ("auto", "json" or "text",
+ * [server] log_format) says (log.c); call once, before the first line
+ * that should go there.  FALSE with error for another format. */
+gboolean ks_log_setup (const gchar *log_format, GError **error);
+/* One JSON log line, newline included, as the json format writes it;
+ * unix_us is the time it carries.  Transfer full. */
+gchar *ks_log_json_line (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+                         gint64 unix_us);
 
 typedef struct _KsServer KsServer;
 

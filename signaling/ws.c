@@ -53,7 +53,11 @@ closed (KsClient *c)
   ks_limits_socket_closed (c);
   ks_room_leave (server, c);
   server->clients = g_list_remove (server->clients, c);
-  g_debug ("socket closed (booking %" G_GINT64_FORMAT ")", booking_id);
+  if (booking_id)
+    ks_log_meeting (G_LOG_LEVEL_DEBUG, booking_id, "socket closed (booking %" G_GINT64_FORMAT ")",
+                    booking_id);
+  else
+    g_debug ("socket closed");
   ks_client_unref (c);
 }
 

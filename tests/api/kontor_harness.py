@@ -22,6 +22,9 @@ import time
 from kontor_contract import contract
 
 SKIP = 77
+# The pages of this source tree: the binary's own default is where meson
+# install puts them (web/meson.build).
+WEB_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "web")
 
 
 def need_env():
@@ -48,11 +51,11 @@ class Kontor:
 
     METRICS_TOKEN = secrets.token_hex(16)
 
-    def __init__(self, extra_env=None, server_role=None, stderr_path=None, cwd=None):
+    def __init__(self, extra_env=None, server_role=None, stderr_path=None, cwd=None, stdout_path=None):
         """server_role: run kontor as this login role, a member of
         kontor_app (no DDL, migration 014), while `kontor migrate` runs as
         the cluster's superuser.  stderr_path: kontor's whole log (stdout and
-        stderr) goes there.
+        stderr) goes there, or only stderr when stdout_path is given too.
         cwd: kontor's working folder."""
         self.base_conninfo = os.environ["KONTOR_TEST_CONNINFO"]
         self.dbname = "api_" + secrets.token_hex(6)
@@ -61,6 +64,7 @@ class Kontor:
         self.port = free_port()
         self.env = dict(os.environ, KONTOR_DATABASE=self.conninfo,
                         KONTOR_PORT=str(self.port), KONTOR_LISTEN_ADDRESS="127.0.0.1",
+                        KONTOR_WEB_ROOT=os.environ.get("KONTOR_WEB_ROOT", os.path.normpath(WEB_ROOT)),
                         # A g_critical is a bug: let it stop the server and fail the test.
                         G_DEBUG="fatal-criticals",
                         KONTOR_METRICS_TOKEN=self.METRICS_TOKEN,
@@ -68,6 +72,7 @@ class Kontor:
         self.proc = None
         self.server_role = server_role
         self.stderr_path = stderr_path
+        self.stdout_path = stdout_path
         self.cwd = cwd
         if server_role:
             self.env["KONTOR_MIGRATE_DATABASE"] = self.conninfo
@@ -105,9 +110,10 @@ class Kontor:
     def start(self):
         """Starts the server (again, after a kill: same port, same database)
         and waits until it listens."""
-        # GLib writes messages, info and debug to stdout, the rest to stderr.
+        # The log goes to stderr (signaling/log.c); stdout has the line
+        # "kontor: serving URL".
         err = open(self.stderr_path, "a") if self.stderr_path else sys.stderr
-        out = err if self.stderr_path else subprocess.DEVNULL
+        out = open(self.stdout_path, "a") if self.stdout_path else err if self.stderr_path else subprocess.DEVNULL
         self.proc = subprocess.Popen([os.path.abspath(os.environ["KONTOR_BIN"])], env=self.env,
                                      cwd=self.cwd, stdout=out, stderr=err)
         deadline = time.monotonic() + 20
