@@ -176,6 +176,23 @@ typedef struct {
 } KbStoreStats;
 
 void kb_store_stats (KbStore *store, KbStoreStats *out);
+
+/* How long each named statement took, from sending it to the whole answer
+ * (a database error counts too; a query refused, timed out or cut off by a
+ * lost connection does not), as a histogram per statement for /metrics.
+ * The bounds (seconds, ascending) are the same for every statement. */
+#define KB_QUERY_BUCKETS 12
+extern const gdouble kb_query_bucket_bounds[KB_QUERY_BUCKETS];
+typedef struct {
+  const gchar *statement;               /* the prepared statement's name */
+  guint64 counts[KB_QUERY_BUCKETS + 1]; /* per bucket, not cumulative; the last: above all */
+  guint64 count;
+  gdouble sum_s;
+} KbQueryTiming;
+
+/* Every statement's timing, in name order; *n is their number.  Borrowed
+ * from the store, which updates it in place as queries complete. */
+const KbQueryTiming *kb_store_query_timings (KbStore *store, guint *n);
 void kb_store_free (KbStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbStore, kb_store_free)
 

@@ -58,6 +58,7 @@ struct _Query {
   GSource *timeout;
   Conn *conn; /* while in flight */
   PGresult *result;
+  gint64 sent_us; /* monotonic, when PQsendQueryPrepared took it */
 };
 
 struct _KbStore {
@@ -74,7 +75,17 @@ struct _KbStore {
   guint64 refused_busy, refused_unavailable, reconnects;
   guint8 seal_key[KB_SEAL_KEY_LEN]; /* [notify] key_file (seal.c) */
   gboolean has_seal_key;
+  KbQueryTiming *timings;   /* one per statement, in statements' order */
+  GHashTable *timing_index; /* statement name → its KbQueryTiming (borrowed) */
+  guint n_timings;
 };
+
+/* Upper bounds of the query histograms, seconds: a prepared statement on a
+ * healthy database answers in a millisecond or two; statement_timeout is
+ * 5 s by default. */
+const gdouble kb_query_bucket_bounds[KB_QUERY_BUCKETS] = { 0.0005, 0.001, 0.0025, 0.005,
+                                                           0.01,   0.025, 0.05,   0.1,
+                                                           0.25,   0.5,   1,      5 };
 
 static void conn_broken (Conn *conn, const gchar *why);
 
@@ -598,6 +609,23 @@ on_prepared (Conn *conn, PGresult *res)
   conn_prepare_next (conn);
 }
 
+/* Counts q's time from sending to its answer, for /metrics. */
+static void
+query_timed (KbStore *store, Query *q)
+{
+  KbQueryTiming *t = g_hash_table_lookup (store->timing_index, q->statement);
+  gdouble s = (g_get_monotonic_time () - q->sent_us) / (gdouble) G_USEC_PER_SEC;
+  guint b = 0;
+
+  if (t == NULL) /* a name that was never prepared: the database said so */
+    return;
+  while (b < KB_QUERY_BUCKETS && s > kb_query_bucket_bounds[b])
+    b++;
+  t->counts[b]++;
+  t->count++;
+  t->sum_s += s;
+}
+
 /* CONN_BUSY: the query's answer (res, NULL if none came) is complete;
  * the connection is idle again and takes the next waiting query. */
 static void
@@ -608,6 +636,8 @@ on_answered (Conn *conn, PGresult *res)
   conn->query = NULL;
   q->conn = NULL;
   q->result = res;
+  if (res)
+    query_timed (conn->store, q);
   conn->state = CONN_IDLE;
   conn_watch (conn, G_IO_IN);
   if (res == NULL)
@@ -711,6 +741,7 @@ pool_dispatch (KbStore *store)
       conn->state = CONN_BUSY;
       conn->query = q;
       q->conn = conn;
+      q->sent_us = g_get_monotonic_time ();
       query_arm (q);
       conn_watch (conn, PQflush (conn->pg) == 1 ? G_IO_IN | G_IO_OUT : G_IO_IN);
     }
@@ -782,6 +813,13 @@ kb_store_new_full (const gchar *conninfo, const KbStoreOptions *options, GError 
   store->conns = g_ptr_array_new ();
   g_queue_init (&store->waiting);
   store->statements = kb_sql_statements ();
+  store->timing_index = g_hash_table_new (g_str_hash, g_str_equal);
+  store->n_timings = g_strv_length (store->statements) / 2;
+  store->timings = g_new0 (KbQueryTiming, store->n_timings);
+  for (guint i = 0; i < store->n_timings; i++) {
+    store->timings[i].statement = store->statements[2 * i];
+    g_hash_table_insert (store->timing_index, store->statements[2 * i], &store->timings[i]);
+  }
   store->max_waiting = MAX (options->max_waiting, 1);
   store->timeout_ms = MAX (options->statement_timeout_ms, 1) + CLIENT_MARGIN_MS;
   store->available = TRUE;
@@ -855,6 +893,8 @@ kb_store_free (KbStore *store)
     g_free (conn);
   }
   g_ptr_array_free (store->conns, TRUE);
+  g_clear_pointer (&store->timing_index, g_hash_table_destroy);
+  g_free (store->timings);
   g_strfreev (store->statements);
   g_strfreev (store->conn_keys);
   g_strfreev (store->conn_values);
@@ -902,4 +942,11 @@ const guint8 *
 kb_store_seal_key (KbStore *store)
 {
   return store->has_seal_key ? store->seal_key : NULL;
+}
+
+const KbQueryTiming *
+kb_store_query_timings (KbStore *store, guint *n)
+{
+  *n = store->n_timings;
+  return store->timings;
 }

@@ -71,6 +71,9 @@ typedef struct {
   double rtt_ms;
   double jitter_ms;
   guint64 frames_in;
+  /* Since the participant joined, like the bytes: RTP packets received from
+   * it, and those its sequence numbers say went missing on the way. */
+  guint64 packets_in, lost_in;
 } KmStats;
 
 typedef struct {

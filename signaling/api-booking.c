@@ -131,6 +131,8 @@ cancel_finished (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (LinkStep) step = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (KbBooking) b = kb_cancel_finish (step->request->server->store, result, &error);
+  if (b) /* done, even if nobody waits for the answer any more */
+    ks_stats_booking (step->request->server, KS_BOOKING_CANCELLED_BY_SEEKER);
   changed (step, b, error);
 }
 
@@ -140,6 +142,8 @@ move_finished (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (LinkStep) step = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (KbBooking) b = kb_move_finish (step->request->server->store, result, &error);
+  if (b)
+    ks_stats_booking (step->request->server, KS_BOOKING_MOVED);
   changed (step, b, error);
 }
 

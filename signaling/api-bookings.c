@@ -15,6 +15,8 @@ book_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (KsRequest) r = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (KbBookResult) res = kb_book_finish (r->server->store, result, &error);
+  if (res) /* booked, even if nobody waits for the answer any more */
+    ks_stats_booking (r->server, KS_BOOKING_MADE);
   if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
     return;
   json_t *answer = ks_json_booking_with_links (r->server, res->booking, res->token);

@@ -153,6 +153,7 @@ token_well_formed (const gchar *token)
 static void
 send_refusal (KsClient *client, KbJoinVerdict verdict, gint64 opens_at)
 {
+  ks_stats_join_refused (client->server, kb_join_verdict_code (verdict));
   json_t *msg = ks_json_error (kb_join_verdict_code (verdict), refusal_message (verdict));
   if (verdict == KB_JOIN_TOO_EARLY)
     json_object_set_new (msg, "opens_at", ks_json_time_or_null (opens_at));
@@ -162,6 +163,7 @@ send_refusal (KsClient *client, KbJoinVerdict verdict, gint64 opens_at)
 static void
 send_draining (KsClient *client)
 {
+  ks_stats_join_refused (client->server, "draining");
   ks_client_send_error (client, "draining",
                         "This server is about to restart and starts no new meetings. "
                         "The page tries again by itself.",
@@ -187,6 +189,9 @@ joined (KsClient *client, KbBooking *owned, KbJoinVerdict verdict, gint64 opens_
   if (!ks_client_still_open (client, error))
     return;
   if (error) {
+    const gchar *message;
+    const gchar *code = ks_db_trouble (error, &message);
+    ks_stats_join_refused (client->server, code ? code : "internal");
     send_internal (client, error);
     return;
   }
@@ -238,6 +243,7 @@ join_as_interpreter (KsClient *client, const gchar *invite)
 {
   gint64 booking_id = ks_invitation_lookup (client->server, invite, client);
   if (!booking_id) {
+    ks_stats_join_refused (client->server, "no_booking");
     ks_client_send_error (
         client, "no_booking",
         "This invitation is not valid (any more). Ask the caseworker for a new link.", FALSE);
@@ -246,6 +252,7 @@ join_as_interpreter (KsClient *client, const gchar *invite)
   client->role = KS_ROLE_INTERPRETER;
   if (!ks_room_interpreter_enter (client->server, client, booking_id)) {
     client->role = KS_ROLE_NONE;
+    ks_stats_join_refused (client->server, "not_started");
     ks_client_send_error (client, "not_started",
                           "The meeting is not in progress. Try again when the caseworker is there.",
                           FALSE);
@@ -280,6 +287,7 @@ on_join (KsClient *client, json_t *msg)
    * per address. */
   if (!ks_rate_allow (client->server, KS_RATE_LINK, client->peer)
       || (reference && !ks_rate_allow (client->server, KS_RATE_REFERENCE, reference))) {
+    ks_stats_join_refused (client->server, "rate_limited");
     ks_client_send_error (client, "rate_limited", "Too many attempts. Please wait a minute.",
                           FALSE);
     return;

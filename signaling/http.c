@@ -66,6 +66,7 @@ route (KsRequest *r)
     if (!g_str_equal (r->path, routes[i].path))
       continue;
     path_known = TRUE;
+    r->route = routes[i].path;
     if (routes[i].post == r->post) {
       routes[i].handler (r);
       return;
@@ -144,8 +145,10 @@ on_headers (KsServer *server, struct lws *wsi)
   int uri = WSI_TOKEN_GET_URI;
   if (lws_hdr_total_length (wsi, WSI_TOKEN_POST_URI) > 0) {
     r->post = TRUE;
+    r->method = "POST";
     uri = WSI_TOKEN_POST_URI;
   } else if (lws_hdr_total_length (wsi, WSI_TOKEN_GET_URI) <= 0) {
+    r->method = "other";
     ks_respond_error (r, 405, "method_not_allowed", "Only GET and POST are used.");
     return 0;
   }
@@ -204,6 +207,7 @@ on_writable (KsRequest *r, struct lws *wsi)
   ks_request_ref (r);
   request_detach (wsi);
   int rc = write_response (wsi, r);
+  ks_stats_http (r->server, r->route, r->method, r->status, r->started_us);
   ks_request_unref (r);
   return rc;
 }

@@ -21,9 +21,12 @@ struct _KsRequest {
   gchar *peer;         /* client address, for rate limits */
   gpointer step;       /* a handler's own state between steps */
   GDestroyNotify step_free;
-  gchar **args; /* without a connection (tests/fuzz): the
-                 * query string's name=value parts, as lws
-                 * would hand them over */
+  gchar **args;        /* without a connection (tests/fuzz): the
+                        * query string's name=value parts, as lws
+                        * would hand them over */
+  gint64 started_us;   /* monotonic, when the headers came (/metrics) */
+  const gchar *route;  /* the route table's path, once routed to it */
+  const gchar *method; /* "GET", "POST" or, refused, "other" (/metrics) */
 };
 
 /* A request on wsi (NULL: without a connection, tests/fuzz); transfer full. */

@@ -1,6 +1,6 @@
 /* ks-server.h — the base every file of signaling/ stands on: the server
  * object, what a browser may send at most, and the leaf helpers that call
- * nothing else of signaling/ (json.c, peer.c, invite.c).  Not for other
+ * nothing else of signaling/ (json.c, peer.c, invite.c, stats.c).  Not for other
  * modules: they use signaling.h.
  *
  * The layers above it, lowest first; a file calls only into its own layer's
@@ -39,6 +39,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (json_t, json_decref)
 typedef struct _KsClient KsClient;
 typedef struct _KsRoom KsRoom;
 typedef struct _KsRequest KsRequest;
+typedef struct _KsStats KsStats;
 
 typedef enum { KS_ROLE_NONE, KS_ROLE_SEEKER, KS_ROLE_CASEWORKER, KS_ROLE_INTERPRETER } KsRole;
 
@@ -79,6 +80,7 @@ struct _KsServer {
   guint heartbeat;      /* source id */
   KbListener *listener; /* LISTEN kontor_queue */
   KsHostLost host_lost;
+  KsStats *stats; /* stats.c: counters for /metrics (made on first use) */
 };
 
 /* ---- json.c: shapes and texts shared by the API and the WebSocket ------ */
@@ -150,6 +152,40 @@ void ks_invitations_forget (KsServer *server, gint64 booking_id);
 /* Revokes every invitation whose meeting live() says is over; how many. */
 typedef gboolean (*KsInvitationLive) (KsServer *server, gint64 booking_id);
 guint ks_invitations_sweep (KsServer *server, KsInvitationLive live);
+
+/* ---- stats.c: what this node counted, for /metrics --------------------- */
+
+typedef enum {
+  KS_BOOKING_MADE,
+  KS_BOOKING_MOVED,
+  KS_BOOKING_CANCELLED_BY_SEEKER,     /* by the personal link */
+  KS_BOOKING_CANCELLED_BY_CASEWORKER, /* from the queue */
+  KS_N_BOOKING_EVENTS,
+} KsBookingEvent;
+
+/* A join was answered with this error code (a code outside the list in
+ * stats.c counts as "other"). */
+void ks_stats_join_refused (KsServer *server, const gchar *code);
+/* A change to a booking succeeded in the database. */
+void ks_stats_booking (KsServer *server, KsBookingEvent event);
+/* An API answer with status was written for a request whose headers came
+ * at started_us (monotonic).  route: a path of the route table (static), or
+ * NULL for none; method: "GET", "POST" or "other".  Never a path as sent:
+ * the label set must stay bounded and free of anything personal. */
+void ks_stats_http (KsServer *server, const gchar *route, const gchar *method, guint status,
+                    gint64 started_us);
+/* A participant's stats report: adds what grew since before (NULL: its
+ * first report) to the relayed bytes and packets. */
+void ks_stats_media (KsServer *server, const KmStats *before, const KmStats *now);
+/* The counters in the Prometheus text format, HELP and TYPE included. */
+void ks_stats_write (KsServer *server, GString *out);
+/* One histogram series: name_bucket{labels,le="…"} for each upper bound
+ * (counts per bucket, not cumulative), +Inf, name_sum and name_count.
+ * labels: `a="x",b="y"`, or "" for none. */
+void ks_stats_write_histogram (GString *out, const gchar *name, const gchar *labels,
+                               const gdouble *bounds, guint n_bounds, const guint64 *counts,
+                               guint64 count, gdouble sum);
+void ks_stats_free (KsStats *stats);
 
 /* ---- config.c ---------------------------------------------------------- */
 

@@ -1,6 +1,8 @@
 /* metrics.c — GET /metrics: what an operator's monitoring reads, in the
- * Prometheus text format.  Live figures only (sockets, rooms, media and
- * its quality as the relay last saw it); nothing about any person.
+ * Prometheus text format.  Live figures (sockets, rooms, meetings, media
+ * and its quality as the relay last saw it, the database pool), then the
+ * counters of stats.c and the query timings of booking/; nothing about any
+ * person (docs/api.md lists every metric).
  * Answered only to a request with the configured bearer token ([server]
  * metrics_token): the peer address proves nothing behind a proxy on the
  * same host, where every request comes from loopback. */
@@ -26,11 +28,27 @@ bearer_ok (KsRequest *r)
   return strlen (header + 7) == n && kb_secret_equal (header + 7, want, n);
 }
 
+static void
+write_query_timings (GString *s, KbStore *store)
+{
+  guint n;
+  const KbQueryTiming *t = kb_store_query_timings (store, &n);
+  g_string_append (s, "# HELP kontor_db_query_duration_seconds Database statements, from "
+                      "sending to the whole answer, by prepared statement.\n"
+                      "# TYPE kontor_db_query_duration_seconds histogram\n");
+  for (guint i = 0; i < n; i++) {
+    g_autofree gchar *labels = g_strdup_printf ("statement=\"%s\"", t[i].statement);
+    ks_stats_write_histogram (s, "kontor_db_query_duration_seconds", labels, kb_query_bucket_bounds,
+                              KB_QUERY_BUCKETS, t[i].counts, t[i].count, t[i].sum_s);
+  }
+}
+
 void
 ks_api_metrics (KsRequest *r)
 {
   KsServer *server = r->server;
-  guint sockets = 0, seekers = 0, caseworkers = 0, interpreters = 0, media = 0, in_room = 0;
+  guint sockets = 0, unjoined = 0, seekers = 0, caseworkers = 0, interpreters = 0, media = 0,
+        in_room = 0;
   guint seats[3];
   gdouble in_kbps = 0, out_kbps = 0, loss = 0;
   guint with_stats = 0;
@@ -42,6 +60,7 @@ ks_api_metrics (KsRequest *r)
   for (GList *l = server->clients; l; l = l->next) {
     KsClient *c = l->data;
     sockets++;
+    unjoined += c->role == KS_ROLE_NONE;
     seekers += c->role == KS_ROLE_SEEKER;
     caseworkers += c->role == KS_ROLE_CASEWORKER;
     interpreters += c->role == KS_ROLE_INTERPRETER;
@@ -60,19 +79,26 @@ ks_api_metrics (KsRequest *r)
   GString *s = g_string_new (NULL);
   g_string_append_printf (
       s,
-      "# HELP kontor_websockets Open WebSocket connections, by role.\n"
+      "# HELP kontor_websockets Open WebSocket connections, by role (any: all of them; none: "
+      "not joined yet).\n"
       "# TYPE kontor_websockets gauge\n"
       "kontor_websockets{role=\"any\"} %u\n"
+      "kontor_websockets{role=\"none\"} %u\n"
       "kontor_websockets{role=\"seeker\"} %u\n"
       "kontor_websockets{role=\"caseworker\"} %u\n"
       "kontor_websockets{role=\"interpreter\"} %u\n"
       "# HELP kontor_rooms Bookings with someone connected.\n"
       "# TYPE kontor_rooms gauge\n"
       "kontor_rooms %u\n"
+      "# HELP kontor_meetings_in_progress Meetings running here: a caseworker in the room, or "
+      "media.\n"
+      "# TYPE kontor_meetings_in_progress gauge\n"
+      "kontor_meetings_in_progress %u\n"
       "# HELP kontor_media_participants Participants with a media connection in the relay.\n"
       "# TYPE kontor_media_participants gauge\n"
       "kontor_media_participants %u\n",
-      sockets, seekers, caseworkers, interpreters, g_hash_table_size (server->rooms), media);
+      sockets, unjoined, seekers, caseworkers, interpreters, g_hash_table_size (server->rooms),
+      ks_rooms_in_progress (server), media);
   /* Every socket that thinks it is in a room holds a seat there, and each
    * seat one socket: the two sums differ only if room state is corrupt
    * (the stateful protocol fuzzer checks this). */
@@ -123,5 +149,7 @@ ks_api_metrics (KsRequest *r)
       "kontor_db_reconnects_total %" G_GUINT64_FORMAT "\n",
       db.up, db.connections, db.available ? 1u : 0u, db.waiting, db.refused_busy,
       db.refused_unavailable, db.reconnects);
+  write_query_timings (s, server->store);
+  ks_stats_write (server, s);
   ks_respond_text (r, 200, "text/plain; version=0.0.4; charset=utf-8", g_string_free (s, FALSE));
 }

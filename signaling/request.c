@@ -219,6 +219,8 @@ ks_request_new (KsServer *server, struct lws *wsi)
   r->body = g_string_new (NULL);
   r->cancellable = g_cancellable_new ();
   r->peer = ks_peer_address (server, wsi);
+  r->started_us = g_get_monotonic_time ();
+  r->method = "GET";
   return r;
 }
 

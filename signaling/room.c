@@ -204,6 +204,8 @@ on_stats (guint participant, const KmStats *stats, gpointer user_data)
   KsClient *c = client_of (user_data, participant);
   if (!c)
     return;
+  /* The relayed totals grow by what this report adds to the last one. */
+  ks_stats_media (c->server, c->has_stats ? &c->last_stats : NULL, stats);
   c->last_stats = *stats;
   c->has_stats = TRUE;
   ks_client_send (c, json_pack ("{s:s, s:s, s:f, s:f, s:f, s:f}", "type", "quality", "level",

@@ -317,6 +317,7 @@ ks_server_free (KsServer *server)
   g_clear_pointer (&server->invitations, g_hash_table_destroy);
   g_clear_pointer (&server->ws_per_address, g_hash_table_destroy);
   g_clear_pointer (&server->ended, g_hash_table_destroy);
+  g_clear_pointer (&server->stats, ks_stats_free);
   g_free (server->csp);
   ks_config_free (server->config);
   g_free (server);
