@@ -661,6 +661,8 @@ gint kb_sweep_finish (KbStore *store, GAsyncResult *result, GError **error);
  * transfer full, CRLF line ends. */
 gchar *kb_ics_build (const KbBooking *booking, const gchar *join_url, const gchar *manage_url,
                      const gchar *uid_domain, gint64 now);
+/* The domain of calendar UIDs: public_url's host.  Transfer full. */
+gchar *kb_ics_uid_domain (const gchar *public_url);
 /* The same event as an invitation by e-mail: METHOD method (REQUEST, or
  * CANCEL with STATUS:CANCELLED), ORGANIZER organizer (an address, maybe
  * "Name <addr>") and ATTENDEE attendee.  Transfer full. */

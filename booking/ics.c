@@ -166,3 +166,12 @@ kb_ics_build_invitation (const KbBooking *b, const gchar *method, const gchar *j
 {
   return build (b, method, join_url, manage_url, uid_domain, organizer, attendee, now);
 }
+
+gchar *
+kb_ics_uid_domain (const gchar *public_url)
+{
+  const gchar *host = strstr (public_url, "://");
+  host = host ? host + 3 : public_url;
+  gsize n = strcspn (host, ":/");
+  return n ? g_strndup (host, n) : g_strdup ("kontor.invalid");
+}

@@ -245,6 +245,23 @@ notified (const gchar *payload, gpointer data)
   wake (data);
 }
 
+static void
+released (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  PGresult *res = kb_store_query_finish (NULL, result, &error); /* data may be gone */
+
+  if (res == NULL) {
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      g_message ("could not take back this node's unfinished messages (their claims run out "
+                 "by themselves): %s",
+                 error->message);
+    return;
+  }
+  PQclear (res);
+  wake (data);
+}
+
 /* ---- the sender ------------------------------------------------------------------ */
 
 static void
@@ -296,6 +313,10 @@ kb_outbox_new (KbStore *store, const gchar *conninfo, const KbNotifyOptions *opt
   o->cancellable = g_cancellable_new ();
   o->tick = g_timeout_add_seconds (TICK_S, tick, o);
   o->listener = kb_listener_new (conninfo, "kontor_outbox", notified, o);
+  {
+    const gchar *params[] = { o->options->node };
+    kb_store_query_async (store, "outbox_release_node", 1, params, o->cancellable, released, o);
+  }
   return o;
 }
 

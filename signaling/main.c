@@ -158,17 +158,14 @@ on_sigterm (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* The domain of Message-IDs and calendar UIDs: the sender's, else
- * public_url's host. */
+/* The domain of Message-IDs: the sender's, else public_url's host. */
 static gchar *
-notify_domain (const KsConfig *config)
+message_id_domain (const KsConfig *config)
 {
   const gchar *at = strrchr (config->smtp_from, '@');
   if (at && at[1])
     return g_strndup (at + 1, strcspn (at + 1, "> \t"));
-  const gchar *host = strstr (config->public_url, "://");
-  host = host ? host + 3 : config->public_url;
-  return g_strndup (host, strcspn (host, ":/"));
+  return kb_ics_uid_domain (config->public_url);
 }
 
 /* The key that seals link tokens, the settings the outbox's triggers read,
@@ -176,7 +173,9 @@ notify_domain (const KsConfig *config)
 static gboolean
 start_notify (const KsConfig *config, KbStore *store, KbOutbox **outbox, GError **error)
 {
-  g_autofree gchar *domain = notify_domain (config);
+  g_autofree gchar *domain = message_id_domain (config);
+  /* The calendar UID is the one of the .ics the booking page gives. */
+  g_autofree gchar *uid_domain = kb_ics_uid_domain (config->public_url);
   KbNotifyOptions o = { 0 };
 
   *outbox = NULL;
@@ -205,7 +204,7 @@ start_notify (const KsConfig *config, KbStore *store, KbOutbox **outbox, GError 
   o.sms_body = config->sms_body;
   o.public_url = config->public_url;
   o.node = config->node_name;
-  o.domain = domain;
+  o.domain = uid_domain;
   *outbox = kb_outbox_new (store, config->database, &o);
   memset (o.key, 0, sizeof o.key);
   return TRUE;

@@ -33,7 +33,9 @@ DECLARE
   c text := btrim(coalesce(contact, ''));
   digits text;
 BEGIN
-  IF c ~ '^[^@[:space:]<>(),;:"]+@[^@[:space:]<>(),;:"]+\.[^@[:space:]<>(),;:".]+$'
+  -- Permissive on the local part; never a space, control character, or
+  -- <>,;" (which could smuggle a second recipient or a header).
+  IF c ~ '^[^@[:space:][:cntrl:]<>,;"]+@[^@[:space:][:cntrl:]<>,;":]+\.[^@[:space:][:cntrl:]<>,;":.]+$'
      AND length(c) <= 254 THEN
     kind := 'email';
     address := c;
@@ -65,8 +67,13 @@ COMMENT ON COLUMN bookings.contact_to IS 'Where messages go: the e-mail address,
 COMMENT ON COLUMN bookings.token_sealed IS 'The link token sealed with the server''s key (libsodium secretbox: nonce then ciphertext), so that reminders carry the same link; blanked at retention.';
 
 UPDATE bookings b SET contact_kind = a.kind, contact_to = a.address
-  FROM offices o, caseworkers c, LATERAL kb_contact_address(b.seeker_contact, o.phone_country) a
- WHERE c.id = b.caseworker_id AND o.id = c.office_id AND b.forgotten_at IS NULL;
+  FROM (SELECT x.id, k.kind, k.address
+          FROM bookings x
+          JOIN caseworkers c ON c.id = x.caseworker_id
+          JOIN offices o ON o.id = c.office_id,
+               LATERAL kb_contact_address(x.seeker_contact, o.phone_country) k
+         WHERE x.forgotten_at IS NULL) a
+ WHERE a.id = b.id;
 
 -- Every new contact is told apart; one that is neither (and not empty) is
 -- refused with a clear reason, and loses nothing else.
@@ -81,7 +88,7 @@ BEGIN
    WHERE c.id = NEW.caseworker_id;
   IF a.kind IS NULL AND btrim(NEW.seeker_contact) <> '' AND TG_OP = 'INSERT' THEN
     RAISE EXCEPTION 'the contact is neither an e-mail address nor a phone number'
-      USING ERRCODE = 'check_violation', DETAIL = 'contact';
+      USING ERRCODE = 'check_violation', DETAIL = 'bad_contact';
   END IF;
   NEW.contact_kind := a.kind;
   NEW.contact_to := a.address;
@@ -156,7 +163,7 @@ COMMENT ON COLUMN outbox_attempts.error IS 'Why not (the server''s answer, no pe
 CREATE FUNCTION kb_outbox_queue (b bookings, p_kind text, due timestamptz, give_up timestamptz)
   RETURNS void LANGUAGE sql AS $$
   INSERT INTO outbox (booking_id, kind, channel, message_id, sequence, next_attempt_at, give_up_at)
-  SELECT b.id, p_kind, b.contact_kind,
+  SELECT b.id, p_kind, CASE b.contact_kind WHEN 'phone' THEN 'sms' ELSE 'email' END,
          '<' || gen_random_uuid() || '@' || coalesce((SELECT value FROM settings WHERE key = 'notify_domain'), 'kontor.invalid') || '>',
          b.sequence, due, give_up
 $$;
