@@ -559,6 +559,88 @@ KbListener *kb_listener_new (const gchar *conninfo, const gchar *channel, KbNoti
 void kb_listener_free (KbListener *listener);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbListener, kb_listener_free)
 
+/* ---- messages to the job seeker (migration 016) --------------------------- */
+
+#define KB_SEAL_KEY_LEN 32
+
+/* The key that seals link tokens ([notify] key_file: 64 hex digits; made,
+ * mode 0600, when the file does not exist). */
+gboolean kb_seal_key_load (const gchar *path, guint8 key[KB_SEAL_KEY_LEN], GError **error);
+/* The token sealed (nonce, ciphertext), as a bytea parameter "\\x…";
+ * transfer full. */
+gchar *kb_seal_token (const guint8 key[KB_SEAL_KEY_LEN], const gchar *token);
+/* The token back from the hex of its sealed form, or NULL (no such form,
+ * or another key's); transfer full. */
+gchar *kb_unseal_token (const guint8 key[KB_SEAL_KEY_LEN], const gchar *hex);
+/* New bookings store their token sealed with key (a copy is kept). */
+void kb_store_set_seal_key (KbStore *store, const guint8 key[KB_SEAL_KEY_LEN]);
+
+typedef enum {
+  KB_MESSAGE_CONFIRMATION,
+  KB_MESSAGE_CHANGE,
+  KB_MESSAGE_CANCELLATION,
+  KB_MESSAGE_REMINDER,
+  KB_MESSAGE_LINK,
+  KB_MESSAGE_KINDS
+} KbMessageKind;
+
+typedef struct {
+  gchar *subject; /* UTF-8, not yet encoded for a header */
+  gchar *text;    /* plain text */
+  gchar *html;    /* a whole HTML document */
+  gchar *sms;     /* one short paragraph */
+} KbMessage;
+
+/* The words of a message of kind about booking, in its language; join_url
+ * and manage_url NULL when the link is not known.  Transfer full. */
+KbMessage *kb_message_build (KbMessageKind kind, const KbBooking *booking, const gchar *join_url,
+                             const gchar *manage_url);
+void kb_message_free (KbMessage *message);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbMessage, kb_message_free)
+const gchar *kb_message_kind_name (KbMessageKind kind);
+KbMessageKind kb_message_kind_from_name (const gchar *name);
+
+typedef struct {
+  gchar *smtp_url;  /* smtp://host:587 or smtps://host:465; "" for no e-mail */
+  gchar *smtp_user; /* NULL or "": no authentication */
+  gchar *smtp_password;
+  gchar *smtp_from;    /* "kontor <noreply@example.org>" */
+  glong smtp_tls;      /* curl's CURLOPT_USE_SSL: 0 none, 1 try, 3 required */
+  gchar *sms_url;      /* the gateway's URL; "" for no SMS */
+  gchar **sms_headers; /* "Name: value" each */
+  gchar *sms_body;     /* JSON with {{to}}, {{text}}, {{id}} */
+  gchar *public_url;   /* for the links */
+  gchar *node;         /* [cluster] node_name: who claims */
+  gchar *domain;       /* for UIDs */
+  guint8 key[KB_SEAL_KEY_LEN];
+  gboolean has_key;
+} KbNotifyOptions;
+
+/* Blocking (a worker thread's): hand one message over.  ics may be NULL. */
+gboolean kb_send_email (const KbNotifyOptions *options, const gchar *to, const gchar *message_id,
+                        const KbMessage *message, const gchar *ics, const gchar *ics_method,
+                        gint64 now_us, GError **error);
+gboolean kb_send_sms (const KbNotifyOptions *options, const gchar *to, const gchar *message_id,
+                      const gchar *text, GError **error);
+/* The gateway's body: template with {{to}}, {{text}} and {{id}} filled,
+ * JSON-escaped.  Transfer full. */
+gchar *kb_sms_body (const gchar *template, const gchar *to, const gchar *text, const gchar *id);
+
+/* The sender: claims due messages on this node and sends them, every few
+ * seconds and when the database announces one (conninfo: for LISTEN).
+ * options are copied. */
+typedef struct _KbOutbox KbOutbox;
+KbOutbox *kb_outbox_new (KbStore *store, const gchar *conninfo, const KbNotifyOptions *options);
+void kb_outbox_free (KbOutbox *outbox);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbOutbox, kb_outbox_free)
+
+/* The settings the outbox's triggers read, written at start-up:
+ * reminder offsets in minutes before the meeting ("1440,60"), minutes
+ * after which a failing message is given up, and the domain of
+ * Message-IDs. */
+gboolean kb_set_notify_settings (const gchar *conninfo, const gchar *reminder_minutes,
+                                 guint give_up_minutes, const gchar *domain, GError **error);
+
 /* ---- the sweep --------------------------------------------------------- */
 
 /* Closes overdue bookings: booked and never checked in when the late-entry
@@ -579,6 +661,15 @@ gint kb_sweep_finish (KbStore *store, GAsyncResult *result, GError **error);
  * transfer full, CRLF line ends. */
 gchar *kb_ics_build (const KbBooking *booking, const gchar *join_url, const gchar *manage_url,
                      const gchar *uid_domain, gint64 now);
+/* The domain of calendar UIDs: public_url's host.  Transfer full. */
+gchar *kb_ics_uid_domain (const gchar *public_url);
+/* The same event as an invitation by e-mail: METHOD method (REQUEST, or
+ * CANCEL with STATUS:CANCELLED), ORGANIZER organizer (an address, maybe
+ * "Name <addr>") and ATTENDEE attendee.  Transfer full. */
+gchar *kb_ics_build_invitation (const KbBooking *booking, const gchar *method,
+                                const gchar *join_url, const gchar *manage_url,
+                                const gchar *uid_domain, const gchar *organizer,
+                                const gchar *attendee, gint64 now);
 
 /* ---- demo data (blocking; for `kontor demo`) --------------------------- */
 

@@ -77,9 +77,19 @@ utc_stamp (gint64 us)
   return g_date_time_format (utc, "%Y%m%dT%H%M%SZ");
 }
 
-gchar *
-kb_ics_build (const KbBooking *b, const gchar *join_url, const gchar *manage_url,
-              const gchar *uid_domain, gint64 now)
+/* "mailto:addr" of "Name <addr>" or "addr". */
+static gchar *
+mailto (const gchar *address)
+{
+  const gchar *lt = strchr (address, '<'), *gt = lt ? strchr (lt, '>') : NULL;
+  g_autofree gchar *bare =
+      lt && gt ? g_strndup (lt + 1, (gsize) (gt - lt - 1)) : g_strdup (address);
+  return g_strdup_printf ("mailto:%s", g_strstrip (bare));
+}
+
+static gchar *
+build (const KbBooking *b, const gchar *method, const gchar *join_url, const gchar *manage_url,
+       const gchar *uid_domain, const gchar *organizer, const gchar *attendee, gint64 now)
 {
   GString *ics = g_string_new (NULL);
   g_autofree gchar *dtstamp = utc_stamp (now);
@@ -90,7 +100,7 @@ kb_ics_build (const KbBooking *b, const gchar *join_url, const gchar *manage_url
   add_line (ics, "VERSION:2.0");
   add_line (ics, "PRODID:-//kontor//booking//EN");
   add_line (ics, "CALSCALE:GREGORIAN");
-  add_line (ics, "METHOD:PUBLISH");
+  add_linef (ics, "METHOD:%s", method);
   add_line (ics, "BEGIN:VEVENT");
   /* Stable for the booking's whole life: moves and cancellations update
    * the same event. */
@@ -100,6 +110,11 @@ kb_ics_build (const KbBooking *b, const gchar *join_url, const gchar *manage_url
   add_linef (ics, "SEQUENCE:%d", b->sequence);
   add_linef (ics, "DTSTART:%s", start);
   add_linef (ics, "DTEND:%s", end);
+  if (organizer) {
+    g_autofree gchar *o = mailto (organizer), *a = mailto (attendee);
+    add_linef (ics, "ORGANIZER:%s", o);
+    add_linef (ics, "ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE:%s", a);
+  }
 
   g_string_assign (text, "SUMMARY:");
   append_text (text, b->service_name);
@@ -128,9 +143,35 @@ kb_ics_build (const KbBooking *b, const gchar *join_url, const gchar *manage_url
   if (join_url)
     add_linef (ics, "URL:%s", join_url);
   add_line (ics, "LOCATION:Video meeting");
-  add_line (ics, b->status == KB_STATUS_CANCELLED ? "STATUS:CANCELLED" : "STATUS:CONFIRMED");
+  add_line (ics, b->status == KB_STATUS_CANCELLED || g_strcmp0 (method, "CANCEL") == 0
+                     ? "STATUS:CANCELLED"
+                     : "STATUS:CONFIRMED");
   add_line (ics, "TRANSP:OPAQUE");
   add_line (ics, "END:VEVENT");
   add_line (ics, "END:VCALENDAR");
   return g_string_free (ics, FALSE);
+}
+
+gchar *
+kb_ics_build (const KbBooking *b, const gchar *join_url, const gchar *manage_url,
+              const gchar *uid_domain, gint64 now)
+{
+  return build (b, "PUBLISH", join_url, manage_url, uid_domain, NULL, NULL, now);
+}
+
+gchar *
+kb_ics_build_invitation (const KbBooking *b, const gchar *method, const gchar *join_url,
+                         const gchar *manage_url, const gchar *uid_domain, const gchar *organizer,
+                         const gchar *attendee, gint64 now)
+{
+  return build (b, method, join_url, manage_url, uid_domain, organizer, attendee, now);
+}
+
+gchar *
+kb_ics_uid_domain (const gchar *public_url)
+{
+  const gchar *host = strstr (public_url, "://");
+  host = host ? host + 3 : public_url;
+  gsize n = strcspn (host, ":/");
+  return n ? g_strndup (host, n) : g_strdup ("kontor.invalid");
 }

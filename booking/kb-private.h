@@ -68,6 +68,9 @@ void kb_store_follow_up_async (KbStore *store, const gchar *statement, guint n_p
                                GAsyncReadyCallback callback, gpointer user_data);
 PGresult *kb_store_query_finish (KbStore *store, GAsyncResult *result, GError **error);
 
+/* The key new bookings' tokens are sealed with, or NULL (none set). */
+const guint8 *kb_store_seal_key (KbStore *store);
+
 /* FALSE while the database counts as down (queries are refused at once
  * with KB_ERROR_UNAVAILABLE): for work to skip before its first query. */
 gboolean kb_store_available (KbStore *store);

@@ -102,6 +102,8 @@ book_hashed (GObject *source, GAsyncResult *result, gpointer data)
   g_autofree gchar *cw = b->caseworker_id > 0 ? kb_param_int64 (b->caseworker_id) : NULL;
   g_autofree gchar *start = kb_param_int64 (b->starts_at);
   g_autofree gchar *token_hash = kb_param_token_hash (b->result->token);
+  const guint8 *key = kb_store_seal_key (b->store);
+  g_autofree gchar *sealed = key ? kb_seal_token (key, b->result->token) : NULL;
   GCancellable *cancellable = g_task_get_cancellable (task);
 
   b->kiosk_hash = g_task_propagate_pointer (G_TASK (result), NULL);
@@ -113,7 +115,8 @@ book_hashed (GObject *source, GAsyncResult *result, gpointer data)
     g_autofree gchar *reference = kb_reference_new ();
     const gchar *params[] = { now,     service,    office,      cw,
                               start,   reference,  token_hash,  b->kiosk_hash,
-                              b->name, b->contact, b->language, b->interpreter ? "true" : "false" };
+                              b->name, b->contact, b->language, b->interpreter ? "true" : "false",
+                              sealed };
 
     kb_store_query_async (b->store, "book", G_N_ELEMENTS (params), params, cancellable,
                           book_inserted, g_steal_pointer (&task));

@@ -73,6 +73,8 @@ struct _KbStore {
   guint timeout_ms;   /* per wait: for a connection, for the answer */
   gboolean available; /* FALSE: an attempt failed and none is open */
   guint64 refused_busy, refused_unavailable, reconnects;
+  guint8 seal_key[KB_SEAL_KEY_LEN]; /* [notify] key_file (seal.c) */
+  gboolean has_seal_key;
   KbQueryTiming *timings;   /* one per statement, in statements' order */
   GHashTable *timing_index; /* statement name → its KbQueryTiming (borrowed) */
   guint n_timings;
@@ -927,6 +929,19 @@ kb_store_stats (KbStore *store, KbStoreStats *out)
   out->refused_busy = store->refused_busy;
   out->refused_unavailable = store->refused_unavailable;
   out->reconnects = store->reconnects;
+}
+
+void
+kb_store_set_seal_key (KbStore *store, const guint8 key[KB_SEAL_KEY_LEN])
+{
+  memcpy (store->seal_key, key, KB_SEAL_KEY_LEN);
+  store->has_seal_key = TRUE;
+}
+
+const guint8 *
+kb_store_seal_key (KbStore *store)
+{
+  return store->has_seal_key ? store->seal_key : NULL;
 }
 
 const KbQueryTiming *

@@ -6,9 +6,8 @@
 /* Settings live in the database so the rules can read them; kontor.conf
  * writes them at start-up. */
 static gboolean
-set_setting (const gchar *conninfo, const gchar *key, guint value, GError **error)
+set_text (const gchar *conninfo, const gchar *key, const gchar *text, GError **error)
 {
-  g_autofree gchar *text = g_strdup_printf ("%u", value);
   const gchar *params[] = { text, key };
   PGconn *pg;
   PGresult *res;
@@ -25,6 +24,22 @@ set_setting (const gchar *conninfo, const gchar *key, guint value, GError **erro
   PQclear (res);
   PQfinish (pg);
   return ok;
+}
+
+static gboolean
+set_setting (const gchar *conninfo, const gchar *key, guint value, GError **error)
+{
+  g_autofree gchar *text = g_strdup_printf ("%u", value);
+  return set_text (conninfo, key, text, error);
+}
+
+gboolean
+kb_set_notify_settings (const gchar *conninfo, const gchar *reminder_minutes, guint give_up_minutes,
+                        const gchar *domain, GError **error)
+{
+  return set_text (conninfo, "notify_reminder_minutes", reminder_minutes, error)
+         && set_setting (conninfo, "notify_give_up_minutes", give_up_minutes, error)
+         && set_text (conninfo, "notify_domain", domain, error);
 }
 
 gboolean

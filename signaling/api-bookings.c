@@ -59,9 +59,12 @@ ks_api_book (KsRequest *r)
     ks_respond_error (r, 400, "bad_request", "name must be 1-200 characters.");
     return;
   }
-  if (strlen (contact) < 3 || strlen (contact) > 254) {
+  /* Empty books too (no messages then); the database tells an e-mail
+   * address from a phone number and refuses what is neither. */
+  gsize contact_len = strlen (contact);
+  if ((contact_len > 0 && contact_len < 3) || contact_len > 254) {
     ks_respond_error (r, 400, "bad_contact",
-                      "contact must be an e-mail address or a phone number.");
+                      "contact must be an e-mail address or a phone number, or empty.");
     return;
   }
   if (!ks_valid_language (language)) {

@@ -121,6 +121,30 @@ static const Setting settings[] = {
     "this node's name, unique among the nodes sharing the database and the one the load balancer's server line carries (letters, digits, . _ : -; default: HOSTNAME-PORT)" },
   { "cluster", "lease", "KONTOR_LEASE", KIND_COUNT, F (lease_s), "6",
     "seconds a node's hold on its meetings lasts unrenewed (renewed every third of it); after a node dies, its meetings move to another node this long after (3-600)" },
+  { "notify", "smtp_url", "KONTOR_SMTP_URL", KIND_STRING, F (smtp_url), "",
+    "mail server for the job seekers' messages: smtp://host:587 (STARTTLS) or smtps://host:465; empty: no e-mail" },
+  { "notify", "smtp_user", "KONTOR_SMTP_USER", KIND_STRING, F (smtp_user), "",
+    "user name at the mail server; empty: no authentication" },
+  { "notify", "smtp_password", "KONTOR_SMTP_PASSWORD", KIND_STRING, F (smtp_password), "",
+    "password at the mail server" },
+  { "notify", "smtp_from", "KONTOR_SMTP_FROM", KIND_STRING, F (smtp_from), "",
+    "sender of the messages, e.g. \"Jobbsenteret <noreply@example.org>\" (needed with smtp_url)" },
+  { "notify", "smtp_tls", "KONTOR_SMTP_TLS", KIND_STRING, F (smtp_tls), "required",
+    "TLS towards the mail server for smtp:// URLs: required (STARTTLS or fail), optional (when offered), or off (a mail server on this machine only)" },
+  { "notify", "sms_url", "KONTOR_SMS_URL", KIND_STRING, F (sms_url), "",
+    "the SMS gateway's URL (an HTTP POST per message); empty: no SMS" },
+  { "notify", "sms_headers", "KONTOR_SMS_HEADERS", KIND_STRING, F (sms_headers),
+    "Content-Type: application/json",
+    "HTTP headers for the gateway, one \"Name: value\" per line (in kontor.conf: separated by \\n)" },
+  { "notify", "sms_body", "KONTOR_SMS_BODY", KIND_STRING, F (sms_body),
+    "{\"to\": \"{{to}}\", \"text\": \"{{text}}\", \"id\": \"{{id}}\"}",
+    "the gateway's request body: {{to}} (E.164), {{text}} and {{id}} are filled in, JSON-escaped" },
+  { "notify", "key_file", "KONTOR_KEY_FILE", KIND_STRING, F (key_file), "",
+    "file with the key that seals link tokens so that messages can carry the link (64 hex digits; made when missing); needed with smtp_url or sms_url" },
+  { "notify", "reminders", "KONTOR_REMINDERS", KIND_STRING, F (reminders), "1440,60",
+    "reminders, in minutes before the meeting, separated by commas (empty: none)" },
+  { "notify", "give_up", "KONTOR_NOTIFY_GIVE_UP", KIND_COUNT, F (give_up_minutes), "1440",
+    "minutes a message that cannot be sent is tried again before it counts as failed (1-10080)" },
   { "privacy", "retention_days", "KONTOR_RETENTION_DAYS", KIND_DAYS, F (retention_days), "90",
     "days after a meeting that the job seeker's name and contact are kept (1-3650)" },
   { "privacy", "audit_retention_days", "KONTOR_AUDIT_RETENTION_DAYS", KIND_DAYS,
@@ -229,6 +253,58 @@ valid_address_list (const gchar *list)
   return TRUE;
 }
 
+static gboolean
+notify_valid (const KsConfig *config, GError **error)
+{
+  gboolean any = *config->smtp_url || *config->sms_url;
+  if (*config->smtp_url && !g_str_has_prefix (config->smtp_url, "smtp://")
+      && !g_str_has_prefix (config->smtp_url, "smtps://")) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "smtp_url \"%s\" must start with smtp:// or smtps://", config->smtp_url);
+    return FALSE;
+  }
+  if (*config->smtp_url && !strchr (config->smtp_from, '@')) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "smtp_from must name an e-mail address");
+    return FALSE;
+  }
+  if (!g_str_equal (config->smtp_tls, "required") && !g_str_equal (config->smtp_tls, "optional")
+      && !g_str_equal (config->smtp_tls, "off")) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "smtp_tls \"%s\" must be required, optional or off", config->smtp_tls);
+    return FALSE;
+  }
+  if (*config->sms_url && !g_str_has_prefix (config->sms_url, "http://")
+      && !g_str_has_prefix (config->sms_url, "https://")) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "sms_url \"%s\" must start with http:// or https://", config->sms_url);
+    return FALSE;
+  }
+  if (any && !*config->key_file) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "key_file must be set with smtp_url or sms_url (messages carry the link)");
+    return FALSE;
+  }
+  g_auto (GStrv) parts = g_strsplit (config->reminders, ",", -1);
+  for (guint i = 0; parts[i]; i++) {
+    gchar *end = NULL;
+    g_strstrip (parts[i]);
+    guint64 m = g_ascii_strtoull (parts[i], &end, 10);
+    if (!*parts[i] || *end || m < 1 || m > 43200 || i >= 8) {
+      g_set_error (
+          error, KS_ERROR, KS_ERROR_CONFIG,
+          "reminders \"%s\" must be up to 8 numbers of minutes (1-43200) separated by commas",
+          config->reminders);
+      return FALSE;
+    }
+  }
+  if (config->give_up_minutes < 1 || config->give_up_minutes > 10080) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "give_up %u must be 1-10080 minutes",
+                 config->give_up_minutes);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 ks_node_name_valid (const gchar *name)
 {
@@ -299,6 +375,8 @@ validate (KsConfig *config, GError **error)
                  "metrics_token must be 16-256 characters (it is %" G_GSIZE_FORMAT ")", token);
     return FALSE;
   }
+  if (!notify_valid (config, error))
+    return FALSE;
   if (config->lease_s < 3 || config->lease_s > 600) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "lease %u must be 3-600 seconds",
                  config->lease_s);

@@ -82,22 +82,13 @@ ks_json_error (const gchar *code, const gchar *message)
 
 /* ---- shared shapes and errors --------------------------------------- */
 
-static gchar *
-uid_domain (const gchar *public_url)
-{
-  const gchar *host = strstr (public_url, "://");
-  host = host ? host + 3 : public_url;
-  gsize n = strcspn (host, ":/");
-  return n ? g_strndup (host, n) : g_strdup ("kontor.invalid");
-}
-
 json_t *
 ks_json_booking_with_links (KsServer *server, const KbBooking *booking, const gchar *token)
 {
   const gchar *base = server->config->public_url;
   g_autofree gchar *join = g_strdup_printf ("%s/join.html#t=%s", base, token);
   g_autofree gchar *manage = g_strdup_printf ("%s/booking.html#t=%s", base, token);
-  g_autofree gchar *domain = uid_domain (base);
+  g_autofree gchar *domain = kb_ics_uid_domain (base);
   g_autofree gchar *ics = kb_ics_build (booking, join, manage, domain, kb_clock_now ());
   return json_pack ("{s:o, s:s, s:s, s:s}", "booking", ks_json_booking (booking), "join_url", join,
                     "manage_url", manage, "ics", ics);

@@ -158,6 +158,58 @@ on_sigterm (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The domain of Message-IDs: the sender's, else public_url's host. */
+static gchar *
+message_id_domain (const KsConfig *config)
+{
+  const gchar *at = strrchr (config->smtp_from, '@');
+  if (at && at[1])
+    return g_strndup (at + 1, strcspn (at + 1, "> \t"));
+  return kb_ics_uid_domain (config->public_url);
+}
+
+/* The key that seals link tokens, the settings the outbox's triggers read,
+ * and (with a mail server or SMS gateway) the sender.  NULL without one. */
+static gboolean
+start_notify (const KsConfig *config, KbStore *store, KbOutbox **outbox, GError **error)
+{
+  g_autofree gchar *domain = message_id_domain (config);
+  /* The calendar UID is the one of the .ics the booking page gives. */
+  g_autofree gchar *uid_domain = kb_ics_uid_domain (config->public_url);
+  KbNotifyOptions o = { 0 };
+
+  *outbox = NULL;
+  if (*config->key_file) {
+    if (!kb_seal_key_load (config->key_file, o.key, error))
+      return FALSE;
+    kb_store_set_seal_key (store, o.key);
+    o.has_key = TRUE;
+  }
+  if (!kb_set_notify_settings (config->database, config->reminders, config->give_up_minutes, domain,
+                               error))
+    return FALSE;
+  if (!*config->smtp_url && !*config->sms_url)
+    return TRUE;
+  g_auto (GStrv) headers = g_strsplit (config->sms_headers, "\n", -1);
+  o.smtp_url = config->smtp_url;
+  o.smtp_user = config->smtp_user;
+  o.smtp_password = config->smtp_password;
+  o.smtp_from = config->smtp_from;
+  /* curl's CURLUSESSL_ALL, _TRY, _NONE */
+  o.smtp_tls = g_str_equal (config->smtp_tls, "required")   ? 3
+               : g_str_equal (config->smtp_tls, "optional") ? 1
+                                                            : 0;
+  o.sms_url = config->sms_url;
+  o.sms_headers = headers;
+  o.sms_body = config->sms_body;
+  o.public_url = config->public_url;
+  o.node = config->node_name;
+  o.domain = uid_domain;
+  *outbox = kb_outbox_new (store, config->database, &o);
+  memset (o.key, 0, sizeof o.key);
+  return TRUE;
+}
+
 static int
 cmd_run (const KsConfig *config)
 {
@@ -196,6 +248,11 @@ cmd_run (const KsConfig *config)
     g_printerr ("kontor: %s\n", error->message);
     return 1;
   }
+  g_autoptr (KbOutbox) outbox = NULL;
+  if (!start_notify (config, store, &outbox, &error)) {
+    g_printerr ("kontor: %s\n", error->message);
+    return 1;
+  }
   g_autoptr (KsServer) server = ks_server_new (config, store, &error);
   if (!server) {
     g_printerr ("kontor: %s\n", error->message);
@@ -213,6 +270,7 @@ cmd_run (const KsConfig *config)
   g_source_remove (sigterm);
   g_clear_handle_id (&stopping.tick, g_source_remove);
   g_clear_pointer (&server, ks_server_free);
+  g_clear_pointer (&outbox, kb_outbox_free);
   km_shutdown ();
   return 0;
 }

@@ -240,6 +240,8 @@ static const struct {
   { "duration", "That time does not fit the service's length." },
   { "contact_cap", "You already have as many upcoming bookings as allowed. Cancel one first." },
   { "seeker_overlap", "You already have another booking at that time." },
+  { "bad_contact", "The contact must be an e-mail address or a phone number, or left empty "
+                   "(then no confirmation or reminder can be sent)." },
   { "language", "No caseworker speaks that language." },
   { "no_interpreter", "This service does not offer an interpreter." },
   { "no_service", "There is no such service." },

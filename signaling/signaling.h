@@ -60,6 +60,17 @@ typedef struct {
   guint contact_cap;          /* [limits] max_live_bookings_per_contact KONTOR_MAX_LIVE_BOOKINGS */
   gchar *node_name;           /* [cluster] node_name       KONTOR_NODE_NAME */
   guint lease_s;              /* [cluster] lease           KONTOR_LEASE */
+  gchar *smtp_url;            /* [notify] smtp_url         KONTOR_SMTP_URL */
+  gchar *smtp_user;           /* [notify] smtp_user        KONTOR_SMTP_USER */
+  gchar *smtp_password;       /* [notify] smtp_password    KONTOR_SMTP_PASSWORD */
+  gchar *smtp_from;           /* [notify] smtp_from        KONTOR_SMTP_FROM */
+  gchar *smtp_tls;            /* [notify] smtp_tls         KONTOR_SMTP_TLS */
+  gchar *sms_url;             /* [notify] sms_url          KONTOR_SMS_URL */
+  gchar *sms_headers;         /* [notify] sms_headers      KONTOR_SMS_HEADERS */
+  gchar *sms_body;            /* [notify] sms_body         KONTOR_SMS_BODY */
+  gchar *key_file;            /* [notify] key_file         KONTOR_KEY_FILE */
+  gchar *reminders;           /* [notify] reminders        KONTOR_REMINDERS */
+  guint give_up_minutes;      /* [notify] give_up          KONTOR_NOTIFY_GIVE_UP */
   guint retention_days;       /* [privacy] retention_days  KONTOR_RETENTION_DAYS */
   guint audit_retention_days; /* [privacy] audit_retention_days KONTOR_AUDIT_RETENTION_DAYS */
 } KsConfig;

@@ -137,7 +137,9 @@ async function submit(event) {
   const name = $('name').value.trim();
   const contact = $('contact').value.trim();
   problem('name-problem', name ? '' : t('book.need_name'));
-  problem('contact-problem', /^\S+@\S+\.\S+$|^\+?[0-9 ]{8,}$/.test(contact) ? '' : t('book.need_contact'));
+  // Empty is allowed (then no messages come); anything else must be an
+  // e-mail address or a phone number (the server has the last word).
+  problem('contact-problem', !contact || /^\S+@\S+\.\S+$|^\+?[0-9 ().-]{8,}$/.test(contact) ? '' : t('book.need_contact'));
   if (!slot) problem('form-problem', t('book.need_slot'));
   if (!name) { $('name').focus(); return; }
   if ($('contact-problem').textContent) { $('contact').focus(); return; }
@@ -169,6 +171,9 @@ function showDone() {
   $('manage-link').href = `booking.html${path.hash}`;
   $('manage-url').value = r.manage_url;
   $('kiosk-code').textContent = r.kiosk_code;
+  const none = !$('contact').value.trim();
+  $('no-messages').hidden = !none;
+  $('messages-sent').hidden = none;
   setState('done');
 }
 
