@@ -50,7 +50,7 @@ static const Setting settings[] = {
   { "server", "public_url", "KONTOR_PUBLIC_URL", KIND_STRING, F (public_url), "",
     "URL people use to reach kontor, for links (default: http://localhost:PORT)" },
   { "server", "tls_cert", "KONTOR_TLS_CERT", KIND_STRING, F (tls_cert), "",
-    "PEM certificate; with tls_key, serve HTTPS/WSS and mark cookies Secure" },
+    "PEM certificate (then its chain); with tls_key, serve HTTPS/WSS and mark cookies Secure; SIGHUP reads both again" },
   { "server", "tls_key", "KONTOR_TLS_KEY", KIND_STRING, F (tls_key), "",
     "PEM private key for tls_cert" },
   { "server", "clock_offset", "KONTOR_CLOCK_OFFSET", KIND_INT64, F (clock_offset_s), "0",

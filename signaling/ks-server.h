@@ -72,6 +72,7 @@ struct _KsServer {
   KbStore *store;   /* borrowed */
   struct lws_context *context;
   gboolean tls;                /* kontor itself holds the certificate */
+  SSL_CTX *ssl_ctx;            /* the vhost's, lws owns it; for a reload (tls.c) */
   gboolean secure;             /* pages come over https: tls, or public_url https (a TLS proxy) */
   const gchar *session_cookie; /* KS_SESSION_COOKIE or, secure, KS_SESSION_COOKIE_SECURE */
   struct lws_protocol_vhost_options headers[7]; /* sent with every answer (server.c) */
@@ -214,3 +215,12 @@ json_t *ks_ice_servers (const KsConfig *config, gboolean with_turn, gint64 now_s
 gboolean ks_node_name_valid (const gchar *name);
 /* coturn's password for a user name: base64 (HMAC-SHA1 (secret, name)). */
 gchar *ks_turn_password (const gchar *secret, const gchar *username);
+
+/* ---- tls.c: a new certificate without a restart (SIGHUP) --------------- */
+
+/* Reads cert_path (PEM: the certificate, then its chain) and key_path,
+ * checks that the key belongs to the certificate, that it has not expired
+ * and that the key type is the running one's, and only then puts them in
+ * ctx; on any error ctx is untouched.  Returns a description of the new
+ * certificate for the log (transfer full), or NULL with error. */
+gchar *ks_tls_install (SSL_CTX *ctx, const gchar *cert_path, const gchar *key_path, GError **error);

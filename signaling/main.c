@@ -210,6 +210,18 @@ start_notify (const KsConfig *config, KbStore *store, KbOutbox **outbox, GError 
   return TRUE;
 }
 
+/* SIGHUP: a new certificate (tls_cert, tls_key) without a restart; open
+ * connections and meetings go on.  Other settings still need a restart. */
+static gboolean
+on_sighup (gpointer data)
+{
+  Stopping *s = data;
+  g_autoptr (GError) error = NULL;
+  if (!ks_server_reload_tls (s->server, &error))
+    g_warning ("SIGHUP: certificate not reloaded, the old one stays: %s", error->message);
+  return G_SOURCE_CONTINUE;
+}
+
 static int
 cmd_run (const KsConfig *config)
 {
@@ -263,11 +275,13 @@ cmd_run (const KsConfig *config)
   Stopping stopping = { .loop = loop, .server = server, .timeout_s = config->drain_timeout_s };
   guint sigint = g_unix_signal_add (SIGINT, on_sigint, &stopping);
   guint sigterm = g_unix_signal_add (SIGTERM, on_sigterm, &stopping);
+  guint sighup = g_unix_signal_add (SIGHUP, on_sighup, &stopping);
   g_print ("kontor: serving %s\n", config->public_url);
   g_main_loop_run (loop);
 
   g_source_remove (sigint);
   g_source_remove (sigterm);
+  g_source_remove (sighup);
   g_clear_handle_id (&stopping.tick, g_source_remove);
   g_clear_pointer (&server, ks_server_free);
   g_clear_pointer (&outbox, kb_outbox_free);
@@ -291,7 +305,10 @@ main (int argc, char **argv)
       "kontor — booked video meetings between job seekers and caseworkers.\n\n"
       "  run      serve the web pages, the API and the media relay (default)\n"
       "  migrate  apply database migrations and exit\n"
-      "  demo     load demo data (an office, a caseworker, a booking) and print how to use it");
+      "  demo     load demo data (an office, a caseworker, a booking) and print how to use it\n\n"
+      "Signals (run): SIGTERM drains (no new meetings; stops when the running ones end or\n"
+      "after drain_timeout), SIGINT or a second SIGTERM stops at once, SIGHUP reloads\n"
+      "tls_cert and tls_key without dropping connections (a bad pair keeps the old one).");
   g_option_context_set_description (ctx, ks_config_help ());
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());

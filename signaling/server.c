@@ -48,6 +48,13 @@ files_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, v
   case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
     close_after_answer (wsi);
     return 0;
+  case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: {
+    /* lws hands out the vhost's SSL_CTX only here, while the context is
+     * made: kept for ks_server_reload_tls(). */
+    KsServer *server = lws_context_user (lws_get_context (wsi));
+    server->ssl_ctx = user;
+    return 0;
+  }
   case LWS_CALLBACK_RAW_ADOPT:
     lws_callback_on_writable (wsi);
     return 0;
@@ -211,6 +218,26 @@ ks_server_drain (KsServer *server)
   server->draining = TRUE;
 }
 
+gboolean
+ks_server_reload_tls (KsServer *server, GError **error)
+{
+  if (!server->tls) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG,
+                 "no certificate to reload: tls_cert and tls_key are not set");
+    return FALSE;
+  }
+  if (!server->ssl_ctx) {
+    g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "libwebsockets gave no TLS context to reload");
+    return FALSE;
+  }
+  g_autofree gchar *what =
+      ks_tls_install (server->ssl_ctx, server->config->tls_cert, server->config->tls_key, error);
+  if (!what)
+    return FALSE;
+  g_message ("TLS certificate reloaded from %s: %s", server->config->tls_cert, what);
+  return TRUE;
+}
+
 guint
 ks_server_meetings (KsServer *server)
 {
@@ -283,6 +310,8 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   }
 
   server->context = lws_create_context (&info);
+  if (server->context && server->tls && !server->ssl_ctx)
+    g_warning ("libwebsockets gave no TLS context: SIGHUP cannot reload the certificate");
   if (!server->context) {
     g_set_error (error, KS_ERROR, KS_ERROR_LISTEN,
                  "cannot listen on %s port %u (in use, or no permission?)", config->listen_address,

@@ -104,6 +104,11 @@ KsServer *ks_server_new (const KsConfig *config, KbStore *store, GError **error)
  * would start one is answered `draining`) while the meetings in progress
  * go on, and people of those meetings may still come back in. */
 void ks_server_drain (KsServer *server);
+/* SIGHUP: reads tls_cert and tls_key again and serves new TLS connections
+ * with them; open connections (and so meetings) keep going.  A pair that
+ * cannot be read, does not match or has expired changes nothing: FALSE
+ * with error saying why, and the old certificate stays. */
+gboolean ks_server_reload_tls (KsServer *server, GError **error);
 /* Meetings in progress here (a caseworker in the room, or media running). */
 guint ks_server_meetings (KsServer *server);
 void ks_server_free (KsServer *server);

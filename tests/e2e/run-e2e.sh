@@ -18,7 +18,9 @@
 # Screenshots go to SCREENSHOT_DIR (default: $KONTOR_E2E_SCREENSHOTS, else
 # ./e2e-screenshots); the server's log goes beside them as kontor.log, and
 # each page's console and WebSocket traffic as NAME-console.log.
-# KONTOR_E2E_FILES="early meeting" runs only those test files.
+# KONTOR_E2E_FILES="early meeting" runs only those test files;
+# KONTOR_E2E_NEEDS="turnserver openssl" skips (77) unless those commands
+# exist (meson's e2e-tls-turn test runs tls and turn that way).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +37,9 @@ shots=${3:-${KONTOR_E2E_SCREENSHOTS:-$PWD/e2e-screenshots}}
 [ -d "$here/node_modules/playwright-core" ] || skip "no playwright-core (cd tests/e2e && npm ci)"
 [ -x "$kontor" ] || { echo "FAIL: no kontor binary at $kontor" >&2; exit 1; }
 command -v psql >/dev/null || skip "no psql"
+for need in ${KONTOR_E2E_NEEDS:-}; do
+  command -v "$need" >/dev/null || skip "no $need"
+done
 
 ns=kontor-e2e-$$
 db=kontor_e2e_$$
@@ -73,6 +78,13 @@ cleanup () {
     [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
   fi
   ip netns del "$ns" 2>/dev/null
+  # Namespaces a test made beside this one (turn.test.mjs: a job seeker's
+  # own network) are named after it.
+  for extra in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -- "^$ns-"); do
+    pids=$(ip netns pids "$extra" 2>/dev/null)
+    [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+    ip netns del "$extra" 2>/dev/null
+  done
   psql "$admin_conn" -qAtX -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
 }
 trap cleanup EXIT
@@ -104,6 +116,22 @@ in_ns ip link set e2e1 up
 # Keep the browsers' own ephemeral ports out of the relay's range, so a
 # remote port inside it can only be the relay's.
 in_ns sysctl -qw net.ipv4.ip_local_port_range="50000 60999"
+# KONTOR_E2E_SEEKER_NET=1: a second namespace "$ns-seeker" for a browser
+# of its own (turn.test.mjs), 10.232.0.2, joined to this one (10.232.0.1)
+# by a veth pair, so that nft can tell its packets from the others'.
+if [ -n "${KONTOR_E2E_SEEKER_NET:-}" ]; then
+  ip netns add "$ns-seeker" || fail "ip netns add $ns-seeker"
+  ip netns exec "$ns-seeker" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+  ip netns exec "$ns-seeker" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  ip netns exec "$ns-seeker" sysctl -qw net.ipv4.ip_local_port_range="50000 60999"
+  ip netns exec "$ns-seeker" ip link set lo up
+  in_ns ip link add sk0 type veth peer name sk1 netns "$ns-seeker"
+  in_ns ip addr add 10.232.0.1/24 dev sk0
+  in_ns ip link set sk0 up
+  ip netns exec "$ns-seeker" ip addr add 10.232.0.2/24 dev sk1
+  ip netns exec "$ns-seeker" ip link set sk1 up
+  ip netns exec "$ns-seeker" ip route add default via 10.232.0.1
+fi
 in_ns psql "$conn" -qAtX -c 'SELECT 1' >/dev/null \
   || fail "the database is not reachable from inside the namespace (use a unix-socket conninfo)"
 
@@ -134,7 +162,7 @@ cd "$here" || fail "cd $here"
 status=0
 for f in ${KONTOR_E2E_FILES:-early a11y meeting manage book admin kiosk}; do
   echo "=== $f.test.mjs"
-  in_ns env KONTOR_E2E_BASE_URL="$base" KONTOR_E2E_DEMO="$demo" \
+  in_ns env KONTOR_E2E_BASE_URL="$base" KONTOR_E2E_DEMO="$demo" KONTOR_E2E_NS="$ns" \
     KONTOR_E2E_ICE_MIN=$ice_min KONTOR_E2E_ICE_MAX=$ice_max \
     KONTOR_E2E_SCREENSHOTS="$shots" KONTOR_E2E_SERVER_LOG="$log" \
     KONTOR_E2E_BINARY="$kontor" KONTOR_E2E_DATABASE="$conn" KONTOR_E2E_WEB_ROOT="$web_root" \

@@ -37,9 +37,11 @@ export const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-export async function launch(extraArgs = []) {
+// executablePath: a wrapper that starts /usr/bin/chromium elsewhere (in
+// another network namespace: turn.test.mjs).
+export async function launch(extraArgs = [], { executablePath = '/usr/bin/chromium' } = {}) {
   return chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath,
     args: [...CHROMIUM_ARGS, ...extraArgs],
     timeout: 30000,
   });
