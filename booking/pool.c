@@ -72,6 +72,14 @@ struct _KbStore {
   guint max_waiting;
   guint timeout_ms;   /* per wait: for a connection, for the answer */
   gboolean available; /* FALSE: an attempt failed and none is open */
+  /* A multi-host conninfo (primary and standbys, docs/operations.md):
+   * the host, hostaddr and port lists split at commas (NULL: not given)
+   * and where they sit in conn_values.  Each attempt starts with host
+   * first_host; see store_skip_host. */
+  GStrv host_lists[3];
+  guint host_list_key[3];
+  guint n_hosts;
+  guint first_host;
   guint64 refused_busy, refused_unavailable, reconnects;
   guint8 seal_key[KB_SEAL_KEY_LEN]; /* [notify] key_file (seal.c) */
   gboolean has_seal_key;
@@ -429,12 +437,75 @@ conn_prepare_next (Conn *conn)
   conn_watch (conn, PQflush (conn->pg) == 1 ? G_IO_IN | G_IO_OUT : G_IO_IN);
 }
 
+/* The conninfo values for the next attempt: with several hosts, each
+ * list rotated to start at store->first_host (a single port, which
+ * applies to every host, stays as it is). */
+static GStrv
+store_attempt_values (KbStore *store)
+{
+  GStrv values = g_strdupv (store->conn_values);
+
+  if (store->first_host == 0)
+    return values;
+  for (guint k = 0; k < G_N_ELEMENTS (store->host_lists); k++) {
+    GStrv list = store->host_lists[k];
+    g_autoptr (GPtrArray) rotated = NULL;
+
+    if (list == NULL || g_strv_length (list) != store->n_hosts)
+      continue;
+    rotated = g_ptr_array_new ();
+    for (guint i = 0; i < store->n_hosts; i++)
+      g_ptr_array_add (rotated, list[(store->first_host + i) % store->n_hosts]);
+    g_ptr_array_add (rotated, NULL);
+    g_free (values[store->host_list_key[k]]);
+    values[store->host_list_key[k]] = g_strjoinv (",", (GStrv) rotated->pdata);
+  }
+  return values;
+}
+
+/* An attempt got no answer in CONNECT_TIMEOUT_MS.  libpq tries the hosts
+ * of a multi-host conninfo in order and moves on from one that refuses,
+ * or is read-only under target_session_attrs=read-write; but
+ * PQconnectPoll applies no connect_timeout (libpq leaves that to the
+ * caller), so a host that takes the connection and never answers — a
+ * hung primary, packets dropped on the way — would hold every attempt,
+ * and the standby promoted in its place, later in the list, would never
+ * be tried (tests/faults/test_promotion.py, freeze).  So the next
+ * attempts start with the host after the one that hung. */
+static void
+store_skip_host (KbStore *store, PGconn *pg)
+{
+  const gchar *host = PQhost (pg), *port = PQport (pg);
+  GStrv hosts = store->host_lists[0], addrs = store->host_lists[1], ports = store->host_lists[2];
+  guint n = store->n_hosts, next = (store->first_host + 1) % MAX (n, 1);
+
+  if (n < 2)
+    return;
+  for (guint i = 0; i < n; i++) {
+    guint at = (store->first_host + i) % n;
+    gboolean same_host =
+        (hosts && g_strv_length (hosts) == n && g_strcmp0 (hosts[at], host) == 0)
+        || (addrs && g_strv_length (addrs) == n && g_strcmp0 (addrs[at], host) == 0);
+    gboolean same_port =
+        ports == NULL || g_strv_length (ports) != n || g_strcmp0 (ports[at], port) == 0;
+
+    if (same_host && same_port) {
+      next = (at + 1) % n;
+      break;
+    }
+  }
+  g_warning ("database host %s port %s did not answer in %u ms; trying the next host first",
+             host ? host : "?", port ? port : "?", CONNECT_TIMEOUT_MS);
+  store->first_host = next;
+}
+
 static gboolean
 opening_timed_out (gpointer data)
 {
   Conn *conn = data;
 
   g_clear_pointer (&conn->opening, g_source_unref);
+  store_skip_host (conn->store, conn->pg);
   conn_broken (conn, "no answer while connecting");
   return G_SOURCE_REMOVE;
 }
@@ -444,11 +515,12 @@ reconnect (gpointer data)
 {
   Conn *conn = data;
   KbStore *store = conn->store;
+  g_auto (GStrv) values = store_attempt_values (store);
 
   g_clear_pointer (&conn->reconnect, g_source_unref);
   conn->state = CONN_CONNECTING;
   conn->pg = PQconnectStartParams ((const char *const *) store->conn_keys,
-                                   (const char *const *) store->conn_values, 0);
+                                   (const char *const *) values, 0);
   if (conn->pg == NULL || PQstatus (conn->pg) == CONNECTION_BAD) {
     conn_broken (conn, conn->pg ? PQerrorMessage (conn->pg) : "out of memory");
     return G_SOURCE_REMOVE;
@@ -781,6 +853,17 @@ store_parse_conninfo (KbStore *store, guint statement_timeout_ms, GError **error
     g_ptr_array_add (values, g_strdup (o->val));
   }
   PQconninfoFree (parsed);
+  for (guint i = 0; i < keys->len; i++) {
+    static const gchar *const lists[] = { "host", "hostaddr", "port" };
+
+    for (guint k = 0; k < G_N_ELEMENTS (lists); k++)
+      if (strcmp (g_ptr_array_index (keys, i), lists[k]) == 0) {
+        store->host_lists[k] = g_strsplit (g_ptr_array_index (values, i), ",", -1);
+        store->host_list_key[k] = i;
+        if (k < 2)
+          store->n_hosts = MAX (store->n_hosts, g_strv_length (store->host_lists[k]));
+      }
+  }
   g_ptr_array_add (keys, g_strdup ("options"));
   g_ptr_array_add (values, g_strdup_printf ("%s%s-c statement_timeout=%u", options ? options : "",
                                             options && *options ? " " : "", statement_timeout_ms));
@@ -898,6 +981,8 @@ kb_store_free (KbStore *store)
   g_strfreev (store->statements);
   g_strfreev (store->conn_keys);
   g_strfreev (store->conn_values);
+  for (guint k = 0; k < G_N_ELEMENTS (store->host_lists); k++)
+    g_strfreev (store->host_lists[k]);
   g_main_context_unref (store->context);
   g_free (store->conninfo);
   g_free (store);
