@@ -52,9 +52,11 @@ check "after migrating with it" grep -qx "ExecStartPre=$bindir/kontor --config $
 check "SIGTERM drains, and systemd waits an hour and a minute for it" \
   sh -c 'grep -qx KillSignal=SIGTERM "$1" && grep -qx TimeoutStopSec=3660 "$1"' sh "$root$unit"
 
-# verify --root needs the targets the unit is ordered after; they come from
-# this machine's systemd.
-mkdir -p "$root/usr/lib/systemd" && cp -a /usr/lib/systemd/system "$root/usr/lib/systemd/" || exit 1
+# verify --root needs the targets the unit is ordered after, and the
+# programs it runs besides kontor (kill, for ExecReload); they come from
+# this machine.
+mkdir -p "$root/usr/lib/systemd" "$root/bin" && cp -a /usr/lib/systemd/system "$root/usr/lib/systemd/" \
+  && cp /bin/kill "$root/bin/kill" || exit 1
 out=$(systemd-analyze verify --man=false --root="$root" "$unit" 2>&1)
 rc=$?
 [ -n "$out" ] && echo "$out"
