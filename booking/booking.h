@@ -606,6 +606,7 @@ typedef struct {
   gchar *smtp_password;
   gchar *smtp_from;    /* "kontor <noreply@example.org>" */
   glong smtp_tls;      /* curl's CURLOPT_USE_SSL: 0 none, 1 try, 3 required */
+  gchar *smtp_ca_file; /* NULL or "": the system's authorities */
   gchar *sms_url;      /* the gateway's URL; "" for no SMS */
   gchar **sms_headers; /* "Name: value" each */
   gchar *sms_body;     /* JSON with {{to}}, {{text}}, {{id}} */

@@ -271,6 +271,7 @@ options_free (KbNotifyOptions *x)
   g_free (x->smtp_user);
   g_free (x->smtp_password);
   g_free (x->smtp_from);
+  g_free (x->smtp_ca_file);
   g_free (x->sms_url);
   g_strfreev (x->sms_headers);
   g_free (x->sms_body);
@@ -289,6 +290,7 @@ options_copy (const KbNotifyOptions *from)
   x->smtp_user = g_strdup (from->smtp_user);
   x->smtp_password = g_strdup (from->smtp_password);
   x->smtp_from = g_strdup (from->smtp_from ? from->smtp_from : "");
+  x->smtp_ca_file = g_strdup (from->smtp_ca_file);
   x->sms_url = g_strdup (from->sms_url ? from->sms_url : "");
   x->sms_headers = g_strdupv (from->sms_headers);
   x->sms_body = g_strdup (from->sms_body ? from->sms_body : "");

@@ -138,6 +138,8 @@ kb_send_email (const KbNotifyOptions *o, const gchar *to, const gchar *message_i
   curl_easy_setopt (c, CURLOPT_TIMEOUT, TIMEOUT_S);
   curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt (c, CURLOPT_USE_SSL, (long) o->smtp_tls);
+  if (o->smtp_ca_file && *o->smtp_ca_file)
+    curl_easy_setopt (c, CURLOPT_CAINFO, o->smtp_ca_file);
   if (o->smtp_user && *o->smtp_user) {
     curl_easy_setopt (c, CURLOPT_USERNAME, o->smtp_user);
     curl_easy_setopt (c, CURLOPT_PASSWORD, o->smtp_password ? o->smtp_password : "");

@@ -131,6 +131,8 @@ static const Setting settings[] = {
     "sender of the messages, e.g. \"Jobbsenteret <noreply@example.org>\" (needed with smtp_url)" },
   { "notify", "smtp_tls", "KONTOR_SMTP_TLS", KIND_STRING, F (smtp_tls), "required",
     "TLS towards the mail server for smtp:// URLs: required (STARTTLS or fail), optional (when offered), or off (a mail server on this machine only)" },
+  { "notify", "smtp_ca_file", "KONTOR_SMTP_CA_FILE", KIND_STRING, F (smtp_ca_file), "",
+    "PEM file of the authorities that may sign the mail server's certificate, when it is not one the system trusts (an agency's own CA); empty: the system's" },
   { "notify", "sms_url", "KONTOR_SMS_URL", KIND_STRING, F (sms_url), "",
     "the SMS gateway's URL (an HTTP POST per message); empty: no SMS" },
   { "notify", "sms_headers", "KONTOR_SMS_HEADERS", KIND_STRING, F (sms_headers),

@@ -199,6 +199,7 @@ start_notify (const KsConfig *config, KbStore *store, KbOutbox **outbox, GError 
   o.smtp_tls = g_str_equal (config->smtp_tls, "required")   ? 3
                : g_str_equal (config->smtp_tls, "optional") ? 1
                                                             : 0;
+  o.smtp_ca_file = config->smtp_ca_file;
   o.sms_url = config->sms_url;
   o.sms_headers = headers;
   o.sms_body = config->sms_body;

@@ -65,6 +65,7 @@ typedef struct {
   gchar *smtp_password;       /* [notify] smtp_password    KONTOR_SMTP_PASSWORD */
   gchar *smtp_from;           /* [notify] smtp_from        KONTOR_SMTP_FROM */
   gchar *smtp_tls;            /* [notify] smtp_tls         KONTOR_SMTP_TLS */
+  gchar *smtp_ca_file;        /* [notify] smtp_ca_file     KONTOR_SMTP_CA_FILE */
   gchar *sms_url;             /* [notify] sms_url          KONTOR_SMS_URL */
   gchar *sms_headers;         /* [notify] sms_headers      KONTOR_SMS_HEADERS */
   gchar *sms_body;            /* [notify] sms_body         KONTOR_SMS_BODY */
