@@ -3,7 +3,14 @@
  * what messages mean (handlers.c) or of rooms (room.c); they call it.
  *
  * A socket that reads nothing must not make the server hold its answers
- * for ever: past [limits] ws_queue_kib waiting, it is dropped. */
+ * for ever: past [limits] ws_queue_kib waiting, it is dropped.
+ *
+ * The keep-alive is kontor's own, not libwebsockets' idle policy: lws 4.1
+ * keeps each socket's "validity" timer in one sorted list of every timer,
+ * and each ping and pong moved that socket's timer by walking the list, so
+ * idle sockets cost CPU with the square of their number (tests/bench,
+ * "waiting").  Here a frame costs a clock read, and server.c looks at
+ * every socket once per tick. */
 
 #include "signaling/ks-client.h"
 
@@ -21,6 +28,7 @@ ks_client_new (KsServer *server, struct lws *wsi)
   g_queue_init (&c->outq);
   c->rx = g_string_new (NULL);
   c->cancellable = g_cancellable_new ();
+  c->heard = g_get_monotonic_time ();
   return c;
 }
 
@@ -107,13 +115,55 @@ ks_client_still_open (KsClient *client, const GError *error)
          && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
-/* ---- a client without a socket (tests/fuzz/fuzz-ws.c) -------------- */
+/* ---- keep-alive ------------------------------------------------------ */
+
+void
+ks_client_heard (KsClient *client)
+{
+  client->heard = g_get_monotonic_time ();
+  client->pinged = FALSE;
+}
+
+/* The ping is sent at most once per silence: TCP delivers it or the
+ * connection breaks, and a peer that gets it answers at once (browsers do,
+ * by themselves).  Silent to the end, with or without it, means gone. */
+gboolean
+ks_client_keepalive (KsClient *client, gint64 now)
+{
+  gint64 silent = now - client->heard;
+  if (!client->wsi)
+    return FALSE;
+  if (silent >= KS_HANGUP_AFTER_S * G_USEC_PER_SEC) {
+    g_message ("a socket of %s was silent for %" G_GINT64_FORMAT " s: dropping it", client->peer,
+               silent / G_USEC_PER_SEC);
+    /* No closing handshake: its peer is not there to answer. */
+    client->closing = TRUE;
+    lws_set_timeout (client->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    return TRUE;
+  }
+  if (silent >= KS_PING_AFTER_S * G_USEC_PER_SEC && !client->pinged) {
+    client->pinged = TRUE;
+    client->ping_due = TRUE;
+    lws_callback_on_writable (client->wsi);
+  }
+  return FALSE;
+}
+
+/* ---- writing -------------------------------------------------------- */
 
 int
 ks_client_write (KsClient *c)
 {
-  gchar *text = g_queue_pop_head (&c->outq);
-  if (text) {
+  if (c->ping_due) {
+    c->ping_due = FALSE;
+    /* lws passes up only pongs that carry something (and a pong carries
+     * back what its ping did). */
+    guchar buf[LWS_PRE + 1];
+    buf[LWS_PRE] = 'k';
+    if (lws_write (c->wsi, buf + LWS_PRE, 1, LWS_WRITE_PING) < 1)
+      return -1;
+  } else if (!g_queue_is_empty (&c->outq)) {
+    gchar *text = g_queue_pop_head (&c->outq);
     gsize n = strlen (text);
     c->queued_bytes -= MIN (n, c->queued_bytes);
     g_autofree guchar *buf = g_malloc (LWS_PRE + n);

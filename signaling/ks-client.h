@@ -37,6 +37,10 @@ struct _KsClient {
   gchar *ice_ufrag;  /* of its latest offer */
   gboolean detached; /* never had a socket: replies stay in outq */
   gchar *node_hint;  /* the node the page asked for (?node=), if any */
+  /* keep-alive (client.c): a peer that vanished is found by its silence */
+  gint64 heard;      /* monotonic µs of the last frame from it (a pong too) */
+  gboolean pinged;   /* a ping went out (or waits) since then */
+  gboolean ping_due; /* the next write is that ping */
 };
 
 /* A client for a socket that just opened (wsi), or (wsi NULL) the seam
@@ -53,7 +57,20 @@ void ks_client_send (KsClient *client, json_t *msg);
 /* Send an error {code, message} and, if close, close after it is written. */
 void ks_client_send_error (KsClient *client, const gchar *code, const gchar *message,
                            gboolean close);
-/* lws says the socket is writable: write one queued message.  -1 when the
+/* A frame (a message, a part of one, or a pong) came from the socket. */
+void ks_client_heard (KsClient *client);
+/* The keep-alive's look at one socket at now (monotonic µs): one silent
+ * for KS_PING_AFTER_S is pinged once, one silent for KS_HANGUP_AFTER_S is
+ * dropped (its peer vanished: a closed laptop lid, a lost network): TRUE
+ * then, and the caller must wake lws (lws_cancel_service) for the drop to
+ * happen now.  server.c calls it for every open socket every
+ * KS_KEEPALIVE_TICK_S. */
+gboolean ks_client_keepalive (KsClient *client, gint64 now);
+#define KS_PING_AFTER_S 20
+#define KS_HANGUP_AFTER_S 45
+#define KS_KEEPALIVE_TICK_S 5
+/* lws says the socket is writable: write the keep-alive's ping if one is
+ * due, else one queued message.  -1 when the
  * socket is to close (its last message written, or a write failed). */
 int ks_client_write (KsClient *client);
 /* The end of every asynchronous reply: FALSE when the socket is gone, or

@@ -81,6 +81,7 @@ struct _KsServer {
   GList *clients;    /* KsClient*, every open WebSocket (weak) */
   struct lws_http_mount files_mount;
   guint sweep_source;
+  guint keepalive_source; /* pings silent WebSockets, drops vanished ones */
   gboolean sweeping;
   gboolean rechecking;        /* staff.c: a check of caseworker sessions runs */
   gboolean draining;          /* SIGTERM came: no new meetings (ks_server_drain) */

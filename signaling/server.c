@@ -88,13 +88,15 @@ static const struct lws_protocol_vhost_options mime_mjs = { &mime_json, NULL, ".
 static const struct lws_protocol_vhost_options mime_ics = { &mime_mjs, NULL, ".ics",
                                                             "text/calendar" };
 
-/* A socket whose peer vanished (a laptop lid, a lost network) must not keep
- * a job seeker "present" for ever: ping after 20 s of silence, hang up
- * after 45 s.  Pages answer pings by themselves (the browser does). */
-static const lws_retry_bo_t idle_policy = {
-  .secs_since_valid_ping = 20,
-  .secs_since_valid_hangup = 45,
-};
+/* lws's own keep-alive is off (a policy of zeros: no validity timer on any
+ * connection).  Its timer per socket sits in one sorted list, moved by a
+ * walk of that list on every ping and pong, which made idle sockets cost
+ * CPU with the square of their number; without a policy lws would still
+ * ping every 300 s the same way.  kontor's own keep-alive below does the
+ * same job for WebSockets.  HTTP/1 connections never had one (one request
+ * per connection, info.timeout_secs); an HTTP/2 connection (tls_cert set)
+ * carrying no WebSocket is closed after lws's keep-alive timeout. */
+static const lws_retry_bo_t no_idle_policy = { 0 };
 
 static const struct lws_http_mount readyz_mount = {
   .mountpoint = "/readyz",
@@ -197,6 +199,26 @@ sweep_done (GObject *source, GAsyncResult *result, gpointer user_data)
     if (c->role == KS_ROLE_CASEWORKER)
       ks_queue_send (server, c);
   }
+}
+
+/* A socket whose peer vanished (a laptop lid, a lost network) must not keep
+ * a job seeker "present" for ever: ping after 20 s of silence, hang up
+ * after 45 s (client.c).  Pages answer pings by themselves (the browser
+ * does).  One pass over the sockets every few seconds: a clock read and a
+ * comparison each. */
+static gboolean
+keepalive_tick (gpointer user_data)
+{
+  KsServer *server = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean dropping = FALSE;
+  for (GList *l = server->clients; l; l = l->next)
+    dropping |= ks_client_keepalive (l->data, now);
+  /* A timeout set outside lws's own callbacks waits for lws's next
+   * service; waking it runs the drops now. */
+  if (dropping)
+    lws_cancel_service (server->context);
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -302,7 +324,7 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   info.user = server;
   info.vhost_name = "kontor";
   info.timeout_secs = 30;
-  info.retry_and_idle_policy = &idle_policy;
+  info.retry_and_idle_policy = &no_idle_policy;
   if (server->tls) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = config->tls_cert;
@@ -323,6 +345,7 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
   server->cancellable = g_cancellable_new ();
   ks_hosts_start (server);
   server->sweep_source = g_timeout_add_seconds (30, sweep_tick, server);
+  server->keepalive_source = g_timeout_add_seconds (KS_KEEPALIVE_TICK_S, keepalive_tick, server);
   sweep_tick (server);
   return g_steal_pointer (&server);
 }
@@ -334,6 +357,8 @@ ks_server_free (KsServer *server)
     return;
   if (server->sweep_source)
     g_source_remove (server->sweep_source);
+  if (server->keepalive_source)
+    g_source_remove (server->keepalive_source);
   ks_hosts_stop (server);
   if (server->cancellable) {
     g_cancellable_cancel (server->cancellable);

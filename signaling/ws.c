@@ -80,10 +80,16 @@ ks_ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, v
     ks_limits_socket_opened (*pss);
     return 0;
 
+  case LWS_CALLBACK_RECEIVE_PONG:
+    if (*pss)
+      ks_client_heard (*pss);
+    return 0;
+
   case LWS_CALLBACK_RECEIVE: {
     KsClient *c = *pss;
     if (!c || c->closing)
       return 0;
+    ks_client_heard (c);
     if (c->rx->len + len > KS_MAX_MESSAGE) {
       g_string_truncate (c->rx, 0);
       ks_client_send_error (c, "bad_message", "message too large", TRUE);
