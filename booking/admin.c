@@ -393,3 +393,16 @@ kb_reassign_finish (KbStore *store, GAsyncResult *result, GError **error)
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
+
+void
+kb_admin_resend_message_async (KbStore *store, gint64 actor_id, gint64 message_id, gint64 now,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  ID (actor_id);
+  ID (now);
+  ID (message_id);
+  const gchar *params[] = { actor_id_p, now_p, message_id_p };
+
+  admin_call (store, "admin_resend_message", 3, params, cancellable, callback, user_data);
+}

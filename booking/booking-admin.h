@@ -134,6 +134,38 @@ void kb_stats_async (KbStore *store, gint64 office_id, const gchar *from_date, c
                      GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
 GPtrArray *kb_stats_finish (KbStore *store, GAsyncResult *result, GError **error);
 
+/* ---- messages that could not be sent (ops-notify.c; migrations 016, 017) -- */
+
+typedef struct {
+  gint64 id; /* the outbox row */
+  gint64 booking_id;
+  gchar *reference;
+  gchar *kind;    /* confirmation, change, cancellation, reminder, link */
+  gchar *channel; /* email, sms */
+  gchar *status;  /* failed (given up), or pending (to be tried again) */
+  gint attempts;
+  gchar *last_error;                              /* no personal data */
+  gint64 created_at, last_attempt_at, give_up_at; /* µs; 0: none */
+} KbFailedMessage;
+
+void kb_failed_message_free (KbFailedMessage *message);
+
+/* The office's messages given up on and not resent, and those being
+ * retried after a failure, newest first, at most 500: GPtrArray of
+ * KbFailedMessage* (finish with kb_list_finish).  No contact in them. */
+void kb_failed_messages_async (KbStore *store, gint64 office_id, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
+/* Queues a failed message again as a new one (a new Message-ID, its text
+ * made from the booking when sent), by an administrator of the booking's
+ * office; audited (resend_message).  KB_ERROR_NOT_FOUND for an unknown
+ * message, KB_ERROR_STATE when it did not fail, was resent already, or
+ * would no longer be true (a confirmation of a cancelled or past meeting, a
+ * reminder after the start, no contact left).  Finish with
+ * kb_admin_finish: the new message's id. */
+void kb_admin_resend_message_async (KbStore *store, gint64 actor_id, gint64 message_id, gint64 now,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data);
+
 /* ---- the audit log ------------------------------------------------------ */
 
 typedef struct {

@@ -598,6 +598,35 @@ KbMessage *kb_message_build (KbMessageKind kind, const KbBooking *booking, const
 void kb_message_free (KbMessage *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KbMessage, kb_message_free)
 const gchar *kb_message_kind_name (KbMessageKind kind);
+
+/* "I lost my link" (ops-notify.c): queues the link message again when
+ * reference and contact (normalised as at booking: e-mail in any case, a
+ * phone number as E.164 with the office's country) match a live booking
+ * with a contact and a sealed token; at most five a day per booking.
+ * Finish: TRUE when one was queued.  Whoever asked must get the same
+ * answer either way. */
+void kb_resend_link_async (KbStore *store, const gchar *reference, const gchar *contact, gint64 now,
+                           GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data);
+gboolean kb_resend_link_finish (KbStore *store, GAsyncResult *result, GError **error);
+
+/* ---- a caseworker's calendar feed (ops-notify.c; migration 017) ---------- */
+
+/* A new secret feed for the (active) caseworker, replacing (revoking) the
+ * one before; or, with revoke, none.  Audited.  Finish: the new secret
+ * (transfer full; only its hash is stored), NULL when revoked or on error. */
+void kb_calendar_feed_renew_async (KbStore *store, gint64 caseworker_id, gboolean revoke,
+                                   gint64 now, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data);
+gchar *kb_calendar_feed_renew_finish (KbStore *store, GAsyncResult *result, GError **error);
+/* The meetings behind a feed secret that end after now minus days_back
+ * (cancelled ones too), by start: a GPtrArray of KbBooking* with only the
+ * fields kb_ics_build_feed reads.  KB_ERROR_NOT_FOUND for a secret that is
+ * unknown, revoked or of a deactivated caseworker. */
+void kb_calendar_feed_async (KbStore *store, const gchar *token, gint64 now, guint days_back,
+                             GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data);
+GPtrArray *kb_calendar_feed_finish (KbStore *store, GAsyncResult *result, GError **error);
 KbMessageKind kb_message_kind_from_name (const gchar *name);
 
 typedef struct {
@@ -671,6 +700,14 @@ gchar *kb_ics_build_invitation (const KbBooking *booking, const gchar *method,
                                 const gchar *join_url, const gchar *manage_url,
                                 const gchar *uid_domain, const gchar *organizer,
                                 const gchar *attendee, gint64 now);
+
+/* A caseworker's calendar feed (METHOD:PUBLISH, X-WR-CALNAME
+ * calendar_name): one event per KbBooking of bookings, with only id,
+ * reference, service_name, starts_at, ends_at, status and sequence read:
+ * the UID of kb_ics_build, STATUS:CANCELLED for a cancelled one, nothing
+ * about the job seeker.  Transfer full. */
+gchar *kb_ics_build_feed (GPtrArray *bookings, const gchar *calendar_name, const gchar *uid_domain,
+                          gint64 now);
 
 /* ---- demo data (blocking; for `kontor demo`) --------------------------- */
 

@@ -167,6 +167,60 @@ kb_ics_build_invitation (const KbBooking *b, const gchar *method, const gchar *j
   return build (b, method, join_url, manage_url, uid_domain, organizer, attendee, now);
 }
 
+/* A caseworker's feed: one VEVENT per meeting, with what the day view
+ * needs (time, service, reference) and nothing about the job seeker.  The
+ * UID is the booking's own (build above), so a meeting the caseworker also
+ * has from elsewhere is the same event. */
+gchar *
+kb_ics_build_feed (GPtrArray *bookings, const gchar *calendar_name, const gchar *uid_domain,
+                   gint64 now)
+{
+  GString *ics = g_string_new (NULL);
+  g_autofree gchar *dtstamp = utc_stamp (now);
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  add_line (ics, "BEGIN:VCALENDAR");
+  add_line (ics, "VERSION:2.0");
+  add_line (ics, "PRODID:-//kontor//feed//EN");
+  add_line (ics, "CALSCALE:GREGORIAN");
+  add_line (ics, "METHOD:PUBLISH");
+  g_string_assign (text, "X-WR-CALNAME:");
+  append_text (text, calendar_name);
+  add_line (ics, text->str);
+  /* Calendar programs poll a subscription; an hour is what most ask for. */
+  add_line (ics, "REFRESH-INTERVAL;VALUE=DURATION:PT1H");
+  add_line (ics, "X-PUBLISHED-TTL:PT1H");
+  for (guint i = 0; bookings && i < bookings->len; i++) {
+    const KbBooking *b = g_ptr_array_index (bookings, i);
+    g_autofree gchar *start = utc_stamp (b->starts_at), *end = utc_stamp (b->ends_at);
+
+    add_line (ics, "BEGIN:VEVENT");
+    add_linef (ics, "UID:kontor-booking-%" G_GINT64_FORMAT "-%s@%s", b->id,
+               b->reference ? b->reference : "", uid_domain ? uid_domain : "kontor.invalid");
+    add_linef (ics, "DTSTAMP:%s", dtstamp);
+    add_linef (ics, "SEQUENCE:%d", b->sequence);
+    add_linef (ics, "DTSTART:%s", start);
+    add_linef (ics, "DTEND:%s", end);
+    g_string_assign (text, "SUMMARY:");
+    append_text (text, b->service_name);
+    g_string_append (text, " (");
+    append_text (text, b->reference);
+    g_string_append (text, ")");
+    add_line (ics, text->str);
+    g_string_assign (text, "DESCRIPTION:");
+    append_text (text, "Video meeting. Reference ");
+    append_text (text, b->reference);
+    append_text (text, ".");
+    add_line (ics, text->str);
+    add_line (ics, "LOCATION:Video meeting");
+    add_line (ics, b->status == KB_STATUS_CANCELLED ? "STATUS:CANCELLED" : "STATUS:CONFIRMED");
+    add_line (ics, b->status == KB_STATUS_CANCELLED ? "TRANSP:TRANSPARENT" : "TRANSP:OPAQUE");
+    add_line (ics, "END:VEVENT");
+  }
+  add_line (ics, "END:VCALENDAR");
+  return g_string_free (ics, FALSE);
+}
+
 gchar *
 kb_ics_uid_domain (const gchar *public_url)
 {

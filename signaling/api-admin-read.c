@@ -172,6 +172,19 @@ special_day_json (gconstpointer item)
                     "hours", hours);
 }
 
+static json_t *
+failed_message_json (gconstpointer item)
+{
+  const KbFailedMessage *m = item;
+  return json_pack ("{s:I, s:I, s:s, s:s, s:s, s:s, s:i, s:s?, s:o, s:o, s:o}", "id",
+                    (json_int_t) m->id, "booking_id", (json_int_t) m->booking_id, "reference",
+                    m->reference, "kind", m->kind, "channel", m->channel, "status", m->status,
+                    "attempts", m->attempts, "last_error", m->last_error, "created_at",
+                    ks_json_time_or_null (m->created_at), "last_attempt_at",
+                    ks_json_time_or_null (m->last_attempt_at), "give_up_at",
+                    ks_json_time_or_null (m->give_up_at));
+}
+
 static const struct {
   const gchar *path;
   const gchar *key;
@@ -184,6 +197,8 @@ static const struct {
   { "/api/v1/admin/hours", "hours", kb_hours_async, kb_list_finish, hours_json },
   { "/api/v1/admin/special-days", "special_days", kb_special_days_async, kb_list_finish,
     special_day_json },
+  { "/api/v1/admin/messages", "messages", kb_failed_messages_async, kb_list_finish,
+    failed_message_json },
 };
 
 static gsize

@@ -409,6 +409,19 @@ reassign (KsRequest *r, KbCaseworker *admin, json_t *body)
                      reassign_done, ks_request_ref (r));
 }
 
+static void
+resend_message (KsRequest *r, KbCaseworker *admin, json_t *body)
+{
+  json_int_t id = 0;
+  json_error_t err;
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s:I}", "id", &id) != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  kb_admin_resend_message_async (r->server->store, admin->id, id, kb_clock_now (), r->cancellable,
+                                 admin_done, ks_request_ref (r));
+}
+
 static const struct {
   const gchar *path;
   AdminAction action;
@@ -425,6 +438,7 @@ static const struct {
   { "/api/v1/admin/absences", add_absence },
   { "/api/v1/admin/absences/delete", delete_absence },
   { "/api/v1/admin/reassign", reassign },
+  { "/api/v1/admin/messages/resend", resend_message },
 };
 
 static void

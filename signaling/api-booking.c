@@ -183,3 +183,70 @@ ks_api_move (KsRequest *r)
   kb_move_async (r->server->store, token, start, kb_clock_now (), r->cancellable, move_finished,
                  link_step_new (r, token));
 }
+
+/* ---- POST /api/v1/booking/resend-link: "I lost my link" --------------- */
+
+static void
+resend_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  KsServer *server = user_data;
+  g_autoptr (GError) error = NULL;
+  kb_resend_link_finish (server->store, result, &error);
+  /* Nobody waits for this: the answer went out before it. */
+  if (error && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_message ("a lost-link request could not be looked up: %s", error->message);
+}
+
+/* The contact as the limit counts it: letters in lower case, digits, @ . +
+ * only, so that "Kari@X.no " and "kari@x.no", or "+47 912 34 567" and
+ * "+4791234567", share one allowance. */
+static gchar *
+contact_key (const gchar *contact)
+{
+  GString *key = g_string_new ("contact|");
+  for (const gchar *p = contact; *p; p++)
+    if (g_ascii_isalnum (*p) || *p == '@' || *p == '.' || *p == '+' || (guchar) *p >= 0x80)
+      g_string_append_c (key, g_ascii_tolower (*p));
+  return g_string_free (key, FALSE);
+}
+
+void
+ks_api_resend_link (KsRequest *r)
+{
+  g_autoptr (json_t) root = ks_body_json_or_reply (r);
+  const gchar *reference = NULL, *contact = NULL;
+  json_error_t err;
+  if (!root)
+    return;
+  if (json_unpack_ex (root, &err, JSON_STRICT, "{s:s, s:s}", "reference", &reference, "contact",
+                      &contact)
+      != 0) {
+    ks_respond_unpack_error (r, &err);
+    return;
+  }
+  g_autofree gchar *given = g_strstrip (g_strdup (contact));
+  if (strlen (reference) > 32 || strlen (contact) > 254 || !*given) {
+    ks_respond_error (r, 400, "bad_request",
+                      "Give the booking's reference and the e-mail address or phone number "
+                      "given when booking.");
+    return;
+  }
+  /* Each limit is counted whether or not the two match, and before the
+   * lookup: a refusal tells nothing about the booking. */
+  g_autofree gchar *upper = g_ascii_strup (reference, -1);
+  g_autofree gchar *ref_key = g_strconcat ("reference|", g_strstrip (upper), NULL);
+  g_autofree gchar *to_key = contact_key (contact);
+  g_autofree gchar *peer_key = g_strconcat ("address|", r->peer ? r->peer : "?", NULL);
+  gboolean ok = ks_rate_allow (r->server, KS_RATE_RESEND, peer_key);
+  ok = ks_rate_allow (r->server, KS_RATE_RESEND, ref_key) && ok;
+  ok = ks_rate_allow (r->server, KS_RATE_RESEND, to_key) && ok;
+  if (!ok) {
+    ks_respond_error (r, 429, "rate_limited", "Too many requests. Please try again in an hour.");
+    return;
+  }
+  /* The same answer whether or not they match, given before the lookup so
+   * that its time does not tell either. */
+  ks_respond (r, 202, json_object ());
+  kb_resend_link_async (r->server->store, reference, contact, kb_clock_now (),
+                        r->server->cancellable, resend_done, r->server);
+}

@@ -29,6 +29,9 @@ static const struct {
   { "/api/v1/booking/calendar", TRUE, ks_api_calendar },
   { "/api/v1/booking/cancel", TRUE, ks_api_cancel },
   { "/api/v1/booking/move", TRUE, ks_api_move },
+  { "/api/v1/booking/resend-link", TRUE, ks_api_resend_link },
+  { "/api/v1/calendar-feed", TRUE, ks_api_calendar_feed },
+  { "/api/v1/feed/{token}.ics", FALSE, ks_api_feed },
   { "/api/v1/slots", FALSE, ks_api_slots },
   { "/api/v1/bookings", TRUE, ks_api_book },
   { "/api/v1/queue/cancel", TRUE, ks_api_queue_cancel },
@@ -55,7 +58,28 @@ static const struct {
   { "/api/v1/caseworkers", FALSE, ks_api_caseworkers },
   { "/api/v1/admin/stats", FALSE, ks_api_admin_stats },
   { "/api/v1/admin/audit", FALSE, ks_api_admin_audit },
+  { "/api/v1/admin/messages", FALSE, ks_api_admin_list },
+  { "/api/v1/admin/messages/resend", TRUE, ks_api_admin },
 };
+
+/* Whether path is the route's: the same text, or for a route with one
+ * "{name}" (as openapi.yaml writes it) the same text around it with one
+ * or more base64url characters in its place. */
+static gboolean
+path_matches (const gchar *route, const gchar *path)
+{
+  const gchar *open = strchr (route, '{'), *close = open ? strchr (open, '}') : NULL;
+  if (!close)
+    return g_str_equal (route, path);
+  gsize head = (gsize) (open - route), tail = strlen (close + 1), n = strlen (path);
+  if (n <= head + tail || strncmp (path, route, head) != 0
+      || strcmp (path + n - tail, close + 1) != 0)
+    return FALSE;
+  for (const gchar *p = path + head; p < path + n - tail; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+      return FALSE;
+  return TRUE;
+}
 
 static void
 route (KsRequest *r)
@@ -63,7 +87,7 @@ route (KsRequest *r)
   r->routed = TRUE;
   gboolean path_known = FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS (routes); i++) {
-    if (!g_str_equal (r->path, routes[i].path))
+    if (!path_matches (routes[i].path, r->path))
       continue;
     path_known = TRUE;
     r->route = routes[i].path;

@@ -25,6 +25,9 @@ void ks_api_booking (KsRequest *r);           /* api-booking.c */
 void ks_api_calendar (KsRequest *r);          /* api-booking.c */
 void ks_api_cancel (KsRequest *r);            /* api-booking.c */
 void ks_api_move (KsRequest *r);              /* api-booking.c */
+void ks_api_resend_link (KsRequest *r);       /* api-booking.c */
+void ks_api_calendar_feed (KsRequest *r);     /* api-feed.c */
+void ks_api_feed (KsRequest *r);              /* api-feed.c */
 void ks_api_book (KsRequest *r);              /* api-bookings.c */
 void ks_api_slots (KsRequest *r);             /* api-slots.c */
 void ks_api_offices (KsRequest *r);           /* api-catalog.c */

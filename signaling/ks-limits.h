@@ -23,11 +23,15 @@ gboolean ks_limits_candidate_or_reply (KsClient *client);
 /* ---- ratelimit.c ------------------------------------------------------ */
 
 typedef enum {
-  KS_RATE_LOGIN,    /* per client address (IPv6: per /64) */
-  KS_RATE_BOOK,     /* per client address */
-  KS_RATE_LINK,     /* lookups by link or kiosk code, per client address */
-  KS_RATE_PUBLIC,   /* public GETs, per client address */
-  KS_RATE_REFERENCE /* kiosk lookups per booking reference, in any case */
+  KS_RATE_LOGIN,     /* per client address (IPv6: per /64) */
+  KS_RATE_BOOK,      /* per client address */
+  KS_RATE_LINK,      /* lookups by link or kiosk code, per client address */
+  KS_RATE_PUBLIC,    /* public GETs, per client address */
+  KS_RATE_REFERENCE, /* kiosk lookups per booking reference, in any case */
+  KS_RATE_RESEND     /* "I lost my link", by the hour: per booking
+                      * reference, per contact and per client address,
+                      * the subject "reference|R", "contact|C" or
+                      * "address|A" (A as for the others, IPv6 per /64) */
 } KsRateAction;
 /* FALSE when subject (a client address, or for KS_RATE_REFERENCE a
  * booking reference) has used up its allowance for action.  Each action

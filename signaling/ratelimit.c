@@ -25,8 +25,10 @@ sweep (gint64 now)
   g_hash_table_iter_init (&it, buckets);
   while (g_hash_table_iter_next (&it, &key, &value)) {
     Bucket *b = value;
-    /* Idle for ten minutes: it would be full again, so forget it. */
-    if (now - b->updated > 10 * 60 * G_USEC_PER_SEC)
+    /* Idle for ten minutes, a minute's bucket would be full again (an
+     * hour's after an hour), so forget it. */
+    gint64 idle = g_str_has_prefix (key, "resend|") ? 60 : 10;
+    if (now - b->updated > idle * 60 * G_USEC_PER_SEC)
       g_hash_table_iter_remove (&it);
   }
   last_sweep = now;
@@ -51,18 +53,31 @@ address_key (const gchar *address)
                           b[5], b[6], b[7]);
 }
 
+/* "address|ADDRESS" as address_key has it; any other subject as it is. */
+static gchar *
+resend_key (const gchar *subject)
+{
+  if (subject && g_str_has_prefix (subject, "address|")) {
+    g_autofree gchar *a = address_key (subject + 8);
+    return g_strconcat ("address|", a, NULL);
+  }
+  return g_strdup (subject ? subject : "?");
+}
+
 gboolean
 ks_rate_allow (KsServer *server, KsRateAction action, const gchar *subject)
 {
   /* Each kind has its own namespace: a reference typed at a kiosk must not
    * drain an address's allowance, nor the other way round. */
-  static const gchar *names[] = { "login", "book", "link", "public", "reference" };
+  static const gchar *names[] = { "login", "book", "link", "public", "reference", "resend" };
   const KsConfig *c = server->config;
-  guint per_minute = action == KS_RATE_LOGIN    ? c->login_per_minute
-                     : action == KS_RATE_BOOK   ? c->book_per_minute
-                     : action == KS_RATE_PUBLIC ? c->public_per_minute
-                                                : c->link_per_minute;
-  gdouble burst = per_minute;
+  gdouble per_minute = action == KS_RATE_LOGIN    ? c->login_per_minute
+                       : action == KS_RATE_BOOK   ? c->book_per_minute
+                       : action == KS_RATE_PUBLIC ? c->public_per_minute
+                       : action == KS_RATE_RESEND ? c->lost_link_per_hour / 60.0
+                                                  : c->link_per_minute;
+  /* A bucket holds a minute's allowance; the hourly one an hour's. */
+  gdouble burst = action == KS_RATE_RESEND ? c->lost_link_per_hour : per_minute;
 
   gint64 now = g_get_monotonic_time ();
   if (!buckets)
@@ -73,6 +88,7 @@ ks_rate_allow (KsServer *server, KsRateAction action, const gchar *subject)
   /* A reference is looked up in any case (booking_by_reference.sql), so
    * every spelling of it shares one allowance. */
   g_autofree gchar *who = action == KS_RATE_REFERENCE ? g_ascii_strup (subject ? subject : "?", -1)
+                          : action == KS_RATE_RESEND  ? resend_key (subject)
                                                       : address_key (subject);
   g_autofree gchar *key = g_strdup_printf ("%s|%s", names[action], who);
   Bucket *b = g_hash_table_lookup (buckets, key);

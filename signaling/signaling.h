@@ -52,6 +52,7 @@ typedef struct {
   guint book_per_minute;        /* [limits] book_per_minute     KONTOR_BOOK_PER_MINUTE */
   guint link_per_minute;        /* [limits] link_per_minute     KONTOR_LINK_PER_MINUTE */
   guint public_per_minute;      /* [limits] public_per_minute   KONTOR_PUBLIC_PER_MINUTE */
+  guint lost_link_per_hour;     /* [limits] lost_link_per_hour  KONTOR_LOST_LINK_PER_HOUR */
   guint login_concurrency;      /* [limits] login_concurrency   KONTOR_LOGIN_CONCURRENCY */
   guint ws_per_address;         /* [limits] ws_per_address      KONTOR_WS_PER_ADDRESS */
   guint ws_messages_per_second; /* [limits] ws_messages_per_second KONTOR_WS_MESSAGES_PER_SECOND */

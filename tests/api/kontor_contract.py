@@ -13,6 +13,7 @@ python3-jsonschema (JSON Schema 2020-12, which OpenAPI 3.1 schemas are).
 """
 import json
 import os
+import re
 import urllib.parse
 
 import yaml
@@ -91,6 +92,13 @@ class Contract:
     def _response(self, method, path, status):
         """The response object for this answer and where it is in the file."""
         item = self.doc["paths"].get(path)
+        if item is None:
+            # A templated path ("/api/v1/feed/{token}.ics"): one or more
+            # base64url characters where the name is, as the server routes.
+            for key, candidate in self.doc["paths"].items():
+                if "{" in key and re.fullmatch(re.sub(r"\\\{\w+\\\}", "[A-Za-z0-9_-]+", re.escape(key)), path):
+                    path, item = key, candidate
+                    break
         op = item.get(method.lower()) if item else None
         if op is not None:
             responses = op["responses"]

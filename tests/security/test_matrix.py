@@ -101,6 +101,10 @@ class Fixture:
         self.caseworker_socket()
         self.seeker_ws.recv_type("admitted")
         self.other_seeker_ws = self.seeker_socket(self.b_token, "waiting")
+        # Dora's calendar feed, made before her deactivation.
+        self.doomed_feed = secrets.token_urlsafe(32)
+        k.sql(f"INSERT INTO calendar_feeds VALUES ({self.doomed}, "
+              f"sha256(convert_to('{self.doomed_feed}', 'UTF8')), now())")
         # Dora's page is open when the administrator deactivates her.
         self.doomed_ws = self.hello_socket(self.cookies["deactivated"])
         self.admin("caseworkers/active", {"caseworker_id": self.doomed, "active": False})
@@ -134,6 +138,12 @@ class Fixture:
             if status == 201:
                 return answer
         raise RuntimeError("no free slot left for a booking")
+
+    def failed_message(self):
+        """The id of a message given up on, of a fresh booking."""
+        booking = self.book()["booking"]["id"]
+        return int(self.k.sql(f"UPDATE outbox SET status = 'failed', attempts = 1 WHERE booking_id = {booking} "
+                              f"AND kind = 'confirmation' RETURNING id"))
 
     def seeker_socket(self, token, first):
         ws = self.k.ws()
@@ -243,6 +253,14 @@ def http_request(fx, method, path, caller, allowed):
         if path.endswith("/move"):
             body["starts_at"] = fx.slots.pop(0)["starts_at"]
         return path, body, headers, own
+    if path == "/api/v1/feed/{token}.ics":
+        # The URL a caseworker's POST /calendar-feed gave (Dora's made
+        # before her deactivation); anyone else holds a made-up one.
+        if caller in ("caseworker", "other_office", "admin"):
+            _, feed, _, _ = k.request("POST", "/api/v1/calendar-feed", {}, headers=headers)
+            return "/" + feed["url"].split("://")[1].split("/", 1)[1], None, {}, None
+        token = fx.doomed_feed if caller == "deactivated" else secrets.token_urlsafe(32)
+        return f"/api/v1/feed/{token}.ics", None, {}, None
     target = fx.a
     if allowed and path in ("/api/v1/queue/cancel", "/api/v1/queue/kiosk-code"):
         target = fx.book(fx.cw)["booking"]["id"]
@@ -285,6 +303,9 @@ def http_request(fx, method, path, caller, allowed):
             "absences", {"caseworker_id": fx.scratch_cw,
                          "from": f"{today + datetime.timedelta(days=400 + n)}T07:00:00Z",
                          "to": f"{today + datetime.timedelta(days=400 + n)}T09:00:00Z", "reason": "to delete"})},
+        "/api/v1/booking/resend-link": {"reference": "ABC-DEF", "contact": f"lost{n}@matrix.test"},
+        "/api/v1/calendar-feed": {},
+        "/api/v1/admin/messages/resend": {"id": fx.failed_message() if allowed else 1},
         "/api/v1/admin/reassign": {"booking_id": fx.reassignable if not allowed else fx.book(fx.cw)["booking"]["id"],
                                    "to_caseworker_id": fx.cw2},
     }
@@ -298,6 +319,7 @@ def http_request(fx, method, path, caller, allowed):
         "/api/v1/admin/caseworkers": f"?office={fx.office1}",
         "/api/v1/admin/stats": f"?office={fx.office1}&{span}",
         "/api/v1/admin/audit": f"?office={fx.office1}&{span}",
+        "/api/v1/admin/messages": f"?office={fx.office1}",
     }
     if method == "GET":
         return path + queries.get(path, ""), None, headers, None
@@ -374,7 +396,8 @@ def main():
     spec.check(f"every WebSocket message has a row ({len(messages)})", messages == ws_rows,
                sorted(messages ^ ws_rows))
     env = {k: "1000000" for k in ("KONTOR_LOGIN_PER_MINUTE", "KONTOR_BOOK_PER_MINUTE",
-                                  "KONTOR_LINK_PER_MINUTE", "KONTOR_PUBLIC_PER_MINUTE")}
+                                  "KONTOR_LINK_PER_MINUTE", "KONTOR_PUBLIC_PER_MINUTE",
+                                  "KONTOR_LOST_LINK_PER_HOUR")}
     env["KONTOR_MAX_LIVE_BOOKINGS"] = "64"
     started = time.monotonic()
     cells = refusals = 0

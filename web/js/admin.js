@@ -123,7 +123,7 @@ async function officeChanged() {
   renderHours([]);
   kontor.special = [];
   renderSpecial();
-  await Promise.all([loadHours(o), loadCaseworkers(), loadConflicts(), loadStats()]);
+  await Promise.all([loadHours(o), loadCaseworkers(), loadConflicts(), loadMessages(), loadStats()]);
 }
 
 // ---- weekly hours --------------------------------------------------------
@@ -469,6 +469,43 @@ function renderConflicts() {
       el('td', { className: 'actions' }, reassign, ' ',
         el('label', { for: reasonId, className: 'visually-hidden', text: t('admin.conflicts.reason_for', { name: b.seeker_name }) }),
         reason, ' ', cancel));
+  }));
+}
+
+// ---- messages that could not be sent (docs/api.md) ------------------------------
+
+async function loadMessages() {
+  const o = office();
+  if (!o) return;
+  let list = [];
+  try {
+    ({ messages: list } = await api(`admin/messages?office=${o.id}`));
+  } catch (e) {
+    notice(errorText(e.code));
+  }
+  $('messages-empty').hidden = list.length > 0;
+  $('messages-table').hidden = list.length === 0;
+  $('messages-body').replaceChildren(...list.map((m) => {
+    const cells = [
+      el('td', { text: `${day(m.created_at, o.time_zone)} ${clock(m.created_at, o.time_zone)}` }),
+      el('td', { text: m.reference }),
+      el('td', { text: `${m.kind} (${m.channel}), ${m.status}` }),
+      el('td', { text: `${m.attempts}: ${m.last_error ?? ''}` }),
+    ];
+    const actions = el('td', { className: 'actions' });
+    if (m.status === 'failed') {
+      actions.append(el('button', { type: 'button', className: 'small', text: t('admin.messages_resend'),
+        onclick: async () => {
+          try {
+            await api('admin/messages/resend', { id: m.id });
+            notice(t('admin.messages_resent'));
+          } catch (e) {
+            notice(errorText(e.code));
+          }
+          await loadMessages();
+        } }));
+    }
+    return el('tr', { 'data-message-id': String(m.id) }, ...cells, actions);
   }));
 }
 

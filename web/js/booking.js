@@ -111,13 +111,31 @@ async function move(event) {
   }
 }
 
+// "I lost my link" (docs/api.md): the answer is the same whether or not
+// the two match, so the page can only say what happens if they do.
+async function sendLost(event) {
+  event.preventDefault();
+  $('lost-send').disabled = true;
+  $('lost-answer').textContent = '';
+  try {
+    await api('booking/resend-link', { reference: $('lost-reference').value.trim(),
+      contact: $('lost-contact').value.trim() });
+    $('lost-answer').textContent = t('booking.lost_sent');
+  } catch (e) {
+    $('lost-answer').textContent = errorText(e.code);
+  } finally {
+    $('lost-send').disabled = false;
+  }
+}
+
 async function main() {
   startPage();
+  $('lost').addEventListener('submit', sendLost);
   window.addEventListener('hashchange', () => location.reload());
   document.addEventListener('kontor:language', render);
   if (!token) {
     kontor.error = { code: 'no_token' };
-    $('problem').textContent = errorText('no_token');
+    $('problem').textContent = location.hash === '#lost' ? '' : errorText('no_token');
     setState('refused');
     return;
   }

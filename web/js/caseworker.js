@@ -45,6 +45,8 @@ async function start() {
   startPage();
   $('login-form').addEventListener('submit', login);
   $('logout').addEventListener('click', logout);
+  $('feed-new').addEventListener('click', () => calendarFeed(false));
+  $('feed-revoke').addEventListener('click', () => calendarFeed(true));
   $('end').addEventListener('click', endMeeting);
   $('admit-next').addEventListener('click', admitNext);
   $('cancel-form').addEventListener('submit', confirmCancel);
@@ -70,6 +72,20 @@ async function start() {
   } catch (e) {
     setState('login');
     if (e.code !== 'not_logged_in') notice(errorText(e.code));
+  }
+}
+
+// The calendar feed (docs/api.md "Calendar feed"): the address is shown
+// once, when made; only its hash is kept, so a lost one is made anew.
+async function calendarFeed(revoke) {
+  try {
+    const feed = await api('calendar-feed', revoke ? { revoke: true } : {});
+    $('feed-url').hidden = $('feed-open').hidden = !feed.url;
+    $('feed-url').value = feed.url || '';
+    if (feed.webcal_url) $('feed-open').href = feed.webcal_url;
+    if (revoke) notice(t('cw.feed_revoked'));
+  } catch (e) {
+    notice(errorText(e.code));
   }
 }
 
