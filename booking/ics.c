@@ -77,6 +77,35 @@ utc_stamp (gint64 us)
   return g_date_time_format (utc, "%Y%m%dT%H%M%SZ");
 }
 
+/* The lines that make an event this booking's, the same in the file a
+ * job seeker downloads, the invitation by e-mail and a caseworker's feed:
+ * UID (stable for the booking's whole life, so that moves and
+ * cancellations update the same event), DTSTAMP, SEQUENCE and the time. */
+static void
+add_event_times (GString *ics, const KbBooking *b, const gchar *uid_domain, const gchar *dtstamp)
+{
+  g_autofree gchar *start = utc_stamp (b->starts_at), *end = utc_stamp (b->ends_at);
+
+  add_linef (ics, "UID:kontor-booking-%" G_GINT64_FORMAT "-%s@%s", b->id,
+             b->reference ? b->reference : "", uid_domain ? uid_domain : "kontor.invalid");
+  add_linef (ics, "DTSTAMP:%s", dtstamp);
+  add_linef (ics, "SEQUENCE:%d", b->sequence);
+  add_linef (ics, "DTSTART:%s", start);
+  add_linef (ics, "DTEND:%s", end);
+}
+
+/* SUMMARY: the service and the reference (text is scratch space). */
+static void
+add_summary (GString *ics, GString *text, const KbBooking *b)
+{
+  g_string_assign (text, "SUMMARY:");
+  append_text (text, b->service_name);
+  g_string_append (text, " (");
+  append_text (text, b->reference);
+  g_string_append (text, ")");
+  add_line (ics, text->str);
+}
+
 /* "mailto:addr" of "Name <addr>" or "addr". */
 static gchar *
 mailto (const gchar *address)
@@ -93,7 +122,6 @@ build (const KbBooking *b, const gchar *method, const gchar *join_url, const gch
 {
   GString *ics = g_string_new (NULL);
   g_autofree gchar *dtstamp = utc_stamp (now);
-  g_autofree gchar *start = utc_stamp (b->starts_at), *end = utc_stamp (b->ends_at);
   g_autoptr (GString) text = g_string_new (NULL);
 
   add_line (ics, "BEGIN:VCALENDAR");
@@ -102,26 +130,14 @@ build (const KbBooking *b, const gchar *method, const gchar *join_url, const gch
   add_line (ics, "CALSCALE:GREGORIAN");
   add_linef (ics, "METHOD:%s", method);
   add_line (ics, "BEGIN:VEVENT");
-  /* Stable for the booking's whole life: moves and cancellations update
-   * the same event. */
-  add_linef (ics, "UID:kontor-booking-%" G_GINT64_FORMAT "-%s@%s", b->id,
-             b->reference ? b->reference : "", uid_domain ? uid_domain : "kontor.invalid");
-  add_linef (ics, "DTSTAMP:%s", dtstamp);
-  add_linef (ics, "SEQUENCE:%d", b->sequence);
-  add_linef (ics, "DTSTART:%s", start);
-  add_linef (ics, "DTEND:%s", end);
+  add_event_times (ics, b, uid_domain, dtstamp);
   if (organizer) {
     g_autofree gchar *o = mailto (organizer), *a = mailto (attendee);
     add_linef (ics, "ORGANIZER:%s", o);
     add_linef (ics, "ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE:%s", a);
   }
 
-  g_string_assign (text, "SUMMARY:");
-  append_text (text, b->service_name);
-  g_string_append (text, " (");
-  append_text (text, b->reference);
-  g_string_append (text, ")");
-  add_line (ics, text->str);
+  add_summary (ics, text, b);
 
   g_string_assign (text, "DESCRIPTION:");
   append_text (text, "Video meeting with ");
@@ -192,21 +208,10 @@ kb_ics_build_feed (GPtrArray *bookings, const gchar *calendar_name, const gchar 
   add_line (ics, "X-PUBLISHED-TTL:PT1H");
   for (guint i = 0; bookings && i < bookings->len; i++) {
     const KbBooking *b = g_ptr_array_index (bookings, i);
-    g_autofree gchar *start = utc_stamp (b->starts_at), *end = utc_stamp (b->ends_at);
 
     add_line (ics, "BEGIN:VEVENT");
-    add_linef (ics, "UID:kontor-booking-%" G_GINT64_FORMAT "-%s@%s", b->id,
-               b->reference ? b->reference : "", uid_domain ? uid_domain : "kontor.invalid");
-    add_linef (ics, "DTSTAMP:%s", dtstamp);
-    add_linef (ics, "SEQUENCE:%d", b->sequence);
-    add_linef (ics, "DTSTART:%s", start);
-    add_linef (ics, "DTEND:%s", end);
-    g_string_assign (text, "SUMMARY:");
-    append_text (text, b->service_name);
-    g_string_append (text, " (");
-    append_text (text, b->reference);
-    g_string_append (text, ")");
-    add_line (ics, text->str);
+    add_event_times (ics, b, uid_domain, dtstamp);
+    add_summary (ics, text, b);
     g_string_assign (text, "DESCRIPTION:");
     append_text (text, "Video meeting. Reference ");
     append_text (text, b->reference);
