@@ -81,6 +81,11 @@ gboolean kb_store_available (KbStore *store);
  * reference.  task is borrowed. */
 PGresult *kb_query_finish_or_return (GTask *task, GAsyncResult *result);
 
+/* The callback of a statement whose answer says nothing beyond having
+ * succeeded (an insert, a delete): TRUE on task (passed as user data,
+ * transfer full), or the error. */
+void kb_query_return_done (GObject *source, GAsyncResult *result, gpointer task);
+
 /* Maps a failed result to a GError as described above. */
 void kb_result_to_error (const PGresult *res, GError **error);
 

@@ -120,18 +120,6 @@ kb_host_renew_finish (KbStore *store, GAsyncResult *result, GError **error)
 /* ---- release, presence, forget: one statement, no rows --------------------- */
 
 static void
-command_done (GObject *source, GAsyncResult *result, gpointer data)
-{
-  g_autoptr (GTask) task = data;
-  PGresult *res = kb_query_finish_or_return (task, result);
-
-  if (res == NULL)
-    return;
-  PQclear (res);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
 command_async (KbStore *store, const gchar *statement, guint n, const gchar *const *params,
                gpointer tag, GCancellable *cancellable, GAsyncReadyCallback callback,
                gpointer user_data)
@@ -139,7 +127,7 @@ command_async (KbStore *store, const gchar *statement, guint n, const gchar *con
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, tag);
-  kb_store_query_async (store, statement, n, params, cancellable, command_done, task);
+  kb_store_query_async (store, statement, n, params, cancellable, kb_query_return_done, task);
 }
 
 void

@@ -49,20 +49,6 @@ login_verify_thread (GTask *task, gpointer source, gpointer data, GCancellable *
   g_task_return_boolean (task, ok);
 }
 
-/* Answers TRUE on task once a statement without an answer of its own
- * (session insert, session delete) has succeeded. */
-static void
-stored (GObject *source, GAsyncResult *result, gpointer data)
-{
-  g_autoptr (GTask) task = data;
-  PGresult *res = kb_query_finish_or_return (task, result);
-
-  if (res == NULL)
-    return;
-  PQclear (res);
-  g_task_return_boolean (task, TRUE);
-}
-
 /* The failed log-in is in the audit log: now say so. */
 static void
 failure_recorded (GObject *source, GAsyncResult *result, gpointer data)
@@ -102,7 +88,7 @@ login_verified (GObject *source, GAsyncResult *result, gpointer data)
     const gchar *params[] = { hash, id, now, life };
     GCancellable *cancellable = g_task_get_cancellable (task);
 
-    kb_store_query_async (l->store, "session_insert", 4, params, cancellable, stored,
+    kb_store_query_async (l->store, "session_insert", 4, params, cancellable, kb_query_return_done,
                           g_steal_pointer (&task));
   }
 }
@@ -198,7 +184,8 @@ kb_logout_async (KbStore *store, const gchar *token, gint64 now, GCancellable *c
   const gchar *params[] = { hash, when };
 
   g_task_set_source_tag (task, kb_logout_async);
-  kb_store_query_async (store, "session_delete", 2, params, cancellable, stored, task);
+  kb_store_query_async (store, "session_delete", 2, params, cancellable, kb_query_return_done,
+                        task);
 }
 
 gboolean

@@ -368,6 +368,18 @@ kb_store_query_finish (KbStore *store, GAsyncResult *result, GError **error)
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+void
+kb_query_return_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  PGresult *res = kb_query_finish_or_return (task, result);
+
+  if (res == NULL)
+    return;
+  PQclear (res);
+  g_task_return_boolean (task, TRUE);
+}
+
 /* Every operation's callbacks start this way; one place keeps "the error
  * goes to the caller's task" the same everywhere. */
 PGresult *
