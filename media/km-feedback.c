@@ -9,6 +9,7 @@
  * streaming thread.
  */
 #include <gst/rtp/gstrtcpbuffer.h>
+#include <string.h>
 
 #include "media/km-private.h"
 #include "media/km-fwd-private.h"
@@ -47,6 +48,8 @@ typedef struct {
 typedef struct {
   KmWant want[8];
   guint n;
+  KmFwdSource *judged[8]; /* streams whose receiver's link was judged, refs */
+  guint n_judged;
 } KmWants;
 
 /* Under the receiver's port lock, which keeps sink->source alive. */
@@ -80,11 +83,89 @@ body_size (GstRTCPPacket *packet)
   return 4 * (gsize) gst_rtcp_packet_get_length (packet);
 }
 
+/* The receiver's link, judged by what it lost of a video slot since the
+ * last judgement (from the report's cumulative counts: a browser that
+ * loses packets reports with every NACK, so one report's fraction may
+ * cover a few packets) against what the slot carried meanwhile, and by
+ * how much its round trip (rtt, s; < 0: none in this report) grew over
+ * the shortest seen, less what queues on the way back (KM_LINK_*).  The relay forwards, it does not
+ * encode: a receiver whose link is narrower than what a sender sends can
+ * only be helped by that sender sending less, so the limit goes to the
+ * sender (km_feedback_tell_sender).  Under the receiver's port lock.
+ * TRUE when the sender is to be told. */
+/* How long (s) the browser's own audio queues on its way to us now: its
+ * reports queue there too, and that part of their round trip says
+ * nothing about the link toward it.  Under the port's lock. */
+static double
+uplink_queue (KmFwdPort *port)
+{
+  for (GList *l = port->sources; l; l = l->next) {
+    KmFwdSource *source = l->data;
+    KmRecvStats *r = &source->recv;
+    if (source->kind == KM_KIND_AUDIO && r->have_transit && r->have_min && source->clock_rate)
+      return (double) (r->transit - MIN (r->min_cur, r->min_prev)) / source->clock_rate;
+  }
+  return 0;
+}
+
+static gboolean
+judge_link (KmFwdSink *sink, gint32 lost, guint32 ext_seq, double rtt, gint64 now)
+{
+  if (sink->kind != KM_KIND_VIDEO || !sink->source)
+    return FALSE;
+  double queue = -1;
+  if (rtt >= 0) {
+    /* The shortest round trip ages by 0.5 ms a report, so that a path
+     * that became longer for good is the new normal in a minute or two. */
+    sink->rtt_min = sink->rtt_min > 0 && sink->rtt_min < rtt ? sink->rtt_min + 0.0005 : rtt;
+    queue = MAX (0, rtt - sink->rtt_min - uplink_queue (sink->port));
+    if (queue * G_USEC_PER_SEC <= KM_LINK_QUEUE_US)
+      sink->queued_since = 0;
+    else if (!sink->queued_since)
+      sink->queued_since = now;
+  }
+  gint64 span = now - sink->link_time;
+  if (sink->link_time && span < KM_LINK_JUDGE_US)
+    return FALSE;
+  guint32 octets = sink->octets - sink->link_octets;
+  guint32 expected = ext_seq - sink->link_seq;
+  gint32 lost_since = lost - sink->link_lost;
+  gboolean first = sink->link_time == 0;
+  sink->link_time = now;
+  sink->link_octets = sink->octets;
+  sink->link_seq = ext_seq;
+  sink->link_lost = lost;
+  /* After a long silence the counts say little about a rate. */
+  if (first || span > 5 * G_USEC_PER_SEC || expected == 0 || expected > KM_MAX_DROPOUT)
+    return FALSE;
+  double carried = octets * 8.0 * G_USEC_PER_SEC / span;
+  double loss = CLAMP ((double) lost_since / expected, 0.0, 1.0);
+  double limit = g_atomic_int_get (&sink->link_limit);
+  double base = limit > 0 ? MIN (limit, carried) : carried;
+  gboolean queueing = sink->queued_since && now - sink->queued_since >= G_USEC_PER_SEC;
+  if (loss > KM_LINK_LOSS_HIGH) {
+    limit = MAX (KM_LINK_MIN, base * (1 - loss / 2));
+  } else if (queueing) {
+    limit = MAX (KM_LINK_MIN, base * KM_LINK_EASE);
+  } else if (loss < KM_LINK_LOSS_LOW && queue * G_USEC_PER_SEC < KM_LINK_CALM_US && limit > 0) {
+    limit *= KM_LINK_RAISE;
+    if (limit >= KM_LINK_MAX)
+      limit = 0;
+  } else if (limit == 0) {
+    return FALSE;
+  }
+  GST_LOG ("%s: %.0f bit/s carried, %.1f %% lost, queue %.0f ms (up %.0f ms): limit %.0f bit/s",
+           sink->name, carried, loss * 100, queue * 1000, uplink_queue (sink->port) * 1000, limit);
+  g_atomic_int_set (&sink->link_limit, (gint) limit);
+  return TRUE;
+}
+
 /* The browser's report blocks on our slots: round-trip time from the
- * sender report they answer (RFC 3550, 6.4.1).  fixed: the bytes of the
- * body before the blocks (the reporter's SSRC, and an SR's sender info). */
+ * sender report they answer (RFC 3550, 6.4.1), and the loss and delay
+ * that judge its link.  fixed: the bytes of the body before the blocks
+ * (the reporter's SSRC, and an SR's sender info). */
 static void
-read_reports (KmFwdPort *port, GstRTCPPacket *packet, gsize fixed, gint64 now)
+read_reports (KmFwdPort *port, GstRTCPPacket *packet, gsize fixed, gint64 now, KmWants *wants)
 {
   gsize body = body_size (packet);
   guint n = body < fixed ? 0 : MIN (gst_rtcp_packet_get_rb_count (packet), (body - fixed) / 24);
@@ -96,16 +177,20 @@ read_reports (KmFwdPort *port, GstRTCPPacket *packet, gsize fixed, gint64 now)
     gst_rtcp_packet_get_rb (packet, i, &ssrc, &fraction, &lost, &exthighestseq, &jitter, &lsr,
                             &dlsr);
     KmFwdSink *sink = find_sink (port, ssrc);
-    if (!sink || !lsr)
+    if (!sink)
       continue;
-    for (guint k = 0; k < G_N_ELEMENTS (sink->sr_lsr); k++) {
+    double rtt = -1;
+    for (guint k = 0; lsr && k < G_N_ELEMENTS (sink->sr_lsr); k++) {
       if (sink->sr_lsr[k] != lsr || !sink->sr_sent[k])
         continue;
-      double rtt = (now - sink->sr_sent[k]) / 1e6 - dlsr / 65536.0;
+      rtt = (now - sink->sr_sent[k]) / 1e6 - dlsr / 65536.0;
       if (rtt >= 0)
         sink->rtt = rtt;
       break;
     }
+    if (judge_link (sink, lost, exthighestseq, rtt, now)
+        && wants->n_judged < G_N_ELEMENTS (wants->judged))
+      wants->judged[wants->n_judged++] = km_fwd_source_ref (sink->source);
   }
 }
 
@@ -193,10 +278,10 @@ km_feedback_read (KmFwdPort *port, GstBuffer *buffer, gint64 now)
     switch (gst_rtcp_packet_get_type (&packet)) {
     case GST_RTCP_TYPE_SR:
       read_sender_info (port, &packet, now);
-      read_reports (port, &packet, 24, now);
+      read_reports (port, &packet, 24, now, &wants);
       break;
     case GST_RTCP_TYPE_RR:
-      read_reports (port, &packet, 4, now);
+      read_reports (port, &packet, 4, now, &wants);
       break;
     case GST_RTCP_TYPE_RTPFB:
       if (body_size (&packet) >= 8
@@ -226,6 +311,10 @@ km_feedback_read (KmFwdPort *port, GstBuffer *buffer, gint64 now)
   for (guint i = 0; i < wants.n; i++) {
     km_fwd_port_request_keyframe (wants.want[i].port, wants.want[i].ssrc);
     km_fwd_port_unref (wants.want[i].port);
+  }
+  for (guint i = 0; i < wants.n_judged; i++) {
+    km_feedback_tell_sender (wants.judged[i], now);
+    km_fwd_source_unref (wants.judged[i]);
   }
 }
 
@@ -371,4 +460,60 @@ km_feedback_send_rr (KmFwdPort *port, gint64 now)
   add_cname (&rtcp, port->ssrc);
   gst_rtcp_buffer_unmap (&rtcp);
   gst_pad_push (port->rtcp_out, buf);
+}
+
+/* REMB (draft-alvestrand-rmcat-remb): an application-layer feedback
+ * message saying how many bits a second the sender may send in all. */
+static void
+send_remb (KmFwdPort *port, guint32 ssrc, guint32 bits)
+{
+  guint exp = 0;
+  while ((bits >> exp) > 0x3ffff)
+    exp++;
+  GstBuffer *buf = gst_rtcp_buffer_new (96);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
+  add_feedback (&rtcp, &packet, port, GST_RTCP_TYPE_PSFB, GST_RTCP_PSFB_TYPE_AFB, 0);
+  gst_rtcp_packet_fb_set_fci_length (&packet, 3);
+  guint8 *fci = gst_rtcp_packet_fb_get_fci (&packet);
+  memcpy (fci, "REMB", 4);
+  GST_WRITE_UINT32_BE (fci + 4, (1u << 24) | (exp << 18) | (bits >> exp));
+  GST_WRITE_UINT32_BE (fci + 8, ssrc);
+  gst_rtcp_buffer_unmap (&rtcp);
+  GST_LOG ("%s: REMB %u bit/s for %u", port->name, bits, ssrc);
+  gst_pad_push (port->rtcp_out, buf);
+}
+
+void
+km_feedback_tell_sender (KmFwdSource *source, gint64 now)
+{
+  if (source->kind != KM_KIND_VIDEO)
+    return;
+  guint32 lowest = 0;
+  g_mutex_lock (&source->lock);
+  for (GList *l = source->sinks; l; l = l->next) {
+    guint32 limit = (guint32) g_atomic_int_get (&((KmFwdSink *) l->data)->link_limit);
+    if (limit && (!lowest || limit < lowest))
+      lowest = limit;
+  }
+  /* A change of a few percent waits for the next second; a limit lifted
+   * is said once, as the highest value (the browser keeps the last). */
+  guint32 told = source->remb_value;
+  gboolean send = lowest ? (!told || now - source->remb_at >= KM_REMB_INTERVAL_US
+                            || lowest < told - told / 32 || lowest > told + told / 32)
+                         : told != 0;
+  if (send) {
+    source->remb_value = lowest;
+    source->remb_at = now;
+  }
+  g_mutex_unlock (&source->lock);
+  if (!send)
+    return;
+  KmFwdPort *port = source->port;
+  g_mutex_lock (&port->lock);
+  guint32 ssrc = source->ssrc;
+  if (ssrc && km_fwd_port_ready (port))
+    send_remb (port, ssrc, lowest ? lowest : KM_LINK_MAX);
+  g_mutex_unlock (&port->lock);
 }

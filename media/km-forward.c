@@ -569,8 +569,16 @@ km_fwd_disconnect (KmFwdSink *sink)
   g_mutex_lock (&sink->port->lock);
   source->sinks = g_list_remove (source->sinks, sink);
   sink->source = NULL;
+  /* A new stream in the slot starts with the link judged afresh. */
+  gboolean limited = g_atomic_int_get (&sink->link_limit) != 0;
+  g_atomic_int_set (&sink->link_limit, 0);
+  sink->link_time = 0;
+  sink->queued_since = 0;
   g_mutex_unlock (&sink->port->lock);
   g_mutex_unlock (&source->lock);
+  /* The sender may be held back for this receiver alone. */
+  if (limited)
+    km_feedback_tell_sender (source, g_get_monotonic_time ());
 }
 
 void

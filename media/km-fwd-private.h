@@ -38,6 +38,29 @@
  * counts afresh: what went missing meanwhile is past repair, and reporting
  * it as loss would only make the sender's bandwidth estimate collapse. */
 #define KM_SILENCE_US (2 * G_USEC_PER_SEC)
+/* A receiver's link, judged from its reports on a video slot the way a
+ * browser judges its own (loss-based, as in draft-ietf-rmcat-gcc): above
+ * KM_LINK_LOSS_HIGH lost, what the slot carried less half the loss is all
+ * the link takes; below KM_LINK_LOSS_LOW the limit rises by
+ * KM_LINK_RAISE per report, and once past KM_LINK_MAX it is gone.  The
+ * lowest limit of a stream's receivers goes to its sender as REMB. */
+/* A link whose round trip stays more than KM_LINK_QUEUE_US over the
+ * shortest seen for a second is queueing: it is full before it loses, and
+ * the limit goes down by KM_LINK_EASE; it rises only while the queue stays
+ * under KM_LINK_CALM_US.  (One long round trip alone is as often a busy
+ * browser as a full link.)  The link is judged at most every
+ * KM_LINK_JUDGE_US: a browser that loses packets reports with every NACK. */
+#define KM_LINK_QUEUE_US 60000
+#define KM_LINK_JUDGE_US (G_USEC_PER_SEC / 2)
+#define KM_TRANSIT_WINDOW_US (30 * G_USEC_PER_SEC)
+#define KM_LINK_CALM_US 20000
+#define KM_LINK_EASE 0.85
+#define KM_LINK_LOSS_HIGH 0.10
+#define KM_LINK_LOSS_LOW 0.02
+#define KM_LINK_RAISE 1.08
+#define KM_LINK_MIN 50000   /* bits/s: below, video is of no use anyway */
+#define KM_LINK_MAX 5000000 /* bits/s: more than any meeting's camera */
+#define KM_REMB_INTERVAL_US (1 * G_USEC_PER_SEC)
 
 /* What the relay knows of one stream it receives, as RFC 3550 A.1/A.3/A.8
  * count it for receiver reports.  Under the sender's port lock. */
@@ -61,6 +84,11 @@ typedef struct {
   guint pt;         /* its payload type */
   guint32 bad_seq;  /* after a jump: the seq that confirms it */
   gint64 last_arrival;
+  /* the shortest transit of the last KM_TRANSIT_WINDOW_US or two: how far
+   * the newest lies above it is how long the sender's packets queue on
+   * their way (km-feedback.c, judge_link) */
+  gboolean have_min;
+  gint64 min_cur, min_prev, min_at;
 } KmRecvStats;
 
 /* What km_receive_note() makes of a packet. */
@@ -127,6 +155,9 @@ struct _KmFwdSource {
   guint64 sr_ntp;
   guint32 sr_rtp;
   gint64 sr_time; /* monotonic µs when it came */
+  /* under lock: the limit last told the sender (REMB), 0: none */
+  guint32 remb_value;
+  gint64 remb_at;
 };
 
 typedef struct {
@@ -161,6 +192,14 @@ struct _KmFwdSink {
   gint64 sr_sent[4]; /* and when they went */
   guint sr_next;
   double rtt;                /* s, < 0: unknown */
+  guint32 link_octets;       /* at the receiver's last judged report: */
+  guint32 link_seq;          /* octets sent, its extended highest seq, */
+  gint32 link_lost;          /* its cumulative loss */
+  gint64 link_time;          /* and when it came (0: none yet) */
+  gint link_limit;           /* atomic: bits/s the receiver's link takes,
+                              * 0: no limit seen */
+  double rtt_min;            /* s, the shortest round trip seen, 0: none */
+  gint64 queued_since;       /* a queue seen in every report since, 0: no */
   KmStored *store;           /* video only */
   guint32 recent[KM_RECENT]; /* seq | 1 << 16 of what was sent */
 };
@@ -216,3 +255,6 @@ void km_feedback_send_nack (KmFwdPort *port, guint32 ssrc, const guint16 *seqs, 
 /* A receiver report on every stream the browser sends, under the port's
  * lock. */
 void km_feedback_send_rr (KmFwdPort *port, gint64 now);
+/* Tells the sender of source the lowest limit of its receivers' links
+ * (REMB), when it changed or is due again; holding no lock. */
+void km_feedback_tell_sender (KmFwdSource *source, gint64 now);

@@ -282,6 +282,14 @@ note_transit (KmFwdSource *source, guint32 ts, gint64 now)
   }
   r->transit = transit;
   r->have_transit = TRUE;
+  if (!r->have_min || now - r->min_at >= KM_TRANSIT_WINDOW_US) {
+    r->min_prev = r->have_min ? r->min_cur : transit;
+    r->min_cur = transit;
+    r->min_at = now;
+    r->have_min = TRUE;
+  } else if (transit < r->min_cur) {
+    r->min_cur = transit;
+  }
 }
 
 /* Starts counting afresh at the packet (seq, ts) (RFC 3550, A.1
@@ -297,6 +305,7 @@ restart (KmFwdSource *source, guint16 seq, guint32 ts, gint64 now)
   r->received = 0;
   r->expected_prior = r->received_prior = 0;
   r->have_transit = FALSE;
+  r->have_min = FALSE;
   r->n_missing = 0;
   note_transit (source, ts, now);
 }
