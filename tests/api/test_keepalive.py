@@ -125,8 +125,11 @@ def main():
                     msg = json.loads(payload)
                     if msg.get("type") == "queue":
                         ref = ref_a if name == "cw_a" else ref_b
+                        # A queue sent before B's arrival was recorded may
+                        # still come: gone is only after present.
+                        was = seen[ref]
                         seen[ref] = presence(msg, ref)
-                        if ref == ref_b and seen[ref] is False and b_gone_at is None:
+                        if ref == ref_b and was and seen[ref] is False and b_gone_at is None:
                             b_gone_at = time.monotonic()
 
         # (a) the page that answers pings
