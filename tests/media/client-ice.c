@@ -107,3 +107,53 @@ tci_remote_ufrag (GstElement *webrtc)
   gst_webrtc_session_description_free (d);
   return ufrag;
 }
+
+void
+tci_limit_addresses (GstElement *webrtc, const gchar *addresses)
+{
+  GstWebRTCICE *ice = NULL;
+  g_object_get (webrtc, "ice-agent", &ice, NULL);
+  if (!ice)
+    return;
+  g_auto (GStrv) list = g_strsplit (addresses, ",", -1);
+  for (gchar **a = list; *a; a++) {
+    gboolean added = FALSE;
+    g_signal_emit_by_name (ice, "add-local-ip-address", *a, &added);
+    if (!added)
+      g_printerr ("client: ICE refused local address %s\n", *a);
+  }
+  NiceAgent *agent = NULL;
+  g_object_get (ice, "agent", &agent, NULL);
+  if (agent)
+    g_object_set (agent, "keepalive-conncheck", TRUE, NULL);
+  g_clear_object (&agent);
+  gst_object_unref (ice);
+}
+
+gboolean
+tci_switch_pair (GstElement *webrtc, const gchar *local_ip)
+{
+  guint id = 0;
+  NiceAgent *agent = agent_and_stream (webrtc, &id);
+  if (!agent)
+    return FALSE;
+  NiceAddress want;
+  gboolean ok = FALSE;
+  GSList *locals = nice_agent_get_local_candidates (agent, id, 1);
+  GSList *remotes = nice_agent_get_remote_candidates (agent, id, 1);
+  NiceCandidate *local = NULL;
+  if (nice_address_set_from_string (&want, local_ip))
+    for (GSList *l = locals; l && !local; l = l->next) {
+      NiceCandidate *c = l->data;
+      if (c->type == NICE_CANDIDATE_TYPE_HOST && c->transport == NICE_CANDIDATE_TRANSPORT_UDP
+          && nice_address_equal_no_port (&c->addr, &want))
+        local = c;
+    }
+  if (local && remotes)
+    ok = nice_agent_set_selected_pair (agent, id, 1, local->foundation,
+                                       ((NiceCandidate *) remotes->data)->foundation);
+  g_slist_free_full (locals, (GDestroyNotify) nice_candidate_free);
+  g_slist_free_full (remotes, (GDestroyNotify) nice_candidate_free);
+  g_object_unref (agent);
+  return ok;
+}

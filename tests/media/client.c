@@ -439,6 +439,12 @@ tc_offer (TestClient *tc, guint audio_mlines, guint video_mlines, gboolean ice_r
   g_signal_emit_by_name (tc->webrtc, "create-offer", NULL, p);
 }
 
+gboolean
+tc_switch_pair (TestClient *tc, const gchar *local_ip)
+{
+  return tci_switch_pair (tc->webrtc, local_ip);
+}
+
 void
 tc_set_answer (TestClient *tc, const gchar *sdp)
 {
@@ -561,6 +567,8 @@ tc_new_with (const gchar *name, KmMeeting *meeting, guint id, const TcOptions *o
   g_object_set (tc->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
                 options && options->latency_ms ? options->latency_ms : 50, NULL);
   gst_bin_add (GST_BIN (tc->pipeline), tc->webrtc);
+  if (options && options->ice_addresses)
+    tci_limit_addresses (tc->webrtc, options->ice_addresses);
   g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (tc->webrtc), "rtpbin");
   if (rtpbin)
     g_signal_connect (rtpbin, "new-jitterbuffer", G_CALLBACK (on_new_jitterbuffer), NULL);

@@ -31,6 +31,11 @@ typedef struct {
    * (refused by webrtcbin on its thread: KmCallbacks.failed, which the
    * harness passes to tc_media_failed); only then the real one. */
   gboolean broken_first;
+  /* Comma-separated local addresses its ICE agent gathers on (all of the
+   * namespace's if NULL), and consent checks every ~5 s on its selected
+   * pair, which carry USE-CANDIDATE as the client is controlling: how a
+   * browser keeps nominating the pair it uses. */
+  const gchar *ice_addresses;
 } TcOptions;
 TestClient *tc_new_with (const gchar *name, KmMeeting *meeting, guint id, const TcOptions *options);
 /* "domain code: message" of the relay's refusal of an offer, or NULL. */
@@ -64,5 +69,10 @@ guint64 tc_keyframes (TestClient *tc);
 void tc_request_keyframe (TestClient *tc);
 /* Adds (or removes) a second outgoing video track, like a screen share. */
 void tc_set_screen (TestClient *tc, gboolean on);
+/* As a browser's ICE controller after its network changed, without an
+ * ICE restart: sends from its host candidate on local_ip to the relay's
+ * first candidate from now on, and nominates that pair (its consent
+ * checks carry USE-CANDIDATE).  FALSE if it has no such candidates. */
+gboolean tc_switch_pair (TestClient *tc, const gchar *local_ip);
 /* ice-ufrag of the relay's answer in force (free it), or NULL. */
 gchar *tc_answer_ufrag (TestClient *tc);
