@@ -1,5 +1,5 @@
-/* km-nicerecv.c — receives a participant's packets on a thread of kontor's
- * own instead of through nicesrc's create().
+/* km-nicerecv.c — receives a participant's packets on kontor's receive
+ * threads instead of through nicesrc's create().
  *
  * nicesrc hands packets over one at a time: its libnice callback queues
  * the packet and quits a main loop, create() returns it, basesrc pushes it
@@ -8,16 +8,24 @@
  * on top of basesrc's bookkeeping.
  *
  * Once media flows (km-recvpath.c), kontor attaches its own callback to
- * the same libnice component, on a GMainContext that a thread of its own
- * runs.  The callback pushes each packet out of nicesrc's source pad
+ * the same libnice component, on the GMainContext of one of its receive
+ * threads.  The callback pushes each packet out of nicesrc's source pad
  * itself, into the same elements as before (capsfilter, dtlssrtpdec, …),
  * and the loop goes on polling: no quit, no restart.  nicesrc's own thread
  * then waits in its empty loop until the element stops; packets it had
  * queued before the switch still go out, serialised with the new ones by
  * the capsfilter's stream lock.  libnice answers STUN (consent checks)
- * inside the same receive path, so that moves to this thread as well.
+ * inside the same receive path, so that moves to these threads as well.
  *
- * KONTOR_MEDIA_NICESRC=1 leaves nicesrc as it is, for comparisons.
+ * The receive threads are a pool of the process, one per core (as
+ * mediasoup's workers or Janus' loops): a participant is given the one
+ * with the fewest participants when its media starts, and every packet
+ * of every meeting is forwarded on one of them.  Participants never wait
+ * for each other's threads to start or stop; the pool lives as long as
+ * the process.
+ *
+ * KONTOR_MEDIA_NICESRC=1 leaves nicesrc as it is, for comparisons;
+ * KONTOR_MEDIA_RECV_THREADS=N sets the pool's size (tests, benchmarks).
  */
 #include "media/km-private.h"
 
@@ -25,13 +33,18 @@
 
 #define KEY "km-nicerecv"
 
+/* One receive thread and the context its loop runs. */
+typedef struct {
+  GMainContext *context;
+  GThread *thread;
+  guint users; /* participants on it; under lock */
+} KmRecvWorker;
+
 typedef struct {
   GstPad *src;      /* nicesrc's source pad (ref) */
   NiceAgent *agent; /* (ref) */
   guint stream, component;
-  GMainContext *context;
-  GMainLoop *loop;
-  GThread *thread;
+  KmRecvWorker *worker;
   GstClock *clock; /* the pipeline's, for timestamps like
                     * nicesrc's do-timestamp; may be NULL */
   GstClockTime base_time;
@@ -39,13 +52,16 @@ typedef struct {
 } KmNiceRecv;
 
 /* Start and stop take it, so that a start on a streaming thread cannot
- * slip in after a teardown's stop on the main thread. */
+ * slip in after a teardown's stop on the main thread; it also guards the
+ * pool. */
 static GMutex lock;
 /* Stored on a nicesrc once stopped: it is never started again. */
 static gchar stopped;
+static KmRecvWorker *workers;
+static guint n_workers;
 
-/* libnice calls this on our thread, without its agent lock, for every
- * packet that is not STUN. */
+/* libnice calls this on a receive thread, without its agent lock, for
+ * every packet that is not STUN. */
 static void
 on_packet (NiceAgent *agent, guint stream, guint component, guint len, gchar *data,
            gpointer user_data)
@@ -75,24 +91,84 @@ on_packet (NiceAgent *agent, guint stream, guint component, guint len, gchar *da
 static gpointer
 run (gpointer data)
 {
-  KmNiceRecv *r = data;
-  g_main_context_push_thread_default (r->context);
-  g_main_loop_run (r->loop);
-  g_main_context_pop_thread_default (r->context);
+  KmRecvWorker *w = data;
+  g_main_context_push_thread_default (w->context);
+  /* The pool lives as long as the process: nothing quits this loop. */
+  GMainLoop *loop = g_main_loop_new (w->context, FALSE);
+  g_main_loop_run (loop);
   return NULL;
+}
+
+/* The thread with the fewest participants, the pool started on first use.
+ * Under lock. */
+static KmRecvWorker *
+pick_worker (void)
+{
+  if (!workers) {
+    guint64 n = 0;
+    const gchar *env = g_getenv ("KONTOR_MEDIA_RECV_THREADS");
+    if (!env || !g_ascii_string_to_unsigned (env, 10, 1, 64, &n, NULL))
+      n = g_get_num_processors ();
+    n_workers = (guint) n;
+    workers = g_new0 (KmRecvWorker, n_workers);
+    for (guint i = 0; i < n_workers; i++) {
+      workers[i].context = g_main_context_new ();
+      workers[i].thread = g_thread_new ("km-recv", run, &workers[i]);
+    }
+    GST_INFO ("%u receive threads", n_workers);
+  }
+  KmRecvWorker *best = &workers[0];
+  for (guint i = 1; i < n_workers; i++)
+    if (workers[i].users < best->users)
+      best = &workers[i];
+  best->users++;
+  return best;
 }
 
 static void
 nicerecv_free (KmNiceRecv *r)
 {
-  g_main_loop_unref (r->loop);
-  /* The component keeps its own reference while its sockets stay
-   * attached here. */
-  g_main_context_unref (r->context);
   g_clear_object (&r->clock);
   g_object_unref (r->agent);
   gst_object_unref (r->src);
   g_free (r);
+}
+
+/* Waits until the worker's thread has finished what it was doing: a
+ * callback libnice began before its detach returned ends before this
+ * returns (the thread runs one thing at a time). */
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} KmBarrier;
+
+static gboolean
+barrier_reached (gpointer data)
+{
+  KmBarrier *b = data;
+  g_mutex_lock (&b->lock);
+  b->done = TRUE;
+  g_cond_signal (&b->cond);
+  g_mutex_unlock (&b->lock);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_for_worker (KmRecvWorker *w)
+{
+  if (g_main_context_is_owner (w->context))
+    return;
+  KmBarrier b = { .done = FALSE };
+  g_mutex_init (&b.lock);
+  g_cond_init (&b.cond);
+  g_main_context_invoke (w->context, barrier_reached, &b);
+  g_mutex_lock (&b.lock);
+  while (!b.done)
+    g_cond_wait (&b.cond, &b.lock);
+  g_mutex_unlock (&b.lock);
+  g_mutex_clear (&b.lock);
+  g_cond_clear (&b.cond);
 }
 
 void
@@ -117,8 +193,6 @@ km_nicerecv_start (GstElement *nicesrc)
   r->component = component;
   r->clock = gst_element_get_clock (nicesrc);
   r->base_time = gst_element_get_base_time (nicesrc);
-  r->context = g_main_context_new ();
-  r->loop = g_main_loop_new (r->context, FALSE);
 
   g_mutex_lock (&lock);
   if (g_object_get_data (G_OBJECT (nicesrc), KEY)) {
@@ -126,11 +200,12 @@ km_nicerecv_start (GstElement *nicesrc)
     nicerecv_free (r);
     return;
   }
-  r->thread = g_thread_new ("km-recv", run, r);
-  nice_agent_attach_recv (agent, stream, component, r->context, on_packet, r);
+  r->worker = pick_worker ();
+  nice_agent_attach_recv (agent, stream, component, r->worker->context, on_packet, r);
   g_object_set_data (G_OBJECT (nicesrc), KEY, r);
   g_mutex_unlock (&lock);
-  GST_DEBUG_OBJECT (nicesrc, "receiving on kontor's thread");
+  GST_DEBUG_OBJECT (nicesrc, "receiving on kontor's receive thread %u",
+                    (guint) (r->worker - workers));
 }
 
 static void
@@ -143,10 +218,10 @@ stop_one (const GValue *item, gpointer data)
     return;
   /* No callback: libnice stops reading, and once attach_recv returns it
    * starts none (it holds its agent lock around both).  One already
-   * running ends before the join returns. */
-  nice_agent_attach_recv (r->agent, r->stream, r->component, r->context, NULL, NULL);
-  g_main_loop_quit (r->loop);
-  g_thread_join (r->thread);
+   * running ends before the barrier is reached. */
+  nice_agent_attach_recv (r->agent, r->stream, r->component, r->worker->context, NULL, NULL);
+  wait_for_worker (r->worker);
+  r->worker->users--;
   nicerecv_free (r);
 }
 

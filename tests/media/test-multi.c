@@ -1,7 +1,9 @@
 /* test-multi.c — more than two: a third participant joins mid-meeting and
  * everyone receives everyone else (through renegotiation); a screen share
  * is added and removed; a participant leaving does not stop the others;
- * every page learns whose stream each of its receive slots carries. */
+ * every page learns whose stream each of its receive slots carries; the
+ * relay receives them all on its pool of receive threads, one per core
+ * however many take part (km-nicerecv.c). */
 #include "tests/media/harness.h"
 
 #include <stdio.h>
@@ -21,6 +23,21 @@ all_see (gpointer data)
     if (tc_video_streams (g->tc[i]) < g->streams)
       return FALSE;
   return TRUE;
+}
+
+/* Threads of this process named name. */
+static guint
+threads_named (const gchar *name)
+{
+  guint n = 0;
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  for (const gchar *t; dir && (t = g_dir_read_name (dir));) {
+    g_autofree gchar *path = g_strdup_printf ("/proc/self/task/%s/comm", t);
+    g_autofree gchar *comm = NULL;
+    if (g_file_get_contents (path, &comm, NULL, NULL) && g_strcmp0 (g_strstrip (comm), name) == 0)
+      n++;
+  }
+  return n;
 }
 
 static gboolean
@@ -60,6 +77,12 @@ main (int argc, char **argv)
            "(%u renegotiations)\n",
            (g_get_monotonic_time () - t0) / 1000.0, h->renegotiations);
   CHECK (all_decoding (&g, 2000, 2 * 20), "three: video stalled");
+  guint receivers = threads_named ("km-recv");
+  g_print ("three participants received on %u of the relay's threads (%u cores)\n", receivers,
+           g_get_num_processors ());
+  CHECK (receivers >= 1 && receivers <= g_get_num_processors (),
+         "%u receive threads for three participants on %u cores", receivers,
+         g_get_num_processors ());
   /* Each page is told whose picture each of its slots carries. */
   for (guint i = 0; i < 3; i++)
     for (guint j = 0; j < 3; j++)
