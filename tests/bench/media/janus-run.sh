@@ -1,7 +1,8 @@
 #!/bin/sh
 # janus-run.sh — run by run-bench.sh inside the benchmark's namespace:
 # configures Janus (videocall plugin, pfunix transport only) in DIR, starts
-# it pinned to CPU 0, runs the load client against it, stops it.
+# it pinned to CPU 0, runs the load client against it (on LOAD_CPUS,
+# default 1), stops it.
 #   janus-run.sh DIR LOAD_CLIENT MEETINGS WARMUP WINDOW
 set -eu
 dir=$1 load=$2 n=$3 warmup=$4 window=$5
@@ -46,7 +47,7 @@ for attempt in 1 2 3; do
   wait "$pid" 2>/dev/null || true
 done
 rc=0
-taskset -c 1 "$load" --janus "$dir/janus.sock" --janus-pid "$pid" \
+taskset -c "${LOAD_CPUS:-1}" "$load" --janus "$dir/janus.sock" --janus-pid "$pid" \
   --meetings "$n" --warmup "$warmup" --window "$window" || rc=$?
 kill "$pid"; wait "$pid" 2>/dev/null || true
 [ $rc = 0 ] || tail -20 "$dir/janus.log" >&2

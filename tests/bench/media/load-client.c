@@ -581,22 +581,65 @@ proc_usage (double *cpu_s, double *rss_mb, guint *threads)
  * scheduler's count) and the time its threads were runnable but waited
  * for a CPU (schedstat's second field, summed over the threads; per
  * second of the window, the mean number of its threads kept waiting). */
+static double
+wait_s (GPid pid)
+{
+  double sum = 0;
+  g_autofree gchar *tasks = g_strdup_printf ("/proc/%d/task", pid);
+  g_autoptr (GDir) dir = g_dir_open (tasks, 0, NULL);
+  const gchar *tid;
+  while (dir && (tid = g_dir_read_name (dir))) {
+    g_autofree gchar *path = g_strdup_printf ("%s/%s/schedstat", tasks, tid);
+    g_autofree gchar *st = NULL;
+    unsigned long long run, wait;
+    if (g_file_get_contents (path, &st, NULL, NULL) && sscanf (st, "%llu %llu", &run, &wait) == 2)
+      sum += wait / 1e9;
+  }
+  return sum;
+}
+
 static void
-self_usage (double *cpu_s, double *wait_s)
+self_usage (double *cpu_s, double *wait)
 {
   struct timespec ts;
   clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
   *cpu_s = ts.tv_sec + ts.tv_nsec / 1e9;
-  *wait_s = 0;
-  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
-  const gchar *tid;
-  while (dir && (tid = g_dir_read_name (dir))) {
-    g_autofree gchar *path = g_strdup_printf ("/proc/self/task/%s/schedstat", tid);
-    g_autofree gchar *st = NULL;
-    unsigned long long run, wait;
-    if (g_file_get_contents (path, &st, NULL, NULL) && sscanf (st, "%llu %llu", &run, &wait) == 2)
-      *wait_s += wait / 1e9;
+  *wait = wait_s (getpid ());
+}
+
+/* Busy and total clock ticks of the CPUs PID may run on (/proc/stat), all
+ * processes together: a process's own CPU cannot show that its cores
+ * were full of other work (the machine is shared). */
+static void
+cpus_ticks (GPid pid, guint64 *busy, guint64 *total)
+{
+  cpu_set_t set;
+  *busy = *total = 0;
+  g_autofree gchar *stat = NULL;
+  if (sched_getaffinity (pid, sizeof set, &set) != 0
+      || !g_file_get_contents ("/proc/stat", &stat, NULL, NULL))
+    return;
+  g_auto (GStrv) lines = g_strsplit (stat, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    guint cpu;
+    unsigned long long v[8];
+    if (sscanf (lines[i], "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1],
+                &v[2], &v[3], &v[4], &v[5], &v[6], &v[7])
+            != 9
+        || cpu >= CPU_SETSIZE || !CPU_ISSET (cpu, &set))
+      continue;
+    guint64 all = 0;
+    for (guint k = 0; k < 8; k++)
+      all += v[k];
+    *total += all;
+    *busy += all - v[3] - v[4]; /* less idle and iowait */
   }
+}
+
+static double
+busy_share (guint64 b0, guint64 t0, guint64 b1, guint64 t1)
+{
+  return t1 > t0 ? (double) (b1 - b0) / (t1 - t0) : 0;
 }
 
 static int
@@ -734,13 +777,25 @@ main (int argc, char **argv)
   if (relay_pid)
     proc_usage (&cpu0, &rss1, &threads1);
   late = g_array_new (FALSE, FALSE, sizeof (gint64));
-  double self_cpu0, self_wait0, self_cpu1, self_wait1;
+  double self_cpu0, self_wait0, self_cpu1, self_wait1, relay_wait0 = 0, relay_wait1 = 0;
+  guint64 self_b0, self_t0, self_b1, self_t1;
+  guint64 relay_b0 = 0, relay_t0 = 0, relay_b1 = 0, relay_t1 = 0;
   gint64 t0 = g_get_monotonic_time ();
   self_usage (&self_cpu0, &self_wait0);
+  cpus_ticks (getpid (), &self_b0, &self_t0);
+  if (relay_pid) {
+    relay_wait0 = wait_s (relay_pid);
+    cpus_ticks (relay_pid, &relay_b0, &relay_t0);
+  }
   g_atomic_int_set (&in_window, 1);
   run_for (window * 1000);
   g_atomic_int_set (&in_window, 0);
   self_usage (&self_cpu1, &self_wait1);
+  cpus_ticks (getpid (), &self_b1, &self_t1);
+  if (relay_pid) {
+    relay_wait1 = wait_s (relay_pid);
+    cpus_ticks (relay_pid, &relay_b1, &relay_t1);
+  }
   double elapsed = (g_get_monotonic_time () - t0) / 1e6;
   if (relay_pid)
     proc_usage (&cpu1, &rss1, &threads1);
@@ -778,25 +833,36 @@ main (int argc, char **argv)
     printf ("%s threads idle: %u\n", who, threads_base);
     printf ("%s threads: %u\n", who, threads1);
     printf ("%s threads per meeting: %.2f\n", who, ((double) threads1 - threads_base) / meetings);
+    /* Its cores' use by everything on them, and how long its threads
+     * waited for one: a relay slowed by the shared machine, not by its
+     * own work, shows here. */
+    printf ("%s cpus busy (all processes): %.0f %%\n", who,
+            busy_share (relay_b0, relay_t0, relay_b1, relay_t1) * 100);
+    printf ("%s threads waiting for a cpu: %.2f\n", who,
+            MAX (0, relay_wait1 - relay_wait0) / elapsed);
   }
   /* The load client's own figures.  Its CPU is per second of the window
-   * and as a share of the CPUs it may run on (taskset).  It is saturated
-   * when above 90 % of them, or when its frames leave more than a frame
-   * period (33 ms) late at p99 (a core it shares with other work): then
-   * frames leave and arrive late because of the client, and the relay's
-   * figures of that run are not the relay's limit. */
+   * and as a share of the CPUs it may run on (taskset): above 90 % it is
+   * saturated.  How busy those CPUs were with everything on them, and
+   * how many of its threads waited for one, say whether the machine
+   * squeezed it (a full core alone does not: the scheduler shares it).
+   * Saturated or not, a client whose frames leave more than a frame
+   * period (33 ms) late at p99 handles what it receives late too: that
+   * run's delays are partly the client's, not the relay's. */
   cpu_set_t cpus;
   guint ncpu = sched_getaffinity (0, sizeof cpus, &cpus) == 0 ? CPU_COUNT (&cpus) : 1;
   double self_cps = (self_cpu1 - self_cpu0) / elapsed;
+  double self_busy = busy_share (self_b0, self_t0, self_b1, self_t1);
   g_array_sort (late, cmp_i64);
+  gint64 late_p99 = late->len ? g_array_index (late, gint64, late->len * 99 / 100) : 0;
   printf ("%s load client cpu: %.2f s/s\n", who, self_cps);
   printf ("%s load client share of its cpus: %.0f %% of %u\n", who, self_cps / ncpu * 100, ncpu);
+  printf ("%s load client cpus busy (all processes): %.0f %%\n", who, self_busy * 100);
   printf ("%s load client threads waiting for a cpu: %.1f\n", who,
           MAX (0, self_wait1 - self_wait0) / elapsed);
-  gint64 late_p99 = late->len ? g_array_index (late, gint64, late->len * 99 / 100) : 0;
   printf ("%s load client send lateness p99: %.1f ms\n", who, late_p99 / 1000.0);
-  printf ("%s load client saturated: %s\n", who,
-          self_cps / ncpu > 0.9 || late_p99 > G_USEC_PER_SEC / 30 ? "yes" : "no");
+  printf ("%s load client saturated: %s\n", who, self_cps / ncpu > 0.9 ? "yes" : "no");
+  printf ("%s load client sent late: %s\n", who, late_p99 > G_USEC_PER_SEC / 30 ? "yes" : "no");
   if (all->len) {
     printf ("%s delay median: %.2f ms\n", who, g_array_index (all, gint64, all->len / 2) / 1000.0);
     printf ("%s delay p99: %.2f ms\n", who,
