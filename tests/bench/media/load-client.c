@@ -13,8 +13,17 @@
  *                                               its pfunix transport)
  *
  * The relay (kontor-stdio-relay) is started pinned to CPU 0 with taskset;
- * pin this process elsewhere.  Prints `name: value unit` lines.
+ * pin this process elsewhere.  Prints `name: value unit` lines, the
+ * relay's and this process's own (its CPU, and whether it kept up).
+ *
+ * What limits N: this process's CPU.  Every participant is a full
+ * webrtcbin (SRTP both ways, rtpbin with a jitterbuffer and NACKs, which
+ * the loss run needs, about a dozen threads), about 0.02 s of CPU per
+ * second per participant on the 2-core benchmark machine: one core holds
+ * about 20 meetings.  Its threads spread over every CPU it is allowed
+ * (taskset -c 1-3: more cores, more meetings; never the relay's CPU 0).
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #define GST_USE_UNSTABLE_API
 #include <gst/gst.h>
 #include <gst/app/gstappsrc.h>
@@ -22,6 +31,7 @@
 #include <gst/webrtc/webrtc.h>
 #include <gio/gunixsocketaddress.h>
 #include <jansson.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +71,7 @@ static GPid relay_pid;
 static GQueue joining = G_QUEUE_INIT;
 static gint in_window; /* atomic */
 static gint64 start_us;
+static GArray *late; /* gint64 µs: how late each video tick of the window sent */
 
 /* ---- pre-encoding, once ---- */
 
@@ -491,6 +502,12 @@ on_tick (gpointer data)
   static gint64 next_video, next_audio;
   static guint ai;
   gboolean window = g_atomic_int_get (&in_window);
+  /* How late this round of frames goes out: a load client that cannot
+   * keep up sends late and in bursts, whatever the relay does. */
+  if (window && next_video <= t) {
+    gint64 l = t - next_video;
+    g_array_append_val (late, l);
+  }
   while (next_video <= t) {
     for (guint i = 0; i < peers->len; i++) {
       Peer *p = g_ptr_array_index (peers, i);
@@ -534,7 +551,7 @@ on_tick (gpointer data)
  * timer tick, and a relay busy for 2 % of a core gets only a few dozen
  * ticks in a window, so those figures varied by a quarter between runs. */
 static gboolean
-proc_usage (double *cpu_s, double *rss_mb)
+proc_usage (double *cpu_s, double *rss_mb, guint *threads)
 {
   clockid_t clock;
   struct timespec ts;
@@ -548,7 +565,81 @@ proc_usage (double *cpu_s, double *rss_mb)
   if (!g_file_get_contents (path, &statm, NULL, NULL) || sscanf (statm, "%*d %ld", &rss) != 1)
     return FALSE;
   *rss_mb = rss * (sysconf (_SC_PAGESIZE) / 1024.0) / 1024.0;
+
+  g_free (path);
+  path = g_strdup_printf ("/proc/%d/status", relay_pid);
+  g_autofree gchar *status = NULL;
+  const gchar *t;
+  if (!g_file_get_contents (path, &status, NULL, NULL) || !(t = strstr (status, "\nThreads:"))
+      || sscanf (t, "\nThreads: %u", threads) != 1)
+    return FALSE;
   return TRUE;
+}
+
+/* This process's own cost, so that a saturated load client is seen and
+ * not taken for the relay's limit: its CPU time (all threads, the
+ * scheduler's count) and the time its threads were runnable but waited
+ * for a CPU (schedstat's second field, summed over the threads; per
+ * second of the window, the mean number of its threads kept waiting). */
+static double
+wait_s (GPid pid)
+{
+  double sum = 0;
+  g_autofree gchar *tasks = g_strdup_printf ("/proc/%d/task", pid);
+  g_autoptr (GDir) dir = g_dir_open (tasks, 0, NULL);
+  const gchar *tid;
+  while (dir && (tid = g_dir_read_name (dir))) {
+    g_autofree gchar *path = g_strdup_printf ("%s/%s/schedstat", tasks, tid);
+    g_autofree gchar *st = NULL;
+    unsigned long long run, wait;
+    if (g_file_get_contents (path, &st, NULL, NULL) && sscanf (st, "%llu %llu", &run, &wait) == 2)
+      sum += wait / 1e9;
+  }
+  return sum;
+}
+
+static void
+self_usage (double *cpu_s, double *wait)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  *cpu_s = ts.tv_sec + ts.tv_nsec / 1e9;
+  *wait = wait_s (getpid ());
+}
+
+/* Busy and total clock ticks of the CPUs PID may run on (/proc/stat), all
+ * processes together: a process's own CPU cannot show that its cores
+ * were full of other work (the machine is shared). */
+static void
+cpus_ticks (GPid pid, guint64 *busy, guint64 *total)
+{
+  cpu_set_t set;
+  *busy = *total = 0;
+  g_autofree gchar *stat = NULL;
+  if (sched_getaffinity (pid, sizeof set, &set) != 0
+      || !g_file_get_contents ("/proc/stat", &stat, NULL, NULL))
+    return;
+  g_auto (GStrv) lines = g_strsplit (stat, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    guint cpu;
+    unsigned long long v[8];
+    if (sscanf (lines[i], "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1],
+                &v[2], &v[3], &v[4], &v[5], &v[6], &v[7])
+            != 9
+        || cpu >= CPU_SETSIZE || !CPU_ISSET (cpu, &set))
+      continue;
+    guint64 all = 0;
+    for (guint k = 0; k < 8; k++)
+      all += v[k];
+    *total += all;
+    *busy += all - v[3] - v[4]; /* less idle and iowait */
+  }
+}
+
+static double
+busy_share (guint64 b0, guint64 t0, guint64 b1, guint64 t1)
+{
+  return t1 > t0 ? (double) (b1 - b0) / (t1 - t0) : 0;
 }
 
 static int
@@ -623,6 +714,7 @@ main (int argc, char **argv)
   fflush (stdout);
 
   double cpu0 = 0, rss_base = 0, cpu1 = 0, rss1 = 0;
+  guint threads_base = 0, threads1 = 0;
   if (janus_path) {
     janus = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_SEQPACKET, 0, &error);
     g_autoptr (GSocketAddress) addr = g_unix_socket_address_new (janus_path);
@@ -635,7 +727,7 @@ main (int argc, char **argv)
     g_source_attach (src, NULL);
     g_timeout_add_seconds (20, janus_keepalive, NULL);
     run_for (500);
-    proc_usage (&cpu0, &rss_base);
+    proc_usage (&cpu0, &rss_base, &threads_base);
   } else if (!direct) {
     gint in_fd, out_fd;
     gchar *args[] = { "taskset", "-c", "0", relay, NULL };
@@ -648,7 +740,7 @@ main (int argc, char **argv)
     relay_out = g_io_channel_unix_new (out_fd);
     g_io_add_watch (relay_out, G_IO_IN | G_IO_HUP, on_relay_line, NULL);
     run_for (1500);
-    proc_usage (&cpu0, &rss_base);
+    proc_usage (&cpu0, &rss_base, &threads_base);
   }
 
   start_us = g_get_monotonic_time ();
@@ -683,12 +775,30 @@ main (int argc, char **argv)
   }
   run_for (warmup * 1000);
   if (relay_pid)
-    proc_usage (&cpu0, &rss1);
+    proc_usage (&cpu0, &rss1, &threads1);
+  late = g_array_new (FALSE, FALSE, sizeof (gint64));
+  double self_cpu0, self_wait0, self_cpu1, self_wait1, relay_wait0 = 0, relay_wait1 = 0;
+  guint64 self_b0, self_t0, self_b1, self_t1;
+  guint64 relay_b0 = 0, relay_t0 = 0, relay_b1 = 0, relay_t1 = 0;
+  gint64 t0 = g_get_monotonic_time ();
+  self_usage (&self_cpu0, &self_wait0);
+  cpus_ticks (getpid (), &self_b0, &self_t0);
+  if (relay_pid) {
+    relay_wait0 = wait_s (relay_pid);
+    cpus_ticks (relay_pid, &relay_b0, &relay_t0);
+  }
   g_atomic_int_set (&in_window, 1);
   run_for (window * 1000);
   g_atomic_int_set (&in_window, 0);
+  self_usage (&self_cpu1, &self_wait1);
+  cpus_ticks (getpid (), &self_b1, &self_t1);
+  if (relay_pid) {
+    relay_wait1 = wait_s (relay_pid);
+    cpus_ticks (relay_pid, &relay_b1, &relay_t1);
+  }
+  double elapsed = (g_get_monotonic_time () - t0) / 1e6;
   if (relay_pid)
-    proc_usage (&cpu1, &rss1);
+    proc_usage (&cpu1, &rss1, &threads1);
 
   /* ---- report ---- */
   GArray *all = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -720,7 +830,43 @@ main (int argc, char **argv)
     printf ("%s cpu share of one core: %.1f %%\n", who, (cpu1 - cpu0) / window * 100);
     printf ("%s rss: %.1f MB\n", who, rss1);
     printf ("%s rss per meeting: %.2f MB\n", who, (rss1 - rss_base) / meetings);
+    printf ("%s threads idle: %u\n", who, threads_base);
+    printf ("%s threads: %u\n", who, threads1);
+    printf ("%s threads per meeting: %.2f\n", who, ((double) threads1 - threads_base) / meetings);
+    /* Its cores' use by everything on them, and how long its threads
+     * waited for one: a relay slowed by the shared machine, not by its
+     * own work, shows here. */
+    printf ("%s cpus busy (all processes): %.0f %%\n", who,
+            busy_share (relay_b0, relay_t0, relay_b1, relay_t1) * 100);
+    printf ("%s threads waiting for a cpu: %.2f\n", who,
+            MAX (0, relay_wait1 - relay_wait0) / elapsed);
   }
+  /* The load client's own figures.  Its CPU is per second of the window
+   * and as a share of the CPUs it may run on (taskset).  It is saturated
+   * above 90 % of them, or when they were full (over 95 % busy with
+   * everything on them) and it was most of that (over 75 %): on a shared
+   * machine it cannot reach 90 %.  A full core alone is not enough (the
+   * scheduler shares it: 13 % of a full core kept up at N = 2), nor are
+   * its threads waiting for a CPU (wake-up latency adds up over its
+   * hundreds of threads: two on average on a core 22 % busy).  Saturated
+   * or not, a client whose frames leave more than a frame period (33 ms)
+   * late at p99 handles what it receives late too: that run's delays are
+   * partly the client's, not the relay's. */
+  cpu_set_t cpus;
+  guint ncpu = sched_getaffinity (0, sizeof cpus, &cpus) == 0 ? CPU_COUNT (&cpus) : 1;
+  double self_cps = (self_cpu1 - self_cpu0) / elapsed;
+  double self_busy = busy_share (self_b0, self_t0, self_b1, self_t1);
+  g_array_sort (late, cmp_i64);
+  gint64 late_p99 = late->len ? g_array_index (late, gint64, late->len * 99 / 100) : 0;
+  printf ("%s load client cpu: %.2f s/s\n", who, self_cps);
+  printf ("%s load client share of its cpus: %.0f %% of %u\n", who, self_cps / ncpu * 100, ncpu);
+  printf ("%s load client cpus busy (all processes): %.0f %%\n", who, self_busy * 100);
+  printf ("%s load client threads waiting for a cpu: %.1f\n", who,
+          MAX (0, self_wait1 - self_wait0) / elapsed);
+  printf ("%s load client send lateness p99: %.1f ms\n", who, late_p99 / 1000.0);
+  printf ("%s load client saturated: %s\n", who,
+          self_cps / ncpu > 0.9 || (self_busy > 0.95 && self_cps / ncpu > 0.75) ? "yes" : "no");
+  printf ("%s load client sent late: %s\n", who, late_p99 > G_USEC_PER_SEC / 30 ? "yes" : "no");
   if (all->len) {
     printf ("%s delay median: %.2f ms\n", who, g_array_index (all, gint64, all->len / 2) / 1000.0);
     printf ("%s delay p99: %.2f ms\n", who,

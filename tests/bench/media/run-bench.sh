@@ -2,9 +2,9 @@
 # run-bench.sh — the media relay benchmark (not a meson test).  As root:
 #   tests/bench/media/run-bench.sh BUILD_DIR [N …]
 # Builds the load client, then inside a private network namespace runs N
-# 1:1 meetings (default 1 2 5) of ~1.4 Mbit/s VP8 + Opus each way through
-# kontor's relay (pinned to CPU 0; the load client to CPU 1), after a
-# direct peer-to-peer baseline for the delay the relay adds, and through
+# 1:1 meetings (default 1 5 20) of ~1.4 Mbit/s VP8 + Opus each way through
+# kontor's relay (pinned to CPU 0; the load client to LOAD_CPUS, default 1),
+# after a direct peer-to-peer baseline for the delay the relay adds, and through
 # Janus' videocall plugin when Debian's `janus` is installed, configured in
 # a temporary folder (janus-run.sh) with the same load.
 # Then one meeting of each with LOSS % (default 5) of incoming UDP dropped
@@ -13,11 +13,24 @@
 # Each N runs ROUNDS times (default 3), kontor and Janus in turns; medians
 # over the rounds and their ratios close each N.
 # Prints `name: value unit` lines.  WARMUP and WINDOW (seconds) tune it.
+#
+# Besides the relay's CPU, memory and threads, every run prints the load
+# client's own CPU and `load client saturated: yes|no`.  The client is the
+# limit on N: two full webrtcbins per meeting, about 0.02 s/s per
+# participant, so one core holds about 20 meetings, less when other work
+# shares it.  A run where it was saturated measured the client, not the
+# relay; the medians say in how many rounds that happened.  For more
+# meetings give it more cores (LOAD_CPUS=1-3; never 0, the relay's).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: run-bench.sh BUILD_DIR [N …]}
 shift
-counts=${*:-1 2 5}
+counts=${*:-1 5 20}
+load_cpus=${LOAD_CPUS:-1}
+case ",$load_cpus," in
+  *,0,* | *,0-*) echo "LOAD_CPUS must leave CPU 0 to the relay"; exit 2 ;;
+esac
+export LOAD_CPUS=$load_cpus # janus-run.sh pins the client with it too
 warmup=${WARMUP:-10}
 window=${WINDOW:-30}
 relay="$build/tests/media/kontor-stdio-relay"
@@ -30,7 +43,7 @@ cc -std=gnu11 -O2 -o "$tmp/load" "$here/load-client.c" \
   $(pkg-config --cflags --libs gstreamer-1.0 gstreamer-webrtc-1.0 \
       gstreamer-sdp-1.0 gstreamer-app-1.0 gio-unix-2.0 jansson)
 
-run() { "$here/../../media/run-in-netns.sh" taskset -c 1 "$tmp/load" \
+run() { "$here/../../media/run-in-netns.sh" taskset -c "$load_cpus" "$tmp/load" \
           --warmup "$warmup" --window "$window" "$@"; }
 
 echo "== baseline: peers connected directly, no relay"
@@ -64,11 +77,22 @@ for n in $counts; do
   for who in kontor janus; do
     [ "$who" = janus ] && ! command -v janus >/dev/null && continue
     for metric in "cpu per meeting-minute:s" "rss:MB" "rss per meeting:MB" \
+                  "threads idle:" "threads:" "threads per meeting:" \
+                  "cpus busy (all processes):%" "threads waiting for a cpu:" \
                   "delay median:ms" "delay p99:ms" "first frame median:ms" \
-                  "frame loss:%"; do
+                  "frame loss:%" "load client cpu:s/s" "load client cpus busy (all processes):%" \
+                  "load client threads waiting for a cpu:" "load client send lateness p99:ms"; do
       m=$(figures "$who" "$n" "${metric%:*}" | median)
-      [ -n "$m" ] && echo "$who ${metric%:*} ($n, median): $m ${metric#*:}"
+      [ -n "$m" ] && echo "$who ${metric%:*} ($n, median): $m ${metric#*:}" | sed 's/ $//'
     done
+    # How often the client, not the relay, was the limit (load-client.c).
+    for what in saturated "sent late"; do
+      c=$(cat "$tmp/out-$who-$n".* | grep -c "^$who load client $what: yes" || true)
+      echo "$who load client $what ($n): $c of $(grep -l "^$who load client $what:" "$tmp/out-$who-$n".* | wc -l) rounds"
+    done
+    if cat "$tmp/out-$who-$n".* | grep -q "^$who load client \(saturated\|sent late\): yes"; then
+      echo "$who ($n): the load client did not keep up in some rounds (saturated, or its cores shared): their delays and losses are partly the client's, not the relay's"
+    fi
     med=$(figures "$who" "$n" "delay median" | median)
     p99=$(figures "$who" "$n" "delay p99" | median)
     [ -n "$med" ] && awk -v a="$med" -v b="$base_med" -v c="$p99" -v d="$base_p99" -v w="$who" -v n="$n" \
@@ -76,7 +100,8 @@ for n in $counts; do
   done
   command -v janus >/dev/null || { echo "janus: not installed, no comparison"; continue; }
   # Ratios of the medians, and the CPU ratio of each round on its own.
-  for metric in "cpu per meeting-minute" "rss" "rss per meeting" "delay p99"; do
+  for metric in "cpu per meeting-minute" "rss" "rss per meeting" "threads" "threads per meeting" \
+                "delay p99"; do
     k=$(figures kontor "$n" "$metric" | median)
     j=$(figures janus "$n" "$metric" | median)
     [ -n "$k" ] && [ -n "$j" ] && awk -v k="$k" -v j="$j" -v b="$base_p99" -v m="$metric" -v n="$n" 'BEGIN {
@@ -96,11 +121,13 @@ loss=${LOSS:-5}
 [ "$loss" -gt 0 ] 2>/dev/null || exit 0
 echo "== kontor, 1 meeting, $loss % of incoming UDP dropped on every leg"
 KONTOR_ICE_ADDRESS=10.97.0.1 KONTOR_MEDIA_LOSS=$loss run --relay "$relay" --meetings 1 > "$tmp/kl" || true
-sed -n "s/^kontor frame loss: /kontor frame loss at $loss % packet loss: /p" "$tmp/kl"
+sed -n -e "s/^kontor frame loss: /kontor frame loss at $loss % packet loss: /p" \
+  -e "s/^kontor load client \\(saturated\\|sent late\\): /kontor load client \\1 at $loss % packet loss: /p" "$tmp/kl"
 if command -v janus >/dev/null; then
   echo "== janus videocall, 1 meeting, $loss % of incoming UDP dropped on every leg"
   mkdir -p "$tmp/janusl"
   KONTOR_MEDIA_LOSS=$loss "$here/../../media/run-in-netns.sh" "$here/janus-run.sh" \
     "$tmp/janusl" "$tmp/load" 1 "$warmup" "$window" > "$tmp/jl" || true
-  sed -n "s/^janus frame loss: /janus frame loss at $loss % packet loss: /p" "$tmp/jl"
+  sed -n -e "s/^janus frame loss: /janus frame loss at $loss % packet loss: /p" \
+    -e "s/^janus load client \\(saturated\\|sent late\\): /janus load client \\1 at $loss % packet loss: /p" "$tmp/jl"
 fi
