@@ -179,6 +179,15 @@ read_reports (KmFwdPort *port, GstRTCPPacket *packet, gsize fixed, gint64 now, K
     KmFwdSink *sink = find_sink (port, ssrc);
     if (!sink)
       continue;
+    if (!sink->ack_at || exthighestseq != sink->ack_seq) {
+      sink->ack_seq = exthighestseq;
+      sink->ack_at = now;
+      sink->ack_packets = sink->packets;
+      sink->stalled_at = 0;
+    } else if (now - sink->ack_at >= KM_PATH_LOST_US
+               && sink->packets - sink->ack_packets >= KM_PATH_LOST_PACKETS) {
+      sink->stalled_at = now; /* km_fwd_port_path_lost */
+    }
     double rtt = -1;
     for (guint k = 0; lsr && k < G_N_ELEMENTS (sink->sr_lsr); k++) {
       if (sink->sr_lsr[k] != lsr || !sink->sr_sent[k])

@@ -190,6 +190,26 @@ km_fwd_port_stats (KmFwdPort *port, KmFwdStats *st)
   g_mutex_unlock (&port->lock);
 }
 
+gboolean
+km_fwd_port_path_lost (KmFwdPort *port, gint64 now)
+{
+  gboolean heard = FALSE, lost = FALSE;
+  g_mutex_lock (&port->lock);
+  for (GList *l = port->sources; l && !heard; l = l->next) {
+    KmRecvStats *r = &((KmFwdSource *) l->data)->recv;
+    heard = r->started && now - r->last_arrival < KM_PATH_LOST_US / 2;
+  }
+  for (GList *l = port->sinks; heard && port->ready && l && !lost; l = l->next) {
+    KmFwdSink *sink = l->data;
+    /* Video only: browsers report on a video stream every second, on an
+     * audio stream only every few. */
+    lost = sink->kind == KM_KIND_VIDEO && sink->source && sink->stalled_at
+           && now - sink->stalled_at < KM_PATH_LOST_US && now - sink->last_time < G_USEC_PER_SEC;
+  }
+  g_mutex_unlock (&port->lock);
+  return lost;
+}
+
 static void
 close_pad (KmFwdPort *port, GstPad **out, GstPad **enc_pad)
 {

@@ -51,6 +51,11 @@ typedef struct {
   double jitter_s, rtt_s;
 } KmFwdStats;
 void km_fwd_port_stats (KmFwdPort *port, KmFwdStats *stats);
+/* Whether the browser behind port still sends but no longer receives
+ * what we send it: its latest report on a video slot counted nothing of
+ * what the slot sent over KM_PATH_LOST_US or more, while the slot kept
+ * sending and the browser's media kept coming. */
+gboolean km_fwd_port_path_lost (KmFwdPort *port, gint64 now);
 /* On the main thread, after every sink of the port is freed and the
  * webrtcbin stopped: lets go of webrtcbin's elements.  Whoever still holds
  * a reference finds the port closed (nothing is sent). */

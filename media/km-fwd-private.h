@@ -53,6 +53,12 @@
 #define KM_LINK_QUEUE_US 60000
 #define KM_LINK_JUDGE_US (G_USEC_PER_SEC / 2)
 #define KM_TRANSIT_WINDOW_US (30 * G_USEC_PER_SEC)
+/* km_fwd_port_path_lost: a report that counts none of the last
+ * KM_PATH_LOST_PACKETS packets sent on a video slot over at least this
+ * long.  Judged when a report comes, not by the clock: a browser may
+ * report every second or every five. */
+#define KM_PATH_LOST_US (2 * G_USEC_PER_SEC)
+#define KM_PATH_LOST_PACKETS 30
 #define KM_LINK_CALM_US 20000
 #define KM_LINK_EASE 0.85
 #define KM_LINK_LOSS_HIGH 0.10
@@ -200,6 +206,10 @@ struct _KmFwdSink {
                               * 0: no limit seen */
   double rtt_min;            /* s, the shortest round trip seen, 0: none */
   gint64 queued_since;       /* a queue seen in every report since, 0: no */
+  guint32 ack_seq;           /* the receiver's extended highest seq, */
+  gint64 ack_at;             /* when it last moved (0: no report yet), */
+  guint32 ack_packets;       /* and how many we had sent then */
+  gint64 stalled_at;         /* a report said none arrived, 0: none did */
   KmStored *store;           /* video only */
   guint32 recent[KM_RECENT]; /* seq | 1 << 16 of what was sent */
 };

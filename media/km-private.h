@@ -79,6 +79,7 @@ struct _KmParticipant {
   guint64 last_bytes_in, last_bytes_out;
   guint64 last_packets_in, last_lost_in;
   gint64 last_stats_time;
+  gint64 path_lost_at; /* when path_lost was last called */
 };
 
 struct _KmMeeting {
@@ -88,6 +89,7 @@ struct _KmMeeting {
   GstPipeline *pipeline;
   guint bus_watch;
   guint stats_timer;
+  guint stats_ticks;
   GHashTable *participants; /* id → KmParticipant* */
   guint next_id;
   gboolean closed;

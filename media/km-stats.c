@@ -1,9 +1,13 @@
 /* km-stats.c — per-participant statistics every few seconds, from the
  * forwarding path's counters (km-forward.c, km-receive.c): rates over the
- * interval, then the stats callback, all on the main context. */
+ * interval, then the stats callback; and every second, whether what the
+ * relay sends a participant still reaches it (path_lost).  All on the
+ * main context. */
 #include "media/km-private.h"
 
 #define KM_STATS_INTERVAL_S 3
+/* path_lost at most this often per participant: time for a restart. */
+#define KM_PATH_LOST_GAP_US (8 * G_USEC_PER_SEC)
 
 static void
 report (KmMeeting *m, KmParticipant *p)
@@ -43,10 +47,25 @@ report (KmMeeting *m, KmParticipant *p)
     m->callbacks.stats (p->id, &st, m->user_data);
 }
 
+static void
+check_path (KmMeeting *m, KmParticipant *p)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (p->path_lost_at && now - p->path_lost_at < KM_PATH_LOST_GAP_US)
+    return;
+  if (!km_fwd_port_path_lost (p->port, now))
+    return;
+  p->path_lost_at = now;
+  GST_INFO ("%s: what the relay sends no longer arrives, while its media does", p->name);
+  if (m->callbacks.path_lost)
+    m->callbacks.path_lost (p->id, m->user_data);
+}
+
 static gboolean
 on_stats_timer (gpointer data)
 {
   KmMeeting *m = data;
+  gboolean due = m->stats_ticks++ % KM_STATS_INTERVAL_S == 0;
   /* The callback may remove participants: collect the ids first. */
   g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint));
   GHashTableIter it;
@@ -59,8 +78,11 @@ on_stats_timer (gpointer data)
   }
   for (guint i = 0; i < ids->len; i++) {
     KmParticipant *p = km_meeting_lookup (m, g_array_index (ids, guint, i));
-    if (p && p->connected)
+    if (p && p->connected && due)
       report (m, p);
+    p = km_meeting_lookup (m, g_array_index (ids, guint, i));
+    if (p && p->connected)
+      check_path (m, p);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -69,5 +91,5 @@ void
 km_stats_start (KmMeeting *m)
 {
   if (!m->stats_timer)
-    m->stats_timer = g_timeout_add_seconds (KM_STATS_INTERVAL_S, on_stats_timer, m);
+    m->stats_timer = g_timeout_add_seconds (1, on_stats_timer, m);
 }

@@ -101,6 +101,13 @@ typedef struct {
    * picture a tile shows.  Comes after the answer that made the slot. */
   void (*routed) (guint receiver, const gchar *mid, const gchar *kind, guint sender, guint stream,
                   gpointer user_data);
+  /* What the relay sends the participant no longer arrives (a report of
+   * its counted none of what was sent over two seconds or more) while its
+   * own media still comes: its network changed under a connection that stayed up, and
+   * the relay's ICE keeps the old path (libnice follows a new pair only
+   * of higher priority).  Signaling asks the page to restart ICE
+   * (docs/protocol.md, restart_ice).  At most every 8 s a participant. */
+  void (*path_lost) (guint participant, gpointer user_data);
 } KmCallbacks;
 
 typedef struct _KmMeeting KmMeeting;

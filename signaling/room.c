@@ -254,6 +254,16 @@ on_routed (guint receiver, const gchar *mid, const gchar *kind, guint sender, gu
                                    kind[0] == 'v' && stream > 0));
 }
 
+/* The relay's packets no longer reach this page while its own reach the
+ * relay: the page restarts ICE (docs/protocol.md, "restart_ice"). */
+static void
+on_path_lost (guint participant, gpointer user_data)
+{
+  KsClient *c = client_of (user_data, participant);
+  if (c)
+    ks_client_send (c, json_pack ("{s:s}", "type", "restart_ice"));
+}
+
 static const KmCallbacks media_callbacks = {
   .local_description = on_local_description,
   .local_candidate = on_local_candidate,
@@ -262,6 +272,7 @@ static const KmCallbacks media_callbacks = {
   .stats = on_stats,
   .failed = on_failed,
   .routed = on_routed,
+  .path_lost = on_path_lost,
 };
 
 /* ---- entering and leaving ------------------------------------------- */

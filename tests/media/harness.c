@@ -102,6 +102,20 @@ harness_drops (Harness *h, TestClient *tc)
   return GPOINTER_TO_UINT (g_hash_table_lookup (h->drops, GUINT_TO_POINTER (tc_id (tc))));
 }
 
+guint
+harness_paths_lost (Harness *h, TestClient *tc)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (h->paths_lost, GUINT_TO_POINTER (tc_id (tc))));
+}
+
+static void
+cb_path_lost (guint id, gpointer data)
+{
+  Harness *h = data;
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (h->paths_lost, GUINT_TO_POINTER (id)));
+  g_hash_table_insert (h->paths_lost, GUINT_TO_POINTER (id), GUINT_TO_POINTER (n + 1));
+}
+
 static void
 cb_stats (guint id, const KmStats *s, gpointer data)
 {
@@ -156,6 +170,7 @@ harness_new (const gchar *name)
   h->clients = g_hash_table_new (NULL, NULL);
   h->routes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   h->drops = g_hash_table_new (NULL, NULL);
+  h->paths_lost = g_hash_table_new (NULL, NULL);
   KmCallbacks cb = {
     .local_description = cb_description,
     .local_candidate = cb_candidate,
@@ -164,6 +179,7 @@ harness_new (const gchar *name)
     .stats = cb_stats,
     .failed = cb_failed,
     .routed = cb_routed,
+    .path_lost = cb_path_lost,
   };
   g_autoptr (GError) error = NULL;
   h->meeting = km_meeting_new (name, &cb, h, &error);
@@ -216,6 +232,7 @@ harness_free (Harness *h)
   g_hash_table_unref (h->clients);
   g_hash_table_unref (h->routes);
   g_hash_table_unref (h->drops);
+  g_hash_table_unref (h->paths_lost);
   km_meeting_free (h->meeting);
   g_free (h);
 }

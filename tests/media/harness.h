@@ -13,6 +13,8 @@ typedef struct {
   GHashTable *routes;          /* "receiver/mid" → "kind sender stream" */
   GHashTable *drops;           /* participant id → times the relay reported
                                 * it disconnected */
+  GHashTable *paths_lost;      /* participant id → times the relay said its
+                                * packets no longer reach it (path_lost) */
   guint failures;              /* media failures the relay reported */
   guint unexpected_candidates; /* TCP, or not on KONTOR_ICE_ADDRESS */
 } Harness;
@@ -56,3 +58,5 @@ gboolean harness_routed (Harness *h, TestClient *receiver, const gchar *kind, Te
 guint64 harness_frames_during (TestClient *tc, guint ms);
 /* Times the relay reported tc's connection lost. */
 guint harness_drops (Harness *h, TestClient *tc);
+/* Times the relay reported that what it sends tc no longer arrives. */
+guint harness_paths_lost (Harness *h, TestClient *tc);

@@ -20,6 +20,9 @@ const MAX_OFFER_FAILURES = 5;
 const SILENCE_MS = 5000;
 const WATCH_MS = 1000;
 const RESTART_EVERY_MS = 8000;
+// A restart the relay asks for (restart_ice) is skipped if one began this
+// recently: it is already under way.
+const RESTART_ASKED_MS = 2000;
 const RETRY_BASE_MS = 1000;
 const RETRY_MAX_MS = 16000;
 
@@ -128,6 +131,14 @@ export class Meeting {
       case 'answer': this.#answer(msg.sdp); return true;
       case 'ice': this.#remoteCandidate(msg); return true;
       case 'renegotiate': this.#renegotiate(msg); return true;
+      case 'restart_ice':
+        // The relay's packets stopped reaching us on a connection that
+        // stayed up (docs/protocol.md, "restart_ice").
+        if (Date.now() - this.#lastRestartAt >= RESTART_ASKED_MS) {
+          this.#setState('reconnecting');
+          this.#restartIce();
+        }
+        return true;
       default: return false;
     }
   }
