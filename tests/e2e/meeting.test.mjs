@@ -2,11 +2,11 @@
 // joins by link and waits, the caseworker logs in, sees them and admits
 // them, both see and hear each other through the relay, a stranger's link
 // is refused, and a reload mid-meeting needs no second admit.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  env, launch, openPage, screenshot, randomToken, mediaStats, until, pageState,
+  env, launch, openPage, screenshot, randomToken, mediaStats, until, pageState, inOrder,
 } from './lib/harness.mjs';
 import { checkA11y } from './lib/axe.mjs';
 
@@ -16,28 +16,7 @@ let browser;
 let seeker;
 let caseworker;
 let bookingId;
-let broken = false;   // a failed step makes the ones after it meaningless
-
-// Steps run in order; after a failure the rest are skipped, not piled on.
-function step(name, fn) {
-  test(name, async (t) => {
-    if (broken) { t.skip('an earlier step failed'); return; }
-    try {
-      await fn(t);
-    } catch (e) {
-      broken = true;
-      throw e;
-    }
-  });
-}
-
-// A check whose failure does not make the later steps meaningless.
-function check(name, fn) {
-  test(name, async (t) => {
-    if (broken) { t.skip('an earlier step failed'); return; }
-    await fn(t);
-  });
-}
+const { step, check } = inOrder();
 
 // Media flows when, second by second, decoded video frames and received
 // audio packets both keep going up.

@@ -7,11 +7,11 @@
 // The certificates are made here; Chromium trusts exactly them by the
 // hash of their public keys (--ignore-certificate-errors-spki-list), so
 // any other certificate error would still fail the page.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, openPage, screenshot, until, pageState } from './lib/harness.mjs';
+import { launch, openPage, screenshot, until, pageState, inOrder } from './lib/harness.mjs';
 import { startServer } from './lib/server.mjs';
 import { certDir, makeCert, installPair, servedFingerprint, removeDir } from './lib/certs.mjs';
 import {
@@ -31,19 +31,7 @@ let browser;
 let caseworker;
 let seeker;
 let sockets;
-let broken = false;
-
-function step(name, fn) {
-  test(name, async (t) => {
-    if (broken) { t.skip('an earlier step failed'); return; }
-    try {
-      await fn(t);
-    } catch (e) {
-      broken = true;
-      throw e;
-    }
-  });
-}
+const { step } = inOrder();
 
 // Waits for a line of the server's log that matches re and came after
 // `from` bytes; returns it.

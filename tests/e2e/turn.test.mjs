@@ -11,13 +11,13 @@
 // kontor only through coturn.  The caseworker connects directly.  The
 // pages come over HTTPS (the job seeker's from another namespace, so not
 // from localhost).
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, openSync, writeFileSync } from 'node:fs';
+import { openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { env, launch, openPage, screenshot, until, pageState } from './lib/harness.mjs';
+import { env, launch, launchInSeekerNet, openPage, screenshot, until, pageState, inOrder } from './lib/harness.mjs';
 import { startServer } from './lib/server.mjs';
 import { certDir, makeCert, removeDir } from './lib/certs.mjs';
 import {
@@ -48,19 +48,7 @@ let browser;
 let seekerBrowser;
 let caseworker;
 let seeker;
-let broken = false;
-
-function step(name, fn) {
-  test(name, async (t) => {
-    if (broken) { t.skip('an earlier step failed'); return; }
-    try {
-      await fn(t);
-    } catch (e) {
-      broken = true;
-      throw e;
-    }
-  });
-}
+const { step } = inOrder();
 
 // coturn's REST scheme, as kontor computes it: the user name is the expiry
 // (Unix seconds), a colon and a name; the password base64(HMAC-SHA1).
@@ -120,10 +108,6 @@ async function gather(page, iceServers) {
 
 before(async () => {
   dir = certDir();
-  // The second namespace is run-e2e.sh's; a wrapper starts Chromium in it.
-  const wrapper = join(dir, 'chromium-in-seeker-net');
-  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec '${process.env.KONTOR_E2E_NS}-seeker' /usr/bin/chromium "$@"\n`);
-  chmodSync(wrapper, 0o755);
   const cert = makeCert(dir, 'turn', { dns: ['localhost'], ip: [HOST] });
   coturn = await startCoturn();
   server = await startServer({ name: 'kontor-turn', port: PORT, icePortMin: ICE_MIN, icePortMax: ICE_MAX,
@@ -138,7 +122,7 @@ before(async () => {
   }\n` });
   const trust = `--ignore-certificate-errors-spki-list=${cert.spki}`;
   browser = await launch([trust]);
-  seekerBrowser = await launch([trust], { executablePath: wrapper });
+  seekerBrowser = await launchInSeekerNet(dir, [trust]);
 });
 
 after(async () => {

@@ -12,12 +12,10 @@
 // tbf on sk1 (their side) what they send.  The pages come over HTTPS: a
 // page from another namespace is not on localhost, and only a secure
 // context may use the camera.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { launch, openPage, screenshot } from './lib/harness.mjs';
+import { launch, launchInSeekerNet, openPage, screenshot, inOrder } from './lib/harness.mjs';
 import { startServer } from './lib/server.mjs';
 import { certDir, makeCert, removeDir } from './lib/certs.mjs';
 import {
@@ -39,19 +37,7 @@ let browser;
 let seekerBrowser;
 let caseworker;
 let seeker;
-let broken = false;
-
-function step(name, fn) {
-  test(name, async (t) => {
-    if (broken) { t.skip('an earlier step failed'); return; }
-    try {
-      await fn(t);
-    } catch (e) {
-      broken = true;
-      throw e;
-    }
-  });
-}
+const { step } = inOrder();
 
 // tbf on one end of the job seeker's veth pair: a 300 kbit/s link whose
 // queue holds at most 100 ms, as a mobile network's might.
@@ -160,15 +146,12 @@ async function both(phase) {
 
 before(async () => {
   dir = certDir();
-  const wrapper = join(dir, 'chromium-in-seeker-net');
-  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec '${ns}-seeker' /usr/bin/chromium "$@"\n`);
-  chmodSync(wrapper, 0o755);
   const cert = makeCert(dir, 'weak', { dns: ['localhost'], ip: [HOST] });
   server = await startServer({ name: 'kontor-weak', port: PORT, icePortMin: ICE_MIN, icePortMax: ICE_MAX,
     host: HOST, tls: { cert: cert.cert, key: cert.key, ca: cert.pem } });
   const trust = `--ignore-certificate-errors-spki-list=${cert.spki}`;
   browser = await launch([trust]);
-  seekerBrowser = await launch([trust], { executablePath: wrapper });
+  seekerBrowser = await launchInSeekerNet(dir, [trust]);
 });
 
 after(async () => {

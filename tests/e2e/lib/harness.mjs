@@ -1,8 +1,9 @@
 // harness.mjs — what every e2e test file shares: the settings run-e2e.sh
 // passes, a Chromium launched the way WebRTC needs it, screenshots, and
 // reading a page's WebRTC statistics.
+import { test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { mkdirSync, appendFileSync } from 'node:fs';
+import { mkdirSync, appendFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -45,6 +46,36 @@ export async function launch(extraArgs = [], { executablePath = '/usr/bin/chromi
     args: [...CHROMIUM_ARGS, ...extraArgs],
     timeout: 30000,
   });
+}
+
+// Chromium in the job seeker's own namespace (run-e2e.sh with
+// KONTOR_E2E_SEEKER_NET=1), started through a wrapper written into dir.
+export async function launchInSeekerNet(dir, extraArgs = []) {
+  const wrapper = join(dir, 'chromium-in-seeker-net');
+  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec '${process.env.KONTOR_E2E_NS}-seeker' /usr/bin/chromium "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  return launch(extraArgs, { executablePath: wrapper });
+}
+
+// Steps that run in order, as a person goes through them: after one
+// fails, the rest are skipped, not piled on.  check() is a step whose
+// failure does not make the later ones meaningless.
+export function inOrder() {
+  let broken = false;
+  const step = (name, fn) => test(name, async (t) => {
+    if (broken) { t.skip('an earlier step failed'); return; }
+    try {
+      await fn(t);
+    } catch (e) {
+      broken = true;
+      throw e;
+    }
+  });
+  const check = (name, fn) => test(name, async (t) => {
+    if (broken) { t.skip('an earlier step failed'); return; }
+    await fn(t);
+  });
+  return { step, check };
 }
 
 // A page in its own context (own cookies), its console kept in a log file
