@@ -11,11 +11,11 @@
  * the same libnice component, on the GMainContext of one of its receive
  * threads.  The callback pushes each packet out of nicesrc's source pad
  * itself, into the same elements as before (capsfilter, dtlssrtpdec, …),
- * and the loop goes on polling: no quit, no restart.  nicesrc's own thread
- * then waits in its empty loop until the element stops; packets it had
+ * and the loop goes on polling: no quit, no restart.  Packets nicesrc had
  * queued before the switch still go out, serialised with the new ones by
- * the capsfilter's stream lock.  libnice answers STUN (consent checks)
- * inside the same receive path, so that moves to these threads as well.
+ * the capsfilter's stream lock; then nicesrc's task is stopped, so that its
+ * thread goes (its source pad stays active: the callback pushes from it).  libnice answers STUN
+ * (consent checks) inside the same receive path, so that moves to these threads as well.
  *
  * The receive threads are a pool of the process, one per core (as
  * mediasoup's workers or Janus' loops): a participant is given the one
@@ -29,6 +29,7 @@
  */
 #include "media/km-private.h"
 
+#include <gst/base/gstbasesrc.h>
 #include <nice/agent.h>
 
 #define KEY "km-nicerecv"
@@ -171,6 +172,28 @@ wait_for_worker (KmRecvWorker *w)
   g_cond_clear (&b.cond);
 }
 
+/* On GStreamer's thread pool, a moment after the switch: nicesrc's
+ * create() waits in its own loop for packets that now come to us.  unlock
+ * makes it return (FLUSHING: basesrc pauses the task without a word), and
+ * the task is stopped, which gives its thread back.  The time before lets
+ * nicesrc push what it had queued before the switch. */
+static void
+stop_nicesrc_task (GstElement *nicesrc, gpointer data)
+{
+  g_usleep (200 * 1000);
+  g_mutex_lock (&lock);
+  gboolean ours = g_object_get_data (G_OBJECT (nicesrc), KEY) != &stopped;
+  g_mutex_unlock (&lock);
+  if (!ours || GST_STATE (nicesrc) != GST_STATE_PLAYING)
+    return;
+  GstBaseSrcClass *klass = GST_BASE_SRC_GET_CLASS (nicesrc);
+  g_autoptr (GstPad) src = gst_element_get_static_pad (nicesrc, "src");
+  if (!klass->unlock || !klass->unlock (GST_BASE_SRC (nicesrc)))
+    return;
+  gst_pad_stop_task (src);
+  GST_DEBUG_OBJECT (nicesrc, "its task stopped");
+}
+
 void
 km_nicerecv_start (GstElement *nicesrc)
 {
@@ -204,6 +227,7 @@ km_nicerecv_start (GstElement *nicesrc)
   nice_agent_attach_recv (agent, stream, component, r->worker->context, on_packet, r);
   g_object_set_data (G_OBJECT (nicesrc), KEY, r);
   g_mutex_unlock (&lock);
+  gst_element_call_async (nicesrc, stop_nicesrc_task, NULL, NULL);
   GST_DEBUG_OBJECT (nicesrc, "receiving on kontor's receive thread %u",
                     (guint) (r->worker - workers));
 }

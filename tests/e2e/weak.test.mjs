@@ -87,7 +87,10 @@ step(`only the job seeker's downlink at ${RATE}: audio unbroken, video at a lowe
   console.log(`packets tbf dropped toward the job seeker while measuring: ${qdiscDrops('down') - dropsBefore}`);
   await screenshot(seeker, 'seeker-on-a-weak-downlink');
   assert.ok(s.concealedPct < 3, `the job seeker's audio was concealed ${s.concealedPct.toFixed(2)} % of the time`);
-  assert.ok(s.fps >= 5 && s.slowestFps >= 1, `the job seeker's video: ${s.fps.toFixed(1)} fps, slowest second ${s.slowestFps.toFixed(1)}`);
+  // A picture may stand still for a moment (a keyframe lost on the narrow
+  // link is asked for again), not for long.
+  assert.ok(s.fps >= 5 && s.stillSeconds <= 3,
+    `the job seeker's video: ${s.fps.toFixed(1)} fps, ${s.stillSeconds} of ${WINDOW_S} s without a frame`);
   assert.ok(s.kbitIn < 300, `the job seeker receives ${s.kbitIn.toFixed(0)} kbit/s of video through a 300 kbit/s link`);
   // The caseworker's own reception does not depend on the job seeker's downlink.
   assert.ok(c.fps >= 0.7 * open.c.fps, `the caseworker's video fell from ${open.c.fps.toFixed(1)} to ${c.fps.toFixed(1)} fps`);

@@ -77,10 +77,12 @@ export async function measure(page, seconds) {
   const last = samples[samples.length - 1];
   const span = (last.at - first.at) / 1000;
   let slowest = Infinity;
+  let stillSeconds = 0;
   let gapSeconds = 0;
   for (let i = 1; i < samples.length; i++) {
     const dt = (samples[i].at - samples[i - 1].at) / 1000;
     slowest = Math.min(slowest, (samples[i].frames - samples[i - 1].frames) / dt);
+    if (samples[i].frames === samples[i - 1].frames) stillSeconds++;
     if (samples[i].concealed - samples[i - 1].concealed > 480) gapSeconds++;  // > 10 ms at 48 kHz
   }
   const audio = last.samples - first.samples;
@@ -88,6 +90,7 @@ export async function measure(page, seconds) {
   return {
     fps: (last.frames - first.frames) / span,
     slowestFps: slowest,
+    stillSeconds,
     height: last.height,
     kbitIn: ((last.videoBytes - first.videoBytes) * 8) / span / 1000,
     kbitOut: ((last.sentVideoBytes - first.sentVideoBytes) * 8) / span / 1000,
@@ -102,7 +105,7 @@ export async function measure(page, seconds) {
 
 export function show(phase, who, m) {
   const f = (v, d = 1) => (v === null || v === undefined ? '-' : Number(v).toFixed(d));
-  console.log(`${phase} ${who}: video ${f(m.fps)} fps (slowest second ${f(m.slowestFps)}, ${m.height} px high), `
+  console.log(`${phase} ${who}: video ${f(m.fps)} fps (slowest second ${f(m.slowestFps)}, ${m.stillSeconds} s without a frame, ${m.height} px high), `
     + `video in ${f(m.kbitIn, 0)} kbit/s, out ${f(m.kbitOut, 0)} kbit/s (${m.limitation}), `
     + `audio concealed ${f(m.concealedPct, 2)} % (${m.audioGapSeconds} s with a gap), `
     + `audio jitter buffer ${f(m.jitterBufferMs, 0)} ms, round trip ${f(m.rttMs, 0)} ms`);
