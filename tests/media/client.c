@@ -544,6 +544,14 @@ static void
 on_new_jitterbuffer (GstElement *rtpbin, GstElement *jb, guint session, guint ssrc, gpointer data)
 {
   g_object_set (jb, "rtx-next-seqnum", FALSE, NULL);
+  guint rtcp_ms = GPOINTER_TO_UINT (data);
+  GObject *rtp_session = NULL;
+  if (rtcp_ms)
+    g_signal_emit_by_name (rtpbin, "get-internal-session", session, &rtp_session);
+  if (rtp_session) {
+    g_object_set (rtp_session, "rtcp-min-interval", (guint64) rtcp_ms * GST_MSECOND, NULL);
+    g_object_unref (rtp_session);
+  }
 }
 
 TestClient *
@@ -571,7 +579,8 @@ tc_new_with (const gchar *name, KmMeeting *meeting, guint id, const TcOptions *o
     tci_limit_addresses (tc->webrtc, options->ice_addresses);
   g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (tc->webrtc), "rtpbin");
   if (rtpbin)
-    g_signal_connect (rtpbin, "new-jitterbuffer", G_CALLBACK (on_new_jitterbuffer), NULL);
+    g_signal_connect (rtpbin, "new-jitterbuffer", G_CALLBACK (on_new_jitterbuffer),
+                      GUINT_TO_POINTER (options ? options->rtcp_ms : 0));
   g_signal_connect (tc->webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), tc);
   g_signal_connect (tc->webrtc, "pad-added", G_CALLBACK (on_pad_added), tc);
   g_signal_connect (tc->webrtc, "on-negotiation-needed", G_CALLBACK (on_negotiation_needed), tc);

@@ -36,6 +36,9 @@ typedef struct {
    * pair, which carry USE-CANDIDATE as the client is controlling: how a
    * browser keeps nominating the pair it uses. */
   const gchar *ice_addresses;
+  /* Regular RTCP at least this often (ms; 0: rtpsession's 5 s), as
+   * browsers report on video about every second. */
+  guint rtcp_ms;
 } TcOptions;
 TestClient *tc_new_with (const gchar *name, KmMeeting *meeting, guint id, const TcOptions *options);
 /* "domain code: message" of the relay's refusal of an offer, or NULL. */

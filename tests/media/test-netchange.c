@@ -168,8 +168,11 @@ main (int argc, char **argv)
   }
   g_autofree gchar *seeker_list =
       g_strjoin (",", seeker_ips[0], seeker_ips[1], seeker_ips[2], NULL);
-  TcOptions seeker_opt = { .ice_addresses = seeker_list };
-  TcOptions caseworker_opt = { .ice_addresses = "10.97.0.2" };
+  /* Both report every second, as browsers do on video: the relay judges
+   * a lost path from reports (an rtpsession reporting every 5 s stops
+   * reporting on a sender that went quiet before it says so twice). */
+  TcOptions seeker_opt = { .ice_addresses = seeker_list, .rtcp_ms = 1000 };
+  TcOptions caseworker_opt = { .ice_addresses = "10.97.0.2", .rtcp_ms = 1000 };
   Harness *h = harness_new ("netchange");
   TestClient *a = harness_join_with (h, "seeker", &seeker_opt);
   TestClient *b = harness_join_with (h, "caseworker", &caseworker_opt);
