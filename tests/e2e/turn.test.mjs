@@ -13,11 +13,13 @@
 // from localhost).
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { openSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { env, launch, launchInSeekerNet, openPage, screenshot, until, pageState, inOrder } from './lib/harness.mjs';
+import {
+  env, launch, launchInSeekerNet, openPage, screenshot, until, pageState, inOrder, startDaemon,
+} from './lib/harness.mjs';
 import { startServer } from './lib/server.mjs';
 import { certDir, makeCert, removeDir } from './lib/certs.mjs';
 import {
@@ -67,22 +69,9 @@ async function startCoturn() {
     `pidfile=${join(dir, 'turnserver.pid')}`, `userdb=${join(dir, 'turndb')}`,
     `log-file=${join(env.shots, 'coturn.log')}`, 'simple-log', 'verbose', '',
   ].join('\n'));
-  const log = openSync(join(env.shots, 'coturn-stdout.log'), 'a');
-  const child = spawn('turnserver', ['-c', conf], { stdio: ['ignore', log, log] });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
   // Up when it listens on its UDP port.
-  await until('coturn listening', () => {
-    if (child.exitCode !== null) throw new Error('coturn exited at start-up (see coturn-stdout.log)');
-    return execFileSync('ss', ['-Hlun', `sport = :${TURN_PORT}`]).toString().includes(TURN_IP);
-  }, { timeout: 10000 });
-  return { pid: child.pid, stop };
+  return startDaemon('coturn', 'turnserver', ['-c', conf], 'coturn-stdout.log',
+    () => execFileSync('ss', ['-Hlun', `sport = :${TURN_PORT}`]).toString().includes(TURN_IP));
 }
 
 // Gathers candidates on a fresh relay-only connection with these ICE

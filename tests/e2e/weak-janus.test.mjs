@@ -13,11 +13,11 @@
 // register, call/accept, trickle, keepalive): no janus.js.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { env, launch, launchInSeekerNet, openPage, until, inOrder } from './lib/harness.mjs';
-import { RATE, limit, qdiscDrops, measureBoth } from './lib/weak.mjs';
+import { launch, launchInSeekerNet, openPage, until, inOrder, startDaemon } from './lib/harness.mjs';
+import { RATE, limit, letGo, qdiscDrops, measureBoth } from './lib/weak.mjs';
 import { startServer } from './lib/server.mjs';
 import { certDir, makeCert, removeDir } from './lib/certs.mjs';
 
@@ -68,21 +68,8 @@ admin: { admin_ws = false, admin_wss = false }
 certificates: { cert_pem = "${cert.cert}", cert_key = "${cert.key}" }
 `);
   writeFileSync(join(jdir, 'janus.plugin.videocall.jcfg'), 'general: { }\n');
-  const log = openSync(join(env.shots, 'janus.log'), 'a');
-  const child = spawn('janus', ['-F', jdir, '-C', join(jdir, 'janus.jcfg')], { stdio: ['ignore', log, log] });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
-  await until('Janus listening', () => {
-    if (child.exitCode !== null) throw new Error('janus exited at start-up (see janus.log)');
-    return execFileSync('ss', ['-Hltn', `sport = :${JANUS_PORT}`]).toString().includes(HOST);
-  }, { timeout: 15000 });
-  return { stop };
+  return startDaemon('Janus', 'janus', ['-F', jdir, '-C', join(jdir, 'janus.jcfg')], 'janus.log',
+    () => execFileSync('ss', ['-Hltn', `sport = :${JANUS_PORT}`]).toString().includes(HOST), 15000);
 }
 
 // Runs in the page: registers `name` with the videocall plugin and, with
@@ -185,9 +172,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const where of ['down', 'up']) {
-    try { limit(where, false); } catch { /* let go already */ }
-  }
+  letGo();
   await seekerBrowser?.close();
   await browser?.close();
   await janus?.stop();

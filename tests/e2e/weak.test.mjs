@@ -15,7 +15,7 @@
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, launchInSeekerNet, openPage, screenshot, inOrder } from './lib/harness.mjs';
-import { RATE, limit, qdiscDrops, measureBoth } from './lib/weak.mjs';
+import { RATE, limit, letGo, qdiscDrops, measureBoth } from './lib/weak.mjs';
 import { startServer } from './lib/server.mjs';
 import { certDir, makeCert, removeDir } from './lib/certs.mjs';
 import {
@@ -50,9 +50,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const where of ['down', 'up']) {
-    try { limit(where, false); } catch { /* let go already */ }
-  }
+  letGo();
   await seekerBrowser?.close();
   await browser?.close();
   await server?.stop();

@@ -2,8 +2,9 @@
 // passes, a Chromium launched the way WebRTC needs it, screenshots, and
 // reading a page's WebRTC statistics.
 import { test } from 'node:test';
+import { spawn } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { mkdirSync, appendFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, appendFileSync, writeFileSync, chmodSync, openSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -142,6 +143,27 @@ export async function mediaStats(page) {
       pair: pair ? { state: pair.state, local: cand(pair.localCandidateId), remote: cand(pair.remoteCandidateId) } : null,
     };
   });
+}
+
+// A server a test needs beside kontor (coturn, Janus), its output in
+// LOGNAME beside the screenshots: up once listening() says so; stop() ends
+// it by its PID (SIGTERM, then SIGKILL after 5 s).
+export async function startDaemon(what, command, args, logName, listening, timeout = 10000) {
+  const log = openSync(join(env.shots, logName), 'a');
+  const child = spawn(command, args, { stdio: ['ignore', log, log] });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  await until(`${what} listening`, () => {
+    if (child.exitCode !== null) throw new Error(`${what} exited at start-up (see ${logName})`);
+    return listening();
+  }, { timeout });
+  return { pid: child.pid, stop };
 }
 
 // Polls until fn() returns something truthy; throws with what it last saw.

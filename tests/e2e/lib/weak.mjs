@@ -20,6 +20,13 @@ export function limit(where, on) {
   execFileSync('ip', ['netns', 'exec', inNs, 'tc', ...args], { stdio: ['ignore', 'ignore', on ? 'inherit' : 'ignore'] });
 }
 
+// Both ends unlimited, whatever was set (after a test, failed or not).
+export function letGo() {
+  for (const where of ['down', 'up']) {
+    try { limit(where, false); } catch { /* not limited */ }
+  }
+}
+
 export function qdiscDrops(where) {
   const inNs = where === 'down' ? ns() : `${ns()}-seeker`;
   const dev = where === 'down' ? 'sk0' : 'sk1';
