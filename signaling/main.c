@@ -266,17 +266,23 @@ cmd_run (const KsConfig *config)
     g_printerr ("kontor: %s\n", error->message);
     return 1;
   }
-  g_autoptr (KsServer) server = ks_server_new (config, store, &error);
-  if (!server) {
-    g_printerr ("kontor: %s\n", error->message);
-    return 1;
-  }
-
+  /* The handlers are in place before the port opens: a SIGTERM that
+   * comes as soon as something can connect is a drain, handled once the
+   * loop runs, not the default action's death by signal. */
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Stopping stopping = { .loop = loop, .server = server, .timeout_s = config->drain_timeout_s };
+  Stopping stopping = { .loop = loop, .timeout_s = config->drain_timeout_s };
   guint sigint = g_unix_signal_add (SIGINT, on_sigint, &stopping);
   guint sigterm = g_unix_signal_add (SIGTERM, on_sigterm, &stopping);
   guint sighup = g_unix_signal_add (SIGHUP, on_sighup, &stopping);
+  g_autoptr (KsServer) server = ks_server_new (config, store, &error);
+  if (!server) {
+    g_printerr ("kontor: %s\n", error->message);
+    g_source_remove (sigint);
+    g_source_remove (sigterm);
+    g_source_remove (sighup);
+    return 1;
+  }
+  stopping.server = server;
   g_print ("kontor: serving %s\n", config->public_url);
   g_main_loop_run (loop);
 
