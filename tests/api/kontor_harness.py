@@ -189,6 +189,21 @@ class Kontor:
     def ws(self, cookie=None, origin=None, path="/ws"):
         return WebSocket("127.0.0.1", self.port, cookie=cookie, origin=origin, path=path)
 
+    def admitted(self, token, booking_id, cookie):
+        """The job seeker of the link token waits and their caseworker
+        (logged in: cookie) admits them: (seeker socket, caseworker socket),
+        both past `admitted`."""
+        seeker = self.ws()
+        seeker.send({"type": "join", "token": token})
+        seeker.recv_type("waiting")
+        cw = self.ws(cookie=cookie)
+        cw.send({"type": "hello"})
+        cw.recv_type("queue")
+        cw.send({"type": "admit", "booking_id": booking_id})
+        cw.recv_type("admitted")
+        seeker.recv_type("admitted")
+        return seeker, cw
+
 
 class WebSocket:
     """A minimal RFC 6455 client: text frames, masking, close."""
@@ -238,17 +253,21 @@ class WebSocket:
             data += chunk
         return data
 
-    def recv(self, timeout=10):
-        """The next JSON message, or ('close', code) when the server closed."""
-        self.sock.settimeout(timeout)
+    def read_frame(self):
+        """The next frame as it came, pings included: (opcode, payload).
+        Raises ConnectionError when the connection ends without a frame."""
         b1, b2 = self._read(2)
         n = b2 & 0x7F
         if n == 126:
             n = struct.unpack("!H", self._read(2))[0]
         elif n == 127:
             n = struct.unpack("!Q", self._read(8))[0]
-        payload = self._read(n)
-        opcode = b1 & 0x0F
+        return b1 & 0x0F, self._read(n)
+
+    def recv(self, timeout=10):
+        """The next JSON message, or ('close', code) when the server closed."""
+        self.sock.settimeout(timeout)
+        opcode, payload = self.read_frame()
         if opcode == 8:
             self.closed = True
             code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None

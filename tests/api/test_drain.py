@@ -21,15 +21,7 @@ def meeting(k):
     demo = k.demo(60)
     bid = booking_id(k, demo)
     _, _, cookie = k.login(demo["caseworker_email"], demo["caseworker_password"])
-    seeker = k.ws()
-    seeker.send({"type": "join", "token": demo["booking_token"]})
-    seeker.recv_type("waiting")
-    cw = k.ws(cookie=cookie)
-    cw.send({"type": "hello"})
-    cw.recv_type("queue")
-    cw.send({"type": "admit", "booking_id": bid})
-    cw.recv_type("admitted")
-    seeker.recv_type("admitted")
+    seeker, cw = k.admitted(demo["booking_token"], bid, cookie)
     return demo, bid, cw, seeker, cookie
 
 

@@ -16,7 +16,6 @@ import hashlib
 import json
 import secrets
 import select
-import struct
 import time
 
 from kontor_harness import Kontor, Spec, need_env
@@ -67,13 +66,7 @@ def read_frame(ws):
     """One frame from a socket select() found readable: (opcode, payload),
     or (None, b"") when the connection ended without a close frame."""
     try:
-        b1, b2 = ws._read(2)
-        n = b2 & 0x7F
-        if n == 126:
-            n = struct.unpack("!H", ws._read(2))[0]
-        elif n == 127:
-            n = struct.unpack("!Q", ws._read(8))[0]
-        return b1 & 0x0F, ws._read(n)
+        return ws.read_frame()
     except (ConnectionError, OSError):
         return None, b""
 

@@ -75,15 +75,7 @@ def main():
             requests += 1
 
             # The demo booking: in, admitted, ended.
-            seeker = k.ws()
-            seeker.send({"type": "join", "token": demo["booking_token"]})
-            seeker.recv_type("waiting")
-            cw = k.ws(cookie=cookie)
-            cw.send({"type": "hello"})
-            cw.recv_type("queue")
-            cw.send({"type": "admit", "booking_id": booking})
-            cw.recv_type("admitted")
-            seeker.recv_type("admitted")
+            seeker, cw = k.admitted(demo["booking_token"], booking, cookie)
             cw.send({"type": "end", "booking_id": booking})
             seeker.recv_type("ended")
             seeker.close()
