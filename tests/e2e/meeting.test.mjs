@@ -9,6 +9,7 @@ import {
   env, launch, openPage, screenshot, randomToken, mediaStats, until, pageState, inOrder,
 } from './lib/harness.mjs';
 import { checkA11y } from './lib/axe.mjs';
+import { assertMediaFlows as mediaFlows } from './lib/journey.mjs';
 
 const SAMPLE_SECONDS = 5;
 
@@ -19,23 +20,8 @@ let bookingId;
 const { step, check } = inOrder();
 
 // Media flows when, second by second, decoded video frames and received
-// audio packets both keep going up.
-async function assertMediaFlows(page, who) {
-  const samples = [await mediaStats(page)];
-  for (let i = 0; i < SAMPLE_SECONDS; i++) {
-    await new Promise((r) => setTimeout(r, 1000));
-    samples.push(await mediaStats(page));
-  }
-  const line = samples.map((s) => `${s?.framesDecoded}/${s?.audioPackets}`).join(' ');
-  console.log(`${who}: frames/audio packets each second: ${line}`);
-  for (let i = 1; i < samples.length; i++) {
-    assert.ok(samples[i] && samples[i - 1], `${who}: no peer connection at second ${i}`);
-    assert.ok(samples[i].framesDecoded > samples[i - 1].framesDecoded,
-      `${who}: video framesDecoded did not rise in second ${i}: ${line}`);
-    assert.ok(samples[i].audioPackets > samples[i - 1].audioPackets,
-      `${who}: audio packetsReceived did not rise in second ${i}: ${line}`);
-  }
-}
+// audio packets both keep going up (lib/journey.mjs), here for 5 s.
+const assertMediaFlows = (page, who) => mediaFlows(page, who, SAMPLE_SECONDS);
 
 async function assertThroughRelay(page, who) {
   const s = await until(`${who}'s selected candidate pair`, async () => {
