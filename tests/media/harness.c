@@ -162,6 +162,24 @@ harness_routed (Harness *h, TestClient *receiver, const gchar *kind, TestClient 
   return FALSE;
 }
 
+gboolean
+harness_command (const gchar *const *argv)
+{
+  gint status = -1;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *err = NULL;
+  if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                     NULL, NULL, NULL, &err, &status, &error)) {
+    g_printerr ("%s: %s\n", argv[0], error->message);
+    return FALSE;
+  }
+  if (!g_spawn_check_wait_status (status, NULL)) {
+    g_printerr ("%s %s: %s\n", argv[0], argv[1] ? argv[1] : "", err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 Harness *
 harness_new (const gchar *name)
 {

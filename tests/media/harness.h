@@ -42,6 +42,10 @@ void harness_leave (Harness *h, TestClient *tc);
 /* Runs the main loop until cond(data) or timeout_ms; returns cond's value. */
 gboolean harness_wait (guint timeout_ms, gboolean (*cond) (gpointer), gpointer data);
 void harness_run (guint ms);
+/* Runs a command (argv[0] on PATH, NULL-terminated) in the test's
+ * namespace, its output dropped; TRUE on success, else its error on
+ * stderr. */
+gboolean harness_command (const gchar *const *argv);
 /* Until a and b have decoded at least a_frames and b_frames video frames in
  * all (and, with audio, more than 10 audio buffers each). */
 gboolean harness_wait_decoding (guint timeout_ms, TestClient *a, guint64 a_frames, TestClient *b,

@@ -57,19 +57,7 @@ static gboolean
 nft (const gchar *commands)
 {
   const gchar *argv[] = { "nft", commands, NULL };
-  gint status = -1;
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *err = NULL;
-  if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                     NULL, NULL, NULL, &err, &status, &error)) {
-    g_printerr ("nft: %s\n", error->message);
-    return FALSE;
-  }
-  if (!g_spawn_check_wait_status (status, NULL)) {
-    g_printerr ("nft %s: %s\n", commands, err);
-    return FALSE;
-  }
-  return TRUE;
+  return harness_command (argv);
 }
 
 /* "10.97.0.1:40002 udp host" or "[fe80::1]:40002 udp host" → address,

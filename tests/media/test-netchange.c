@@ -27,32 +27,12 @@
 #define SEEKER_DEV "km3"
 static const gchar *const seeker_ips[] = { "10.98.0.2", "10.98.0.3", "10.98.0.4" };
 
-/* Runs a command (argv[0] on PATH) in the test's namespace; TRUE on
- * success. */
-static gboolean
-run (const gchar *const *argv)
-{
-  gint status = -1;
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *err = NULL;
-  if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                     NULL, NULL, NULL, &err, &status, &error)) {
-    g_printerr ("%s: %s\n", argv[0], error->message);
-    return FALSE;
-  }
-  if (!g_spawn_check_wait_status (status, NULL)) {
-    g_printerr ("%s %s: %s\n", argv[0], argv[1], err);
-    return FALSE;
-  }
-  return TRUE;
-}
-
 static gboolean
 ip_addr (const gchar *verb, const gchar *address)
 {
   g_autofree gchar *prefix = g_strdup_printf ("%s/24", address);
   const gchar *argv[] = { "ip", "addr", verb, prefix, "dev", SEEKER_DEV, NULL };
-  return run (argv);
+  return harness_command (argv);
 }
 
 /* The seeker's networks: a veth pair beside the test's own. */
@@ -63,7 +43,7 @@ add_seeker_networks (void)
                           "veth", "peer", "name", SEEKER_DEV, NULL };
   const gchar *up2[] = { "ip", "link", "set", "km2", "up", NULL };
   const gchar *up3[] = { "ip", "link", "set", SEEKER_DEV, "up", NULL };
-  if (!run (pair))
+  if (!harness_command (pair))
     return FALSE;
   /* webrtcbin's sockets send between two of the namespace's own addresses
    * out of the veth, not over lo; the other end must accept a packet
@@ -73,13 +53,13 @@ add_seeker_networks (void)
   for (guint i = 0; i < G_N_ELEMENTS (devs); i++) {
     g_autofree gchar *key = g_strdup_printf ("net.ipv4.conf.%s.accept_local=1", devs[i]);
     const gchar *sysctl[] = { "sysctl", "-qw", key, NULL };
-    if (!run (sysctl))
+    if (!harness_command (sysctl))
       return FALSE;
   }
   for (guint i = 0; i < G_N_ELEMENTS (seeker_ips); i++)
     if (!ip_addr ("add", seeker_ips[i]))
       return FALSE;
-  return run (up2) && run (up3);
+  return harness_command (up2) && harness_command (up3);
 }
 
 /* The seeker's address on the relay's selected pair ("L -> R udp host"),
