@@ -3,6 +3,8 @@
  * sweep that closes overdue bookings.  The rules and the retry over
  * caseworkers are in SQL (kb_book, kb_cancel, kb_move in
  * sql/002_rules.sql); here: secrets, parameters, results. */
+#include <string.h>
+
 #include "kb-private.h"
 
 static void
@@ -36,7 +38,16 @@ typedef struct {
   gboolean interpreter;
   KbBookResult *result;
   gchar *kiosk_hash;
+  guint tries; /* inserts sent (a new reference each) */
 } Book;
+
+/* References are short (they are read aloud), so two bookings may draw
+ * the same one: 24^6 of them, and a node that has stored a million
+ * bookings draws a taken one about once in 190.  A drawn reference that
+ * is taken is drawn again; anything else that collides is a fault. */
+#define BOOK_REFERENCE_TRIES 5
+
+static void book_send (GTask *task);
 
 static void
 book_free (Book *b)
@@ -69,13 +80,23 @@ book_inserted (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GTask) task = data;
   Book *b = g_task_get_task_data (task);
-  PGresult *res = kb_query_finish_or_return (task, result);
+  GError *error = NULL;
+  PGresult *res = kb_store_query_finish (NULL, result, &error);
   GCancellable *cancellable;
   GTask *read;
   gint64 id;
 
-  if (res == NULL)
+  if (res == NULL) {
+    if (g_error_matches (error, KB_ERROR, KB_ERROR_INVALID)
+        && strstr (error->message, "bookings_reference_key") && b->tries < BOOK_REFERENCE_TRIES) {
+      g_debug ("book: reference taken, drawing another (%s)", error->message);
+      g_error_free (error);
+      book_send (g_steal_pointer (&task));
+      return;
+    }
+    g_task_return_error (task, error);
     return;
+  }
   id = kb_row_int64 (res, 0, "id");
   PQclear (res);
   cancellable = g_task_get_cancellable (task);
@@ -91,10 +112,10 @@ book_hash_thread (GTask *task, gpointer source, gpointer data, GCancellable *can
   g_task_return_pointer (task, kb_kiosk_code_hash (b->result->kiosk_code), g_free);
 }
 
+/* Sends the insert, with a newly drawn reference (transfer: task). */
 static void
-book_hashed (GObject *source, GAsyncResult *result, gpointer data)
+book_send (GTask *task)
 {
-  g_autoptr (GTask) task = data;
   Book *b = g_task_get_task_data (task);
   g_autofree gchar *now = kb_param_int64 (b->now);
   g_autofree gchar *service = kb_param_int64 (b->service_id);
@@ -104,23 +125,29 @@ book_hashed (GObject *source, GAsyncResult *result, gpointer data)
   g_autofree gchar *token_hash = kb_param_token_hash (b->result->token);
   const guint8 *key = kb_store_seal_key (b->store);
   g_autofree gchar *sealed = key ? kb_seal_token (key, b->result->token) : NULL;
-  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autofree gchar *reference = kb_reference_new ();
+  const gchar *params[] = { now,     service,    office,      cw,
+                            start,   reference,  token_hash,  b->kiosk_hash,
+                            b->name, b->contact, b->language, b->interpreter ? "true" : "false",
+                            sealed };
+
+  b->tries++;
+  kb_store_query_async (b->store, "book", G_N_ELEMENTS (params), params,
+                        g_task_get_cancellable (task), book_inserted, task);
+}
+
+static void
+book_hashed (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  Book *b = g_task_get_task_data (task);
 
   b->kiosk_hash = g_task_propagate_pointer (G_TASK (result), NULL);
   if (b->kiosk_hash == NULL) {
     g_task_return_new_error (task, KB_ERROR, KB_ERROR_DATABASE, "out of memory hashing");
     return;
   }
-  {
-    g_autofree gchar *reference = kb_reference_new ();
-    const gchar *params[] = { now,     service,    office,      cw,
-                              start,   reference,  token_hash,  b->kiosk_hash,
-                              b->name, b->contact, b->language, b->interpreter ? "true" : "false",
-                              sealed };
-
-    kb_store_query_async (b->store, "book", G_N_ELEMENTS (params), params, cancellable,
-                          book_inserted, g_steal_pointer (&task));
-  }
+  book_send (g_steal_pointer (&task));
 }
 
 void

@@ -289,6 +289,10 @@ ks_respond_booking_error (KsRequest *r, const GError *error)
   } else if (g_error_matches (error, KB_ERROR, KB_ERROR_INVALID)) {
     g_autofree gchar *reason = kb_error_reason (error);
     const gchar *message = rule_message (reason);
+    /* Not one of the office's rules: what the database refused is logged,
+     * so that an unexpected refusal can be told from a user's mistake. */
+    if (message == NULL)
+      ks_request_log (r, G_LOG_LEVEL_MESSAGE, "%s refused: %s", r->path, error->message);
     ks_respond_error (r, 422, reason ? reason : "invalid",
                       message ? message : "That booking breaks a rule of the office.");
   } else {

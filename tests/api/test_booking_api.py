@@ -120,6 +120,27 @@ def main():
                    "(a terminal tells only 'come in' from 'no')", right == msg, (right, msg))
         ws.close()
 
+        # A reference is short (it is read aloud): a drawn one that is
+        # already taken is drawn again.  The trigger hands the next two
+        # inserts Kari's reference (a sequence counts them: a failed insert
+        # rolls back everything else).
+        k.sql("CREATE SEQUENCE collide")
+        k.sql(f"""CREATE FUNCTION collide() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN
+                   IF nextval('collide') <= 2 THEN
+                     NEW.reference := '{b["booking"]["reference"]}';
+                   END IF;
+                   RETURN NEW;
+                 END $$""")
+        k.sql("CREATE TRIGGER a_collide BEFORE INSERT ON bookings FOR EACH ROW EXECUTE FUNCTION collide()")
+        status, body = book(k, office, service, slots[5]["starts_at"], "collide@test.example")
+        spec.check("a reference drawn twice already taken is drawn a third time, and the booking is made",
+                   status == 201 and body["booking"]["reference"] != b["booking"]["reference"]
+                   and int(k.sql("SELECT last_value FROM collide")) == 3, (status, body))
+        k.sql("DROP TRIGGER a_collide ON bookings; DROP FUNCTION collide(); DROP SEQUENCE collide")
+        if status == 201:
+            k.request("POST", "/api/v1/booking/cancel", {"token": body["join_url"].split("#t=")[1]})
+
         status, body = book(k, office, service, slots[1]["starts_at"], "kari@test.example", workers[1])
         spec.check("the same job seeker cannot hold two meetings at once", status == 422
                    and body["error"]["code"] == "seeker_overlap", body)
