@@ -367,7 +367,7 @@ km_feedback_send_sr (KmFwdSink *sink, gint64 now)
   sink->sr_lsr[sink->sr_next] = (guint32) (ntp >> 16);
   sink->sr_sent[sink->sr_next] = now;
   sink->sr_next = (sink->sr_next + 1) % G_N_ELEMENTS (sink->sr_lsr);
-  gst_pad_push (port->rtcp_out, buf);
+  km_fwd_port_send (port, buf, TRUE);
 }
 
 /* A compound packet with one feedback message of ours about ssrc: it
@@ -395,7 +395,7 @@ km_feedback_send_pli (KmFwdPort *port, guint32 ssrc)
   add_feedback (&rtcp, &packet, port, GST_RTCP_TYPE_PSFB, GST_RTCP_PSFB_TYPE_PLI, ssrc);
   gst_rtcp_buffer_unmap (&rtcp);
   GST_LOG ("%s: PLI for %u", port->name, ssrc);
-  gst_pad_push (port->rtcp_out, buf);
+  km_fwd_port_send (port, buf, TRUE);
 }
 
 void
@@ -425,7 +425,7 @@ km_feedback_send_nack (KmFwdPort *port, guint32 ssrc, const guint16 *seqs, guint
     GST_WRITE_UINT32_BE (out + 4 * i, fci[i]);
   gst_rtcp_buffer_unmap (&rtcp);
   GST_LOG ("%s: NACK %u packets of %u", port->name, n, ssrc);
-  gst_pad_push (port->rtcp_out, buf);
+  km_fwd_port_send (port, buf, TRUE);
 }
 
 void
@@ -468,7 +468,7 @@ km_feedback_send_rr (KmFwdPort *port, gint64 now)
   }
   add_cname (&rtcp, port->ssrc);
   gst_rtcp_buffer_unmap (&rtcp);
-  gst_pad_push (port->rtcp_out, buf);
+  km_fwd_port_send (port, buf, TRUE);
 }
 
 /* REMB (draft-alvestrand-rmcat-remb): an application-layer feedback
@@ -491,7 +491,7 @@ send_remb (KmFwdPort *port, guint32 ssrc, guint32 bits)
   GST_WRITE_UINT32_BE (fci + 8, ssrc);
   gst_rtcp_buffer_unmap (&rtcp);
   GST_LOG ("%s: REMB %u bit/s for %u", port->name, bits, ssrc);
-  gst_pad_push (port->rtcp_out, buf);
+  km_fwd_port_send (port, buf, TRUE);
 }
 
 void

@@ -159,6 +159,7 @@ km_fwd_port_ready (KmFwdPort *port)
   GST_DEBUG ("%s: DTLS keys in place, forwarding", port->name);
   start_pad (port, port->rtp_out, "application/x-rtp");
   start_pad (port, port->rtcp_out, "application/x-rtcp");
+  port->out = km_srtp_out_new (port->webrtc, port->enc, port->name);
   /* Whatever was sent before could not be decrypted: every picture is to
    * start afresh, with the next packet (km-forward.c, forward). */
   for (GList *l = port->sinks; l; l = l->next)
@@ -187,6 +188,7 @@ km_fwd_port_stats (KmFwdPort *port, KmFwdStats *st)
   for (GList *l = port->sinks; l; l = l->next)
     st->rtt_s = MAX (st->rtt_s, ((KmFwdSink *) l->data)->rtt);
   st->bytes_out = port->bytes_out;
+  st->own_srtp = port->out != NULL;
   g_mutex_unlock (&port->lock);
 }
 
@@ -208,6 +210,17 @@ km_fwd_port_path_lost (KmFwdPort *port, gint64 now)
   }
   g_mutex_unlock (&port->lock);
   return lost;
+}
+
+void
+km_fwd_port_send (KmFwdPort *port, GstBuffer *packet, gboolean rtcp)
+{
+  if (port->out) {
+    km_srtp_out_send (port->out, packet, rtcp);
+    gst_buffer_unref (packet);
+  } else {
+    gst_pad_push (rtcp ? port->rtcp_out : port->rtp_out, packet);
+  }
 }
 
 static void
@@ -232,7 +245,9 @@ km_fwd_port_close (KmFwdPort *port)
   gboolean was = port->closed;
   port->closed = TRUE;
   port->ready = FALSE;
+  KmSrtpOut *out = g_steal_pointer (&port->out);
   g_mutex_unlock (&port->lock);
+  km_srtp_out_free (out);
   if (was)
     return;
   /* No push starts now (km_fwd_port_ready), and one under way held the
@@ -691,7 +706,7 @@ push_to_sink (KmFwdSink *sink, const guint8 *data, gsize size, gint64 now)
     st->seq = out_seq;
     st->resent = 0;
   }
-  gst_pad_push (port->rtp_out, out);
+  km_fwd_port_send (port, out, FALSE);
   if (now - sink->last_sr >= KM_SR_INTERVAL_US)
     km_feedback_send_sr (sink, now);
   gboolean keyframe = sink->need_keyframe;
@@ -781,5 +796,5 @@ km_fwd_resend (KmFwdSink *sink, guint16 seq, gint64 now)
     gst_buffer_unmap (st->buf, &in);
   }
   port->bytes_out += gst_buffer_get_size (out);
-  gst_pad_push (port->rtp_out, out);
+  km_fwd_port_send (port, out, FALSE);
 }

@@ -49,6 +49,7 @@ gboolean km_fwd_port_attach (KmFwdPort *port);
 typedef struct {
   guint64 bytes_in, packets_in, lost_in, bytes_out;
   double jitter_s, rtt_s;
+  gboolean own_srtp; /* sending with km-srtpout.c, not through webrtcbin */
 } KmFwdStats;
 void km_fwd_port_stats (KmFwdPort *port, KmFwdStats *stats);
 /* Whether the browser behind port still sends but no longer receives

@@ -104,6 +104,8 @@ typedef enum {
   KM_PACKET_DUPLICATE, /* seen, too old, or not to be trusted yet */
 } KmPacketKind;
 
+typedef struct _KmSrtpOut KmSrtpOut;
+
 struct _KmFwdPort {
   gint refs;          /* atomic */
   GstElement *webrtc; /* not owned */
@@ -112,6 +114,7 @@ struct _KmFwdPort {
   GstElement *enc;            /* its dtlssrtpenc, once attached */
   GstPad *enc_rtp, *enc_rtcp; /* request pads of enc */
   GstPad *rtp_out, *rtcp_out; /* ours, linked to them */
+  KmSrtpOut *out;             /* once ready: sending without them */
   GObject *session;           /* rtpbin's RTPSession 0 */
   GstElement *rtpbin;
   GstPad *rtp_in; /* srtpdec's RTP output (km-receive.c) */
@@ -233,6 +236,18 @@ void km_fwd_resend (KmFwdSink *sink, guint16 seq, gint64 now);
 /* Asks the browser behind port for a keyframe of its stream ssrc (at most
  * one per KM_KEYFRAME_GAP_US); holding no port's lock. */
 void km_fwd_port_request_keyframe (KmFwdPort *port, guint32 ssrc);
+
+/* Sends one packet (RTP, or RTCP if rtcp) to the browser behind port
+ * (transfer full).  Under the port's lock, once ready. */
+void km_fwd_port_send (KmFwdPort *port, GstBuffer *packet, gboolean rtcp);
+
+/* km-srtpout.c */
+/* The send path of webrtc, whose dtlssrtpenc enc is connected: NULL
+ * (logged) where it cannot be had, and packets go through enc instead. */
+KmSrtpOut *km_srtp_out_new (GstElement *webrtc, GstElement *enc, const gchar *name);
+/* Protects a copy of packet and sends it; FALSE if it could not. */
+gboolean km_srtp_out_send (KmSrtpOut *out, GstBuffer *packet, gboolean rtcp);
+void km_srtp_out_free (KmSrtpOut *out);
 
 /* km-receive.c */
 /* Takes the sender's packets from its SRTP decoder, before rtpbin. */

@@ -21,6 +21,7 @@ report (KmMeeting *m, KmParticipant *p)
   st.bytes_out = f.bytes_out;
   st.packets_in = f.packets_in;
   st.lost_in = f.lost_in;
+  st.own_srtp = f.own_srtp;
   if (dt > 0.1) {
     if (f.bytes_in >= p->last_bytes_in)
       st.bitrate_in_kbps = (f.bytes_in - p->last_bytes_in) * 8 / dt / 1000;

@@ -74,6 +74,9 @@ typedef struct {
   /* Since the participant joined, like the bytes: RTP packets received from
    * it, and those its sequence numbers say went missing on the way. */
   guint64 packets_in, lost_in;
+  /* Whether what it is sent is protected and sent by kontor itself
+   * (libsrtp2 and libnice) rather than through webrtcbin's elements. */
+  gboolean own_srtp;
 } KmStats;
 
 typedef struct {

@@ -116,9 +116,20 @@ cb_path_lost (guint id, gpointer data)
   g_hash_table_insert (h->paths_lost, GUINT_TO_POINTER (id), GUINT_TO_POINTER (n + 1));
 }
 
+gboolean
+harness_own_srtp (Harness *h, TestClient *tc)
+{
+  return g_hash_table_lookup (h->own_srtp, GUINT_TO_POINTER (tc_id (tc))) != NULL;
+}
+
 static void
 cb_stats (guint id, const KmStats *s, gpointer data)
 {
+  Harness *h = data;
+  if (s->own_srtp)
+    g_hash_table_insert (h->own_srtp, GUINT_TO_POINTER (id), GUINT_TO_POINTER (1));
+  else
+    g_hash_table_remove (h->own_srtp, GUINT_TO_POINTER (id));
   if (g_getenv ("KONTOR_TEST_PRINT_STATS"))
     g_print ("stats %u: in %.0f kbit/s out %.0f kbit/s loss %.3f rtt %.1f ms "
              "jitter %.1f ms frames %" G_GUINT64_FORMAT "\n",
@@ -189,6 +200,7 @@ harness_new (const gchar *name)
   h->routes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   h->drops = g_hash_table_new (NULL, NULL);
   h->paths_lost = g_hash_table_new (NULL, NULL);
+  h->own_srtp = g_hash_table_new (NULL, NULL);
   KmCallbacks cb = {
     .local_description = cb_description,
     .local_candidate = cb_candidate,
@@ -251,6 +263,7 @@ harness_free (Harness *h)
   g_hash_table_unref (h->routes);
   g_hash_table_unref (h->drops);
   g_hash_table_unref (h->paths_lost);
+  g_hash_table_unref (h->own_srtp);
   km_meeting_free (h->meeting);
   g_free (h);
 }

@@ -15,6 +15,8 @@ typedef struct {
                                 * it disconnected */
   GHashTable *paths_lost;      /* participant id → times the relay said its
                                 * packets no longer reach it (path_lost) */
+  GHashTable *own_srtp;        /* participant id → its last stats said it is
+                                * sent to through km-srtpout.c */
   guint failures;              /* media failures the relay reported */
   guint unexpected_candidates; /* TCP, or not on KONTOR_ICE_ADDRESS */
 } Harness;
@@ -64,3 +66,6 @@ guint64 harness_frames_during (TestClient *tc, guint ms);
 guint harness_drops (Harness *h, TestClient *tc);
 /* Times the relay reported that what it sends tc no longer arrives. */
 guint harness_paths_lost (Harness *h, TestClient *tc);
+/* Whether the relay's latest stats of tc say it sends to tc itself
+ * (libsrtp2 and libnice, km-srtpout.c). */
+gboolean harness_own_srtp (Harness *h, TestClient *tc);

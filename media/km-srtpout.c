@@ -1,0 +1,188 @@
+/* km-srtpout.c — the relay's send path once DTLS has given its keys: each
+ * packet is protected with libsrtp2 and handed to the receiver's libnice
+ * component on the thread that forwards it.
+ *
+ *   km_fwd_forward ─► rewrite per slot ─► [srtp_protect ► nice_agent_send]
+ *
+ * Before this, kontor pushed every packet into webrtcbin's dtlssrtpenc:
+ * srtpenc, a funnel, dtlsenc and nicesink, four chain functions and
+ * basesink's bookkeeping per packet and receiver, around the same two
+ * calls that do the work (libsrtp2's protect and libnice's send).
+ *
+ * The keys come out of webrtcbin's DTLS cleanly: GStreamer's DTLS
+ * connection exports them (SSL_export_keying_material, RFC 5764) and sets
+ * them on srtpenc before it reports "connected", which is when kontor
+ * starts sending (km_fwd_port_ready); they are read from srtpenc then.
+ * srtpenc itself has sent nothing by then (rtpbin's own RTCP is dropped
+ * before it), so no stream's rollover counter is lost in the hand-over.
+ * webrtcbin 1.22 negotiates only SRTP_AES128_CM_SHA1_80; anything else
+ * keeps the old path, as does KONTOR_MEDIA_SRTPENC=1 (for comparisons).
+ */
+#include "media/km-private.h"
+#include "media/km-fwd-private.h"
+
+#include <nice/agent.h>
+#include <srtp2/srtp.h>
+
+/* Longer packets are not sent by browsers (their MTU is ~1200). */
+#define MAX_PACKET 1500
+
+/* GStreamer's GstSrtpCipherType and GstSrtpAuthType, by nick. */
+#define CIPHER_AES_128_ICM "aes-128-icm"
+#define AUTH_HMAC_SHA1_80 "hmac-sha1-80"
+
+struct _KmSrtpOut {
+  GMutex lock; /* the session: libsrtp2 is not thread-safe per session */
+  srtp_t session;
+  NiceAgent *agent; /* a reference */
+  guint stream, component;
+  gchar *name;
+  guint64 refused; /* packets libsrtp2 would not protect */
+};
+
+static void
+srtp_once (void)
+{
+  static gsize done;
+  if (g_once_init_enter (&done)) {
+    /* GStreamer's srtp plugin calls it too; it only initialises once. */
+    srtp_err_status_t st = srtp_init ();
+    if (st != srtp_err_status_ok)
+      GST_ERROR ("srtp_init: %d", st);
+    g_once_init_leave (&done, 1);
+  }
+}
+
+static GstElement *
+child_by_factory (GstElement *bin, const gchar *factory)
+{
+  GstIterator *it = gst_bin_iterate_all_by_element_factory_name (GST_BIN (bin), factory);
+  GValue v = G_VALUE_INIT;
+  GstElement *found = NULL;
+  if (gst_iterator_next (it, &v) == GST_ITERATOR_OK)
+    found = g_value_dup_object (&v);
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  return found;
+}
+
+/* The nick of an enum property of object, or NULL. */
+static const gchar *
+enum_nick (GObject *object, const gchar *property)
+{
+  GParamSpec *ps = g_object_class_find_property (G_OBJECT_GET_CLASS (object), property);
+  if (!ps || !G_IS_PARAM_SPEC_ENUM (ps))
+    return NULL;
+  GValue v = G_VALUE_INIT;
+  g_value_init (&v, ps->value_type);
+  g_object_get_property (object, property, &v);
+  GEnumValue *e = g_enum_get_value (G_PARAM_SPEC_ENUM (ps)->enum_class, g_value_get_enum (&v));
+  g_value_unset (&v);
+  return e ? e->value_nick : NULL;
+}
+
+KmSrtpOut *
+km_srtp_out_new (GstElement *webrtc, GstElement *enc, const gchar *name)
+{
+  static gint keep = -1;
+  if (km_env_switch ("KONTOR_MEDIA_SRTPENC", &keep))
+    return NULL;
+
+  g_autoptr (GstElement) srtpenc = child_by_factory (enc, "srtpenc");
+  g_autoptr (GstElement) nicesink = child_by_factory (webrtc, "nicesink");
+  if (!srtpenc || !nicesink) {
+    GST_WARNING ("%s: no srtpenc or nicesink: sending through webrtcbin", name);
+    return NULL;
+  }
+  const gchar *rtp_cipher = enum_nick (G_OBJECT (srtpenc), "rtp-cipher");
+  const gchar *rtp_auth = enum_nick (G_OBJECT (srtpenc), "rtp-auth");
+  const gchar *rtcp_cipher = enum_nick (G_OBJECT (srtpenc), "rtcp-cipher");
+  const gchar *rtcp_auth = enum_nick (G_OBJECT (srtpenc), "rtcp-auth");
+  if (g_strcmp0 (rtp_cipher, CIPHER_AES_128_ICM) || g_strcmp0 (rtcp_cipher, CIPHER_AES_128_ICM)
+      || g_strcmp0 (rtp_auth, AUTH_HMAC_SHA1_80) || g_strcmp0 (rtcp_auth, AUTH_HMAC_SHA1_80)) {
+    GST_WARNING ("%s: SRTP profile %s/%s, %s/%s is not the one kontor sends itself: "
+                 "sending through webrtcbin",
+                 name, rtp_cipher, rtp_auth, rtcp_cipher, rtcp_auth);
+    return NULL;
+  }
+  g_autoptr (GstBuffer) key = NULL;
+  g_object_get (srtpenc, "key", &key, NULL);
+  GstMapInfo map;
+  if (!key || !gst_buffer_map (key, &map, GST_MAP_READ))
+    return NULL;
+  gboolean key_ok = map.size == SRTP_AES_ICM_128_KEY_LEN_WSALT;
+  srtp_policy_t policy;
+  memset (&policy, 0, sizeof policy);
+  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy.rtp);
+  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy.rtcp);
+  policy.ssrc.type = ssrc_any_outbound;
+  policy.key = map.data;
+  /* As srtpenc was set (km_fwd_port_attach): a retransmission without
+   * RTX repeats a packet, within the window the store covers. */
+  policy.window_size = KM_SRTP_WINDOW;
+  policy.allow_repeat_tx = 1;
+
+  KmSrtpOut *out = g_new0 (KmSrtpOut, 1);
+  srtp_once ();
+  srtp_err_status_t st = key_ok ? srtp_create (&out->session, &policy) : srtp_err_status_bad_param;
+  gst_buffer_unmap (key, &map);
+  if (st != srtp_err_status_ok) {
+    GST_WARNING ("%s: srtp_create: %d (key of %" G_GSIZE_FORMAT " bytes): "
+                 "sending through webrtcbin",
+                 name, st, map.size);
+    g_free (out);
+    return NULL;
+  }
+  g_object_get (nicesink, "agent", &out->agent, "stream", &out->stream, "component",
+                &out->component, NULL);
+  if (!out->agent || !out->stream || !out->component) {
+    GST_WARNING ("%s: nicesink has no libnice component: sending through webrtcbin", name);
+    km_srtp_out_free (out);
+    return NULL;
+  }
+  g_mutex_init (&out->lock);
+  out->name = g_strdup (name);
+  GST_DEBUG ("%s: sending with libsrtp2 on stream %u", name, out->stream);
+  return out;
+}
+
+gboolean
+km_srtp_out_send (KmSrtpOut *out, GstBuffer *packet, gboolean rtcp)
+{
+  guint8 data[MAX_PACKET + SRTP_MAX_TRAILER_LEN];
+  gsize size = gst_buffer_get_size (packet);
+  if (size > MAX_PACKET || size < 4)
+    return FALSE;
+  gst_buffer_extract (packet, 0, data, size);
+  int len = (int) size;
+
+  g_mutex_lock (&out->lock);
+  srtp_err_status_t st =
+      rtcp ? srtp_protect_rtcp (out->session, data, &len) : srtp_protect (out->session, data, &len);
+  if (st != srtp_err_status_ok)
+    out->refused++;
+  g_mutex_unlock (&out->lock);
+  if (st != srtp_err_status_ok) {
+    /* A repeat outside the replay window, in practice: a lost packet. */
+    GST_LOG ("%s: srtp_protect%s: %d", out->name, rtcp ? "_rtcp" : "", st);
+    return FALSE;
+  }
+  /* Without the agent's lock held by anyone here: libnice takes it. */
+  return nice_agent_send (out->agent, out->stream, out->component, (guint) len,
+                          (const gchar *) data)
+         == len;
+}
+
+void
+km_srtp_out_free (KmSrtpOut *out)
+{
+  if (!out)
+    return;
+  if (out->session)
+    srtp_dealloc (out->session);
+  g_clear_object (&out->agent);
+  if (out->name) /* set once fully made */
+    g_mutex_clear (&out->lock);
+  g_free (out->name);
+  g_free (out);
+}
