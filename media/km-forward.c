@@ -192,6 +192,25 @@ km_fwd_port_stats (KmFwdPort *port, KmFwdStats *st)
   g_mutex_unlock (&port->lock);
 }
 
+void
+km_fwd_port_quiet_dtls (KmFwdPort *port)
+{
+  g_mutex_lock (&port->lock);
+  gboolean due = port->out && !port->dtls_quiet && !port->closed;
+  gboolean heard = FALSE;
+  for (GList *l = port->sources; due && l && !heard; l = l->next)
+    heard = ((KmFwdSource *) l->data)->recv.started;
+  due = due && heard;
+  if (due)
+    port->dtls_quiet = TRUE;
+  GstElement *enc = due ? gst_object_ref (port->enc) : NULL;
+  g_mutex_unlock (&port->lock);
+  if (enc) {
+    km_srtp_out_quiet_dtls (enc, port->name);
+    gst_object_unref (enc);
+  }
+}
+
 gboolean
 km_fwd_port_path_lost (KmFwdPort *port, gint64 now)
 {

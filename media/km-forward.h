@@ -52,6 +52,10 @@ typedef struct {
   gboolean own_srtp; /* sending with km-srtpout.c, not through webrtcbin */
 } KmFwdStats;
 void km_fwd_port_stats (KmFwdPort *port, KmFwdStats *stats);
+/* Once kontor sends to the browser behind port itself and has had media
+ * from it (its DTLS handshake is over), stops the thread webrtcbin keeps
+ * for DTLS records.  Main context; cheap to call every second. */
+void km_fwd_port_quiet_dtls (KmFwdPort *port);
 /* Whether the browser behind port still sends but no longer receives
  * what we send it: its latest report on a video slot counted nothing of
  * what the slot sent over KM_PATH_LOST_US or more, while the slot kept

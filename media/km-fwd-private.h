@@ -115,6 +115,7 @@ struct _KmFwdPort {
   GstPad *enc_rtp, *enc_rtcp; /* request pads of enc */
   GstPad *rtp_out, *rtcp_out; /* ours, linked to them */
   KmSrtpOut *out;             /* once ready: sending without them */
+  gboolean dtls_quiet;        /* enc's dtlsenc task stopped */
   GObject *session;           /* rtpbin's RTPSession 0 */
   GstElement *rtpbin;
   GstPad *rtp_in; /* srtpdec's RTP output (km-receive.c) */
@@ -248,6 +249,9 @@ KmSrtpOut *km_srtp_out_new (GstElement *webrtc, GstElement *enc, const gchar *na
 /* Protects a copy of packet and sends it; FALSE if it could not. */
 gboolean km_srtp_out_send (KmSrtpOut *out, GstBuffer *packet, gboolean rtcp);
 void km_srtp_out_free (KmSrtpOut *out);
+/* Ends the task of the dtlsenc in enc (a dtlssrtpenc kontor sends past),
+ * once the handshake is over.  Main context. */
+void km_srtp_out_quiet_dtls (GstElement *enc, const gchar *name);
 
 /* km-receive.c */
 /* Takes the sender's packets from its SRTP decoder, before rtpbin. */

@@ -173,6 +173,23 @@ km_srtp_out_send (KmSrtpOut *out, GstBuffer *packet, gboolean rtcp)
          == len;
 }
 
+/* dtlsenc's task exists to send DTLS records, which are all sent once the
+ * handshake is over (both sides: the browser sends media only then).
+ * Deactivating its source pad ends the task and its thread; a record
+ * written later (the close_notify at the end) stays queued in the element
+ * until it is freed.  Nothing else goes through dtlsenc any more: kontor
+ * sends past it, and rtpbin's own RTCP is dropped before it. */
+void
+km_srtp_out_quiet_dtls (GstElement *enc, const gchar *name)
+{
+  g_autoptr (GstElement) dtlsenc = child_by_factory (enc, "dtlsenc");
+  g_autoptr (GstPad) src = dtlsenc ? gst_element_get_static_pad (dtlsenc, "src") : NULL;
+  if (!src || !gst_pad_set_active (src, FALSE))
+    GST_WARNING ("%s: dtlsenc's task kept", name);
+  else
+    GST_DEBUG ("%s: handshake over, dtlsenc's task stopped", name);
+}
+
 void
 km_srtp_out_free (KmSrtpOut *out)
 {

@@ -84,6 +84,8 @@ on_stats_timer (gpointer data)
     p = km_meeting_lookup (m, g_array_index (ids, guint, i));
     if (p && p->connected)
       check_path (m, p);
+    if (p && p->connected)
+      km_fwd_port_quiet_dtls (p->port);
   }
   return G_SOURCE_CONTINUE;
 }

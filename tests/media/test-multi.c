@@ -25,16 +25,19 @@ all_see (gpointer data)
   return TRUE;
 }
 
-/* Threads of this process named name. */
+/* Threads of this process named name, or whose name starts with it if
+ * prefix. */
 static guint
-threads_named (const gchar *name)
+threads_matching (const gchar *name, gboolean prefix)
 {
   guint n = 0;
   g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
   for (const gchar *t; dir && (t = g_dir_read_name (dir));) {
     g_autofree gchar *path = g_strdup_printf ("/proc/self/task/%s/comm", t);
     g_autofree gchar *comm = NULL;
-    if (g_file_get_contents (path, &comm, NULL, NULL) && g_strcmp0 (g_strstrip (comm), name) == 0)
+    if (g_file_get_contents (path, &comm, NULL, NULL)
+        && (prefix ? g_str_has_prefix (g_strstrip (comm), name)
+                   : g_strcmp0 (g_strstrip (comm), name) == 0))
       n++;
   }
   return n;
@@ -77,12 +80,22 @@ main (int argc, char **argv)
            "(%u renegotiations)\n",
            (g_get_monotonic_time () - t0) / 1000.0, h->renegotiations);
   CHECK (all_decoding (&g, 2000, 2 * 20), "three: video stalled");
-  guint receivers = threads_named ("km-recv");
+  guint receivers = threads_matching ("km-recv", FALSE);
   g_print ("three participants received on %u of the relay's threads (%u cores)\n", receivers,
            g_get_num_processors ());
   CHECK (receivers >= 1 && receivers <= g_get_num_processors (),
          "%u receive threads for three participants on %u cores", receivers,
          g_get_num_processors ());
+  /* Once media flows the relay's DTLS has nothing left to send, and the
+   * task webrtcbin keeps for it ends (checked every second).  What is
+   * left are the test clients' own, one each, and at most two threads
+   * GLib's pool keeps idle for a while under the name of their last task
+   * (without the stop: six). */
+  harness_run (1500);
+  guint dtls = threads_matching ("dtlsenc", TRUE);
+  g_print ("dtlsenc threads: %u (the clients' three, the relay's stopped)\n", dtls);
+  CHECK (g_getenv ("KONTOR_MEDIA_SRTPENC") || dtls <= 3 + 2, "%u dtlsenc threads", dtls);
+
   /* Each page is told whose picture each of its slots carries. */
   for (guint i = 0; i < 3; i++)
     for (guint j = 0; j < 3; j++)
