@@ -24,10 +24,15 @@
  * for each other's threads to start or stop; the pool lives as long as
  * the process.
  *
+ * Once nicesrc's task has stopped, the receive thread also decrypts the
+ * SRTP itself (km-srtpin.c) and pushes it out of srtpdec's pads, skipping
+ * the elements before them; DTLS still goes in through nicesrc's pad.
+ *
  * KONTOR_MEDIA_NICESRC=1 leaves nicesrc as it is, for comparisons;
  * KONTOR_MEDIA_RECV_THREADS=N sets the pool's size (tests, benchmarks).
  */
 #include "media/km-private.h"
+#include "media/km-srtp.h"
 
 #include <gst/base/gstbasesrc.h>
 #include <nice/agent.h>
@@ -50,6 +55,10 @@ typedef struct {
                     * nicesrc's do-timestamp; may be NULL */
   GstClockTime base_time;
   KmSsrcGate gate; /* streams this participant may send */
+  gint srtp_due;   /* atomic: nicesrc's task has stopped, every packet
+                    * is ours: decryption can be taken over */
+  gboolean srtp_tried;
+  KmSrtpIn *srtp_in; /* km-srtpin.c, once it took over */
 } KmNiceRecv;
 
 /* Start and stop take it, so that a start on a streaming thread cannot
@@ -77,13 +86,23 @@ on_packet (NiceAgent *agent, guint stream, guint component, guint len, gchar *da
                           KM_SSRCGATE_MAX, r->gate.refused);
     return;
   }
-  GstBuffer *buf = gst_buffer_new_allocate (NULL, len, NULL);
-  gst_buffer_fill (buf, 0, data, len);
+  GstClockTime pts = GST_CLOCK_TIME_NONE;
   if (r->clock) {
     GstClockTime now = gst_clock_get_time (r->clock);
     if (now >= r->base_time)
-      GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = now - r->base_time;
+      pts = now - r->base_time;
   }
+  /* Between two packets, on the only thread that now receives them. */
+  if (G_UNLIKELY (!r->srtp_tried && g_atomic_int_get (&r->srtp_due))) {
+    r->srtp_tried = TRUE;
+    g_autoptr (GstElement) nicesrc = gst_pad_get_parent_element (r->src);
+    r->srtp_in = nicesrc ? km_srtp_in_new (nicesrc, GST_OBJECT_NAME (nicesrc)) : NULL;
+  }
+  if (r->srtp_in && km_srtp_in_receive (r->srtp_in, (const guint8 *) data, len, pts))
+    return;
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, len, NULL);
+  gst_buffer_fill (buf, 0, data, len);
+  GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = pts;
   GstFlowReturn ret = gst_pad_push (r->src, buf);
   if (ret != GST_FLOW_OK && ret != GST_FLOW_FLUSHING)
     GST_DEBUG_OBJECT (r->src, "push: %s", gst_flow_get_name (ret));
@@ -130,6 +149,7 @@ static void
 nicerecv_free (KmNiceRecv *r)
 {
   g_clear_object (&r->clock);
+  km_srtp_in_free (r->srtp_in);
   g_object_unref (r->agent);
   gst_object_unref (r->src);
   g_free (r);
@@ -192,6 +212,13 @@ stop_nicesrc_task (GstElement *nicesrc, gpointer data)
     return;
   gst_pad_stop_task (src);
   GST_DEBUG_OBJECT (nicesrc, "its task stopped");
+  /* All that nicesrc had queued has been pushed: from the next packet on,
+   * the receive thread may decrypt itself (km-srtpin.c). */
+  g_mutex_lock (&lock);
+  KmNiceRecv *r = g_object_get_data (G_OBJECT (nicesrc), KEY);
+  if (r && r != (gpointer) &stopped)
+    g_atomic_int_set (&r->srtp_due, 1);
+  g_mutex_unlock (&lock);
 }
 
 void

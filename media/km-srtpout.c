@@ -21,8 +21,9 @@
 #include "media/km-private.h"
 #include "media/km-fwd-private.h"
 
+#include "media/km-srtp.h"
+
 #include <nice/agent.h>
-#include <srtp2/srtp.h>
 
 /* Longer packets are not sent by browsers (their MTU is ~1200). */
 #define MAX_PACKET 1500
@@ -40,8 +41,8 @@ struct _KmSrtpOut {
   guint64 refused; /* packets libsrtp2 would not protect */
 };
 
-static void
-srtp_once (void)
+void
+km_srtp_init (void)
 {
   static gsize done;
   if (g_once_init_enter (&done)) {
@@ -123,7 +124,7 @@ km_srtp_out_new (GstElement *webrtc, GstElement *enc, const gchar *name)
   policy.allow_repeat_tx = 1;
 
   KmSrtpOut *out = g_new0 (KmSrtpOut, 1);
-  srtp_once ();
+  km_srtp_init ();
   srtp_err_status_t st = key_ok ? srtp_create (&out->session, &policy) : srtp_err_status_bad_param;
   gst_buffer_unmap (key, &map);
   if (st != srtp_err_status_ok) {

@@ -1,0 +1,29 @@
+/* km-srtp.h — kontor's own SRTP with libsrtp2: what km-nicerecv.c and the
+ * tests use of km-srtpin.c (decrypting what browsers send) and
+ * km-srtpout.c (libsrtp2's one-time set-up).  The send path's functions
+ * are in km-fwd-private.h, with the forwarder that calls them. */
+#pragma once
+
+#include <gst/gst.h>
+#include <srtp2/srtp.h>
+
+/* libsrtp2's set-up, once per process (GStreamer's srtp plugin may have
+ * done it already; it is done only once). */
+void km_srtp_init (void);
+
+/* An inbound session for AES128_CM_SHA1_80 with key (master key then
+ * salt, 30 bytes) in which the n streams ssrcs[i] continue from rollover
+ * counter rocs[i]; other streams start at 0.  NULL if libsrtp2 refuses. */
+srtp_t km_srtp_in_session_new (const guint8 *key, gsize key_len, const guint32 *ssrcs,
+                               const guint32 *rocs, guint n);
+
+typedef struct _KmSrtpIn KmSrtpIn;
+/* Takes decryption over from the srtpdec that receives from nicesrc:
+ * NULL (logged) where it cannot, and srtpdec goes on.  Call on the thread
+ * that receives for nicesrc, between two packets. */
+KmSrtpIn *km_srtp_in_new (GstElement *nicesrc, const gchar *name);
+/* One packet as received (pts: its time in the pipeline): TRUE if it was
+ * taken (decrypted and pushed on, or dropped as a replay or forgery);
+ * FALSE if it is not for here (DTLS, say) and goes the old way. */
+gboolean km_srtp_in_receive (KmSrtpIn *in, const guint8 *data, guint len, GstClockTime pts);
+void km_srtp_in_free (KmSrtpIn *in);
