@@ -33,7 +33,8 @@ side() {
     taskset -c "$load_cpus" "$tmp/load" --warmup "$warmup" --window "$window" \
     --relay "$relay" --meetings "$n"
 }
-figure() { sed -n "s/^kontor $2: \([0-9.]*\).*/\1/p" "$tmp/$1".*; }
+# figure FILES METRIC: FILES a round's output (a.1) or a side's (a.*).
+figure() { sed -n "s/^kontor $2: \([0-9.]*\).*/\1/p" $tmp/$1; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 r=1
@@ -42,15 +43,15 @@ while [ $r -le "$rounds" ]; do
     if [ $s = a ]; then e=$env_a; else e=$env_b; fi
     side "$e" > "$tmp/$s.$r" 2>&1 || true
     printf "round %d %s (%s): cpu %s s/meeting-min, rss %s MB/meeting, threads %s/meeting, client saturated %s\n" \
-      $r $s "${e:-default}" "$(figure $s.$r "cpu per meeting-minute")" \
-      "$(figure $s.$r "rss per meeting")" "$(figure $s.$r "threads per meeting")" \
+      $r $s "${e:-default}" "$(figure "$s.$r" "cpu per meeting-minute")" \
+      "$(figure "$s.$r" "rss per meeting")" "$(figure "$s.$r" "threads per meeting")" \
       "$(sed -n 's/^kontor load client saturated: //p' "$tmp/$s.$r")"
   done
   r=$((r + 1))
 done
 for m in "cpu per meeting-minute" "rss per meeting" "threads per meeting"; do
-  a=$(figure a "$m" | median)
-  b=$(figure b "$m" | median)
+  a=$(figure "a.*" "$m" | median)
+  b=$(figure "b.*" "$m" | median)
   echo "$m (N=$n): A ${a:-?}, B ${b:-?}" | tr -s ' '
   [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" -v m="$m" \
     'BEGIN { if (a > 0) printf "B/A %s: %.2f\n", m, b / a }'
