@@ -51,24 +51,6 @@ print_threads (const gchar *when)
   g_print ("\n");
 }
 
-/* Threads of this process named name, or whose name starts with it if
- * prefix. */
-static guint
-threads_matching (const gchar *name, gboolean prefix)
-{
-  guint n = 0;
-  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
-  for (const gchar *t; dir && (t = g_dir_read_name (dir));) {
-    g_autofree gchar *path = g_strdup_printf ("/proc/self/task/%s/comm", t);
-    g_autofree gchar *comm = NULL;
-    if (g_file_get_contents (path, &comm, NULL, NULL)
-        && (prefix ? g_str_has_prefix (g_strstrip (comm), name)
-                   : g_strcmp0 (g_strstrip (comm), name) == 0))
-      n++;
-  }
-  return n;
-}
-
 /* Once media flows, a participant costs the relay two threads of its
  * own: webrtcbin's `NAME:pc` and `NAME:ice` (names too long for the
  * kernel, so not countable here).  Everything its transport started
@@ -83,10 +65,10 @@ transport_quiet (const gchar *when)
 {
   harness_run (1500);
   print_threads (when);
-  guint rtcp = threads_matching ("rtpsession-rtcp", FALSE);
-  guint rtx = threads_matching ("rtprtxsend", TRUE);
-  guint all = threads_matching ("nicesrc", TRUE) + threads_matching ("queue", TRUE)
-              + threads_matching ("dtlsenc", TRUE) + rtx + rtcp;
+  guint rtcp = harness_threads ("rtpsession-rtcp", FALSE);
+  guint rtx = harness_threads ("rtprtxsend", TRUE);
+  guint all = harness_threads ("nicesrc", TRUE) + harness_threads ("queue", TRUE)
+              + harness_threads ("dtlsenc", TRUE) + rtx + rtcp;
   g_print ("transport threads %s: %u (RTCP timers %u, RTX tasks %u)\n", when, all, rtcp, rtx);
   if (g_getenv ("KONTOR_MEDIA_RTPBIN_THREADS") || g_getenv ("KONTOR_MEDIA_SRTPENC")
       || g_getenv ("KONTOR_MEDIA_NICESRC") || g_getenv ("KONTOR_MEDIA_RECVQUEUE"))
@@ -135,7 +117,7 @@ main (int argc, char **argv)
            "(%u renegotiations)\n",
            (g_get_monotonic_time () - t0) / 1000.0, h->renegotiations);
   CHECK (all_decoding (&g, 2000, 2 * 20), "three: video stalled");
-  guint receivers = threads_matching ("km-recv", FALSE);
+  guint receivers = harness_threads ("km-recv", FALSE);
   g_print ("three participants received on %u of the relay's threads (%u cores)\n", receivers,
            g_get_num_processors ());
   CHECK (receivers >= 1 && receivers <= g_get_num_processors (),
@@ -147,7 +129,7 @@ main (int argc, char **argv)
    * left are the test clients' own, one each, and at most two threads
    * GLib's pool keeps idle for a while under the name of their last task
    * (without the stop: six). */
-  guint dtls = threads_matching ("dtlsenc", TRUE);
+  guint dtls = harness_threads ("dtlsenc", TRUE);
   g_print ("dtlsenc threads: %u (the clients' three, the relay's stopped)\n", dtls);
   CHECK (g_getenv ("KONTOR_MEDIA_SRTPENC") || dtls <= 3 + 2, "%u dtlsenc threads", dtls);
 
