@@ -179,6 +179,10 @@ void km_recvpath_element_added (GstElement *element);
 /* km-nicerecv.c: nicesrc's packets received and pushed on a thread of
  * kontor's (started by km-recvpath once media flows); stop it for all of
  * a webrtcbin's transports before the webrtcbin stops. */
+/* km-quiet.c: once media flows, ends the RTCP timer and the RTX task of
+ * the webrtcbin that holds inside (any element in it); from any thread. */
+void km_quiet_webrtcbin (GstElement *inside);
+
 /* km-ssrcgate.c: at most KM_SSRCGATE_MAX streams per participant heard in
  * the last KM_SSRCGATE_IDLE_US; one gate per receive thread, unlocked. */
 #define KM_SSRCGATE_MAX 32

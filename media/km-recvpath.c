@@ -8,7 +8,9 @@
  * links capsfilter straight to dtlssrtpdec and the nicesrc thread carries
  * each packet all the way to the receivers' nicesinks (about 10 % less CPU
  * and a lower delay tail, docs/performance.md).  The same moment hands
- * the receiving itself from nicesrc's thread to kontor's (km-nicerecv.c).
+ * the receiving itself from nicesrc's thread to kontor's (km-nicerecv.c)
+ * and ends two of webrtcbin's threads that have nothing left to do
+ * (km-quiet.c).
  *
  * Why only once media flows: the receive bin holds packets back (a
  * blocking probe on whatever feeds dtlssrtpdec) until ICE is connected and
@@ -127,6 +129,7 @@ bypass_queue (GstPad *caps_src, GstPadProbeInfo *info, gpointer data)
     g_autoptr (GstElement) src = peer_element (caps_sink);
     if (has_factory (src, "nicesrc"))
       km_nicerecv_start (src);
+    km_quiet_webrtcbin (queue);
   }
   return GST_PAD_PROBE_REMOVE;
 }

@@ -356,6 +356,22 @@ harness_wait_keyframes (guint timeout_ms, TestClient *tc, guint64 count)
   return harness_wait (timeout_ms, keyframes, &k);
 }
 
+guint
+harness_threads (const gchar *name, gboolean prefix)
+{
+  guint n = 0;
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  for (const gchar *t; dir && (t = g_dir_read_name (dir));) {
+    g_autofree gchar *path = g_strdup_printf ("/proc/self/task/%s/comm", t);
+    g_autofree gchar *comm = NULL;
+    if (g_file_get_contents (path, &comm, NULL, NULL)
+        && (prefix ? g_str_has_prefix (g_strstrip (comm), name)
+                   : g_strcmp0 (g_strstrip (comm), name) == 0))
+      n++;
+  }
+  return n;
+}
+
 guint64
 harness_frames_during (TestClient *tc, guint ms)
 {

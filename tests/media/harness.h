@@ -62,6 +62,9 @@ gboolean harness_routed (Harness *h, TestClient *receiver, const gchar *kind, Te
                          guint stream);
 /* Frames decoded by tc over ms of running the loop. */
 guint64 harness_frames_during (TestClient *tc, guint ms);
+/* Threads of this process named name, or whose name starts with it if
+ * prefix. */
+guint harness_threads (const gchar *name, gboolean prefix);
 /* Times the relay reported tc's connection lost. */
 guint harness_drops (Harness *h, TestClient *tc);
 /* Times the relay reported that what it sends tc no longer arrives. */

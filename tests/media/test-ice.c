@@ -158,6 +158,15 @@ main (int argc, char **argv)
   CHECK (after && g_strcmp0 (after, before) != 0, "the relay still uses the cut pair");
   CHECK (harness_frames_during (a, 2000) >= 15 && harness_frames_during (b, 2000) >= 15,
          "stalled after the restart");
+  /* The restart kept the relay's transport, and the threads km-quiet.c
+   * ended stay ended: what runs are the two clients' own (one RTCP timer
+   * and one RTX task each), and at most two idle threads of GLib's pool
+   * still named after a task. */
+  guint rtcp = harness_threads ("rtpsession-rtcp", FALSE);
+  guint rtx = harness_threads ("rtprtxsend", TRUE);
+  g_print ("after the restarts: %u RTCP timers, %u RTX tasks\n", rtcp, rtx);
+  CHECK (g_getenv ("KONTOR_MEDIA_RTPBIN_THREADS") || (rtcp <= 2 && rtx <= 2 + 2),
+         "the relay's RTCP timer or RTX task runs again after an ICE restart");
 
   g_autofree gchar *b_now = tc_answer_ufrag (b);
   CHECK (g_strcmp0 (b_now, b_ufrag) == 0 && harness_drops (h, b) == b_drops,

@@ -25,22 +25,59 @@ all_see (gpointer data)
   return TRUE;
 }
 
-/* Threads of this process named name, or whose name starts with it if
- * prefix. */
-static guint
-threads_matching (const gchar *name, gboolean prefix)
+/* Prints how many threads of this process bear each name. */
+static void
+print_threads (const gchar *when)
 {
-  guint n = 0;
+  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint total = 0;
   g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
   for (const gchar *t; dir && (t = g_dir_read_name (dir));) {
     g_autofree gchar *path = g_strdup_printf ("/proc/self/task/%s/comm", t);
-    g_autofree gchar *comm = NULL;
-    if (g_file_get_contents (path, &comm, NULL, NULL)
-        && (prefix ? g_str_has_prefix (g_strstrip (comm), name)
-                   : g_strcmp0 (g_strstrip (comm), name) == 0))
-      n++;
+    gchar *comm = NULL;
+    if (!g_file_get_contents (path, &comm, NULL, NULL))
+      continue;
+    g_strstrip (comm);
+    guint n = GPOINTER_TO_UINT (g_hash_table_lookup (names, comm));
+    g_hash_table_replace (names, comm, GUINT_TO_POINTER (n + 1));
+    total++;
   }
-  return n;
+  g_print ("threads %s: %u:", when, total);
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init (&it, names);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    g_print (" %s x%u", (gchar *) k, GPOINTER_TO_UINT (v));
+  g_print ("\n");
+}
+
+/* Once media flows, a participant costs the relay two threads of its
+ * own: webrtcbin's `NAME:pc` and `NAME:ice` (names too long for the
+ * kernel, so not countable here).  Everything its transport started
+ * (nicesrc's and the receive queue's tasks, dtlsenc's, the RTX sender's,
+ * rtpsession's RTCP timer) has ended: km-nicerecv.c, km-recvpath.c,
+ * km-srtpout.c, km-quiet.c.  The clients in this process keep one of each
+ * (five per client), and GLib's pool may keep two idle threads under the
+ * name of their last task; the RTCP timer is a thread of its own, so
+ * exactly the clients' three.  Without the stops: 3 × 5 more. */
+static gboolean
+transport_quiet (const gchar *when)
+{
+  harness_run (1500);
+  print_threads (when);
+  guint rtcp = harness_threads ("rtpsession-rtcp", FALSE);
+  guint rtx = harness_threads ("rtprtxsend", TRUE);
+  guint all = harness_threads ("nicesrc", TRUE) + harness_threads ("queue", TRUE)
+              + harness_threads ("dtlsenc", TRUE) + rtx + rtcp;
+  g_print ("transport threads %s: %u (RTCP timers %u, RTX tasks %u)\n", when, all, rtcp, rtx);
+  if (g_getenv ("KONTOR_MEDIA_RTPBIN_THREADS") || g_getenv ("KONTOR_MEDIA_SRTPENC")
+      || g_getenv ("KONTOR_MEDIA_NICESRC") || g_getenv ("KONTOR_MEDIA_RECVQUEUE"))
+    return TRUE;
+  if (rtcp > 3 || rtx > 3 + 2 || all > 3 * 5 + 2) {
+    g_printerr ("%s: the relay's participants keep transport threads\n", when);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 static gboolean
@@ -80,19 +117,19 @@ main (int argc, char **argv)
            "(%u renegotiations)\n",
            (g_get_monotonic_time () - t0) / 1000.0, h->renegotiations);
   CHECK (all_decoding (&g, 2000, 2 * 20), "three: video stalled");
-  guint receivers = threads_matching ("km-recv", FALSE);
+  guint receivers = harness_threads ("km-recv", FALSE);
   g_print ("three participants received on %u of the relay's threads (%u cores)\n", receivers,
            g_get_num_processors ());
   CHECK (receivers >= 1 && receivers <= g_get_num_processors (),
          "%u receive threads for three participants on %u cores", receivers,
          g_get_num_processors ());
+  CHECK (transport_quiet ("after a third participant joined"), "threads left running");
   /* Once media flows the relay's DTLS has nothing left to send, and the
    * task webrtcbin keeps for it ends (checked every second).  What is
    * left are the test clients' own, one each, and at most two threads
    * GLib's pool keeps idle for a while under the name of their last task
    * (without the stop: six). */
-  harness_run (1500);
-  guint dtls = threads_matching ("dtlsenc", TRUE);
+  guint dtls = harness_threads ("dtlsenc", TRUE);
   g_print ("dtlsenc threads: %u (the clients' three, the relay's stopped)\n", dtls);
   CHECK (g_getenv ("KONTOR_MEDIA_SRTPENC") || dtls <= 3 + 2, "%u dtlsenc threads", dtls);
 
@@ -115,6 +152,7 @@ main (int argc, char **argv)
   g_print ("screen share decoded by both others after %.0f ms\n",
            (g_get_monotonic_time () - t0) / 1000.0);
   CHECK (all_decoding (&others, 2000, 3 * 20), "with screen: stalled");
+  CHECK (transport_quiet ("after a screen share"), "a renegotiation started threads again");
   CHECK (harness_routed (h, g.tc[0], "video", g.tc[1], 1)
              && harness_routed (h, g.tc[2], "video", g.tc[1], 1),
          "the share was not announced as the caseworker's second video");
