@@ -654,6 +654,43 @@ km_fwd_sink_free (KmFwdSink *sink)
 
 /* ---- the packet path ---- */
 
+/* Frees the slot's copies older than KM_STORE_AGE_US, from the oldest on.
+ * Copies go in nearly in sequence order, so this stops at the first one
+ * still young enough: one or two steps per packet.  Under the port's
+ * lock. */
+static void
+store_expire (KmFwdSink *sink, gint64 now)
+{
+  for (guint i = 0; i < KM_STORE_SIZE && sink->store_oldest != sink->next_seq; i++) {
+    KmStored *st = &sink->store[sink->store_oldest % KM_STORE_SIZE];
+    /* A place that holds another number (not sent, or sent one round of
+     * the ring later) holds nothing of this one. */
+    if (st->buf && st->seq == sink->store_oldest) {
+      if (now - st->stored < KM_STORE_AGE_US)
+        return;
+      gst_clear_buffer (&st->buf);
+    }
+    sink->store_oldest++;
+  }
+}
+
+/* Keeps what was sent as seq for retransmission, and lets go of what has
+ * grown too old.  Under the port's lock. */
+static void
+store_put (KmFwdSink *sink, GstBuffer *out, guint16 seq, gint64 now)
+{
+  KmStored *st = &sink->store[seq % KM_STORE_SIZE];
+  gst_buffer_replace (&st->buf, out);
+  st->seq = seq;
+  st->stored = now;
+  st->resent = 0;
+  /* A late packet behind the oldest is expired from its place too. */
+  if (!sink->store_started || (gint16) (seq - sink->store_oldest) < 0)
+    sink->store_oldest = seq;
+  sink->store_started = TRUE;
+  store_expire (sink, now);
+}
+
 /* One packet into one slot.  Under the port's lock.  TRUE when the slot
  * needs a keyframe. */
 static gboolean
@@ -719,12 +756,8 @@ push_to_sink (KmFwdSink *sink, const guint8 *data, gsize size, gint64 now)
   if (header + padding < size)
     sink->octets += size - header - padding;
   port->bytes_out += size;
-  if (sink->store) {
-    KmStored *st = &sink->store[out_seq % KM_STORE_SIZE];
-    gst_buffer_replace (&st->buf, out);
-    st->seq = out_seq;
-    st->resent = 0;
-  }
+  if (sink->store)
+    store_put (sink, out, out_seq, now);
   km_fwd_port_send (port, out, FALSE);
   if (now - sink->last_sr >= KM_SR_INTERVAL_US)
     km_feedback_send_sr (sink, now);
@@ -781,8 +814,10 @@ km_fwd_resend (KmFwdSink *sink, guint16 seq, gint64 now)
   if (!sink->store || !port->ready)
     return;
   KmStored *st = &sink->store[seq % KM_STORE_SIZE];
-  /* A NACK repeated within a round trip asks for the same copy. */
-  if (!st->buf || st->seq != seq || now - st->resent < KM_RESEND_GAP_US)
+  /* A NACK repeated within a round trip asks for the same copy; one too
+   * old to be of use (not yet freed: nothing was sent since) is not sent. */
+  if (!st->buf || st->seq != seq || now - st->resent < KM_RESEND_GAP_US
+      || now - st->stored >= KM_STORE_AGE_US)
     return;
   /* Without RTX the copy goes out under its own number again, which
    * srtpenc allows (allow-repeat-tx) within its replay window only. */

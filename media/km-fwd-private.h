@@ -8,11 +8,16 @@
 
 #include "media/km-forward.h"
 
-/* Video packets kept per slot for retransmission: about 1.5 s at
- * 1.5 Mbit/s, longer than a retransmission is of use to a live picture.
- * A power of two that divides 65536, so that a sequence number keeps its
- * place across the wrap. */
+/* Video packets kept per slot for retransmission: at most KM_STORE_SIZE
+ * (a power of two that divides 65536, so that a sequence number keeps its
+ * place across the wrap), and none longer than KM_STORE_AGE_US.  A copy
+ * older than that would reach the browser after its jitter buffer gave the
+ * picture up (and after the relay's own requests upstream give up,
+ * KM_GIVE_UP_US); without the time bound 256 copies were 1.7 s of the
+ * benchmark's 1.4 Mbit/s video, ~400 kB per slot (docs/performance.md,
+ * "Memory per meeting"). */
 #define KM_STORE_SIZE 256
+#define KM_STORE_AGE_US (1 * G_USEC_PER_SEC)
 #define KM_SR_INTERVAL_US (1 * G_USEC_PER_SEC)
 /* At most one keyframe request per stream in this time after a loss. */
 #define KM_KEYFRAME_GAP_US (200 * 1000)
@@ -173,6 +178,7 @@ struct _KmFwdSource {
 typedef struct {
   GstBuffer *buf; /* as sent, before SRTP */
   guint16 seq;
+  gint64 stored; /* monotonic µs */
   gint64 resent;
 } KmStored;
 
@@ -215,6 +221,8 @@ struct _KmFwdSink {
   guint32 ack_packets;       /* and how many we had sent then */
   gint64 stalled_at;         /* a report said none arrived, 0: none did */
   KmStored *store;           /* video only */
+  gboolean store_started;    /* a copy was stored */
+  guint16 store_oldest;      /* no copy before it is held */
   guint32 recent[KM_RECENT]; /* seq | 1 << 16 of what was sent */
 };
 
