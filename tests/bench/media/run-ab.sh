@@ -29,7 +29,7 @@ cc -std=gnu11 -O2 -o "$tmp/load" "$here/load-client.c" \
 
 # One round of one side: its environment ($1) for the relay only.
 side() {
-  env $1 KONTOR_ICE_ADDRESS=10.97.0.1 "$here/../../media/run-in-netns.sh" \
+  env G_SLICE=always-malloc $1 KONTOR_ICE_ADDRESS=10.97.0.1 "$here/../../media/run-in-netns.sh" \
     taskset -c "$load_cpus" "$tmp/load" --warmup "$warmup" --window "$window" \
     --relay "$relay" --meetings "$n"
 }

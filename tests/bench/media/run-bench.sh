@@ -64,7 +64,8 @@ for n in $counts; do
   while [ $r -le "$rounds" ]; do
     echo "== kontor, $n meeting(s), round $r of $rounds"
     # The same one address Janus is held to (ice_enforce_list in janus-run.sh).
-    KONTOR_ICE_ADDRESS=10.97.0.1 run --relay "$relay" --meetings "$n" | tee "$tmp/out-kontor-$n.$r" || true
+    # G_SLICE as deploy/kontor.service.in runs kontor.
+    G_SLICE=always-malloc KONTOR_ICE_ADDRESS=10.97.0.1 run --relay "$relay" --meetings "$n" | tee "$tmp/out-kontor-$n.$r" || true
     if command -v janus >/dev/null; then
       echo "== janus videocall, $n meeting(s), round $r of $rounds"
       mkdir -p "$tmp/janus$n"
@@ -120,7 +121,7 @@ done
 loss=${LOSS:-5}
 [ "$loss" -gt 0 ] 2>/dev/null || exit 0
 echo "== kontor, 1 meeting, $loss % of incoming UDP dropped on every leg"
-KONTOR_ICE_ADDRESS=10.97.0.1 KONTOR_MEDIA_LOSS=$loss run --relay "$relay" --meetings 1 > "$tmp/kl" || true
+G_SLICE=always-malloc KONTOR_ICE_ADDRESS=10.97.0.1 KONTOR_MEDIA_LOSS=$loss run --relay "$relay" --meetings 1 > "$tmp/kl" || true
 sed -n -e "s/^kontor frame loss: /kontor frame loss at $loss % packet loss: /p" \
   -e "s/^kontor load client \\(saturated\\|sent late\\): /kontor load client \\1 at $loss % packet loss: /p" "$tmp/kl"
 if command -v janus >/dev/null; then
