@@ -42,19 +42,6 @@ km_fwd_port_ref (KmFwdPort *port)
   return port;
 }
 
-static GstElement *
-find_element (GstElement *webrtc, const gchar *factory)
-{
-  GstIterator *it = gst_bin_iterate_all_by_element_factory_name (GST_BIN (webrtc), factory);
-  GValue v = G_VALUE_INIT;
-  GstElement *found = NULL;
-  if (gst_iterator_next (it, &v) == GST_ITERATOR_OK)
-    found = g_value_dup_object (&v);
-  g_value_unset (&v);
-  gst_iterator_free (it);
-  return found;
-}
-
 /* A src pad of our own, linked to a new request pad of the encoder. */
 static GstPad *
 open_pad (KmFwdPort *port, const gchar *tpl, const gchar *pad_name, GstPad **enc_pad)
@@ -99,7 +86,7 @@ km_fwd_port_attach (KmFwdPort *port)
     return TRUE;
   }
   /* Under max-bundle a webrtcbin has one transport, so one encoder. */
-  GstElement *enc = find_element (port->webrtc, "dtlssrtpenc");
+  GstElement *enc = km_find_element (port->webrtc, "dtlssrtpenc");
   g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (port->webrtc), "rtpbin");
   if (!enc || !rtpbin) {
     g_clear_object (&enc);
@@ -107,7 +94,7 @@ km_fwd_port_attach (KmFwdPort *port)
   }
   /* A retransmission without RTX repeats a packet byte for byte, which
    * srtpenc refuses unless told; its window covers the store. */
-  GstElement *srtp = find_element (enc, "srtpenc");
+  GstElement *srtp = km_find_element (enc, "srtpenc");
   if (srtp)
     g_object_set (srtp, "allow-repeat-tx", TRUE, "replay-window-size", KM_SRTP_WINDOW, NULL);
   g_clear_object (&srtp);
@@ -119,7 +106,7 @@ km_fwd_port_attach (KmFwdPort *port)
   g_mutex_unlock (&port->lock);
   if (!port->rtp_out || !port->rtcp_out)
     GST_WARNING ("%s: no way into the SRTP encoder: nothing forwarded", port->name);
-  GstElement *dec = find_element (port->webrtc, "dtlssrtpdec");
+  GstElement *dec = km_find_element (port->webrtc, "dtlssrtpdec");
   if (dec && port->rtp_out && port->rtcp_out) {
     port->rtpbin = gst_object_ref (rtpbin);
     km_receive_attach (port, dec);

@@ -61,6 +61,19 @@ km_env_switch (const gchar *name, gint *cache)
   return on;
 }
 
+GstElement *
+km_find_element (GstElement *bin, const gchar *factory)
+{
+  GstIterator *it = gst_bin_iterate_all_by_element_factory_name (GST_BIN (bin), factory);
+  GValue v = G_VALUE_INIT;
+  GstElement *found = NULL;
+  if (gst_iterator_next (it, &v) == GST_ITERATOR_OK)
+    found = g_value_dup_object (&v);
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  return found;
+}
+
 /* Splits "10.0.0.5, 2001:db8::5" into addresses this machine has, so that
  * a typo or an address of another host fails at start, not as meetings
  * without candidates. */

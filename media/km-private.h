@@ -32,6 +32,9 @@ extern KmGlobal km_global;
  * a webrtcbin part kontor replaces, for comparisons); read once into
  * *cache, which starts at -1. */
 gboolean km_env_switch (const gchar *name, gint *cache);
+/* The first element made by factory anywhere inside bin (webrtcbin's
+ * parts kontor reaches into), a new reference; NULL if none. */
+GstElement *km_find_element (GstElement *bin, const gchar *factory);
 
 /* One outgoing slot: a transceiver of the participant that can carry one
  * stream from someone else. */

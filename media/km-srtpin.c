@@ -76,19 +76,6 @@ km_srtp_in_session_new (const guint8 *key, gsize key_len, const guint32 *ssrcs, 
   return session;
 }
 
-static GstElement *
-child_by_factory (GstElement *bin, const gchar *factory)
-{
-  GstIterator *it = gst_bin_iterate_all_by_element_factory_name (GST_BIN (bin), factory);
-  GValue v = G_VALUE_INIT;
-  GstElement *found = NULL;
-  if (gst_iterator_next (it, &v) == GST_ITERATOR_OK)
-    found = g_value_dup_object (&v);
-  g_value_unset (&v);
-  gst_iterator_free (it);
-  return found;
-}
-
 /* The streams srtpdec has seen and their rollover counters. */
 static void
 read_rocs (GstElement *srtpdec, GArray *ssrcs, GArray *rocs)
@@ -116,9 +103,9 @@ km_srtp_in_new (GstElement *nicesrc, const gchar *name)
   if (km_env_switch ("KONTOR_MEDIA_SRTPDEC", &keep))
     return NULL;
   g_autoptr (GstObject) bin = gst_object_get_parent (GST_OBJECT (nicesrc));
-  g_autoptr (GstElement) dec = bin ? child_by_factory (GST_ELEMENT (bin), "dtlssrtpdec") : NULL;
-  g_autoptr (GstElement) srtpdec = dec ? child_by_factory (dec, "srtpdec") : NULL;
-  g_autoptr (GstElement) dtlsdec = dec ? child_by_factory (dec, "dtlsdec") : NULL;
+  g_autoptr (GstElement) dec = bin ? km_find_element (GST_ELEMENT (bin), "dtlssrtpdec") : NULL;
+  g_autoptr (GstElement) srtpdec = dec ? km_find_element (dec, "srtpdec") : NULL;
+  g_autoptr (GstElement) dtlsdec = dec ? km_find_element (dec, "dtlsdec") : NULL;
   if (!srtpdec || !dtlsdec) {
     GST_WARNING ("%s: no srtpdec or dtlsdec: decrypting in webrtcbin", name);
     return NULL;

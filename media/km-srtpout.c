@@ -56,19 +56,6 @@ km_srtp_init (void)
   }
 }
 
-static GstElement *
-child_by_factory (GstElement *bin, const gchar *factory)
-{
-  GstIterator *it = gst_bin_iterate_all_by_element_factory_name (GST_BIN (bin), factory);
-  GValue v = G_VALUE_INIT;
-  GstElement *found = NULL;
-  if (gst_iterator_next (it, &v) == GST_ITERATOR_OK)
-    found = g_value_dup_object (&v);
-  g_value_unset (&v);
-  gst_iterator_free (it);
-  return found;
-}
-
 /* The nick of an enum property of object, or NULL. */
 static const gchar *
 enum_nick (GObject *object, const gchar *property)
@@ -91,8 +78,8 @@ km_srtp_out_new (GstElement *webrtc, GstElement *enc, const gchar *name)
   if (km_env_switch ("KONTOR_MEDIA_SRTPENC", &keep))
     return NULL;
 
-  g_autoptr (GstElement) srtpenc = child_by_factory (enc, "srtpenc");
-  g_autoptr (GstElement) nicesink = child_by_factory (webrtc, "nicesink");
+  g_autoptr (GstElement) srtpenc = km_find_element (enc, "srtpenc");
+  g_autoptr (GstElement) nicesink = km_find_element (webrtc, "nicesink");
   if (!srtpenc || !nicesink) {
     GST_WARNING ("%s: no srtpenc or nicesink: sending through webrtcbin", name);
     return NULL;
@@ -185,7 +172,7 @@ km_srtp_out_send (KmSrtpOut *out, GstBuffer *packet, gboolean rtcp)
 void
 km_srtp_out_quiet_dtls (GstElement *enc, const gchar *name)
 {
-  g_autoptr (GstElement) dtlsenc = child_by_factory (enc, "dtlsenc");
+  g_autoptr (GstElement) dtlsenc = km_find_element (enc, "dtlsenc");
   g_autoptr (GstPad) src = dtlsenc ? gst_element_get_static_pad (dtlsenc, "src") : NULL;
   if (!src || !gst_pad_set_active (src, FALSE))
     GST_WARNING ("%s: dtlsenc's task kept", name);
