@@ -131,16 +131,8 @@ km_fwd_port_ready (KmFwdPort *port)
     return TRUE;
   if (port->closed || !port->enc || !port->rtp_out || !port->rtcp_out)
     return FALSE;
-  GParamSpec *ps =
-      g_object_class_find_property (G_OBJECT_GET_CLASS (port->enc), "connection-state");
-  if (!ps || !G_IS_PARAM_SPEC_ENUM (ps))
-    return FALSE;
-  GValue v = G_VALUE_INIT;
-  g_value_init (&v, ps->value_type);
-  g_object_get_property (G_OBJECT (port->enc), "connection-state", &v);
-  GEnumValue *e = g_enum_get_value (G_PARAM_SPEC_ENUM (ps)->enum_class, g_value_get_enum (&v));
-  g_value_unset (&v);
-  port->ready = e && g_strcmp0 (e->value_nick, "connected") == 0;
+  port->ready =
+      g_strcmp0 (km_enum_nick (G_OBJECT (port->enc), "connection-state"), "connected") == 0;
   if (!port->ready)
     return FALSE;
   GST_DEBUG ("%s: DTLS keys in place, forwarding", port->name);

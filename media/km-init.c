@@ -74,6 +74,20 @@ km_find_element (GstElement *bin, const gchar *factory)
   return found;
 }
 
+const gchar *
+km_enum_nick (GObject *object, const gchar *property)
+{
+  GParamSpec *ps = g_object_class_find_property (G_OBJECT_GET_CLASS (object), property);
+  if (!ps || !G_IS_PARAM_SPEC_ENUM (ps))
+    return NULL;
+  GValue v = G_VALUE_INIT;
+  g_value_init (&v, ps->value_type);
+  g_object_get_property (object, property, &v);
+  GEnumValue *e = g_enum_get_value (G_PARAM_SPEC_ENUM (ps)->enum_class, g_value_get_enum (&v));
+  g_value_unset (&v);
+  return e ? e->value_nick : NULL;
+}
+
 /* Splits "10.0.0.5, 2001:db8::5" into addresses this machine has, so that
  * a typo or an address of another host fails at start, not as meetings
  * without candidates. */

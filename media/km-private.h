@@ -35,6 +35,9 @@ gboolean km_env_switch (const gchar *name, gint *cache);
 /* The first element made by factory anywhere inside bin (webrtcbin's
  * parts kontor reaches into), a new reference; NULL if none. */
 GstElement *km_find_element (GstElement *bin, const gchar *factory);
+/* The nick of the value of object's enum property (GStreamer's enums are
+ * not all in public headers), or NULL. */
+const gchar *km_enum_nick (GObject *object, const gchar *property);
 
 /* One outgoing slot: a transceiver of the participant that can carry one
  * stream from someone else. */

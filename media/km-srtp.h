@@ -11,6 +11,16 @@
  * done it already; it is done only once). */
 void km_srtp_init (void);
 
+/* The largest packet kontor protects or decrypts itself: browsers keep
+ * theirs under ~1200 bytes. */
+#define KM_SRTP_MAX_PACKET 1500
+
+/* policy set for the one profile webrtcbin 1.22 negotiates,
+ * AES128_CM_SHA1_80 for RTP and RTCP, with key (master key then salt, 30
+ * bytes, not copied) and a replay window of window packets; the caller
+ * sets the SSRC type. */
+void km_srtp_policy_init (srtp_policy_t *policy, const guint8 *key, gulong window);
+
 /* An inbound session for AES128_CM_SHA1_80 with key (master key then
  * salt, 30 bytes) in which the n streams ssrcs[i] continue from rollover
  * counter rocs[i]; other streams start at 0.  NULL if libsrtp2 refuses. */

@@ -26,7 +26,6 @@
 
 #include "media/km-srtp.h"
 
-#define MAX_PACKET 1500
 /* Packets a stream may arrive out of order by and still be accepted. */
 #define REPLAY_WINDOW 1024
 /* GstDtlsSrtpCipher and GstDtlsSrtpAuth (gst-plugins-bad's dtls plugin). */
@@ -40,16 +39,6 @@ struct _KmSrtpIn {
   guint64 refused; /* packets that did not authenticate */
 };
 
-static void
-policy_init (srtp_policy_t *policy, const guint8 *key)
-{
-  memset (policy, 0, sizeof *policy);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtp);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtcp);
-  policy->key = (guint8 *) key;
-  policy->window_size = REPLAY_WINDOW;
-}
-
 srtp_t
 km_srtp_in_session_new (const guint8 *key, gsize key_len, const guint32 *ssrcs, const guint32 *rocs,
                         guint n)
@@ -58,13 +47,13 @@ km_srtp_in_session_new (const guint8 *key, gsize key_len, const guint32 *ssrcs, 
     return NULL;
   km_srtp_init ();
   srtp_policy_t policy;
-  policy_init (&policy, key);
+  km_srtp_policy_init (&policy, key, REPLAY_WINDOW);
   policy.ssrc.type = ssrc_any_inbound;
   srtp_t session = NULL;
   if (srtp_create (&session, &policy) != srtp_err_status_ok)
     return NULL;
   for (guint i = 0; i < n; i++) {
-    policy_init (&policy, key);
+    km_srtp_policy_init (&policy, key, REPLAY_WINDOW);
     policy.ssrc.type = ssrc_specific;
     policy.ssrc.value = ssrcs[i];
     if (srtp_add_stream (session, &policy) != srtp_err_status_ok
@@ -152,7 +141,7 @@ gboolean
 km_srtp_in_receive (KmSrtpIn *in, const guint8 *data, guint len, GstClockTime pts)
 {
   /* RFC 7983: 128-191 is RTP or RTCP; DTLS and the rest go the old way. */
-  if (len < 12 || len > MAX_PACKET || data[0] < 128 || data[0] > 191)
+  if (len < 12 || len > KM_SRTP_MAX_PACKET || data[0] < 128 || data[0] > 191)
     return FALSE;
   gboolean rtcp = is_rtcp (data);
   GstPad *out = rtcp ? in->rtcp_src : in->rtp_src;

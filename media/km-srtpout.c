@@ -25,9 +25,6 @@
 
 #include <nice/agent.h>
 
-/* Longer packets are not sent by browsers (their MTU is ~1200). */
-#define MAX_PACKET 1500
-
 /* GStreamer's GstSrtpCipherType and GstSrtpAuthType, by nick. */
 #define CIPHER_AES_128_ICM "aes-128-icm"
 #define AUTH_HMAC_SHA1_80 "hmac-sha1-80"
@@ -56,19 +53,14 @@ km_srtp_init (void)
   }
 }
 
-/* The nick of an enum property of object, or NULL. */
-static const gchar *
-enum_nick (GObject *object, const gchar *property)
+void
+km_srtp_policy_init (srtp_policy_t *policy, const guint8 *key, gulong window)
 {
-  GParamSpec *ps = g_object_class_find_property (G_OBJECT_GET_CLASS (object), property);
-  if (!ps || !G_IS_PARAM_SPEC_ENUM (ps))
-    return NULL;
-  GValue v = G_VALUE_INIT;
-  g_value_init (&v, ps->value_type);
-  g_object_get_property (object, property, &v);
-  GEnumValue *e = g_enum_get_value (G_PARAM_SPEC_ENUM (ps)->enum_class, g_value_get_enum (&v));
-  g_value_unset (&v);
-  return e ? e->value_nick : NULL;
+  memset (policy, 0, sizeof *policy);
+  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtp);
+  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtcp);
+  policy->key = (guint8 *) key;
+  policy->window_size = window;
 }
 
 KmSrtpOut *
@@ -84,10 +76,10 @@ km_srtp_out_new (GstElement *webrtc, GstElement *enc, const gchar *name)
     GST_WARNING ("%s: no srtpenc or nicesink: sending through webrtcbin", name);
     return NULL;
   }
-  const gchar *rtp_cipher = enum_nick (G_OBJECT (srtpenc), "rtp-cipher");
-  const gchar *rtp_auth = enum_nick (G_OBJECT (srtpenc), "rtp-auth");
-  const gchar *rtcp_cipher = enum_nick (G_OBJECT (srtpenc), "rtcp-cipher");
-  const gchar *rtcp_auth = enum_nick (G_OBJECT (srtpenc), "rtcp-auth");
+  const gchar *rtp_cipher = km_enum_nick (G_OBJECT (srtpenc), "rtp-cipher");
+  const gchar *rtp_auth = km_enum_nick (G_OBJECT (srtpenc), "rtp-auth");
+  const gchar *rtcp_cipher = km_enum_nick (G_OBJECT (srtpenc), "rtcp-cipher");
+  const gchar *rtcp_auth = km_enum_nick (G_OBJECT (srtpenc), "rtcp-auth");
   if (g_strcmp0 (rtp_cipher, CIPHER_AES_128_ICM) || g_strcmp0 (rtcp_cipher, CIPHER_AES_128_ICM)
       || g_strcmp0 (rtp_auth, AUTH_HMAC_SHA1_80) || g_strcmp0 (rtcp_auth, AUTH_HMAC_SHA1_80)) {
     GST_WARNING ("%s: SRTP profile %s/%s, %s/%s is not the one kontor sends itself: "
@@ -102,14 +94,10 @@ km_srtp_out_new (GstElement *webrtc, GstElement *enc, const gchar *name)
     return NULL;
   gboolean key_ok = map.size == SRTP_AES_ICM_128_KEY_LEN_WSALT;
   srtp_policy_t policy;
-  memset (&policy, 0, sizeof policy);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy.rtp);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy.rtcp);
+  km_srtp_policy_init (&policy, map.data, KM_SRTP_WINDOW);
   policy.ssrc.type = ssrc_any_outbound;
-  policy.key = map.data;
   /* As srtpenc was set (km_fwd_port_attach): a retransmission without
    * RTX repeats a packet, within the window the store covers. */
-  policy.window_size = KM_SRTP_WINDOW;
   policy.allow_repeat_tx = 1;
 
   KmSrtpOut *out = g_new0 (KmSrtpOut, 1);
@@ -139,9 +127,9 @@ km_srtp_out_new (GstElement *webrtc, GstElement *enc, const gchar *name)
 gboolean
 km_srtp_out_send (KmSrtpOut *out, GstBuffer *packet, gboolean rtcp)
 {
-  guint8 data[MAX_PACKET + SRTP_MAX_TRAILER_LEN];
+  guint8 data[KM_SRTP_MAX_PACKET + SRTP_MAX_TRAILER_LEN];
   gsize size = gst_buffer_get_size (packet);
-  if (size > MAX_PACKET || size < 4)
+  if (size > KM_SRTP_MAX_PACKET || size < 4)
     return FALSE;
   gst_buffer_extract (packet, 0, data, size);
   int len = (int) size;

@@ -23,11 +23,8 @@ sender_new (void)
 {
   km_srtp_init ();
   srtp_policy_t policy;
-  memset (&policy, 0, sizeof policy);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy.rtp);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy.rtcp);
+  km_srtp_policy_init (&policy, key, 128);
   policy.ssrc.type = ssrc_any_outbound;
-  policy.key = (guint8 *) key;
   srtp_t s = NULL;
   g_assert_cmpint (srtp_create (&s, &policy), ==, srtp_err_status_ok);
   return s;
