@@ -682,10 +682,26 @@ source_array_free (gpointer data)
   source_free (data);
 }
 
+/* A webrtcbin on kontor's ICE agent (km-iceagent.c), or with its own
+ * under KONTOR_MEDIA_WEBRTCNICE=1. */
+static GstElement *
+make_webrtcbin (const gchar *name)
+{
+  static gint own_ice = -1;
+  if (km_env_switch ("KONTOR_MEDIA_WEBRTCNICE", &own_ice))
+    return gst_element_factory_make ("webrtcbin", name);
+  GstWebRTCICE *ice = km_ice_agent_new (name);
+  GstElement *webrtc =
+      gst_element_factory_make_full ("webrtcbin", "name", name, "ice-agent", ice, NULL);
+  if (!webrtc)
+    gst_object_unref (ice);
+  return webrtc;
+}
+
 gboolean
 km_peer_setup (KmParticipant *p, GError **error)
 {
-  p->webrtc = gst_element_factory_make ("webrtcbin", p->name);
+  p->webrtc = make_webrtcbin (p->name);
   if (!p->webrtc) {
     g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE, "could not create webrtcbin");
     return FALSE;

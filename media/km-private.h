@@ -39,6 +39,14 @@ GstElement *km_find_element (GstElement *bin, const gchar *factory);
  * not all in public headers), or NULL. */
 const gchar *km_enum_nick (GObject *object, const gchar *property);
 
+/* km-iceagent.c: webrtcbin's ICE agent with every participant's libnice
+ * agent on one thread of the process.  km_ice_agent_new returns a new
+ * reference, which webrtcbin's "ice-agent" takes over (it does not add
+ * one of its own). */
+#define KM_TYPE_ICE_AGENT (km_ice_agent_get_type ())
+G_DECLARE_FINAL_TYPE (KmIceAgent, km_ice_agent, KM, ICE_AGENT, GstWebRTCICE)
+GstWebRTCICE *km_ice_agent_new (const gchar *name);
+
 /* One outgoing slot: a transceiver of the participant that can carry one
  * stream from someone else. */
 typedef struct {

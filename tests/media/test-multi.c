@@ -52,12 +52,11 @@ print_threads (const gchar *when)
 }
 
 /* Once media flows, a participant costs the relay two threads of its
- * own: webrtcbin's `NAME:pc` and `NAME:ice` (names too long for the
- * kernel, so not countable here).  Everything its transport started
- * (nicesrc's and the receive queue's tasks, dtlsenc's, the RTX sender's,
- * rtpsession's RTCP timer) has ended: km-nicerecv.c, km-recvpath.c,
- * km-srtpout.c, km-quiet.c.  The clients in this process keep one of each
- * (five per client), and GLib's pool may keep two idle threads under the
+ * own: webrtcbin's `NAME:pc` (a name too long for the kernel, so not
+ * countable here); its ICE agent runs on the relay's one `km-ice` thread.  Everything its transport
+ * started (nicesrc's and the receive queue's tasks, dtlsenc's, the RTX sender's, rtpsession's RTCP
+ * timer) has ended: km-nicerecv.c, km-recvpath.c, km-srtpout.c, km-quiet.c.  The clients in this
+ * process keep one of each (five per client), and GLib's pool may keep two idle threads under the
  * name of their last task; the RTCP timer is a thread of its own, so
  * exactly the clients' three.  Without the stops: 3 × 5 more. */
 static gboolean
@@ -123,6 +122,12 @@ main (int argc, char **argv)
   CHECK (receivers >= 1 && receivers <= g_get_num_processors (),
          "%u receive threads for three participants on %u cores", receivers,
          g_get_num_processors ());
+  /* Their libnice agents all run on one thread of the relay, not on one
+   * thread each (km-iceagent.c); the clients keep webrtcbin's own. */
+  guint ice_threads = harness_threads ("km-ice", FALSE);
+  g_print ("three participants' ICE agents on %u of the relay's threads\n", ice_threads);
+  CHECK (g_getenv ("KONTOR_MEDIA_WEBRTCNICE") || ice_threads == 1, "%u km-ice threads",
+         ice_threads);
   CHECK (transport_quiet ("after a third participant joined"), "threads left running");
   /* Once media flows the relay's DTLS has nothing left to send, and the
    * task webrtcbin keeps for it ends (checked every second).  What is
