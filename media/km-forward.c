@@ -633,19 +633,29 @@ km_fwd_sink_free (KmFwdSink *sink)
 
 /* ---- the packet path ---- */
 
-/* Frees the slot's copies older than KM_STORE_AGE_US, from the oldest on.
+/* How long the slot keeps a copy: see KM_STORE_MIN_AGE_US. */
+static gint64
+store_age (const KmFwdSink *sink)
+{
+  if (sink->rtt < 0)
+    return KM_STORE_AGE_US;
+  return CLAMP ((gint64) (4 * sink->rtt * G_USEC_PER_SEC), KM_STORE_MIN_AGE_US, KM_STORE_AGE_US);
+}
+
+/* Frees the slot's copies older than its store_age, from the oldest on.
  * Copies go in nearly in sequence order, so this stops at the first one
  * still young enough: one or two steps per packet.  Under the port's
  * lock. */
 static void
 store_expire (KmFwdSink *sink, gint64 now)
 {
+  gint64 age = store_age (sink);
   for (guint i = 0; i < KM_STORE_SIZE && sink->store_oldest != sink->next_seq; i++) {
     KmStored *st = &sink->store[sink->store_oldest % KM_STORE_SIZE];
     /* A place that holds another number (not sent, or sent one round of
      * the ring later) holds nothing of this one. */
     if (st->buf && st->seq == sink->store_oldest) {
-      if (now - st->stored < KM_STORE_AGE_US)
+      if (now - st->stored < age)
         return;
       gst_clear_buffer (&st->buf);
     }
@@ -796,7 +806,7 @@ km_fwd_resend (KmFwdSink *sink, guint16 seq, gint64 now)
   /* A NACK repeated within a round trip asks for the same copy; one too
    * old to be of use (not yet freed: nothing was sent since) is not sent. */
   if (!st->buf || st->seq != seq || now - st->resent < KM_RESEND_GAP_US
-      || now - st->stored >= KM_STORE_AGE_US)
+      || now - st->stored >= store_age (sink))
     return;
   /* Without RTX the copy goes out under its own number again, which
    * srtpenc allows (allow-repeat-tx) within its replay window only. */

@@ -15,9 +15,13 @@
  * picture up (and after the relay's own requests upstream give up,
  * KM_GIVE_UP_US); without the time bound 256 copies were 1.7 s of the
  * benchmark's 1.4 Mbit/s video, ~400 kB per slot (docs/performance.md,
- * "Memory per meeting"). */
+ * "Memory per meeting").  Once the receiver's round trip is known, a copy
+ * is kept four round trips (a NACK comes one round trip after the loss and
+ * may be repeated), but never less than KM_STORE_MIN_AGE_US (Janus' own
+ * minimum, min_nack_queue). */
 #define KM_STORE_SIZE 256
 #define KM_STORE_AGE_US (1 * G_USEC_PER_SEC)
+#define KM_STORE_MIN_AGE_US (500 * 1000)
 #define KM_SR_INTERVAL_US (1 * G_USEC_PER_SEC)
 /* At most one keyframe request per stream in this time after a loss. */
 #define KM_KEYFRAME_GAP_US (200 * 1000)

@@ -1,7 +1,7 @@
 /* test-store.c — the copies a video slot keeps for retransmission
  * (media/km-forward.c, store_put and km_fwd_resend): never more than
- * KM_STORE_AGE_US old, so that a slot's memory follows time and not the
- * sender's packet rate, and none resent once too old to be of use. */
+ * KM_STORE_AGE_US old (less once the receiver's round trip is known), so that a slot's memory
+ * follows time and not the sender's packet rate, and none resent once too old to be of use. */
 #include "media/km-private.h"
 #include "media/km-fwd-private.h"
 
@@ -169,6 +169,38 @@ test_no_resend_past_the_age (void)
   rig_clear (&rig);
 }
 
+/* Once the receiver's round trip is known, the slot keeps four of them,
+ * within [KM_STORE_MIN_AGE_US, KM_STORE_AGE_US]: a near receiver costs
+ * half the memory, a far one as much as before. */
+static void
+test_age_follows_round_trip (void)
+{
+  static const struct {
+    double rtt_s;
+    gint64 age_us;
+  } cases[] = {
+    { 0.001, KM_STORE_MIN_AGE_US }, /* a LAN: the floor */
+    { 0.200, 800 * 1000 },          /* a mobile link: four round trips */
+    { 0.600, KM_STORE_AGE_US },     /* a satellite: the ceiling */
+  };
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++) {
+    Rig rig;
+    rig_init (&rig);
+    rig.sink->rtt = cases[c].rtt_s;
+    gint64 now = 0;
+    for (guint i = 0; i < 200; i++)
+      now = camera_sends (&rig, i);
+    guint expect = (guint) (cases[c].age_us / STEP_US);
+    guint held = copies_held (rig.sink);
+    g_assert_cmpuint (held, <=, expect);
+    g_assert_cmpuint (held, >=, expect - 1);
+    /* Just inside the age: sent again; just past it: not. */
+    g_assert_cmpuint (resend (&rig, slot_seq (&rig, 199, 199 - (expect - 2)), now), ==, 1);
+    g_assert_cmpuint (resend (&rig, slot_seq (&rig, 199, 199 - expect), now), ==, 0);
+    rig_clear (&rig);
+  }
+}
+
 /* The sequence numbers wrap inside the window; the copies on both sides
  * of the wrap are aged the same way. */
 static void
@@ -195,5 +227,6 @@ main (int argc, char **argv)
   g_test_add_func ("/store/holds-one-second", test_holds_one_second);
   g_test_add_func ("/store/no-resend-past-the-age", test_no_resend_past_the_age);
   g_test_add_func ("/store/across-the-wrap", test_across_the_wrap);
+  g_test_add_func ("/store/age-follows-round-trip", test_age_follows_round_trip);
   return g_test_run ();
 }
