@@ -172,6 +172,12 @@ class Writer(threading.Thread):
         self.answers = []          # (monotonic, kind, status, code, seconds)
         self.booked = {}           # reference -> token: acknowledged (201)
         self.cancelled = set()     # references whose cancel was acknowledged (200)
+        # references whose cancel got no answer or a 503: the cancellation
+        # may have committed with its answer lost (PostgreSQL stopping
+        # between COMMIT and the reply), so either status is right, and
+        # the writer does not ask again (a second cancel of a cancelled
+        # booking is rightly 409 not_changeable).
+        self.unsure = set()
         self.slot = 0
 
     def _note(self, kind, started, status, body):
@@ -183,8 +189,8 @@ class Writer(threading.Thread):
             if self.stopping.is_set():
                 break
             started = time.monotonic()
-            if i % 3 == 2 and len(self.booked) > len(self.cancelled) * 3:
-                ref = next(r for r in self.booked if r not in self.cancelled)
+            if i % 3 == 2 and len(self.booked) > (len(self.cancelled) + len(self.unsure)) * 3:
+                ref = next(r for r in self.booked if r not in self.cancelled and r not in self.unsure)
                 try:
                     status, body, _, _ = self.k.request("POST", "/api/v1/booking/cancel",
                                                         {"token": self.booked[ref]})
@@ -193,6 +199,8 @@ class Writer(threading.Thread):
                 self._note("cancel", started, status, body)
                 if status == 200:
                     self.cancelled.add(ref)
+                elif status in (0, 503):
+                    self.unsure.add(ref)
             else:
                 self.slot += 1
                 body = {"service_id": self.service, "office_id": self.office,
