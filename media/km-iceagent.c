@@ -106,8 +106,9 @@ session_of (KmIceAgent *self, guint stream_id, guint *session_id)
   return FALSE;
 }
 
-/* libnice found a local candidate: webrtcbin wants it as an SDP line, with
- * the stream's credentials, and the session rather than the stream. */
+/* libnice found a local candidate: webrtcbin wants it as an SDP line, and
+ * the session rather than the stream.  (The line carries no credentials:
+ * those go in the description's ice-ufrag and ice-pwd.) */
 static void
 on_new_candidate (NiceAgent *agent, NiceCandidate *candidate, gpointer data)
 {
@@ -126,20 +127,7 @@ on_new_candidate (NiceAgent *agent, NiceCandidate *candidate, gpointer data)
     GST_DEBUG_OBJECT (self, "candidate of stream %u not passed on", candidate->stream_id);
     return;
   }
-  NiceCandidate *c = nice_candidate_copy (candidate);
-  if (!c->username || !c->password) {
-    gchar *ufrag = NULL, *pwd = NULL;
-    if (nice_agent_get_local_credentials (agent, c->stream_id, &ufrag, &pwd)) {
-      if (!c->username)
-        c->username = g_steal_pointer (&ufrag);
-      if (!c->password)
-        c->password = g_steal_pointer (&pwd);
-    }
-    g_free (ufrag);
-    g_free (pwd);
-  }
-  g_autofree gchar *attr = nice_agent_generate_local_candidate_sdp (agent, c);
-  nice_candidate_free (c);
+  g_autofree gchar *attr = nice_agent_generate_local_candidate_sdp (agent, candidate);
   func (GST_WEBRTC_ICE (self), session_id, attr, func_data);
 }
 

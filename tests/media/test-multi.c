@@ -51,14 +51,16 @@ print_threads (const gchar *when)
   g_print ("\n");
 }
 
-/* Once media flows, a participant costs the relay two threads of its
- * own: webrtcbin's `NAME:pc` (a name too long for the kernel, so not
- * countable here); its ICE agent runs on the relay's one `km-ice` thread.  Everything its transport
- * started (nicesrc's and the receive queue's tasks, dtlsenc's, the RTX sender's, rtpsession's RTCP
- * timer) has ended: km-nicerecv.c, km-recvpath.c, km-srtpout.c, km-quiet.c.  The clients in this
- * process keep one of each (five per client), and GLib's pool may keep two idle threads under the
- * name of their last task; the RTCP timer is a thread of its own, so
- * exactly the clients' three.  Without the stops: 3 × 5 more. */
+/* Once media flows, a participant costs the relay one thread of its own:
+ * webrtcbin's `NAME:pc` (a name too long for the kernel, so not countable
+ * here); its ICE agent runs on the relay's one `km-ice` thread.
+ * Everything its transport started (nicesrc's and the receive queue's
+ * tasks, dtlsenc's, the RTX sender's, rtpsession's RTCP timer) has ended:
+ * km-nicerecv.c, km-recvpath.c, km-srtpout.c, km-quiet.c.  The clients in
+ * this process keep one of each (five per client), and GLib's pool may
+ * keep two idle threads under the name of their last task; the RTCP timer
+ * is a thread of its own, so exactly the clients' three.  Without the
+ * stops: 3 × 5 more. */
 static gboolean
 transport_quiet (const gchar *when)
 {
