@@ -1,6 +1,7 @@
 /* km-init.c — start-up checks, process-wide configuration, and the
  * webrtcbin settings every participant shares. */
 #include "media/km-private.h"
+#include "media/km-srtp.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -167,6 +168,8 @@ km_init (const KmConfig *config, GError **error)
   km_global.turn_server = g_strdup (config->turn_server);
   km_global.public_address = g_strdup (config->public_address);
   km_global.initialised = TRUE;
+  /* Before any srtpenc, srtpdec or session of kontor's exists. */
+  km_srtp_init ();
   prewarm ();
   return TRUE;
 }

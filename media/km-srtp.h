@@ -8,8 +8,19 @@
 #include <srtp2/srtp.h>
 
 /* libsrtp2's set-up, once per process (GStreamer's srtp plugin may have
- * done it already; it is done only once). */
+ * done it already; it is done only once), with kontor's AES-ICM-128 and
+ * HMAC-SHA1 in its crypto kernel unless KONTOR_MEDIA_SRTP_NSS=1.  km_init
+ * calls it before any session exists. */
 void km_srtp_init (void);
+
+/* km-srtpcrypto.c: puts kontor's AES-ICM-128 and HMAC-SHA1 (OpenSSL,
+ * keyed once per session) in libsrtp2's crypto kernel, in place of
+ * libsrtp2's own; sessions made afterwards use them.  FALSE if libsrtp2
+ * refused one (its known-answer tests): those made before keep theirs.
+ * Call after srtp_init, before sessions are made on other threads. */
+gboolean km_srtp_crypto_install (GError **error);
+/* Whether they are in (both). */
+gboolean km_srtp_crypto_installed (void);
 
 /* The largest packet kontor protects or decrypts itself: browsers keep
  * theirs under ~1200 bytes. */

@@ -39,21 +39,6 @@ struct _KmSrtpOut {
 };
 
 void
-km_srtp_init (void)
-{
-  static gsize done;
-  if (g_once_init_enter (&done)) {
-    /* GStreamer's srtp plugin has usually called it already; a second
-     * call finds the crypto kernel ready and refuses only to register its
-     * debug module twice (srtp_err_status_bad_param), which is harmless. */
-    srtp_err_status_t st = srtp_init ();
-    if (st != srtp_err_status_ok && st != srtp_err_status_bad_param)
-      GST_ERROR ("srtp_init: %d", st);
-    g_once_init_leave (&done, 1);
-  }
-}
-
-void
 km_srtp_policy_init (srtp_policy_t *policy, const guint8 *key, gulong window)
 {
   memset (policy, 0, sizeof *policy);
