@@ -18,9 +18,10 @@
  * (consent checks) inside the same receive path, so that moves to these threads as well.
  *
  * The receive threads are a pool of the process, one per core (as
- * mediasoup's workers or Janus' loops): a participant is given the one
- * with the fewest participants when its media starts, and every packet
- * of every meeting is forwarded on one of them.  Participants never wait
+ * mediasoup's workers or Janus' loops): a meeting's participants share
+ * one, the one with the fewest participants when the meeting's first
+ * media starts, and every packet of every meeting is forwarded on one of
+ * them.  Participants never wait
  * for each other's threads to start or stop; the pool lives as long as
  * the process.
  *
@@ -38,6 +39,7 @@
 #include <nice/agent.h>
 
 #define KEY "km-nicerecv"
+#define WORKER_KEY "km-nicerecv-worker" /* on a meeting's pipeline */
 
 /* One receive thread and the context its loop runs. */
 typedef struct {
@@ -77,6 +79,16 @@ on_packet (NiceAgent *agent, guint stream, guint component, guint len, gchar *da
            gpointer user_data)
 {
   KmNiceRecv *r = user_data;
+  /* libnice's socket source, being dispatched.  GLib 2.74 blocks a source
+   * that may not recurse for the time of its dispatch: it takes the
+   * socket out of the context's poll set and puts it back, and each of
+   * the two writes the context's wake-up eventfd, which the next poll
+   * returns for and reads.  Nothing here runs this context again, so
+   * recursion cannot happen and the block guards nothing: three system
+   * calls and a poll saved per wake-up. */
+  GSource *source = g_main_current_source ();
+  if (G_UNLIKELY (source && !g_source_get_can_recurse (source)))
+    g_source_set_can_recurse (source, TRUE);
   if (!km_ssrcgate_admit (&r->gate, (const guint8 *) data, len, g_get_monotonic_time ())) {
     /* Once per 1,000 dropped, so that a flood does not flood the log. */
     if (r->gate.refused % 1000 == 1)
@@ -119,11 +131,21 @@ run (gpointer data)
   return NULL;
 }
 
-/* The thread with the fewest participants, the pool started on first use.
- * Under lock. */
+/* The thread of the meeting's other participants, or for a meeting's
+ * first the one with the fewest participants; the pool started on first
+ * use.  A meeting on one thread: a packet forwarded to another
+ * participant takes locks (the receiver's libnice agent, its SRTP session)
+ * that the receiver's own receive path takes too, and across two threads
+ * each of those meetings made a futex call per packet or more.  Under
+ * lock. */
 static KmRecvWorker *
-pick_worker (void)
+pick_worker (GObject *meeting)
 {
+  KmRecvWorker *known = g_object_get_data (meeting, WORKER_KEY);
+  if (known) {
+    known->users++;
+    return known;
+  }
   if (!workers) {
     guint64 n = 0;
     const gchar *env = g_getenv ("KONTOR_MEDIA_RECV_THREADS");
@@ -142,7 +164,21 @@ pick_worker (void)
     if (workers[i].users < best->users)
       best = &workers[i];
   best->users++;
+  g_object_set_data (meeting, WORKER_KEY, best);
   return best;
+}
+
+/* The top of element's bin hierarchy (a reference): its meeting's pipeline. */
+static GstObject *
+meeting_of (GstElement *element)
+{
+  GstObject *top = gst_object_ref (GST_OBJECT (element));
+  GstObject *parent;
+  while ((parent = gst_object_get_parent (top))) {
+    gst_object_unref (top);
+    top = parent;
+  }
+  return top;
 }
 
 static void
@@ -244,13 +280,14 @@ km_nicerecv_start (GstElement *nicesrc)
   r->clock = gst_element_get_clock (nicesrc);
   r->base_time = gst_element_get_base_time (nicesrc);
 
+  g_autoptr (GstObject) meeting = meeting_of (nicesrc);
   g_mutex_lock (&lock);
   if (g_object_get_data (G_OBJECT (nicesrc), KEY)) {
     g_mutex_unlock (&lock);
     nicerecv_free (r);
     return;
   }
-  r->worker = pick_worker ();
+  r->worker = pick_worker (G_OBJECT (meeting));
   nice_agent_attach_recv (agent, stream, component, r->worker->context, on_packet, r);
   g_object_set_data (G_OBJECT (nicesrc), KEY, r);
   g_mutex_unlock (&lock);
