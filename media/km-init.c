@@ -51,17 +51,6 @@ prewarm (void)
   GST_INFO ("DTLS certificate ready in %.1f ms", (g_get_monotonic_time () - t0) / 1000.0);
 }
 
-gboolean
-km_env_switch (const gchar *name, gint *cache)
-{
-  gint on = g_atomic_int_get (cache);
-  if (on < 0) {
-    on = g_strcmp0 (g_getenv (name), "1") == 0;
-    g_atomic_int_set (cache, on);
-  }
-  return on;
-}
-
 GstElement *
 km_find_element (GstElement *bin, const gchar *factory)
 {

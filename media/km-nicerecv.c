@@ -21,9 +21,8 @@
  * mediasoup's workers or Janus' loops): a meeting's participants share
  * one, the one with the fewest participants when the meeting's first
  * media starts, and every packet of every meeting is forwarded on one of
- * them.  Participants never wait
- * for each other's threads to start or stop; the pool lives as long as
- * the process.
+ * them.  Participants never wait for each other's threads to start or
+ * stop; the pool lives as long as the process.
  *
  * Once nicesrc's task has stopped, the receive thread also decrypts the
  * SRTP itself (km-srtpin.c) and pushes it out of srtpdec's pads, skipping

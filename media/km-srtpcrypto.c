@@ -151,8 +151,7 @@ static srtp_cipher_type_t icm_type = {
 
 /* ---- HMAC-SHA1 (RFC 2104), the tag cut to what the profile wants ---- */
 
-static EVP_MAC *hmac;  /* fetched once, by km_srtp_crypto_install */
-static gint installed; /* atomic */
+static EVP_MAC *hmac; /* fetched once, by km_srtp_crypto_install */
 
 static srtp_auth_type_t hmac_type;
 
@@ -252,6 +251,8 @@ static srtp_auth_type_t hmac_type = {
 
 /* ---- installing them ---- */
 
+static gint installed; /* atomic */
+
 void
 km_srtp_init (void)
 {
@@ -263,8 +264,9 @@ km_srtp_init (void)
     srtp_err_status_t st = srtp_init ();
     if (st != srtp_err_status_ok && st != srtp_err_status_bad_param)
       GST_ERROR ("srtp_init: %d", st);
+    static gint nss = -1;
     g_autoptr (GError) error = NULL;
-    if (g_strcmp0 (g_getenv ("KONTOR_MEDIA_SRTP_NSS"), "1") == 0)
+    if (km_env_switch ("KONTOR_MEDIA_SRTP_NSS", &nss))
       GST_INFO ("SRTP ciphers: libsrtp2's own (KONTOR_MEDIA_SRTP_NSS=1)");
     else if (km_srtp_crypto_install (&error))
       GST_INFO ("SRTP ciphers: AES-ICM-128 and HMAC-SHA1 on OpenSSL (km-srtpcrypto.c)");
