@@ -20,6 +20,7 @@
 
 #include "media/km-private.h"
 #include "media/km-fwd-private.h"
+#include "media/km-srtp.h"
 
 /* ---- ports ---- */
 
@@ -214,11 +215,24 @@ void
 km_fwd_port_send (KmFwdPort *port, GstBuffer *packet, gboolean rtcp)
 {
   if (port->out) {
-    km_srtp_out_send (port->out, packet, rtcp);
+    GstMapInfo map;
+    if (gst_buffer_map (packet, &map, GST_MAP_READ)) {
+      km_srtp_out_send (port->out, map.data, map.size, rtcp);
+      gst_buffer_unmap (packet, &map);
+    }
     gst_buffer_unref (packet);
   } else {
     gst_pad_push (rtcp ? port->rtcp_out : port->rtp_out, packet);
   }
+}
+
+void
+km_fwd_port_send_data (KmFwdPort *port, const guint8 *packet, gsize size, gboolean rtcp)
+{
+  if (port->out)
+    km_srtp_out_send (port->out, packet, size, rtcp);
+  else /* until DTLS is connected, through webrtcbin's encoder */
+    gst_pad_push (rtcp ? port->rtcp_out : port->rtp_out, gst_buffer_new_memdup (packet, size));
 }
 
 static void
@@ -536,7 +550,7 @@ km_fwd_sink_new (KmFwdPort *port, const KmCodec *codec, const gchar *name)
   sink->last_ts = g_random_int ();
   sink->rtt = -1;
   if (codec->kind == KM_KIND_VIDEO)
-    sink->store = g_new0 (KmStored, KM_STORE_SIZE);
+    sink->store = km_store_new ();
   g_mutex_lock (&port->lock);
   port->sinks = g_list_prepend (port->sinks, sink);
   g_mutex_unlock (&port->lock);
@@ -623,10 +637,7 @@ km_fwd_sink_free (KmFwdSink *sink)
   g_mutex_lock (&sink->port->lock);
   sink->port->sinks = g_list_remove (sink->port->sinks, sink);
   g_mutex_unlock (&sink->port->lock);
-  if (sink->store)
-    for (guint i = 0; i < KM_STORE_SIZE; i++)
-      gst_clear_buffer (&sink->store[i].buf);
-  g_free (sink->store);
+  km_store_free (sink->store);
   g_free (sink->name);
   g_free (sink);
 }
@@ -640,44 +651,6 @@ store_age (const KmFwdSink *sink)
   if (sink->rtt < 0)
     return KM_STORE_AGE_US;
   return CLAMP ((gint64) (4 * sink->rtt * G_USEC_PER_SEC), KM_STORE_MIN_AGE_US, KM_STORE_AGE_US);
-}
-
-/* Frees the slot's copies older than its store_age, from the oldest on.
- * Copies go in nearly in sequence order, so this stops at the first one
- * still young enough: one or two steps per packet.  Under the port's
- * lock. */
-static void
-store_expire (KmFwdSink *sink, gint64 now)
-{
-  gint64 age = store_age (sink);
-  for (guint i = 0; i < KM_STORE_SIZE && sink->store_oldest != sink->next_seq; i++) {
-    KmStored *st = &sink->store[sink->store_oldest % KM_STORE_SIZE];
-    /* A place that holds another number (not sent, or sent one round of
-     * the ring later) holds nothing of this one. */
-    if (st->buf && st->seq == sink->store_oldest) {
-      if (now - st->stored < age)
-        return;
-      gst_clear_buffer (&st->buf);
-    }
-    sink->store_oldest++;
-  }
-}
-
-/* Keeps what was sent as seq for retransmission, and lets go of what has
- * grown too old.  Under the port's lock. */
-static void
-store_put (KmFwdSink *sink, GstBuffer *out, guint16 seq, gint64 now)
-{
-  KmStored *st = &sink->store[seq % KM_STORE_SIZE];
-  gst_buffer_replace (&st->buf, out);
-  st->seq = seq;
-  st->stored = now;
-  st->resent = 0;
-  /* A late packet behind the oldest is expired from its place too. */
-  if (!sink->store_started || (gint16) (seq - sink->store_oldest) < 0)
-    sink->store_oldest = seq;
-  sink->store_started = TRUE;
-  store_expire (sink, now);
 }
 
 /* One packet into one slot.  Under the port's lock.  TRUE when the slot
@@ -723,15 +696,12 @@ push_to_sink (KmFwdSink *sink, const guint8 *data, gsize size, gint64 now)
     return FALSE;
   *recent = (guint32) out_seq | (1u << 16);
 
-  GstBuffer *out = gst_buffer_new_allocate (NULL, size, NULL);
-  GstMapInfo map;
-  gst_buffer_map (out, &map, GST_MAP_WRITE);
-  memcpy (map.data, data, size);
-  map.data[1] = (data[1] & 0x80) | sink->pt;
-  GST_WRITE_UINT16_BE (map.data + 2, out_seq);
-  GST_WRITE_UINT32_BE (map.data + 4, out_ts);
-  GST_WRITE_UINT32_BE (map.data + 8, sink->ssrc);
-  gst_buffer_unmap (out, &map);
+  guint8 out[KM_SRTP_MAX_PACKET];
+  memcpy (out, data, size);
+  out[1] = (data[1] & 0x80) | sink->pt;
+  GST_WRITE_UINT16_BE (out + 2, out_seq);
+  GST_WRITE_UINT32_BE (out + 4, out_ts);
+  GST_WRITE_UINT32_BE (out + 8, sink->ssrc);
 
   if (!sink->started || (gint16) (out_seq - sink->next_seq) >= 0) {
     sink->next_seq = out_seq + 1;
@@ -746,8 +716,8 @@ push_to_sink (KmFwdSink *sink, const guint8 *data, gsize size, gint64 now)
     sink->octets += size - header - padding;
   port->bytes_out += size;
   if (sink->store)
-    store_put (sink, out, out_seq, now);
-  km_fwd_port_send (port, out, FALSE);
+    km_store_put (sink->store, out_seq, out, size, now, store_age (sink));
+  km_fwd_port_send_data (port, out, size, FALSE);
   if (now - sink->last_sr >= KM_SR_INTERVAL_US)
     km_feedback_send_sr (sink, now);
   gboolean keyframe = sink->need_keyframe;
@@ -767,7 +737,7 @@ km_fwd_forward_at (KmFwdSource *source, GstBuffer *buffer, gint64 now)
   GstMapInfo map;
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
     return;
-  if (map.size < 12 || (map.data[0] >> 6) != 2) {
+  if (map.size < 12 || map.size > KM_SRTP_MAX_PACKET || (map.data[0] >> 6) != 2) {
     gst_buffer_unmap (buffer, &map);
     return;
   }
@@ -802,42 +772,36 @@ km_fwd_resend (KmFwdSink *sink, guint16 seq, gint64 now)
   KmFwdPort *port = sink->port;
   if (!sink->store || !port->ready)
     return;
-  KmStored *st = &sink->store[seq % KM_STORE_SIZE];
   /* A NACK repeated within a round trip asks for the same copy; one too
-   * old to be of use (not yet freed: nothing was sent since) is not sent. */
-  if (!st->buf || st->seq != seq || now - st->resent < KM_RESEND_GAP_US
-      || now - st->stored >= store_age (sink))
+   * old to be of use (not yet let go: nothing was sent since) is not
+   * sent. */
+  gsize size;
+  gint64 resent;
+  const guint8 *copy = km_store_get (sink->store, seq, now, store_age (sink), &size, &resent);
+  if (!copy || now - resent < KM_RESEND_GAP_US)
     return;
   /* Without RTX the copy goes out under its own number again, which
    * srtpenc allows (allow-repeat-tx) within its replay window only. */
   if (!sink->rtx_pt && (gint16) (sink->next_seq - 1 - seq) >= KM_TOO_OLD)
     return;
-  st->resent = now;
-  GstBuffer *out;
+  km_store_mark_resent (sink->store, seq, now);
   if (!sink->rtx_pt) {
-    out = gst_buffer_ref (st->buf);
-  } else {
-    GstMapInfo in;
-    gst_buffer_map (st->buf, &in, GST_MAP_READ);
-    gsize header = 12 + 4 * (in.data[0] & 0x0f);
-    if ((in.data[0] & 0x10) && header + 4 <= in.size)
-      header += 4 + 4 * GST_READ_UINT16_BE (in.data + header + 2);
-    if (header > in.size) {
-      gst_buffer_unmap (st->buf, &in);
-      return;
-    }
-    out = gst_buffer_new_allocate (NULL, in.size + 2, NULL);
-    GstMapInfo map;
-    gst_buffer_map (out, &map, GST_MAP_WRITE);
-    memcpy (map.data, in.data, header);
-    map.data[1] = (in.data[1] & 0x80) | sink->rtx_pt;
-    GST_WRITE_UINT16_BE (map.data + 2, sink->rtx_seq++);
-    GST_WRITE_UINT32_BE (map.data + 8, sink->rtx_ssrc);
-    GST_WRITE_UINT16_BE (map.data + header, seq); /* the original seq */
-    memcpy (map.data + header + 2, in.data + header, in.size - header);
-    gst_buffer_unmap (out, &map);
-    gst_buffer_unmap (st->buf, &in);
+    port->bytes_out += size;
+    km_fwd_port_send_data (port, copy, size, FALSE);
+    return;
   }
-  port->bytes_out += gst_buffer_get_size (out);
-  km_fwd_port_send (port, out, FALSE);
+  gsize header = 12 + 4 * (copy[0] & 0x0f);
+  if ((copy[0] & 0x10) && header + 4 <= size)
+    header += 4 + 4 * GST_READ_UINT16_BE (copy + header + 2);
+  if (header > size || size + 2 > KM_SRTP_MAX_PACKET)
+    return;
+  guint8 out[KM_SRTP_MAX_PACKET];
+  memcpy (out, copy, header);
+  out[1] = (copy[1] & 0x80) | sink->rtx_pt;
+  GST_WRITE_UINT16_BE (out + 2, sink->rtx_seq++);
+  GST_WRITE_UINT32_BE (out + 8, sink->rtx_ssrc);
+  GST_WRITE_UINT16_BE (out + header, seq); /* the original seq */
+  memcpy (out + header + 2, copy + header, size - header);
+  port->bytes_out += size + 2;
+  km_fwd_port_send_data (port, out, size + 2, FALSE);
 }

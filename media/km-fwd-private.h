@@ -18,7 +18,7 @@
  * "Memory per meeting").  Once the receiver's round trip is known, a copy
  * is kept four round trips (a NACK comes one round trip after the loss and
  * may be repeated), but never less than KM_STORE_MIN_AGE_US (Janus' own
- * minimum, min_nack_queue). */
+ * minimum, min_nack_queue).  km-store.c keeps them, one ring per slot. */
 #define KM_STORE_SIZE 256
 #define KM_STORE_AGE_US (1 * G_USEC_PER_SEC)
 #define KM_STORE_MIN_AGE_US (500 * 1000)
@@ -179,12 +179,25 @@ struct _KmFwdSource {
   gint64 remb_at;
 };
 
-typedef struct {
-  GstBuffer *buf; /* as sent, before SRTP */
-  guint16 seq;
-  gint64 stored; /* monotonic µs */
-  gint64 resent;
-} KmStored;
+/* km-store.c: a video slot's copies for retransmission, as sent before
+ * SRTP, in a ring of bytes that grows with the slot's bit rate.  Under
+ * the slot's port lock. */
+typedef struct _KmStore KmStore;
+
+KmStore *km_store_new (void);
+void km_store_free (KmStore *store);
+/* Keeps a copy of packet as seq; copies older than age go. */
+void km_store_put (KmStore *store, guint16 seq, const guint8 *packet, gsize size, gint64 now,
+                   gint64 age);
+/* seq's copy when held and younger than age, NULL otherwise; its bytes
+ * (owned by the store) stay valid until the next put.  *resent: when it
+ * was last marked resent, 0: never. */
+const guint8 *km_store_get (KmStore *store, guint16 seq, gint64 now, gint64 age, gsize *size,
+                            gint64 *resent);
+void km_store_mark_resent (KmStore *store, guint16 seq, gint64 now);
+/* Copies held, and the ring's size in bytes: for tests and benchmarks. */
+guint km_store_count (KmStore *store);
+gsize km_store_bytes (const KmStore *store);
 
 struct _KmFwdSink {
   KmFwdPort *port; /* the receiver's */
@@ -224,9 +237,7 @@ struct _KmFwdSink {
   gint64 ack_at;             /* when it last moved (0: no report yet), */
   guint32 ack_packets;       /* and how many we had sent then */
   gint64 stalled_at;         /* a report said none arrived, 0: none did */
-  KmStored *store;           /* video only */
-  gboolean store_started;    /* a copy was stored */
-  guint16 store_oldest;      /* no copy before it is held */
+  KmStore *store;            /* video only */
   guint32 recent[KM_RECENT]; /* seq | 1 << 16 of what was sent */
 };
 
@@ -253,13 +264,15 @@ void km_fwd_port_request_keyframe (KmFwdPort *port, guint32 ssrc);
 /* Sends one packet (RTP, or RTCP if rtcp) to the browser behind port
  * (transfer full).  Under the port's lock, once ready. */
 void km_fwd_port_send (KmFwdPort *port, GstBuffer *packet, gboolean rtcp);
+/* The same for a packet in memory of the caller's (copied). */
+void km_fwd_port_send_data (KmFwdPort *port, const guint8 *packet, gsize size, gboolean rtcp);
 
 /* km-srtpout.c */
 /* The send path of webrtc, whose dtlssrtpenc enc is connected: NULL
  * (logged) where it cannot be had, and packets go through enc instead. */
 KmSrtpOut *km_srtp_out_new (GstElement *webrtc, GstElement *enc, const gchar *name);
 /* Protects a copy of packet and sends it; FALSE if it could not. */
-gboolean km_srtp_out_send (KmSrtpOut *out, GstBuffer *packet, gboolean rtcp);
+gboolean km_srtp_out_send (KmSrtpOut *out, const guint8 *packet, gsize size, gboolean rtcp);
 void km_srtp_out_free (KmSrtpOut *out);
 /* Ends the task of the dtlsenc in enc (a dtlssrtpenc kontor sends past),
  * once the handshake is over.  Main context. */

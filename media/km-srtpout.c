@@ -24,6 +24,7 @@
 #include "media/km-srtp.h"
 
 #include <nice/agent.h>
+#include <string.h>
 
 /* GStreamer's GstSrtpCipherType and GstSrtpAuthType, by nick. */
 #define CIPHER_AES_128_ICM "aes-128-icm"
@@ -110,13 +111,12 @@ km_srtp_out_new (GstElement *webrtc, GstElement *enc, const gchar *name)
 }
 
 gboolean
-km_srtp_out_send (KmSrtpOut *out, GstBuffer *packet, gboolean rtcp)
+km_srtp_out_send (KmSrtpOut *out, const guint8 *packet, gsize size, gboolean rtcp)
 {
   guint8 data[KM_SRTP_MAX_PACKET + SRTP_MAX_TRAILER_LEN];
-  gsize size = gst_buffer_get_size (packet);
   if (size > KM_SRTP_MAX_PACKET || size < 4)
     return FALSE;
-  gst_buffer_extract (packet, 0, data, size);
+  memcpy (data, packet, size);
   int len = (int) size;
 
   g_mutex_lock (&out->lock);

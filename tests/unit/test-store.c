@@ -1,5 +1,5 @@
 /* test-store.c — the copies a video slot keeps for retransmission
- * (media/km-forward.c, store_put and km_fwd_resend): never more than
+ * (media/km-store.c, used by km-forward.c's push_to_sink and km_fwd_resend): never more than
  * KM_STORE_AGE_US old (less once the receiver's round trip is known), so that a slot's memory
  * follows time and not the sender's packet rate, and none resent once too old to be of use. */
 #include "media/km-private.h"
@@ -106,10 +106,7 @@ camera_sends (Rig *rig, guint i)
 static guint
 copies_held (KmFwdSink *sink)
 {
-  guint n = 0;
-  for (guint i = 0; i < KM_STORE_SIZE; i++)
-    n += sink->store[i].buf != NULL;
-  return n;
+  return km_store_count (sink->store);
 }
 
 /* The slot's number for the camera's i-th packet, from the newest sent. */
@@ -218,6 +215,106 @@ test_across_the_wrap (void)
   rig_clear (&rig);
 }
 
+/* ---- the ring itself (media/km-store.c) ---- */
+
+/* A packet's bytes, different for every seq and size. */
+static void
+fill (guint8 *p, gsize size, guint16 seq)
+{
+  for (gsize i = 0; i < size; i++)
+    p[i] = (guint8) (seq * 31 + i * 7);
+}
+
+/* Twenty thousand packets of every size from 0 to 1500 bytes, sent
+ * mostly in order, some late, some twice, with gaps in time: every copy
+ * asked for comes back byte for byte while it is younger than the age and
+ * is still the newest one in its index place, and none comes back after. */
+static void
+test_ring_keeps_exact_copies (void)
+{
+  const gint64 age = 500 * 1000;
+  KmStore *store = km_store_new ();
+  g_autoptr (GRand) rand = g_rand_new_with_seed (17);
+  struct {
+    gint64 stored;
+    guint16 seq;
+    gsize size;
+    gboolean put;
+  } model[KM_STORE_SIZE] = { 0 };
+  gint64 now = 0;
+  guint16 next = 65000; /* across the wrap */
+  guint8 packet[1500], want[1500];
+  for (guint i = 0; i < 20000; i++) {
+    guint16 seq = next++;
+    gint32 roll = g_rand_int_range (rand, 0, 100);
+    if (roll < 5)
+      seq -= (guint16) g_rand_int_range (rand, 1, 40); /* late, or again */
+    now += g_rand_int_range (rand, 0, roll < 2 ? 200 * 1000 : 12 * 1000);
+    gsize size = g_rand_int_range (rand, 0, 1501);
+    fill (packet, size, seq);
+    km_store_put (store, seq, packet, size, now, age);
+    guint at = seq % KM_STORE_SIZE;
+    model[at].stored = now;
+    model[at].seq = seq;
+    model[at].size = size;
+    model[at].put = TRUE;
+    for (guint k = 0; k < 4; k++) {
+      guint16 ask = next - (guint16) g_rand_int_range (rand, 1, 300);
+      guint m = ask % KM_STORE_SIZE;
+      gboolean held = model[m].put && model[m].seq == ask && now - model[m].stored < age;
+      gsize got_size = 0;
+      gint64 resent = -1;
+      const guint8 *got = km_store_get (store, ask, now, age, &got_size, &resent);
+      if (!held) {
+        g_assert_null (got);
+        continue;
+      }
+      g_assert_nonnull (got);
+      g_assert_cmpuint (got_size, ==, model[m].size);
+      fill (want, got_size, ask);
+      g_assert_cmpmem (got, got_size, want, got_size);
+    }
+  }
+  g_assert_cmpuint (km_store_bytes (store), <=, 512 * 1024);
+  km_store_free (store);
+}
+
+/* Half a second of 1.3 Mbit/s video (150 packets of 1100 bytes a second)
+ * takes a ring about that large, not more than half again; a sender at
+ * 8 Mbit/s grows it to its bound at most, and the newest copies stay; back
+ * at 1.3 Mbit/s it shrinks to less than twice that again. */
+static void
+test_ring_follows_bit_rate (void)
+{
+  const gint64 age = 500 * 1000;
+  KmStore *store = km_store_new ();
+  guint8 packet[1500] = { 0 };
+  gint64 now = 0;
+  guint16 seq = 0;
+  for (guint i = 0; i < 150 * 5; i++, seq++, now += G_USEC_PER_SEC / 150)
+    km_store_put (store, seq, packet, 1100, now, age);
+  gsize window = 75 * (1100 + 16 + 4);
+  g_assert_cmpuint (km_store_bytes (store), >=, window);
+  g_assert_cmpuint (km_store_bytes (store), <=, window * 3 / 2 + 4096);
+  g_assert_cmpuint (km_store_count (store), >=, 74);
+  g_assert_cmpuint (km_store_count (store), <=, 76);
+
+  for (guint i = 0; i < 700 * 2; i++, seq++, now += G_USEC_PER_SEC / 700)
+    km_store_put (store, seq, packet, 1400, now, age);
+  g_assert_cmpuint (km_store_bytes (store), <=, 512 * 1024);
+  gsize size;
+  gint64 resent;
+  for (guint16 back = 1; back <= 256; back++)
+    g_assert_nonnull (km_store_get (store, seq - back, now, age, &size, &resent));
+
+  /* Back at 1.3 Mbit/s, the ring gives the rest back within seconds
+   * (it shrinks once it holds less than half of itself). */
+  for (guint i = 0; i < 150 * 5; i++, seq++, now += G_USEC_PER_SEC / 150)
+    km_store_put (store, seq, packet, 1100, now, age);
+  g_assert_cmpuint (km_store_bytes (store), <=, window * 2 + 4096);
+  km_store_free (store);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -228,5 +325,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/no-resend-past-the-age", test_no_resend_past_the_age);
   g_test_add_func ("/store/across-the-wrap", test_across_the_wrap);
   g_test_add_func ("/store/age-follows-round-trip", test_age_follows_round_trip);
+  g_test_add_func ("/store/ring-keeps-exact-copies", test_ring_keeps_exact_copies);
+  g_test_add_func ("/store/ring-follows-bit-rate", test_ring_follows_bit_rate);
   return g_test_run ();
 }
