@@ -10,10 +10,13 @@
  * tail once older than the slot's age.  The ring starts small and grows
  * while what it holds is younger than that age, and shrinks when it holds
  * less than half of itself, so that it follows the slot's bit rate, up to
- * KM_STORE_MAX_BYTES.  An index by sequence
- * number (KM_STORE_SIZE places) finds a copy for a NACK.
+ * KM_STORE_MAX_BYTES.  An index by sequence number (KM_STORE_SIZE places)
+ * finds a copy for a NACK.  A ring the system will not map is logged and
+ * the slot keeps fewer copies or none: retransmissions are lost, the
+ * meeting goes on.
  *
  * Not thread-safe: the slot's port lock covers it (km-forward.c). */
+#include "media/km-private.h"
 #include "media/km-fwd-private.h"
 
 #include <errno.h>
@@ -70,8 +73,10 @@ static guint8 *
 ring_new (gsize cap)
 {
   void *ring = mmap (NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (ring == MAP_FAILED)
-    g_error ("km-store: mmap of %zu bytes: %s", cap, g_strerror (errno));
+  if (ring == MAP_FAILED) {
+    GST_WARNING ("retransmission store: mmap of %zu bytes: %s", cap, g_strerror (errno));
+    return NULL;
+  }
   return ring;
 }
 
@@ -137,14 +142,17 @@ room_needed (const KmStore *store, gsize len)
 }
 
 /* A ring cap bytes long with the held copies in the same order from its
- * start, their index places moved with them. */
-static void
+ * start, their index places moved with them; FALSE (nothing changed) if
+ * it cannot be mapped. */
+static gboolean
 regrow (KmStore *store, gsize cap)
 {
+  guint8 *ring = ring_new (cap);
+  if (!ring)
+    return FALSE;
   for (guint i = 0; i < KM_STORE_SIZE; i++)
     if (store->index[i].pos < store->tail)
       store->index[i].held = FALSE;
-  guint8 *ring = ring_new (cap);
   guint64 at = 0;
   while (store->tail < store->head) {
     const KmRecord *r = record_at (store, store->tail);
@@ -163,6 +171,7 @@ regrow (KmStore *store, gsize cap)
   store->cap = cap;
   store->tail = 0;
   store->head = at;
+  return TRUE;
 }
 
 /* A ring size for live bytes: a quarter more, in whole pages. */
@@ -178,29 +187,29 @@ size_for (gsize live)
  * cannot grow.  A ring that holds less than half of itself shrinks, at
  * most once per KM_STORE_SHRINK_US, so that a slot whose bit rate fell
  * (or whose round trip became known) gives its memory back. */
-static void
+static gboolean
 make_room (KmStore *store, gsize len, gint64 now, gint64 age)
 {
   if (!store->ring) {
     store->ring = ring_new (KM_STORE_FIRST_BYTES);
+    if (!store->ring)
+      return FALSE;
     store->cap = KM_STORE_FIRST_BYTES;
     store->resized = now;
   }
   expire (store, now, age);
   gsize live = store->head - store->tail;
   if (store->cap > KM_STORE_FIRST_BYTES && (live + len) * 2 < store->cap
-      && now - store->resized >= KM_STORE_SHRINK_US) {
-    regrow (store, size_for (live + len));
+      && now - store->resized >= KM_STORE_SHRINK_US && regrow (store, size_for (live + len)))
     store->resized = now;
-  }
   while (store->head - store->tail + room_needed (store, len) > store->cap) {
-    if (store->cap < KM_STORE_MAX_BYTES) {
-      regrow (store, size_for (MAX (store->head - store->tail + len, store->cap + 4096)));
+    if (store->cap < KM_STORE_MAX_BYTES
+        && regrow (store, size_for (MAX (store->head - store->tail + len, store->cap + 4096))))
       store->resized = now;
-    } else {
-      drop_tail (store); /* full at its largest: the oldest copy goes */
-    }
+    else
+      drop_tail (store); /* cannot grow: the oldest copy goes */
   }
+  return TRUE;
 }
 
 void
@@ -209,7 +218,8 @@ km_store_put (KmStore *store, guint16 seq, const guint8 *packet, gsize size, gin
   if (size > KM_STORE_MAX_PACKET)
     return;
   gsize len = record_length (size);
-  make_room (store, len, now, age);
+  if (!make_room (store, len, now, age))
+    return;
   gsize off = store->head % store->cap;
   if (off + len > store->cap) {
     KmRecord *pad = record_at (store, store->head);
