@@ -790,9 +790,7 @@ km_fwd_resend (KmFwdSink *sink, guint16 seq, gint64 now)
     km_fwd_port_send_data (port, copy, size, FALSE);
     return;
   }
-  gsize header = 12 + 4 * (copy[0] & 0x0f);
-  if ((copy[0] & 0x10) && header + 4 <= size)
-    header += 4 + 4 * GST_READ_UINT16_BE (copy + header + 2);
+  gsize header = km_rtp_header_length (copy, size);
   if (header > size || size + 2 > KM_SRTP_MAX_PACKET)
     return;
   guint8 out[KM_SRTP_MAX_PACKET];
