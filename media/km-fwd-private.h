@@ -17,11 +17,14 @@
  * benchmark's 1.4 Mbit/s video, ~400 kB per slot (docs/performance.md,
  * "Memory per meeting").  Once the receiver's round trip is known, a copy
  * is kept four round trips (a NACK comes one round trip after the loss and
- * may be repeated), but never less than KM_STORE_MIN_AGE_US (Janus' own
- * minimum, min_nack_queue).  km-store.c keeps them, one ring per slot. */
+ * may be repeated), but never less than KM_STORE_MIN_AGE_US: Janus keeps a
+ * round trip and 100 ms, at least its min_nack_queue, 200 ms by default.
+ * On a near receiver a video slot's ring is then ~45 kB, not ~110 kB
+ * (docs/performance.md, "What stays per meeting").  km-store.c keeps them,
+ * one ring per slot. */
 #define KM_STORE_SIZE 256
 #define KM_STORE_AGE_US (1 * G_USEC_PER_SEC)
-#define KM_STORE_MIN_AGE_US (500 * 1000)
+#define KM_STORE_MIN_AGE_US (200 * 1000)
 #define KM_SR_INTERVAL_US (1 * G_USEC_PER_SEC)
 /* At most one keyframe request per stream in this time after a loss. */
 #define KM_KEYFRAME_GAP_US (200 * 1000)
