@@ -168,7 +168,7 @@ test_no_resend_past_the_age (void)
 
 /* Once the receiver's round trip is known, the slot keeps four of them,
  * within [KM_STORE_MIN_AGE_US, KM_STORE_AGE_US]: a near receiver costs
- * half the memory, a far one as much as before. */
+ * a fifth of the memory, a far one as much as before. */
 static void
 test_age_follows_round_trip (void)
 {
