@@ -16,13 +16,92 @@
 
 /* ---- answers --------------------------------------------------------- */
 
+/* Refusals in an administrator's words.  ks_respond_booking_error speaks
+ * to a job seeker about a booking ("There is no booking for this link",
+ * "Someone else just took that time"), which misleads an administrator
+ * who named a caseworker that does not exist or entered overlapping
+ * hours.  The codes stay those of docs/api.md; only the words change. */
+static const struct {
+  const gchar *path;
+  const gchar *message;
+} overlaps[] = {
+  { "/api/v1/admin/hours", "Two of those intervals overlap on the same weekday." },
+  { "/api/v1/admin/special-days",
+    "That overlaps a closure or special day already entered for this office." },
+  { "/api/v1/admin/reassign", "No other caseworker is free at that time." },
+};
+
+static const struct {
+  const gchar *reason;
+  const gchar *message;
+} admin_rules[] = {
+  { "time_zone", "That is not a time zone kontor knows (for example Europe/Oslo)." },
+  { "date", "The last day is before the first." },
+  { "hours", "Every interval needs a weekday, an opening and a closing time." },
+  { "own_role", "Administrators cannot take away their own role." },
+  { "duplicate", "That name or e-mail address is already in use." },
+  { "invalid",
+    "Those values do not fit together (for example, an interval that closes before it opens)." },
+  { "bad_value", "A value is out of range (for example 25:00)." },
+  { "missing", "A required value is missing." },
+  { "not_found", "That names something that does not exist." },
+};
+
+/* The database's own words after "reason: " ("no such caseworker"), as a
+ * sentence: our functions (booking/sql/functions) write them for the
+ * NOT_FOUND and STATE refusals, so they name the thing concerned. */
+static gchar *
+own_sentence (const GError *error, const gchar *prefix)
+{
+  const gchar *colon = strstr (error->message, ": ");
+  const gchar *text = colon ? colon + 2 : error->message;
+  if (text[0] == '\0')
+    return g_strdup ("That cannot be done.");
+  if (prefix)
+    return g_strdup_printf ("%s%s.", prefix, text);
+  return g_strdup_printf ("%c%s.", g_ascii_toupper (text[0]), text + 1);
+}
+
+static gboolean
+admin_refused (KsRequest *r, const GError *error)
+{
+  if (error == NULL || error->domain != KB_ERROR)
+    return ks_respond_booking_error (r, error);
+  if (error->code == KB_ERROR_NOT_FOUND) {
+    g_autofree gchar *message = own_sentence (error, "There is ");
+    ks_respond_error (r, 404, "no_booking", message);
+    return TRUE;
+  }
+  if (error->code == KB_ERROR_STATE) {
+    g_autofree gchar *message = own_sentence (error, NULL);
+    ks_respond_error (r, 409, "not_changeable", message);
+    return TRUE;
+  }
+  g_autofree gchar *reason = kb_error_reason (error);
+  if (error->code == KB_ERROR_SLOT_TAKEN && g_strcmp0 (reason, "no_caseworker") != 0) {
+    for (gsize i = 0; i < G_N_ELEMENTS (overlaps); i++)
+      if (g_str_equal (r->path, overlaps[i].path)) {
+        ks_respond_error (r, 409, "slot_taken", overlaps[i].message);
+        return TRUE;
+      }
+  }
+  if (error->code == KB_ERROR_INVALID && reason) {
+    for (gsize i = 0; i < G_N_ELEMENTS (admin_rules); i++)
+      if (g_str_equal (reason, admin_rules[i].reason)) {
+        ks_respond_error (r, 422, reason, admin_rules[i].message);
+        return TRUE;
+      }
+  }
+  return ks_respond_booking_error (r, error);
+}
+
 static void
 admin_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (KsRequest) r = user_data;
   g_autoptr (GError) error = NULL;
   gint64 id = kb_admin_finish (r->server->store, result, &error);
-  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
+  if (ks_answer_dropped (r, error) || admin_refused (r, error))
     return;
   ks_respond (r, 200, json_pack ("{s:I}", "id", (json_int_t) id));
 }
@@ -55,7 +134,7 @@ sessions_ended_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_free (end);
   if (!error)
     ks_staff_log_out (r->server, NULL, caseworker_id);
-  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
+  if (ks_answer_dropped (r, error) || admin_refused (r, error))
     return;
   ks_respond (r, 200, json_pack ("{s:I}", "id", (json_int_t) id));
 }
@@ -388,7 +467,7 @@ reassign_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (KsRequest) r = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (KbBooking) b = kb_reassign_finish (r->server->store, result, &error);
-  if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
+  if (ks_answer_dropped (r, error) || admin_refused (r, error))
     return;
   ks_queue_changed (r->server, b->caseworker_id);
   ks_respond (r, 200, json_pack ("{s:o}", "booking", ks_json_booking (b)));

@@ -51,11 +51,28 @@ def main():
         spec.check("weekday 9 is refused with 400", status == 400, body)
         status, body = post("hours", {"office_id": office, "hours": [{"weekday": 1, "opens": "12:00", "closes": "09:00"}]})
         spec.check("closing before opening is refused", status in (400, 422), body)
+        spec.check("in an administrator's words, not a job seeker's about a booking",
+                   body and "booking" not in body["error"]["message"].lower()
+                   and "closes before it opens" in body["error"]["message"], body)
+        status, body = post("hours", {"office_id": office, "hours": [
+            {"weekday": 1, "opens": "09:00", "closes": "12:00"},
+            {"weekday": 1, "opens": "11:00", "closes": "13:00"}]})
+        spec.check("overlapping intervals on one weekday are refused with 409 slot_taken, "
+                   "saying they overlap (not that someone took a time)",
+                   status == 409 and body["error"]["code"] == "slot_taken"
+                   and "overlap" in body["error"]["message"]
+                   and "someone" not in body["error"]["message"].lower(), body)
 
         status, body = post("services", {"name": "Samtal", "duration_min": 30, "buffer_min": 0,
                                          "notice_min": 0, "horizon_days": 30, "languages": ["sv"]})
         spec.check("an administrator creates a service", status == 200 and body["id"] > 0, body)
         service = body.get("id") if body else None
+        audits = k.sql("SELECT count(*) FROM audit_log WHERE action = 'save_service'")
+        status, body = post("services", {"id": 987654, "name": "Nothing"})
+        spec.check("changing a service that does not exist is refused with 422 no_service, "
+                   "not 200 with id 0", status == 422 and body["error"]["code"] == "no_service", body)
+        spec.check("and nothing is audited for it",
+                   k.sql("SELECT count(*) FROM audit_log WHERE action = 'save_service'") == audits)
         status, body = post("caseworkers", {"office_id": office, "name": "Sara Saksson",
                                             "email": "sara@test.example", "password": "short", "languages": ["sv"]})
         spec.check("a short password is refused with weak_password", status == 422
@@ -157,6 +174,17 @@ def edits(k, spec, post, h, office):
                                                "name": "Demo", "is_admin": False})
     spec.check("an administrator cannot take away their own role", status == 422
                and body["error"]["code"] == "own_role", body)
+    spec.check("and is told so", "own role" in body["error"]["message"], body)
+    status, body = post("caseworkers/update", {"caseworker_id": 987654, "office_id": office,
+                                               "name": "Nobody", "is_admin": False})
+    spec.check("a caseworker id that does not exist is 404, and the message names a caseworker "
+               "(not a booking)", status == 404 and body["error"]["message"] == "There is no such caseworker.",
+               body)
+    status, body = post("caseworkers", {"office_id": office, "name": "Sara Again",
+                                        "email": "sara@test.example", "password": "a long enough secret"})
+    spec.check("an e-mail address in use is refused with 422 duplicate, saying so",
+               status == 422 and body["error"]["code"] == "duplicate"
+               and "already in use" in body["error"]["message"], body)
 
     status, body = post("absences", {"caseworker_id": sara["id"], "from": "2030-01-07T08:00:00Z",
                                      "to": "2030-01-07T16:00:00Z", "reason": "course"})
@@ -167,6 +195,9 @@ def edits(k, spec, post, h, office):
     status, body = post("absences/delete", {"id": absence})
     status2, body2, _, _ = k.request("GET", f"/api/v1/admin/absences?office={office}", headers=h)
     spec.check("and taken back", status == 200 and body2["absences"] == [], (body, body2))
+    status, body = post("absences/delete", {"id": absence})
+    spec.check("taking it back twice: 404, 'There is no such absence.'",
+               status == 404 and body["error"]["message"] == "There is no such absence.", body)
 
 
 def outsiders(k, spec, demo):

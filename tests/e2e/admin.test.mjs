@@ -119,6 +119,12 @@ test('absences, closures and services go in and out', async () => {
   await admin.locator('#special-form').getByLabel('Reason').fill('Staff day');
   await admin.getByRole('button', { name: 'Add', exact: true }).click();
   await admin.locator('#special-body tr', { hasText: 'Staff day' }).waitFor();
+  // The same days again overlap the closure just entered: said as an
+  // overlap, not in the booking pages' words ("someone else just took
+  // this time").
+  await admin.getByRole('button', { name: 'Add', exact: true }).click();
+  await admin.locator('#special-problem', { hasText: 'That overlaps hours, a closure or an absence already entered.' }).waitFor();
+  assert.equal(await admin.locator('#special-body tr', { hasText: 'Staff day' }).count(), 1);
   await admin.locator('#special-body tr', { hasText: 'Staff day' }).getByRole('button', { name: /^Delete/ }).click();
   await admin.getByText('Deleted.').waitFor();
 

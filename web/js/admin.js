@@ -61,7 +61,7 @@ async function run(problemId, fn) {
   try {
     return await fn();
   } catch (e) {
-    $(problemId).textContent = errorText(e.code);
+    $(problemId).textContent = adminErrorText(e.code);
     return undefined;
   }
 }
@@ -138,7 +138,7 @@ async function loadHours(o) {
     kontor.special = special.special_days.map((d) => ({ ...d, hours: d.hours.length ? d.hours : undefined }));
     renderSpecial();
   } catch (e) {
-    notice(errorText(e.code));
+    notice(adminErrorText(e.code));
   }
 }
 
@@ -417,9 +417,18 @@ async function loadConflicts() {
     kontor.conflicts = conflicts;
   } catch (e) {
     kontor.conflicts = [];
-    notice(errorText(e.code));
+    notice(adminErrorText(e.code));
   }
   renderConflicts();
+}
+
+// An administrator's words where a code is shared with the booking pages:
+// here slot_taken is an overlap and no_booking a row someone removed, not
+// a job seeker's lost time or link.
+function adminErrorText(code) {
+  const key = `admin.error.${code}`;
+  const text = t(key);
+  return text === key ? errorText(code) : text;
 }
 
 function problemText(code) {
@@ -442,7 +451,7 @@ function renderConflicts() {
         notice(t('admin.conflicts.reassigned', { name: b.seeker_name, to: r.booking?.caseworker_name ?? '' }));
       } catch (e) {
         // slot_taken here means nobody else is free at that time.
-        notice(e.code === 'slot_taken' || e.code === 'no_caseworker' ? t('admin.conflicts.nobody_free') : errorText(e.code));
+        notice(e.code === 'slot_taken' || e.code === 'no_caseworker' ? t('admin.conflicts.nobody_free') : adminErrorText(e.code));
       }
       await loadConflicts();
     });
@@ -458,7 +467,7 @@ function renderConflicts() {
         notice(t('cw.cancel.done', { name: b.seeker_name }));
       } catch (e) {
         kontor.error = { code: e.code, status: e.status };
-        notice(e.code === 'forbidden' ? t('admin.conflicts.cancel_forbidden') : errorText(e.code));
+        notice(e.code === 'forbidden' ? t('admin.conflicts.cancel_forbidden') : adminErrorText(e.code));
       }
       await loadConflicts();
     });
@@ -481,7 +490,7 @@ async function loadMessages() {
   try {
     ({ messages: list } = await api(`admin/messages?office=${o.id}`));
   } catch (e) {
-    notice(errorText(e.code));
+    notice(adminErrorText(e.code));
   }
   $('messages-empty').hidden = list.length > 0;
   $('messages-table').hidden = list.length === 0;
@@ -500,7 +509,7 @@ async function loadMessages() {
             await api('admin/messages/resend', { id: m.id });
             notice(t('admin.messages_resent'));
           } catch (e) {
-            notice(errorText(e.code));
+            notice(adminErrorText(e.code));
           }
           await loadMessages();
         } }));
@@ -668,7 +677,7 @@ async function main() {
     $('special-first').value = addDays(today, 7);
     $('special-last').value = addDays(today, 7);
   } catch (e) {
-    $('problem').textContent = e.code === 'forbidden_admin' ? t('admin.not_admin') : errorText(e.code);
+    $('problem').textContent = e.code === 'forbidden_admin' ? t('admin.not_admin') : adminErrorText(e.code);
     setState('refused');
     return;
   }

@@ -22,6 +22,10 @@ BEGIN
            join_after_min = p_join_after, languages = coalesce(p_languages, '{}'),
            interpreter_allowed = p_interpreter
      WHERE id = p_id RETURNING id INTO v_id;
+    -- An unknown id changed nothing: say so, and audit nothing.
+    IF v_id IS NULL THEN
+      RAISE EXCEPTION 'no such service' USING ERRCODE = 'check_violation', DETAIL = 'no_service';
+    END IF;
   END IF;
   PERFORM kb_audit(p_now, p_actor, 'save_service', NULL,
                    jsonb_build_object('service', v_id, 'name', p_name, 'duration', p_duration,
