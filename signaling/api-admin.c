@@ -47,19 +47,15 @@ static const struct {
   { "not_found", "That names something that does not exist." },
 };
 
-/* The database's own words after "reason: " ("no such caseworker"), as a
- * sentence: our functions (booking/sql/functions) write them for the
- * NOT_FOUND and STATE refusals, so they name the thing concerned. */
-static gchar *
-own_sentence (const GError *error, const gchar *prefix)
+/* The database's own words after "reason: ": our functions
+ * (booking/sql/functions) write "no such caseworker" for NOT_FOUND and a
+ * sentence such as "only a booked meeting can be reassigned" for STATE,
+ * so they name the thing concerned. */
+static const gchar *
+own_words (const GError *error)
 {
   const gchar *colon = strstr (error->message, ": ");
-  const gchar *text = colon ? colon + 2 : error->message;
-  if (text[0] == '\0')
-    return g_strdup ("That cannot be done.");
-  if (prefix)
-    return g_strdup_printf ("%s%s.", prefix, text);
-  return g_strdup_printf ("%c%s.", g_ascii_toupper (text[0]), text + 1);
+  return colon ? colon + 2 : error->message;
 }
 
 static gboolean
@@ -67,13 +63,19 @@ admin_refused (KsRequest *r, const GError *error)
 {
   if (error == NULL || error->domain != KB_ERROR)
     return ks_respond_booking_error (r, error);
+  const gchar *words = own_words (error);
   if (error->code == KB_ERROR_NOT_FOUND) {
-    g_autofree gchar *message = own_sentence (error, "There is ");
+    /* A row gone between a change and its read-back has other words. */
+    g_autofree gchar *message = g_str_has_prefix (words, "no such ")
+                                    ? g_strdup_printf ("There is %s.", words)
+                                    : g_strdup ("That no longer exists.");
     ks_respond_error (r, 404, "no_booking", message);
     return TRUE;
   }
   if (error->code == KB_ERROR_STATE) {
-    g_autofree gchar *message = own_sentence (error, NULL);
+    g_autofree gchar *message =
+        words[0] ? g_strdup_printf ("%c%s.", g_ascii_toupper (words[0]), words + 1)
+                 : g_strdup ("That can no longer be changed.");
     ks_respond_error (r, 409, "not_changeable", message);
     return TRUE;
   }

@@ -95,6 +95,13 @@ def main():
                                         {"booking_id": b["booking"]["id"], "reason": "Office opens later"}, headers=h)
         spec.check("an administrator cancels, with a reason, a booking of another office",
                    status == 201 and status2 == 200 and body["booking"]["status"] == "cancelled", (status, status2, body))
+        status, body = post("reassign", {"booking_id": b["booking"]["id"]})
+        spec.check("reassigning it now: 409 not_changeable, 'Only a booked meeting can be reassigned.'",
+                   status == 409 and body["error"]["code"] == "not_changeable"
+                   and body["error"]["message"] == "Only a booked meeting can be reassigned.", body)
+        status, body = post("reassign", {"booking_id": 987654321})
+        spec.check("reassigning a booking that does not exist: 404, 'There is no such booking.'",
+                   status == 404 and body["error"]["message"] == "There is no such booking.", body)
         status, body = post("special-days", {"office_id": office, "first_date": day, "last_date": day,
                                              "reason": "Staff training"})
         spec.check("a closure is saved", status == 200 and body["id"] > 0, body)
