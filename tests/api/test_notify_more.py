@@ -244,9 +244,12 @@ def main():
         status, body, _, _ = k.request("POST", "/api/v1/admin/messages/resend", {"id": int(oid)},
                                        headers={"Cookie": admin})
         spec.check("resending it again: 409 not_changeable", (status, body["error"]["code"]) == (409, "not_changeable"))
+        spec.check("saying so of the message, not of a booking",
+                   body["error"]["message"] == "This message cannot be sent again.", body)
         status, body, _, _ = k.request("POST", "/api/v1/admin/messages/resend", {"id": 987654321},
                                        headers={"Cookie": admin})
-        spec.check("an unknown message: 404", status == 404, body)
+        spec.check("an unknown message: 404, 'There is no such message.'",
+                   status == 404 and body["error"]["message"] == "There is no such message.", body)
     smtp.stop()
     spec.done()
 

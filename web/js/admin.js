@@ -509,7 +509,7 @@ async function loadMessages() {
             await api('admin/messages/resend', { id: m.id });
             notice(t('admin.messages_resent'));
           } catch (e) {
-            notice(adminErrorText(e.code));
+            notice(e.code === 'not_changeable' ? t('admin.messages_not_again') : adminErrorText(e.code));
           }
           await loadMessages();
         } }));
