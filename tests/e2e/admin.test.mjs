@@ -41,6 +41,11 @@ test('the administrator opens the administration from the queue', async () => {
 test('Admin: create an office with hours, and a new slot appears for booking', async () => {
   await admin.getByRole('button', { name: 'New office' }).click();
   await admin.getByLabel('Name', { exact: true }).first().fill(OFFICE);
+  // A misspelt zone: the server refuses it, and the page says what is
+  // wrong rather than "Something went wrong (time_zone)".
+  await admin.getByLabel('Time zone').fill('Europe/Malmoe');
+  await admin.locator('#office-form').getByRole('button', { name: 'Save' }).click();
+  await admin.locator('#office-problem', { hasText: 'That is not the name of a time zone' }).waitFor();
   await admin.getByLabel('Time zone').fill(ZONE);
   await admin.getByLabel('Address').fill('Storgatan 1, Malmö');
   await admin.locator('#office-langs').getByLabel('Swedish').check();
