@@ -32,6 +32,8 @@ export const texts = {
 
     'error.no_token': 'This link is incomplete. Open the link from your booking confirmation again.',
     'error.no_booking': 'We could not find a booking for this link. Check that you opened the whole link from your confirmation.',
+    'error.bad_contact': 'The contact must be an e-mail address or a phone number, or left empty (then no confirmation or reminder is sent).',
+    'error.not_in_meeting': 'That can only be done in a meeting that is going on.',
     'error.cancelled': 'This booking has been cancelled.',
     'error.too_early': 'The meeting room opens at {time}.',
     'error.too_late': 'The time to join this meeting has passed. Please book a new appointment.',
@@ -458,6 +460,8 @@ export const texts = {
 
     'error.no_token': 'Lenken er ufullstendig. Åpne lenken fra bestillingsbekreftelsen på nytt.',
     'error.no_booking': 'Vi fant ingen bestilling for denne lenken. Sjekk at du har åpnet hele lenken fra bekreftelsen.',
+    'error.bad_contact': 'Kontakten må være en e-postadresse eller et telefonnummer, eller stå tom (da sendes ingen bekreftelse eller påminnelse).',
+    'error.not_in_meeting': 'Det kan bare gjøres i et møte som pågår.',
     'error.cancelled': 'Denne bestillingen er avlyst.',
     'error.too_early': 'Møterommet åpner {time}.',
     'error.too_late': 'Tiden for å gå inn i dette møtet er ute. Bestill en ny time.',
@@ -884,6 +888,8 @@ export const texts = {
 
     'error.no_token': 'Länken är ofullständig. Öppna länken i din bokningsbekräftelse igen.',
     'error.no_booking': 'Vi hittade ingen bokning för den här länken. Kontrollera att du öppnade hela länken från bekräftelsen.',
+    'error.bad_contact': 'Kontakten måste vara en e-postadress eller ett telefonnummer, eller lämnas tom (då skickas ingen bekräftelse eller påminnelse).',
+    'error.not_in_meeting': 'Det kan bara göras i ett pågående möte.',
     'error.cancelled': 'Den här bokningen är avbokad.',
     'error.too_early': 'Mötesrummet öppnar {time}.',
     'error.too_late': 'Tiden för att gå in i mötet har passerat. Boka en ny tid.',
@@ -1310,6 +1316,8 @@ export const texts = {
 
     'error.no_token': 'Linket er ufuldstændigt. Åbn linket fra din bookingbekræftelse igen.',
     'error.no_booking': 'Vi kunne ikke finde en booking til dette link. Tjek, at du har åbnet hele linket fra bekræftelsen.',
+    'error.bad_contact': 'Kontakten skal være en e-mailadresse eller et telefonnummer, eller stå tom (så sendes ingen bekræftelse eller påmindelse).',
+    'error.not_in_meeting': 'Det kan kun gøres i et møde, der er i gang.',
     'error.cancelled': 'Denne booking er aflyst.',
     'error.too_early': 'Mødelokalet åbner {time}.',
     'error.too_late': 'Tiden til at gå ind i mødet er overskredet. Book en ny tid.',
