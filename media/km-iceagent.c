@@ -20,6 +20,8 @@
  */
 #include "media/km-private.h"
 
+#include <string.h>
+
 #include <gio/gio.h>
 #include <gst/webrtc/nice/nice.h>
 #include <nice/agent.h>
@@ -40,6 +42,9 @@ struct _KmIceAgent {
   GstUri *stun_server, *turn_server;
   GPtrArray *turn_servers; /* GstUri*, added by add_turn_server */
   gchar *http_proxy;
+  /* The browser's mDNS names: name → its address, "" while looked up.
+   * Only touched on the agents' thread. */
+  GHashTable *names;
 };
 
 /* A libnice stream and the webrtcbin session it serves (with bundling,
@@ -224,7 +229,29 @@ add_remote_candidate (KmIceAgent *self, guint stream_id, const gchar *line)
 
 /* A browser hides its host address behind an mDNS name (….local); the
  * name is looked up on the agents' thread, and the candidate added with
- * the address it resolves to. */
+ * the address it resolves to.  The name comes from a page, so only the
+ * form browsers make is looked up (a random UUID: Chromium, Firefox and
+ * Safari alike), and only a few names per participant, each once (an ICE
+ * restart sends the same name again): anything else would let a page
+ * have the node ask its resolver for names of the page's choosing, each
+ * lookup holding one of GLib's resolver threads.  A relay on a
+ * server rarely resolves one at all (the name lives on the browser's own
+ * network); the browser's checks still reach it from the address behind
+ * the name, which libnice learns as a peer-reflexive candidate. */
+#define KM_MDNS_NAMES_MAX 8
+
+static gboolean
+is_mdns_name (const gchar *name)
+{
+  static const gchar form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.local";
+  if (strlen (name) != sizeof form - 1 || !g_str_has_suffix (name, ".local"))
+    return FALSE;
+  for (gsize i = 0; form[i] != '.'; i++)
+    if (form[i] == '-' ? name[i] != '-' : !g_ascii_isxdigit (name[i]))
+      return FALSE;
+  return TRUE;
+}
+
 typedef struct {
   GWeakRef self;
   guint stream_id;
@@ -239,6 +266,16 @@ lookup_free (Lookup *l)
   g_free (l);
 }
 
+/* The candidate, its name replaced by address. */
+static void
+add_resolved (KmIceAgent *self, Lookup *l, const gchar *address)
+{
+  g_free (l->parts[4]);
+  l->parts[4] = g_strdup (address);
+  g_autofree gchar *line = g_strjoinv (" ", l->parts);
+  add_remote_candidate (self, l->stream_id, line);
+}
+
 static void
 on_resolved (GObject *resolver, GAsyncResult *result, gpointer data)
 {
@@ -247,10 +284,9 @@ on_resolved (GObject *resolver, GAsyncResult *result, gpointer data)
   GList *addresses = g_resolver_lookup_by_name_finish (G_RESOLVER (resolver), result, &error);
   g_autoptr (KmIceAgent) self = g_weak_ref_get (&l->self);
   if (self && addresses) {
-    g_free (l->parts[4]);
-    l->parts[4] = g_inet_address_to_string (addresses->data);
-    g_autofree gchar *line = g_strjoinv (" ", l->parts);
-    add_remote_candidate (self, l->stream_id, line);
+    gchar *address = g_inet_address_to_string (addresses->data);
+    g_hash_table_replace (self->names, g_strdup (l->parts[4]), address);
+    add_resolved (self, l, address);
   } else if (self) {
     GST_WARNING_OBJECT (self, "could not resolve %s: %s", l->parts[4], error->message);
   }
@@ -258,12 +294,28 @@ on_resolved (GObject *resolver, GAsyncResult *result, gpointer data)
   lookup_free (l);
 }
 
+/* On the agents' thread. */
 static gboolean
 start_lookup (gpointer data)
 {
   Lookup *l = data;
-  g_autoptr (GResolver) resolver = g_resolver_get_default ();
-  g_resolver_lookup_by_name_async (resolver, l->parts[4], NULL, on_resolved, l);
+  g_autoptr (KmIceAgent) self = g_weak_ref_get (&l->self);
+  const gchar *known = self ? g_hash_table_lookup (self->names, l->parts[4]) : NULL;
+  if (!self) {
+    lookup_free (l);
+  } else if (known && *known) {
+    add_resolved (self, l, known);
+    lookup_free (l);
+  } else if (!known && g_hash_table_size (self->names) >= KM_MDNS_NAMES_MAX) {
+    GST_INFO_OBJECT (self, "not looking up %s: %u names looked up already", l->parts[4],
+                     g_hash_table_size (self->names));
+    lookup_free (l);
+  } else {
+    if (!known)
+      g_hash_table_insert (self->names, g_strdup (l->parts[4]), g_strdup (""));
+    g_autoptr (GResolver) resolver = g_resolver_get_default ();
+    g_resolver_lookup_by_name_async (resolver, l->parts[4], NULL, on_resolved, l);
+  }
   return G_SOURCE_REMOVE;
 }
 
@@ -278,6 +330,11 @@ add_candidate (GstWebRTCICE *ice, GstWebRTCICEStream *stream, const gchar *candi
   }
   gchar **parts = g_strsplit (candidate, " ", 6);
   if (g_strv_length (parts) == 6 && g_str_has_suffix (parts[4], ".local")) {
+    if (!is_mdns_name (parts[4])) {
+      GST_INFO_OBJECT (self, "not looking up %.64s: not a name a browser makes", parts[4]);
+      g_strfreev (parts);
+      return;
+    }
     Lookup *l = g_new0 (Lookup, 1);
     g_weak_ref_init (&l->self, self);
     l->stream_id = stream->stream_id;
@@ -604,6 +661,7 @@ km_ice_agent_finalize (GObject *object)
   g_clear_pointer (&self->turn_server, gst_uri_unref);
   g_ptr_array_unref (self->turn_servers);
   g_free (self->http_proxy);
+  g_hash_table_unref (self->names);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (km_ice_agent_parent_class)->finalize (object);
 }
@@ -614,6 +672,7 @@ km_ice_agent_init (KmIceAgent *self)
   g_mutex_init (&self->lock);
   self->streams = g_array_new (FALSE, FALSE, sizeof (StreamItem));
   self->turn_servers = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_uri_unref);
+  self->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   /* As GStreamer's agent: trickled candidates, and regular nomination,
    * which browsers expect of a controlling peer. */
   self->agent =

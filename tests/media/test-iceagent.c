@@ -2,6 +2,8 @@
  * on its own: what webrtcbin asks of it, and two of them finding each
  * other across the namespace's veth pair with every check and timer run
  * on the process's one km-ice thread. */
+#include <string.h>
+
 #include "media/km-private.h"
 #include "tests/media/harness.h"
 
@@ -218,11 +220,148 @@ test_connect (void)
   return 0;
 }
 
+/* ---- a browser's mDNS names ---- */
+
+/* The resolver the agent asks, standing in for the system's: it knows one
+ * name and counts what it was asked. */
+#define KNOWN_NAME "1f3a2b4c-0d5e-4f60-8a7b-9c0d1e2f3a4b.local"
+
+typedef struct {
+  GResolver parent;
+  gint asked; /* atomic */
+} TestResolver;
+typedef struct {
+  GResolverClass parent;
+} TestResolverClass;
+G_DEFINE_TYPE (TestResolver, test_resolver, G_TYPE_RESOLVER)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestResolver, g_object_unref)
+
+static void
+test_resolver_lookup_async (GResolver *resolver, const gchar *name, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer data)
+{
+  g_atomic_int_inc (&((TestResolver *) resolver)->asked);
+  g_autoptr (GTask) task = g_task_new (resolver, cancellable, callback, data);
+  if (g_ascii_strcasecmp (name, KNOWN_NAME) == 0)
+    g_task_return_pointer (task, g_list_append (NULL, g_inet_address_new_from_string ("10.97.0.5")),
+                           (GDestroyNotify) g_resolver_free_addresses);
+  else
+    g_task_return_new_error (task, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "no %s", name);
+}
+
+static GList *
+test_resolver_lookup_finish (GResolver *resolver, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+test_resolver_class_init (TestResolverClass *klass)
+{
+  G_RESOLVER_CLASS (klass)->lookup_by_name_async = test_resolver_lookup_async;
+  G_RESOLVER_CLASS (klass)->lookup_by_name_finish = test_resolver_lookup_finish;
+}
+
+static void
+test_resolver_init (TestResolver *self)
+{
+}
+
+/* The remote candidates' addresses, "a:port" each, joined by spaces. */
+static gchar *
+remote_addresses (GstWebRTCICE *ice, GstWebRTCICEStream *stream)
+{
+  GString *out = g_string_new (NULL);
+  GstWebRTCICECandidateStats **remote = gst_webrtc_ice_get_remote_candidates (ice, stream);
+  for (guint i = 0; remote && remote[i]; i++) {
+    g_string_append_printf (out, "%s%s:%u", i ? " " : "", remote[i]->ipaddr, remote[i]->port);
+    gst_webrtc_ice_candidate_stats_free (remote[i]);
+  }
+  g_free (remote);
+  return g_string_free (out, FALSE);
+}
+
+/* Waits until the resolver was asked n times and the agent's thread has
+ * run what the answers started. */
+static gboolean
+wait_asked (TestResolver *resolver, gint n)
+{
+  for (guint i = 0; i < 250 && g_atomic_int_get (&resolver->asked) < n; i++)
+    g_usleep (20 * 1000);
+  g_usleep (100 * 1000);
+  return g_atomic_int_get (&resolver->asked) == n;
+}
+
+static gchar *
+mdns_line (const gchar *name, guint port)
+{
+  return g_strdup_printf ("a=candidate:1 1 UDP 2122260223 %s %u typ host", name, port);
+}
+
+/* A browser's host candidate under its mDNS name is used with the address
+ * the name resolves to; a name of any other form is never looked up, and
+ * one participant gets at most eight names looked up, each once. */
+static int
+test_mdns (void)
+{
+  g_autoptr (TestResolver) resolver = g_object_new (test_resolver_get_type (), NULL);
+  g_autoptr (GResolver) system = g_resolver_get_default ();
+  g_resolver_set_default (G_RESOLVER (resolver));
+  g_autoptr (GstWebRTCICE) ice = km_ice_agent_new ("mdns");
+  GstWebRTCICEStream *stream = gst_webrtc_ice_add_stream (ice, 0);
+  CHECK (stream != NULL, "no stream");
+
+  g_autofree gchar *known = mdns_line (KNOWN_NAME, 40000);
+  gst_webrtc_ice_add_candidate (ice, stream, known);
+  CHECK (wait_asked (resolver, 1), "asked %d times, expected once", resolver->asked);
+  g_autofree gchar *seen = remote_addresses (ice, stream);
+  CHECK (g_strcmp0 (seen, "10.97.0.5:40000") == 0, "remote candidates \"%s\"", seen);
+
+  /* Names a browser does not make: a printer's, a path, a UUID one
+   * character short or with a letter that is no hex digit, a long one. */
+  const gchar *odd[] = {
+    "printer.local",
+    "../../etc.local",
+    "1f3a2b4c-0d5e-4f60-8a7b-9c0d1e2f3a4.local",
+    "1f3a2b4c-0d5e-4f60-8a7b-9c0d1e2f3a4g.local",
+    "1f3a2b4c0d5e-4f60-8a7b-9c0d1e2f3a4b-.local",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (odd); i++) {
+    g_autofree gchar *line = mdns_line (odd[i], 40001 + i);
+    gst_webrtc_ice_add_candidate (ice, stream, line);
+  }
+  g_autofree gchar *long_name = g_strnfill (900, 'a');
+  g_autofree gchar *long_line = mdns_line (long_name, 40009);
+  gst_webrtc_ice_add_candidate (ice, stream, long_line);
+  CHECK (wait_asked (resolver, 1), "odd names looked up: asked %d times", resolver->asked);
+
+  /* The same name again (as after an ICE restart) is not asked again. */
+  g_autofree gchar *again = mdns_line (KNOWN_NAME, 40010);
+  gst_webrtc_ice_add_candidate (ice, stream, again);
+  CHECK (wait_asked (resolver, 1), "a known name asked again: %d times", resolver->asked);
+  g_autofree gchar *both = remote_addresses (ice, stream);
+  CHECK (strstr (both, "10.97.0.5:40010") != NULL, "remote candidates \"%s\"", both);
+
+  /* Twenty further names that resolve to nothing: seven are asked (eight
+   * with the first), the rest not; nothing is added for them. */
+  for (guint i = 0; i < 20; i++) {
+    g_autofree gchar *name = g_strdup_printf ("%08x-0d5e-4f60-8a7b-9c0d1e2f3a4b.local", i);
+    g_autofree gchar *line = mdns_line (name, 41000 + i);
+    gst_webrtc_ice_add_candidate (ice, stream, line);
+  }
+  CHECK (wait_asked (resolver, 8), "%d names asked, expected 8", resolver->asked);
+  g_autofree gchar *after = remote_addresses (ice, stream);
+  CHECK (g_strcmp0 (after, both) == 0, "remote candidates \"%s\", before \"%s\"", after, both);
+
+  g_resolver_set_default (system);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
   harness_init (&argc, &argv);
-  if (test_requests () || test_connect ())
+  if (test_requests () || test_connect () || test_mdns ())
     return 1;
   g_print ("ok\n");
   return 0;
