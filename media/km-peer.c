@@ -701,7 +701,12 @@ make_webrtcbin (const gchar *name)
 gboolean
 km_peer_setup (KmParticipant *p, GError **error)
 {
-  p->webrtc = make_webrtcbin (p->name);
+  /* webrtcbin names its thread "NAME:pc", and the kernel keeps a thread's
+   * name only up to 15 bytes: "17-c2" (booking 17, the caseworker,
+   * participant 2) leaves room for a booking id of nine digits, so that
+   * top -H tells an operator whose thread is busy.  Logs use p->name. */
+  g_autofree gchar *short_name = g_strdup_printf ("%s-%.1s%u", p->meeting->name, p->label, p->id);
+  p->webrtc = make_webrtcbin (short_name);
   if (!p->webrtc) {
     g_set_error (error, KM_ERROR, KM_ERROR_PIPELINE, "could not create webrtcbin");
     return FALSE;

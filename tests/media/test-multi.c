@@ -52,8 +52,7 @@ print_threads (const gchar *when)
 }
 
 /* Once media flows, a participant costs the relay one thread of its own:
- * webrtcbin's `NAME:pc` (a name too long for the kernel, so not countable
- * here); its ICE agent runs on the relay's one `km-ice` thread.
+ * webrtcbin's `NAME:pc` (counted in main); its ICE agent runs on the relay's one `km-ice` thread.
  * Everything its transport started (nicesrc's and the receive queue's
  * tasks, dtlsenc's, the RTX sender's, rtpsession's RTCP timer) has ended:
  * km-nicerecv.c, km-recvpath.c, km-srtpout.c, km-quiet.c.  The clients in
@@ -130,6 +129,12 @@ main (int argc, char **argv)
   g_print ("three participants' ICE agents on %u of the relay's threads\n", ice_threads);
   CHECK (g_getenv ("KONTOR_MEDIA_WEBRTCNICE") || ice_threads == 1, "%u km-ice threads",
          ice_threads);
+  /* Each participant's webrtcbin thread carries a name the kernel keeps
+   * (at most 15 bytes): meeting, the label's first letter, the id. */
+  const gchar *pc[] = { "multi-s1:pc", "multi-c2:pc", "multi-i3:pc" };
+  for (guint i = 0; i < G_N_ELEMENTS (pc); i++)
+    CHECK (harness_threads (pc[i], FALSE) == 1, "%u threads named %s",
+           harness_threads (pc[i], FALSE), pc[i]);
   CHECK (transport_quiet ("after a third participant joined"), "threads left running");
   /* Once media flows the relay's DTLS has nothing left to send, and the
    * task webrtcbin keeps for it ends (checked every second).  What is
