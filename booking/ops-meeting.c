@@ -51,7 +51,8 @@ transition_done (GObject *source, GAsyncResult *result, gpointer data)
                && (t->to == KB_STATUS_IN_MEETING || t->to == KB_STATUS_NO_SHOW))) {
     /* Admitting one's own meeting in progress again is a re-entry after
      * a reload, and a no-show the sweep already recorded stays one;
-     * anything else is the wrong state. */
+     * anything else is the wrong state.  The words are read back by
+     * signaling/handlers.c (not_waiting's status): keep them. */
     g_task_return_new_error (task, KB_ERROR, KB_ERROR_STATE, "the booking is %s",
                              kb_status_to_string (b->status));
     return;

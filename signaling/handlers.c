@@ -176,6 +176,12 @@ send_draining (KsClient *client)
 static void
 seeker_in (KsClient *client, const KbBooking *booking, gboolean admitted)
 {
+  /* The meeting may have ended while this node took its lease (a round
+   * trip after the join was read): an ended meeting must not open again. */
+  if (ks_room_ended (client->server, booking->id)) {
+    send_refusal (client, KB_JOIN_COMPLETED, 0);
+    return;
+  }
   client->role = KS_ROLE_SEEKER;
   client->booking_id = booking->id;
   ks_room_seeker_enter (client->server, client, booking, admitted);
@@ -377,6 +383,20 @@ caseworker_or_reply (KsClient *client)
   return FALSE;
 }
 
+/* not_waiting carries the booking's status (docs/protocol.md), which
+ * ops-meeting.c puts in its state error as "the booking is STATUS". */
+static void
+send_not_waiting (KsClient *client, const GError *error)
+{
+  static const gchar prefix[] = "the booking is ";
+  g_autofree gchar *text =
+      g_strdup_printf ("This booking cannot be admitted now: %s", error->message);
+  json_t *msg = ks_json_error ("not_waiting", text);
+  if (g_str_has_prefix (error->message, prefix))
+    json_object_set_new (msg, "status", json_string (error->message + strlen (prefix)));
+  ks_client_send (client, msg);
+}
+
 static gboolean
 booking_action_error_or_reply (KsClient *client, const GError *error, const gchar *verb)
 {
@@ -386,11 +406,12 @@ booking_action_error_or_reply (KsClient *client, const GError *error, const gcha
     ks_client_send_error (client, "not_logged_in", "Please log in again.", TRUE);
   else if (g_error_matches (error, KB_ERROR, KB_ERROR_NOT_FOUND))
     ks_client_send_error (client, "no_booking", "You have no such booking.", FALSE);
+  else if (g_error_matches (error, KB_ERROR, KB_ERROR_STATE) && g_str_equal (verb, "admitted"))
+    send_not_waiting (client, error);
   else if (g_error_matches (error, KB_ERROR, KB_ERROR_STATE)) {
     g_autofree gchar *text =
         g_strdup_printf ("This booking cannot be %s now: %s", verb, error->message);
-    ks_client_send_error (client, g_str_equal (verb, "admitted") ? "not_waiting" : "not_in_meeting",
-                          text, FALSE);
+    ks_client_send_error (client, "not_in_meeting", text, FALSE);
   } else
     send_internal (client, error);
   return TRUE;
@@ -417,6 +438,12 @@ typedef struct {
 static void
 caseworker_in (KsClient *client, const KbBooking *booking, gboolean unused)
 {
+  /* As for the job seeker (seeker_in): ended while the lease was taken. */
+  if (ks_room_ended (client->server, booking->id)) {
+    g_autoptr (GError) ended = g_error_new (KB_ERROR, KB_ERROR_STATE, "the booking is completed");
+    send_not_waiting (client, ended);
+    return;
+  }
   ks_room_caseworker_enter (client->server, client, booking);
 }
 

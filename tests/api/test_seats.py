@@ -11,6 +11,7 @@ import json
 import secrets
 import socket
 import struct
+import subprocess
 import time
 
 from kontor_harness import Kontor, Spec, need_env
@@ -350,6 +351,78 @@ def admit_then_leave(k, spec, trials=5):
     cw.close()
 
 
+class HeldLease:
+    """Holds up this node's lease claim on a booking's meeting (hosts.c):
+    an uncommitted row for it in meeting_hosts makes the claim wait, as a
+    slow database would, until the with-block ends."""
+
+    def __init__(self, k, bid):
+        self.k, self.bid = k, bid
+
+    def __enter__(self):
+        self.psql = subprocess.Popen(["psql", "-X", "-q", "-d", self.k.conninfo],
+                                     stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self.psql.stdin.write(f"BEGIN; INSERT INTO meeting_hosts (booking_id, node, lease_until) "
+                              f"VALUES ({self.bid}, 'elsewhere', now() + interval '1 hour');\n")
+        self.psql.stdin.flush()
+        time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc):
+        self.psql.stdin.write("ROLLBACK;\n")
+        self.psql.stdin.close()
+        self.psql.wait()
+        return False
+
+
+def end_during_lease_claim(k, spec):
+    """The caseworker ends a meeting nobody is connected to while a job
+    seeker's reload (or the caseworker's own re-entry from another tab) was
+    read as in progress and waits for the meeting's lease: the ended
+    meeting does not open again, and the late one is told it is over."""
+    for who in ("seeker", "caseworker"):
+        demo, bid, cw, seeker = admitted_meeting(k)
+        queue_tab = caseworker(k, demo)  # the tab that ends it
+        cw.send({"type": "leave"})
+        seeker.close()
+        time.sleep(0.3)
+        with HeldLease(k, bid):
+            late = k.ws() if who == "seeker" else cw
+            late.send({"type": "join", "token": demo["booking_token"]} if who == "seeker"
+                      else {"type": "admit", "booking_id": bid})
+            time.sleep(0.5)  # read as in progress; now it waits for the lease
+            queue_tab.send({"type": "end", "booking_id": bid})
+            deadline = time.monotonic() + 10
+            while (k.sql(f"SELECT status FROM bookings WHERE id = {bid}") != "completed"
+                   and time.monotonic() < deadline):
+                time.sleep(0.1)
+            time.sleep(0.3)  # and its answer has been handled
+        msg = late.recv()
+        while msg.get("type") in ("queue", "peer"):
+            msg = late.recv()
+        if who == "seeker":
+            spec.check("a reload waiting for the lease of a meeting that ends meanwhile is told "
+                       "completed", msg.get("code") == "completed", msg)
+        else:
+            spec.check("a caseworker's re-entry waiting for the lease of a meeting that ends "
+                       "meanwhile is told not_waiting, status completed",
+                       msg.get("code") == "not_waiting" and msg.get("status") == "completed", msg)
+        late.send({"type": "chat", "text": "still here?"})
+        try:
+            msg = late.recv_type("error", 3)
+        except TimeoutError:
+            msg = {"answer": "none: the chat went into the meeting"}
+        spec.check(f"… and the ended meeting stays closed ({who})",
+                   msg.get("code") in ("not_joined", "not_in_meeting"), msg)
+        queue_tab.send({"type": "admit", "booking_id": bid})
+        msg = queue_tab.recv_type("error")
+        spec.check("admitting a completed booking is not_waiting with its status",
+                   msg.get("code") == "not_waiting" and msg.get("status") == "completed", msg)
+        for ws in (late, cw, queue_tab):
+            ws.close()
+    spec.check("the server is still up", alive(k))
+
+
 def main():
     need_env()
     spec = Spec()
@@ -365,6 +438,7 @@ def main():
         admit_racing_end(k, spec)
         reload_racing_admit(k, spec)
         admit_then_leave(k, spec)
+        end_during_lease_claim(k, spec)
     spec.done()
 
 
