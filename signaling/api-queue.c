@@ -87,8 +87,10 @@ queue_cancel_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (KsRequest) r = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (KbBooking) b = kb_cancel_by_caseworker_finish (r->server->store, result, &error);
-  if (b) /* done, even if nobody waits for the answer any more */
+  if (b) { /* done, even if nobody waits for the answer any more */
     ks_stats_booking (r->server, KS_BOOKING_CANCELLED_BY_CASEWORKER);
+    ks_room_cancelled (r->server, b->id);
+  }
   if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
     return;
   ks_queue_changed (r->server, b->caseworker_id);

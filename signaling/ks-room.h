@@ -17,6 +17,10 @@ void ks_room_seeker_enter (KsServer *server, KsClient *client, const KbBooking *
 void ks_room_caseworker_enter (KsServer *server, KsClient *client, const KbBooking *booking);
 /* The meeting ended (status completed): tell everyone, free the media. */
 void ks_room_end (KsServer *server, const KbBooking *booking);
+/* The booking was cancelled (a caseworker may cancel one whose job seeker
+ * waits): a job seeker in its waiting room is told `cancelled` and leaves
+ * it, as after `leave`. */
+void ks_room_cancelled (KsServer *server, gint64 booking_id);
 /* The socket left its room (leave or close). */
 void ks_room_leave (KsServer *server, KsClient *client);
 /* offer / ice from a participant. */

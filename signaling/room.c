@@ -475,6 +475,20 @@ ks_room_leave (KsServer *server, KsClient *client)
     seeker_moved (server, NULL, caseworker_id);
 }
 
+void
+ks_room_cancelled (KsServer *server, gint64 booking_id)
+{
+  KsRoom *room = g_hash_table_lookup (server->rooms, &booking_id);
+  KsClient *seeker = room ? *seat (room, KS_ROLE_SEEKER) : NULL;
+  if (!seeker)
+    return;
+  /* Nobody will admit them: without this they would wait in vain, and
+   * show as present in the queue, until they reload. */
+  ks_client_send_error (seeker, "cancelled", "This booking has been cancelled.", FALSE);
+  ks_room_leave (server, seeker); /* room may be freed here */
+  seeker->role = KS_ROLE_NONE;
+}
+
 /* Long enough for any answer in flight at the end to have come back. */
 #define ENDED_KEPT_US (10 * 60 * G_USEC_PER_SEC)
 

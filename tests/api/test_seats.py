@@ -423,6 +423,41 @@ def end_during_lease_claim(k, spec):
     spec.check("the server is still up", alive(k))
 
 
+def cancelled_while_waiting(k, spec):
+    """A caseworker cancels the booking of a job seeker who waits (ill, say):
+    the job seeker is told at once, not left waiting in vain, and leaves the
+    waiting room; the socket stays open, as for a refused join."""
+    demo = k.demo(60)
+    bid = booking_id(k, demo)
+    cw = caseworker(k, demo)
+    seeker = k.ws()
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    seeker.recv_type("waiting")
+    status, body, _, _ = k.request("POST", "/api/v1/queue/cancel",
+                                   {"booking_id": bid, "reason": "Caseworker ill"},
+                                   headers={"Cookie": cw.cookie})
+    spec.check("a waiting job seeker's booking can be cancelled", status == 200, (status, body))
+    try:
+        msg = seeker.recv_type("error", 5)
+    except TimeoutError:
+        msg = {"answer": "none: still waiting"}
+    spec.check("the waiting job seeker is told cancelled", msg.get("code") == "cancelled", msg)
+    row = {}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not (row.get("status") == "cancelled"
+                                               and row.get("present") is False):
+        row = next(b for b in cw.recv_type("queue")["bookings"] if b["id"] == bid)
+    spec.check("and is no longer present in the caseworker's queue",
+               row.get("status") == "cancelled" and row.get("present") is False, row)
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    msg = seeker.recv_type("error")
+    spec.check("the socket stays open: joining again is refused cancelled",
+               msg.get("code") == "cancelled", msg)
+    seeker.close()
+    cw.close()
+    spec.check("the server is still up", alive(k))
+
+
 def main():
     need_env()
     spec = Spec()
@@ -439,6 +474,7 @@ def main():
         reload_racing_admit(k, spec)
         admit_then_leave(k, spec)
         end_during_lease_claim(k, spec)
+        cancelled_while_waiting(k, spec)
     spec.done()
 
 
