@@ -197,6 +197,10 @@ joined (KsClient *client, KbBooking *owned, KbJoinVerdict verdict, gint64 opens_
   client->busy = FALSE;
   if (!ks_client_still_open (client, error))
     return;
+  /* A leave sent after the join, before its answer (pipelined, or a page
+   * closing the waiting room at once): the leave is the last word. */
+  if (client->leaves != client->leaves_at_join)
+    return;
   if (error) {
     const gchar *message;
     const gchar *code = ks_db_trouble (error, &message);
@@ -314,6 +318,7 @@ on_join (KsClient *client, json_t *msg)
     return;
   }
   client->busy = TRUE;
+  client->leaves_at_join = client->leaves;
   if (token)
     kb_join_async (client->server->store, token, kb_clock_now (), client->cancellable, join_done,
                    ks_client_ref (client));
@@ -733,7 +738,9 @@ ks_ws_dispatch (KsClient *client, const gchar *text, gsize len)
   for (gsize i = 0; i < G_N_ELEMENTS (handlers); i++)
     if (g_str_equal (type, handlers[i].type)) {
       gboolean opening = g_str_equal (type, "join") || g_str_equal (type, "hello");
-      if (!opening && client->role == KS_ROLE_NONE) {
+      /* A leave may follow a join before its answer: it counts (joined). */
+      gboolean leaving_a_join = client->busy && g_str_equal (type, "leave");
+      if (!opening && !leaving_a_join && client->role == KS_ROLE_NONE) {
         ks_client_send_error (client, "not_joined", "Send join or hello first.", FALSE);
         return;
       }

@@ -25,6 +25,7 @@ struct _KsClient {
   gboolean queue_pending; /* a queue query is in flight */
   gboolean queue_dirty;   /* something changed while it was */
   guint leaves;           /* leave messages so far (an admit sent before one is void) */
+  guint leaves_at_join;   /* leaves when the join in flight was sent (so is a join) */
   /* bounds (client.c: the queue; limits.c: the rest) */
   gsize queued_bytes;        /* in outq */
   gdouble msg_tokens;        /* messages it may still send now */
