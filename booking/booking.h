@@ -528,8 +528,13 @@ void kb_host_claim_async (KbStore *store, gint64 booking_id, const gchar *node, 
 gchar *kb_host_claim_finish (KbStore *store, GAsyncResult *result, gint64 *remaining_ms,
                              GError **error);
 /* The heartbeat: renew node's leases on n meetings, with their job
- * seekers' presence.  Finish: a GArray of the gint64 booking ids node holds
- * afterwards (transfer full); one missing went to another node. */
+ * seekers' presence.  Finish: a GArray of KbHeld, the meetings node holds
+ * afterwards with their bookings' status now (transfer full); one missing
+ * went to another node. */
+typedef struct {
+  gint64 booking_id;
+  KbStatus status;
+} KbHeld;
 void kb_host_renew_async (KbStore *store, const gchar *node, const gint64 *booking_ids,
                           const gboolean *present, guint n, guint lease_s,
                           GCancellable *cancellable, GAsyncReadyCallback callback,

@@ -78,10 +78,15 @@ renew_done (GObject *source, GAsyncResult *result, gpointer data)
 
   if (res == NULL)
     return;
-  held = g_array_sized_new (FALSE, FALSE, sizeof (gint64), (guint) PQntuples (res));
+  held = g_array_sized_new (FALSE, FALSE, sizeof (KbHeld), (guint) PQntuples (res));
   for (int i = 0; i < PQntuples (res); i++) {
-    gint64 id = kb_row_int64 (res, i, "booking_id");
-    g_array_append_val (held, id);
+    KbHeld h = { .booking_id = kb_row_int64 (res, i, "booking_id"), .status = KB_STATUS_BOOKED };
+    const gchar *status = kb_row_text (res, i, "status");
+    /* No status (the booking deleted under its lease): left as booked,
+     * which closes nothing. */
+    if (status)
+      kb_status_from_string (status, &h.status);
+    g_array_append_val (held, h);
   }
   PQclear (res);
   g_task_return_pointer (task, held, (GDestroyNotify) g_array_unref);

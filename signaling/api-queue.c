@@ -89,7 +89,7 @@ queue_cancel_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (KbBooking) b = kb_cancel_by_caseworker_finish (r->server->store, result, &error);
   if (b) { /* done, even if nobody waits for the answer any more */
     ks_stats_booking (r->server, KS_BOOKING_CANCELLED_BY_CASEWORKER);
-    ks_room_cancelled (r->server, b->id);
+    ks_room_over (r->server, b->id, KB_STATUS_CANCELLED);
   }
   if (ks_answer_dropped (r, error) || ks_respond_booking_error (r, error))
     return;

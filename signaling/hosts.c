@@ -145,7 +145,7 @@ renewed (GObject *source, GAsyncResult *result, gpointer data)
   }
   g_autoptr (GHashTable) ok = g_hash_table_new (g_int64_hash, g_int64_equal);
   for (guint i = 0; i < held->len; i++)
-    g_hash_table_add (ok, &g_array_index (held, gint64, i));
+    g_hash_table_add (ok, &g_array_index (held, KbHeld, i).booking_id);
   /* A meeting not renewed is another node's now (this one was cut off
    * from the database longer than a lease): its pages must go there. */
   g_autoptr (GArray) lost = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -159,6 +159,16 @@ renewed (GObject *source, GAsyncResult *result, gpointer data)
     g_warning ("booking %" G_GINT64_FORMAT ": another node holds this meeting now", id);
     if (server->host_lost)
       server->host_lost (server, id);
+  }
+  /* A booking that ended while its room is open here (the sweep closed
+   * it, a caseworker cancelled it, on this node or another): the people
+   * in the room are told, as a reload would tell them. */
+  for (guint i = 0; i < held->len; i++) {
+    const KbHeld *h = &g_array_index (held, KbHeld, i);
+    gboolean over = h->status == KB_STATUS_COMPLETED || h->status == KB_STATUS_CANCELLED
+                    || h->status == KB_STATUS_NO_SHOW || h->status == KB_STATUS_NOT_ADMITTED;
+    if (over && server->booking_over && g_hash_table_contains (server->hosted, &h->booking_id))
+      server->booking_over (server, h->booking_id, h->status);
   }
 }
 

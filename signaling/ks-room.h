@@ -17,10 +17,13 @@ void ks_room_seeker_enter (KsServer *server, KsClient *client, const KbBooking *
 void ks_room_caseworker_enter (KsServer *server, KsClient *client, const KbBooking *booking);
 /* The meeting ended (status completed): tell everyone, free the media. */
 void ks_room_end (KsServer *server, const KbBooking *booking);
-/* The booking was cancelled (a caseworker may cancel one whose job seeker
- * waits): a job seeker in its waiting room is told `cancelled` and leaves
- * it, as after `leave`. */
-void ks_room_cancelled (KsServer *server, gint64 booking_id);
+/* booking_id's booking has ended with status (completed, cancelled,
+ * no_show, not_admitted) by other means than `end` here: the sweep, a
+ * cancel, another node (hosts.c's heartbeat reads it).  A meeting in
+ * progress ends (`ended`, as ks_room_end); a job seeker waiting is told
+ * what a join would tell them now (`cancelled`, `completed`, `too_late`)
+ * and leaves the waiting room, as after `leave`; the socket stays open. */
+void ks_room_over (KsServer *server, gint64 booking_id, KbStatus status);
 /* The socket left its room (leave or close). */
 void ks_room_leave (KsServer *server, KsClient *client);
 /* offer / ice from a participant. */

@@ -66,6 +66,11 @@ typedef void (*KsSeekerMoved) (KsServer *server, gint64 caseworker_id);
  * server.c points it at room.c (ks_room_evict), which hosts.c may not
  * call. */
 typedef void (*KsHostLost) (KsServer *server, gint64 booking_id);
+/* The booking of a meeting whose room is open here has ended (status:
+ * completed, cancelled, no_show or not_admitted), whoever ended it: the
+ * sweep, a cancel, another node.  server.c points it at room.c
+ * (ks_room_over). */
+typedef void (*KsBookingOver) (KsServer *server, gint64 booking_id, KbStatus status);
 
 struct _KsServer {
   KsConfig *config; /* owned copy */
@@ -97,6 +102,7 @@ struct _KsServer {
   guint heartbeat;      /* source id */
   KbListener *listener; /* LISTEN kontor_queue */
   KsHostLost host_lost;
+  KsBookingOver booking_over;
   KsStats *stats; /* stats.c: counters for /metrics (made on first use) */
 };
 

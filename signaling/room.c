@@ -475,20 +475,6 @@ ks_room_leave (KsServer *server, KsClient *client)
     seeker_moved (server, NULL, caseworker_id);
 }
 
-void
-ks_room_cancelled (KsServer *server, gint64 booking_id)
-{
-  KsRoom *room = g_hash_table_lookup (server->rooms, &booking_id);
-  KsClient *seeker = room ? *seat (room, KS_ROLE_SEEKER) : NULL;
-  if (!seeker)
-    return;
-  /* Nobody will admit them: without this they would wait in vain, and
-   * show as present in the queue, until they reload. */
-  ks_client_send_error (seeker, "cancelled", "This booking has been cancelled.", FALSE);
-  ks_room_leave (server, seeker); /* room may be freed here */
-  seeker->role = KS_ROLE_NONE;
-}
-
 /* Long enough for any answer in flight at the end to have come back. */
 #define ENDED_KEPT_US (10 * 60 * G_USEC_PER_SEC)
 
@@ -515,15 +501,16 @@ ks_room_ended (KsServer *server, gint64 booking_id)
   return server->ended && g_hash_table_contains (server->ended, &booking_id);
 }
 
-void
-ks_room_end (KsServer *server, const KbBooking *booking)
+/* Ends booking_id's room: everyone in it gets `ended` with the booking
+ * (ended: its JSON, borrowed), leaves the media, and the lease goes back. */
+static void
+end_room (KsServer *server, gint64 booking_id, json_t *ended)
 {
-  KsRoom *room = g_hash_table_lookup (server->rooms, &booking->id);
-  ks_invitations_forget (server, booking->id);
-  note_ended (server, booking->id);
+  KsRoom *room = g_hash_table_lookup (server->rooms, &booking_id);
+  ks_invitations_forget (server, booking_id);
+  note_ended (server, booking_id);
   if (!room)
     return;
-  json_t *ended = ks_json_booking (booking);
   for (guint i = 0; i < N_SEATS; i++) {
     KsClient *c = room->seats[i];
     if (!c)
@@ -539,9 +526,49 @@ ks_room_end (KsServer *server, const KbBooking *booking)
       c->role = KS_ROLE_NONE;
     room->seats[i] = NULL;
   }
+  ks_host_release (server, booking_id);
+  g_hash_table_remove (server->rooms, &booking_id);
+}
+
+void
+ks_room_end (KsServer *server, const KbBooking *booking)
+{
+  json_t *ended = ks_json_booking (booking);
+  end_room (server, booking->id, ended);
   json_decref (ended);
-  ks_host_release (server, booking->id);
-  g_hash_table_remove (server->rooms, &booking->id);
+}
+
+void
+ks_room_over (KsServer *server, gint64 booking_id, KbStatus status)
+{
+  KsRoom *room = g_hash_table_lookup (server->rooms, &booking_id);
+  if (!room)
+    return;
+  /* A meeting in progress (the sweep completes one two hours past its
+   * end): it ends as if the caseworker had ended it. */
+  if (*seat (room, KS_ROLE_CASEWORKER)) {
+    json_t *ended = room->booking ? json_deep_copy (room->booking) : json_object ();
+    json_object_set_new (ended, "status", json_string (kb_status_to_string (status)));
+    end_room (server, booking_id, ended);
+    json_decref (ended);
+    return;
+  }
+  /* A job seeker waiting: nobody will admit them now.  Without this they
+   * would wait in vain, and show as present in the queue, until a reload
+   * told them what it tells them here. */
+  KsClient *seeker = *seat (room, KS_ROLE_SEEKER);
+  if (!seeker)
+    return;
+  if (status == KB_STATUS_CANCELLED)
+    ks_client_send_error (seeker, "cancelled", "This booking has been cancelled.", FALSE);
+  else if (status == KB_STATUS_COMPLETED)
+    ks_client_send_error (seeker, "completed", "This meeting has ended.", FALSE);
+  else
+    ks_client_send_error (seeker, "too_late",
+                          "The booked time has ended without the meeting. Please book a new time.",
+                          FALSE);
+  ks_room_leave (server, seeker); /* room may be freed here */
+  seeker->role = KS_ROLE_NONE;
 }
 
 void

@@ -280,6 +280,7 @@ ks_server_new (const KsConfig *config, KbStore *store, GError **error)
       g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) ks_room_free);
   server->seeker_moved = ks_queue_changed;
   server->host_lost = ks_room_evict;
+  server->booking_over = ks_room_over;
 
   if (!g_file_test (config->web_root, G_FILE_TEST_IS_DIR)) {
     g_set_error (error, KS_ERROR, KS_ERROR_CONFIG, "web_root \"%s\" is not a folder",

@@ -351,6 +351,37 @@ def admit_then_leave(k, spec, trials=5):
     cw.close()
 
 
+def join_then_leave(k, spec, trials=5):
+    """A job seeker's page joins and leaves before the join's answer comes
+    (both in one write): the leave is the last word.  The join is not
+    answered, the job seeker is not in the waiting room nor present in the
+    queue, and the socket may join again."""
+    demo = k.demo(60)
+    bid = booking_id(k, demo)
+    cw = caseworker(k, demo)
+    seeker = k.ws()
+    refused, seated = 0, 0
+    for _ in range(trials):
+        seeker.sock.sendall(frame({"type": "join", "token": demo["booking_token"]})
+                            + frame({"type": "leave"}))
+        try:
+            msg = seeker.recv_type("error", 1)
+            refused += msg.get("code") == "not_joined"
+        except TimeoutError:
+            pass
+        seated += metric(k, 'kontor_room_seats{role="seeker"}') != 0
+    spec.check(f"a leave sent right after a join is taken, not refused not_joined ({trials} tries)",
+               refused == 0, f"{refused} refused")
+    spec.check(f"and the job seeker is not seated ({trials} tries)", seated == 0, f"{seated} seated")
+    rows = k.sql(f"SELECT coalesce(bool_or(seeker_present), false) FROM meeting_hosts WHERE booking_id = {bid}")
+    spec.check("nor present in the caseworker's queue", rows in ("f", ""), rows)
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    spec.check("the socket joins again afterwards",
+               seeker.recv_type("waiting").get("type") == "waiting")
+    seeker.close()
+    cw.close()
+
+
 class HeldLease:
     """Holds up this node's lease claim on a booking's meeting (hosts.c):
     an uncommitted row for it in meeting_hosts makes the claim wait, as a
@@ -458,6 +489,96 @@ def cancelled_while_waiting(k, spec):
     spec.check("the server is still up", alive(k))
 
 
+def move_back(k, bid, start, end):
+    """Puts booking bid's time at now() + start .. now() + end (SQL
+    intervals), past the rules' triggers, as if that much time had passed."""
+    k.sql("SET session_replication_role = replica; "
+          f"UPDATE bookings SET during = tstzrange(now() + interval '{start}', now() + interval '{end}'), "
+          f"blocked = tstzrange(now() + interval '{start}', now() + interval '{end}') WHERE id = {bid}")
+
+
+def error_code(ws, timeout=8):
+    try:
+        msg = ws.recv_type("error", timeout)
+        return msg.get("code") if isinstance(msg, dict) else msg
+    except TimeoutError:
+        return "none: still waiting"
+
+
+def waiting_past_the_end(k, spec):
+    """A job seeker still waiting when the booked time ends: the sweep
+    closes the booking not_admitted, and the job seeker is told too_late
+    (what a reload would say) instead of waiting on for ever."""
+    demo = k.demo(60)
+    bid = booking_id(k, demo)
+    cw = caseworker(k, demo)
+    seeker = k.ws()
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    seeker.recv_type("waiting")
+    move_back(k, bid, "-30 min", "-1 s")
+    k.sql("SELECT kb_close_overdue(now())")
+    spec.check("the sweep closed the booking not_admitted",
+               k.sql(f"SELECT status FROM bookings WHERE id = {bid}") == "not_admitted")
+    spec.check("the job seeker still waiting is told too_late", error_code(seeker) == "too_late")
+    row = {}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and row.get("present") is not False:
+        row = next((b for b in cw.recv_type("queue")["bookings"] if b["id"] == bid), {})
+    spec.check("and is no longer present in the caseworker's queue", row.get("present") is False, row)
+    cw.send({"type": "admit", "booking_id": bid})
+    msg = cw.recv_type("error")
+    spec.check("admitting them now is refused not_waiting, status not_admitted",
+               msg.get("code") == "not_waiting" and msg.get("status") == "not_admitted", msg)
+    seeker.close()
+    cw.close()
+
+
+def meeting_completed_by_the_sweep(k, spec):
+    """A meeting still running two hours past its end is completed by the
+    sweep: everyone in it gets ended, as if the caseworker had ended it, and
+    the media is freed (before, the room stayed open and the caseworker's
+    end was refused)."""
+    demo, bid, cw, seeker = admitted_meeting(k)
+    move_back(k, bid, "-150 min", "-121 min")
+    k.sql("SELECT kb_close_overdue(now())")
+    spec.check("the sweep completed the meeting",
+               k.sql(f"SELECT status FROM bookings WHERE id = {bid}") == "completed")
+    for who, ws in (("caseworker", cw), ("job seeker", seeker)):
+        try:
+            msg = ws.recv_type("ended", 8)
+        except TimeoutError:
+            msg = {"answer": "none"}
+        spec.check(f"the {who} is told ended, status completed",
+                   (msg.get("booking") or {}).get("status") == "completed", msg)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and metric(k, "kontor_meetings_in_progress") != 0:
+        time.sleep(0.2)
+    spec.check("no meeting is in progress any more", metric(k, "kontor_meetings_in_progress") == 0)
+    again = k.ws()
+    again.send({"type": "join", "token": demo["booking_token"]})
+    spec.check("joining again is refused completed", error_code(again) == "completed")
+    for ws in (again, seeker, cw):
+        ws.close()
+
+
+def cancelled_elsewhere(k, spec):
+    """A booking cancelled where this node hears nothing at once (another
+    node, an operator in the database): the heartbeat reads it, and the
+    waiting job seeker is told cancelled within a few seconds."""
+    demo = k.demo(60)
+    bid = booking_id(k, demo)
+    seeker = k.ws()
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    seeker.recv_type("waiting")
+    k.sql(f"UPDATE bookings SET status = 'cancelled', cancelled_at = now() WHERE id = {bid}")
+    spec.check("a job seeker waiting is told cancelled", error_code(seeker) == "cancelled")
+    seeker.send({"type": "join", "token": demo["booking_token"]})
+    spec.check("the socket stays open: joining again is refused cancelled",
+               error_code(seeker) == "cancelled")
+    seeker.close()
+    spec.check("the server is still up", alive(k))
+
+
 def main():
     need_env()
     spec = Spec()
@@ -475,6 +596,10 @@ def main():
         admit_then_leave(k, spec)
         end_during_lease_claim(k, spec)
         cancelled_while_waiting(k, spec)
+        waiting_past_the_end(k, spec)
+        join_then_leave(k, spec)
+        meeting_completed_by_the_sweep(k, spec)
+        cancelled_elsewhere(k, spec)
     spec.done()
 
 
