@@ -1,5 +1,7 @@
 -- A caseworker's bookings on one office-local date, in start order,
--- cancelled ones included (the queue shows them struck through).
+-- cancelled ones included (the queue shows them struck through); for
+-- today (no date given) also the earlier ones still waiting or in a
+-- meeting, which began before local midnight.
 -- $1 = caseworker id, $2 = local date (NULL: the date that contains $3),
 -- $3 = now (µs).  seeker_present_on: the node in whose room the job
 -- seeker is now (migration 015), NULL when nowhere.
@@ -14,6 +16,10 @@ SELECT v.*,
            AND h.lease_until > now()) AS seeker_present_on
   FROM booking_view v, day
  WHERE v.caseworker_id = $1
-   AND v.starts_us >= kb_us(day.d::timestamp AT TIME ZONE day.tz)
-   AND v.starts_us < kb_us((day.d + 1)::timestamp AT TIME ZONE day.tz)
+   AND ((v.starts_us >= kb_us(day.d::timestamp AT TIME ZONE day.tz)
+         AND v.starts_us < kb_us((day.d + 1)::timestamp AT TIME ZONE day.tz))
+        -- Today's queue also holds what is still going on from before
+        -- local midnight: a job seeker waiting, a meeting in progress.
+        OR ($2::date IS NULL AND v.status IN ('waiting', 'in_meeting')
+            AND v.starts_us < kb_us(day.d::timestamp AT TIME ZONE day.tz)))
  ORDER BY v.starts_us, v.id

@@ -13,6 +13,8 @@ import socket
 import struct
 import subprocess
 import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from kontor_harness import Kontor, Spec, need_env
 
@@ -579,6 +581,52 @@ def cancelled_elsewhere(k, spec):
     spec.check("the server is still up", alive(k))
 
 
+def seconds_to_next_local(hour, minute, zone="Europe/Oslo"):
+    """Seconds from now to the next hour:minute in zone (the demo office's)."""
+    tz = ZoneInfo(zone)
+    now = datetime.now(tz)
+    target = (now + timedelta(days=1)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return int((target - now).total_seconds())
+
+
+def waiting_across_midnight(spec):
+    """At 00:02 local time a job seeker waits for the meeting booked at
+    23:55: today's queue (the caseworker's socket and GET /queue) still
+    shows them, present, so that the caseworker can let them in.  Before,
+    "today" held only what starts today and the job seeker vanished."""
+    offset = seconds_to_next_local(0, 2)
+    with Kontor(extra_env={"KONTOR_LOGIN_PER_MINUTE": "1000",
+                           "KONTOR_CLOCK_OFFSET": str(offset)}) as k:
+        # Booked an hour before, as a job seeker would have.
+        demo = json.loads(k.run("demo", "--json", f"--starts-in={3600 - 420}",
+                                env={"KONTOR_CLOCK_OFFSET": str(offset - 3600)}))
+        bid = booking_id(k, demo)
+        seeker = k.ws()
+        seeker.send({"type": "join", "token": demo["booking_token"]})
+        spec.check("at 00:02 the job seeker of 23:55 waits", seeker.recv_type("waiting").get("type") == "waiting")
+        _, _, cookie = k.login(demo["caseworker_email"], demo["caseworker_password"])
+        cw = k.ws(cookie=cookie)
+        cw.send({"type": "hello"})
+        row = {}
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and row.get("present") is not True:
+            row = next((b for b in cw.recv_type("queue")["bookings"] if b["id"] == bid), {})
+        spec.check("the caseworker's queue after midnight shows them waiting, present",
+                   row.get("status") == "waiting" and row.get("present") is True, row)
+        status, body, _, _ = k.request("GET", "/api/v1/queue", headers={"Cookie": cookie})
+        spec.check("so does GET /api/v1/queue",
+                   status == 200 and any(b["id"] == bid for b in body.get("bookings", [])), body)
+        yesterday = (datetime.now(ZoneInfo("Europe/Oslo")) + timedelta(seconds=offset - 86400)).date()
+        status, body, _, _ = k.request("GET", f"/api/v1/queue?date={yesterday.isoformat()}",
+                                       headers={"Cookie": cookie})
+        spec.check("and yesterday's list, where it was booked",
+                   status == 200 and any(b["id"] == bid for b in body.get("bookings", [])), body)
+        cw.send({"type": "admit", "booking_id": bid})
+        spec.check("the caseworker lets them in", cw.recv_type("admitted").get("type") == "admitted")
+        for ws in (seeker, cw):
+            ws.close()
+
+
 def main():
     need_env()
     spec = Spec()
@@ -600,6 +648,7 @@ def main():
         join_then_leave(k, spec)
         meeting_completed_by_the_sweep(k, spec)
         cancelled_elsewhere(k, spec)
+    waiting_across_midnight(spec)
     spec.done()
 
 
