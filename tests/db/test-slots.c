@@ -331,6 +331,49 @@ test_grid_per_date (Fixture *f, gconstpointer data)
   assert_not_a_slot (f, service, o, midnight + (gint64) 30 * 60 * G_USEC_PER_SEC);
 }
 
+/* Special hours that open inside the hour the clocks skip and close less
+ * than an hour later (02:30-03:15 on 29 March): the wall-clock opening is
+ * an instant after the closing.  That interval is empty that night; the
+ * rest of the day, the days around it and bookings next to it go on as
+ * ever (before, tstzrange raised an error and every search, booking and
+ * hours change within a day of it failed). */
+static void
+test_dst_skipped_opening (Fixture *f, gconstpointer data)
+{
+  gint64 service, cw, o = office (f, "Europe/Oslo", &service, &cw);
+  g_autofree gchar *os = g_strdup_printf ("%" G_GINT64_FORMAT, o);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) around = NULL;
+  g_autofree gchar *a = NULL;
+  KbBookResult *r;
+
+  /* 01:00-04:00 becomes 01:00-02:00 and 02:30-03:15. */
+  sql_id (f,
+          "UPDATE special_hours SET closes_at = '02:00' WHERE special_day_id IN "
+          "(SELECT id FROM special_days WHERE office_id = $1 AND days @> '2026-03-29'::date)",
+          os, NULL);
+  sql_id (f,
+          "INSERT INTO special_hours (special_day_id, opens_at, closes_at) "
+          "SELECT id, '02:30', '03:15' FROM special_days "
+          "WHERE office_id = $1 AND days @> '2026-03-29'::date",
+          os, NULL);
+
+  around = slots (f, service, o, 0, "2026-03-28", "2026-03-30", jan_1, &error);
+  g_assert_no_error (error);
+  a = describe (around, "Europe/Oslo");
+  g_assert_cmpstr (a, ==,
+                   "08:00+01 08:30+01 09:00+01 09:30+01 "
+                   "01:00+01 01:30+01 "
+                   "08:00+02 08:30+02 09:00+02 09:30+02");
+
+  r = book_at (f, service, o, at (f, "2026-03-30 08:00+02"), &error);
+  g_assert_no_error (error);
+  kb_book_result_free (r);
+  r = book_at (f, service, o, at (f, "2026-03-29 03:00+02"), &error);
+  g_assert_null (r);
+  g_assert_error (error, KB_ERROR, KB_ERROR_INVALID);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -342,5 +385,7 @@ main (int argc, char **argv)
   g_test_add ("/db/slots/only-offered-times-book", Fixture, NULL, setup,
               test_only_offered_times_book, teardown);
   g_test_add ("/db/slots/grid-per-date", Fixture, NULL, setup, test_grid_per_date, teardown);
+  g_test_add ("/db/slots/dst-skipped-opening", Fixture, NULL, setup, test_dst_skipped_opening,
+              teardown);
   return g_test_run ();
 }

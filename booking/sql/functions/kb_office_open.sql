@@ -6,8 +6,13 @@ CREATE OR REPLACE FUNCTION public.kb_office_open(p_office bigint, p_from date, p
  LANGUAGE sql
  STABLE
 AS $function$
-  SELECT coalesce(range_agg(tstzrange((d.day + h.opens_at) AT TIME ZONE o.time_zone,
-                                      (d.day + h.closes_at) AT TIME ZONE o.time_zone)),
+  -- On the night the clocks go forward, a wall-clock time in the skipped
+  -- hour becomes the instant an hour later (02:30 Europe/Oslo is 03:30):
+  -- an interval that opens inside it and closes less than an hour later
+  -- (02:30-03:15) would end before it starts, and tstzrange raises an
+  -- error that made every slot search, booking and hours change near that
+  -- day fail.  Such an interval is empty that night instead.
+  SELECT coalesce(range_agg(tstzrange(i.opens, greatest(i.opens, i.closes))),
                   '{}'::tstzmultirange)
     FROM offices o
    CROSS JOIN LATERAL (SELECT g::date AS day
@@ -22,6 +27,8 @@ AS $function$
            WHERE oh.office_id = o.id AND oh.weekday = extract(isodow FROM d.day)
              AND NOT EXISTS (SELECT 1 FROM special_days sd
                               WHERE sd.office_id = o.id AND sd.days @> d.day)) h
+   CROSS JOIN LATERAL (SELECT (d.day + h.opens_at) AT TIME ZONE o.time_zone AS opens,
+                              (d.day + h.closes_at) AT TIME ZONE o.time_zone AS closes) i
    WHERE o.id = p_office
 $function$
 ;
