@@ -186,10 +186,12 @@ intervals (KsRequest *r, json_t *array, gboolean weekly, guint *n)
   KbInterval *out = g_new0 (KbInterval, json_array_size (array) + 1);
   for (gsize i = 0; i < json_array_size (array); i++) {
     json_error_t err;
-    int weekday = 0;
+    /* json_int_t, not int: jansson's "i" casts without a check, and
+     * weekday 4294967297 was Monday. */
+    json_int_t weekday = 0;
     const gchar *opens = NULL, *closes = NULL;
     int rc = weekly
-                 ? json_unpack_ex (json_array_get (array, i), &err, JSON_STRICT, "{s:i, s:s, s:s}",
+                 ? json_unpack_ex (json_array_get (array, i), &err, JSON_STRICT, "{s:I, s:s, s:s}",
                                    "weekday", &weekday, "opens", &opens, "closes", &closes)
                  : json_unpack_ex (json_array_get (array, i), &err, JSON_STRICT, "{s:s, s:s}",
                                    "opens", &opens, "closes", &closes);
@@ -200,7 +202,7 @@ intervals (KsRequest *r, json_t *array, gboolean weekly, guint *n)
                   : "each interval is {opens \"HH:MM\", closes \"HH:MM\"}.");
       return NULL;
     }
-    out[i] = (KbInterval){ weekday, opens, closes };
+    out[i] = (KbInterval){ (int) weekday, opens, closes };
   }
   *n = json_array_size (array);
   return out;
@@ -321,18 +323,31 @@ save_service (KsRequest *r, KbCaseworker *admin, json_t *body)
                       .join_after_min = 15,
                       .interpreter_allowed = TRUE };
   json_int_t id = 0;
+  /* Read as json_int_t: jansson's "i" casts to int without a check, so
+   * 4294967326 minutes were stored as 30. */
+  json_int_t n[] = { e.duration_min, e.buffer_min,      e.notice_min,
+                     e.horizon_days, e.join_before_min, e.join_after_min };
+  int *fields[] = { &e.duration_min, &e.buffer_min,      &e.notice_min,
+                    &e.horizon_days, &e.join_before_min, &e.join_after_min };
   json_t *langs = NULL;
   int interpreter = 1;
   json_error_t err;
   gboolean ok;
-  if (json_unpack_ex (body, &err, JSON_STRICT, "{s?I, s:s, s?i, s?i, s?i, s?i, s?i, s?i, s?o, s?b}",
-                      "id", &id, "name", &e.name, "duration_min", &e.duration_min, "buffer_min",
-                      &e.buffer_min, "notice_min", &e.notice_min, "horizon_days", &e.horizon_days,
-                      "join_before_min", &e.join_before_min, "join_after_min", &e.join_after_min,
-                      "languages", &langs, "interpreter_allowed", &interpreter)
+  if (json_unpack_ex (body, &err, JSON_STRICT, "{s?I, s:s, s?I, s?I, s?I, s?I, s?I, s?I, s?o, s?b}",
+                      "id", &id, "name", &e.name, "duration_min", &n[0], "buffer_min", &n[1],
+                      "notice_min", &n[2], "horizon_days", &n[3], "join_before_min", &n[4],
+                      "join_after_min", &n[5], "languages", &langs, "interpreter_allowed",
+                      &interpreter)
       != 0) {
     ks_respond_unpack_error (r, &err);
     return;
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (n); i++) {
+    if (n[i] < G_MININT || n[i] > G_MAXINT) {
+      ks_respond_error (r, 422, "bad_value", "A value is out of range (for example 25:00).");
+      return;
+    }
+    *fields[i] = (int) n[i];
   }
   g_auto (GStrv) languages = string_list (r, langs, &ok);
   if (!ok)

@@ -49,6 +49,8 @@ def main():
                    and body["hours"][0] == {"weekday": 1, "opens": "09:00", "closes": "12:00"}, body)
         status, body = post("hours", {"office_id": office, "hours": [{"weekday": 9, "opens": "09:00", "closes": "10:00"}]})
         spec.check("weekday 9 is refused with 400", status == 400, body)
+        status, body = post("hours", {"office_id": office, "hours": [{"weekday": 4294967297, "opens": "09:00", "closes": "10:00"}]})
+        spec.check("weekday 2^32 + 1 is refused with 400, not read as Monday", status == 400, body)
         status, body = post("hours", {"office_id": office, "hours": [{"weekday": 1, "opens": "12:00", "closes": "09:00"}]})
         spec.check("closing before opening is refused", status in (400, 422), body)
         spec.check("in an administrator's words, not a job seeker's about a booking",
@@ -68,6 +70,10 @@ def main():
         spec.check("an administrator creates a service", status == 200 and body["id"] > 0, body)
         service = body.get("id") if body else None
         audits = k.sql("SELECT count(*) FROM audit_log WHERE action = 'save_service'")
+        status, body = post("services", {"name": "Wrapped", "duration_min": 4294967326})
+        spec.check("a duration of 2^32 + 30 minutes is refused with 422 bad_value, not stored as 30",
+                   status == 422 and body["error"]["code"] == "bad_value"
+                   and k.sql("SELECT count(*) FROM services WHERE name = 'Wrapped'") == "0", body)
         status, body = post("services", {"id": 987654, "name": "Nothing"})
         spec.check("changing a service that does not exist is refused with 422 no_service, "
                    "not 200 with id 0", status == 422 and body["error"]["code"] == "no_service", body)
