@@ -154,6 +154,9 @@ gchar *ks_peer_forwarded (const gchar *xff);
  * set-up), any loopback name with the same scheme and port will do.  An
  * origin that is no URL ("null", a truncated header) is refused. */
 gboolean ks_peer_origin_allowed (const gchar *origin, const gchar *public_url);
+/* The value of the cookie called exactly name in a Cookie header (the
+ * first, if several), or NULL; transfer full. */
+gchar *ks_peer_cookie (const gchar *header, const gchar *name);
 /* Copy the session cookie (server->session_cookie) of a request or
  * handshake (NULL if none, or if the connection is gone: wsi NULL). */
 gchar *ks_peer_session_cookie (struct lws *wsi);

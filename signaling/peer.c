@@ -104,17 +104,50 @@ ks_peer_address (KsServer *server, struct lws *wsi)
 }
 
 gchar *
+ks_peer_cookie (const gchar *header, const gchar *name)
+{
+  /* lws_http_cookie_get matched the name as a suffix anywhere in the
+   * header: "xkontor_session=…", or "a=bkontor_session=…" inside another
+   * cookie's value, was taken for the session, and over https any
+   * "x__Host-kontor_session", which a sibling domain or plain http may
+   * set, for the __Host- cookie that neither can.  Here a cookie is
+   * "name=value" between semicolons, its name exactly ours; the first
+   * wins, as the browser sends the most specific first. */
+  g_auto (GStrv) parts = g_strsplit (header, ";", -1);
+  gsize n = strlen (name);
+  for (gchar **p = parts; *p; p++) {
+    const gchar *c = *p + strspn (*p, " \t");
+    if (strncmp (c, name, n) != 0 || c[n] != '=')
+      continue;
+    const gchar *value = c + n + 1;
+    gsize len = strcspn (value, " \t");
+    /* A session secret is 43 characters; anything long is none. */
+    return len > 0 && len < 128 ? g_strndup (value, len) : NULL;
+  }
+  return NULL;
+}
+
+gchar *
 ks_peer_session_cookie (struct lws *wsi)
 {
-  char buf[128];
-  size_t max = sizeof buf;
   if (!wsi)
     return NULL;
   KsServer *server = lws_context_user (lws_get_context (wsi));
   const gchar *name = server && server->session_cookie ? server->session_cookie : KS_SESSION_COOKIE;
-  if (lws_http_cookie_get (wsi, name, buf, &max) != 0 || max == 0)
+  /* Each Cookie header (HTTP/2 sends one per cookie) is a fragment of its
+   * own: lws_hdr_copy would join them with spaces, which a cookie's value
+   * may hold too. */
+  int len = lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_COOKIE);
+  if (len <= 0 || len >= 8192)
     return NULL;
-  return g_strndup (buf, max);
+  g_autofree gchar *header = g_malloc (len + 1);
+  for (int i = 0; lws_hdr_copy_fragment (wsi, header, len + 1, WSI_TOKEN_HTTP_COOKIE, i) >= 0;
+       i++) {
+    gchar *value = ks_peer_cookie (header, name);
+    if (value)
+      return value;
+  }
+  return NULL;
 }
 
 /* ---- the Origin of a WebSocket handshake ------------------------------ */

@@ -40,6 +40,34 @@ test_forwarded (void)
   }
 }
 
+/* The session cookie is the one called exactly that (found by the HTTP
+ * probe: lws_http_cookie_get matched the name as a suffix anywhere). */
+static void
+test_cookie (void)
+{
+  const struct {
+    const gchar *header, *name, *value;
+  } cases[] = {
+    { "kontor_session=abc", "kontor_session", "abc" },
+    { "a=1; kontor_session=abc; b=2", "kontor_session", "abc" },
+    { "a=1;kontor_session=abc", "kontor_session", "abc" },
+    { "kontor_session=abc; kontor_session=def", "kontor_session", "abc" },
+    { "xkontor_session=abc", "kontor_session", NULL },
+    { "a=bkontor_session=abc", "kontor_session", NULL },
+    { "__Host-kontor_session=abc", "kontor_session", NULL },
+    { "x__Host-kontor_session=abc", "__Host-kontor_session", NULL },
+    { "kontor_session=abc", "__Host-kontor_session", NULL },
+    { "x=1; __Host-kontor_session=abc", "__Host-kontor_session", "abc" },
+    { "kontor_session=", "kontor_session", NULL },
+    { "kontor_session", "kontor_session", NULL },
+    { "", "kontor_session", NULL },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *value = ks_peer_cookie (cases[i].header, cases[i].name);
+    g_assert_cmpstr (value, ==, cases[i].value);
+  }
+}
+
 /* Found by fuzz-http and fuzz-ws: jansson's error texts quote the
  * client's bytes and cut them at 160, so an error message may be no
  * UTF-8; jansson then makes no JSON of it, and the server answered with
@@ -97,6 +125,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/peer/listed", test_listed);
   g_test_add_func ("/peer/forwarded", test_forwarded);
+  g_test_add_func ("/peer/cookie", test_cookie);
   g_test_add_func ("/peer/origin", test_origin);
   g_test_add_func ("/peer/error-text-is-utf8", test_error_text_is_utf8);
   return g_test_run ();
