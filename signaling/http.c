@@ -212,6 +212,10 @@ on_body (KsRequest *r, const void *in, size_t len)
     ks_respond_error (r, 413, "too_large", "The request body is larger than 16 KiB.");
     return 0;
   }
+  if (g_get_monotonic_time () - r->started_us > KS_MAX_BODY_S * G_USEC_PER_SEC) {
+    ks_respond_error (r, 408, "timeout", "The request body took too long to arrive.");
+    return 0;
+  }
   g_string_append_len (r->body, in, (gssize) len);
   return 0;
 }

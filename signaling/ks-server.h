@@ -22,6 +22,10 @@
 #define KS_MAX_SDP (32 * 1024)
 #define KS_MAX_CANDIDATE 1024
 #define KS_MAX_BODY (16 * 1024)
+/* A request body must be in this long after its headers: lws restarts its
+ * idle timeout with every byte, so a body sent a byte at a time would
+ * otherwise hold its connection for ever. */
+#define KS_MAX_BODY_S 20
 /* What one media participant may send (a page needs a handful of each;
  * renegotiation happens on screen sharing and reconnection). */
 #define KS_MAX_MLINES 16

@@ -216,6 +216,43 @@ def logins(spec):
     b.report(spec, "log-in flood", max_growth_kib=200 * 1024)
 
 
+def slow_body(spec):
+    """A POST whose body comes a byte a second (lws restarts its idle
+    timeout with each byte) is answered 408 once 20 s have passed since
+    its headers, and its connection closed; a bystander is served meanwhile."""
+    with Kontor() as k, Bystander(k) as b:
+        sock = socket.create_connection(("127.0.0.1", k.port), timeout=5)
+        sock.sendall(b"POST /api/v1/login HTTP/1.1\r\nHost: localhost\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n")
+        start = time.monotonic()
+        answer = b""
+        while time.monotonic() - start < 40 and not answer:
+            try:
+                sock.sendall(b" ")
+            except OSError:
+                break
+            sock.settimeout(1)
+            try:
+                answer = sock.recv(4096)
+            except socket.timeout:
+                pass
+            except OSError:
+                break
+        took = time.monotonic() - start
+        sock.settimeout(5)
+        try:
+            while chunk := sock.recv(4096):  # the rest, until the server closes
+                answer += chunk
+        except OSError:
+            pass
+        print(f"figures slow body: answered after {took:.1f} s: {answer[:12]!r}")
+        spec.check("a body sent a byte a second is answered 408 timeout after about 20 s",
+                   answer.startswith(b"HTTP/1.1 408") and b'"timeout"' in answer and 19 < took < 30,
+                   (answer[:200], took))
+        sock.close()
+    b.report(spec, "slow body")
+
+
 def main():
     need_env()
     spec = Spec()
@@ -225,6 +262,7 @@ def main():
     per_address(spec)
     media_sections(spec)
     public_lookups(spec)
+    slow_body(spec)
     logins(spec)
     spec.done()
 
