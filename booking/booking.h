@@ -57,6 +57,10 @@ gchar *kb_error_reason (const GError *error);
  * configured for a demo or a test). */
 gint64 kb_clock_now (void);
 void kb_clock_set_offset (gint64 offset_us);
+/* A calendar date as the API writes it, "YYYY-MM-DD": exactly ten
+ * characters, digits where digits belong, a day that exists.  Sets out
+ * (may be NULL) and returns TRUE, or FALSE for anything else. */
+gboolean kb_date_parse (const gchar *text, GDate *out);
 
 /* ---- secrets ---------------------------------------------------------- */
 

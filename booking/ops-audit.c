@@ -34,10 +34,7 @@ entry_from_row (const PGresult *res, int row)
 static gboolean
 valid_date (const gchar *text)
 {
-  guint y, m, d;
-  gchar tail;
-  return text && strlen (text) == 10 && sscanf (text, "%4u-%2u-%2u%c", &y, &m, &d, &tail) == 3
-         && g_date_valid_dmy (d, m, y);
+  return kb_date_parse (text, NULL);
 }
 
 static gint

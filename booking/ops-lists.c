@@ -192,11 +192,8 @@ kb_queue_date_async (KbStore *store, gint64 caseworker_id, const gchar *date,
 {
   g_autofree gchar *cw = kb_param_int64 (caseworker_id);
   const gchar *params[] = { cw, date, "0" };
-  gint y, m, d;
-  gchar tail;
 
-  if (date == NULL || strlen (date) != 10 || sscanf (date, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3
-      || !g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y)) {
+  if (!kb_date_parse (date, NULL)) {
     g_task_report_new_error (NULL, callback, user_data, kb_queue_date_async, KB_ERROR,
                              KB_ERROR_INVALID, "date: impossible date");
     return;

@@ -15,12 +15,10 @@
 static gboolean
 valid_date (const gchar *text)
 {
-  gint y, m, d;
-  gchar tail;
-
-  if (text == NULL || strlen (text) != 10 || sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+  GDate date;
+  if (!kb_date_parse (text, &date))
     return FALSE;
-  return g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y) && y >= 1970 && y < 9999;
+  return g_date_get_year (&date) >= 1970 && g_date_get_year (&date) < 9999;
 }
 
 static gboolean

@@ -63,10 +63,7 @@ ks_api_queue (KsRequest *r)
   ks_request_set_step (r, a, queue_args_free);
   a->date = ks_request_arg (r, "date");
   if (a->date) {
-    guint y, m, day;
-    gchar tail;
-    if (strlen (a->date) != 10 || sscanf (a->date, "%4u-%2u-%2u%c", &y, &m, &day, &tail) != 3
-        || !g_date_valid_dmy (day, m, y)) {
+    if (!kb_date_parse (a->date, NULL)) {
       ks_respond_error (r, 400, "bad_date", "date must be a real date as YYYY-MM-DD.");
       return;
     }

@@ -10,19 +10,6 @@
 
 /* ---- input checks ---------------------------------------------------- */
 
-static gboolean
-valid_date (const gchar *text, GDate *out)
-{
-  guint y, m, d;
-  gchar tail;
-  if (!text || strlen (text) != 10 || sscanf (text, "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3)
-    return FALSE;
-  if (!g_date_valid_dmy (d, m, y))
-    return FALSE;
-  g_date_set_dmy (out, d, m, y);
-  return TRUE;
-}
-
 /* ---- GET /api/v1/slots ----------------------------------------------- */
 
 static void
@@ -69,7 +56,7 @@ ks_api_slots (KsRequest *r)
                       "office and caseworker must be ids (or absent for any).");
     return;
   }
-  if (!valid_date (from_text, &from) || !valid_date (to_text, &to)) {
+  if (!kb_date_parse (from_text, &from) || !kb_date_parse (to_text, &to)) {
     ks_respond_error (r, 400, "bad_date", "from and to must be real dates as YYYY-MM-DD.");
     return;
   }

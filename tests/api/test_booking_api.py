@@ -87,6 +87,10 @@ def main():
 
         status, body, _, _ = k.request("GET", f"/api/v1/slots?service={service}&from=2026-02-30&to=2026-03-01")
         spec.check("an impossible date is 400 bad_date", status == 400 and body["error"]["code"] == "bad_date", body)
+        for odd in ("2026-+1-01", "2026-%201-01", "+026-01-01", "2026-01-1%20"):
+            status, body, _, _ = k.request("GET", f"/api/v1/slots?service={service}&from={odd}&to={day}")
+            spec.check(f"a date with a sign or a blank ({odd}) is 400 bad_date",
+                       status == 400 and body["error"]["code"] == "bad_date", body)
         status, body, _, _ = k.request("GET", f"/api/v1/slots?service=x&from={day}&to={day}")
         spec.check("a malformed id is 400", status == 400, body)
 
