@@ -198,7 +198,16 @@ on_headers (KsServer *server, struct lws *wsi)
     ks_respond_error (r, 411, "length_required", "Send the body with a Content-Length.");
     return 0;
   }
-  if (g_ascii_strtoull (cl, NULL, 10) > KS_MAX_BODY)
+  /* Digits only: lws reads "13abc" as 13, and two Content-Length headers
+   * that disagree arrive joined; either is a request whose length nobody
+   * can trust. */
+  gchar *end = NULL;
+  guint64 length = g_ascii_strtoull (cl, &end, 10);
+  if (!g_ascii_isdigit (cl[0]) || *end != '\0') {
+    ks_respond_error (r, 400, "bad_request", "Content-Length must be one number.");
+    return 0;
+  }
+  if (length > KS_MAX_BODY)
     ks_respond_error (r, 413, "too_large", "The request body is larger than 16 KiB.");
   return 0;
 }

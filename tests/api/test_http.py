@@ -20,7 +20,8 @@ def post(path, body):
             f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
 
-LOGIN = post("/api/v1/login", b'{"email":"a@example.org","password":"x"}')
+LOGIN_BODY = b'{"email":"a@example.org","password":"x"}'
+LOGIN = post("/api/v1/login", LOGIN_BODY)
 
 # name -> (bytes sent in one write, the status of the first answer)
 MIXES = {
@@ -41,6 +42,13 @@ MIXES = {
     "a chunked POST": (b"POST /api/v1/login HTTP/1.1\r\nHost: kontor\r\nContent-Type: application/json\r\n"
                        b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", 411),
     "HTTP/1.0": (b"GET /api/v1/config HTTP/1.0\r\n\r\n", 200),
+    # A body the login would take (401) if its length were trusted.
+    "a Content-Length that is not a number": (
+        b"POST /api/v1/login HTTP/1.1\r\nHost: kontor\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %dabc\r\n\r\n%s" % (len(LOGIN_BODY), LOGIN_BODY), 400),
+    "two Content-Lengths that disagree": (
+        b"POST /api/v1/login HTTP/1.1\r\nHost: kontor\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\nContent-Length: 9000\r\n\r\n%s" % (len(LOGIN_BODY), LOGIN_BODY), 400),
 }
 
 
