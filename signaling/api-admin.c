@@ -342,9 +342,20 @@ save_service (KsRequest *r, KbCaseworker *admin, json_t *body)
     ks_respond_unpack_error (r, &err);
     return;
   }
+  /* The database's own bounds (migrations 001, 002), checked here so that
+   * the answer names the field instead of a vague rule. */
+  static const struct {
+    const gchar *name;
+    json_int_t min, max;
+  } bounds[] = { { "duration_min", 5, 480 },    { "buffer_min", 0, 240 },
+                 { "notice_min", 0, 43200 },    { "horizon_days", 1, 366 },
+                 { "join_before_min", 0, 120 }, { "join_after_min", 0, 240 } };
   for (gsize i = 0; i < G_N_ELEMENTS (n); i++) {
-    if (n[i] < G_MININT || n[i] > G_MAXINT) {
-      ks_respond_error (r, 422, "bad_value", "A value is out of range (for example 25:00).");
+    if (n[i] < bounds[i].min || n[i] > bounds[i].max) {
+      g_autofree gchar *text =
+          g_strdup_printf ("%s must be from %" JSON_INTEGER_FORMAT " to %" JSON_INTEGER_FORMAT ".",
+                           bounds[i].name, bounds[i].min, bounds[i].max);
+      ks_respond_error (r, 422, "bad_value", text);
       return;
     }
     *fields[i] = (int) n[i];

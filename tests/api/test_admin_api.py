@@ -74,6 +74,13 @@ def main():
         spec.check("a duration of 2^32 + 30 minutes is refused with 422 bad_value, not stored as 30",
                    status == 422 and body["error"]["code"] == "bad_value"
                    and k.sql("SELECT count(*) FROM services WHERE name = 'Wrapped'") == "0", body)
+        for field, value, words in (("horizon_days", 400, "horizon_days must be from 1 to 366"),
+                                    ("notice_min", -1, "notice_min must be from 0 to 43200"),
+                                    ("duration_min", 1, "duration_min must be from 5 to 480")):
+            status, body = post("services", {"name": "Odd", field: value})
+            spec.check(f"{field} {value} is refused 422 bad_value, naming the field and its range",
+                       status == 422 and body["error"]["code"] == "bad_value"
+                       and words in body["error"]["message"], body)
         status, body = post("services", {"id": 987654, "name": "Nothing"})
         spec.check("changing a service that does not exist is refused with 422 no_service, "
                    "not 200 with id 0", status == 422 and body["error"]["code"] == "no_service", body)
