@@ -59,15 +59,22 @@ def caseworker(k, demo):
     return cw
 
 
-def admitted_meeting(k):
-    """A fresh booking whose job seeker waited and was admitted: (demo,
-    booking id, caseworker socket, job seeker socket), both in the meeting."""
+def waiting_seeker(k):
+    """A fresh booking whose job seeker waits: (demo, booking id, caseworker
+    socket on the queue, job seeker socket in the waiting room)."""
     demo = k.demo(60)
     bid = booking_id(k, demo)
     cw = caseworker(k, demo)
     seeker = k.ws()
     seeker.send({"type": "join", "token": demo["booking_token"]})
     seeker.recv_type("waiting")
+    return demo, bid, cw, seeker
+
+
+def admitted_meeting(k):
+    """A fresh booking whose job seeker waited and was admitted: (demo,
+    booking id, caseworker socket, job seeker socket), both in the meeting."""
+    demo, bid, cw, seeker = waiting_seeker(k)
     cw.send({"type": "admit", "booking_id": bid})
     cw.recv_type("admitted")
     seeker.recv_type("admitted")
@@ -333,12 +340,7 @@ def admit_then_leave(k, spec, trials=5):
     """A caseworker's tab re-enters the meeting and leaves it before the
     answer comes (both in one write): the leave is the last word, the
     admit's late answer does not put the caseworker back in."""
-    demo = k.demo(60)
-    bid = booking_id(k, demo)
-    cw = caseworker(k, demo)
-    seeker = k.ws()
-    seeker.send({"type": "join", "token": demo["booking_token"]})
-    seeker.recv_type("waiting")
+    demo, bid, cw, seeker = waiting_seeker(k)
     back_in = 0
     for _ in range(trials):
         cw.send({"type": "admit", "booking_id": bid})
@@ -460,12 +462,7 @@ def cancelled_while_waiting(k, spec):
     """A caseworker cancels the booking of a job seeker who waits (ill, say):
     the job seeker is told at once, not left waiting in vain, and leaves the
     waiting room; the socket stays open, as for a refused join."""
-    demo = k.demo(60)
-    bid = booking_id(k, demo)
-    cw = caseworker(k, demo)
-    seeker = k.ws()
-    seeker.send({"type": "join", "token": demo["booking_token"]})
-    seeker.recv_type("waiting")
+    demo, bid, cw, seeker = waiting_seeker(k)
     status, body, _, _ = k.request("POST", "/api/v1/queue/cancel",
                                    {"booking_id": bid, "reason": "Caseworker ill"},
                                    headers={"Cookie": cw.cookie})
@@ -511,12 +508,7 @@ def waiting_past_the_end(k, spec):
     """A job seeker still waiting when the booked time ends: the sweep
     closes the booking not_admitted, and the job seeker is told too_late
     (what a reload would say) instead of waiting on for ever."""
-    demo = k.demo(60)
-    bid = booking_id(k, demo)
-    cw = caseworker(k, demo)
-    seeker = k.ws()
-    seeker.send({"type": "join", "token": demo["booking_token"]})
-    seeker.recv_type("waiting")
+    demo, bid, cw, seeker = waiting_seeker(k)
     move_back(k, bid, "-30 min", "-1 s")
     k.sql("SELECT kb_close_overdue(now())")
     spec.check("the sweep closed the booking not_admitted",
